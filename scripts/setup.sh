@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh machine (Debian, Node 20): npm packages, the build, and — when
+# root — the Debian packages the tests use (chromium for the HTML test, tcpdump/iproute2 for live
+# capture). Each step is skipped when already done, so running it again costs a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_apt="${DUALSCOPE_APT:-auto}" # auto | no
+need=()
+if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+  command -v chromium >/dev/null || need+=(chromium)
+  command -v tcpdump >/dev/null || need+=(tcpdump)
+  command -v ip >/dev/null || need+=(iproute2)
+  command -v dig >/dev/null || need+=(dnsutils)
+  command -v nft >/dev/null || need+=(nftables)
+  command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
+  [[ -e /usr/include/pcap/pcap.h ]] || need+=(libpcap-dev)
+  if ((${#need[@]})); then
+    echo "setup: apt-get install ${need[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null || echo "setup: apt-get update failed; trying the install anyway" >&2
+    apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
+      || echo "setup: could not install ${need[*]}; tests that need them will say so and skip" >&2
+  fi
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  echo "setup: npm ci" >&2
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+
+# Rebuild when any source is newer than the last build.
+if [[ ! -f dist/.stamp ]] || [[ -n $(find src bench test/fuzz tsconfig.json -newer dist/.stamp -print -quit 2>/dev/null) ]]; then
+  echo "setup: tsc" >&2
+  npx tsc -p tsconfig.json
+  touch dist/.stamp
+fi

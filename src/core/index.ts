@@ -1,0 +1,4 @@
+export * from './time.js';
+export * from './errors.js';
+export * from './anomalies.js';
+export * from './address.js';

@@ -1,0 +1,56 @@
+// The contract between readers and everything after them.
+import type { Micros } from '../core/index.js';
+
+/** One captured frame. `data` is a view into the reader's buffer, valid only during the callback. */
+export interface Frame {
+  /** 1-based, Wireshark's frame.number (pcapng: packet blocks only, in file order). */
+  readonly index: number;
+  /** Capture time, µs since 1970 (pcapng if_tsresol / if_tsoffset applied). */
+  readonly time: Micros;
+  /** Nanoseconds beyond `time` (0..999), non-zero only for files finer than µs. */
+  readonly nanos: number;
+  /** LINKTYPE_* value (pcapng: from the interface's IDB; pcap: the header's, FCS bits masked). */
+  readonly linkType: number;
+  readonly caplen: number;
+  /** Length on the wire; ≥ caplen unless the file is inconsistent. */
+  readonly origlen: number;
+  /** pcapng interface id within its section (0 for pcap). */
+  readonly iface: number;
+  readonly data: Buffer;
+}
+
+export type CaptureFormat = 'pcap' | 'pcapng';
+
+export interface InterfaceInfo {
+  readonly id: number;
+  readonly section: number;
+  readonly linkType: number;
+  readonly snaplen: number;
+  readonly name: string | undefined;
+  /** Units per second of this interface's timestamps (1e6 for µs, 1e9 for ns, 2^n …). */
+  readonly tsPerSecond: number;
+  readonly tsOffsetSeconds: number;
+}
+
+/** What the reader learnt about the file, complete after the last frame. */
+export interface CaptureInfo {
+  format: CaptureFormat | undefined;
+  byteOrder: 'little' | 'big' | undefined;
+  /** 'us' | 'ns' for pcap; the finest interface resolution for pcapng. */
+  resolution: 'us' | 'ns' | 'other' | undefined;
+  gzip: boolean;
+  snaplen: number | undefined;
+  interfaces: InterfaceInfo[];
+  linkTypes: number[];
+  sections: number;
+  frames: number;
+  bytesRead: number;
+  /** The file ended inside a record: everything before it was delivered. */
+  truncated: boolean;
+  /** Bytes that could not be read as records (after damage), counted not lost silently. */
+  skippedBytes: number;
+  /** Capture-tool statistics where the file has them (pcapng ISB isb_ifdrop …). */
+  droppedByInterface: number | undefined;
+}
+
+export type FrameHandler = (frame: Frame) => void;
