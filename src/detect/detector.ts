@@ -1,0 +1,13 @@
+// The one small interface every detector implements. A detector sees records as they become final
+// (so live capture can print findings at once) and may hold back findings it aggregates (counts
+// per client/server) until finish(). It keeps only bounded state: never a list of all records.
+import type { Finding } from './finding.js';
+
+export interface Detector<R> {
+  /** The file's name, for messages. */
+  readonly name: string;
+  /** A reconstructed record is final. Returns findings that are final now. */
+  observe(record: R): Finding[];
+  /** End of input: findings held back for aggregation. */
+  finish(): Finding[];
+}

@@ -1,0 +1,64 @@
+// What a detector produces. The zod schema is the single source of truth for the JSON contract;
+// the report layer embeds it. Incident ids are `layer.snake_case` and are never renamed.
+import { z } from 'zod';
+
+export const INCIDENT_KINDS = [
+  'dns.same_port_reply_drop',
+  'dns.aaaa_unanswered',
+  'dns.local_zone_leak',
+  'dns.slow_lookup',
+  'dns.large_response_risk',
+  'dns.resolver_profile',
+  'path.pmtud_blackhole',
+  'path.ptb_problem',
+  'path.fallback_delay',
+  'path.mss_clamped',
+] as const;
+export const IncidentKind = z.enum(INCIDENT_KINDS);
+export type IncidentKind = z.infer<typeof IncidentKind>;
+
+export const SEVERITIES = ['info', 'warning', 'error'] as const;
+export const Severity = z.enum(SEVERITIES);
+export type Severity = z.infer<typeof Severity>;
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
+
+/** One packet that shows the incident. */
+export const Evidence = z.object({
+  frame: z.number().int().positive().describe('Wireshark frame number (1-based) in the analysed file'),
+  time: z.number().int().describe('capture time, µs since 1970'),
+  /** What this packet is in the story: 'A query', 'AAAA reply (lost)', 'retransmission', 'PTB' … */
+  role: z.string(),
+  src: z.string().optional(),
+  dst: z.string().optional(),
+  /** Free text: sizes, ids, flags. Came from the capture: escape when rendering. */
+  detail: z.string().optional(),
+});
+export type Evidence = z.infer<typeof Evidence>;
+
+export const Finding = z.object({
+  /** Stable across runs of the same file: kind + first evidence frame (+ a discriminator). */
+  id: z.string(),
+  kind: IncidentKind,
+  severity: Severity,
+  /** One line for people. Contains capture strings: escape when rendering. */
+  summary: z.string(),
+  start: z.number().int().describe('µs since 1970: first evidence'),
+  end: z.number().int().describe('µs since 1970: last evidence'),
+  client: z.string().optional(),
+  server: z.string().optional(),
+  names: z.array(z.string()),
+  evidence: z.array(Evidence),
+  impact: z.object({
+    description: z.string(),
+    delayMicros: z.number().int().optional(),
+    stalledBytes: z.number().int().optional(),
+    occurrences: z.number().int().optional(),
+  }),
+  confidence: z.object({ level: z.enum(['high', 'medium', 'low']), reason: z.string() }),
+  remedy: z.string(),
+  /** Opens the evidence in Wireshark. Built from validated addresses/ports/frame numbers only. */
+  displayFilter: z.string(),
+  /** Kind-specific measurements (lost reply qtype, inferred timeout, path MTU bracket …). */
+  details: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null(), z.array(z.union([z.string(), z.number()]))])),
+});
+export type Finding = z.infer<typeof Finding>;
