@@ -27,6 +27,7 @@ export const ANOMALIES = [
   'ipv4.bad_header_length',
   'ipv4.bad_total_length',
   'ipv4.bad_version',
+  'ipv4.bad_option', // an IPv4 option runs past the header or has a length below 2
   'ipv6.short_header',
   'ipv6.bad_version',
   'ipv6.bad_payload_length',
@@ -36,6 +37,7 @@ export const ANOMALIES = [
   'ip.fragment_limit', // reassembly state full: oldest datagram dropped
   'ip.fragment_timeout', // fragments that never completed a datagram
   'ip.tunnel_too_deep',
+  'ip.fragment_too_big', // fragment offset + length beyond 65535 octets
   // transport
   'udp.short_header',
   'udp.bad_length',
@@ -45,6 +47,7 @@ export const ANOMALIES = [
   'icmp.short_header',
   'icmpv6.short_header',
   'icmpv6.ptb_below_min_mtu',
+  'icmp.bad_quote', // an ICMP error whose quoted packet is missing or shorter than an IP header
   // DNS
   'dns.short_header',
   'dns.bad_name', // label too long, bad label type, name over 255 octets
