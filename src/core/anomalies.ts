@@ -54,6 +54,9 @@ export const ANOMALIES = [
   'dns.name_loop', // compression pointers loop or exceed the hop limit
   'dns.truncated_message', // counts say more than the bytes hold
   'dns.tcp_stream_gap', // a gap in a DNS-over-TCP stream: framing resynchronised
+  'dns.bad_rdata', // A/AAAA of the wrong length, or a CNAME/PTR/NS/SOA name running out of its RDATA
+  'dns.tcp_state_limit', // DNS-over-TCP reassembly state full: the oldest stream was dropped
+  'dns.tcp_incomplete_message', // a DNS-over-TCP stream ended or expired inside a message
   // analysis
   'analyze.decode_exception', // the per-frame safety net caught a bug; the frame is skipped
 ] as const;
