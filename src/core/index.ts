@@ -2,3 +2,4 @@ export * from './time.js';
 export * from './errors.js';
 export * from './anomalies.js';
 export * from './address.js';
+export * from './link-types.js';

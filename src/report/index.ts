@@ -1,0 +1,3 @@
+export * from './schema.js';
+export * from './json.js';
+export * from './text.js';
