@@ -1,0 +1,37 @@
+# shellcheck shell=bash
+# topo_dns_fw P: three namespaces P-c (client) ── P-f (stateful firewall/router) ── P-s (DNS server)
+#   P-c eth0  2001:db8:1::10/64  192.0.2.10/24      default via P-f
+#   P-f f0    2001:db8:1::1/64   192.0.2.1/24
+#   P-f f1    2001:db8:2::1/64   198.51.100.1/24
+#   P-s eth0  2001:db8:2::53/64  198.51.100.53/24   default via P-f
+TOPO_DNS_FW="client 2001:db8:1::10/192.0.2.10 (eth0) -- fw router (nftables: 2nd reply per UDP conntrack entry dropped) -- DNS server 2001:db8:2::53/198.51.100.53 (dnsmasq); all links Ethernet veth MTU 1500"
+topo_dns_fw() {
+  local p="$1"
+  ns "$p-c"; ns "$p-f"; ns "$p-s"
+  link "$p-c" eth0 "$p-f" f0
+  link "$p-f" f1 "$p-s" eth0
+  addr "$p-c" eth0 2001:db8:1::10/64; addr4 "$p-c" eth0 192.0.2.10/24
+  addr "$p-f" f0 2001:db8:1::1/64;    addr4 "$p-f" f0 192.0.2.1/24
+  addr "$p-f" f1 2001:db8:2::1/64;    addr4 "$p-f" f1 198.51.100.1/24
+  addr "$p-s" eth0 2001:db8:2::53/64; addr4 "$p-s" eth0 198.51.100.53/24
+  route6 "$p-c" default via 2001:db8:1::1; route "$p-c" default via 192.0.2.1
+  route6 "$p-s" default via 2001:db8:2::1; route "$p-s" default via 198.51.100.1
+  nsx "$p-c" sysctl -qw net.ipv6.conf.all.forwarding=0 net.ipv4.ip_forward=0
+  # neighbours resolved before the captures start, so captures hold the incident, not ND noise
+  nsx "$p-c" ping -c1 -W1 2001:db8:2::53 >/dev/null && nsx "$p-c" ping -c1 -W1 198.51.100.53 >/dev/null \
+    || die "topology $p: no connectivity"
+}
+# fw_drop_second_reply NS: the broken stateful firewall. Per conntrack entry (UDP 5-tuple) the
+# first reply from port 53 passes and marks the entry, the second reply is dropped, later ones pass
+# (a retransmitted query gets its answer) — like a firewall that closes a UDP "session" after one reply.
+fw_drop_second_reply() {
+  nsx "$1" nft -f - <<'NFT'
+table inet lab {
+  chain forward_filter {
+    type filter hook forward priority 0; policy accept;
+    udp sport 53 ct direction reply ct mark 0x0 ct mark set 0x1 accept
+    udp sport 53 ct direction reply ct mark 0x1 ct mark set 0x2 counter drop
+  }
+}
+NFT
+}

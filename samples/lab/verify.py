@@ -1,0 +1,275 @@
+#!/usr/bin/python3
+"""Checks, with tshark, that a lab capture shows the mechanism the scenario was built to produce,
+and writes samples/expected/NAME.json from what the capture shows plus what the lab set up.
+
+This never runs dualscope. It exits non-zero (and writes nothing) when the incident did not
+happen as designed, so `run-all.sh` fails the scenario instead of committing a wrong sample.
+
+  verify.py --out DIR same-port-drop --lost AAAA --cap client=NAME ... --cap server=NAME ...
+Each --cap is POINT=FILE (FILE inside --out). Sub-commands are listed at the bottom.
+"""
+import argparse
+import json
+import os
+import struct
+import subprocess
+import sys
+from decimal import Decimal
+
+FIELDS = [
+    'frame.number', 'frame.time_epoch', 'frame.len',
+    'ip.src', 'ip.dst', 'ip.len', 'ip.flags.df', 'ipv6.src', 'ipv6.dst', 'ipv6.plen',
+    'udp.srcport', 'udp.dstport',
+    'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.flags.fin',
+    'tcp.seq_raw', 'tcp.len', 'tcp.options.mss_val', 'tcp.analysis.retransmission',
+    'dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.qry.type', 'dns.flags.rcode', 'dns.count.answers',
+    'icmp.type', 'icmp.code', 'icmp.mtu', 'icmpv6.type', 'icmpv6.code', 'icmpv6.mtu',
+]
+QTYPE = {'1': 'A', '28': 'AAAA', '12': 'PTR'}
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def micros(epoch):
+    return int(Decimal(epoch) * 1_000_000)
+
+
+def load(path):
+    """One dict per frame. Fields with several occurrences (ICMP errors quote a packet) are
+    lists in `all`; the plain key holds the first (outer) occurrence."""
+    cmd = ['tshark', '-n', '-r', path, '-T', 'fields', '-E', 'separator=\t', '-E', 'occurrence=a',
+           '-E', 'aggregator=,']
+    for f in FIELDS:
+        cmd += ['-e', f]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    pkts = []
+    for line in out.splitlines():
+        vals = line.split('\t')
+        p = {'all': {}}
+        for f, v in zip(FIELDS, vals):
+            parts = v.split(',') if v else []
+            p['all'][f] = parts
+            p[f] = parts[0] if parts else ''
+        p['n'] = int(p['frame.number'])
+        p['t'] = micros(p['frame.time_epoch'])
+        p['src'] = p['ipv6.src'] or p['ip.src']
+        p['dst'] = p['ipv6.dst'] or p['ip.dst']
+        p['icmp'] = bool(p['icmpv6.type'] or p['icmp.type'])
+        pkts.append(p)
+    return pkts
+
+
+def file_info(path):
+    """(format, linkType) from the file header: pcap-us, pcap-ns or pcapng (first IDB)."""
+    with open(path, 'rb') as fh:
+        head = fh.read(64)
+    magic = head[:4]
+    if magic in (b'\xd4\xc3\xb2\xa1', b'\xa1\xb2\xc3\xd4', b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d'):
+        le = magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1')
+        fmt = 'pcap-ns' if magic in (b'\x4d\x3c\xb2\xa1', b'\xa1\xb2\x3c\x4d') else 'pcap-us'
+        return fmt, struct.unpack('<I' if le else '>I', head[20:24])[0]
+    if magic == b'\x0a\x0d\x0d\x0a':
+        le = head[8:12] == b'\x4d\x3c\x2b\x1a'
+        e = '<' if le else '>'
+        shb_len = struct.unpack(e + 'I', head[4:8])[0]
+        with open(path, 'rb') as fh:
+            fh.seek(shb_len)
+            idb = fh.read(12)
+        return 'pcapng', struct.unpack(e + 'H', idb[8:10])[0]
+    raise Fail(f'{path}: unknown capture format')
+
+
+def tol(measured, lo=0.75, hi=1.3, slack=20_000):
+    return {'min': max(0, int(measured * lo) - slack), 'max': int(measured * hi) + slack}
+
+
+class Out:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.docs = []
+
+    def path(self, name):
+        return os.path.join(self.outdir, name)
+
+    def add(self, capture, scenario, point, must, must_not, observed, may=None, topology=None, notes=None):
+        fmt, lt = file_info(self.path(capture))
+        doc = {'capture': capture, 'scenario': scenario, 'capturePoint': point, 'format': fmt, 'linkType': lt}
+        if topology:
+            doc['topology'] = topology
+        doc['mustFind'] = must
+        doc['mustNotFind'] = must_not
+        doc['mayFind'] = may or []
+        doc['observed'] = observed
+        if notes:
+            doc['notes'] = notes
+        self.docs.append(doc)
+
+    def write(self):
+        os.makedirs(os.path.join(self.outdir, 'expected'), exist_ok=True)
+        for d in self.docs:
+            name = os.path.splitext(d['capture'])[0] + '.json'
+            with open(os.path.join(self.outdir, 'expected', name), 'w') as fh:
+                json.dump(d, fh, indent=2)
+                fh.write('\n')
+            print(f"verify: {d['capture']}: ok — {d['observed']}", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------------
+# DNS helpers
+
+def dns_msgs(pkts):
+    out = []
+    for p in pkts:
+        if not p['dns.id'] or p['icmp']:
+            continue
+        qr = p['dns.flags.response'] in ('1', 'True')
+        out.append({
+            'n': p['n'], 't': p['t'], 'qr': qr, 'id': p['dns.id'],
+            'name': p['dns.qry.name'].rstrip('.').lower(), 'qtype': QTYPE.get(p['dns.qry.type'], p['dns.qry.type']),
+            'rcode': int(p['dns.flags.rcode'] or 0), 'an': int(p['dns.count.answers'] or 0),
+            'client': p['dst'] if qr else p['src'], 'server': p['src'] if qr else p['dst'],
+            'cport': int(p['udp.dstport'] if qr else p['udp.srcport'] or 0),
+        })
+    return out
+
+
+def exchanges(msgs, client=None, server=None, name=None):
+    """Queries with the reply that followed them (matching client, port, server, id, qtype)."""
+    ex = []
+    for i, m in enumerate(msgs):
+        if m['qr']:
+            continue
+        if client and m['client'] != client or server and m['server'] != server or name and m['name'] != name:
+            continue
+        nxt_q = None
+        reply = None
+        for r in msgs[i + 1:]:
+            same = (r['client'], r['cport'], r['server'], r['id'], r['qtype']) == \
+                   (m['client'], m['cport'], m['server'], m['id'], m['qtype'])
+            if not same:
+                continue
+            if r['qr']:
+                reply = r
+                break
+            nxt_q = r
+            break
+        ex.append({'q': m, 'r': reply, 'retried': nxt_q})
+    return ex
+
+
+def describe_ex(e):
+    q, r = e['q'], e['r']
+    s = f"#{q['n']} {q['qtype']} {q['name']} {q['client']}:{q['cport']}->{q['server']} id {q['id']}"
+    if r:
+        s += f" answered #{r['n']} (+{(r['t'] - q['t']) / 1000:.1f} ms, rcode {r['rcode']}, {r['an']} answers)"
+    else:
+        s += ' unanswered'
+    return s
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+
+def same_port_drop(a, out):
+    lost, kept = a.lost, ('A' if a.lost == 'AAAA' else 'AAAA')
+    caps = dict(c.split('=', 1) for c in a.cap)
+    cm = dns_msgs(load(out.path(caps['client'])))
+    sm = dns_msgs(load(out.path(caps['server']))) if 'server' in caps else None
+    ex = exchanges(cm)
+    # lookups: the first A query of each (client, port, name) opens one
+    findings, observed = [], []
+    seen_sockets = set()
+    for e in ex:
+        q = e['q']
+        key = (q['client'], q['cport'], q['name'])
+        if key in seen_sockets or q['qtype'] != 'A':
+            continue
+        seen_sockets.add(key)
+        pair = [x for x in ex if (x['q']['client'], x['q']['cport'], x['q']['name']) == key]
+        first = {}
+        for x in pair:
+            first.setdefault(x['q']['qtype'], x)
+        check('A' in first and 'AAAA' in first, f'{key}: A and AAAA not both sent from one port')
+        fa, f4 = first['A'], first['AAAA']
+        gap = abs(f4['q']['t'] - fa['q']['t'])
+        check(gap < 5_000, f'{key}: A/AAAA {gap} µs apart (not back-to-back)')
+        fl, fk = first[lost], first[kept]
+        check(fk['r'] is not None, f'{key}: the kept reply ({kept}) is missing: ' + describe_ex(fk))
+        check(fl['r'] is None and fl['retried'] is not None,
+              f'{key}: the {lost} reply was not lost-then-retried at the client: ' + describe_ex(fl))
+        # the retry of the lost query (same socket, same id) and its answer
+        retry = [x for x in pair if x['q']['qtype'] == lost and x['q']['n'] > fl['q']['n'] and x['r']]
+        check(retry, f'{key}: the {lost} query was never answered after the retry')
+        rt = retry[0]
+        delay = rt['r']['t'] - fl['q']['t']
+        check(1_500_000 <= delay <= 2_600_000, f'{key}: delay {delay} µs not about the 2 s resolver timeout')
+        # the kept type is asked again too (glibc re-sends both, A first)
+        re_kept = [x for x in pair if x['q']['qtype'] == kept and x['q']['n'] > fk['q']['n']]
+        frames = sorted({fa['q']['n'], f4['q']['n'], fk['r']['n'], rt['q']['n'], rt['r']['n']}
+                        | {x['q']['n'] for x in re_kept} | {x['r']['n'] for x in re_kept if x['r']})
+        if sm is not None:
+            # at the server both replies of the first round left
+            sx = exchanges(sm, client=q['client'], name=q['name'])
+            s_first = {}
+            for x in sx:
+                if x['q']['cport'] == q['cport']:
+                    s_first.setdefault(x['q']['qtype'], x)
+            check(all(s_first.get(t) and s_first[t]['r'] for t in ('A', 'AAAA')),
+                  f'{key}: server capture does not show both first-round replies')
+        findings.append({
+            'kind': 'dns.same_port_reply_drop', 'client': q['client'], 'server': q['server'], 'clientPort': q['cport'],
+            'names': [q['name']], 'details': {'lostReply': lost},
+            'delayMicros': tol(delay), 'frames': frames,
+        })
+        observed.append(
+            f"{q['name']}: A #{fa['q']['n']} and AAAA #{f4['q']['n']} from port {q['cport']} {gap} µs apart; "
+            f"{kept} answered #{fk['r']['n']}, {lost} reply never arrives; after {(rt['q']['t'] - fl['q']['t']) / 1e6:.3f} s "
+            f"the client re-asks on the same port ({', '.join('#%d %s' % (x['q']['n'], x['q']['qtype']) for x in sorted(re_kept + [rt], key=lambda x: x['q']['n']))}) "
+            f"and {lost} is answered #{rt['r']['n']}, {delay / 1e6:.3f} s after it was first asked")
+    check(findings, 'no same-port drop found at the client')
+    topo = a.topology
+    out.add(caps['client'], a.scenario, 'client', findings, ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
+            '; '.join(observed) + '.', may=['dns.slow_lookup', 'dns.resolver_profile'], topology=topo)
+    if sm is not None:
+        out.add(caps['server'], a.scenario, 'server', [], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
+                'Server side of the same lookups: both replies of each first round leave the server '
+                f'(the firewall between here and the client drops the {lost} reply); the client repeats both '
+                'questions on the same port about 2 s later and they are answered. Nothing here shows a reply '
+                'missing, so the same-port drop cannot be proven from this point.',
+                may=['dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=topo)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    sub = ap.add_subparsers(dest='cmd', required=True)
+    s = sub.add_parser('same-port-drop')
+    s.add_argument('--lost', choices=['A', 'AAAA'], required=True)
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    for extra in EXTRA:
+        extra(sub)
+    a = ap.parse_args()
+    out = Out(a.out)
+    try:
+        HANDLERS[a.cmd](a, out)
+    except Fail as e:
+        print(f'verify: FAILED: {e}', file=sys.stderr)
+        return 1
+    out.write()
+    return 0
+
+
+HANDLERS = {'same-port-drop': same_port_drop}
+EXTRA = []
+
+if __name__ == '__main__':
+    sys.exit(main())
