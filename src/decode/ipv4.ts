@@ -1,0 +1,88 @@
+// decode/ipv4.ts: IPv4 header (RFC 791): addresses, protocol, DF/MF/offset and options.
+// The datagram ends at the total length, not at the frame's end (Ethernet padding is not data);
+// a capture that holds fewer octets than the total length is truncated, not malformed.
+import { ipv4Text, type Anomalies } from '../core/index.js';
+import { u16 } from './bytes.js';
+
+const IPV4 = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsOffset: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16, headerLen: 20 } as const;
+const FLAG_DF = 0x4000;
+const FLAG_MF = 0x2000;
+const OFFSET_MASK = 0x1fff;
+// RFC 791 §3.1 options: 0 end of list, 1 no-op; every other option has a length octet ≥ 2.
+const OPT_EOL = 0;
+const OPT_NOP = 1;
+
+export interface Ipv4 {
+  readonly src: string;
+  readonly dst: string;
+  readonly protocol: number;
+  readonly ttl: number;
+  readonly id: number;
+  readonly dontFragment: boolean;
+  readonly moreFragments: boolean;
+  /** Fragment offset in octets (the header field × 8). */
+  readonly fragmentOffset: number;
+  /** Total length as stated (or the captured length when the header says 0, as after TSO). */
+  readonly length: number;
+  readonly headerLength: number;
+  /** Octets of options (headerLength - 20). */
+  readonly optionsLength: number;
+  /** Offset of the payload in the buffer, and its end within what was captured. */
+  readonly payloadOffset: number;
+  readonly payloadEnd: number;
+  /** Payload length as stated by the header (length - headerLength). */
+  readonly payloadLength: number;
+  readonly truncated: boolean;
+}
+
+/** Decodes the IPv4 header at b[off…end). */
+export function decodeIpv4(b: Buffer, off: number, end: number, anomalies: Anomalies): Ipv4 | undefined {
+  if (end - off < IPV4.headerLen) return anomalies.note('ipv4.short_header');
+  const vihl = b[off + IPV4.versionIhl];
+  if (vihl >> 4 !== 4) return anomalies.note('ipv4.bad_version');
+  const headerLength = (vihl & 0x0f) * 4;
+  if (headerLength < IPV4.headerLen) return anomalies.note('ipv4.bad_header_length');
+  let length = u16(b, off + IPV4.totalLength);
+  const captured = end - off;
+  if (length === 0) {
+    // Large-segment offload writes 0 here (Wireshark: "assuming TSO"): use what was captured.
+    anomalies.note('ipv4.bad_total_length');
+    length = captured;
+  }
+  if (length < headerLength) return anomalies.note('ipv4.bad_total_length');
+  if (headerLength > captured) return anomalies.note('ipv4.short_header');
+  if (headerLength > IPV4.headerLen) checkOptions(b, off + IPV4.headerLen, off + headerLength, anomalies);
+  const flagsOffset = u16(b, off + IPV4.flagsOffset);
+  const truncated = length > captured;
+  return {
+    src: ipv4Text(b, off + IPV4.src),
+    dst: ipv4Text(b, off + IPV4.dst),
+    protocol: b[off + IPV4.protocol],
+    ttl: b[off + IPV4.ttl],
+    id: u16(b, off + IPV4.id),
+    dontFragment: (flagsOffset & FLAG_DF) !== 0,
+    moreFragments: (flagsOffset & FLAG_MF) !== 0,
+    fragmentOffset: (flagsOffset & OFFSET_MASK) * 8,
+    length,
+    headerLength,
+    optionsLength: headerLength - IPV4.headerLen,
+    payloadOffset: off + headerLength,
+    payloadEnd: truncated ? end : off + length,
+    payloadLength: length - headerLength,
+    truncated,
+  };
+}
+
+/** Walks the option list only to validate it: no option is needed downstream. */
+function checkOptions(b: Buffer, start: number, end: number, anomalies: Anomalies): void {
+  let o = start;
+  while (o < end) {
+    const type = b[o];
+    if (type === OPT_EOL) return;
+    if (type === OPT_NOP) { o++; continue; }
+    if (o + 1 >= end) { anomalies.note('ipv4.bad_option'); return; }
+    const len = b[o + 1];
+    if (len < 2 || o + len > end) { anomalies.note('ipv4.bad_option'); return; }
+    o += len;
+  }
+}

@@ -1,0 +1,13 @@
+// decode/sll2.ts: Linux cooked capture v2 (LINKTYPE_LINUX_SLL2 276), libpcap ≥ 1.10 `-i any`.
+// https://www.tcpdump.org/linktypes/LINKTYPE_LINUX_SLL2.html
+import type { Anomalies } from '../core/index.js';
+import { u16 } from './bytes.js';
+import { decodeEtherPayload } from './ethernet.js';
+import type { Link } from './link.js';
+
+const SLL2 = { protocol: 0, reserved: 2, ifindex: 4, arphrd: 8, packetType: 10, addrLen: 11, addr: 12, headerLen: 20 } as const;
+
+export function decodeSll2(b: Buffer, anomalies: Anomalies): Link | undefined {
+  if (b.length < SLL2.headerLen) return anomalies.note('link.short_header');
+  return decodeEtherPayload(b, SLL2.headerLen, u16(b, SLL2.protocol), anomalies);
+}
