@@ -15,6 +15,8 @@ export const ANOMALIES = [
   'pcapng.bad_option', // an option runs past its block
   'pcapng.skipped_block', // a block type we do not read (counted, skipped by length)
   'pcapng.packet_before_section', // bytes before the first Section Header Block
+  'pcapng.unsupported_version', // a later section's SHB has a version we cannot read: reading stops there
+  'pcapng.bad_section_header', // a later SHB with a bad byte-order magic: reading stops there
   'gzip.truncated', // the gzip stream ends early or is corrupt after some data
   // link layer
   'link.unsupported', // a link type we do not decode
