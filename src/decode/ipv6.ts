@@ -9,8 +9,12 @@ const IPV6 = { vtcfl: 0, payloadLength: 4, nextHeader: 6, hopLimit: 7, src: 8, d
 const FRAG = { nextHeader: 0, offsetFlags: 2, id: 4, len: 8 } as const;
 
 export const Ipv6Ext = { HopByHop: 0, Routing: 43, Fragment: 44, Esp: 50, Ah: 51, NoNext: 59, DestOpts: 60, Mobility: 135, Hip: 139, Shim6: 140 } as const;
-/** RFC 8200 recommends few headers; 16 leaves room for anything legitimate. */
-export const MAX_EXTENSION_HEADERS = 16;
+/**
+ * RFC 8200 sets no limit and each header takes ≥ 8 octets, so the datagram already bounds the walk;
+ * this cap only keeps it short. libpcap's own test capture (ipv6_ext_headers.pcap) chains 100 and
+ * tshark walks them all, so the cap sits above that.
+ */
+export const MAX_EXTENSION_HEADERS = 128;
 // RFC 2675: the jumbo payload option in hop-by-hop.
 const OPT_JUMBO = 0xc2;
 

@@ -4,7 +4,7 @@
 // AF_INET is 2 everywhere; AF_INET6 was never fixed by 4.2BSD: 24 (NetBSD/OpenBSD/BSD/OS),
 // 28 (FreeBSD), 30 (macOS/iOS). https://www.tcpdump.org/linktypes/LINKTYPE_NULL.html
 import type { Anomalies } from '../core/index.js';
-import { u32 } from './bytes.js';
+import { u16, u32 } from './bytes.js';
 import { EtherType, type Link } from './link.js';
 
 const NULL_HEADER_LEN = 4;
@@ -15,7 +15,10 @@ export function decodeNull(b: Buffer, anomalies: Anomalies): Link | undefined {
   const be = u32(b, 0);
   // Every family fits in the low octet, so the byte order is the one that gives a small number.
   const af = be > 0xffff ? b.readUInt32LE(0) : be;
-  const etherType = afToEtherType(af);
+  let etherType = afToEtherType(af);
+  // Some writers put an EtherType in the low half instead of an AF (pcapplusplus null_loopback.pcap
+  // frame 3: 0f00 0800); tshark reads those as the EtherType.
+  if (etherType === 0) { const low = u16(b, 2); if (low === EtherType.IPv4 || low === EtherType.IPv6) etherType = low; }
   if (etherType === 0) return anomalies.note('link.unknown_ethertype');
   return { etherType, offset: NULL_HEADER_LEN, vlan: undefined };
 }

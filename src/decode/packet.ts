@@ -32,6 +32,12 @@ export const LLMNR_PORT = 5355;
 /** UDP ports whose payload is never tried as DNS by shape (NBNS is DNS-shaped; the rest are busy). */
 const NOT_DNS_PORTS = new Set([67, 68, 123, 137, 138, 161, 162, 443, 500, 514, 1900, 3544, 4500, 4789, 5353, 5355, 6081]);
 
+/**
+ * DNS over TCP is tried on 53 and on 5353: tshark decodes TCP/5353 as DNS (RFC 6762 §18 unicast
+ * DNS-SD; only UDP/5353 is mDNS), e.g. suricata-verify dns-incomplete.
+ */
+const isDnsTcpPort = (p: number): boolean => p === DNS_PORT || p === MDNS_PORT;
+
 export interface PacketDecoderOptions {
   /** IP reassembly limits (see fragments.ts for the defaults). */
   readonly fragments?: FragmentOptions;
@@ -135,9 +141,9 @@ export class PacketDecoder {
         length = ip.length; headerLength = ip.headerLength; dontFragment = true;
         truncated ||= ip.truncated;
         tOff = ip.offset; tEnd = ip.payloadEnd; tLen = ip.payloadLength;
+        if (ip.hasFragmentHeader) fragment = true; // atomic fragments (RFC 6946) included
         if (ip.incomplete) { tLen = -1; break; }
         if (ip.hasFragmentHeader && (ip.fragmentOffset !== 0 || ip.moreFragments)) {
-          fragment = true;
           const r = this.#fragments.fragment(`6|${src}|${dst}|${ip.fragmentId}`, ip.fragmentOffset, ip.moreFragments, buf, tOff, tEnd, protocol, frame.index, frame.time);
           if (r === undefined) { tLen = -1; break; }
           const chain = walkIpv6Extensions(r.payload, 0, r.payload.length, r.nextHeader, an);
@@ -147,7 +153,7 @@ export class PacketDecoder {
           tOff = chain.offset; tEnd = r.payload.length; tLen = tEnd - tOff;
           reassembled = true; fragmentFrames = r.frames;
           if (chain.incomplete) { an.note('ipv6.bad_extension_header'); tLen = -1; break; }
-        } else if (ip.hasFragmentHeader) fragment = true; // RFC 6946 atomic fragment: whole already
+        }
       }
       if (tOff > tEnd) { tLen = -1; break; }
       if (protocol !== IpProtocol.IPv6 && protocol !== IpProtocol.IPIP) break;
@@ -177,7 +183,7 @@ export class PacketDecoder {
           break;
         case IpProtocol.TCP:
           tcp = decodeTcp(buf, tOff, tEnd, tLen, an);
-          if (tcp !== undefined && (tcp.srcPort === DNS_PORT || tcp.dstPort === DNS_PORT)) {
+          if (tcp !== undefined && (isDnsTcpPort(tcp.srcPort) || isDnsTcpPort(tcp.dstPort))) {
             const start = tOff + tcp.headerLength;
             const stop = Math.min(tOff + tLen, tEnd);
             const payload = start < stop ? buf.subarray(start, stop) : buf.subarray(0, 0);
