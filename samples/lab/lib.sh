@@ -121,7 +121,7 @@ dnsmasq_start() {
   local n="$1" listen="$2"; shift 2
   bg "$n" "dnsmasq-$n" dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts --no-poll \
     --user=root --group=root --bind-interfaces --listen-address="$listen" --except-interface=lo \
-    --pid-file= --log-queries --log-facility=- --cache-size=0 "$@" >/dev/null
+    --pid-file= --local-ttl=300 --log-queries --log-facility=- --cache-size=0 "$@" >/dev/null
   wait_listen "$n" u 53
 }
 # unbound_start NS CONF_BODY: unbound in the foreground with the given server: section body.

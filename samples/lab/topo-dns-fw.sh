@@ -35,3 +35,49 @@ table inet lab {
 }
 NFT
 }
+
+# add_auth P: a fourth namespace P-a behind the DNS server namespace, for a recursive/forwarding
+# resolver on P-s:  P-s eth1 2001:db8:5::1/64 203.0.113.1/24 ── P-a eth0 2001:db8:5::53/64 203.0.113.53/24
+add_auth() {
+  local p="$1"
+  ns "$p-a"
+  link "$p-s" eth1 "$p-a" eth0
+  addr "$p-s" eth1 2001:db8:5::1/64;  addr4 "$p-s" eth1 203.0.113.1/24
+  addr "$p-a" eth0 2001:db8:5::53/64; addr4 "$p-a" eth0 203.0.113.53/24
+  route6 "$p-a" default via 2001:db8:5::1; route "$p-a" default via 203.0.113.1
+  nsx "$p-s" ping -c1 -W1 2001:db8:5::53 >/dev/null || die "topology $p: auth unreachable"
+}
+# unbound_conf LISTEN...: an unbound server: section for the lab (no chroot, no DNSSEC, short logs);
+# extra lines are read from stdin and appended.
+unbound_conf() {
+  echo "server:"
+  local l
+  for l in "$@"; do echo "  interface: $l"; done
+  cat <<'CONF'
+  port: 53
+  do-ip4: yes
+  do-ip6: yes
+  do-udp: yes
+  do-tcp: yes
+  access-control: 0.0.0.0/0 allow
+  access-control: ::/0 allow
+  chroot: ""
+  username: ""
+  directory: ""
+  pidfile: ""
+  use-syslog: no
+  logfile: ""
+  verbosity: 1
+  log-queries: yes
+  module-config: "iterator"
+  num-threads: 1
+  so-reuseport: no
+  qname-minimisation: no
+  prefetch: no
+  harden-referral-path: no
+  minimal-responses: yes
+  local-zone: "test." nodefault
+CONF
+  cat
+  printf 'remote-control:\n  control-enable: no\n'
+}

@@ -246,6 +246,101 @@ def same_port_drop(a, out):
                 may=['dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=topo)
 
 
+def caps_of(a):
+    return [tuple(c.split('=', 1)) for c in a.cap]
+
+
+def dns_healthy(a, out):
+    """Every query answered at its first attempt; optionally: A and AAAA from different ports."""
+    for point, cap in caps_of(a):
+        msgs = dns_msgs(load(out.path(cap)))
+        ex = exchanges(msgs)
+        check(ex, f'{cap}: no DNS queries')
+        bad = [describe_ex(e) for e in ex if e['r'] is None or e['r']['rcode'] not in (0,) and not a.allow_nx]
+        check(not bad, f'{cap}: unanswered or failed queries: {bad}')
+        slow = [describe_ex(e) for e in ex if e['r']['t'] - e['q']['t'] > 200_000]
+        check(not slow, f'{cap}: slow answers: {slow}')
+        socks = {}
+        for e in ex:
+            socks.setdefault((e['q']['client'], e['q']['name']), set()).add((e['q']['cport'], e['q']['qtype']))
+        lines = []
+        if a.expect_reopen:
+            for (cl, name), ports in sorted(socks.items()):
+                by = {}
+                for port, qt in ports:
+                    by.setdefault(qt, set()).add(port)
+                if 'A' in by and 'AAAA' in by:
+                    check(not (by['A'] & by['AAAA']), f'{cap}: {name}: A and AAAA share a port {by}')
+                    lines.append(f"{name}: A from port {sorted(by['A'])[0]}, AAAA from port {sorted(by['AAAA'])[0]}")
+        obs = a.observed + ' ' + f'{len(ex)} queries, each answered once ({", ".join(describe_ex(e) for e in ex[:6])}{" …" if len(ex) > 6 else ""}).'
+        if lines:
+            obs += ' ' + '; '.join(lines) + '.'
+        out.add(cap, a.scenario, point, [], a.must_not.split(','), obs, may=['dns.resolver_profile'],
+                topology=a.topology)
+
+
+def aaaa_unanswered(a, out):
+    """AAAA for --name never answered (mode none) or answered with an error rcode, A answered."""
+    for point, cap in caps_of(a):
+        msgs = dns_msgs(load(out.path(cap)))
+        ex = [e for e in exchanges(msgs, name=a.name)]
+        clients = a.clients.split(',') if a.clients else None
+        if clients:
+            ex = [e for e in ex if e['q']['client'] in clients]
+        a4 = [e for e in ex if e['q']['qtype'] == 'AAAA']
+        aa = [e for e in ex if e['q']['qtype'] == 'A']
+        check(a4 and aa, f'{cap}: no A+AAAA queries for {a.name}')
+        check(any(e['r'] and e['r']['rcode'] == 0 and e['r']['an'] > 0 for e in aa), f'{cap}: A never answered')
+        if a.mode == 'none':
+            check(all(e['r'] is None for e in a4), f'{cap}: an AAAA query was answered: ' +
+                  '; '.join(describe_ex(e) for e in a4 if e['r']))
+            check(len(a4) >= 2, f'{cap}: AAAA asked only once')
+        else:
+            check(all(e['r'] and e['r']['rcode'] == a.rcode for e in a4), f'{cap}: AAAA not all rcode {a.rcode}: ' +
+                  '; '.join(describe_ex(e) for e in a4))
+        findings = []
+        by_pair = {}
+        for e in a4:
+            by_pair.setdefault((e['q']['client'], e['q']['server']), []).append(e)
+        for (cl, sv), lst in by_pair.items():
+            a_ok = [e for e in aa if e['q']['client'] == cl and e['q']['server'] == sv and e['r']]
+            frames = sorted({e['q']['n'] for e in lst} | {e['r']['n'] for e in lst if e['r']} | {e['r']['n'] for e in a_ok[:2]})
+            f = {'kind': 'dns.aaaa_unanswered', 'client': cl, 'server': sv, 'names': [a.name],
+                 'details': {'response': 'none' if a.mode == 'none' else RCODES[a.rcode], 'aaaaQueries': len(lst),
+                             'aaaaPorts': sorted({e['q']['cport'] for e in lst})},
+                 'frames': frames}
+            if a.mode == 'none':
+                f['details']['spanMicros'] = tol(lst[-1]['q']['t'] - lst[0]['q']['t'], 0.7, 1.3, 50_000)
+            findings.append(f)
+        obs = (a.observed + ' ' + '; '.join(describe_ex(e) for e in sorted(ex, key=lambda e: e['q']['n'])[:14]) + '.')
+        out.add(cap, a.scenario, point, findings, a.must_not.split(','), obs,
+                may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
+
+
+RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
+
+
+def _extra_dns(sub):
+    s = sub.add_parser('dns-healthy')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--observed', default='')
+    s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
+    s.add_argument('--expect-reopen', action='store_true')
+    s.add_argument('--allow-nx', action='store_true')
+    s = sub.add_parser('aaaa-unanswered')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--observed', default='')
+    s.add_argument('--name', required=True)
+    s.add_argument('--clients', default='')
+    s.add_argument('--mode', choices=['none', 'rcode'], default='none')
+    s.add_argument('--rcode', type=int, default=3)
+    s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.local_zone_leak')
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -268,8 +363,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop}
-EXTRA = []
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered}
+EXTRA = [_extra_dns]
 
 if __name__ == '__main__':
     sys.exit(main())
