@@ -1,0 +1,394 @@
+// decode/dns.ts: one DNS message (RFC 1035 §4.1) → DnsMessage. Imports core only.
+//
+// What it reads: the header and flags, the first question (others are skipped by length), the
+// answer section (A/AAAA/CNAME/PTR/NS/SOA with their data as text, other types with data
+// undefined), the authority section skipped, and the additional section for the EDNS OPT record
+// (RFC 6891 §6.1). Everything after the first thing that cannot be parsed is dropped and the
+// message is kept with `malformed: true`; when the bytes end before the counts are satisfied
+// (the capture cut the message) it is kept with `truncated: true` instead.
+//
+// Name text, chosen so that it is deterministic, injective (two different wire names never
+// print the same) and safe to print, while matching tshark's `dns.qry.name` for ordinary names:
+//   * labels are joined with '.', without a trailing dot; case is kept as on the wire;
+//   * the root name is `<Root>` (as tshark prints it); the one-label name whose text would also
+//     be `<Root>` is written `\060Root>` so the two stay distinct;
+//   * inside a label, the bytes 0x21–0x7e print as themselves except '.' and '\', which are
+//     written `\.` and `\\`; every other byte (space, controls, 0x7f–0xff) is written `\DDD`
+//     with three decimal digits (RFC 1035 §5.1 master-file escapes, as RFC 4343 §2.1 uses them);
+//   * a name longer than 255 octets (RFC 1035 §2.3.4) keeps the labels read before the limit.
+// `wiresharkNameText` turns this text into what tshark 4.0 prints, for differential tests.
+import { type Anomalies, ipv4Text, ipv6Text } from '../core/index.js';
+import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion } from './types.js';
+
+const HEADER = { id: 0, flags: 2, qdcount: 4, ancount: 6, nscount: 8, arcount: 10, length: 12 } as const;
+/** Fixed part of a resource record after its owner name: type, class, TTL, RDLENGTH. */
+const RR_FIXED = 10;
+const QUESTION_FIXED = 4;
+
+export const DnsType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, AAAA: 28, OPT: 41 } as const;
+
+/** RFC 1035 §2.3.4: 255 octets on the wire, length bytes and the root's zero byte included. */
+const MAX_NAME_OCTETS = 255;
+/** More pointer hops than a legal name can need (at most 127 labels, each behind one pointer). */
+const MAX_POINTER_HOPS = 128;
+const ROOT_TEXT = '<Root>';
+const NO_ANSWERS: readonly DnsAnswer[] = Object.freeze([]) as readonly DnsAnswer[];
+
+// ---------------------------------------------------------------------------------------------
+// Name reading. Results come back through module state instead of an object per name: the
+// decoder is synchronous and never re-entered, so this is safe and allocation-free.
+
+const NAME_OK = 0;
+/** The bytes ended inside the name (capture cut). */
+const NAME_TRUNCATED = 1;
+/** A bad label type, a pointer outside the message, a loop, or too many hops. */
+const NAME_BAD = 2;
+
+/** Offset just after the name where it was found (after its pointer, if any). */
+let nameEnd = 0;
+let nameStatus = NAME_OK;
+/** Pointer targets seen while reading the current name, stamped with a per-name generation. */
+const visited = new Uint32Array(0x4000);
+let generation = 0;
+
+/** Which bytes a label can show as themselves: 0x21–0x7e but not '.' or '\'. */
+const PLAIN = new Uint8Array(256);
+for (let c = 0x21; c <= 0x7e; c++) PLAIN[c] = 1;
+PLAIN[0x2e] = 0;
+PLAIN[0x5c] = 0;
+const DDD: string[] = [];
+for (let c = 0; c < 256; c++) DDD.push(`\\${String(c).padStart(3, '0')}`);
+DDD[0x2e] = '\\.';
+DDD[0x5c] = '\\\\';
+
+function labelText(b: Buffer, start: number, end: number): string {
+  let i = start;
+  while (i < end && PLAIN[b[i]!] === 1) i++;
+  if (i === end) return b.toString('latin1', start, end);
+  let s = b.toString('latin1', start, i);
+  for (; i < end; i++) {
+    const c = b[i]!;
+    s += PLAIN[c] === 1 ? String.fromCharCode(c) : DDD[c]!;
+  }
+  return s;
+}
+
+/**
+ * Reads the name at `off`, following compression pointers (RFC 1035 §4.1.4) backwards and
+ * forwards. Sets `nameEnd` and `nameStatus`; returns the text read, which is partial unless
+ * the status is NAME_OK (a name over 255 octets is NAME_OK with the labels before the limit).
+ */
+function readName(b: Buffer, off: number, anomalies: Anomalies): string {
+  if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
+  let pos = off;
+  let end = -1; // where the name ends in place, fixed by the first pointer or the root byte
+  let hops = 0;
+  let octets = 1; // the root's zero byte
+  let tooLong = false;
+  let text = '';
+  nameStatus = NAME_OK;
+  for (;;) {
+    if (pos >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+    const len = b[pos]!;
+    if (len === 0) {
+      if (end < 0) end = pos + 1;
+      break;
+    }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+      if (end < 0) end = pos + 2;
+      const target = ((len & 0x3f) << 8) | b[pos + 1]!;
+      // A pointer past the end is a bad name, not a cut: the message itself must hold the target.
+      if (target >= b.length) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
+      if (++hops > MAX_POINTER_HOPS || visited[target] === generation) {
+        nameStatus = NAME_BAD;
+        anomalies.note('dns.name_loop');
+        break;
+      }
+      visited[target] = generation;
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) {
+      // RFC 6891 §5: 0x40 (extended label types) is deprecated; 0x80 is reserved.
+      nameStatus = NAME_BAD;
+      anomalies.note('dns.bad_name');
+      break;
+    }
+    const start = pos + 1;
+    const stop = start + len;
+    if (stop > b.length) { nameStatus = NAME_TRUNCATED; break; }
+    if (!tooLong) {
+      octets += len + 1;
+      if (octets > MAX_NAME_OCTETS) {
+        // Keep the labels read so far, and walk on so the record after the name still decodes.
+        tooLong = true;
+        anomalies.note('dns.bad_name');
+        if (end >= 0) break; // the name's end in place is known: no need to walk on
+      } else {
+        text = text.length === 0 ? labelText(b, start, stop) : `${text}.${labelText(b, start, stop)}`;
+      }
+    }
+    pos = stop;
+  }
+  nameEnd = end < 0 ? pos : end;
+  if (text.length === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : text;
+  return text === ROOT_TEXT ? '\\060Root>' : text;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Decodes one DNS message. `b` is exactly the message (a UDP payload, or the bytes after a TCP
+ * length prefix). Returns undefined only when even the 12-octet header is not there.
+ */
+export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies): DnsMessage | undefined {
+  if (b.length < HEADER.length) return anomalies.note('dns.short_header');
+  const flags = b.readUInt16BE(HEADER.flags);
+  const qdcount = b.readUInt16BE(HEADER.qdcount);
+  const ancount = b.readUInt16BE(HEADER.ancount);
+  const nscount = b.readUInt16BE(HEADER.nscount);
+  const arcount = b.readUInt16BE(HEADER.arcount);
+
+  let question: DnsQuestion | undefined;
+  let answers: DnsAnswer[] | undefined;
+  let edns: DnsEdns | undefined;
+  let malformed = false;
+  let truncated = false;
+  let pos: number = HEADER.length;
+
+  // One pass over the sections; `stop` ends it at the first thing that cannot be read.
+  sections: {
+    for (let i = 0; i < qdcount; i++) {
+      const name = i === 0 ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
+      if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
+      pos = nameEnd;
+      if (pos + QUESTION_FIXED > b.length) { truncated = true; break sections; }
+      if (i === 0) question = { name, type: b.readUInt16BE(pos), class: b.readUInt16BE(pos + 2) };
+      pos += QUESTION_FIXED;
+    }
+    const rrTotal = ancount + nscount + arcount;
+    for (let i = 0; i < rrTotal; i++) {
+      const inAnswers = i < ancount;
+      const inAdditional = i >= ancount + nscount;
+      // Owner names are read as text only where they are kept.
+      const name = inAnswers ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
+      if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
+      pos = nameEnd;
+      if (pos + RR_FIXED > b.length) { truncated = true; break sections; }
+      const type = b.readUInt16BE(pos);
+      const klass = b.readUInt16BE(pos + 2);
+      const ttl = b.readUInt32BE(pos + 4);
+      const rdlength = b.readUInt16BE(pos + 8);
+      const rdata = pos + RR_FIXED;
+      const rdend = rdata + rdlength;
+      if (rdend > b.length) {
+        // The record is cut; an answer's header is still worth keeping only if its data needs nothing.
+        truncated = true;
+        break sections;
+      }
+      if (inAnswers) {
+        let data: string | undefined;
+        let badRdata = false;
+        switch (type) {
+          case DnsType.A:
+            if (rdlength === 4) data = ipv4Text(b, rdata);
+            else badRdata = true;
+            break;
+          case DnsType.AAAA:
+            if (rdlength === 16) data = ipv6Text(b, rdata);
+            else badRdata = true;
+            break;
+          case DnsType.CNAME:
+          case DnsType.PTR:
+          case DnsType.NS:
+          case DnsType.SOA: { // SOA: the MNAME, its first field (RFC 1035 §3.3.13)
+            const target = readName(b, rdata, anomalies);
+            if (nameStatus !== NAME_OK) { malformed = true; break sections; }
+            // The name must end inside RDATA (a compression pointer may lead anywhere).
+            if (nameEnd <= rdend) data = target;
+            else badRdata = true;
+            break;
+          }
+          default:
+            break;
+        }
+        if (badRdata) { malformed = true; anomalies.note('dns.bad_rdata'); break sections; }
+        (answers ??= []).push({ name, type, ttl, data });
+      } else if (inAdditional && type === DnsType.OPT && edns === undefined) {
+        // RFC 6891 §6.1.3: the TTL field holds EXTENDED-RCODE, VERSION, DO and Z.
+        edns = {
+          udpPayloadSize: klass,
+          extendedRcode: ttl >>> 24,
+          version: (ttl >>> 16) & 0xff,
+          dnssecOk: (ttl & 0x8000) !== 0,
+        };
+      }
+      pos = rdend;
+    }
+  }
+  if (truncated) anomalies.note('dns.truncated_message');
+  return {
+    transport,
+    id: b.readUInt16BE(HEADER.id),
+    qr: (flags & 0x8000) !== 0,
+    opcode: (flags >>> 11) & 0xf,
+    aa: (flags & 0x0400) !== 0,
+    tc: (flags & 0x0200) !== 0,
+    rd: (flags & 0x0100) !== 0,
+    ra: (flags & 0x0080) !== 0,
+    rcode: flags & 0xf,
+    qdcount,
+    ancount,
+    nscount,
+    arcount,
+    question,
+    answers: answers ?? NO_ANSWERS,
+    edns,
+    size: b.length,
+    malformed,
+    truncated,
+  };
+}
+
+/** Like readName for names whose text nobody keeps: same checks, no strings. */
+function skipName(b: Buffer, off: number, anomalies: Anomalies): string {
+  if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
+  let pos = off;
+  let end = -1;
+  let hops = 0;
+  let octets = 1;
+  let tooLong = false;
+  nameStatus = NAME_OK;
+  for (;;) {
+    if (pos >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+    const len = b[pos]!;
+    if (len === 0) { if (end < 0) end = pos + 1; break; }
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (pos + 1 >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+      if (end < 0) end = pos + 2;
+      const target = ((len & 0x3f) << 8) | b[pos + 1]!;
+      if (target >= b.length) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
+      if (++hops > MAX_POINTER_HOPS || visited[target] === generation) {
+        nameStatus = NAME_BAD;
+        anomalies.note('dns.name_loop');
+        break;
+      }
+      visited[target] = generation;
+      pos = target;
+      continue;
+    }
+    if (kind !== 0) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
+    pos += 1 + len;
+    if (pos > b.length) { nameStatus = NAME_TRUNCATED; break; }
+    if (!tooLong && (octets += len + 1) > MAX_NAME_OCTETS) {
+      tooLong = true;
+      anomalies.note('dns.bad_name');
+      if (end >= 0) break;
+    }
+  }
+  nameEnd = end < 0 ? pos : end;
+  return '';
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Classes a real question carries: IN, CH, HS, NONE, ANY (RFC 1035 §3.2.4, RFC 2136 §1.3). */
+const isQclass = (c: number): boolean => c === 1 || c === 3 || c === 4 || c === 254 || c === 255;
+
+/**
+ * A cheap shape test for DNS on ports other than 53: opcode QUERY, exactly one question, counts
+ * that the length could hold, and a first name made of in-place labels (no pointer can precede
+ * it) followed by a known class. Reads at most 12 + 255 + 4 bytes and allocates nothing.
+ */
+export function looksLikeDns(b: Buffer): boolean {
+  if (b.length < HEADER.length + 1 + QUESTION_FIXED) return false;
+  const flags = b.readUInt16BE(HEADER.flags);
+  if (((flags >>> 11) & 0xf) !== 0) return false; // opcode QUERY
+  if ((flags & 0x0040) !== 0) return false; // Z must be zero (RFC 1035 §4.1.1)
+  if (b.readUInt16BE(HEADER.qdcount) !== 1) return false;
+  const rrs = b.readUInt16BE(HEADER.ancount) + b.readUInt16BE(HEADER.nscount) + b.readUInt16BE(HEADER.arcount);
+  // Each RR takes at least 11 octets (a root or pointer owner name plus the fixed part).
+  if (HEADER.length + 1 + QUESTION_FIXED + rrs * 11 > b.length) return false;
+  if ((flags & 0x8000) === 0 && (flags & 0xf) !== 0) return false; // a query carries no rcode
+  let pos: number = HEADER.length;
+  let octets = 1;
+  for (;;) {
+    if (pos >= b.length) return false;
+    const len = b[pos]!;
+    if (len === 0) { pos++; break; }
+    if (len > 63) return false;
+    octets += len + 1;
+    if (octets > MAX_NAME_OCTETS) return false;
+    pos += 1 + len;
+  }
+  if (pos + QUESTION_FIXED > b.length) return false;
+  return isQclass(b.readUInt16BE(pos + 2));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What tshark 4.0 prints (`dns.qry.name`) for a name in dualscope's text: the escapes are undone
+ * to recover the wire bytes, which are then shown as Wireshark's format_text does (printable
+ * ASCII as is, C escapes \a \b \f \n \r \t \v, other control bytes as 3-digit octal, UTF-8
+ * passed through and invalid UTF-8 as U+FFFD). Lossy, for comparisons only; off the hot path.
+ */
+export function wiresharkNameText(name: string): string {
+  if (name === ROOT_TEXT) return name;
+  if (!name.includes('\\')) return name;
+  const bytes: number[] = [];
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch !== 0x5c) { bytes.push(ch); continue; }
+    const next = name.charCodeAt(i + 1);
+    if (next >= 0x30 && next <= 0x39) {
+      bytes.push(Number(name.slice(i + 1, i + 4)));
+      i += 3;
+    } else {
+      bytes.push(next);
+      i += 1;
+    }
+  }
+  return formatText(Buffer.from(bytes));
+}
+
+const NOT_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cn}\p{Cs}]$/u;
+const C_ESCAPES = new Map<number, string>([[7, 'a'], [8, 'b'], [12, 'f'], [10, 'n'], [13, 'r'], [9, 't'], [11, 'v']]);
+
+function formatText(b: Buffer): string {
+  let out = '';
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      if (c >= 0x20 && c !== 0x7f) { out += String.fromCharCode(c); continue; }
+      const e = C_ESCAPES.get(c);
+      out += e !== undefined ? `\\${e}` : `\\${c.toString(8).padStart(3, '0')}`;
+      continue;
+    }
+    // Wireshark's reading of UTF-8: the lead byte says how many continuation bytes follow (up
+    // to 5, as in the original UTF-8); the bytes taken before a mismatch, or a sequence that
+    // does not make a valid code point, show as one U+FFFD. The mismatching byte starts anew.
+    let more: number;
+    let cp: number;
+    if ((c & 0xe0) === 0xc0) { more = 1; cp = c & 0x1f; }
+    else if ((c & 0xf0) === 0xe0) { more = 2; cp = c & 0x0f; }
+    else if ((c & 0xf8) === 0xf0) { more = 3; cp = c & 0x07; }
+    else if ((c & 0xfc) === 0xf8) { more = 4; cp = c & 0x03; }
+    else if ((c & 0xfe) === 0xfc) { more = 5; cp = c & 0x01; }
+    else { out += '\ufffd'; i++; continue; }
+    let j = i + 1;
+    while (more > 0 && j < b.length && (b[j]! & 0xc0) === 0x80) { cp = cp * 64 + (b[j]! & 0x3f); j++; more--; }
+    // Overlong forms are accepted (tshark shows C0 A8 as '('); code points that are not
+    // printable (GLib's g_unichar_isprint: controls, format, unassigned) show as \uXXXX.
+    if (more !== 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) out += '\ufffd';
+    else if (NOT_PRINTABLE.test(String.fromCodePoint(cp))) out += `\\u${cp.toString(16).toUpperCase().padStart(4, '0')}`;
+    else out += String.fromCodePoint(cp);
+    i = j;
+  }
+  return out;
+}
