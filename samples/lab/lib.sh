@@ -153,7 +153,7 @@ cap_start() {
   local n="$1" ifc="$2" out="$3"; shift 3
   local err="$WORK_DIR/$(basename "$out").tcpdump.log"
   rm -f "$out"
-  ip netns exec "$n" tcpdump -n -U -s 0 -B 8192 -i "$ifc" -w "$out" "$@" 2>"$err" &
+  ip netns exec "$n" tcpdump -n -U --immediate-mode -s 0 -B 8192 -i "$ifc" -w "$out" "$@" 2>"$err" &
   local pid=$!
   LAB_PIDS+=("$pid")
   LAB_CAPS+=("$pid|$err|$out")
@@ -176,6 +176,10 @@ cap_stop_all() {
     dropped=$(sed -n 's/^\([0-9]\+\) packets dropped by kernel.*/\1/p' "$err" | head -1)
     [[ -n $dropped ]] || die "tcpdump for $out reported no statistics: $(cat "$err")"
     ((dropped == 0)) || die "tcpdump dropped $dropped packets for $out"
+    local got rcv
+    got=$(sed -n 's/^\([0-9]\+\) packets captured.*/\1/p' "$err" | head -1)
+    rcv=$(sed -n 's/^\([0-9]\+\) packets received by filter.*/\1/p' "$err" | head -1)
+    [[ $got == "$rcv" ]] || die "tcpdump wrote $got of $rcv packets for $out"
     local ifd
     ifd=$(sed -n 's/^\([0-9]\+\) packets dropped by interface.*/\1/p' "$err" | head -1)
     [[ -z $ifd || $ifd == 0 ]] || die "interface dropped $ifd packets for $out"
