@@ -15,7 +15,8 @@
 //   * inside a label, the bytes 0x21–0x7e print as themselves except '.' and '\', which are
 //     written `\.` and `\\`; every other byte (space, controls, 0x7f–0xff) is written `\DDD`
 //     with three decimal digits (RFC 1035 §5.1 master-file escapes, as RFC 4343 §2.1 uses them);
-//   * a name longer than 255 octets (RFC 1035 §2.3.4) keeps the labels read before the limit.
+//   * a name longer than 255 octets (RFC 1035 §2.3.4) keeps the labels read before the limit;
+//     the message is then `malformed`, but decoding goes on after the name.
 // `wiresharkNameText` turns this text into what tshark 4.0 prints, for differential tests.
 import { type Anomalies, ipv4Text, ipv6Text } from '../core/index.js';
 import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion } from './types.js';
@@ -47,6 +48,8 @@ const NAME_BAD = 2;
 /** Offset just after the name where it was found (after its pointer, if any). */
 let nameEnd = 0;
 let nameStatus = NAME_OK;
+/** The name ran past 255 octets: its text holds the labels before the limit. */
+let nameTooLong = false;
 /** Pointer targets seen while reading the current name, stamped with a per-name generation. */
 const visited = new Uint32Array(0x4000);
 let generation = 0;
@@ -133,6 +136,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies): string {
     pos = stop;
   }
   nameEnd = end < 0 ? pos : end;
+  nameTooLong = tooLong;
   if (text.length === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : text;
   return text === ROOT_TEXT ? '\\060Root>' : text;
 }
@@ -163,6 +167,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
     for (let i = 0; i < qdcount; i++) {
       const name = i === 0 ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
+      if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
       if (pos + QUESTION_FIXED > b.length) { truncated = true; break sections; }
       if (i === 0) question = { name, type: b.readUInt16BE(pos), class: b.readUInt16BE(pos + 2) };
@@ -175,6 +180,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       // Owner names are read as text only where they are kept.
       const name = inAnswers ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
+      if (nameTooLong) malformed = true;
       pos = nameEnd;
       if (pos + RR_FIXED > b.length) { truncated = true; break sections; }
       const type = b.readUInt16BE(pos);
@@ -207,7 +213,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
             const target = readName(b, rdata, anomalies);
             if (nameStatus !== NAME_OK) { malformed = true; break sections; }
             // The name must end inside RDATA (a compression pointer may lead anywhere).
-            if (nameEnd <= rdend) data = target;
+            if (nameEnd <= rdend) { data = target; if (nameTooLong) malformed = true; }
             else badRdata = true;
             break;
           }
@@ -290,6 +296,7 @@ function skipName(b: Buffer, off: number, anomalies: Anomalies): string {
     }
   }
   nameEnd = end < 0 ? pos : end;
+  nameTooLong = tooLong;
   return '';
 }
 
