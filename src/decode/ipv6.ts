@@ -2,7 +2,8 @@
 // routing (43), fragment (44), destination options (60), AH (51, RFC 4302: length in 4-octet
 // units + 2), mobility (135), HIP (139), shim6 (140). ESP (50) and no-next-header (59) end the
 // chain. The chain is bounded so a crafted packet cannot make us walk for long.
-import { ipv6Text, type Anomalies } from '../core/index.js';
+import type { Anomalies } from '../core/index.js';
+import { ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u16, u32 } from './bytes.js';
 
 const IPV6 = { vtcfl: 0, payloadLength: 4, nextHeader: 6, hopLimit: 7, src: 8, dst: 24, headerLen: 40 } as const;
