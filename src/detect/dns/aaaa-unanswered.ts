@@ -1,0 +1,149 @@
+// dns.aaaa_unanswered (INCIDENTS §2): AAAA never answered on any attempt (retries, ports,
+// servers) while A for the same name is; or AAAA answered with an RFC 4074 error rcode while A
+// exists. One finding per (client, server, name, problem), over every lookup that paid for it.
+import type { DnsRecord } from '../../reconstruct/dns/index.js';
+import type { Detector } from '../detector.js';
+import type { Evidence, Finding } from '../finding.js';
+import {
+  aaaaProblem,
+  CappedGroups,
+  displayFilter,
+  durationText,
+  printableName,
+  questionEvidence,
+  rcodeName,
+  sortEvidence,
+  type AaaaProblem,
+} from './common.js';
+
+export interface AaaaUnansweredOptions {
+  maxGroups: number;
+}
+
+export const DEFAULT_AAAA_UNANSWERED_OPTIONS: AaaaUnansweredOptions = { maxGroups: 256 };
+
+const REMEDY =
+  'The server must answer AAAA queries: NOERROR with an empty answer (NODATA) when the name has no ' +
+  'IPv6 address (RFC 4074). Test AAAA on every GSLB / load-balancer name before it goes live.';
+
+const MAX_EVIDENCE = 32;
+
+interface Group {
+  first: AaaaProblem;
+  occurrences: number;
+  /** The longest first-to-last AAAA transmission (or to the wrong answer) of one lookup. */
+  maxDelay: number;
+  totalDelay: number;
+  /** AAAA transmissions, client ports and servers over every lookup of the group. */
+  transmissions: number;
+  ports: Set<number>;
+  servers: Set<string>;
+  rcodes: Set<number>;
+  evidence: Evidence[];
+}
+
+export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}): Detector<DnsRecord> {
+  const o = { ...DEFAULT_AAAA_UNANSWERED_OPTIONS, ...options };
+  const groups = new CappedGroups<Group>(o.maxGroups);
+  return {
+    name: 'aaaa-unanswered',
+    observe(r: DnsRecord): Finding[] {
+      if (r.type !== 'lookup') return [];
+      const p = aaaaProblem(r);
+      if (p === undefined) return [];
+      const server = p.aaaa.attempts[0]!.server;
+      const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
+        first: p,
+        occurrences: 0,
+        maxDelay: 0,
+        totalDelay: 0,
+        transmissions: 0,
+        ports: new Set<number>(),
+        servers: new Set<string>(),
+        rcodes: new Set<number>(),
+        evidence: [],
+      }));
+      if (g === undefined) return [];
+      g.occurrences++;
+      g.maxDelay = Math.max(g.maxDelay, p.delayMicros);
+      g.totalDelay += p.delayMicros;
+      for (const a of p.aaaa.attempts) {
+        g.transmissions += a.queries.length;
+        if (g.ports.size < 64) g.ports.add(a.clientPort);
+        if (g.servers.size < 8) g.servers.add(a.server);
+      }
+      if (p.rcode !== undefined) g.rcodes.add(p.rcode);
+      const ev = sortEvidence([...questionEvidence(r, p.a, 6), ...questionEvidence(r, p.aaaa, 24)]);
+      for (const e of ev) {
+        if (g.evidence.length >= MAX_EVIDENCE) break;
+        g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
+      }
+      return [];
+    },
+    finish(): Finding[] {
+      return [...groups.groups.values()].map(finding);
+    },
+  };
+}
+
+function finding(g: Group): Finding {
+  const p = g.first;
+  const l = p.lookup;
+  const server = p.aaaa.attempts[0]!.server;
+  const servers = [...g.servers];
+  const n = g.transmissions;
+  const ports = [...g.ports].sort((a, b) => a - b);
+  const evidence = sortEvidence([...g.evidence]);
+  const first = evidence[0]!;
+  const last = evidence[evidence.length - 1]!;
+  const name = printableName(l.name);
+  const rcodes = [...g.rcodes].sort((a, b) => a - b).map(rcodeName).join(',');
+  const role = p.serverRole === 'recursive'
+    ? 'a recursive resolver (RA set, AA clear): the authoritative server behind it is the likely culprit'
+    : p.serverRole === 'authoritative' ? 'the authoritative server itself (AA set)' : 'a server of unknown role (neither AA nor RA set)';
+  const what = p.problem === 'unanswered'
+    ? `AAAA ${name} never answered (${n} transmission(s), ${ports.length} port(s), ${servers.length} server(s)) while A was`
+    : `AAAA ${name} answered ${rcodes} while A has addresses (RFC 4074: should be NOERROR/NODATA)`;
+  const repeat = g.occurrences > 1 ? `; ${g.occurrences} lookups` : '';
+  const confidence = p.problem === 'unanswered'
+    ? n > 1
+      ? { level: 'high' as const, reason: `AAAA went unanswered ${n} times while the A query for the same name was answered` }
+      : { level: 'medium' as const, reason: 'AAAA unanswered once while A was answered; with no retry in the capture one lost packet cannot be ruled out' }
+    : { level: 'high' as const, reason: `the server said ${rcodes} to AAAA but gave A records for the same name` };
+  return {
+    id: `dns.aaaa_unanswered:${first.frame}`,
+    kind: 'dns.aaaa_unanswered',
+    severity: 'warning',
+    summary: `${what}; ${server} is ${role.split(':')[0]}${repeat}`,
+    start: first.time,
+    end: last.time,
+    client: l.client,
+    server,
+    names: [l.name],
+    evidence,
+    impact: {
+      description: p.problem === 'unanswered'
+        ? `each lookup waited at least ${durationText(g.maxDelay)} on AAAA (first to last AAAA transmission) and then one more timeout`
+        : `dual-stack clients get ${rcodes} for AAAA; some treat the whole name as missing`,
+      delayMicros: g.maxDelay,
+      occurrences: g.occurrences,
+    },
+    confidence,
+    remedy: REMEDY,
+    displayFilter: displayFilter(evidence.map((e) => e.frame), [l.client, server]),
+    details: {
+      problem: p.problem,
+      /** 'none' when unanswered, else the rcode names given to AAAA. */
+      response: p.problem === 'unanswered' ? 'none' : rcodes,
+      serverRole: p.serverRole,
+      serverRoleReason: role,
+      aaaaQueries: n,
+      aaaaPorts: ports,
+      aaaaServers: servers,
+      spanMicros: g.maxDelay,
+      totalDelayMicros: g.totalDelay,
+      aAnswerFrame: p.a.answer!.frame,
+      pattern: l.pattern,
+    },
+  };
+}

@@ -1,0 +1,185 @@
+// dns.large_response_risk ("Beyond the talk"): UDP answers that arrive IPv6-fragmented (fragments
+// are widely dropped: RFC 8900) or larger than 1232 octets (the DNS Flag Day 2020 size that fits a
+// 1280-octet IPv6 path), answers with TC=1 whose TCP/53 retry fails, and clients that re-ask after
+// a large answer (it never reached them). EDNS buffer sizes above 1232 are listed with these; alone
+// they are only a risk and are reported when `reportEdnsAlone` is set. One finding per pair.
+import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
+import type { Detector } from '../detector.js';
+import type { Evidence, Finding } from '../finding.js';
+import { CappedGroups, displayFilter, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
+
+export interface LargeResponseRiskOptions {
+  /** Largest safe UDP DNS message: default 1232 (DNS Flag Day 2020). */
+  safeSize: number;
+  /** Report EDNS buffer sizes above safeSize even when no large answer was seen: default false. */
+  reportEdnsAlone: boolean;
+  maxGroups: number;
+}
+
+export const DEFAULT_LARGE_RESPONSE_RISK_OPTIONS: LargeResponseRiskOptions = { safeSize: 1232, reportEdnsAlone: false, maxGroups: 256 };
+
+type Reason = 'ipv6-fragmented' | 'ipv4-fragmented' | 'over-safe-size' | 'retried-after-large' | 'tc-tcp-failed' | 'tc-no-tcp' | 'edns-over-safe-size';
+
+interface Group {
+  client: string;
+  server: string;
+  reasons: Set<Reason>;
+  names: string[];
+  occurrences: number;
+  largest: number;
+  maxEdns: number;
+  evidence: Evidence[];
+}
+
+const REMEDY =
+  'Keep UDP DNS answers within 1232 octets: set the EDNS buffer size to 1232 on resolvers and ' +
+  'servers (BIND `edns-udp-size`/`max-udp-size`, unbound `edns-buffer-size`), let TCP/53 through ' +
+  'every firewall, and stop filters from dropping IPv6 fragments on the DNS path.';
+
+export function createLargeResponseRisk(options: Partial<LargeResponseRiskOptions> = {}): Detector<DnsRecord> {
+  const o = { ...DEFAULT_LARGE_RESPONSE_RISK_OPTIONS, ...options };
+  const groups = new CappedGroups<Group>(o.maxGroups);
+  const group = (client: string, server: string): Group | undefined =>
+    groups.get(`${client}|${server}`, () => ({ client, server, reasons: new Set(), names: [], occurrences: 0, largest: 0, maxEdns: 0, evidence: [] }));
+
+  const note = (g: Group, reasons: Reason[], name: string | undefined, ev: Evidence[], size: number): void => {
+    g.occurrences++;
+    for (const r of reasons) g.reasons.add(r);
+    if (name !== undefined && g.names.length < 10 && !g.names.includes(name)) g.names.push(name);
+    g.largest = Math.max(g.largest, size);
+    for (const e of ev) if (g.evidence.length < 32 && !g.evidence.some((x) => x.frame === e.frame)) g.evidence.push(e);
+  };
+
+  const replyReasons = (r: DnsReply, transport: string): Reason[] => {
+    const out: Reason[] = [];
+    if (transport !== 'udp') return out;
+    if (r.fragmented) out.push(r.ipVersion === 6 ? 'ipv6-fragmented' : 'ipv4-fragmented');
+    if (r.size > o.safeSize) out.push('over-safe-size');
+    return out;
+  };
+
+  const lookup = (l: DnsLookup): void => {
+    for (const q of l.questions) {
+      const tx = transmissions(q);
+      for (const a of q.attempts) {
+        for (const r of a.replies) {
+          const reasons = replyReasons(r, a.transport);
+          if (reasons.length === 0) continue;
+          const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
+          // The client asking the same question again after this reply: it never got it.
+          const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
+          // glibc re-sends every question of a round when one is missing: only a re-ask while
+          // every other question was already answered shows this reply was not received.
+          const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
+          if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
+            reasons.push('retried-after-large');
+            ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
+          }
+          const first = a.queries[0]!;
+          ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
+          const g = group(l.client, a.server);
+          if (g !== undefined) {
+            note(g, reasons, l.name, ev, r.size);
+            g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
+            if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
+          }
+        }
+      }
+      if (q.attempts.some((a) => a.transport === 'udp' && a.replies.some((r) => r.tc))) {
+        const tcAttempt = q.attempts.find((a) => a.replies.some((r) => r.tc))!;
+        const tcReply = tcAttempt.replies.find((r) => r.tc)!;
+        const failed = l.tcpFallbacks.filter((f) => f.result !== 'connected');
+        const tcpAnswered = q.attempts.some((a) => a.transport === 'tcp' && a.replies.length > 0);
+        if (tcpAnswered) continue;
+        const reason: Reason | undefined = failed.length > 0 ? 'tc-tcp-failed' : l.tcpFallbacks.length === 0 && q.outcome === 'truncated' ? 'tc-no-tcp' : undefined;
+        if (reason === undefined) continue;
+        const ev: Evidence[] = [replyEvidence(tcReply, tcAttempt, l.client, `${qtypeName(q.qtype)} reply with TC=1`)];
+        for (const f of failed) {
+          ev.push({ frame: f.synFrame, time: f.synTime, role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
+          if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.synTime, role: 'TCP/53 RST', src: `${f.server}:53`, dst: l.client });
+        }
+        const g = group(l.client, tcAttempt.server);
+        if (g !== undefined) note(g, [reason], l.name, ev, tcReply.size);
+      }
+    }
+    if (o.reportEdnsAlone) {
+      for (const q of l.questions) for (const a of q.attempts) {
+        const e = maxEdns(a);
+        if (e > o.safeSize) {
+          const g = group(l.client, a.server);
+          if (g !== undefined && g.occurrences === 0) note(g, ['edns-over-safe-size'], l.name, [queryEvidence(a.queries[0]!, a, l.client, `query advertising EDNS ${e}`)], 0);
+          if (g !== undefined) g.maxEdns = Math.max(g.maxEdns, e);
+        }
+      }
+    }
+  };
+
+  return {
+    name: 'large-response-risk',
+    observe(r: DnsRecord): Finding[] {
+      if (r.type === 'lookup') lookup(r);
+      else if (r.type === 'orphan') {
+        const reasons = replyReasons(r.reply, r.transport);
+        if (reasons.length > 0) {
+          const g = group(r.client, r.server);
+          const fake: DnsAttempt = { transport: r.transport, clientPort: r.clientPort, server: r.server, serverPort: r.serverPort, id: r.id, qtype: r.qtype ?? 0, queries: [], replies: [r.reply], outcome: 'answered', afterAnswer: false };
+          if (g !== undefined) note(g, reasons, r.qname, [replyEvidence(r.reply, fake, r.client, 'reply (its query is not in the capture)')], r.reply.size);
+        }
+      }
+      return [];
+    },
+    finish(): Finding[] {
+      return [...groups.groups.values()].map((g) => finding(g, o));
+    },
+  };
+}
+
+function maxEdns(a: DnsAttempt): number {
+  let m = 0;
+  for (const q of a.queries) if (q.ednsUdpSize !== undefined && q.ednsUdpSize > m) m = q.ednsUdpSize;
+  return m;
+}
+
+const REASON_TEXT: Record<Reason, string> = {
+  'ipv6-fragmented': 'answers in IPv6 fragments',
+  'ipv4-fragmented': 'answers in IPv4 fragments',
+  'over-safe-size': 'UDP answers above the safe size',
+  'retried-after-large': 'the client asked again after a large answer',
+  'tc-tcp-failed': 'TC=1 answers whose TCP/53 retry failed',
+  'tc-no-tcp': 'TC=1 answers never retried over TCP',
+  'edns-over-safe-size': 'EDNS buffer above the safe size',
+};
+
+function finding(g: Group, o: LargeResponseRiskOptions): Finding {
+  const evidence = [...g.evidence].sort((a, b) => a.time - b.time || a.frame - b.frame);
+  const first = evidence[0]!;
+  const last = evidence[evidence.length - 1]!;
+  const r = g.reasons;
+  const harmed = r.has('retried-after-large') || r.has('tc-tcp-failed');
+  const severity = harmed ? 'error' : r.has('ipv6-fragmented') || r.has('tc-no-tcp') ? 'warning' : 'info';
+  const reasons = [...r].sort();
+  return {
+    id: `dns.large_response_risk:${first.frame}`,
+    kind: 'dns.large_response_risk',
+    severity,
+    summary: `${g.client} ↔ ${g.server}: ${reasons.map((x) => REASON_TEXT[x]).join(', ')} (largest ${g.largest} B${g.maxEdns > 0 ? `, EDNS ${g.maxEdns}` : ''})${g.names.length > 0 ? `: ${g.names.slice(0, 3).map(printableName).join(', ')}` : ''}`,
+    start: first.time,
+    end: last.time,
+    client: g.client,
+    server: g.server,
+    names: g.names,
+    evidence,
+    impact: {
+      description: harmed
+        ? 'answers did not reach the client: the lookup waited for a timeout or failed'
+        : 'these answers work on this path today but break where fragments or large UDP datagrams are dropped',
+      occurrences: g.occurrences,
+    },
+    confidence: harmed
+      ? { level: 'high', reason: r.has('tc-tcp-failed') ? 'the TCP/53 connection after TC=1 got no SYN-ACK or a reset' : 'the client asked the same question again after the large answer was seen here' }
+      : { level: 'medium', reason: `measured sizes above ${o.safeSize} B or fragments in the capture; no failure seen here` },
+    remedy: REMEDY,
+    displayFilter: displayFilter(evidence.map((e) => e.frame), [g.client, g.server]),
+    details: { reasons, largestSize: g.largest, maxEdnsUdpSize: g.maxEdns, safeSize: o.safeSize, occurrences: g.occurrences },
+  };
+}

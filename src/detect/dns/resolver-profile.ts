@@ -1,0 +1,145 @@
+// dns.resolver_profile (info): per client, how its stub resolver asks for addresses — A-first or
+// AAAA-first, parallel from one socket (glibc default, musl), parallel from separate sockets
+// (single-request-reopen), or sequential (single-request) — and the timeout and attempts inferred
+// from its retry spacing. Reported for clients that asked both A and AAAA or retried at least once.
+import type { DnsLookup, DnsRecord, LookupPattern } from '../../reconstruct/dns/index.js';
+import type { Detector } from '../detector.js';
+import type { Evidence, Finding } from '../finding.js';
+import { CappedGroups, displayFilter, durationText, median, qtypeName, questionEvidence, sortEvidence, transmissions } from './common.js';
+
+export interface ResolverProfileOptions {
+  maxClients: number;
+  /** Findings emitted at most (the clients with the most lookups). */
+  maxFindings: number;
+  /** A gap shorter than this between two transmissions of one question is not a timeout retry: default 300 ms. */
+  minRetryMicros: number;
+}
+
+export const DEFAULT_RESOLVER_PROFILE_OPTIONS: ResolverProfileOptions = { maxClients: 1024, maxFindings: 32, minRetryMicros: 300_000 };
+
+interface Profile {
+  client: string;
+  lookups: number;
+  patterns: Map<LookupPattern, number>;
+  aFirst: number;
+  aaaaFirst: number;
+  retryGaps: number[];
+  maxTransmissions: number;
+  servers: Set<string>;
+  transports: Set<string>;
+  edns: Set<number>;
+  evidence: Evidence[];
+}
+
+const MAX_GAPS = 256;
+
+export function createResolverProfile(options: Partial<ResolverProfileOptions> = {}): Detector<DnsRecord> {
+  const o = { ...DEFAULT_RESOLVER_PROFILE_OPTIONS, ...options };
+  const clients = new CappedGroups<Profile>(o.maxClients);
+  return {
+    name: 'resolver-profile',
+    observe(r: DnsRecord): Finding[] {
+      if (r.type !== 'lookup' || r.family !== 'address') return [];
+      const p = clients.get(r.client, () => ({
+        client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], maxTransmissions: 0,
+        servers: new Set(), transports: new Set(), edns: new Set(), evidence: [],
+      }));
+      if (p === undefined) return [];
+      observeLookup(p, r, o);
+      return [];
+    },
+    finish(): Finding[] {
+      return [...clients.groups.values()]
+        .filter((p) => p.aFirst + p.aaaaFirst > 0 || p.retryGaps.length > 0)
+        .sort((a, b) => b.lookups - a.lookups || (a.client < b.client ? -1 : 1))
+        .slice(0, o.maxFindings)
+        .map(finding);
+    },
+  };
+}
+
+function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): void {
+  p.lookups++;
+  if (l.questions.length >= 2) {
+    p.patterns.set(l.pattern, (p.patterns.get(l.pattern) ?? 0) + 1);
+    if (qtypeName(l.firstQtype) === 'A') p.aFirst++;
+    else p.aaaaFirst++;
+  } else {
+    p.patterns.set('single', (p.patterns.get('single') ?? 0) + 1);
+  }
+  for (const s of l.servers) if (p.servers.size < 8) p.servers.add(s);
+  for (const q of l.questions) {
+    const tx = transmissions(q);
+    p.maxTransmissions = Math.max(p.maxTransmissions, tx.length);
+    for (let i = 0; i < tx.length; i++) {
+      const x = tx[i]!;
+      p.transports.add(x.attempt.transport);
+      if (x.sent.ednsUdpSize !== undefined && p.edns.size < 8) p.edns.add(x.sent.ednsUdpSize);
+      if (i === 0) continue;
+      // A timeout retry: the previous transmission had no reply before this one.
+      const prev = tx[i - 1]!;
+      const gap = x.sent.time - prev.sent.time;
+      const answeredBefore = prev.attempt.replies.some((r) => r.time >= prev.sent.time && r.time <= x.sent.time);
+      if (!answeredBefore && gap >= o.minRetryMicros && i === 1 && p.retryGaps.length < MAX_GAPS) p.retryGaps.push(gap);
+    }
+  }
+  if (p.evidence.length === 0 || (p.evidence.length < 16 && l.questions.some((q) => q.retransmissions > 0) && !p.evidence.some((e) => e.role.includes('retransmission')))) {
+    const ev: Evidence[] = [];
+    for (const q of l.questions) ev.push(...questionEvidence(l, q, 6));
+    p.evidence = sortEvidence([...p.evidence, ...ev]).slice(0, 16);
+  }
+}
+
+const PATTERN_TEXT: Record<LookupPattern, string> = {
+  single: 'one question only',
+  'parallel-same-port': 'A and AAAA in parallel from one socket (glibc default / musl)',
+  'parallel-separate-ports': 'A and AAAA in parallel from separate sockets (single-request-reopen or similar)',
+  'sequential-same-port': 'A and AAAA one after the other on one socket (single-request)',
+  'sequential-separate-ports': 'A and AAAA one after the other from separate sockets',
+};
+
+function finding(p: Profile): Finding {
+  const evidence = p.evidence;
+  const first = evidence[0]!;
+  const last = evidence[evidence.length - 1]!;
+  const ranked = [...p.patterns.entries()].filter(([k]) => k !== 'single').sort((a, b) => b[1] - a[1]);
+  const main = ranked[0]?.[0] ?? 'single';
+  const order = p.aFirst + p.aaaaFirst === 0 ? 'n/a' : p.aFirst >= p.aaaaFirst ? 'A-first' : 'AAAA-first';
+  const timeout = p.retryGaps.length > 0 ? median(p.retryGaps) : undefined;
+  const patterns: Record<string, number> = {};
+  for (const [k, v] of [...p.patterns.entries()].sort()) patterns[k] = v;
+  return {
+    id: `dns.resolver_profile:${first.frame}`,
+    kind: 'dns.resolver_profile',
+    severity: 'info',
+    summary: `${p.client}: ${PATTERN_TEXT[main]}, ${order}${timeout !== undefined ? `, timeout ≈ ${durationText(timeout)}` : ''} (${p.lookups} address lookup(s))`,
+    start: first.time,
+    end: last.time,
+    client: p.client,
+    server: p.servers.size === 1 ? [...p.servers][0] : undefined,
+    names: [],
+    evidence,
+    impact: { description: 'how this client resolves names; parallel queries from one socket are exposed to same-port reply drops', occurrences: p.lookups },
+    confidence: {
+      level: p.lookups >= 3 ? 'high' : 'medium',
+      reason: `from ${p.lookups} lookup(s)${timeout !== undefined ? ` and ${p.retryGaps.length} timeout retr${p.retryGaps.length === 1 ? 'y' : 'ies'}` : ''}`,
+    },
+    remedy: main === 'parallel-same-port'
+      ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, use `options single-request-reopen`.'
+      : 'Nothing to fix: this describes the client.',
+    displayFilter: displayFilter(evidence.map((e) => e.frame), [p.client]),
+    details: {
+      pattern: main,
+      order,
+      patterns: Object.entries(patterns).map(([k, v]) => `${k}:${v}`),
+      aFirst: p.aFirst,
+      aaaaFirst: p.aaaaFirst,
+      inferredTimeoutMicros: timeout ?? null,
+      retriesObserved: p.retryGaps.length,
+      maxTransmissionsPerQuestion: p.maxTransmissions,
+      servers: [...p.servers],
+      transports: [...p.transports].sort(),
+      ednsUdpSizes: [...p.edns].sort((a, b) => a - b),
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// dns.slow_lookup (info/warning): lookups whose measured delay exceeds a threshold with no more
+// specific cause (same-port drop, unanswered AAAA, local zone leak), so nothing slow goes
+// unexplained. A delay is only measured when the capture shows it: an answer, or the client asking
+// again (a lone unanswered query could simply be a capture that missed the reply). One finding per
+// client/server pair with the slowest lookup as evidence.
+import type { Micros } from '../../core/index.js';
+import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
+import type { Detector } from '../detector.js';
+import type { Finding } from '../finding.js';
+import {
+  aaaaProblem,
+  allLookupEvidence,
+  CappedGroups,
+  DEFAULT_SAME_PORT_OPTIONS,
+  displayFilter,
+  durationText,
+  printableName,
+  samePortDrop,
+  type SamePortOptions,
+} from './common.js';
+import { locallyServedZone } from './local-zones.js';
+
+export interface SlowLookupOptions extends SamePortOptions {
+  /** A lookup slower than this is reported: default 1 s (info). */
+  slowMicros: Micros;
+  /** ... and as a warning from this delay on, or when the client had to retry: default 3 s. */
+  warnMicros: Micros;
+  maxGroups: number;
+}
+
+export const DEFAULT_SLOW_LOOKUP_OPTIONS: SlowLookupOptions = {
+  ...DEFAULT_SAME_PORT_OPTIONS,
+  slowMicros: 1_000_000,
+  warnMicros: 3_000_000,
+  maxGroups: 256,
+};
+
+type Cause = 'client-retried' | 'slow-server' | 'failed' | 'tcp-fallback';
+
+interface Group {
+  client: string;
+  server: string;
+  occurrences: number;
+  worst: DnsLookup;
+  worstDelay: number;
+  causes: Set<Cause>;
+  names: string[];
+}
+
+function measuredDelay(l: DnsLookup): number | undefined {
+  if (l.outcome === 'answered' || l.outcome === 'partial') return l.totalMicros;
+  // Unanswered: measured only as far as the client's own retries show it waited.
+  const retried = l.questions.some((q) => q.retransmissions > 0);
+  return retried ? l.totalMicros : undefined;
+}
+
+function causes(l: DnsLookup): Cause[] {
+  const out: Cause[] = [];
+  if (l.questions.some((q) => q.retransmissions > 0)) out.push('client-retried');
+  else out.push('slow-server');
+  if (l.outcome === 'unanswered' || l.outcome === 'partial') out.push('failed');
+  if (l.tcpFallbacks.length > 0) out.push('tcp-fallback');
+  return out;
+}
+
+export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Detector<DnsRecord> {
+  const o = { ...DEFAULT_SLOW_LOOKUP_OPTIONS, ...options };
+  const groups = new CappedGroups<Group>(o.maxGroups);
+  return {
+    name: 'slow-lookup',
+    observe(r: DnsRecord): Finding[] {
+      if (r.type !== 'lookup') return [];
+      const delay = measuredDelay(r);
+      if (delay === undefined || delay < o.slowMicros) return [];
+      // A more specific detector explains these.
+      if (samePortDrop(r, o) !== undefined || aaaaProblem(r) !== undefined || locallyServedZone(r.name) !== undefined) return [];
+      const server = r.servers[0]!;
+      const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, causes: new Set(), names: [] }));
+      if (g === undefined) return [];
+      g.occurrences++;
+      if (delay > g.worstDelay) {
+        g.worst = r;
+        g.worstDelay = delay;
+      }
+      for (const c of causes(r)) g.causes.add(c);
+      if (g.names.length < 10 && !g.names.includes(r.name)) g.names.push(r.name);
+      return [];
+    },
+    finish(): Finding[] {
+      return [...groups.groups.values()].map((g) => finding(g, o));
+    },
+  };
+}
+
+function finding(g: Group, o: SlowLookupOptions): Finding {
+  const l = g.worst;
+  const evidence = allLookupEvidence(l, 12);
+  const first = evidence[0]!;
+  const last = evidence[evidence.length - 1]!;
+  const retried = g.causes.has('client-retried');
+  const severity = retried || g.worstDelay >= o.warnMicros || g.causes.has('failed') ? 'warning' : 'info';
+  const why = retried
+    ? 'the client had to ask again after its timeout (a query or reply was lost, or the server did not answer in time)'
+    : 'the server took this long to answer (a slow or distant upstream)';
+  const more = g.occurrences > 1 ? `; ${g.occurrences} slow lookups on this pair` : '';
+  return {
+    id: `dns.slow_lookup:${first.frame}`,
+    kind: 'dns.slow_lookup',
+    severity,
+    summary: `lookup of ${printableName(l.name)} by ${g.client} via ${g.server} took ${durationText(g.worstDelay)}${l.outcome === 'answered' ? '' : ` and ended ${l.outcome}`}${more}`,
+    start: first.time,
+    end: last.time,
+    client: g.client,
+    server: g.server,
+    names: g.names,
+    evidence,
+    impact: {
+      description: `${why}; slowest lookup ${durationText(g.worstDelay)}`,
+      delayMicros: g.worstDelay,
+      occurrences: g.occurrences,
+    },
+    confidence: { level: 'high', reason: 'measured from the first query to the last answer (or the last retry) in the capture' },
+    remedy: retried
+      ? 'Find where queries or replies are lost between the client and the server (capture on both sides); check the resolver\'s upstream reachability and timeouts.'
+      : 'Check the resolver\'s upstream latency and cache; consider a closer or caching resolver.',
+    displayFilter: displayFilter(evidence.map((e) => e.frame), [g.client, g.server]),
+    details: {
+      causes: [...g.causes].sort(),
+      pattern: l.pattern,
+      outcome: l.outcome,
+      worstDelayMicros: g.worstDelay,
+      thresholdMicros: o.slowMicros,
+    },
+  };
+}

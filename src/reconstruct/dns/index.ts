@@ -1,0 +1,2 @@
+export { DnsReconstructor, lookupPattern } from './reconstructor.js';
+export * from './types.js';

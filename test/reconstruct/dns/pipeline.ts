@@ -1,0 +1,41 @@
+// readers → PacketDecoder → DnsReconstructor (→ DNS detectors) over one capture file, for the tests
+// on real captures. Uses only the layers' public index modules.
+import { Anomalies } from '../../../src/core/index.js';
+import { readCapture } from '../../../src/readers/index.js';
+import { PacketDecoder } from '../../../src/decode/index.js';
+import { DnsReconstructor, type DnsOptions, type DnsRecord, type DnsStats } from '../../../src/reconstruct/dns/index.js';
+import { createDnsDetectors, type DnsDetectOptions } from '../../../src/detect/dns/index.js';
+import type { Finding } from '../../../src/detect/index.js';
+
+export interface DnsRun {
+  records: DnsRecord[];
+  findings: Finding[];
+  stats: DnsStats;
+}
+
+const EXPIRE_STEP = 1_000_000;
+
+export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect: Partial<DnsDetectOptions> = {}): Promise<DnsRun> {
+  const anomalies = new Anomalies();
+  const decoder = new PacketDecoder(anomalies);
+  const records: DnsRecord[] = [];
+  const findings: Finding[] = [];
+  const detectors = createDnsDetectors(detect);
+  const recon = new DnsReconstructor(dns, (r) => {
+    records.push(r);
+    for (const d of detectors) findings.push(...d.observe(r));
+  });
+  let nextExpire = Number.NEGATIVE_INFINITY;
+  await readCapture(path, (frame) => {
+    const p = decoder.decode(frame);
+    if (p !== undefined) recon.packet(p);
+    if (frame.time >= nextExpire) {
+      nextExpire = frame.time + EXPIRE_STEP;
+      decoder.expire(frame.time);
+      recon.expire(frame.time);
+    }
+  }, anomalies);
+  recon.finish();
+  for (const d of detectors) findings.push(...d.finish());
+  return { records, findings, stats: recon.stats() };
+}
