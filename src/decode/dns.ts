@@ -59,21 +59,23 @@ const PLAIN = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) PLAIN[c] = 1;
 PLAIN[0x2e] = 0;
 PLAIN[0x5c] = 0;
-const DDD: string[] = [];
-for (let c = 0; c < 256; c++) DDD.push(`\\${String(c).padStart(3, '0')}`);
-DDD[0x2e] = '\\.';
-DDD[0x5c] = '\\\\';
+/** The name's text is built here and decoded once (latin1: one byte, one char). */
+const TEXT = Buffer.alloc(4 * MAX_NAME_OCTETS + 8);
+let textLen = 0;
 
-function labelText(b: Buffer, start: number, end: number): string {
-  let i = start;
-  while (i < end && PLAIN[b[i]!] === 1) i++;
-  if (i === end) return b.toString('latin1', start, end);
-  let s = b.toString('latin1', start, i);
-  for (; i < end; i++) {
+function appendLabel(b: Buffer, start: number, end: number): void {
+  let n = textLen;
+  if (n > 0) TEXT[n++] = 0x2e;
+  for (let i = start; i < end; i++) {
     const c = b[i]!;
-    s += PLAIN[c] === 1 ? String.fromCharCode(c) : DDD[c]!;
+    if (PLAIN[c] === 1) { TEXT[n++] = c; continue; }
+    TEXT[n++] = 0x5c; // backslash
+    if (c === 0x2e || c === 0x5c) { TEXT[n++] = c; continue; }
+    TEXT[n++] = 0x30 + ((c / 100) | 0);
+    TEXT[n++] = 0x30 + (((c / 10) | 0) % 10);
+    TEXT[n++] = 0x30 + (c % 10);
   }
-  return s;
+  textLen = n;
 }
 
 /**
@@ -88,7 +90,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies): string {
   let hops = 0;
   let octets = 1; // the root's zero byte
   let tooLong = false;
-  let text = '';
+  textLen = 0;
   nameStatus = NAME_OK;
   for (;;) {
     if (pos >= b.length) { nameStatus = NAME_TRUNCATED; break; }
@@ -130,14 +132,15 @@ function readName(b: Buffer, off: number, anomalies: Anomalies): string {
         anomalies.note('dns.bad_name');
         if (end >= 0) break; // the name's end in place is known: no need to walk on
       } else {
-        text = text.length === 0 ? labelText(b, start, stop) : `${text}.${labelText(b, start, stop)}`;
+        appendLabel(b, start, stop);
       }
     }
     pos = stop;
   }
   nameEnd = end < 0 ? pos : end;
   nameTooLong = tooLong;
-  if (text.length === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : text;
+  if (textLen === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : '';
+  const text = TEXT.toString('latin1', 0, textLen);
   return text === ROOT_TEXT ? '\\060Root>' : text;
 }
 
