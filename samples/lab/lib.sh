@@ -160,6 +160,7 @@ cap_start() {
   local i
   for i in $(seq 50); do grep -q 'listening on' "$err" 2>/dev/null && break; sleep 0.1; done
   grep -q 'listening on' "$err" || die "tcpdump on $n/$ifc did not start: $(cat "$err")"
+  sleep 0.5  # 'listening on' can precede the ring being live (seen with -i any)
 }
 # cap_stop_all: stop every capture (SIGINT by pid), refuse captures with dropped packets.
 cap_stop_all() {

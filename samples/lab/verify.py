@@ -21,7 +21,7 @@ FIELDS = [
     'ip.src', 'ip.dst', 'ip.len', 'ip.flags.df', 'ipv6.src', 'ipv6.dst', 'ipv6.plen',
     'udp.srcport', 'udp.dstport',
     'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.flags.fin',
-    'tcp.seq_raw', 'tcp.len', 'tcp.options.mss_val', 'tcp.analysis.retransmission',
+    'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.options.mss_val', 'tcp.analysis.retransmission',
     'dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.qry.type', 'dns.flags.rcode', 'dns.count.answers',
     'icmp.type', 'icmp.code', 'icmp.mtu', 'icmpv6.type', 'icmpv6.code', 'icmpv6.mtu',
 ]
@@ -341,6 +341,162 @@ def _extra_dns(sub):
     s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.local_zone_leak')
 
 
+def truthy(v):
+    return v in ('1', 'True', 'true')
+
+
+def iplen(p):
+    if p['ipv6.plen']:
+        return int(p['ipv6.plen']) + 40
+    return int(p['ip.len'] or 0)
+
+
+def tcp_view(pkts, port=80):
+    syn = [p for p in pkts if not p['icmp'] and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack'])
+           and p['tcp.dstport'] == str(port)]
+    check(syn, f'no SYN to port {port}')
+    syn = syn[0]
+    client, server, cport = syn['src'], syn['dst'], syn['tcp.srcport']
+    synack = next((p for p in pkts if not p['icmp'] and p['src'] == server and truthy(p['tcp.flags.syn'])
+                   and truthy(p['tcp.flags.ack']) and p['tcp.dstport'] == cport), None)
+    segs = [p for p in pkts if not p['icmp'] and p['src'] == server and p['tcp.srcport'] == str(port)
+            and p['tcp.dstport'] == cport and int(p['tcp.len'] or 0) > 0]
+    cpk = [p for p in pkts if not p['icmp'] and p['src'] == client and p['tcp.srcport'] == cport]
+    acks = [int(p['tcp.ack_raw']) for p in cpk if truthy(p['tcp.flags.ack']) and p['tcp.ack_raw']]
+    ptbs = [p for p in pkts if p['icmpv6.type'] == '2' or (p['icmp.type'] == '3' and p['icmp.code'] == '4')]
+    for p in segs:
+        p['seq'] = int(p['tcp.seq_raw'])
+        p['end'] = p['seq'] + int(p['tcp.len'])
+        p['size'] = iplen(p)
+    return {'syn': syn, 'synack': synack, 'client': client, 'server': server, 'cport': int(cport), 'segs': segs,
+            'cpk': cpk, 'max_ack': max(acks) if acks else 0, 'ptbs': ptbs}
+
+
+def ptb_info(p):
+    mtu = int(p['icmpv6.mtu'] or p['icmp.mtu'] or 0)
+    return {'frame': p['n'], 'mtu': mtu, 'length': iplen(p), 'from': p['src']}
+
+
+def tcp_bulk(a, out):
+    v6 = None
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        v = tcp_view(pk)
+        v6 = ':' in v['server']
+        segs, ptbs = v['segs'], v['ptbs']
+        check(segs, f'{cap}: no data from the server')
+        base = {'client': v['client'], 'server': v['server'], 'clientPort': v['cport'], 'serverPort': 80}
+        must, must_not, may, obs = [], [], [], []
+        syn_mss = v['syn']['tcp.options.mss_val']
+        sa_mss = v['synack']['tcp.options.mss_val'] if v['synack'] else ''
+        obs.append(f"SYN #{v['syn']['n']} MSS {syn_mss}, SYN-ACK {('#%d' % v['synack']['n']) if v['synack'] else 'missing'} MSS {sa_mss}")
+        big = [s for s in segs if s['size'] > 1280]
+        if a.expect in ('blackhole', 'ptb-ignored') and point == 'server':
+            check(big, f'{cap}: no segment above 1280 bytes')
+            lost = [s for s in segs if s['seq'] >= v['max_ack']]
+            delivered = [s for s in segs if s['end'] <= v['max_ack']]
+            check(lost and all(s['size'] > 1280 for s in lost), f'{cap}: small segments lost too')
+            check(delivered and max(s['size'] for s in delivered) <= 1280, f'{cap}: nothing small delivered')
+            first = lost[0]
+            same = [s for s in segs if s['seq'] == first['seq']]
+            check(len(same) >= 3, f"{cap}: the first lost segment was sent only {len(same)} times")
+            if a.expect == 'blackhole':
+                check(not ptbs, f'{cap}: a PTB / frag-needed arrived: {[p["n"] for p in ptbs]}')
+            else:
+                check(ptbs, f'{cap}: no PTB arrived')
+                infos = [ptb_info(p) for p in ptbs]
+                check(all(i['mtu'] == 1280 and i['length'] == 1280 for i in infos), f'{cap}: unexpected PTBs {infos[:3]}')
+                after = [s for s in segs if s['n'] > ptbs[0]['n'] and s['size'] > 1280]
+                check(after, f'{cap}: no large segment after the first PTB (PTB not ignored)')
+            if v6 is False:
+                check(all(truthy(s['ip.flags.df']) for s in big), f'{cap}: large IPv4 segments without DF')
+            dmax = max(s['size'] for s in delivered)
+            lmin = min(s['size'] for s in lost)
+            stall = same[-1]['t'] - first['t']
+            f = dict(base, kind='path.pmtud_blackhole', details={
+                'side': 'sender', 'pathMtu': {'min': dmax, 'max': lmin - 1}, 'actualPathMtu': 1280,
+                'largestDelivered': dmax, 'smallestLost': lmin, 'firstLostSeqRaw': first['seq'],
+                'transmissionsOfFirstLost': len(same), 'ptbSeen': len(ptbs), 'family': 'IPv6' if v6 else 'IPv4'},
+                stallMicros=tol(stall, 0.8, 1.5), frames=sorted({v['syn']['n'], delivered[-1]['n']} | {s['n'] for s in same}))
+            must.append(f)
+            obs.append(f"{len(delivered)} segment(s) up to {dmax} bytes delivered and acknowledged (last #{delivered[-1]['n']}); "
+                       f"the first {lmin}-byte segment #{first['n']} is sent {len(same)} times "
+                       f"({', '.join('#%d +%.2fs' % (s['n'], (s['t'] - first['t']) / 1e6) for s in same)}) and never acknowledged")
+            if a.expect == 'ptb-ignored':
+                i0 = ptb_info(ptbs[0])
+                must.append(dict(base, kind='path.ptb_problem', details={
+                    'problem': 'ignored', 'ptbLength': i0['length'], 'mtu': i0['mtu'], 'ptbFrom': i0['from'],
+                    'largerThan1024': True, 'ptbCount': len(ptbs)},
+                    frames=sorted({p['n'] for p in ptbs[:3]} | {s['n'] for s in same[1:3]})))
+                obs.append(f"{len(ptbs)} Packet Too Big messages from {i0['from']} arrive (first #{i0['frame']}, MTU {i0['mtu']}, "
+                           f"{i0['length']} bytes long each), yet the server keeps sending {lmin}-byte segments (its host firewall drops ICMPv6 > 1024 bytes after the capture tap)")
+            else:
+                obs.append('no Packet Too Big or other ICMP error arrives')
+            must_not += ['path.fallback_delay', 'path.mss_clamped']
+            if a.expect == 'blackhole':
+                must_not.append('path.ptb_problem')
+        elif a.expect in ('blackhole', 'ptb-ignored') and point == 'client':
+            check(not big, f'{cap}: a large segment reached the client')
+            check(not ptbs, f'{cap}: ICMP error at the client')
+            last = segs[-1]
+            ends = [p for p in v['cpk'] if (truthy(p['tcp.flags.fin']) or truthy(p['tcp.flags.reset'])) and p['n'] > last['n']]
+            check(ends, f'{cap}: the client never gave up')
+            stall = ends[0]['t'] - last['t']
+            check(stall >= 3_000_000, f'{cap}: stall only {stall} µs')
+            got = sum(int(s['tcp.len']) for s in segs)
+            req = next((p for p in v['cpk'] if int(p['tcp.len'] or 0) > 0), None)
+            must.append(dict(base, kind='path.pmtud_blackhole', details={
+                'side': 'receiver', 'bytesReceived': got, 'family': 'IPv6' if v6 else 'IPv4', 'actualPathMtu': 1280},
+                stallMicros=tol(stall, 0.8, 1.3), frames=sorted({v['syn']['n'], req['n'] if req else v['syn']['n'], last['n'], ends[0]['n']})))
+            obs.append(f"request #{req['n'] if req else '?'}; only {got} bytes of response (largest packet {max(s['size'] for s in segs)} bytes, last #{last['n']}) arrive, "
+                       f"then nothing for {stall / 1e6:.2f} s until the client gives up (#{ends[0]['n']} {'RST' if truthy(ends[0]['tcp.flags.reset']) else 'FIN'}); no ICMP error reaches the client")
+            must_not += ['path.fallback_delay', 'path.mss_clamped', 'path.ptb_problem']
+        elif a.expect == 'ptb-ok':
+            if point == 'server':
+                check(ptbs, f'{cap}: no PTB')
+                infos = [ptb_info(p) for p in ptbs]
+                check(all(i['mtu'] == 1280 for i in infos), f'{cap}: PTB MTU {infos}')
+                later = [s for s in segs if s['n'] > ptbs[-1]['n']]
+                check(later and max(s['size'] for s in later) <= 1280, f'{cap}: large segments after the PTBs')
+                firstbig = big[0]
+                resent = next((s for s in segs if s['seq'] == firstbig['seq'] and s['n'] > ptbs[0]['n']), None)
+                check(resent, f'{cap}: the segment the PTB quoted was not resent')
+                obs.append(f"{len(big)} segments of {firstbig['size']} bytes leave first (#{firstbig['n']}…); {len(ptbs)} Packet Too Big "
+                           f"from {infos[0]['from']} arrive (first #{infos[0]['frame']}, MTU {infos[0]['mtu']}, the PTB itself {infos[0]['length']} bytes long); "
+                           f"the server resends the data in {max(s['size'] for s in later)}-byte packets (#{resent['n']} resends seq of #{firstbig['n']}, "
+                           f"{(resent['t'] - ptbs[0]['t']) / 1000:.1f} ms after the first PTB) and the transfer completes")
+                may.append('path.ptb_problem')
+            else:
+                check(not big and not ptbs, f'{cap}: large segment or PTB at the client')
+                obs.append(f'every segment that reaches the client is at most {max(s["size"] for s in segs)} bytes; the transfer completes')
+                must_not.append('path.ptb_problem')
+            must_not += ['path.pmtud_blackhole', 'path.fallback_delay']
+        elif a.expect == 'clamped':
+            check(not ptbs, f'{cap}: a PTB appeared')
+            check(not big, f'{cap}: segments above 1280 bytes')
+            if point == 'server':
+                check(syn_mss == '1220' and sa_mss == '1440', f'{cap}: MSS {syn_mss}/{sa_mss}')
+                obs.append('the SYN arrives with MSS 1220 (the client sent 1440; r1 clamped it to its 1280 route MTU)')
+            else:
+                check(syn_mss == '1440' and sa_mss == '1220', f'{cap}: MSS {syn_mss}/{sa_mss}')
+                obs.append('the client sends MSS 1440; the SYN-ACK arrives with MSS 1220 (the server sent 1440; r2 clamped it)')
+            obs.append(f'all {len(segs)} data segments are at most {max(s["size"] for s in segs)} bytes, no ICMP at all, the transfer completes')
+            must_not += ['path.pmtud_blackhole', 'path.ptb_problem', 'path.fallback_delay']
+            may.append('path.mss_clamped')
+        else:
+            raise Fail(f'unknown expectation {a.expect}/{point}')
+        out.add(cap, a.scenario, point, must, must_not + ['dns.same_port_reply_drop', 'dns.aaaa_unanswered'],
+                '; '.join(obs) + '.', may=may, topology=a.topology)
+
+
+def _extra_tcp(sub):
+    s = sub.add_parser('tcp-bulk')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--expect', choices=['blackhole', 'ptb-ignored', 'ptb-ok', 'clamped'], required=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -363,8 +519,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered}
-EXTRA = [_extra_dns]
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk}
+EXTRA = [_extra_dns, _extra_tcp]
 
 if __name__ == '__main__':
     sys.exit(main())

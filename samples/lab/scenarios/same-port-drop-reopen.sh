@@ -24,7 +24,7 @@ for name in www.example.test api.example.test; do
   sleep 0.5
 done
 cap_stop_all
-[[ $(nsx spr-f nft list ruleset | grep -c 'counter packets 0 ') == 1 ]] || die "the drop rule fired"
+[[ $(nsx spr-f nft list ruleset) =~ counter\ packets\ 0\  ]] || die "the drop rule fired"
 stage "$WORK_DIR/spr-client.pcap" same-port-drop-reopen-client.pcapng pcapng
 verify dns-healthy --expect-reopen --scenario same-port-drop-reopen --cap client=same-port-drop-reopen-client.pcapng \
   --topology "$TOPO_DNS_FW; resolver options single-request-reopen timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; two lookups (getent ahosts www.example.test, api.example.test)" \
