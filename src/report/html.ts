@@ -326,16 +326,16 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
   const g = plot.append('g').attr('class', 'marks').attr('transform', `translate(0,${top})`)
     .attr('data-label', clip(l.lane.label, ATTR_MAX)).attr('data-findings', l.lane.findingIds.join(' '));
   if (l.aggregated.length) {
-    // Marks this page does not draw one by one: a histogram in 0..1000 units, scaled by the script.
-    const max = Math.max(1, ...l.aggregated);
-    const bw = 1000 / l.aggregated.length;
+    // Marks this page does not draw one by one: one path of bars in 0..1000 units of the whole
+    // capture, each as wide as the marks it stands for and as tall as log(count); the script scales it.
+    const max = Math.max(1, ...l.aggregated.map((b) => b.count));
+    const u = (t: number): number => ((t - base) / span) * 1000;
     let d = '';
-    l.aggregated.forEach((n, i) => {
-      if (!n) return;
-      const bh = Math.max(2, (Math.log1p(n) / Math.log1p(max)) * (h - 4));
-      d += `M${(i * bw).toFixed(2)} ${h - 2}v${(-bh).toFixed(1)}h${bw.toFixed(2)}v${bh.toFixed(1)}Z`;
-    });
-    g.append('path').attr('class', 'agg').attr('d', d).attr('data-count', l.aggregated.reduce((a, b) => a + b, 0))
+    for (const b of l.aggregated) {
+      const bh = Math.max(2, (Math.log1p(b.count) / Math.log1p(max)) * (h - 4));
+      d += `M${u(b.t0).toFixed(4)} ${h - 2}v${(-bh).toFixed(1)}H${u(b.t1).toFixed(4)}v${bh.toFixed(1)}Z`;
+    }
+    g.append('path').attr('class', 'agg').attr('d', d).attr('data-count', l.aggregated.reduce((a, b) => a + b.count, 0))
       .attr('transform', `scale(${(x(span) - x(0)) / 1000},1)`);
   }
   g.selectAll('rect.m')

@@ -51,6 +51,7 @@ button:hover{background:#f3f4f6}
 table.evidence{border-collapse:collapse;width:100%;font-size:12px;margin-top:2px}
 table.evidence th{color:var(--muted);font-weight:500;text-align:left}
 table.evidence td,table.evidence th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
+table.evidence td:nth-child(-n+2){white-space:nowrap}
 table.evidence tr[data-t]:hover{background:#eef2ff;cursor:pointer}
 .note{color:var(--muted);font-size:12px;margin:4px 0}
 #timeline{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-width:0}
@@ -81,7 +82,7 @@ svg text{font:11px system-ui,sans-serif;fill:#374151}
 .t-tcp-syn,.t-tcp-synack{fill:#16a34a}.t-tcp-data{fill:#9ca3af}.t-tcp-retransmission{fill:#f59e0b}
 .t-tcp-rst{fill:#dc2626}.t-tcp-fin{fill:#374151}.t-tcp-stall{fill:#fbbf24;fill-opacity:.45}
 .t-icmp-ptb{fill:#db2777}.t-icmp-unreach{fill:#7f1d1d}.t-icmp-other{fill:#a16207}
-.agg{fill:#d1d5db}
+.agg{fill:#d1d5db;stroke:#c4c8ce;stroke-width:1.5;vector-effect:non-scaling-stroke}
 #lanes.has-sel .m{opacity:.35}
 #lanes.has-sel .m.hl,.m.hl{opacity:1;stroke:#111827;stroke-width:2;stroke-dasharray:none}
 .m.flash{stroke:#2563eb;stroke-width:3}
@@ -321,8 +322,9 @@ function select(id) {
   for (var l = 0; l < laneEls.length; l++) if (laneHas(laneEls[l], id)) laneEls[l].classList.add('lane-hl');
   lanesSvg.classList.add('has-sel');
   lanesSvg.setAttribute('data-highlighted', String(hl.length));
-  var pad = Math.max((f.end - f.start) * 0.25, 2000);
-  setDomain(f.start - pad, f.end + pad, true);
+  // A margin on each side, cut at the capture's edges (not shifted, which would widen the view).
+  var pad = Math.max((f.end - f.start) * 0.1, 2000);
+  setDomain(Math.max(0, f.start - pad), Math.min(SPAN, f.end + pad), true);
   if (hl.length && hl[0].scrollIntoView) hl[0].scrollIntoView({ block: 'nearest' });
 }
 for (var c = 0; c < cards.length; c++) (function (card) {
@@ -385,5 +387,6 @@ for (var b = 0; b < boxes.length; b++) boxes[b].addEventListener('change', apply
 window.addEventListener('resize', function () { measure(); render(); });
 measure(); render();
 doc.documentElement.setAttribute('data-ready', '1');
+doc.documentElement.setAttribute('data-ready-ms', String(Math.round(performance.now())));
 })();
 `;

@@ -28,12 +28,19 @@ export const DEFAULT_HTML_LIMITS: HtmlLimits = {
   aggregateBins: 200,
 };
 
+export interface AggregateBin {
+  /** Absolute µs: first and last mark time in the bin (the end of a bar counts). */
+  readonly t0: number;
+  readonly t1: number;
+  readonly count: number;
+}
+
 export interface LanePlan {
   readonly lane: TimelineLane;
   /** Drawn one by one, in time order. */
   readonly marks: readonly TimelineMark[];
-  /** Marks this renderer did not draw, binned over [start, end] (empty when none). */
-  readonly aggregated: readonly number[];
+  /** Marks this renderer did not draw, binned over [start, end]: each bin spans the marks in it. */
+  readonly aggregated: readonly AggregateBin[];
   /** Marks not drawn: aggregated here plus those the collector already left out. */
   readonly notShown: number;
 }
@@ -111,10 +118,16 @@ export function planTimeline(report: Report, limits: HtmlLimits = DEFAULT_HTML_L
     const kept = new Set([...keepEvidence, ...keepNotable, ...keepRoutine]);
     const marks = lane.marks.filter((m) => kept.has(m)).sort((a, b) => a.t0 - b.t0);
     const dropped = lane.marks.length - marks.length;
-    const aggregated: number[] = dropped ? new Array<number>(bins).fill(0) : [];
-    if (dropped)
-      for (const m of lane.marks)
-        if (!kept.has(m)) aggregated[Math.min(bins - 1, Math.max(0, Math.floor(((m.t0 - start) / (end - start)) * bins)))]++;
+    const byBin = new Map<number, { t0: number; t1: number; count: number }>();
+    for (const m of lane.marks) {
+      if (kept.has(m)) continue;
+      const i = Math.min(bins - 1, Math.max(0, Math.floor(((m.t0 - start) / (end - start)) * bins)));
+      const b = byBin.get(i);
+      const t1 = Math.max(m.t0, m.t1 ?? m.t0);
+      if (b) (b.t0 = Math.min(b.t0, m.t0)), (b.t1 = Math.max(b.t1, t1)), b.count++;
+      else byBin.set(i, { t0: m.t0, t1, count: 1 });
+    }
+    const aggregated = [...byBin.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);
     return { lane, marks, aggregated, notShown: dropped + Math.max(0, lane.omittedMarks) };
   });
 

@@ -1,0 +1,210 @@
+// The HTML report in a real browser (Debian's headless Chromium, driven by playwright-core):
+// findings match the report, clicking one zooms and highlights its evidence, hovering a mark shows
+// its frame, nothing is requested, nothing logs an error, and hostile capture strings run nothing.
+// Screenshots land in reports/screenshots/ (git-ignored) for people to look at.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderHtml } from '../../src/report/html.js';
+import type { Report } from '../../src/report/schema.js';
+import { bigReport, scenarioReport } from '../support/report-builder.js';
+
+const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`html.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+
+const OUT = resolve('reports/screenshots');
+const PAGES = resolve('reports/browser-test');
+
+interface Opened {
+  page: Page;
+  html: string;
+  /** Console errors, page errors, dialogs, and requests other than the page itself. */
+  problems: string[];
+}
+
+/** Marks of the report whose frame or frames include one of the finding's evidence frames. */
+function evidenceMarks(report: Report, id: string): number {
+  const f = report.findings.find((x) => x.id === id)!;
+  const frames = new Set(f.evidence.map((e) => e.frame));
+  return report.timeline.lanes.flatMap((l) => l.marks).filter((m) => frames.has(m.frame) || m.frames.some((x) => frames.has(x))).length;
+}
+
+describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+
+  beforeAll(async () => {
+    mkdirSync(OUT, { recursive: true });
+    mkdirSync(PAGES, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(name: string, report: Report): Promise<Opened> {
+    const html = renderHtml(report);
+    const path = join(PAGES, `${name}.html`);
+    writeFileSync(path, html);
+    const url = pathToFileURL(path).href;
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    page.on('request', (r) => {
+      if (r.url() !== url) problems.push(`request: ${r.url()}`);
+    });
+    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    await page.goto(url);
+    await page.waitForSelector('html[data-ready="1"]', { timeout: 5000 });
+    return { page, html, problems };
+  }
+
+  const domain = (page: Page): Promise<[number, number]> =>
+    page.$eval('#axis', (a) => [Number(a.getAttribute('data-d0')), Number(a.getAttribute('data-d1'))] as [number, number]);
+
+  describe('a hand-built incident', () => {
+    const report = scenarioReport();
+    let o: Opened;
+    beforeAll(async () => {
+      o = await open('scenario', report);
+    });
+    afterAll(async () => {
+      await o?.page.close();
+    });
+
+    it('lists the report findings, error first', async () => {
+      const cards = await o.page.$$eval('.finding', (els) => els.map((e) => [e.getAttribute('data-id'), e.getAttribute('data-kind'), e.getAttribute('data-severity')]));
+      expect(cards).toEqual([
+        ['path.pmtud_blackhole#13', 'path.pmtud_blackhole', 'error'],
+        ['dns.same_port_reply_drop#1', 'dns.same_port_reply_drop', 'warning'],
+        ['dns.local_zone_leak#20', 'dns.local_zone_leak', 'info'],
+      ]);
+      await o.page.screenshot({ path: join(OUT, 'scenario.png'), fullPage: true });
+    });
+
+    it('zooms to a finding and highlights its evidence marks when clicked', async () => {
+      const before = await domain(o.page);
+      for (const f of report.findings) {
+        await o.page.click(`.finding[data-id="${f.id}"] .summary`);
+        const highlighted = await o.page.$$eval('#plot .m.hl', (els) => els.map((e) => Number(e.getAttribute('data-frame'))));
+        expect(highlighted.length).toBe(evidenceMarks(report, f.id));
+        expect(await o.page.getAttribute('#lanes', 'data-highlighted')).toBe(String(highlighted.length));
+        expect(await o.page.$eval(`.finding[data-id="${f.id}"]`, (e) => e.classList.contains('sel'))).toBe(true);
+        const [d0, d1] = await domain(o.page);
+        const base = report.timeline.start!;
+        expect(d1 - d0).toBeLessThan(before[1] - before[0]);
+        expect(d0).toBeLessThanOrEqual(f.start - base);
+        expect(d1).toBeGreaterThanOrEqual(f.end - base);
+        if (f.id === 'path.pmtud_blackhole#13') await o.page.screenshot({ path: join(OUT, 'scenario-selected.png'), fullPage: true });
+      }
+      // clicking the selected finding again clears the selection
+      const last = report.findings.at(-1)!;
+      await o.page.click(`.finding[data-id="${last.id}"] .summary`);
+      expect(await o.page.$$eval('#plot .m.hl', (els) => els.length)).toBe(0);
+    });
+
+    it('shows frame, time and label when hovering a mark', async () => {
+      await o.page.click('#zoom-reset');
+      await o.page.hover('#plot .m[data-frame="12"]');
+      const tip = await o.page.$eval('#tip', (t) => ({ hidden: (t as HTMLElement).hidden, text: t.textContent ?? '' }));
+      expect(tip.hidden).toBe(false);
+      expect(tip.text).toContain('Frame12');
+      expect(tip.text).toContain('PTB mtu 1280');
+      expect(tip.text).toContain('2024-05-29T16:26:45.056000Z');
+      await o.page.mouse.move(2, 2);
+    });
+
+    it('zooms and pans with the buttons and the wheel', async () => {
+      await o.page.click('#zoom-reset');
+      const [a0, a1] = await domain(o.page);
+      await o.page.click('#zoom-in');
+      const [b0, b1] = await domain(o.page);
+      expect(b1 - b0).toBeCloseTo((a1 - a0) / 2, -1);
+      await o.page.click('#pan-right');
+      const [c0] = await domain(o.page);
+      expect(c0).toBeGreaterThan(b0);
+      const box = (await o.page.locator('#axis').boundingBox())!;
+      await o.page.mouse.move(box.x + box.width / 2, box.y + 10);
+      await o.page.mouse.wheel(0, 400);
+      await o.page.waitForTimeout(50);
+      const [d0, d1] = await domain(o.page);
+      expect(d1 - d0).toBeGreaterThan(b1 - b0);
+      await o.page.click('#zoom-reset');
+    });
+
+    it('filters findings by kind', async () => {
+      await o.page.uncheck('input[data-kind="dns.same_port_reply_drop"]');
+      expect(await o.page.$$eval('.finding:not([hidden])', (els) => els.length)).toBe(2);
+      expect(await o.page.isVisible('.finding[data-id="dns.same_port_reply_drop#1"]')).toBe(false);
+      await o.page.check('input[data-kind="dns.same_port_reply_drop"]');
+      expect(await o.page.$$eval('.finding:not([hidden])', (els) => els.length)).toBe(3);
+    });
+
+    it('copies a finding display filter', async () => {
+      await o.page.click('.finding[data-id="path.pmtud_blackhole#13"] button.copy');
+      await expect.poll(() => o.page.textContent('.finding[data-id="path.pmtud_blackhole#13"] button.copy')).toMatch(/Copied|Ctrl\+C/);
+    });
+
+    it('made no requests and logged no errors', () => {
+      expect(o.problems).toEqual([]);
+    });
+  });
+
+  describe('hostile capture strings', () => {
+    const hostile = [
+      '<script>window.__pwned=1;alert(1)</script>.example',
+      '"><img src=x onerror="window.__pwned=2;alert(2)">',
+      "'><svg onload=\"window.__pwned=3\">",
+      '</script><script>window.__pwned=4</script>',
+      '\u2028</title><script>window.__pwned=5</script>\u2029',
+    ];
+    for (const [i, bad] of hostile.entries()) {
+      it(`runs nothing from ${JSON.stringify(bad)}`, async () => {
+        const o = await open(`hostile-${i}`, scenarioReport({ name: bad, hostile: bad, file: bad }));
+        // exercise the script paths that show capture strings: hover, click, evidence rows
+        await o.page.hover('#plot .m[data-frame="2"]');
+        expect(await o.page.textContent('#tip')).toContain(bad.replace(/[\u2028\u2029]/g, '').slice(0, 20));
+        await o.page.click('.finding[data-id="path.pmtud_blackhole#13"] .summary');
+        expect(await o.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+        expect(await o.page.textContent('h1 .file')).toBe(bad);
+        expect(await o.page.$$eval('img, iframe, object, embed', (els) => els.length)).toBe(0);
+        if (i === 0) await o.page.screenshot({ path: join(OUT, 'hostile.png'), fullPage: true });
+        expect(o.problems).toEqual([]);
+        await o.page.close();
+      });
+    }
+  });
+
+  it('opens a report built from 100k marks quickly', async () => {
+    const report = bigReport(100_000);
+    const t = performance.now();
+    const o = await open('big', report);
+    const elapsed = performance.now() - t;
+    const drawn = await o.page.$$eval('#plot .m', (els) => els.length);
+    console.log(`big report: ${(o.html.length / 1e6).toFixed(2)} MB, ${drawn} marks, render+load ${elapsed.toFixed(0)} ms`);
+    expect(o.html.length).toBeLessThan(5_000_000);
+    const readyMs = Number(await o.page.getAttribute('html', 'data-ready-ms'));
+    console.log(`big report: script ready ${readyMs} ms after navigation start`);
+    expect(readyMs).toBeLessThan(2000);
+    await o.page.click('#zoom-in');
+    await o.page.click('.finding[data-id="path.pmtud_blackhole#13"] .summary');
+    expect(Number(await o.page.getAttribute('#lanes', 'data-highlighted'))).toBe(evidenceMarks(report, 'path.pmtud_blackhole#13'));
+    await o.page.screenshot({ path: join(OUT, 'big.png') });
+    expect(o.problems).toEqual([]);
+    await o.page.close();
+  });
+});
