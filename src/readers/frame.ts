@@ -3,7 +3,10 @@ import type { Micros } from '../core/index.js';
 
 /** One captured frame. `data` is a view into the reader's buffer, valid only during the callback. */
 export interface Frame {
-  /** 1-based, Wireshark's frame.number (pcapng: packet blocks only, in file order). */
+  /**
+   * 1-based, Wireshark's frame.number. pcapng custom (0x00000BAD/0x40000BAD) and systemd journal
+   * blocks take a number too, as in Wireshark, but are not delivered: indices may skip there.
+   */
   readonly index: number;
   /** Capture time, µs since 1970 (pcapng if_tsresol / if_tsoffset applied). */
   readonly time: Micros;
