@@ -497,6 +497,80 @@ def _extra_tcp(sub):
     s.add_argument('--expect', choices=['blackhole', 'ptb-ignored', 'ptb-ok', 'clamped'], required=True)
 
 
+def fallback(a, out):
+    v6, v4, name = '2001:db8:21::80', '198.51.100.80', 'www.example.test'
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        seen_t, uniq = {}, []
+        for p in pk:  # -i any on a router: a forwarded packet appears on both interfaces; keep the first
+            key = (p['src'], p['dst'], p['tcp.srcport'], p['tcp.dstport'], p['tcp.seq_raw'], p['tcp.flags.syn'],
+                   p['tcp.flags.ack'], p['tcp.flags.reset'], p['icmpv6.type'], p['dns.id'], p['tcp.len'])
+            if key in seen_t and p['t'] - seen_t[key] < 5_000:
+                continue
+            seen_t[key] = p['t']
+            uniq.append(p)
+        msgs = dns_msgs(pk)
+        qtypes = {m['qtype'] for m in msgs if m['name'] == name and m['qr'] and m['an'] > 0}
+        check({'A', 'AAAA'} <= qtypes, f'{cap}: A and AAAA for {name} not both answered ({qtypes})')
+        syn6 = [p for p in uniq if p['dst'] == v6 and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']]
+        syn4 = [p for p in uniq if p['dst'] == v4 and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']
+                and p['tcp.dstport'] == '80']
+        check(syn6 and syn4, f'{cap}: no v6 SYN or no v4 SYN')
+        sa4 = next((p for p in uniq if p['src'] == v4 and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack'])), None)
+        check(sa4, f'{cap}: IPv4 never established')
+        check(not any(p['src'] == v6 and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack']) for p in uniq),
+              f'{cap}: IPv6 answered a SYN')
+        t6, t4 = syn6[0]['t'], syn4[0]['t']
+        delay = t4 - t6
+        evidence = [p['n'] for p in syn6]
+        why = ''
+        if a.mode == 'unreachable':
+            un = [p for p in uniq if p['icmpv6.type'] == '1' and p['icmpv6.code'] == '3']
+            check(un, f'{cap}: no ICMPv6 address unreachable')
+            check(un[0]['t'] <= t4, f'{cap}: v4 before the unreachable')
+            evidence.append(un[0]['n'])
+            why = f"ICMPv6 destination unreachable (code 3, address unreachable) from {un[0]['src']} at #{un[0]['n']}, {(un[0]['t'] - t6) / 1e6:.3f} s after the first SYN"
+        elif a.mode == 'rst':
+            rst = [p for p in uniq if p['src'] == v6 and truthy(p['tcp.flags.reset'])]
+            check(rst, f'{cap}: no RST')
+            evidence.append(rst[0]['n'])
+            why = f"a TCP RST claiming to be from {v6} (sent by the router) at #{rst[0]['n']}, {(rst[0]['t'] - t6) / 1000:.2f} ms after the SYN"
+        else:
+            check(not any(p['src'] == v6 for p in uniq) and not any(p['icmpv6.type'] == '1' for p in uniq),
+                  f'{cap}: the v6 SYNs drew an answer')
+            why = 'no answer of any kind to the IPv6 SYNs'
+        expect_range = {'happy-eyeballs': (150_000, 350_000), 'fast-rst': (0, 100_000),
+                        'fast-unreachable': (1_000_000, 4_500_000), 'timeout': (3_000_000, 20_000_000)}[a.cls]
+        check(expect_range[0] <= delay <= expect_range[1], f'{cap}: delay {delay} µs does not fit {a.cls}')
+        evidence += [syn4[0]['n'], sa4['n']]
+        if a.cls == 'fast-rst':
+            dtol = {'min': 0, 'max': max(100_000, delay * 3)}
+        else:
+            dtol = tol(delay, 0.8, 1.25)
+        f = {'kind': 'path.fallback_delay', 'client': syn6[0]['src'], 'server': v6, 'serverV4': v4, 'clientV4': syn4[0]['src'],
+             'serverPort': 80, 'names': [name],
+             'details': {'classification': a.cls, 'v6Syns': len(syn6), 'v6Outcome': {'unreachable': 'icmpv6-address-unreachable', 'rst': 'tcp-rst', 'drop': 'no-answer'}[a.mode],
+                         'toV4EstablishedMicros': tol(sa4['t'] - t6, 0.8, 1.25) if a.cls != 'fast-rst' else {'min': 0, 'max': max(100_000, (sa4['t'] - t6) * 3)}},
+             'delayMicros': dtol, 'frames': sorted(set(evidence))}
+        obs = (f"A and AAAA for {name} answered; first IPv6 SYN #{syn6[0]['n']} to {v6}, {len(syn6)} IPv6 SYN(s) in all "
+               f"({', '.join('#%d +%.3fs' % (p['n'], (p['t'] - t6) / 1e6) for p in syn6)}); {why}; first IPv4 SYN #{syn4[0]['n']} "
+               f"{delay / 1e6:.3f} s after the first IPv6 SYN, IPv4 SYN-ACK #{sa4['n']} at +{(sa4['t'] - t6) / 1e6:.3f} s")
+        if point == 'router':
+            obs += '. Captured with -i any on the router: each forwarded packet appears twice (inbound on one interface, outbound on the other); frame numbers above are the first copies'
+        out.add(cap, a.scenario, point, [f],
+                ['path.pmtud_blackhole', 'path.ptb_problem', 'dns.aaaa_unanswered', 'dns.same_port_reply_drop'],
+                obs + '.', may=['dns.resolver_profile'], topology=a.topology)
+
+
+def _extra_fb(sub):
+    s = sub.add_parser('fallback')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--mode', choices=['unreachable', 'drop', 'rst'], required=True)
+    s.add_argument('--class', dest='cls', choices=['happy-eyeballs', 'timeout', 'fast-rst', 'fast-unreachable'], required=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -519,8 +593,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk}
-EXTRA = [_extra_dns, _extra_tcp]
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback}
+EXTRA = [_extra_dns, _extra_tcp, _extra_fb]
 
 if __name__ == '__main__':
     sys.exit(main())
