@@ -1,0 +1,226 @@
+// path.fallback_delay: connection attempts to an IPv6 address fail (SYNs unanswered, RST, ICMPv6
+// unreachable) and the same client then reaches the IPv4 address of the same service (INCIDENTS.md §4).
+// Paired by name (DNS answers in the capture: the IPv6 address came from an AAAA answer and the
+// IPv4 one from an A answer for the same name) or, without DNS, by destination port and timing
+// (low confidence). Records arrive when final, in any order, so both sides wait in bounded lists.
+import type { Micros } from '../../core/index.js';
+import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
+import type { Detector } from '../detector.js';
+import type { Evidence, Finding } from '../finding.js';
+import { REMEDY, addrFilter, anyOf, endpoint, ev, formatDuration, sortEvidence } from './common.js';
+
+export interface FallbackDelayOptions {
+  /** The IPv4 attempt must start within this long after the first IPv6 SYN (Linux gives up after ~127 s). */
+  readonly windowMicros: Micros;
+  /** Without DNS in the capture, a tighter window. */
+  readonly noDnsWindowMicros: Micros;
+  /** IPv4 starting this soon after IPv6, while IPv6 is still pending, is Happy Eyeballs (RFC 8305 suggests 250 ms). */
+  readonly happyEyeballsMaxMicros: Micros;
+  /** Attempts remembered on each side (bounded state). */
+  readonly maxPending: number;
+}
+
+export const DEFAULT_FALLBACK_DELAY_OPTIONS: FallbackDelayOptions = {
+  windowMicros: 150_000_000,
+  noDnsWindowMicros: 30_000_000,
+  happyEyeballsMaxMicros: 1_000_000,
+  maxPending: 512,
+};
+
+export type FallbackClass = 'happy-eyeballs' | 'timeout' | 'fast-rst' | 'fast-unreachable';
+
+interface V6Failure {
+  readonly c: ConnectionRecord;
+  paired: boolean;
+}
+
+export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}): Detector<PathRecord> {
+  const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
+  const failures: V6Failure[] = [];
+  const successes: ConnectionRecord[] = [];
+  /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
+  const v6Outcome = new Map<string, { failed: number; ok: number }>();
+  let latest: Micros = 0;
+
+  const firstSyn = (c: ConnectionRecord): Micros => c.syns[0]?.time ?? c.start.time;
+
+  function prune(): void {
+    const horizon = latest - 2 * o.windowMicros;
+    while (failures.length > 0 && (failures.length > o.maxPending || firstSyn(failures[0]!.c) < horizon)) failures.shift();
+    while (successes.length > 0 && (successes.length > o.maxPending || firstSyn(successes[0]!) < horizon)) successes.shift();
+    if (v6Outcome.size > 4 * o.maxPending) v6Outcome.clear();
+  }
+
+  /** Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they are tied. */
+  function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
+    const t4 = firstSyn(v4);
+    let byName: V6Failure[] = [];
+    let byPort: V6Failure[] = [];
+    for (const f of failures) {
+      const c = f.c;
+      if (f.paired || c.serverPort !== v4.serverPort) continue;
+      const t6 = firstSyn(c);
+      if (t6 > t4) continue;
+      const shared = c.names.length > 0 && v4.names.some((n) => c.names.includes(n));
+      if (shared && t4 - t6 <= o.windowMicros) byName.push(f);
+      else if (!shared && (c.names.length === 0 || v4.names.length === 0) && t4 - t6 <= o.noDnsWindowMicros) byPort.push(f);
+    }
+    if (byName.length > 0) {
+      // The same client: prefer attempts from the host that asked, when the lookup says who asked.
+      const asker = v4.lookup?.asker;
+      const own = byName.filter((f) => f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker);
+      if (own.length > 0) byName = own;
+      return { list: lastBurst(byName), byName: true };
+    }
+    if (byPort.length > 0) {
+      // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
+      const client = byPort[byPort.length - 1]!.c.client;
+      byPort = byPort.filter((f) => f.c.client === client);
+      return { list: lastBurst(byPort), byName: false };
+    }
+    return undefined;
+  }
+
+  /** The attempts of the last burst: consecutive attempts no more than the window apart. */
+  function lastBurst(list: V6Failure[]): V6Failure[] {
+    const sorted = [...list].sort((a, b) => firstSyn(a.c) - firstSyn(b.c));
+    let i = sorted.length - 1;
+    while (i > 0 && firstSyn(sorted[i]!.c) - lastActivity(sorted[i - 1]!.c) < o.noDnsWindowMicros && firstSyn(sorted[i]!.c) - firstSyn(sorted[i - 1]!.c) < o.windowMicros) i--;
+    return sorted.slice(i);
+  }
+
+  function tryPair(v4: ConnectionRecord): Finding[] {
+    const m = match(v4);
+    if (m === undefined) return [];
+    for (const f of m.list) f.paired = true;
+    const i = successes.indexOf(v4);
+    if (i >= 0) successes.splice(i, 1);
+    return [finding(v4, m.list.map((f) => f.c), m.byName, v6Outcome)];
+  }
+
+  return {
+    name: 'fallback-delay',
+    observe(r: PathRecord): Finding[] {
+      if (r.type !== 'connection') return [];
+      const t = r.last.time;
+      if (t > latest) latest = t;
+      if (r.synCount === 0) return [];
+      if (r.version === 6) {
+        const failed = r.handshake === 'unanswered' || r.handshake === 'refused' || r.handshake === 'unreachable';
+        const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
+        if (failed) s.failed++;
+        else if (r.handshake === 'established') s.ok++;
+        v6Outcome.set(r.server, s);
+        if (!failed) return [];
+        failures.push({ c: r, paired: false });
+        failures.sort((a, b) => firstSyn(a.c) - firstSyn(b.c));
+        prune();
+        // An IPv4 success already final may follow it.
+        const out: Finding[] = [];
+        for (const v4 of [...successes]) out.push(...tryPair(v4));
+        return out;
+      }
+      if (r.handshake !== 'established') return [];
+      successes.push(r);
+      prune();
+      return tryPair(r);
+    },
+    finish(): Finding[] {
+      failures.length = 0;
+      successes.length = 0;
+      v6Outcome.clear();
+      return [];
+    },
+  };
+}
+
+function lastActivity(c: ConnectionRecord): Micros {
+  return c.last.time;
+}
+
+function classify(v6: readonly ConnectionRecord[], v4: ConnectionRecord, heMax: Micros): { cls: FallbackClass; signal: ConnectionRecord | undefined } {
+  const t4 = v4.syns[0]?.time ?? v4.start.time;
+  const t6 = v6[0]!.syns[0]?.time ?? v6[0]!.start.time;
+  // A failure the client heard about before it tried IPv4.
+  const heard = v6.filter((c) => c.handshakeFailure !== undefined && c.handshakeFailure.time <= t4);
+  if (heard.length > 0) {
+    const last = heard[heard.length - 1]!;
+    return { cls: last.handshake === 'refused' ? 'fast-rst' : 'fast-unreachable', signal: last };
+  }
+  if (t4 - t6 <= heMax) return { cls: 'happy-eyeballs', signal: undefined };
+  return { cls: 'timeout', signal: undefined };
+}
+
+function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
+  const first6 = v6[0]!;
+  const t6 = first6.syns[0]?.time ?? first6.start.time;
+  const t4 = v4.syns[0]?.time ?? v4.start.time;
+  const delay = t4 - t6;
+  const established = v4.established !== undefined ? v4.established.time - t6 : undefined;
+  const { cls, signal } = classify(v6, v4, DEFAULT_FALLBACK_DELAY_OPTIONS.happyEyeballsMaxMicros);
+  const synsV6 = v6.reduce((n, c) => n + c.synCount, 0);
+  const addrs6 = [...new Set(v6.map((c) => c.server))];
+  const stale = addrs6.filter((a) => {
+    const s = outcomes.get(a);
+    return s !== undefined && s.ok === 0;
+  });
+  const names = [...new Set([...v4.names, ...v6.flatMap((c) => c.names)])];
+  const evidence: Evidence[] = [];
+  for (const c of v6) {
+    c.syns.forEach((m, i) => evidence.push(ev(m, i === 0 ? 'IPv6 SYN' : `IPv6 SYN retry ${i}`, c.client, c.server, `port ${c.serverPort}`)));
+    if (c.handshakeFailure !== undefined) {
+      evidence.push(ev(c.handshakeFailure, c.handshake === 'refused' ? 'RST answering the IPv6 SYN' : 'ICMPv6 unreachable answering the SYN', undefined, c.client, c.icmp[0] !== undefined ? `from ${c.icmp[0].from}, type ${c.icmp[0].type} code ${c.icmp[0].code}` : undefined));
+    }
+  }
+  if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'DNS answer (AAAA)', undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
+  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'DNS answer (A)', undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
+  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'IPv4 SYN', v4.client, v4.server, `port ${v4.serverPort}`));
+  if (v4.established !== undefined) evidence.push(ev(v4.established, 'IPv4 established', v4.client, v4.server));
+  const sorted = sortEvidence(evidence);
+  const first = sorted[0]!;
+  const severity = cls === 'happy-eyeballs' ? 'info' : cls === 'timeout' ? 'error' : 'warning';
+  const how = cls === 'happy-eyeballs' ? 'Happy Eyeballs: IPv4 started while IPv6 was still pending' : cls === 'timeout' ? `IPv4 only after ${synsV6} unanswered IPv6 SYN${synsV6 === 1 ? '' : 's'}` : cls === 'fast-rst' ? 'fast fallback after an RST' : 'fallback after ICMPv6 unreachable';
+  const filterParts = [
+    ...addrs6.map((a) => addrFilter(a)).filter((x): x is string => x !== undefined).map((f) => `${f} && tcp.port == ${first6.serverPort}`),
+    addrFilter(v4.server) !== undefined ? `${addrFilter(v4.server)} && tcp.port == ${v4.serverPort}` : undefined,
+  ];
+  return {
+    id: `path.fallback_delay:${first.frame}`,
+    kind: 'path.fallback_delay',
+    severity,
+    summary: `${names.length > 0 ? names[0] : `port ${v4.serverPort}`}: IPv6 ${addrs6.map((a) => endpoint(a, first6.serverPort)).join(', ')} failed (${first6.handshake}), IPv4 ${endpoint(v4.server, v4.serverPort)} tried ${formatDuration(delay)} after the first IPv6 SYN${established !== undefined ? `, connected after ${formatDuration(established)}` : ''} — ${how}`,
+    start: first.time,
+    end: Math.max(...sorted.map((e) => e.time)),
+    client: first6.client,
+    server: first6.server,
+    names,
+    evidence: sorted,
+    impact: {
+      description: `every connection from this client to ${names[0] ?? 'this service'} pays ${formatDuration(established ?? delay)} before IPv4 takes over`,
+      delayMicros: Math.max(0, established ?? delay),
+    },
+    confidence: byName
+      ? { level: first6.lookup !== undefined && v4.lookup !== undefined && (first6.lookup.asker === v4.lookup.asker || first6.client === first6.lookup.asker || v4.client === v4.lookup.asker) ? 'high' : 'medium', reason: `the IPv6 and IPv4 addresses are the AAAA and A answers for ${names[0]} seen in the capture` }
+      : { level: 'low', reason: 'no DNS answer ties the two addresses together: paired by destination port and timing only' },
+    remedy: REMEDY.fallback,
+    displayFilter: anyOf(filterParts),
+    details: {
+      classification: cls,
+      delayToIpv4SynMicros: delay,
+      delayToIpv4EstablishedMicros: established ?? null,
+      ipv6Attempts: v6.length,
+      ipv6Syns: synsV6,
+      ipv6Outcome: first6.handshake,
+      ipv6Server: first6.server,
+      ipv4Server: v4.server,
+      ipv6Client: first6.client,
+      ipv4Client: v4.client,
+      serverPort: v4.serverPort,
+      synRetrySeriesMicros: first6.syns.slice(1).map((m, i) => m.time - first6.syns[i]!.time),
+      failureSignal: signal?.handshakeFailure?.frame ?? null,
+      staleAaaaHint: stale.length > 0 && byName,
+      staleAaaa: stale.length > 0 ? `every IPv6 attempt to ${stale.join(', ')} in this capture so far failed: the AAAA may be stale` : null,
+      pairedBy: byName ? 'dns' : 'port-and-timing',
+    },
+  };
+}

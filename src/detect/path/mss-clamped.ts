@@ -1,0 +1,86 @@
+// path.mss_clamped (info): evidence that the MSS, not PMTUD, keeps segments small on this path, or
+// that an MSS allows segments the path cannot carry.
+//  - asymmetric: one side's MSS implies a much smaller MTU than the other's (a router clamping
+//    the SYN, or a small link at that end); one finding per server port and MSS pair.
+// A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
+// must stay silent); blackholes report both MSS in their details.
+import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
+import type { Detector } from '../detector.js';
+import type { Evidence, Finding } from '../finding.js';
+import { REMEDY, connectionFilter, ev } from './common.js';
+
+export interface MssClampedOptions {
+  /** The smaller side's implied MTU must be at least this much below the other's. */
+  readonly minMtuDifference: number;
+  /** Pairs remembered for deduplication (bounded state). */
+  readonly maxReported: number;
+}
+
+export const DEFAULT_MSS_CLAMPED_OPTIONS: MssClampedOptions = { minMtuDifference: 100, maxReported: 1024 };
+
+/** IP + TCP header bytes that MSS excludes (RFC 9293 §3.7.1). */
+const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
+
+export function createMssClamped(options: Partial<MssClampedOptions> = {}): Detector<PathRecord> {
+  const o = { ...DEFAULT_MSS_CLAMPED_OPTIONS, ...options };
+  const reported = new Set<string>();
+  return {
+    name: 'mss-clamped',
+    observe(r: PathRecord): Finding[] {
+      if (r.type !== 'connection') return [];
+      const cm = r.clientOptions?.mss;
+      const sm = r.serverOptions?.mss;
+      const out: Finding[] = [];
+      if (cm !== undefined && sm !== undefined && r.synAck !== undefined) {
+        const small = Math.min(cm, sm);
+        const large = Math.max(cm, sm);
+        const key = `a|${r.server}|${r.serverPort}|${cm}|${sm}`;
+        if ((large - small) >= o.minMtuDifference && !reported.has(key) && reported.size < o.maxReported) {
+          reported.add(key);
+          out.push(asymmetric(r, cm, sm));
+        }
+      }
+      return out;
+    },
+    finish(): Finding[] {
+      reported.clear();
+      return [];
+    },
+  };
+}
+
+function handshake(c: ConnectionRecord): Evidence[] {
+  const e: Evidence[] = [];
+  if (c.syns[0] !== undefined) e.push(ev(c.syns[0], 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
+  if (c.synAck !== undefined) e.push(ev(c.synAck, 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
+  return e;
+}
+
+function asymmetric(c: ConnectionRecord, cm: number, sm: number): Finding {
+  const h = headers(c.version);
+  const smallSide = cm < sm ? 'client' : 'server';
+  const small = Math.min(cm, sm);
+  const evidence = handshake(c);
+  // Which side of the capture point the smaller MSS came from says where a clamp could sit.
+  const seenAfterRouters = (smallSide === 'client' ? c.toServer : c.toClient).firstHopLimit;
+  return {
+    id: `path.mss_clamped:${evidence[0]?.frame ?? c.start.frame}:asymmetric`,
+    kind: 'path.mss_clamped',
+    severity: 'info',
+    summary: `${smallSide} MSS ${small} (IP MTU ${small + h}) against ${smallSide === 'client' ? 'server' : 'client'} MSS ${Math.max(cm, sm)} (${Math.max(cm, sm) + h}): segments on this path are kept to ${small + h} bytes by the MSS — clamped in the path or a small link at the ${smallSide}`,
+    start: evidence[0]?.time ?? c.start.time,
+    end: evidence[evidence.length - 1]?.time ?? c.start.time,
+    client: c.client,
+    server: c.server,
+    names: [...c.names],
+    evidence,
+    impact: { description: 'none by itself: TCP avoids needing Packet Too Big on this path (UDP and ICMP still do)' },
+    confidence: {
+      level: 'low',
+      reason: `both SYNs are in the capture; from one capture point a clamp looks the same as a small link at the ${smallSide} (its SYN arrived with hop limit ${seenAfterRouters ?? '?'})`,
+    },
+    remedy: REMEDY.mss,
+    displayFilter: connectionFilter(c),
+    details: { reason: 'asymmetric', mssClient: cm, mssServer: sm, impliedMtuClient: cm + h, impliedMtuServer: sm + h, smallerSide: smallSide, ipVersion: c.version },
+  };
+}

@@ -1,0 +1,390 @@
+// One direction of a TCP connection: the sequence space one side sends in, and what the other side
+// acknowledged of it. Tracks each unacknowledged segment's size and send times (bounded), so a
+// range sent again and again at one size while smaller ones get through can be told from plain loss.
+import type { Micros } from '../../core/index.js';
+import type { DirectionSummary, IcmpRef, Mark, RetransmittedRange, SequenceGap, Stall } from './records.js';
+
+const TWO32 = 4294967296;
+const MAX_SEND_TIMES = 12;
+const MAX_KEPT_RANGES = 8;
+const MAX_GAPS = 8;
+const MAX_RETX_FRAMES = 64;
+const DELIVERED_LOG = 64;
+
+/** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
+export function unwrapSeq(seq: number, base: number, ref: number): number {
+  const d = (seq - base) >>> 0;
+  return d + Math.round((ref - d) / TWO32) * TWO32;
+}
+
+/** A segment sent and not yet acknowledged (mutable while tracked). */
+export class Segment {
+  sends = 1;
+  readonly frames: number[];
+  readonly times: Micros[];
+  minWire: number;
+  maxWire: number;
+  lastWire: number;
+  lastTime: Micros;
+  acked: Mark | undefined = undefined;
+  sacked = false;
+  constructor(
+    readonly start: number,
+    public end: number,
+    frame: number,
+    time: Micros,
+    wire: number,
+    public fragmentable: boolean,
+  ) {
+    this.frames = [frame];
+    this.times = [time];
+    this.minWire = wire;
+    this.maxWire = wire;
+    this.lastWire = wire;
+    this.lastTime = time;
+  }
+
+  resend(frame: number, time: Micros, wire: number, fragmentable: boolean): void {
+    this.sends++;
+    if (this.frames.length < MAX_SEND_TIMES) {
+      this.frames.push(frame);
+      this.times.push(time);
+    }
+    if (wire < this.minWire) this.minWire = wire;
+    if (wire > this.maxWire) this.maxWire = wire;
+    this.lastWire = wire;
+    this.lastTime = time;
+    if (fragmentable) this.fragmentable = true;
+  }
+
+  toRange(): RetransmittedRange {
+    return {
+      start: this.start,
+      end: this.end,
+      sends: this.sends,
+      frames: this.frames,
+      times: this.times,
+      minWireLength: this.minWire,
+      maxWireLength: this.maxWire,
+      lastWireLength: this.lastWire,
+      acked: this.acked,
+      fragmentable: this.fragmentable,
+    };
+  }
+}
+
+interface Gap {
+  start: number;
+  end: number;
+  since: Micros;
+  after: Mark;
+  filled: Mark | undefined;
+  fillWireLength: number | undefined;
+  ackedPast: boolean;
+}
+
+/** PTB (or frag-needed) quoting this direction, with what the sender did afterwards. */
+export interface PtbWatch {
+  readonly ref: { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined } & Omit<IcmpRef, 'largerAfter' | 'smallerAfter' | 'firstLargerAfter'>;
+  readonly mtu: number;
+  readonly from: Micros;
+}
+
+export class Direction {
+  packets = 0;
+  payloadPackets = 0;
+  payloadBytes = 0;
+  first: Mark | undefined = undefined;
+  last: Mark | undefined = undefined;
+  firstHopLimit: number | undefined = undefined;
+
+  /** Raw sequence number everything is relative to (the ISN when the SYN was seen). */
+  base: number | undefined = undefined;
+  /** Highest sequence end sent (relative), and when. */
+  highestEnd = 0;
+  highestEndTime: Micros = 0;
+  /** Highest cumulative ACK from the peer (relative); undefined before the first. */
+  highestAcked: number | undefined = undefined;
+  isn: number | undefined = undefined;
+
+  readonly segs: Segment[] = [];
+  head = 0;
+  untracked = 0;
+
+  maxSegment: DirectionSummary['maxSegment'] = undefined;
+  maxDelivered: { frame: number; time: Micros; wireLength: number } | undefined = undefined;
+  readonly deliveredLog: { time: Micros; wire: number }[] = [];
+  deliveredAt = 0;
+  /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
+  mssCap: number | undefined = undefined;
+  offloaded = 0;
+  maxOffloadedIpLength = 0;
+  retransmissions = 0;
+  retransmittedBytes = 0;
+  readonly retxFrames: number[] = [];
+  readonly recovered: Segment[] = [];
+  readonly gaps: Gap[] = [];
+  gapCount = 0;
+  maxWireAfterGap: number | undefined = undefined;
+  dupAcks = 0;
+  sackAcks = 0;
+  ackedUnseen = 0;
+  waitSince: Micros | undefined = undefined;
+  longestStall: Stall | undefined = undefined;
+  fin: Mark | undefined = undefined;
+  rst: Mark | undefined = undefined;
+  readonly ptbs: PtbWatch[] = [];
+
+  constructor(
+    readonly from: string,
+    readonly fromPort: number,
+    readonly to: string,
+    readonly toPort: number,
+    private readonly maxSegments: number,
+  ) {}
+
+  /** Bytes sent and not acknowledged. */
+  outstanding(): number {
+    return this.highestAcked === undefined ? 0 : Math.max(0, this.highestEnd - this.highestAcked);
+  }
+
+  /** Wire IP length of a captured segment, and whether the capture holds an offload artefact. */
+  wireLength(ipLength: number, headers: number, payload: number, optionBytes: number, linkMtu: number): number {
+    if (this.mssCap !== undefined) {
+      if (payload <= this.mssCap) return ipLength;
+      return headers + Math.max(0, this.mssCap - optionBytes);
+    }
+    return ipLength <= linkMtu ? ipLength : linkMtu;
+  }
+
+  /** A segment carrying new data (at or beyond the highest end seen). */
+  newData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
+    if (rel > this.highestEnd && this.packets > 1) this.openGap(rel, frame, time);
+    if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
+    if (this.highestAcked === undefined || this.highestAcked >= this.highestEnd) this.waitSince = time;
+    if (this.segs.length - this.head < this.maxSegments) this.segs.push(new Segment(rel, end, frame, time, wire, fragmentable));
+    else this.untracked++;
+    this.highestEnd = end;
+    this.highestEndTime = time;
+    if (this.head > 256 && this.head * 2 > this.segs.length) {
+      this.segs.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** A segment starting below the highest end: a retransmission, or a first arrival into a gap. */
+  oldData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
+    const intoGap = this.fill(rel, end, frame, time, wire);
+    if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
+    const s = this.find(rel);
+    if (s !== undefined && !intoGap) {
+      s.resend(frame, time, wire, fragmentable);
+      if (end > s.end) s.end = end;
+    } else if (this.segs.length - this.head < this.maxSegments) {
+      const seg = new Segment(rel, end, frame, time, wire, fragmentable);
+      if (!intoGap) seg.sends = 2; // its bytes went out before, in other segment boundaries
+      this.insert(seg);
+    }
+    if (end > this.highestEnd) {
+      this.highestEnd = end;
+      this.highestEndTime = time;
+    }
+  }
+
+  noteRetransmission(frame: number, payload: number): void {
+    this.retransmissions++;
+    this.retransmittedBytes += payload;
+    if (this.retxFrames.length < MAX_RETX_FRAMES) this.retxFrames.push(frame);
+  }
+
+  /** The peer acknowledged up to `a` (relative). */
+  ack(a: number, frame: number, time: Micros, isPureAck: boolean, stallMicros: Micros): void {
+    if (a > this.highestEnd) {
+      this.ackedUnseen++;
+      for (const g of this.gaps) if (g.filled === undefined && a > g.start) g.ackedPast = true;
+      a = this.highestEnd;
+    }
+    const prev = this.highestAcked;
+    if (prev === undefined || a > prev) {
+      if (prev !== undefined && prev < this.highestEnd && this.waitSince !== undefined) {
+        const d = time - this.waitSince;
+        if (d >= stallMicros && (this.longestStall === undefined || d > this.longestStall.to - this.longestStall.from)) {
+          this.longestStall = { from: this.waitSince, to: time, outstanding: this.highestEnd - prev, resolved: true };
+        }
+      }
+      this.highestAcked = a;
+      this.waitSince = a < this.highestEnd ? time : undefined;
+      for (const g of this.gaps) if (g.filled === undefined && a > g.start) g.ackedPast = true;
+      const mark = { frame, time };
+      while (this.head < this.segs.length) {
+        const s = this.segs[this.head]!;
+        if (s.end > a) break;
+        if (s.acked === undefined && !s.sacked) this.delivered(s, mark);
+        this.head++;
+      }
+    } else if (a === prev && isPureAck && a < this.highestEnd) {
+      this.dupAcks++;
+    }
+  }
+
+  /** SACK blocks [left, right, …] (raw) from the peer. */
+  sack(blocks: readonly number[], frame: number, time: Micros): void {
+    if (this.base === undefined) return;
+    this.sackAcks++;
+    const mark = { frame, time };
+    for (let i = 0; i + 1 < blocks.length; i += 2) {
+      const l = unwrapSeq(blocks[i]!, this.base, this.highestEnd);
+      const r = unwrapSeq(blocks[i + 1]!, this.base, this.highestEnd);
+      for (let j = this.head; j < this.segs.length; j++) {
+        const s = this.segs[j]!;
+        if (s.start >= r) break;
+        if (!s.sacked && s.acked === undefined && s.start >= l && s.end <= r) {
+          s.sacked = true;
+          this.delivered(s, mark);
+        }
+      }
+    }
+  }
+
+  /** Watches the sizes sent after a PTB quoting this direction. */
+  watchSize(frame: number, time: Micros, wire: number): void {
+    for (const w of this.ptbs) {
+      if (time < w.from) continue;
+      if (wire > w.mtu) {
+        w.ref.largerAfter++;
+        if (w.ref.firstLargerAfter === undefined) w.ref.firstLargerAfter = { frame, time };
+      } else w.ref.smallerAfter++;
+    }
+  }
+
+  summary(endTime: Micros): DirectionSummary {
+    const unacked: Segment[] = [];
+    let firstLoss = Number.POSITIVE_INFINITY;
+    let unackedBytes = 0;
+    for (let j = this.head; j < this.segs.length; j++) {
+      const s = this.segs[j]!;
+      if (s.acked !== undefined || s.sacked) continue;
+      unackedBytes += s.end - s.start;
+      if (s.sends < 2) continue;
+      unacked.push(s);
+      if (s.times[0]! < firstLoss) firstLoss = s.times[0]!;
+    }
+    unacked.sort((x, y) => y.sends - x.sends || x.start - y.start);
+    let deliveredAfterFirstLoss: number | undefined;
+    if (unacked.length > 0) {
+      for (const d of this.deliveredLog) {
+        if (d.time > firstLoss && (deliveredAfterFirstLoss === undefined || d.wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = d.wire;
+      }
+    }
+    let longestStall = this.longestStall;
+    const out = this.outstanding();
+    if (out > 0 && this.waitSince !== undefined) {
+      const d = endTime - this.waitSince;
+      if (longestStall === undefined || d > longestStall.to - longestStall.from) {
+        longestStall = { from: this.waitSince, to: endTime, outstanding: out, resolved: false };
+      }
+    }
+    const gaps: SequenceGap[] = this.gaps.map((g) => ({ ...g }));
+    return {
+      from: this.from,
+      fromPort: this.fromPort,
+      to: this.to,
+      toPort: this.toPort,
+      packets: this.packets,
+      payloadPackets: this.payloadPackets,
+      payloadBytes: this.payloadBytes,
+      first: this.first,
+      last: this.last,
+      firstHopLimit: this.firstHopLimit,
+      maxSegment: this.maxSegment,
+      maxDelivered: this.maxDelivered,
+      segmentCap: this.mssCap,
+      offloadedSegments: this.offloaded,
+      maxOffloadedIpLength: this.maxOffloadedIpLength,
+      retransmissions: this.retransmissions,
+      retransmittedBytes: this.retransmittedBytes,
+      retransmissionFrames: this.retxFrames,
+      unacked: unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange()),
+      recovered: this.recovered.map((s) => s.toRange()),
+      deliveredAfterFirstLoss,
+      unackedBytes,
+      ackedBytes: this.highestAcked ?? 0,
+      gaps,
+      gapCount: this.gapCount,
+      maxWireAfterGap: this.maxWireAfterGap,
+      dupAcks: this.dupAcks,
+      sackAcks: this.sackAcks,
+      ackedUnseen: this.ackedUnseen,
+      longestStall,
+      fin: this.fin,
+      rst: this.rst,
+    };
+  }
+
+  private delivered(s: Segment, mark: Mark): void {
+    s.acked = mark;
+    const wire = s.lastWire;
+    const time = s.sends === 1 ? s.times[0]! : s.lastTime;
+    if (this.deliveredLog.length < DELIVERED_LOG) this.deliveredLog.push({ time, wire });
+    else this.deliveredLog[this.deliveredAt++ % DELIVERED_LOG] = { time, wire };
+    if (this.maxDelivered === undefined || wire > this.maxDelivered.wireLength) {
+      this.maxDelivered = { frame: s.sends === 1 ? s.frames[0]! : s.frames[s.frames.length - 1]!, time, wireLength: wire };
+    }
+    if (s.sends > 1) {
+      if (this.recovered.length < MAX_KEPT_RANGES) this.recovered.push(s);
+      else {
+        let min = 0;
+        for (let i = 1; i < this.recovered.length; i++) if (this.recovered[i]!.sends < this.recovered[min]!.sends) min = i;
+        if (this.recovered[min]!.sends < s.sends) this.recovered[min] = s;
+      }
+    }
+  }
+
+  private openGap(rel: number, frame: number, time: Micros): void {
+    this.gapCount++;
+    if (this.gaps.length < MAX_GAPS) {
+      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false });
+    }
+  }
+
+  /** The sender's sequence number moved to `rel` without the bytes in between passing here. */
+  gapTo(rel: number, frame: number, time: Micros): void {
+    this.openGap(rel, frame, time);
+    this.highestEnd = rel;
+    this.highestEndTime = time;
+  }
+
+  /** Marks gaps this segment fills; true when it lies inside one (first seen here, not sent again). */
+  private fill(rel: number, end: number, frame: number, time: Micros, wire: number): boolean {
+    let inside = false;
+    for (const g of this.gaps) {
+      if (rel < g.end && end > g.start) {
+        if (g.filled === undefined) {
+          g.filled = { frame, time };
+          g.fillWireLength = wire;
+        } else if (wire > (g.fillWireLength ?? 0)) g.fillWireLength = wire;
+        inside = true;
+      }
+    }
+    return inside;
+  }
+
+  private find(start: number): Segment | undefined {
+    let lo = this.head;
+    let hi = this.segs.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const s = this.segs[mid]!;
+      if (s.start === start) return s;
+      if (s.start < start) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  private insert(seg: Segment): void {
+    let i = this.segs.length;
+    while (i > this.head && this.segs[i - 1]!.start > seg.start) i--;
+    this.segs.splice(i, 0, seg);
+  }
+}

@@ -1,0 +1,74 @@
+// Names ↔ addresses from the DNS answers seen in the capture, so a connection can be tied to the
+// lookup that preceded it. Bounded: the oldest answer is forgotten first.
+import type { Micros } from '../../core/index.js';
+import type { DnsMessage } from '../../decode/index.js';
+
+const TYPE_A = 1;
+const TYPE_AAAA = 28;
+const MAX_NAMES_PER_ADDRESS = 4;
+
+export interface NameEntry {
+  /** Question name first, then owner names of the answers (CNAME targets), deduplicated. */
+  readonly names: string[];
+  frame: number;
+  time: Micros;
+  /** The host the answer was sent to. */
+  asker: string;
+}
+
+export class NameMap {
+  readonly #byAddress = new Map<string, NameEntry>();
+  constructor(
+    private readonly limit: number,
+    private readonly maxAge: Micros,
+  ) {}
+
+  get size(): number {
+    return this.#byAddress.size;
+  }
+
+  /** Records the A/AAAA data of a DNS response delivered to `asker`. */
+  response(m: DnsMessage, asker: string, frame: number, time: Micros): void {
+    if (!m.qr || m.answers.length === 0) return;
+    const qname = m.question?.name;
+    for (const a of m.answers) {
+      if ((a.type !== TYPE_A && a.type !== TYPE_AAAA) || a.data === undefined) continue;
+      let e = this.#byAddress.get(a.data);
+      if (e === undefined) {
+        if (this.#byAddress.size >= this.limit) {
+          const oldest = this.#byAddress.keys().next().value;
+          if (oldest !== undefined) this.#byAddress.delete(oldest);
+        }
+        e = { names: [], frame, time, asker };
+      } else {
+        this.#byAddress.delete(a.data); // re-insert: newest last
+        e.frame = frame;
+        e.time = time;
+        e.asker = asker;
+      }
+      this.#byAddress.set(a.data, e);
+      addName(e.names, qname);
+      addName(e.names, a.name);
+    }
+  }
+
+  /** Names that resolved to `address` at or before `time` (and not too long before). */
+  lookup(address: string, time: Micros): NameEntry | undefined {
+    const e = this.#byAddress.get(address);
+    if (e === undefined || e.time > time || time - e.time > this.maxAge) return undefined;
+    return e;
+  }
+
+  expire(now: Micros): void {
+    for (const [k, e] of this.#byAddress) {
+      if (now - e.time <= this.maxAge) break; // insertion order is answer order
+      this.#byAddress.delete(k);
+    }
+  }
+}
+
+function addName(names: string[], name: string | undefined): void {
+  if (name === undefined || name === '' || names.length >= MAX_NAMES_PER_ADDRESS) return;
+  const n = name.toLowerCase().replace(/\.$/, '');
+  if (!names.includes(n)) names.push(n);
+}

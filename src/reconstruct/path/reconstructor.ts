@@ -1,0 +1,286 @@
+// TCP connections, ICMP errors matched to the flow they quote, and names from DNS answers.
+// State is bounded and forgotten on capture time; a record is emitted as soon as it is final, so a
+// live capture can use the same code.
+import type { Micros } from '../../core/index.js';
+import type { Icmp, Packet } from '../../decode/index.js';
+import { Connection } from './connection.js';
+import { unwrapSeq } from './direction.js';
+import { NameMap } from './names.js';
+import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
+import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpErrorRecord, IcmpRef, PathRecord, PathStats } from './records.js';
+
+const PROTO_TCP = 6;
+const PROTO_UDP = 17;
+const EXPIRE_EVERY: Micros = 1_000_000;
+const MAX_SERVICES = 4096;
+
+/** One key for both directions of a flow. */
+export function flowKey(src: string, srcPort: number, dst: string, dstPort: number): string {
+  const a = `${src}|${srcPort}`;
+  const b = `${dst}|${dstPort}`;
+  return a < b ? `${a}>${b}` : `${b}>${a}`;
+}
+
+const isErrorKind = (k: Icmp['kind']): boolean =>
+  k === 'packet-too-big' || k === 'frag-needed' || k === 'unreachable' || k === 'time-exceeded' || k === 'parameter-problem';
+
+export class PathReconstructor {
+  readonly #o: PathOptions;
+  readonly #emit: (r: PathRecord) => void;
+  readonly #conns = new Map<string, Connection>();
+  readonly #udp = new Map<string, Micros>();
+  /** `addr|port` seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
+  readonly #services = new Map<string, true>();
+  readonly #names: NameMap;
+  #nextId = 1;
+  #nextExpire: Micros = Number.NEGATIVE_INFINITY;
+  #lastTime: Micros = 0;
+  #tcpPackets = 0;
+  #emitted = 0;
+  #midstream = 0;
+  #retransmissions = 0;
+  #synRetransmissions = 0;
+  #offloaded = 0;
+  #evicted = 0;
+  #icmpMatched = 0;
+  #icmpUnmatched = 0;
+  readonly #icmpErrors: Record<string, number> = {};
+  readonly #byHandshake: Record<HandshakeOutcome, number> = { established: 0, refused: 0, unreachable: 0, unanswered: 0, 'syn-ack-only': 0, 'not-seen': 0 };
+  readonly #byEnd: Record<ConnectionEnd, number> = { fin: 0, rst: 0, idle: 0, 'capture-end': 0 };
+
+  constructor(options: Partial<PathOptions>, emit: (r: PathRecord) => void) {
+    this.#o = { ...DEFAULT_PATH_OPTIONS, ...options };
+    this.#emit = emit;
+    this.#names = new NameMap(this.#o.maxNames, this.#o.nameMaxAgeMicros);
+  }
+
+  packet(p: Packet): void {
+    const ip = p.ip;
+    if (ip === undefined) return;
+    if (p.time > this.#lastTime) this.#lastTime = p.time;
+    if (p.time >= this.#nextExpire) {
+      this.expire(p.time);
+      this.#nextExpire = p.time + EXPIRE_EVERY;
+    }
+    if (p.dns.length > 0) {
+      for (const m of p.dns) if (m.qr) this.#names.response(m, ip.dst, p.frame, p.time);
+    }
+    if (p.tcp !== undefined) this.#tcp(p);
+    else if (p.udp !== undefined) {
+      const k = flowKey(ip.src, p.udp.srcPort, ip.dst, p.udp.dstPort);
+      if (!this.#udp.has(k) && this.#udp.size >= this.#o.maxDatagramFlows) {
+        const oldest = this.#udp.keys().next().value;
+        if (oldest !== undefined) this.#udp.delete(oldest);
+      }
+      this.#udp.set(k, p.time);
+    } else if (p.icmp !== undefined && isErrorKind(p.icmp.kind)) this.#icmp(p, p.icmp);
+  }
+
+  /** Makes final every connection idle (or closed) long enough at capture time `now`. */
+  expire(now: Micros): void {
+    for (const [k, c] of this.#conns) {
+      if (now > c.deadline()) {
+        this.#conns.delete(k);
+        this.#final(c, 'idle', now);
+      }
+    }
+    for (const [k, t] of this.#udp) if (now - t > this.#o.datagramIdleMicros) this.#udp.delete(k);
+    this.#names.expire(now);
+  }
+
+  /** End of input: everything still open is final (ended 'capture-end' unless it closed). */
+  finish(): void {
+    for (const c of this.#conns.values()) this.#final(c, 'capture-end', this.#lastTime);
+    this.#conns.clear();
+    this.#udp.clear();
+  }
+
+  stats(): PathStats {
+    return {
+      tcpPackets: this.#tcpPackets,
+      connections: this.#emitted,
+      open: this.#conns.size,
+      byHandshake: { ...this.#byHandshake },
+      byEnd: { ...this.#byEnd },
+      midstream: this.#midstream,
+      retransmissions: this.#retransmissions,
+      synRetransmissions: this.#synRetransmissions,
+      offloadedSegments: this.#offloaded,
+      icmpErrors: { ...this.#icmpErrors },
+      icmpMatched: this.#icmpMatched,
+      icmpUnmatched: this.#icmpUnmatched,
+      namesKnown: this.#names.size,
+      evicted: this.#evicted,
+    };
+  }
+
+  #tcp(p: Packet): void {
+    const ip = p.ip!;
+    const tcp = p.tcp!;
+    this.#tcpPackets++;
+    const key = flowKey(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
+    let c = this.#conns.get(key);
+    const synOnly = (tcp.flags & 0x12) === 0x02;
+    if (c !== undefined && synOnly && this.#isNewConnection(c, ip.src, tcp.srcPort, tcp.seq)) {
+      this.#conns.delete(key);
+      this.#final(c, c.closedAt !== undefined ? 'idle' : 'idle', p.time);
+      c = undefined;
+    }
+    if (c === undefined) {
+      c = this.#open(p, key);
+      this.#conns.set(key, c);
+    }
+    const fromClient = c.isClient(ip.src, tcp.srcPort);
+    c.packet(p.frame, p.time, ip, tcp, fromClient);
+    if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#service(`${ip.src}|${tcp.srcPort}`);
+  }
+
+  /** A SYN on a known 4-tuple starts a new connection unless it retries the current handshake. */
+  #isNewConnection(c: Connection, src: string, srcPort: number, seq: number): boolean {
+    if (c.closedAt !== undefined || c.rolesFrom === 'port') return true;
+    if (!c.isClient(src, srcPort)) return false;
+    return c.established !== undefined && c.toServer.isn !== seq;
+  }
+
+  #open(p: Packet, key: string): Connection {
+    const ip = p.ip!;
+    const tcp = p.tcp!;
+    if (this.#conns.size >= this.#o.maxConnections) {
+      let oldestKey: string | undefined;
+      let oldest: Connection | undefined;
+      for (const [k, x] of this.#conns) {
+        if (oldest === undefined || x.last.time < oldest.last.time) {
+          oldest = x;
+          oldestKey = k;
+        }
+        if (oldest.last.time < p.time - this.#o.closeLingerMicros) break; // good enough: skip the full scan
+      }
+      if (oldest !== undefined && oldestKey !== undefined) {
+        this.#conns.delete(oldestKey);
+        this.#evicted++;
+        this.#final(oldest, 'idle', p.time);
+      }
+    }
+    const syn = (tcp.flags & 0x02) !== 0;
+    const ackFlag = (tcp.flags & 0x10) !== 0;
+    let fromClient: boolean;
+    let rolesFrom: 'syn' | 'syn-ack' | 'port';
+    if (syn && !ackFlag) {
+      fromClient = true;
+      rolesFrom = 'syn';
+    } else if (syn) {
+      fromClient = false;
+      rolesFrom = 'syn-ack';
+    } else {
+      // Mid-stream: the lower port (or a known service) is the server's.
+      this.#midstream++;
+      const srcService = this.#services.has(`${ip.src}|${tcp.srcPort}`);
+      const dstService = this.#services.has(`${ip.dst}|${tcp.dstPort}`);
+      fromClient = dstService !== srcService ? dstService : tcp.srcPort > tcp.dstPort;
+      rolesFrom = 'port';
+    }
+    const c = fromClient
+      ? new Connection(this.#nextId++, ip.version, ip.src, tcp.srcPort, ip.dst, tcp.dstPort, rolesFrom, { frame: p.frame, time: p.time }, this.#o)
+      : new Connection(this.#nextId++, ip.version, ip.dst, tcp.dstPort, ip.src, tcp.srcPort, rolesFrom, { frame: p.frame, time: p.time }, this.#o);
+    const n = this.#names.lookup(c.server, p.time);
+    if (n !== undefined) {
+      c.names = n.names.slice();
+      c.lookup = { name: n.names[0]!, frame: n.frame, time: n.time, asker: n.asker };
+    }
+    void key;
+    return c;
+  }
+
+  #service(k: string): void {
+    if (this.#services.has(k)) return;
+    if (this.#services.size >= MAX_SERVICES) {
+      const oldest = this.#services.keys().next().value;
+      if (oldest !== undefined) this.#services.delete(oldest);
+    }
+    this.#services.set(k, true);
+  }
+
+  #icmp(p: Packet, icmp: Icmp): void {
+    const ip = p.ip!;
+    const statKey = `${icmp.version} ${icmp.type}/${icmp.code}`;
+    this.#icmpErrors[statKey] = (this.#icmpErrors[statKey] ?? 0) + 1;
+    const q = icmp.quoted;
+    if (q === undefined) {
+      this.#icmpUnmatched++;
+      return;
+    }
+    let match: IcmpErrorRecord['match'] = 'none';
+    let connectionId: number | undefined;
+    let quotes: IcmpErrorRecord['quotes'];
+    let quotedSeqSent: boolean | undefined;
+    let serviceSeen = false;
+    if (q.protocol === PROTO_TCP && q.srcPort !== undefined && q.dstPort !== undefined) {
+      serviceSeen = this.#services.has(`${q.src}|${q.srcPort}`);
+      const c = this.#conns.get(flowKey(q.src, q.srcPort, q.dst, q.dstPort));
+      if (c !== undefined) {
+        match = 'connection';
+        connectionId = c.id;
+        const quotesClient = c.isClient(q.src, q.srcPort);
+        quotes = quotesClient ? 'to-server' : 'to-client';
+        const d = quotesClient ? c.toServer : c.toClient;
+        if (q.tcpSeq !== undefined && d.base !== undefined) {
+          const rel = unwrapSeq(q.tcpSeq, d.base, d.highestEnd);
+          quotedSeqSent = rel >= -65536 && rel < d.highestEnd;
+        }
+        const ref: IcmpRef = {
+          frame: p.frame,
+          time: p.time,
+          from: ip.src,
+          to: ip.dst,
+          kind: icmp.kind,
+          type: icmp.type,
+          code: icmp.code,
+          mtu: icmp.mtu,
+          icmpLength: ip.length,
+          quotedLength: q.length,
+          quotes,
+          largerAfter: 0,
+          smallerAfter: 0,
+          firstLargerAfter: undefined,
+        };
+        c.icmpError(ref, quotesClient);
+      }
+    } else if (q.protocol === PROTO_UDP && q.srcPort !== undefined && q.dstPort !== undefined) {
+      if (this.#udp.has(flowKey(q.src, q.srcPort, q.dst, q.dstPort))) match = 'datagram';
+    }
+    if (match === 'none') this.#icmpUnmatched++;
+    else this.#icmpMatched++;
+    this.#emit({
+      type: 'icmp-error',
+      frame: p.frame,
+      time: p.time,
+      version: icmp.version,
+      kind: icmp.kind,
+      icmpType: icmp.type,
+      code: icmp.code,
+      mtu: icmp.mtu,
+      from: ip.src,
+      to: ip.dst,
+      hopLimit: ip.hopLimit,
+      icmpLength: ip.length,
+      quoted: { src: q.src, dst: q.dst, protocol: q.protocol, length: q.length, srcPort: q.srcPort, dstPort: q.dstPort, tcpSeq: q.tcpSeq },
+      match,
+      connectionId,
+      quotes,
+      quotedSeqSent,
+      toQuotedSender: ip.dst === q.src,
+      quotedServiceSeen: serviceSeen,
+    });
+  }
+
+  #final(c: Connection, ended: ConnectionEnd, at: Micros): void {
+    const r: ConnectionRecord = c.toRecord(ended, at);
+    this.#emitted++;
+    this.#byHandshake[r.handshake]++;
+    this.#byEnd[r.ended]++;
+    this.#retransmissions += r.toServer.retransmissions + r.toClient.retransmissions;
+    this.#synRetransmissions += Math.max(0, r.synCount - 1);
+    this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
+    this.#emit(r);
+  }
+}
