@@ -35,16 +35,17 @@ interface Truth { dns: TruthDns[]; tcp_syn: TruthSyn[]; icmp_errors: TruthIcmp[]
 
 const knownDifferences = known as Record<string, { reason: string; kinds: string[] }>;
 
-/** `1591780863.847323000` → "µs since 1970" and the ns remainder, without float rounding. */
+/**
+ * tshark's `time_epoch` as integer nanoseconds, without float rounding. tshark prints an invalid
+ * sub-second field raw (`1418145370.1000000000` is 1e9 ns past 1418145370), so more than nine
+ * digits are a nanosecond count, not a fraction.
+ */
 function truthTime(s: string): string {
-  const [sec, frac = ''] = s.split('.');
-  return `${sec}.${frac.padEnd(9, '0').slice(0, 9)}`;
+  const [sec = '0', frac = ''] = s.split('.');
+  const nanos = frac.length > 9 ? BigInt(frac) : BigInt(frac.padEnd(9, '0'));
+  return String(BigInt(sec) * 1_000_000_000n + nanos);
 }
-const ourTime = (p: Packet): string => {
-  const sec = Math.floor(p.time / 1e6);
-  const us = p.time - sec * 1e6;
-  return `${sec}.${String(us * 1000 + p.nanos).padStart(9, '0')}`;
-};
+const ourTime = (p: Packet): string => String(BigInt(p.time) * 1000n + BigInt(p.nanos));
 
 async function decodeAll(path: string): Promise<{ packets: Packet[]; frames: number; error?: string }> {
   const anomalies = new Anomalies();
@@ -52,11 +53,13 @@ async function decodeAll(path: string): Promise<{ packets: Packet[]; frames: num
   const packets: Packet[] = [];
   let frames = 0;
   try {
-    await readCapture(path, (f) => {
+    const info = await readCapture(path, (f) => {
       frames++;
       const p = decoder.decode(f);
       if (p) packets.push(p);
     }, anomalies);
+    // tshark numbers pcapng custom blocks as frames; so do we (see the readers), without delivering them.
+    frames += info.nonPacketRecords;
   } catch (e) {
     if (e instanceof CaptureFormatError) return { packets, frames, error: e.code };
     throw e;
