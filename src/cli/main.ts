@@ -1,3 +1,10 @@
 #!/usr/bin/env node
-// Placeholder entry point until the CLI lands; replaced by the commander program.
-process.stdout.write('dualscope: not built yet\n');
+// The `dualscope` executable: runs the program and sets the exit status.
+import { main } from './program.js';
+
+// `dualscope … | head` closes stdout early: that is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+});
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,3 +1,4 @@
 export * from './schema.js';
 export * from './json.js';
 export * from './text.js';
+export * from './html.js';

@@ -1,0 +1,34 @@
+// One measurement in a fresh process, so peak RSS belongs to that mode alone.
+// Usage: node dist/bench/bench-worker.js read|decode|analyze FILE → one JSON line.
+import { Anomalies } from '../src/core/index.js';
+import { readCapture } from '../src/readers/index.js';
+import { PacketDecoder } from '../src/decode/index.js';
+import { analyzeFile } from '../src/analyze.js';
+
+const [mode, file] = process.argv.slice(2);
+if (!mode || !file) throw new Error('usage: bench-worker read|decode|analyze FILE');
+
+const started = process.hrtime.bigint();
+let packets = 0;
+let findings = 0;
+if (mode === 'read') {
+  const info = await readCapture(file, () => { packets++; }, new Anomalies());
+  void info;
+} else if (mode === 'decode') {
+  const anomalies = new Anomalies();
+  const decoder = new PacketDecoder(anomalies);
+  let next = Number.NEGATIVE_INFINITY;
+  await readCapture(file, (f) => {
+    packets++;
+    decoder.decode(f);
+    if (f.time >= next) { next = f.time + 1_000_000; decoder.expire(f.time); }
+  }, anomalies);
+} else if (mode === 'analyze') {
+  const report = await analyzeFile(file, { generatedAt: '2026-01-01T00:00:00Z' });
+  packets = report.capture.packets;
+  findings = report.findings.length;
+} else {
+  throw new Error(`unknown mode ${mode}`);
+}
+const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+process.stdout.write(`${JSON.stringify({ mode, packets, seconds, findings, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

@@ -1,0 +1,74 @@
+// `npm run bench`: generates a large mixed capture (BENCH_PACKETS, default 5 million) in a temp
+// folder and prints packets/s, MB/s and peak RSS for read-only, read+decode and the full analysis,
+// next to tshark on the same file in the same run. Speed targets live here, never in unit tests.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generateCapture } from './generate.js';
+
+const target = Number(process.env.BENCH_PACKETS ?? 5_000_000);
+const dir = join(tmpdir(), 'dualscope-bench');
+mkdirSync(dir, { recursive: true });
+const file = join(dir, `mixed-${target}.pcap`);
+if (!existsSync(file)) {
+  process.stderr.write(`generating ${target} packets into ${file} …\n`);
+  const g = generateCapture(file, target);
+  process.stderr.write(`  ${g.packets} packets, ${(g.bytes / 1e6).toFixed(0)} MB\n`);
+}
+const size = statSync(file).size;
+const worker = join(import.meta.dirname, 'bench-worker.js');
+
+interface Row { what: string; packets: number; seconds: number; maxRssMb: number | undefined; note?: string }
+const rows: Row[] = [];
+
+function runNode(mode: string): void {
+  const r = spawnSync(process.execPath, [worker, mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (r.status !== 0) {
+    rows.push({ what: `dualscope ${mode}`, packets: 0, seconds: 0, maxRssMb: undefined, note: `failed: ${r.stderr.split('\n')[0]}` });
+    return;
+  }
+  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { packets: number; seconds: number; maxRssMb: number; findings: number };
+  rows.push({ what: `dualscope ${mode}`, packets: j.packets, seconds: j.seconds, maxRssMb: j.maxRssMb, note: mode === 'analyze' ? `${j.findings} findings` : undefined });
+}
+
+/** Runs a command under GNU time when present (for peak RSS), else times it alone. */
+function runTimed(what: string, cmd: string, args: string[], packets: number, note?: string): void {
+  const hasTime = existsSync('/usr/bin/time');
+  const started = process.hrtime.bigint();
+  const r = hasTime
+    ? spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 })
+    : spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (r.error || r.status !== 0) {
+    rows.push({ what, packets: 0, seconds: 0, maxRssMb: undefined, note: `not run: ${r.error ? r.error.message : `exit ${r.status}`}` });
+    return;
+  }
+  const kb = hasTime ? Number(r.stderr.trim().split('\n').pop()) : NaN;
+  rows.push({ what, packets, seconds, maxRssMb: Number.isFinite(kb) ? kb / 1024 : undefined, note });
+}
+
+for (const mode of ['read', 'decode', 'analyze']) runNode(mode);
+const packets = rows.find((r) => r.what === 'dualscope read')?.packets ?? target;
+runTimed('tshark -r FILE -q', 'tshark', ['-r', file, '-q'], packets, 'reads, does not dissect');
+// tshark -z expert dissects everything at ~60 k packets/s with ~800 MB per million packets:
+// on the full file it would take minutes and gigabytes, so it runs on the first 200 000 packets.
+const subset = join(dir, `mixed-${target}-first200k.pcap`);
+if (!existsSync(subset)) spawnSync('editcap', ['-r', file, subset, '1-200000']);
+if (existsSync(subset)) runTimed('tshark -z expert (first 200k)', 'tshark', ['-r', subset, '-q', '-z', 'expert'], Math.min(200_000, packets), 'dissects');
+
+const base = rows.find((r) => r.what === 'dualscope decode');
+process.stdout.write(`\nfile: ${file} (${(size / 1e6).toFixed(0)} MB, ${packets} packets)\n\n`);
+process.stdout.write(`${'what'.padEnd(32)} ${'packets/s'.padStart(12)} ${'MB/s'.padStart(8)} ${'peak RSS'.padStart(10)}  note\n`);
+for (const r of rows) {
+  if (!r.packets) {
+    process.stdout.write(`${r.what.padEnd(32)} ${'-'.padStart(12)} ${'-'.padStart(8)} ${'-'.padStart(10)}  ${r.note ?? ''}\n`);
+    continue;
+  }
+  const pps = r.packets / r.seconds;
+  const mbps = (size * (r.packets / packets)) / 1e6 / r.seconds;
+  const rss = r.maxRssMb === undefined ? '-' : `${r.maxRssMb.toFixed(0)} MB`;
+  const ratio = base && r !== base && base.packets ? `; dualscope decode is ${(base.packets / base.seconds / pps).toFixed(1)}× this` : '';
+  process.stdout.write(`${r.what.padEnd(32)} ${Math.round(pps).toLocaleString('en').padStart(12)} ${mbps.toFixed(0).padStart(8)} ${rss.padStart(10)}  ${r.note ?? ''}${r.what.startsWith('tshark') ? ratio : ''}\n`);
+}
+process.stdout.write('\ntargets (one core): read+decode ≥ 2 M packets/s, RSS < 150 MB; full analysis ≥ 1 M packets/s, RSS < 200 MB\n');

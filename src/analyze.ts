@@ -1,0 +1,243 @@
+// The loop: frames → packets → trackers → records → detectors → report. The same Analysis object
+// serves a file, stdin, an upload arriving over HTTP and a live capture: feed frames, then finish.
+import { Anomalies, linkTypeName, type Micros } from './core/index.js';
+import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
+import { PacketDecoder } from './decode/index.js';
+import { DnsReconstructor, type DnsOptions, type DnsRecord } from './reconstruct/dns/index.js';
+import { PathReconstructor, type PathOptions, type PathRecord } from './reconstruct/path/index.js';
+import { TimelineCollector, type Lane, type TimelineOptions } from './reconstruct/timeline.js';
+import { createDnsDetectors, type DnsDetectOptions } from './detect/dns/index.js';
+import { createPathDetectors, type PathDetectOptions } from './detect/path/index.js';
+import { severityRank, type Detector, type Finding } from './detect/index.js';
+import { SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
+import { TOOL_VERSION } from './version.js';
+
+export interface AnalyzeOptions {
+  dns: Partial<DnsOptions>;
+  path: Partial<PathOptions>;
+  dnsDetect: Partial<DnsDetectOptions>;
+  pathDetect: Partial<PathDetectOptions>;
+  timeline: Partial<TimelineOptions>;
+  /** Called with each finding as soon as it is final (live capture prints them). */
+  onFinding: ((f: Finding) => void) | undefined;
+  onProgress: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Fixed for golden tests; otherwise the wall clock at the end of the analysis. */
+  generatedAt: string | undefined;
+  /** Lanes without findings kept in the report for context (the busiest ones). */
+  contextLanes: number;
+}
+
+export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
+  dns: {},
+  path: {},
+  dnsDetect: {},
+  pathDetect: {},
+  timeline: {},
+  onFinding: undefined,
+  onProgress: undefined,
+  generatedAt: undefined,
+  contextLanes: 12,
+};
+
+/** Trackers expire state each time capture time moves on by this much. */
+const EXPIRE_STEP: Micros = 1_000_000;
+
+export class Analysis {
+  readonly anomalies = new Anomalies();
+  readonly #options: AnalyzeOptions;
+  readonly #decoder: PacketDecoder;
+  readonly #dns: DnsReconstructor;
+  readonly #path: PathReconstructor;
+  readonly #timeline: TimelineCollector;
+  readonly #dnsDetectors: Detector<DnsRecord>[];
+  readonly #pathDetectors: Detector<PathRecord>[];
+  readonly #findings = new Map<string, Finding>();
+  #nextExpire: Micros = Number.NEGATIVE_INFINITY;
+  #packets = 0;
+  #first: Micros | undefined;
+  #last: Micros | undefined;
+
+  constructor(options: Partial<AnalyzeOptions> = {}) {
+    this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...options };
+    this.#decoder = new PacketDecoder(this.anomalies);
+    this.#dnsDetectors = createDnsDetectors(this.#options.dnsDetect);
+    this.#pathDetectors = createPathDetectors(this.#options.pathDetect);
+    this.#dns = new DnsReconstructor(this.#options.dns, (r) => {
+      for (const d of this.#dnsDetectors) this.#add(d.observe(r));
+    });
+    this.#path = new PathReconstructor(this.#options.path, (r) => {
+      for (const d of this.#pathDetectors) this.#add(d.observe(r));
+    });
+    this.#timeline = new TimelineCollector(this.#options.timeline);
+  }
+
+  /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
+  frame(frame: Frame): void {
+    this.#packets++;
+    const t = frame.time;
+    if (this.#first === undefined) this.#first = t;
+    if (this.#last === undefined || t > this.#last) this.#last = t;
+    try {
+      const p = this.#decoder.decode(frame);
+      if (p !== undefined) {
+        this.#dns.packet(p);
+        this.#path.packet(p);
+        this.#timeline.packet(p);
+      }
+      if (t >= this.#nextExpire) {
+        this.#nextExpire = t + EXPIRE_STEP;
+        this.#decoder.expire(t);
+        this.#dns.expire(t);
+        this.#path.expire(t);
+      }
+    } catch {
+      this.anomalies.note('analyze.decode_exception');
+    }
+  }
+
+  /**
+   * Capture time has moved on without packets (live capture, quiet link): expire state so that an
+   * unanswered query becomes a finding while the capture is still running.
+   */
+  advance(now: Micros): void {
+    try {
+      this.#decoder.expire(now);
+      this.#dns.expire(now);
+      this.#path.expire(now);
+    } catch {
+      this.anomalies.note('analyze.decode_exception');
+    }
+  }
+
+  get packets(): number {
+    return this.#packets;
+  }
+
+  #add(findings: readonly Finding[]): void {
+    for (const f of findings) {
+      if (this.#findings.has(f.id)) continue;
+      this.#findings.set(f.id, f);
+      this.#options.onFinding?.(f);
+    }
+  }
+
+  /** End of input: flush trackers and detectors, and build the report. */
+  finish(file: string, info: CaptureInfo): Report {
+    this.#dns.finish();
+    this.#path.finish();
+    for (const d of this.#dnsDetectors) this.#add(d.finish());
+    for (const d of this.#pathDetectors) this.#add(d.finish());
+    const findings = [...this.#findings.values()].sort(compareFindings);
+    const counts = { info: 0, warning: 0, error: 0 };
+    for (const f of findings) counts[f.severity]++;
+    const first = this.#first ?? null;
+    const last = this.#last ?? null;
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'dualscope', version: TOOL_VERSION },
+      generatedAt: this.#options.generatedAt ?? new Date().toISOString(),
+      capture: {
+        file,
+        format: info.format ?? null,
+        gzip: info.gzip,
+        byteOrder: info.byteOrder ?? null,
+        resolution: info.resolution ?? null,
+        linkTypes: info.linkTypes.map((value) => ({ value, name: linkTypeName(value) })),
+        interfaces: info.interfaces.length,
+        packets: this.#packets,
+        bytes: info.bytesRead,
+        firstTime: first,
+        lastTime: last,
+        durationMicros: first !== null && last !== null ? last - first : 0,
+        truncated: info.truncated,
+        skippedBytes: info.skippedBytes,
+        droppedByCapture: info.droppedByInterface ?? null,
+      },
+      anomalies: this.anomalies.toRecord(),
+      statistics: {
+        dns: flattenNumbers(this.#dns.stats()),
+        tcp: flattenNumbers(this.#path.stats()),
+        icmp: {},
+      },
+      counts,
+      findings,
+      timeline: this.#buildTimeline(findings),
+    };
+  }
+
+  #buildTimeline(findings: readonly Finding[]): Report['timeline'] {
+    const lanes = this.#timeline.lanes();
+    const chosen = new Map<Lane, string[]>();
+    for (const f of findings) {
+      const frames = new Set(f.evidence.map((e) => e.frame));
+      for (const lane of lanes) {
+        if (laneMatches(lane, f, frames)) {
+          const ids = chosen.get(lane) ?? [];
+          ids.push(f.id);
+          chosen.set(lane, ids);
+        }
+      }
+    }
+    const context = lanes
+      .filter((l) => !chosen.has(l))
+      .sort((a, b) => b.packets - a.packets || (a.id < b.id ? -1 : 1))
+      .slice(0, this.#options.contextLanes);
+    const out: TimelineLane[] = [];
+    for (const lane of [...chosen.keys(), ...context]) {
+      out.push({
+        id: lane.id,
+        kind: lane.kind,
+        label: lane.label,
+        findingIds: chosen.get(lane) ?? [],
+        marks: lane.marks.map((m) => ({ ...m, frames: m.frames.slice() })),
+        omittedMarks: lane.omittedMarks,
+      });
+    }
+    out.sort((a, b) => (b.findingIds.length > 0 ? 1 : 0) - (a.findingIds.length > 0 ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return {
+      start: this.#timeline.start ?? null,
+      end: this.#timeline.end ?? null,
+      overview: this.#timeline.overview,
+      lanes: out,
+      omittedLanes: this.#timeline.omittedLanes + Math.max(0, lanes.length - out.length),
+    };
+  }
+}
+
+function laneMatches(lane: Lane, f: Finding, frames: ReadonlySet<number>): boolean {
+  for (const m of lane.marks) for (const fr of m.frames) if (frames.has(fr)) return true;
+  if (f.client === undefined || f.server === undefined) return false;
+  const a = laneAddress(lane.a);
+  const b = laneAddress(lane.b);
+  return (a === f.client && b === f.server) || (a === f.server && b === f.client);
+}
+
+/** Lane endpoints are `addr` (DNS) or `addr port` (TCP). */
+const laneAddress = (endpoint: string): string => {
+  const sp = endpoint.indexOf(' ');
+  return sp < 0 ? endpoint : endpoint.slice(0, sp);
+};
+
+/** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
+export function compareFindings(a: Finding, b: Finding): number {
+  return severityRank(b.severity) - severityRank(a.severity) || a.start - b.start || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+/** Statistics objects from the reconstructors, flattened to `a.b` → number for the report. */
+function flattenNumbers(value: unknown, prefix = '', out: Record<string, number> = {}): Record<string, number> {
+  if (typeof value === 'number') {
+    out[prefix] = value;
+  } else if (value instanceof Map) {
+    for (const [k, v] of [...value.entries()].sort()) flattenNumbers(v, prefix ? `${prefix}.${String(k)}` : String(k), out);
+  } else if (value && typeof value === 'object') {
+    for (const k of Object.keys(value).sort()) flattenNumbers((value as Record<string, unknown>)[k], prefix ? `${prefix}.${k}` : k, out);
+  }
+  return out;
+}
+
+/** Analyses one capture file (`-` for stdin) into a report. Throws CaptureFormatError only when nothing is readable. */
+export async function analyzeFile(path: string, options: Partial<AnalyzeOptions> = {}): Promise<Report> {
+  const analysis = new Analysis(options);
+  const info = await readCapture(path, (f) => analysis.frame(f), analysis.anomalies, { onProgress: options.onProgress });
+  return analysis.finish(path, info);
+}

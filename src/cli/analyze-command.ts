@@ -1,0 +1,104 @@
+// `dualscope analyze FILE…`: each input analysed on its own; a terminal summary, and JSON + HTML
+// reports in the output folder (or where --json/--html say). Exit status: see exitStatus().
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
+import { severityRank, type Finding, type Severity } from '../detect/index.js';
+import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
+import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
+import type { AnalyzeCliOptions } from './options.js';
+import { ProgressLine } from './progress.js';
+
+export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
+
+export interface AnalyzeOutcome {
+  reports: Report[];
+  failedInputs: number;
+  exitCode: number;
+}
+
+export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise<AnalyzeOutcome> {
+  if (files.length > 1 && (o.json || o.html)) throw new UsageError('--json/--html name one file; with several inputs use --out DIR');
+  const targets = files.map((f) => outputPaths(f, o));
+  // Refuse before any work: an hour-long analysis should not end in "file exists".
+  if (!o.force) {
+    for (const t of targets) for (const p of [t.json, t.html]) if (p && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
+  }
+  const seen = new Set<string>();
+  for (const t of targets) for (const p of [t.json, t.html]) {
+    if (!p) continue;
+    if (seen.has(p)) throw new UsageError(`two inputs would write ${p}; rename one or analyse them separately`);
+    seen.add(p);
+  }
+
+  const reports: Report[] = [];
+  let failedInputs = 0;
+  for (let i = 0; i < files.length; i++) {
+    const file = files[i]!;
+    const progress = !o.quiet && process.stderr.isTTY ? new ProgressLine(basename(file)) : undefined;
+    let report: Report;
+    try {
+      report = await analyzeFile(file, analyzeOptions(o, progress));
+    } catch (e) {
+      progress?.done();
+      if (e instanceof CaptureFormatError) {
+        process.stderr.write(`dualscope: ${terminalSafe(e.message)}\n`);
+        failedInputs++;
+        continue;
+      }
+      throw e;
+    }
+    progress?.done();
+    reports.push(report);
+    const t = targets[i]!;
+    if (t.json) writeAtomically(t.json, renderJson(report));
+    if (t.html) writeAtomically(t.html, renderHtml(report));
+    if (!o.quiet) {
+      process.stdout.write(renderText(report, { color: o.color && process.stdout.isTTY === true, width: 80 }));
+      const written = [t.json, t.html].filter(Boolean).join(', ');
+      if (written) process.stdout.write(`\nreports: ${written}\n`);
+      if (i < files.length - 1) process.stdout.write('\n');
+    }
+  }
+  return { reports, failedInputs, exitCode: exitStatus(reports, failedInputs, o) };
+}
+
+/**
+ * 2 when an input was unusable (or, with --strict, damaged); else 1 when --fail-on is given and a
+ * finding at or above that severity exists; else 0.
+ */
+export function exitStatus(reports: readonly Report[], failedInputs: number, o: Pick<AnalyzeCliOptions, 'failOn' | 'strict'>): number {
+  if (failedInputs > 0) return EXIT.unusable;
+  if (o.strict && reports.some((r) => r.capture.truncated || r.capture.skippedBytes > 0)) return EXIT.unusable;
+  if (o.failOn !== undefined) {
+    const min = severityRank(o.failOn as Severity);
+    if (reports.some((r) => r.findings.some((f: Finding) => severityRank(f.severity) >= min))) return EXIT.findings;
+  }
+  return EXIT.ok;
+}
+
+function outputPaths(file: string, o: AnalyzeCliOptions): { json: string | undefined; html: string | undefined } {
+  if (!o.write) return { json: o.json, html: o.html };
+  if (o.json || o.html) return { json: o.json, html: o.html };
+  const stem = file === '-' ? 'stdin' : basename(file).replace(/\.(gz|pcapng|pcap|cap)$/i, '').replace(/\.(pcapng|pcap|cap)$/i, '');
+  return { json: join(o.out, `${stem}.json`), html: join(o.out, `${stem}.html`) };
+}
+
+function analyzeOptions(o: AnalyzeCliOptions, progress: ProgressLine | undefined): Partial<AnalyzeOptions> {
+  return {
+    dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
+    dnsDetect: o.slowLookup !== undefined ? { slowLookup: { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+    generatedAt: o.generatedAt,
+    onProgress: progress ? (read, total) => progress.update(read, total) : undefined,
+  };
+}
+
+/** Write to a temporary name, then rename: a crash never leaves half a report under the real name. */
+function writeAtomically(path: string, content: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  else if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}

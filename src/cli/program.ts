@@ -1,0 +1,97 @@
+// dualscope's command line. Every error a user can cause ends as one line on stderr and an exit
+// status (0 fine, 1 findings at --fail-on, 2 unusable input or usage, 3 internal error); a stack
+// trace only with DUALSCOPE_DEBUG=1.
+import { Command, CommanderError, Option } from 'commander';
+import { CaptureFormatError, UsageError } from '../core/index.js';
+import { reportJsonSchema } from '../report/index.js';
+import { TOOL_VERSION } from '../version.js';
+import { EXIT, runAnalyze } from './analyze-command.js';
+import { dumpFile } from './dump-command.js';
+import { registerLiveCommand } from './live-command.js';
+import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
+
+function program(): Command {
+  const cmd = new Command('dualscope')
+    .description('Find dual-stack (IPv6 + IPv4) incidents in packet captures')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+
+  cmd
+    .command('analyze')
+    .description('analyse captures (pcap, pcapng, gzip; - for stdin) and report the incidents found')
+    .argument('<files...>', 'capture files')
+    .option('--json <path>', 'write the JSON report here (one input only)')
+    .option('--html <path>', 'write the HTML timeline here (one input only)')
+    .option('-o, --out <dir>', 'folder for NAME.json and NAME.html when --json/--html are not given', 'reports')
+    .option('--no-write', 'write no report files, only the terminal summary')
+    .option('-f, --force', 'overwrite existing report files')
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(['info', 'warning', 'error']))
+    .option('--dns-timeout <seconds>', 'a DNS query unanswered this long counts as unanswered')
+    .option('--slow-lookup <seconds>', 'report lookups slower than this as dns.slow_lookup')
+    .option('--strict', 'exit 2 when a capture is truncated or damaged (the rest is still analysed)')
+    .option('-q, --quiet', 'no terminal summary')
+    .option('--no-color', 'no colour in the terminal summary')
+    .option('--generated-at <iso-time>', 'fix the report time (for reproducible reports)')
+    .action(async (files: string[], raw: Record<string, unknown>) => {
+      const o = parseOptions(AnalyzeCliOptions, raw);
+      const outcome = await runAnalyze(files, o);
+      process.exitCode = outcome.exitCode;
+    });
+
+  cmd
+    .command('dump')
+    .description('print one line per packet (like tcpdump -nn -r), or decoded fields as NDJSON')
+    .argument('<files...>', 'capture files')
+    .option('--ndjson', 'one JSON object per packet with every decoded field')
+    .option('-c, --count <n>', 'stop after n packets')
+    .action(async (files: string[], raw: Record<string, unknown>) => {
+      const o = parseOptions(DumpCliOptions, raw);
+      let failed = 0;
+      for (const f of files) {
+        try {
+          const r = await dumpFile(f, o);
+          if (r.truncated) process.stderr.write(`dualscope: ${f}: the file ends inside a record; ${r.packets} packets before it were read\n`);
+        } catch (e) {
+          if (!(e instanceof CaptureFormatError)) throw e;
+          process.stderr.write(`dualscope: ${e.message}\n`);
+          failed++;
+        }
+      }
+      if (failed) process.exitCode = EXIT.unusable;
+    });
+
+  cmd
+    .command('schema')
+    .description('print the JSON Schema of the report')
+    .action(() => {
+      process.stdout.write(`${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
+    });
+
+  registerLiveCommand(cmd);
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  process.exitCode = 0;
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Commander has already printed its message (help, version, or a usage error).
+      return e.exitCode === 0 ? EXIT.ok : EXIT.unusable;
+    }
+    if (e instanceof UsageError || e instanceof CaptureFormatError) {
+      process.stderr.write(`dualscope: ${e.message}\n`);
+      return EXIT.unusable;
+    }
+    if (isBrokenPipe(e)) return EXIT.ok;
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`dualscope: internal error: ${msg} (set DUALSCOPE_DEBUG=1 for details, and please report it)\n`);
+    if (process.env.DUALSCOPE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
+    return EXIT.internal;
+  }
+}
+
+const isBrokenPipe = (e: unknown): boolean => typeof e === 'object' && e !== null && (e as { code?: string }).code === 'EPIPE';

@@ -1,0 +1,286 @@
+// What the HTML timeline draws, collected from packets as they pass: one lane per DNS
+// client↔server pair and per TCP connection, ICMP errors placed on the flow they quote, and an
+// overview of packets per time bucket. Everything is bounded: lanes, marks per lane and overview
+// buckets have caps, and what does not fit is counted, never silently lost.
+import type { Micros } from '../core/index.js';
+import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
+
+export interface LaneMark {
+  t0: Micros;
+  t1: Micros | null;
+  type: string;
+  frame: number;
+  frames: number[];
+  label: string;
+  detail: string;
+  outcome: string;
+}
+
+export interface Lane {
+  id: string;
+  kind: 'dns' | 'tcp' | 'icmp';
+  label: string;
+  /** Endpoints as text, so findings can be matched to lanes. */
+  a: string;
+  b: string;
+  marks: LaneMark[];
+  omittedMarks: number;
+  packets: number;
+  lastTime: Micros;
+}
+
+export interface TimelineOptions {
+  /** Lanes kept at once; later flows are counted in `omittedLanes`. */
+  maxLanes: number;
+  /** Marks kept per lane; later ones are counted in the lane's `omittedMarks`. */
+  maxMarksPerLane: number;
+  /** Overview buckets; the bucket width doubles when the capture outgrows them. */
+  maxBuckets: number;
+  /** Data segments closer than this in one direction are drawn as one bar. */
+  dataCoalesceMicros: Micros;
+}
+
+export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = {
+  maxLanes: 1000,
+  maxMarksPerLane: 200,
+  maxBuckets: 600,
+  dataCoalesceMicros: 50_000,
+};
+
+interface TcpLaneState {
+  lane: Lane;
+  /** Highest sequence end sent per direction (forward = from `a`). */
+  nextSeqA: number | undefined;
+  nextSeqB: number | undefined;
+  openData: LaneMark | undefined;
+  openDataForward: boolean;
+}
+
+export class TimelineCollector {
+  readonly #options: TimelineOptions;
+  readonly #lanes = new Map<string, Lane>();
+  readonly #tcp = new Map<string, TcpLaneState>();
+  /** Open DNS queries: `${laneId}#${clientPort}#${id}` → mark. */
+  readonly #openQueries = new Map<string, LaneMark>();
+  omittedLanes = 0;
+  #start: Micros | undefined;
+  #end: Micros | undefined;
+  #bucketMicros: Micros = 1_000_000;
+  #buckets: number[] = [];
+
+  constructor(options: Partial<TimelineOptions> = {}) {
+    this.#options = { ...DEFAULT_TIMELINE_OPTIONS, ...options };
+  }
+
+  packet(p: Packet): void {
+    this.#count(p.time);
+    const ip = p.ip;
+    if (!ip) return;
+    if (p.dns.length > 0) {
+      for (const m of p.dns) this.#dns(p, m);
+      return;
+    }
+    if (p.tcp) return this.#tcpSegment(p);
+    if (p.icmp && p.icmp.quoted) this.#icmpError(p);
+  }
+
+  #count(t: Micros): void {
+    if (this.#start === undefined) this.#start = t;
+    if (this.#end === undefined || t > this.#end) this.#end = t;
+    let i = Math.floor((t - this.#start) / this.#bucketMicros);
+    if (i < 0) i = 0; // out-of-order timestamps land in the first bucket
+    while (i >= this.#options.maxBuckets) {
+      // Double the width: merge pairs of buckets.
+      const merged: number[] = [];
+      for (let j = 0; j < this.#buckets.length; j += 2) merged.push((this.#buckets[j] ?? 0) + (this.#buckets[j + 1] ?? 0));
+      this.#buckets = merged;
+      this.#bucketMicros *= 2;
+      i = Math.floor((t - this.#start) / this.#bucketMicros);
+    }
+    while (this.#buckets.length <= i) this.#buckets.push(0);
+    this.#buckets[i]! += 1;
+  }
+
+  #lane(id: string, kind: Lane['kind'], a: string, b: string, label: string, t: Micros): Lane | undefined {
+    let lane = this.#lanes.get(id);
+    if (!lane) {
+      if (this.#lanes.size >= this.#options.maxLanes) {
+        this.omittedLanes++;
+        return undefined;
+      }
+      lane = { id, kind, label, a, b, marks: [], omittedMarks: 0, packets: 0, lastTime: t };
+      this.#lanes.set(id, lane);
+    }
+    lane.packets++;
+    lane.lastTime = t;
+    return lane;
+  }
+
+  #push(lane: Lane, mark: LaneMark): boolean {
+    if (lane.marks.length >= this.#options.maxMarksPerLane) {
+      lane.omittedMarks++;
+      return false;
+    }
+    lane.marks.push(mark);
+    return true;
+  }
+
+  #dns(p: Packet, m: DnsMessage): void {
+    const ip = p.ip!;
+    const clientPort = m.qr ? (p.udp?.dstPort ?? p.tcp?.dstPort ?? 0) : (p.udp?.srcPort ?? p.tcp?.srcPort ?? 0);
+    const client = m.qr ? ip.dst : ip.src;
+    const server = m.qr ? ip.src : ip.dst;
+    const id = `dns ${client} ${server}`;
+    const lane = this.#lane(id, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
+    if (!lane) return;
+    const qname = m.question?.name ?? '';
+    const qtype = m.question ? qtypeName(m.question.type) : '?';
+    const key = `${id}#${clientPort}#${m.id}#${qtype}#${qname}`;
+    if (!m.qr) {
+      const mark: LaneMark = {
+        t0: p.time, t1: null, type: 'dns-query', frame: p.frame, frames: [p.frame],
+        label: `${qtype} ${qname}`, detail: `id 0x${m.id.toString(16).padStart(4, '0')} port ${clientPort} ${m.transport}`,
+        outcome: 'unanswered',
+      };
+      if (this.#push(lane, mark)) {
+        this.#openQueries.set(key, mark);
+        this.#trimOpenQueries();
+      }
+      return;
+    }
+    const open = this.#openQueries.get(key);
+    const outcome = m.rcode === 0 ? (m.ancount > 0 ? 'answered' : 'nodata') : `rcode-${m.rcode}`;
+    if (open && open.t1 === null) {
+      open.t1 = p.time;
+      open.frames.push(p.frame);
+      open.outcome = outcome;
+      open.detail += `; answer frame ${p.frame}, ${m.ancount} answers`;
+      this.#openQueries.delete(key);
+      return;
+    }
+    this.#push(lane, {
+      t0: p.time, t1: null, type: 'dns-answer', frame: p.frame, frames: [p.frame],
+      label: `${qtype} ${qname}`, detail: `response without a matching query, id 0x${m.id.toString(16).padStart(4, '0')}`, outcome,
+    });
+  }
+
+  /** Open queries are bounded too: the oldest are forgotten (they stay marked unanswered). */
+  #trimOpenQueries(): void {
+    if (this.#openQueries.size <= 4 * this.#options.maxLanes) return;
+    const oldest = this.#openQueries.keys().next().value;
+    if (oldest !== undefined) this.#openQueries.delete(oldest);
+  }
+
+  #tcpSegment(p: Packet): void {
+    const ip = p.ip!;
+    const tcp = p.tcp!;
+    const src = `${ip.src} ${tcp.srcPort}`;
+    const dst = `${ip.dst} ${tcp.dstPort}`;
+    const forwardKey = src < dst;
+    const id = forwardKey ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`;
+    let state = this.#tcp.get(id);
+    if (!state) {
+      // The SYN sender is the client when we see it; otherwise the lower endpoint is `a`.
+      const isSyn = (tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
+      const [a, b] = isSyn || forwardKey ? [src, dst] : [dst, src];
+      const lane = this.#lane(id, 'tcp', a, b, `TCP ${endpoint(a)} → ${endpoint(b)}`, p.time);
+      if (!lane) return;
+      state = { lane, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true };
+      this.#tcp.set(id, state);
+    } else {
+      state.lane.packets++;
+      state.lane.lastTime = p.time;
+    }
+    const lane = state.lane;
+    const forward = src === lane.a;
+    const f = tcp.flags;
+    const addr = `${ip.src}:${tcp.srcPort} → ${ip.dst}:${tcp.dstPort}`;
+    if (f & TcpFlag.SYN) {
+      const type = f & TcpFlag.ACK ? 'tcp-synack' : 'tcp-syn';
+      this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label: type === 'tcp-syn' ? 'SYN' : 'SYN-ACK', detail: `${addr}${tcp.mss !== undefined ? ` mss ${tcp.mss}` : ''}`, outcome: 'ok' });
+      const end = (tcp.seq + 1) >>> 0;
+      if (forward) state.nextSeqA = end; else state.nextSeqB = end;
+      return;
+    }
+    if (f & TcpFlag.RST) {
+      this.#closeData(state);
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-rst', frame: p.frame, frames: [p.frame], label: 'RST', detail: addr, outcome: 'reset' });
+      return;
+    }
+    const len = tcp.payloadLength;
+    if (len > 0) {
+      const next = forward ? state.nextSeqA : state.nextSeqB;
+      const end = (tcp.seq + len) >>> 0;
+      // A segment that ends at or before what was already sent is a retransmission (mod 2^32).
+      const retransmission = next !== undefined && ((end - next) | 0) <= 0;
+      if (!retransmission) {
+        if (forward) state.nextSeqA = end; else state.nextSeqB = end;
+      }
+      if (retransmission) {
+        this.#closeData(state);
+        this.#push(lane, { t0: p.time, t1: null, type: 'tcp-retransmission', frame: p.frame, frames: [p.frame], label: `retransmission ${len} B`, detail: `${addr} seq ${tcp.seq} len ${len} ip ${ip.length} B`, outcome: 'retransmission' });
+      } else {
+        const open = state.openData;
+        if (open && state.openDataForward === forward && p.time - (open.t1 ?? open.t0) <= this.#options.dataCoalesceMicros) {
+          open.t1 = p.time;
+          if (open.frames.length < 64) open.frames.push(p.frame);
+          const bytes = Number(open.label.split(' ')[0]) + len;
+          open.label = `${bytes} B`;
+        } else {
+          this.#closeData(state);
+          const mark: LaneMark = { t0: p.time, t1: p.time, type: 'tcp-data', frame: p.frame, frames: [p.frame], label: `${len} B`, detail: `${addr} largest ip ${ip.length} B`, outcome: 'ok' };
+          if (this.#push(lane, mark)) {
+            state.openData = mark;
+            state.openDataForward = forward;
+          }
+        }
+      }
+    }
+    if (f & TcpFlag.FIN) {
+      this.#closeData(state);
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-fin', frame: p.frame, frames: [p.frame], label: 'FIN', detail: addr, outcome: 'ok' });
+    }
+  }
+
+  #closeData(state: TcpLaneState): void {
+    state.openData = undefined;
+  }
+
+  #icmpError(p: Packet): void {
+    const icmp = p.icmp!;
+    const q = icmp.quoted!;
+    const type = icmp.kind === 'packet-too-big' || icmp.kind === 'frag-needed' ? 'icmp-ptb' : icmp.kind === 'unreachable' ? 'icmp-unreach' : 'icmp-other';
+    const label = type === 'icmp-ptb' ? `${icmp.kind === 'frag-needed' ? 'frag needed' : 'PTB'} mtu ${icmp.mtu ?? '?'}` : `${icmp.kind} code ${icmp.code}`;
+    const detail = `from ${p.ip!.src} quoting ${q.src}${q.srcPort !== undefined ? ` ${q.srcPort}` : ''} → ${q.dst}${q.dstPort !== undefined ? ` ${q.dstPort}` : ''}, icmp ${p.ip!.length} B`;
+    let lane: Lane | undefined;
+    if (q.protocol === 6 && q.srcPort !== undefined && q.dstPort !== undefined) {
+      const src = `${q.src} ${q.srcPort}`;
+      const dst = `${q.dst} ${q.dstPort}`;
+      lane = this.#tcp.get(src < dst ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`)?.lane;
+    }
+    if (!lane && q.protocol === 17 && (q.srcPort === 53 || q.dstPort === 53)) {
+      const [client, server] = q.dstPort === 53 ? [q.src, q.dst] : [q.dst, q.src];
+      lane = this.#lanes.get(`dns ${client} ${server}`);
+    }
+    lane ??= this.#lane(`icmp ${q.src} ${q.dst}`, 'icmp', q.src, q.dst, `ICMP about ${q.src} → ${q.dst}`, p.time);
+    if (lane) this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label, detail, outcome: 'error' });
+  }
+
+  get start(): Micros | undefined { return this.#start; }
+  get end(): Micros | undefined { return this.#end; }
+  get overview(): { bucketMicros: Micros; packets: number[] } {
+    return { bucketMicros: this.#bucketMicros, packets: this.#buckets.slice() };
+  }
+  lanes(): Lane[] {
+    return [...this.#lanes.values()];
+  }
+}
+
+const endpoint = (e: string): string => {
+  const sp = e.lastIndexOf(' ');
+  const addr = e.slice(0, sp);
+  return addr.includes(':') ? `[${addr}]:${e.slice(sp + 1)}` : `${addr}:${e.slice(sp + 1)}`;
+};
+
+const QTYPES = new Map<number, string>([[1, 'A'], [2, 'NS'], [5, 'CNAME'], [6, 'SOA'], [12, 'PTR'], [15, 'MX'], [16, 'TXT'], [28, 'AAAA'], [33, 'SRV'], [65, 'HTTPS'], [255, 'ANY']]);
+export const qtypeName = (t: number): string => QTYPES.get(t) ?? `TYPE${t}`;
