@@ -571,6 +571,55 @@ def _extra_fb(sub):
     s.add_argument('--class', dest='cls', choices=['happy-eyeballs', 'timeout', 'fast-rst', 'fast-unreachable'], required=True)
 
 
+def leak(a, out):
+    zone, upstream = 'd.f.ip6.arpa', '2001:db8:31::1'
+    for point, cap in caps_of(a):
+        msgs = dns_msgs(load(out.path(cap)))
+        ex = [e for e in exchanges(msgs) if e['q']['qtype'] == 'PTR' and e['q']['name'].endswith(zone)]
+        check(ex, f'{cap}: no PTR queries under {zone}')
+        front = [e for e in ex if e['q']['server'] != upstream]
+        up = [e for e in ex if e['q']['server'] == upstream]
+        names = sorted({e['q']['name'] for e in front})
+        if a.expect == 'leak':
+            check(all(e['r'] is None or e['r']['rcode'] == 2 for e in front), f'{cap}: a client PTR query was answered')
+            if point == 'resolver':
+                check(up and all(e['r'] is None for e in up), f'{cap}: no unanswered upstream PTR queries')
+            else:
+                check(not up, f'{cap}: upstream traffic at the client?')
+            must = []
+            for name in names:
+                fe = [e for e in front if e['q']['name'] == name]
+                ue = [e for e in up if e['q']['name'] == name]
+                d = {'zone': zone + '.', 'qtype': 'PTR', 'outcome': 'timeout', 'clientQueries': len(fe)}
+                if point == 'resolver':
+                    d['leakedTo'] = [upstream]
+                    d['upstreamQueries'] = len(ue)
+                must.append({'kind': 'dns.local_zone_leak', 'client': fe[0]['q']['client'], 'server': fe[0]['q']['server'],
+                             'names': [name], 'details': d,
+                             'frames': sorted({e['q']['n'] for e in fe} | {e['q']['n'] for e in ue[:3]})})
+            obs = (f"{len(front)} PTR queries from the client under {zone} ({', '.join('#%d' % e['q']['n'] for e in front)}), none answered"
+                   + (f"; the resolver forwards them upstream to {upstream} {len(up)} times ({', '.join('#%d' % e['q']['n'] for e in up)}), never answered, and sends the client no SERVFAIL while the capture runs" if point == 'resolver' else '; the client gives up (glibc: 2 tries 2 s apart, dig: one 3 s try)'))
+            out.add(cap, a.scenario, point, must, ['dns.aaaa_unanswered', 'dns.same_port_reply_drop'], obs + '.',
+                    may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
+        else:
+            check(not up, f'{cap}: PTR went upstream')
+            check(all(e['r'] and e['r']['rcode'] == 3 and e['r']['t'] - e['q']['t'] < 50_000 for e in front),
+                  f'{cap}: PTR not answered NXDOMAIN at once')
+            obs = ('every PTR query under d.f.ip6.arpa is answered NXDOMAIN by the resolver within a millisecond ('
+                   + ', '.join(describe_ex(e) for e in front) + '); nothing is sent upstream')
+            out.add(cap, a.scenario, point, [], ['dns.local_zone_leak', 'dns.slow_lookup', 'dns.aaaa_unanswered',
+                                                'dns.same_port_reply_drop'], obs + '.', may=['dns.resolver_profile'],
+                    topology=a.topology)
+
+
+def _extra_leak(sub):
+    s = sub.add_parser('leak')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--expect', choices=['leak', 'local'], required=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -593,8 +642,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback}
-EXTRA = [_extra_dns, _extra_tcp, _extra_fb]
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak}
+EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak]
 
 if __name__ == '__main__':
     sys.exit(main())
