@@ -18,6 +18,9 @@ export interface MssClampedOptions {
 
 export const DEFAULT_MSS_CLAMPED_OPTIONS: MssClampedOptions = { minMtuDifference: 100, maxReported: 1024 };
 
+/** RFC 879 / RFC 9293 §3.7.1: the MSS a host assumes when it knows nothing better. */
+const DEFAULT_MSS = 536;
+
 /** IP + TCP header bytes that MSS excludes (RFC 9293 §3.7.1). */
 const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
 
@@ -35,7 +38,10 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
         const small = Math.min(cm, sm);
         const large = Math.max(cm, sm);
         const key = `a|${r.server}|${r.serverPort}|${cm}|${sm}`;
-        if ((large - small) >= o.minMtuDifference && !reported.has(key) && reported.size < o.maxReported) {
+        // Only against a side on a plain 1500-byte link: a jumbo host talking to a 1500 host, or the
+        // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
+        const ethernetMss = 1500 - headers(r.version);
+        if (large === ethernetMss && small !== DEFAULT_MSS && large - small >= o.minMtuDifference && !reported.has(key) && reported.size < o.maxReported) {
           reported.add(key);
           out.push(asymmetric(r, cm, sm));
         }

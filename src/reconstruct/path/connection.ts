@@ -87,7 +87,9 @@ export class Connection {
     if (this.established === undefined && hasAck && !syn && !rst) {
       if (fromClient && this.synAck !== undefined) {
         this.established = mark;
-        this.handshakeRtt = time - this.synAck.time;
+        // As tshark's first RTT: the last SYN to the ACK that completes the handshake.
+        const lastSyn = this.syns[this.syns.length - 1];
+        this.handshakeRtt = time - (lastSyn !== undefined ? lastSyn.time : this.synAck.time);
       } else if (!fromClient && this.synCount > 0 && payload > 0) {
         this.established = mark; // the SYN-ACK was not captured but the server talks
       }
