@@ -153,7 +153,7 @@ cap_start() {
   local n="$1" ifc="$2" out="$3"; shift 3
   local err="$WORK_DIR/$(basename "$out").tcpdump.log"
   rm -f "$out"
-  ip netns exec "$n" tcpdump -n -U --immediate-mode -s 0 -B 8192 -i "$ifc" -w "$out" "$@" 2>"$err" &
+  ip netns exec "$n" tcpdump -n -U --immediate-mode -s 2048 -B 32768 -i "$ifc" -w "$out" "$@" 2>"$err" &
   local pid=$!
   LAB_PIDS+=("$pid")
   LAB_CAPS+=("$pid|$err|$out")

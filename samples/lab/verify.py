@@ -63,7 +63,16 @@ def load(path):
         p['dst'] = p['ipv6.dst'] or p['ip.dst']
         p['icmp'] = bool(p['icmpv6.type'] or p['icmp.type'])
         pkts.append(p)
-    return pkts
+    # `tcpdump -i any` on a router sees each forwarded packet twice (in, then out): keep the first copy
+    last, uniq = {}, []
+    for p in pkts:
+        key = tuple(p[f] for f in FIELDS if f not in ('frame.number', 'frame.time_epoch', 'frame.len',
+                                                      'tcp.analysis.retransmission'))
+        if key in last and p['t'] - last[key] < 2_000:
+            continue
+        last[key] = p['t']
+        uniq.append(p)
+    return uniq
 
 
 def file_info(path):
@@ -88,6 +97,9 @@ def file_info(path):
 
 def tol(measured, lo=0.75, hi=1.3, slack=20_000):
     return {'min': max(0, int(measured * lo) - slack), 'max': int(measured * hi) + slack}
+
+
+MERGE = False
 
 
 class Out:
@@ -115,7 +127,17 @@ class Out:
         os.makedirs(os.path.join(self.outdir, 'expected'), exist_ok=True)
         for d in self.docs:
             name = os.path.splitext(d['capture'])[0] + '.json'
-            with open(os.path.join(self.outdir, 'expected', name), 'w') as fh:
+            path = os.path.join(self.outdir, 'expected', name)
+            if MERGE and os.path.exists(path):
+                with open(path) as fh:
+                    old = json.load(fh)
+                d['mustFind'] = old['mustFind'] + d['mustFind']
+                found = {f['kind'] for f in d['mustFind']}
+                d['mustNotFind'] = sorted((set(old['mustNotFind']) | set(d['mustNotFind'])) - found)
+                d['mayFind'] = sorted((set(old['mayFind']) | set(d['mayFind'])) - found)
+                d['observed'] = old['observed'] + ' ' + d['observed']
+                d['topology'] = old.get('topology') or d.get('topology')
+            with open(path, 'w') as fh:
                 json.dump(d, fh, indent=2)
                 fh.write('\n')
             print(f"verify: {d['capture']}: ok — {d['observed']}", file=sys.stderr)
@@ -329,6 +351,14 @@ def _extra_dns(sub):
     s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
     s.add_argument('--expect-reopen', action='store_true')
     s.add_argument('--allow-nx', action='store_true')
+    s = sub.add_parser('healthy')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--observed', default='')
+    s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
+    s.add_argument('--expect-reopen', action='store_true')
+    s.add_argument('--allow-nx', action='store_true')
     s = sub.add_parser('aaaa-unanswered')
     s.add_argument('--cap', action='append', default=[])
     s.add_argument('--scenario', required=True)
@@ -498,7 +528,7 @@ def _extra_tcp(sub):
 
 
 def fallback(a, out):
-    v6, v4, name = '2001:db8:21::80', '198.51.100.80', 'www.example.test'
+    v6, v4, name = a.v6, a.v4, a.name
     for point, cap in caps_of(a):
         pk = load(out.path(cap))
         seen_t, uniq = {}, []
@@ -512,13 +542,13 @@ def fallback(a, out):
         msgs = dns_msgs(pk)
         qtypes = {m['qtype'] for m in msgs if m['name'] == name and m['qr'] and m['an'] > 0}
         check({'A', 'AAAA'} <= qtypes, f'{cap}: A and AAAA for {name} not both answered ({qtypes})')
-        syn6 = [p for p in uniq if p['dst'] == v6 and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']]
+        syn6 = [p for p in uniq if p['dst'] == v6 and p['tcp.dstport'] == '80' and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']]
         syn4 = [p for p in uniq if p['dst'] == v4 and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']
                 and p['tcp.dstport'] == '80']
         check(syn6 and syn4, f'{cap}: no v6 SYN or no v4 SYN')
-        sa4 = next((p for p in uniq if p['src'] == v4 and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack'])), None)
+        sa4 = next((p for p in uniq if p['src'] == v4 and p['tcp.srcport'] == '80' and p['n'] > syn4[0]['n'] and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack'])), None)
         check(sa4, f'{cap}: IPv4 never established')
-        check(not any(p['src'] == v6 and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack']) for p in uniq),
+        check(not any(p['src'] == v6 and p['tcp.srcport'] == '80' and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack']) for p in uniq),
               f'{cap}: IPv6 answered a SYN')
         t6, t4 = syn6[0]['t'], syn4[0]['t']
         delay = t4 - t6
@@ -527,7 +557,8 @@ def fallback(a, out):
         if a.mode == 'unreachable':
             un = [p for p in uniq if p['icmpv6.type'] == '1' and p['icmpv6.code'] == '3']
             check(un, f'{cap}: no ICMPv6 address unreachable')
-            check(un[0]['t'] <= t4, f'{cap}: v4 before the unreachable')
+            if a.cls != 'happy-eyeballs':
+                check(un[0]['t'] <= t4, f'{cap}: v4 before the unreachable')
             evidence.append(un[0]['n'])
             why = f"ICMPv6 destination unreachable (code 3, address unreachable) from {un[0]['src']} at #{un[0]['n']}, {(un[0]['t'] - t6) / 1e6:.3f} s after the first SYN"
         elif a.mode == 'rst':
@@ -536,7 +567,7 @@ def fallback(a, out):
             evidence.append(rst[0]['n'])
             why = f"a TCP RST claiming to be from {v6} (sent by the router) at #{rst[0]['n']}, {(rst[0]['t'] - t6) / 1000:.2f} ms after the SYN"
         else:
-            check(not any(p['src'] == v6 for p in uniq) and not any(p['icmpv6.type'] == '1' for p in uniq),
+            check(not any(p['src'] == v6 for p in uniq) and not any(p['icmpv6.type'] == '1' and p['all']['ipv6.dst'][-1:] == [v6] for p in uniq),
                   f'{cap}: the v6 SYNs drew an answer')
             why = 'no answer of any kind to the IPv6 SYNs'
         expect_range = {'happy-eyeballs': (150_000, 350_000), 'fast-rst': (0, 100_000),
@@ -555,6 +586,8 @@ def fallback(a, out):
         obs = (f"A and AAAA for {name} answered; first IPv6 SYN #{syn6[0]['n']} to {v6}, {len(syn6)} IPv6 SYN(s) in all "
                f"({', '.join('#%d +%.3fs' % (p['n'], (p['t'] - t6) / 1e6) for p in syn6)}); {why}; first IPv4 SYN #{syn4[0]['n']} "
                f"{delay / 1e6:.3f} s after the first IPv6 SYN, IPv4 SYN-ACK #{sa4['n']} at +{(sa4['t'] - t6) / 1e6:.3f} s")
+        if a.observed:
+            obs = a.observed + ' ' + obs
         if point == 'router':
             obs += '. Captured with -i any on the router: each forwarded packet appears twice (inbound on one interface, outbound on the other); frame numbers above are the first copies'
         out.add(cap, a.scenario, point, [f],
@@ -569,6 +602,10 @@ def _extra_fb(sub):
     s.add_argument('--topology', default='')
     s.add_argument('--mode', choices=['unreachable', 'drop', 'rst'], required=True)
     s.add_argument('--class', dest='cls', choices=['happy-eyeballs', 'timeout', 'fast-rst', 'fast-unreachable'], required=True)
+    s.add_argument('--v6', default='2001:db8:21::80')
+    s.add_argument('--v4', default='198.51.100.80')
+    s.add_argument('--name', default='www.example.test')
+    s.add_argument('--observed', default='')
 
 
 def leak(a, out):
@@ -620,6 +657,32 @@ def _extra_leak(sub):
     s.add_argument('--expect', choices=['leak', 'local'], required=True)
 
 
+def healthy(a, out):
+    """DNS: every query answered at once. TCP: every SYN answered, no retransmission, no ICMP error."""
+    dns_healthy(a, out)
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        syns = [p for p in pk if not p['icmp'] and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack'])]
+        check(syns, f'{cap}: no TCP')
+        bad = []
+        for sy in syns:
+            sa = [p for p in pk if p['src'] == sy['dst'] and p['dst'] == sy['src'] and p['tcp.dstport'] == sy['tcp.srcport']
+                  and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack'])]
+            if not sa:
+                bad.append(sy['n'])
+        check(not bad, f'{cap}: SYNs without SYN-ACK: {bad}')
+        rtx = [p['n'] for p in pk if p['tcp.analysis.retransmission']]
+        check(not rtx, f'{cap}: retransmissions {rtx}')
+        err = [p['n'] for p in pk if p['icmpv6.type'] in ('1', '2', '3') or p['icmp.type'] in ('3', '11')]
+        check(not err, f'{cap}: ICMP errors {err}')
+        fam = sorted({'IPv6' if ':' in p['dst'] else 'IPv4' for p in syns})
+        d = next(x for x in out.docs if x['capture'] == cap)
+        d['mustNotFind'] = sorted(set(d['mustNotFind']) | {'path.pmtud_blackhole', 'path.ptb_problem', 'path.fallback_delay',
+                                                          'path.mss_clamped', 'dns.large_response_risk'})
+        d['observed'] += (f" {len(syns)} TCP connections ({', '.join(fam)}; SYNs {', '.join('#%d' % p['n'] for p in syns)}), each answered at once, "
+                          "no retransmission, no ICMP error.")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -631,7 +694,10 @@ def main():
     s.add_argument('--topology', default='')
     for extra in EXTRA:
         extra(sub)
+    ap.add_argument('--merge', action='store_true', help='add to an existing expected/NAME.json')
     a = ap.parse_args()
+    global MERGE
+    MERGE = a.merge
     out = Out(a.out)
     try:
         HANDLERS[a.cmd](a, out)
@@ -642,7 +708,7 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak}
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy}
 EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak]
 
 if __name__ == '__main__':
