@@ -33,6 +33,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
   const viewData = {
     base: plan.start,
     span: plan.end - plan.start,
+    margin: viewMargin(plan),
     labelWidth: LAYOUT.labelWidth,
     padRight: LAYOUT.padRight,
     findings: shown.map((f) => ({
@@ -237,7 +238,8 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
   const { width, labelWidth, padRight, axisHeight, overviewHeight } = LAYOUT;
   const pw = width - labelWidth - padRight;
   const span = plan.end - plan.start;
-  const x = d3n.d3.scaleLinear().domain([0, span]).range([0, pw]);
+  const margin = viewMargin(plan);
+  const x = d3n.d3.scaleLinear().domain([-margin, span + margin]).range([0, pw]);
 
   sec.append('h2').text('Timeline');
   const controls = sec.append('div').attr('class', 'controls');
@@ -272,14 +274,14 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
     const h = Math.max(1, (Math.log1p(n) / Math.log1p(maxP)) * (overviewHeight - 8));
     d += `M${u0.toFixed(2)} ${overviewHeight - 4}V${(overviewHeight - 4 - h).toFixed(1)}H${Math.max(u0 + 0.5, u1).toFixed(2)}V${overviewHeight - 4}Z`;
   });
-  ov.append('path').attr('id', 'ov-bars').attr('class', 'ov-bars').attr('d', d || 'M0 0').attr('transform', `translate(${labelWidth},0) scale(${pw / 1000},1)`);
+  ov.append('path').attr('id', 'ov-bars').attr('class', 'ov-bars').attr('d', d || 'M0 0').attr('transform', `translate(${labelWidth + x(0)},0) scale(${(x(span) - x(0)) / 1000},1)`);
   ov.append('rect').attr('id', 'ov-vp').attr('class', 'ov-vp').attr('x', labelWidth).attr('y', 2).attr('width', pw).attr('height', overviewHeight - 4);
   ov.append('rect').attr('id', 'ov-sel').attr('class', 'ov-sel').attr('x', labelWidth).attr('y', 2).attr('width', 0).attr('height', overviewHeight - 4);
 
   // Axis: relative seconds, sticky above the lanes. The script redraws the ticks on zoom.
   const axisWrap = sec.append('div').attr('id', 'axis-wrap');
   const axis = axisWrap.append('svg').attr('id', 'axis').attr('class', 'axis').attr('width', width).attr('height', axisHeight)
-    .attr('data-d0', 0).attr('data-d1', span);
+    .attr('data-d0', -margin).attr('data-d1', span + margin);
   axis.append('text').attr('x', 4).attr('y', 14).text('Time since');
   axis.append('text').attr('x', 4).attr('y', 27).attr('class', 'lane-more').text(formatIso(plan.start));
   axis.append('line').attr('class', 'base').attr('x1', labelWidth).attr('x2', labelWidth + pw).attr('y1', 20).attr('y2', 20);
@@ -306,6 +308,9 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
   if (plan.lanesNotShown > 0)
     sec.append('p').attr('class', 'note lanes-more').text(`${plan.lanesNotShown} more lanes not shown (flows unrelated to any finding).`);
 }
+
+/** The whole-capture view reaches this far past the first and last packet (µs). */
+const viewMargin = (plan: TimelinePlan): number => Math.max(1, Math.round((plan.end - plan.start) * 0.01));
 
 function renderLaneLabel(svg: Selection, l: LanePlan, top: number, i: number): void {
   const h = LANE_HEIGHT[l.lane.kind] ?? 26;
@@ -336,7 +341,7 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
       d += `M${u(b.t0).toFixed(4)} ${h - 2}v${(-bh).toFixed(1)}H${u(b.t1).toFixed(4)}v${bh.toFixed(1)}Z`;
     }
     g.append('path').attr('class', 'agg').attr('d', d).attr('data-count', l.aggregated.reduce((a, b) => a + b.count, 0))
-      .attr('transform', `scale(${(x(span) - x(0)) / 1000},1)`);
+      .attr('transform', `translate(${x(0)},0) scale(${(x(span) - x(0)) / 1000},1)`);
   }
   g.selectAll('rect.m')
     .data(l.marks)

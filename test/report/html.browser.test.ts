@@ -2,7 +2,7 @@
 // findings match the report, clicking one zooms and highlights its evidence, hovering a mark shows
 // its frame, nothing is requested, nothing logs an error, and hostile capture strings run nothing.
 // Screenshots land in reports/screenshots/ (git-ignored) for people to look at.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -16,6 +16,10 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
 if (!HAVE_CHROMIUM) console.warn(`html.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
 
 const OUT = resolve('reports/screenshots');
+/** Real captures (samples/README.md), opened once the analyzer exists in this tree. */
+const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-ptb-large-dropped-server.pcap', 'aaaa-unanswered-client.pcapng'];
+const HAVE_ANALYZE = existsSync(resolve('src/analyze.ts')) && SAMPLES.every((s) => existsSync(resolve('samples', s)));
+if (HAVE_CHROMIUM && !HAVE_ANALYZE) console.warn('html.browser.test: real-sample cases skipped, src/analyze.ts or samples/ missing');
 const PAGES = resolve('reports/browser-test');
 
 interface Opened {
@@ -55,6 +59,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
     writeFileSync(path, html);
     const url = pathToFileURL(path).href;
     const page = await context.newPage();
+    page.setDefaultTimeout(5000);
     const problems: string[] = [];
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
@@ -183,6 +188,49 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
         expect(await o.page.textContent('h1 .file')).toBe(bad);
         expect(await o.page.$$eval('img, iframe, object, embed', (els) => els.length)).toBe(0);
         if (i === 0) await o.page.screenshot({ path: join(OUT, 'hostile.png'), fullPage: true });
+        expect(o.problems).toEqual([]);
+        await o.page.close();
+      });
+    }
+  });
+
+  describe.skipIf(!HAVE_ANALYZE)('real samples', () => {
+    for (const sample of SAMPLES) {
+      it(`shows the findings of ${sample} and their evidence`, async () => {
+        const { analyzeFile } = (await import('../../src/analyze.js')) as { analyzeFile: (path: string, options?: object) => Promise<Report> };
+        const report = await analyzeFile(resolve('samples', sample));
+        const o = await open(sample, report);
+        const cards = await o.page.$$eval('.finding', (els) => els.map((e) => [e.getAttribute('data-id'), e.getAttribute('data-kind')]));
+        const rank = { error: 0, warning: 1, info: 2 } as const;
+        const sorted = [...report.findings].sort((a, b) => rank[a.severity] - rank[b.severity] || a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        expect(cards).toEqual(sorted.map((f) => [f.id, f.kind]));
+        // what the sample was recorded to show is on the page
+        const expected = JSON.parse(readFileSync(resolve('samples/expected', sample.replace(/\.pcap(ng)?$/, '.json')), 'utf8')) as { mustFind?: { kind: string }[] };
+        for (const m of expected.mustFind ?? []) expect(cards.map(([, kind]) => kind)).toContain(m.kind);
+        for (const f of sorted) {
+          await o.page.click(`.finding[data-id="${f.id}"] .summary`);
+          expect(Number(await o.page.getAttribute('#lanes', 'data-highlighted'))).toBe(evidenceMarks(report, f.id));
+          await o.page.click(`.finding[data-id="${f.id}"] .summary`); // deselect
+        }
+        if (sorted.length) await o.page.click(`.finding[data-id="${sorted[0].id}"] .summary`);
+        // hover a highlighted mark that is inside the zoomed view (a data bar can start far before it)
+        const target = await o.page.$$eval('#plot .m.hl', (els) => {
+          const plot = document.getElementById('plot')!.getBoundingClientRect();
+          for (const e of els) {
+            const r = e.getBoundingClientRect();
+            const x = r.left + r.width / 2;
+            const y = r.top + r.height / 2;
+            if (r.width > 0 && r.left >= plot.left && r.right <= plot.right && document.elementFromPoint(x, y) === e)
+              return { frame: e.getAttribute('data-frame'), x, y };
+          }
+          return null;
+        });
+        if (sorted.length) expect(target).not.toBeNull();
+        if (target) {
+          await o.page.mouse.move(target.x, target.y);
+          expect(await o.page.textContent('#tip')).toContain(`Frame${target.frame}`);
+        }
+        await o.page.screenshot({ path: join(OUT, `${sample}.png`) });
         expect(o.problems).toEqual([]);
         await o.page.close();
       });

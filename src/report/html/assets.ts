@@ -97,7 +97,9 @@ var doc = document;
 var view = JSON.parse(doc.getElementById('dualscope-view').textContent);
 var NS = 'http://www.w3.org/2000/svg';
 var LW = view.labelWidth, PR = view.padRight, SPAN = view.span;
-var dom = [0, SPAN];
+// The view may reach a margin past the first and last packet, so edge marks are not cut in half.
+var LO = -view.margin, HI = SPAN + view.margin, FULL = HI - LO;
+var dom = [LO, HI];
 var width = 0, pw = 1;
 var lanesSvg = doc.getElementById('lanes'), plot = doc.getElementById('plot');
 var axis = doc.getElementById('axis'), ov = doc.getElementById('overview');
@@ -178,9 +180,9 @@ function render() {
   var s = SPAN / 1000 * k;
   for (var a = 0; a < aggs.length; a++) aggs[a].setAttribute('transform', 'translate(' + (-d0 * k).toFixed(2) + ',0) scale(' + s.toPrecision(6) + ',1)');
   // overview: bars fixed over the whole capture, viewport follows the domain
-  ovBars.setAttribute('transform', 'translate(' + LW + ',0) scale(' + (pw / 1000).toPrecision(6) + ',1)');
-  ovVp.setAttribute('x', (LW + dom[0] / SPAN * pw).toFixed(1));
-  ovVp.setAttribute('width', Math.max(2, (dom[1] - dom[0]) / SPAN * pw).toFixed(1));
+  ovBars.setAttribute('transform', 'translate(' + (LW - LO / FULL * pw).toFixed(2) + ',0) scale(' + (SPAN / 1000 / FULL * pw).toPrecision(6) + ',1)');
+  ovVp.setAttribute('x', (LW + (dom[0] - LO) / FULL * pw).toFixed(1));
+  ovVp.setAttribute('width', Math.max(2, (dom[1] - dom[0]) / FULL * pw).toFixed(1));
   // axis ticks and grid
   var tk = ticks(dom[0], dom[1], Math.max(2, Math.floor(pw / 110)));
   var g = doc.getElementById('axis-ticks'), grid = doc.getElementById('grid');
@@ -203,8 +205,8 @@ function schedule() { if (pending) return; pending = true; requestAnimationFrame
 function setDomain(a, b, now) {
   var min = 10;
   if (b - a < min) { var c = (a + b) / 2; a = c - min / 2; b = c + min / 2; }
-  if (b - a >= SPAN) { a = 0; b = SPAN; }
-  else { if (a < 0) { b -= a; a = 0; } if (b > SPAN) { a -= b - SPAN; b = SPAN; } }
+  if (b - a >= FULL) { a = LO; b = HI; }
+  else { if (a < LO) { b += LO - a; a = LO; } if (b > HI) { a -= b - HI; b = HI; } }
   dom = [a, b];
   if (now) render(); else schedule();
 }
@@ -217,7 +219,7 @@ on('zoom-in', function () { zoomAt((dom[0] + dom[1]) / 2, 0.5, true); });
 on('zoom-out', function () { zoomAt((dom[0] + dom[1]) / 2, 2, true); });
 on('pan-left', function () { var d = (dom[1] - dom[0]) * 0.4; setDomain(dom[0] - d, dom[1] - d, true); });
 on('pan-right', function () { var d = (dom[1] - dom[0]) * 0.4; setDomain(dom[0] + d, dom[1] + d, true); });
-on('zoom-reset', function () { setDomain(0, SPAN, true); });
+on('zoom-reset', function () { setDomain(LO, HI, true); });
 
 function wheel(e, always) {
   if (e.deltaX && !e.deltaY && Math.abs(e.deltaX) > 0) { e.preventDefault(); var d = e.deltaX / pw * (dom[1] - dom[0]); setDomain(dom[0] + d, dom[1] + d); return; }
@@ -252,13 +254,13 @@ panDrag(plot); panDrag(axis);
 // overview: click centres, drag selects a range
 (function () {
   var s = null;
-  function tAt(x) { var r = ov.getBoundingClientRect(); return Math.min(SPAN, Math.max(0, (x - r.left - LW) / pw * SPAN)); }
+  function tAt(x) { var r = ov.getBoundingClientRect(); return Math.min(HI, Math.max(LO, LO + (x - r.left - LW) / pw * FULL)); }
   ov.addEventListener('pointerdown', function (e) { if (e.button !== 0) return; s = { x: e.clientX, t: tAt(e.clientX) }; ov.setPointerCapture(e.pointerId); });
   ov.addEventListener('pointermove', function (e) {
     if (!s) return;
     var a = Math.min(s.t, tAt(e.clientX)), b = Math.max(s.t, tAt(e.clientX));
-    ovSel.setAttribute('x', (LW + a / SPAN * pw).toFixed(1));
-    ovSel.setAttribute('width', ((b - a) / SPAN * pw).toFixed(1));
+    ovSel.setAttribute('x', (LW + (a - LO) / FULL * pw).toFixed(1));
+    ovSel.setAttribute('width', ((b - a) / FULL * pw).toFixed(1));
   });
   ov.addEventListener('pointerup', function (e) {
     if (!s) return;
@@ -324,7 +326,7 @@ function select(id) {
   lanesSvg.setAttribute('data-highlighted', String(hl.length));
   // A margin on each side, cut at the capture's edges (not shifted, which would widen the view).
   var pad = Math.max((f.end - f.start) * 0.1, 2000);
-  setDomain(Math.max(0, f.start - pad), Math.min(SPAN, f.end + pad), true);
+  setDomain(Math.max(LO, f.start - pad), Math.min(HI, f.end + pad), true);
   if (hl.length && hl[0].scrollIntoView) hl[0].scrollIntoView({ block: 'nearest' });
 }
 for (var c = 0; c < cards.length; c++) (function (card) {
