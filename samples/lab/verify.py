@@ -545,7 +545,9 @@ def fallback(a, out):
         syn6 = [p for p in uniq if p['dst'] == v6 and p['tcp.dstport'] == '80' and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']]
         syn4 = [p for p in uniq if p['dst'] == v4 and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and not p['icmp']
                 and p['tcp.dstport'] == '80']
-        check(syn6 and syn4, f'{cap}: no v6 SYN or no v4 SYN')
+        check(syn6, f'{cap}: no v6 SYN')
+        syn4 = [p for p in syn4 if p['n'] > syn6[0]['n']]
+        check(syn4, f'{cap}: no v4 SYN after the v6 SYN')
         sa4 = next((p for p in uniq if p['src'] == v4 and p['tcp.srcport'] == '80' and p['n'] > syn4[0]['n'] and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack'])), None)
         check(sa4, f'{cap}: IPv4 never established')
         check(not any(p['src'] == v6 and p['tcp.srcport'] == '80' and truthy(p['tcp.flags.syn']) and truthy(p['tcp.flags.ack']) for p in uniq),
