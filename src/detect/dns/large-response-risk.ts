@@ -6,6 +6,7 @@
 import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
+import { inPrefix } from '../../core/index.js';
 import { CappedGroups, displayFilter, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
 
 export interface LargeResponseRiskOptions {
@@ -18,7 +19,7 @@ export interface LargeResponseRiskOptions {
 
 export const DEFAULT_LARGE_RESPONSE_RISK_OPTIONS: LargeResponseRiskOptions = { safeSize: 1232, reportEdnsAlone: false, maxGroups: 256 };
 
-type Reason = 'ipv6-fragmented' | 'ipv4-fragmented' | 'over-safe-size' | 'retried-after-large' | 'tc-tcp-failed' | 'tc-no-tcp' | 'edns-over-safe-size';
+type Reason = 'ipv6-fragmented' | 'ipv4-fragmented' | 'over-safe-size' | 'retried-after-large' | 'tc-tcp-failed' | 'edns-over-safe-size';
 
 interface Group {
   client: string;
@@ -50,11 +51,17 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     for (const e of ev) if (g.evidence.length < 32 && !g.evidence.some((x) => x.frame === e.frame)) g.evidence.push(e);
   };
 
-  const replyReasons = (r: DnsReply, transport: string): Reason[] => {
+  // IPv4 fragments alone are not reported (routers fragment IPv4 on the way); IPv6 fragments are
+  // (RFC 8900: widely dropped). Loopback never leaves the host; a cut or malformed message has no
+  // trustworthy size.
+  const replyReasons = (r: DnsReply, transport: string, server: string): Reason[] => {
     const out: Reason[] = [];
-    if (transport !== 'udp') return out;
-    if (r.fragmented) out.push(r.ipVersion === 6 ? 'ipv6-fragmented' : 'ipv4-fragmented');
-    if (r.size > o.safeSize) out.push('over-safe-size');
+    if (transport !== 'udp' || r.truncated || r.malformed || isLoopback(server)) return out;
+    if (r.fragmented && r.ipVersion === 6) out.push('ipv6-fragmented');
+    if (r.size > o.safeSize) {
+      out.push('over-safe-size');
+      if (r.fragmented && r.ipVersion === 4) out.push('ipv4-fragmented');
+    }
     return out;
   };
 
@@ -63,7 +70,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       const tx = transmissions(q);
       for (const a of q.attempts) {
         for (const r of a.replies) {
-          const reasons = replyReasons(r, a.transport);
+          const reasons = replyReasons(r, a.transport, a.server);
           if (reasons.length === 0) continue;
           const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
           // The client asking the same question again after this reply: it never got it.
@@ -91,8 +98,10 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         const failed = l.tcpFallbacks.filter((f) => f.result !== 'connected');
         const tcpAnswered = q.attempts.some((a) => a.transport === 'tcp' && a.replies.length > 0);
         if (tcpAnswered) continue;
-        const reason: Reason | undefined = failed.length > 0 ? 'tc-tcp-failed' : l.tcpFallbacks.length === 0 && q.outcome === 'truncated' ? 'tc-no-tcp' : undefined;
-        if (reason === undefined) continue;
+        // Without a TCP/53 SYN in the capture nothing is proven: a resolver may take the TC=1 as a
+        // cue to ask another server, or its TCP may leave by another path.
+        if (failed.length === 0) continue;
+        const reason: Reason = 'tc-tcp-failed';
         const ev: Evidence[] = [replyEvidence(tcReply, tcAttempt, l.client, `${qtypeName(q.qtype)} reply with TC=1`)];
         for (const f of failed) {
           ev.push({ frame: f.synFrame, time: f.synTime, role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
@@ -119,7 +128,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     observe(r: DnsRecord): Finding[] {
       if (r.type === 'lookup') lookup(r);
       else if (r.type === 'orphan') {
-        const reasons = replyReasons(r.reply, r.transport);
+        const reasons = replyReasons(r.reply, r.transport, r.server);
         if (reasons.length > 0) {
           const g = group(r.client, r.server);
           const fake: DnsAttempt = { transport: r.transport, clientPort: r.clientPort, server: r.server, serverPort: r.serverPort, id: r.id, qtype: r.qtype ?? 0, queries: [], replies: [r.reply], outcome: 'answered', afterAnswer: false };
@@ -134,6 +143,8 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   };
 }
 
+const isLoopback = (a: string): boolean => a === '::1' || inPrefix(a, '127.0.0.0/8');
+
 function maxEdns(a: DnsAttempt): number {
   let m = 0;
   for (const q of a.queries) if (q.ednsUdpSize !== undefined && q.ednsUdpSize > m) m = q.ednsUdpSize;
@@ -142,11 +153,10 @@ function maxEdns(a: DnsAttempt): number {
 
 const REASON_TEXT: Record<Reason, string> = {
   'ipv6-fragmented': 'answers in IPv6 fragments',
-  'ipv4-fragmented': 'answers in IPv4 fragments',
+  'ipv4-fragmented': 'large answers in IPv4 fragments',
   'over-safe-size': 'UDP answers above the safe size',
   'retried-after-large': 'the client asked again after a large answer',
   'tc-tcp-failed': 'TC=1 answers whose TCP/53 retry failed',
-  'tc-no-tcp': 'TC=1 answers never retried over TCP',
   'edns-over-safe-size': 'EDNS buffer above the safe size',
 };
 
@@ -156,7 +166,7 @@ function finding(g: Group, o: LargeResponseRiskOptions): Finding {
   const last = evidence[evidence.length - 1]!;
   const r = g.reasons;
   const harmed = r.has('retried-after-large') || r.has('tc-tcp-failed');
-  const severity = harmed ? 'error' : r.has('ipv6-fragmented') || r.has('tc-no-tcp') ? 'warning' : 'info';
+  const severity = harmed ? 'error' : r.has('ipv6-fragmented') ? 'warning' : 'info';
   const reasons = [...r].sort();
   return {
     id: `dns.large_response_risk:${first.frame}`,

@@ -1,15 +1,18 @@
 // dns.local_zone_leak (INCIDENTS §5): queries under the RFC 6303 locally served zones that go
 // unanswered, are slow, come back SERVFAIL, are forwarded upstream by the resolver that received
 // them, or go straight to a globally routed server. A resolver that serves these zones answers at
-// once, from memory; any of these shows the query left the site. One finding per client/server.
+// once, from memory; any of these shows the query left the site. One finding per (client, server,
+// name); a resolver's upstream leg for the same name is folded into its client's finding.
 import { inPrefix, isLocalAddress, type Micros } from '../../core/index.js';
-import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
+import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, CappedGroups, displayFilter, durationText, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
 export interface LocalZoneLeakOptions {
+  /** A lookup of the same name by another host starting this long after the client's last query is still its forwarded leg: default 1 s. */
+  forwardWindowMicros: Micros;
   /** Slower than this, the answer did not come from the resolver's memory: default 500 ms. */
   slowMicros: Micros;
   maxGroups: number;
@@ -17,7 +20,7 @@ export interface LocalZoneLeakOptions {
   maxRememberedNames: number;
 }
 
-export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { slowMicros: 500_000, maxGroups: 256, maxRememberedNames: 4096 };
+export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, maxGroups: 256, maxRememberedNames: 4096 };
 
 const REMEDY =
   'Serve the RFC 6303 locally served zones on the resolver (unbound does by default; BIND: ' +
@@ -28,45 +31,47 @@ const REMEDY =
 const NON_GLOBAL = ['2001:db8::/32', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '198.18.0.0/15', '0.0.0.0/8', '::/128', '64:ff9b:1::/48'];
 const isGlobal = (a: string): boolean => !isLocalAddress(a) && !NON_GLOBAL.some((p) => inPrefix(a, p));
 
-type Reason = 'unanswered' | 'servfail' | 'slow' | 'forwarded-upstream' | 'global-server';
+type Reason = 'unanswered' | 'servfail' | 'slow' | 'forwarded-upstream' | 'global-server' | 'zone-already-failing';
 
+/** One name asked by one client of one server (every lookup of it), under a locally served zone. */
 interface Group {
+  key: string;
   client: string;
   server: string;
+  name: string;
+  nameLower: string;
+  zone: string;
+  qtypes: Set<number>;
   reasons: Set<Reason>;
-  zones: Set<string>;
-  names: string[];
+  outcome: 'timeout' | 'servfail' | 'slow' | 'answered' | 'unknown';
+  clientQueries: number;
   occurrences: number;
   maxDelay: number;
   evidence: Evidence[];
-  firstLookup: DnsLookup;
+  servers: Set<string>;
+  start: number;
+  end: number;
 }
 
-interface Seen {
+/** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
+interface Leg {
   client: string;
+  start: number;
   servers: readonly string[];
-  group: string | undefined;
+  transmissions: number;
+  unanswered: boolean;
+  evidence: Evidence[];
 }
+
+const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
 export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}): Detector<DnsRecord> {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
-  const seen = new Map<string, Seen[]>();
-
-  const add = (l: DnsLookup, server: string, reasons: Reason[], zone: string, delay: number): string | undefined => {
-    const key = `${l.client}|${server}`;
-    const g = groups.get(key, () => ({
-      client: l.client, server, reasons: new Set(), zones: new Set(), names: [], occurrences: 0, maxDelay: 0, evidence: [], firstLookup: l,
-    }));
-    if (g === undefined) return undefined;
-    g.occurrences++;
-    for (const r of reasons) g.reasons.add(r);
-    g.zones.add(zone);
-    if (g.names.length < 10 && !g.names.includes(l.name)) g.names.push(l.name);
-    g.maxDelay = Math.max(g.maxDelay, delay);
-    if (g.evidence.length < 24) g.evidence.push(...allLookupEvidence(l, 8).slice(0, 24 - g.evidence.length));
-    return key;
-  };
+  /** Lookups per name (bounded): the legs of one query through a resolver. */
+  const legs = new Map<string, Leg[]>();
+  /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
+  const failing = new Set<string>();
 
   return {
     name: 'local-zone-leak',
@@ -75,41 +80,94 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
       const zone = locallyServedZone(r.name);
       if (zone === undefined) return [];
       const reasons: Reason[] = [];
+      let outcome: Group['outcome'] = 'answered';
       let delay = 0;
+      let transmissions = 0;
       for (const q of r.questions) {
-        if (q.outcome === 'unanswered') {
+        for (const a of q.attempts) transmissions += a.queries.length;
+        if (q.outcome === 'unanswered' || q.outcome === 'truncated') {
           reasons.push('unanswered');
+          outcome = 'timeout';
           delay = Math.max(delay, q.lastSent - q.firstSent);
         } else if (q.answer !== undefined) {
-          if (q.answer.rcode === 2) reasons.push('servfail');
-          if (q.timeToAnswerMicros! > o.slowMicros) reasons.push('slow');
+          if (q.answer.rcode === 2) {
+            reasons.push('servfail');
+            if (OUTCOME_RANK[outcome] < OUTCOME_RANK.servfail) outcome = 'servfail';
+          }
+          if (q.timeToAnswerMicros! > o.slowMicros) {
+            reasons.push('slow');
+            if (OUTCOME_RANK[outcome] < OUTCOME_RANK.slow) outcome = 'slow';
+          }
           delay = Math.max(delay, q.timeToAnswerMicros!);
+        } else {
+          outcome = 'unknown';
         }
       }
-      if (r.servers.some(isGlobal)) reasons.push('global-server');
-      // A resolver forwarding what it was asked: this client was the server of an earlier lookup
-      // for the same name (or the other way round, when the upstream leg closed first).
-      const nameKey = r.name.toLowerCase();
-      const earlier = seen.get(nameKey) ?? [];
-      let forwardedFrom: Seen | undefined;
-      for (const e of earlier) {
-        if (e.servers.includes(r.client)) forwardedFrom = e;
-        else if (r.servers.includes(e.client) && e.group !== undefined) groups.groups.get(e.group)?.reasons.add('forwarded-upstream');
-      }
-      if (forwardedFrom !== undefined) reasons.push('forwarded-upstream');
       const server = r.servers[0]!;
-      const key = reasons.length > 0 ? add(r, server, reasons, zone, delay) : undefined;
-      if (earlier.length < 4) {
-        earlier.push({ client: r.client, servers: r.servers, group: key });
-        if (!seen.has(nameKey)) {
-          if (seen.size >= o.maxRememberedNames) seen.delete(seen.keys().next().value!);
-          seen.set(nameKey, earlier);
-        }
+      const zoneKey = `${r.client}|${server}|${zone}`;
+      if (reasons.includes('unanswered') || reasons.includes('servfail')) failing.add(zoneKey);
+      else if (outcome === 'unknown' && failing.has(zoneKey)) reasons.push('zone-already-failing');
+      if (r.servers.some(isGlobal)) reasons.push('global-server');
+      const nameKey = r.name.toLowerCase();
+      // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
+      const leg: Leg = { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) };
+      const known = legs.get(nameKey);
+      if (known !== undefined) {
+        if (known.length < 8) known.push(leg);
+      } else {
+        if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
+        legs.set(nameKey, [leg]);
       }
+      if (reasons.length === 0) return [];
+      const key = `${r.client}|${server}|${nameKey}`;
+      const g = groups.get(key, () => ({
+        key, client: r.client, server, name: r.name, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
+        outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], servers: new Set<string>(), start: r.start, end: r.end,
+      }));
+      if (g === undefined) return [];
+      g.occurrences++;
+      g.clientQueries += transmissions;
+      for (const q of r.questions) g.qtypes.add(q.qtype);
+      for (const x of reasons) g.reasons.add(x);
+      if (OUTCOME_RANK[outcome] > OUTCOME_RANK[g.outcome]) g.outcome = outcome;
+      g.maxDelay = Math.max(g.maxDelay, delay);
+      g.start = Math.min(g.start, r.start);
+      g.end = Math.max(g.end, r.end);
+      for (const s of r.servers) g.servers.add(s);
+      for (const e of allLookupEvidence(r, 8)) if (g.evidence.length < 24) g.evidence.push(e);
       return [];
     },
     finish(): Finding[] {
-      return [...groups.groups.values()].map((g) => finding(g, o));
+      const out: Finding[] = [];
+      // Upstream legs that belong to a client's query found here are reported inside its finding.
+      const merged = new Set<string>();
+      const upstream = new Map<string, { to: Set<string>; queries: number; evidence: Evidence[]; unanswered: boolean }>();
+      for (const g of groups.groups.values()) {
+        const up = { to: new Set<string>(), queries: 0, evidence: [] as Evidence[], unanswered: false };
+        for (const leg of legs.get(g.nameLower) ?? []) {
+          // The resolver's own query for the same name while the client waits: it was forwarded.
+          // Resolvers often use another address upstream, so the leg is matched on the name and
+          // time, from another host to another server.
+          const byAddress = g.servers.has(leg.client);
+          const byTime = leg.client !== g.client && !leg.servers.some((x) => g.servers.has(x)) &&
+            leg.start >= g.start && leg.start <= g.end + o.forwardWindowMicros;
+          if (!byAddress && !byTime) continue;
+          for (const s of leg.servers) up.to.add(s);
+          up.queries += leg.transmissions;
+          up.unanswered ||= leg.unanswered;
+          for (const e of leg.evidence) if (up.evidence.length < 16) up.evidence.push(e);
+          for (const s of leg.servers) merged.add(`${leg.client}|${s}|${g.nameLower}`);
+        }
+        if (up.to.size > 0) {
+          g.reasons.add('forwarded-upstream');
+          upstream.set(g.key, up);
+        }
+      }
+      for (const g of groups.groups.values()) {
+        if (merged.has(g.key) && !upstream.has(g.key)) continue;
+        out.push(finding(g, upstream.get(g.key), o));
+      }
+      return out;
     },
   };
 }
@@ -117,50 +175,60 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
 const REASON_TEXT: Record<Reason, string> = {
   unanswered: 'went unanswered',
   servfail: 'came back SERVFAIL',
-  slow: 'were slow',
-  'forwarded-upstream': 'were forwarded upstream by the resolver',
+  slow: 'was slow',
+  'forwarded-upstream': 'was forwarded upstream by the resolver',
   'global-server': 'went to a globally routed server',
+  'zone-already-failing': 'got no answer before the capture ended, in a zone that already timed out',
 };
 
-function finding(g: Group, o: LocalZoneLeakOptions): Finding {
-  const evidence = [...g.evidence].sort((a, b) => a.time - b.time || a.frame - b.frame);
+function finding(g: Group, up: { to: Set<string>; queries: number; evidence: Evidence[]; unanswered: boolean } | undefined, o: LocalZoneLeakOptions): Finding {
+  const evidence = [...g.evidence, ...(up?.evidence ?? [])].sort((a, b) => a.time - b.time || a.frame - b.frame).slice(0, 32);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   const reasons = [...g.reasons].sort();
-  const severity = g.reasons.has('unanswered') ? 'error' : g.reasons.has('servfail') || g.reasons.has('slow') || g.reasons.has('forwarded-upstream') ? 'warning' : 'info';
-  const qtypes = [...new Set(g.firstLookup.questions.map((q) => qtypeName(q.qtype)))].join('/');
-  const names = g.names.map(printableName);
+  const severity = g.outcome === 'timeout' || g.reasons.has('zone-already-failing') ? 'error'
+    : g.outcome === 'servfail' || g.outcome === 'slow' || g.reasons.has('forwarded-upstream') ? 'warning' : 'info';
+  const qtypes = [...g.qtypes].map(qtypeName).join('/');
   const more = g.occurrences > 1 ? ` (${g.occurrences} lookups)` : '';
+  const upText = up !== undefined ? `; the resolver asked ${[...up.to].join(', ')} ${up.queries} time(s)${up.unanswered ? ', unanswered' : ''}` : '';
   return {
     id: `dns.local_zone_leak:${first.frame}`,
     kind: 'dns.local_zone_leak',
     severity,
-    summary: `${qtypes} queries under locally served ${[...g.zones].sort().join(', ')} from ${g.client} to ${g.server} ${reasons.map((r) => REASON_TEXT[r]).join(', ')}${more}: ${names.slice(0, 3).join(', ')}`,
+    summary: `${qtypes} ${printableName(g.name)} (locally served ${g.zone}) from ${g.client} to ${g.server} ${reasons.map((r) => REASON_TEXT[r]).join(', ')}${more}${upText}`,
     start: first.time,
     end: last.time,
     client: g.client,
     server: g.server,
-    names: g.names,
+    names: [g.name],
     evidence,
     impact: {
-      description: g.reasons.has('unanswered')
-        ? `every reverse lookup under these zones waits for the client's timeout (at least ${durationText(g.maxDelay)} each): log lines, ssh logins and ACL checks stall`
-        : `lookups that should be answered locally at once took up to ${durationText(g.maxDelay)} and leave the site`,
+      description: g.outcome === 'timeout' || g.reasons.has('zone-already-failing')
+        ? 'reverse lookups under this zone wait for the client\'s timeout: log lines, ssh logins and ACL checks stall'
+        : `a lookup that should be answered locally at once took ${durationText(g.maxDelay)} and left the site`,
       delayMicros: g.maxDelay,
       occurrences: g.occurrences,
     },
     confidence: g.reasons.has('forwarded-upstream') || g.reasons.has('global-server')
       ? { level: 'high', reason: 'the query was seen leaving for another server instead of being answered locally' }
-      : g.reasons.has('unanswered') || g.reasons.has('servfail')
-        ? { level: 'high', reason: `a resolver serving ${[...g.zones][0]} locally answers at once; these ${reasons.includes('unanswered') ? 'got no answer' : 'got SERVFAIL'}` }
-        : { level: 'medium', reason: `answers took longer than ${durationText(o.slowMicros)}, more than a resolver answering from a local zone needs` },
+      : g.outcome === 'timeout' || g.outcome === 'servfail'
+        ? { level: 'high', reason: `a resolver serving ${g.zone} locally answers at once; this ${g.outcome === 'timeout' ? 'got no answer' : 'got SERVFAIL'}` }
+        : g.reasons.has('zone-already-failing')
+          ? { level: 'medium', reason: 'no answer before the capture ended; another name in the same zone from this client to this server timed out' }
+          : { level: 'medium', reason: `the answer took longer than ${durationText(o.slowMicros)}, more than a resolver answering from a local zone needs` },
     remedy: REMEDY,
     displayFilter: displayFilter(evidence.map((e) => e.frame), [g.client, g.server]),
     details: {
+      zone: `${g.zone}.`,
+      qtype: qtypes,
+      /** timeout | servfail | slow | answered | unknown (the capture ended first). */
+      outcome: g.outcome,
       reasons,
-      zones: [...g.zones].sort(),
+      clientQueries: g.clientQueries,
+      leakedTo: up !== undefined ? [...up.to].sort() : [],
+      upstreamQueries: up?.queries ?? 0,
+      upstreamOutcome: up === undefined ? null : up.unanswered ? 'timeout' : 'answered-or-unknown',
       maxDelayMicros: g.maxDelay,
-      occurrences: g.occurrences,
     },
   };
 }

@@ -41,6 +41,7 @@ type Pending = TransactionOutcome | 'pending';
 
 interface Attempt {
   readonly key: string;
+  readonly base: string;
   readonly transport: Transport;
   readonly client: string;
   readonly clientPort: number;
@@ -95,14 +96,8 @@ interface Lookup {
   closed: boolean;
 }
 
-const isMulticast = (addr: string): boolean => {
-  if (addr.includes(':')) return addr.startsWith('ff');
-  const dot = addr.indexOf('.');
-  const first = Number(addr.slice(0, dot));
-  return first >= 224 && first <= 239;
-};
-
-const txKey = (t: Transport, client: string, cport: number, server: string, sport: number, id: number): string =>
+/** The 5-tuple, transport and id: what the client's socket matches a reply on. */
+const baseKey = (t: Transport, client: string, cport: number, server: string, sport: number, id: number): string =>
   `${t}|${client}|${cport}|${server}|${sport}|${id}`;
 
 export class DnsReconstructor {
@@ -110,6 +105,8 @@ export class DnsReconstructor {
   readonly #emit: (r: DnsRecord) => void;
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
   readonly #pending = new Map<string, Attempt>();
+  /** Pending attempts per base key (without the question): tells a question mismatch from an orphan. */
+  readonly #pendingBase = new Map<string, number>();
   /** Answered recently: to tell duplicates and re-asks from orphans. Ordered by answer time. */
   readonly #answered = new Map<string, Attempt>();
   /** Open lookups, ordered by last activity (re-inserted on activity). */
@@ -183,13 +180,14 @@ export class DnsReconstructor {
 
   /**
    * End of input. A query still waiting is `unanswered` only when the client itself proved its
-   * timeout expired (it asked the question again later) or the capture ran on for the full
+   * timeout expired (it asked the question again after the first transmission) or the capture ran on for the full
    * unanswered timeout; otherwise the capture ended too early to say: `unknown`.
    */
   finish(): void {
     this.expire(this.#now);
     for (const a of [...this.#pending.values()]) {
-      const retried = a.question.lastSent > a.lastSent;
+      // Any later transmission of the question (same key or not) shows the client timed out on this one.
+      const retried = a.question.lastSent > a.queries[0]!.time;
       const waited = this.#now - a.lastSent >= this.options.unansweredAfterMicros;
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
@@ -206,34 +204,30 @@ export class DnsReconstructor {
   #query(p: Packet, m: DnsMessage, client: string, cport: number, server: string, sport: number): void {
     const s = this.#stats;
     const q = m.question!;
-    if ((m.transport === 'udp' && this.options.ignoredPorts.includes(sport)) || isMulticast(server)) {
+    if (m.transport === 'udp' && this.options.ignoredPorts.includes(sport)) {
       s.ignored++;
       return;
     }
     s.queries++;
     const sent: DnsQuerySent = { frame: p.frame, time: p.time, size: m.size, ednsUdpSize: m.edns?.udpPayloadSize };
-    const key = txKey(m.transport, client, cport, server, sport, m.id);
+    const base = baseKey(m.transport, client, cport, server, sport, m.id);
     const qnameLower = q.name.toLowerCase();
+    // The question is part of the key: pipelined DNS over TCP may reuse one id for many questions.
+    const key = `${base}|${q.class}|${q.type}|${qnameLower}`;
     const existing = this.#pending.get(key);
     if (existing !== undefined) {
-      if (existing.qnameLower === qnameLower && existing.qtype === q.type && existing.qclass === q.class) {
-        // Same key, same question: a retransmission.
-        s.retransmissions++;
-        existing.question.retransmissions++;
-        if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries.push(sent);
-        existing.lastSent = p.time;
-        existing.question.lastSent = p.time;
-        this.#pending.delete(key);
-        this.#pending.set(key, existing);
-        this.#touch(existing.lookup, p.time);
-        return;
-      }
-      // The id was reused for another question: the client gave up on the old one.
-      this.#finalize(existing, 'unanswered');
+      // Same key, same question: a retransmission.
+      s.retransmissions++;
+      existing.question.retransmissions++;
+      if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries.push(sent);
+      existing.lastSent = p.time;
+      existing.question.lastSent = p.time;
+      this.#pending.delete(key);
+      this.#pending.set(key, existing);
+      this.#touch(existing.lookup, p.time);
+      return;
     }
-    const prior = this.#answered.get(key);
-    const afterAnswer =
-      prior !== undefined && prior.qnameLower === qnameLower && prior.qtype === q.type && prior.qclass === q.class;
+    const afterAnswer = this.#answered.has(key);
     const lookup = this.#lookupFor(client, q.name, qnameLower, q.type, p.time, afterAnswer);
     let question = lookup.questions.find((x) => x.qtype === q.type);
     if (question === undefined) {
@@ -246,6 +240,7 @@ export class DnsReconstructor {
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers.push(server);
     const attempt: Attempt = {
       key,
+      base,
       transport: m.transport,
       client,
       clientPort: cport,
@@ -270,6 +265,7 @@ export class DnsReconstructor {
     lookup.pending++;
     this.#touch(lookup, p.time);
     this.#pending.set(key, attempt);
+    this.#pendingBase.set(base, (this.#pendingBase.get(base) ?? 0) + 1);
     if (this.#pending.size > this.options.maxPendingTransactions) {
       const oldest = this.#pending.values().next().value!;
       s.evictedTransactions++;
@@ -279,22 +275,20 @@ export class DnsReconstructor {
 
   #response(p: Packet, m: DnsMessage, server: string, sport: number, client: string, cport: number): void {
     const s = this.#stats;
-    if ((m.transport === 'udp' && this.options.ignoredPorts.includes(sport)) || isMulticast(client)) {
+    if (m.transport === 'udp' && this.options.ignoredPorts.includes(sport)) {
       s.ignored++;
       return;
     }
     s.responses++;
-    const key = txKey(m.transport, client, cport, server, sport, m.id);
+    const base = baseKey(m.transport, client, cport, server, sport, m.id);
     const q = m.question!;
+    const key = `${base}|${q.class}|${q.type}|${q.name.toLowerCase()}`;
     const attempt = this.#pending.get(key) ?? this.#answered.get(key);
-    const matches =
-      attempt !== undefined &&
-      attempt.qtype === q.type &&
-      attempt.qclass === q.class &&
-      attempt.qnameLower === q.name.toLowerCase();
-    if (attempt === undefined || !matches) {
+    if (attempt === undefined) {
+      // RFC 5452 §9.1: a reply must match the question as well as the id and ports.
+      const mismatch = (this.#pendingBase.get(base) ?? 0) > 0;
       s.unmatchedResponses++;
-      if (attempt !== undefined) s.questionMismatches++;
+      if (mismatch) s.questionMismatches++;
       this.#emit({
         type: 'orphan',
         transport: m.transport,
@@ -306,7 +300,7 @@ export class DnsReconstructor {
         qname: q.name,
         qtype: q.type,
         reply: this.#reply(p, m, q.type),
-        questionMismatch: attempt !== undefined,
+        questionMismatch: mismatch,
       });
       return;
     }
@@ -321,7 +315,7 @@ export class DnsReconstructor {
     attempt.outcome = 'answered';
     attempt.answeredAt = p.time;
     s.transactions.answered++;
-    this.#pending.delete(key);
+    this.#unpend(attempt);
     this.#answered.set(key, attempt);
     lookup.pending--;
     const question = attempt.question;
@@ -360,6 +354,7 @@ export class DnsReconstructor {
       fragmented: ip.reassembled,
       fragmentFrames: ip.fragmentFrames === undefined ? undefined : [...ip.fragmentFrames],
       truncated: m.truncated,
+      malformed: m.malformed,
     };
   }
 
@@ -392,7 +387,10 @@ export class DnsReconstructor {
     const family: 'address' | number = qtype === QTYPE_A || qtype === QTYPE_AAAA ? 'address' : qtype;
     const key = `${client}|${nameLower}|${family}`;
     const open = this.#lookups.get(key);
-    if (open !== undefined) {
+    if (open !== undefined && open.pending === 0 && now - open.lastActivity >= this.options.lookupLingerMicros) {
+      // Quiet for the linger time: closed now, whatever the expire() cadence.
+      this.#close(open, false);
+    } else if (open !== undefined) {
       // Asking an answered question again under a new id/port once every question of the lookup
       // is answered is a new getaddrinfo() call; while something is still missing it is a retry.
       const q = open.questions.find((x) => x.qtype === qtype);
@@ -421,10 +419,17 @@ export class DnsReconstructor {
   #finalize(a: Attempt, outcome: 'unanswered' | 'unknown'): void {
     if (a.outcome !== 'pending') return;
     a.outcome = outcome;
-    this.#pending.delete(a.key);
+    this.#unpend(a);
     this.#stats.transactions[outcome]++;
     a.lookup.pending--;
     this.#emitTransaction(a);
+  }
+
+  #unpend(a: Attempt): void {
+    this.#pending.delete(a.key);
+    const n = (this.#pendingBase.get(a.base) ?? 1) - 1;
+    if (n <= 0) this.#pendingBase.delete(a.base);
+    else this.#pendingBase.set(a.base, n);
   }
 
   #emitTransaction(a: Attempt): void {

@@ -27,7 +27,8 @@ export interface DnsOptions {
   unansweredAfterMicros: Micros;
   /**
    * A lookup with nothing pending closes this long after its last query or reply. It must exceed
-   * the gap between the first answer and a sequential second query (a few ms): default 1 s.
+   * the gap between the first answer and a sequential second query (micro- to milliseconds), and
+   * stay well below the slow-lookup threshold so two separate calls are not merged: default 500 ms.
    */
   lookupLingerMicros: Micros;
   /** A lookup is closed this long after it started whatever is pending: default 60 s. */
@@ -49,7 +50,7 @@ export interface DnsOptions {
 
 export const DEFAULT_DNS_OPTIONS: DnsOptions = Object.freeze({
   unansweredAfterMicros: 10_000_000,
-  lookupLingerMicros: 1_000_000,
+  lookupLingerMicros: 500_000,
   maxLookupMicros: 60_000_000,
   parallelWindowMicros: 100_000,
   maxPendingTransactions: 100_000,
@@ -93,6 +94,8 @@ export interface DnsReply {
   readonly fragmentFrames: readonly number[] | undefined;
   /** The capture cut the message. */
   readonly truncated: boolean;
+  /** Part of the message could not be parsed. */
+  readonly malformed: boolean;
 }
 
 export type TransactionOutcome = 'answered' | 'unanswered' | 'unknown';
@@ -246,7 +249,7 @@ export interface DnsStats {
   unmatchedResponses: number;
   questionMismatches: number;
   lookups: { answered: number; partial: number; unanswered: number; unknown: number };
-  /** mDNS/LLMNR and multicast DNS messages skipped. */
+  /** mDNS/LLMNR messages skipped (UDP 5353/5355). */
   ignored: number;
   /** Messages whose IP/port could not be read, or with no question. */
   unusable: number;
