@@ -115,7 +115,7 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
   const senderMss = role === 'client' ? c.clientOptions?.mss : c.serverOptions?.mss;
   const receiverMss = role === 'client' ? c.serverOptions?.mss : c.clientOptions?.mss;
   const senderAtCapture = c.capturePoint === role;
-  const stallEnd = c.ended === 'capture-end' ? c.finalAt : c.last.time;
+  const stallEnd = c.last.time;
   const stalledFor = stallEnd - firstLoss;
 
   const evidence: Evidence[] = handshakeEvidence(c);
@@ -188,7 +188,7 @@ function rtoSeries(x: RetransmittedRange): number[] {
 
 function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeOptions): Finding | undefined {
   if (d.gaps.length === 0) return undefined;
-  const stallEnd = c.ended === 'capture-end' ? c.finalAt : c.last.time;
+  const stallEnd = c.last.time;
   const seg = d.maxSegment;
   const headers = seg !== undefined ? seg.ipLength - seg.payload : c.version === 6 ? 60 : 40;
   // MSS excludes TCP options (RFC 6691): a full segment carries MSS minus the option bytes.

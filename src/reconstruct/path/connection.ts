@@ -205,7 +205,9 @@ export class Connection {
 
   /** The final record. `endTime`: when it was made final (capture end for 'capture-end'). */
   toRecord(ended: ConnectionEnd, finalAt: Micros): ConnectionRecord {
-    const stallEnd = ended === 'capture-end' ? finalAt : this.last.time;
+    // Stalls are measured to the connection's own last packet: a capture that goes on with other
+    // traffic (or pieces merged into one file) must not stretch them.
+    const stallEnd = this.last.time;
     const toServer = this.toServer.summary(stallEnd);
     const toClient = this.toClient.summary(stallEnd);
     let handshake: HandshakeOutcome;

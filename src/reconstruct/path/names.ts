@@ -5,10 +5,10 @@ import type { DnsMessage } from '../../decode/index.js';
 
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
-const MAX_NAMES_PER_ADDRESS = 4;
+const MAX_NAMES_PER_ADDRESS = 8;
 
 export interface NameEntry {
-  /** Question name first, then owner names of the answers (CNAME targets), deduplicated. */
+  /** Most recent first: the question name, then the owner name of the answer (CNAME target). */
   readonly names: string[];
   frame: number;
   time: Micros;
@@ -47,8 +47,8 @@ export class NameMap {
         e.asker = asker;
       }
       this.#byAddress.set(a.data, e);
-      addName(e.names, qname);
       addName(e.names, a.name);
+      addName(e.names, qname); // the name asked for goes first
     }
   }
 
@@ -68,7 +68,11 @@ export class NameMap {
 }
 
 function addName(names: string[], name: string | undefined): void {
-  if (name === undefined || name === '' || names.length >= MAX_NAMES_PER_ADDRESS) return;
+  if (name === undefined || name === '') return;
   const n = name.toLowerCase().replace(/\.$/, '');
-  if (!names.includes(n)) names.push(n);
+  const i = names.indexOf(n);
+  if (i >= 0) names.splice(i, 1);
+  // Newest first; a shared address (one server, many names) keeps the names asked for last.
+  names.unshift(n);
+  if (names.length > MAX_NAMES_PER_ADDRESS) names.length = MAX_NAMES_PER_ADDRESS;
 }

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { Finding } from '../../../src/detect/index.js';
+import type { Packet } from '../../../src/decode/index.js';
+import { dnsAnswer, icmp6, resetFrames, tcp4, tcp6 } from '../../support/tcp-packets.js';
+import { C4, C6, MS, S4, S6, run } from './scenarios.js';
+
+function fallback(opts: { dns: boolean; v4At: number; v6: 'silent' | 'rst'; port4?: number }): Packet[] {
+  resetFrames();
+  const ps: Packet[] = [];
+  if (opts.dns) {
+    ps.push(dnsAnswer({ client: C4, server: '192.0.2.53', name: 'www.example.test', addresses: [S4], time: 0 }));
+    ps.push(dnsAnswer({ client: C4, server: '192.0.2.53', name: 'www.example.test', addresses: [S6], time: 1 * MS }));
+  }
+  const syn6 = (t: number) => tcp6({ src: C6, dst: S6, sport: 50000, dport: 80, flags: 'S', seq: 11, time: t });
+  ps.push(syn6(2 * MS));
+  if (opts.v6 === 'rst') ps.push(tcp6({ src: S6, dst: C6, sport: 80, dport: 50000, flags: 'RA', seq: 0, ack: 12, time: 3 * MS }));
+  else for (const t of [1002, 3002]) if (t < opts.v4At) ps.push(syn6(t * MS));
+  const p4 = opts.port4 ?? 80;
+  ps.push(tcp4({ src: C4, dst: S4, sport: 50001, dport: p4, flags: 'S', seq: 21, time: opts.v4At * MS }));
+  ps.push(tcp4({ src: S4, dst: C4, sport: p4, dport: 50001, flags: 'SA', seq: 91, ack: 22, time: (opts.v4At + 1) * MS }));
+  ps.push(tcp4({ src: C4, dst: S4, sport: 50001, dport: p4, flags: 'A', seq: 22, ack: 92, time: (opts.v4At + 2) * MS }));
+  return ps.sort((a, b) => a.time - b.time).map((p, i) => ({ ...p, frame: i + 1 }));
+}
+
+const fallbacks = (ps: Packet[]) => run(ps).findings.filter((f) => f.kind === 'path.fallback_delay');
+
+describe('path.fallback_delay', () => {
+  it('classifies a fallback after the SYN retry series as timeout, tied by DNS (high confidence)', () => {
+    const f = fallbacks(fallback({ dns: true, v4At: 7002, v6: 'silent' }));
+    expect(f).toHaveLength(1);
+    expect(() => Finding.parse(f[0])).not.toThrow();
+    expect(f[0]!.details).toMatchObject({ classification: 'timeout', delayToIpv4SynMicros: 7000 * MS, delayToIpv4EstablishedMicros: 7002 * MS, ipv6Syns: 3, staleAaaaHint: true, pairedBy: 'dns' });
+    expect(f[0]!.names).toEqual(['www.example.test']);
+    expect(f[0]!.confidence.level).toBe('high');
+    expect(f[0]!.displayFilter).toBe(`(ipv6.addr == ${S6} && tcp.port == 80) || (ip.addr == ${S4} && tcp.port == 80)`);
+  });
+
+  it('classifies IPv4 starting while IPv6 is pending as Happy Eyeballs', () => {
+    const f = fallbacks(fallback({ dns: true, v4At: 252, v6: 'silent' }));
+    expect(f[0]!.details.classification).toBe('happy-eyeballs');
+    expect(f[0]!.severity).toBe('info');
+  });
+
+  it('classifies a fallback after an RST as fast-rst', () => {
+    const f = fallbacks(fallback({ dns: true, v4At: 4, v6: 'rst' }));
+    expect(f[0]!.details).toMatchObject({ classification: 'fast-rst', ipv6Outcome: 'refused' });
+  });
+
+  it('works without DNS in the capture, with low confidence', () => {
+    const f = fallbacks(fallback({ dns: false, v4At: 7002, v6: 'silent' }));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.confidence.level).toBe('low');
+    expect(f[0]!.details.pairedBy).toBe('port-and-timing');
+  });
+
+  it('does not pair attempts to another service port', () => {
+    expect(fallbacks(fallback({ dns: false, v4At: 7002, v6: 'silent', port4: 443 }))).toEqual([]);
+  });
+});
+
+describe('path.ptb_problem', () => {
+  const ptb = (x: { mtu: number; length: number; to?: string; quotedSrc?: string; frame: number }) =>
+    icmp6({ src: '2001:db8:9::1', dst: x.to ?? S6, kind: 'packet-too-big', mtu: x.mtu, length: x.length, quoted: { src: x.quotedSrc ?? S6, dst: C6, sport: 80, dport: 40000, length: 1500, seq: 1 }, frame: x.frame, time: x.frame * MS });
+
+  it('flags an MTU below 1280 and PTBs over 1024 bytes, once per router with the count', () => {
+    resetFrames();
+    const f = run([ptb({ mtu: 1200, length: 1249, frame: 1 }), ptb({ mtu: 1280, length: 1280, frame: 2 })]).findings.filter((x) => x.kind === 'path.ptb_problem');
+    expect(f.map((x) => x.details.reason).sort()).toEqual(['invalid-mtu', 'large']);
+    const large = f.find((x) => x.details.reason === 'large')!;
+    expect(large.impact.occurrences).toBe(2);
+    expect(large.displayFilter).toBe('icmpv6.type == 2 && ipv6.addr == 2001:db8:9::1');
+  });
+
+  it('is silent about a small, valid PTB', () => {
+    resetFrames();
+    expect(run([ptb({ mtu: 1400, length: 200, frame: 1 })]).findings).toEqual([]);
+  });
+
+  it('flags a PTB delivered to a host other than the quoted sender', () => {
+    resetFrames();
+    const f = run([ptb({ mtu: 1400, length: 200, to: '2001:db8:2::81', frame: 1 })]).findings;
+    expect(f).toHaveLength(1);
+    expect(f[0]!.details).toMatchObject({ reason: 'wrong-host', deliveredTo: '2001:db8:2::81', quotedSource: S6 });
+  });
+});
