@@ -231,6 +231,9 @@ function geometry(m: TimelineMark, laneHeight: number): Geometry {
   }
 }
 
+/** An unanswered query asked again within this long is drawn as waiting until the retry (µs). */
+const RETRY_WINDOW = 60_000_000;
+
 /** Attribute values are capped so one giant label cannot bloat the page (the JSON has them whole). */
 const ATTR_MAX = 300;
 
@@ -343,6 +346,14 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
     g.append('path').attr('class', 'agg').attr('d', d).attr('data-count', l.aggregated.reduce((a, b) => a + b.count, 0))
       .attr('transform', `translate(${x(0)},0) scale(${(x(span) - x(0)) / 1000},1)`);
   }
+  // An unanswered query waits until the same question is asked again: draw that wait as its bar.
+  const retryOf = new Map<TimelineMark, TimelineMark>();
+  const queries = l.marks.filter((m) => m.type === 'dns-query');
+  queries.forEach((m, i) => {
+    if (m.t1 !== null) return;
+    const next = queries.slice(i + 1).find((n) => n.label === m.label && n.t0 > m.t0);
+    if (next && next.t0 - m.t0 <= RETRY_WINDOW) retryOf.set(m, next);
+  });
   g.selectAll('rect.m')
     .data(l.marks)
     .join('rect')
@@ -351,8 +362,9 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
       const t0 = m.t0 - base;
       const t1 = m.t1 === null ? null : m.t1 - base;
       const open = m.t1 === null && m.type === 'dns-query';
+      const retry = retryOf.get(m);
       const x0 = t1 !== null ? x(t0) : open ? x(t0) : x(t0) - geo.pw / 2;
-      const w = t1 !== null ? Math.max(2, x(t1) - x(t0)) : geo.pw;
+      const w = t1 !== null ? Math.max(2, x(t1) - x(t0)) : retry ? Math.max(geo.pw, x(retry.t0 - base) - x(t0)) : geo.pw;
       const el = this as { setAttribute(k: string, v: string): void };
       const cls = ['m', typeClass(m.type), outcomeClass(m.outcome)];
       if (m.type.startsWith('dns-')) cls.push(`q-${qtypeOf(m)}`);
@@ -365,6 +377,7 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
       if (t1 !== null) el.setAttribute('data-t1', String(t1));
       else el.setAttribute('data-pw', String(geo.pw));
       if (open) el.setAttribute('data-open', '');
+      if (retry) (el.setAttribute('data-wait', String(retry.t0 - base)), el.setAttribute('data-wait-frame', String(retry.frame)));
       el.setAttribute('data-frame', String(m.frame));
       const extra = m.frames.filter((f) => f !== m.frame);
       if (extra.length) el.setAttribute('data-frames', m.frames.slice(0, 64).join(' '));

@@ -45,6 +45,13 @@ describe('renderHtml', () => {
     expect(frames.sort((a, b) => a - b)).toEqual(expected.sort((a, b) => a - b));
   });
 
+  it('draws an unanswered query as waiting until the same question is asked again', () => {
+    const aaaa = /<rect [^>]*data-frame="2"[^>]*>/.exec(html)?.[0] ?? '';
+    expect(aaaa).toContain('o-unanswered');
+    expect(aaaa).toContain(`data-wait="${5011500}"`);
+    expect(aaaa).toContain('data-wait-frame="6"');
+  });
+
   it('gives unknown mark types and outcomes the generic style', () => {
     expect(html).toMatch(/class="m t-other o-other"[^>]*data-frame="15"/);
   });

@@ -85,6 +85,7 @@ svg text{font:11px system-ui,sans-serif;fill:#374151}
 .agg{fill:#d1d5db;stroke:#c4c8ce;stroke-width:1.5;vector-effect:non-scaling-stroke}
 #lanes.has-sel .m{opacity:.35}
 #lanes.has-sel .m.hl,.m.hl{opacity:1;stroke:#111827;stroke-width:2;stroke-dasharray:none}
+.m.hl.o-unanswered,.m.hl.o-timeout,.m.hl.o-lost,#lanes .m.hl.o-unanswered,#lanes .m.hl.o-timeout,#lanes .m.hl.o-lost{stroke:#dc2626;stroke-dasharray:3 2}
 .m.flash{stroke:#2563eb;stroke-width:3}
 #tip{position:fixed;z-index:10;pointer-events:none;background:#111827;color:#f9fafb;font-size:12px;padding:6px 8px;border-radius:4px;max-width:460px;overflow-wrap:anywhere;box-shadow:0 2px 8px rgba(0,0,0,.25)}
 #tip[hidden]{display:none}
@@ -112,7 +113,8 @@ function addFrame(f, el) { var l = byFrame.get(f); if (!l) { l = []; byFrame.set
 var markEls = plot.querySelectorAll('.m');
 for (var i = 0; i < markEls.length; i++) {
   var el = markEls[i], t1 = el.getAttribute('data-t1');
-  items.push({ el: el, t0: +el.getAttribute('data-t0'), t1: t1 === null ? null : +t1, pw: +(el.getAttribute('data-pw') || 3), open: el.hasAttribute('data-open') });
+  var wait = el.getAttribute('data-wait');
+  items.push({ el: el, t0: +el.getAttribute('data-t0'), t1: t1 === null ? null : +t1, wait: wait === null ? null : +wait, pw: +(el.getAttribute('data-pw') || 3), open: el.hasAttribute('data-open') });
   addFrame(+el.getAttribute('data-frame'), el);
   var fr = el.getAttribute('data-frames');
   if (fr) fr.split(' ').forEach(function (f) { addFrame(+f, el); });
@@ -170,6 +172,7 @@ function render() {
   for (var i = 0; i < items.length; i++) {
     var it = items[i], x0 = (it.t0 - d0) * k, w;
     if (it.t1 !== null) { w = Math.max(2, (it.t1 - it.t0) * k); }
+    else if (it.wait !== null) { w = Math.max(it.pw, (it.wait - it.t0) * k); }
     else if (it.open) { w = it.pw; }
     else { w = it.pw; x0 -= w / 2; }
     if (x0 + w < -20 || x0 > pw + 20) { x0 = -40; w = 1; }
@@ -289,6 +292,7 @@ function showTip(el, e) {
     var t0 = +el.getAttribute('data-t0');
     line('Time', absTime(t0) + '  (' + relTime(t0) + ')');
     if (el.hasAttribute('data-t1')) { var t1 = +el.getAttribute('data-t1'); line('Until', absTime(t1) + '  (' + duration(t1 - t0) + ')'); }
+    if (el.hasAttribute('data-wait')) line('Asked again', duration(+el.getAttribute('data-wait') - t0) + ' later, frame ' + el.getAttribute('data-wait-frame'));
     line('Label', el.getAttribute('data-mlabel') || '');
     if (el.getAttribute('data-detail')) line('Detail', el.getAttribute('data-detail'));
   }
@@ -327,7 +331,13 @@ function select(id) {
   // A margin on each side, cut at the capture's edges (not shifted, which would widen the view).
   var pad = Math.max((f.end - f.start) * 0.1, 2000);
   setDomain(Math.max(LO, f.start - pad), Math.min(HI, f.end + pad), true);
-  if (hl.length && hl[0].scrollIntoView) hl[0].scrollIntoView({ block: 'nearest' });
+  // Bring the first evidence lane into view (vertically only, below the sticky axis).
+  var laneG = hl.length ? hl[0].closest('g.marks') : null;
+  if (laneG) {
+    var r = laneG.getBoundingClientRect(), top = doc.getElementById('axis-wrap').getBoundingClientRect().bottom;
+    if (r.top < top) window.scrollBy(0, r.top - top - 8);
+    else if (r.bottom > window.innerHeight) window.scrollBy(0, r.bottom - window.innerHeight + 8);
+  }
 }
 for (var c = 0; c < cards.length; c++) (function (card) {
   var id = card.getAttribute('data-id');
