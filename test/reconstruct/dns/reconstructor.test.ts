@@ -1,0 +1,136 @@
+import { describe, expect, it } from 'vitest';
+import { DnsReconstructor, type DnsLookup, type DnsRecord, type DnsTransaction, type DnsOrphanResponse } from '../../../src/reconstruct/dns/index.js';
+import { A, AAAA, conversation, ms } from '../../support/dns-packets.js';
+import type { Packet } from '../../../src/decode/index.js';
+
+const CLIENT = '2001:db8:1::10';
+const SERVER = '2001:db8:2::53';
+
+function run(packets: Packet[], opts = {}, finish = true): { records: DnsRecord[]; recon: DnsReconstructor } {
+  const records: DnsRecord[] = [];
+  const recon = new DnsReconstructor(opts, (r) => records.push(r));
+  for (const p of packets) recon.packet(p);
+  if (finish) recon.finish();
+  return { records, recon };
+}
+const lookups = (rs: DnsRecord[]): DnsLookup[] => rs.filter((r): r is DnsLookup => r.type === 'lookup');
+const transactions = (rs: DnsRecord[]): DnsTransaction[] => rs.filter((r): r is DnsTransaction => r.type === 'transaction');
+
+describe('transactions', () => {
+  it('measures time to answer from the first transmission across a same-key retransmission', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.query(2000, 40000, 7, 'a.example', A), c.reply(2001, 40000, 7, 'a.example', A, { answers: ['192.0.2.1'] })]);
+    const [t] = transactions(records);
+    expect(t!.queries.map((q) => q.frame)).toEqual([1, 2]);
+    expect(t!.outcome).toBe('answered');
+    expect(t!.timeToAnswerMicros).toBe(2_001_000);
+  });
+
+  it('pairs only when the question matches, and counts the mismatch', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records, recon } = run([c.query(0, 40000, 7, 'a.example', A), c.reply(1, 40000, 7, 'b.example', A)]);
+    const orphan = records.find((r): r is DnsOrphanResponse => r.type === 'orphan');
+    expect(orphan?.questionMismatch).toBe(true);
+    expect(recon.stats().questionMismatches).toBe(1);
+    expect(recon.stats().unmatchedResponses).toBe(1);
+  });
+
+  it('matches names case-insensitively (0x20) and counts duplicate responses', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { recon, records } = run([c.query(0, 40000, 7, 'A.Example', A), c.reply(1, 40000, 7, 'a.example', A), c.reply(2, 40000, 7, 'a.example', A)]);
+    expect(transactions(records)[0]!.outcome).toBe('answered');
+    expect(recon.stats().duplicateResponses).toBe(1);
+    expect(recon.stats().unmatchedResponses).toBe(0);
+  });
+
+  it('calls a query at the end of the capture unknown, not unanswered', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.tick(3000)]);
+    expect(transactions(records)[0]!.outcome).toBe('unknown');
+    expect(lookups(records)[0]!.outcome).toBe('unknown');
+  });
+
+  it('calls it unanswered once the capture ran on past the timeout', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.tick(10_500)]);
+    expect(transactions(records)[0]!.outcome).toBe('unanswered');
+  });
+
+  it('emits an answered transaction at once, before finish()', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.reply(1, 40000, 7, 'a.example', A)], {}, false);
+    expect(transactions(records)).toHaveLength(1);
+    expect(lookups(records)).toHaveLength(0); // the lookup may still get its AAAA
+  });
+
+  it('keeps pending state bounded', () => {
+    const c = conversation(CLIENT, SERVER);
+    const qs = Array.from({ length: 50 }, (_, i) => c.query(i, 40000 + i, i, `n${i}.example`, A));
+    const { recon } = run(qs, { maxPendingTransactions: 10 }, false);
+    expect(recon.stats().evictedTransactions).toBe(40);
+  });
+});
+
+describe('lookups', () => {
+  it.each([1000, 2000, 5000])('groups a glibc same-port round with its retry after %i ms into one lookup', (timeout) => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 35000, 0x1111, 'www.example', A),
+      c.query(0.2, 35000, 0x2222, 'www.example', AAAA),
+      c.reply(0.5, 35000, 0x1111, 'www.example', A, { answers: ['192.0.2.1'] }),
+      // AAAA reply lost; after the timeout glibc re-sends A, then AAAA, same socket, same ids
+      c.query(timeout, 35000, 0x1111, 'www.example', A),
+      c.reply(timeout + 0.3, 35000, 0x1111, 'www.example', A, { answers: ['192.0.2.1'] }),
+      c.query(timeout + 0.5, 35000, 0x2222, 'www.example', AAAA),
+      c.reply(timeout + 0.8, 35000, 0x2222, 'www.example', AAAA, { answers: ['2001:db8::1'] }),
+    ]);
+    const ls = lookups(records);
+    expect(ls).toHaveLength(1);
+    const l = ls[0]!;
+    expect(l.pattern).toBe('parallel-same-port');
+    expect(l.firstQtype).toBe(A);
+    expect(l.outcome).toBe('answered');
+    const q6 = l.questions.find((q) => q.qtype === AAAA)!;
+    expect(q6.timeToAnswerMicros).toBe(Math.round((timeout + 0.6) * 1000));
+    expect(l.totalMicros).toBe(Math.round((timeout + 0.8) * 1000));
+  });
+
+  it('sees AAAA-first sequential queries from separate ports', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 50000, 1, 'x.example', AAAA),
+      c.reply(1, 50000, 1, 'x.example', AAAA),
+      c.query(1.2, 50001, 2, 'x.example', A),
+      c.reply(2, 50001, 2, 'x.example', A),
+    ]);
+    const [l] = lookups(records);
+    expect(l!.pattern).toBe('sequential-separate-ports');
+    expect(l!.firstQtype).toBe(AAAA);
+  });
+
+  it('starts a new lookup when an answered question is asked again under a new id', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 50000, 1, 'x.example', A),
+      c.reply(1, 50000, 1, 'x.example', A),
+      c.query(100, 50002, 3, 'x.example', A),
+      c.reply(101, 50002, 3, 'x.example', A),
+    ]);
+    expect(lookups(records)).toHaveLength(2);
+  });
+
+  it('proves a timeout from the client re-asking, even when the capture ends early', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 50000, 1, 'x.example', AAAA), c.query(2000, 50001, 2, 'x.example', AAAA)]);
+    const [l] = lookups(records);
+    expect(l!.questions[0]!.attempts.map((a) => a.outcome)).toEqual(['unanswered', 'unknown']);
+    expect(l!.questions[0]!.outcome).toBe('unanswered');
+  });
+
+  it('skips mDNS', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { recon } = run([{ ...c.query(0, 5353, 0, 'x.local', A), udp: { srcPort: 5353, dstPort: 5353, length: 68, truncated: false } }]);
+    expect(recon.stats().ignored).toBe(1);
+    expect(ms(0)).toBeGreaterThan(0);
+  });
+});
