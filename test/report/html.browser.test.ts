@@ -237,6 +237,35 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
     }
   });
 
+  it.skipIf(!HAVE_ANALYZE)('runs nothing from a capture whose DNS names are markup and script', async () => {
+    const { analyzeFile } = (await import('../../src/analyze.js')) as { analyzeFile: (path: string, options?: object) => Promise<Report> };
+    const { writeHostileCapture } = await import('../support/hostile-capture.js');
+    const path = join(PAGES, 'hostile-names.pcap');
+    writeHostileCapture(path);
+    const report = await analyzeFile(path);
+    const names = [...new Set(report.findings.flatMap((f) => f.names))];
+    expect(names.some((n) => n.includes('<script>'))).toBe(true);
+    const o = await open('hostile-capture', report);
+    // the names (in the report's presentation format) are on the page as text
+    const text = (await o.page.textContent('#findings')) ?? '';
+    for (const n of names) expect(text).toContain(n);
+    // and every way the script shows them runs nothing
+    for (const f of report.findings) await o.page.click(`.finding[data-id="${f.id}"] .summary`);
+    await o.page.click('#zoom-reset');
+    const marks = await o.page.$$eval('#plot .m', (els) =>
+      els.map((e) => {
+        const r = e.getBoundingClientRect();
+        return { x: r.left + Math.min(3, r.width / 2), y: r.top + r.height / 2 };
+      }),
+    );
+    for (const m of marks.slice(0, 40)) await o.page.mouse.move(m.x, m.y);
+    expect(await o.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await o.page.$$eval('img, iframe, object, embed', (els) => els.length)).toBe(0);
+    await o.page.screenshot({ path: join(OUT, 'hostile-capture.png'), fullPage: true });
+    expect(o.problems).toEqual([]);
+    await o.page.close();
+  });
+
   it('opens a report built from 100k marks quickly', async () => {
     const report = bigReport(100_000);
     const t = performance.now();
