@@ -158,7 +158,7 @@ cap_start() {
   LAB_PIDS+=("$pid")
   LAB_CAPS+=("$pid|$err|$out")
   local i
-  for i in $(seq 50); do grep -q 'listening on' "$err" 2>/dev/null && break; sleep 0.1; done
+  for i in $(seq 200); do grep -q 'listening on' "$err" 2>/dev/null && break; sleep 0.1; done
   grep -q 'listening on' "$err" || die "tcpdump on $n/$ifc did not start: $(cat "$err")"
   sleep 0.5  # 'listening on' can precede the ring being live (seen with -i any)
 }
