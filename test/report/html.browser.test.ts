@@ -169,6 +169,21 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
     });
   });
 
+  it('opens an empty report without errors', async () => {
+    const base = scenarioReport();
+    const o = await open('empty', {
+      ...base,
+      capture: { ...base.capture, packets: 0, firstTime: null, lastTime: null, durationMicros: 0 },
+      findings: [],
+      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0 },
+    });
+    await o.page.click('#zoom-in');
+    await o.page.click('#zoom-reset');
+    expect(await o.page.$$eval('.finding', (els) => els.length)).toBe(0);
+    expect(o.problems).toEqual([]);
+    await o.page.close();
+  });
+
   describe('hostile capture strings', () => {
     const hostile = [
       '<script>window.__pwned=1;alert(1)</script>.example',

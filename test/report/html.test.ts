@@ -78,6 +78,23 @@ describe('renderHtml', () => {
   });
 });
 
+describe('renderHtml of an empty capture', () => {
+  it('renders without findings, lanes or times', () => {
+    const base = scenarioReport();
+    const empty = Report.parse({
+      ...base,
+      capture: { ...base.capture, packets: 0, firstTime: null, lastTime: null, durationMicros: 0 },
+      counts: { info: 0, warning: 0, error: 0 },
+      findings: [],
+      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0 },
+    });
+    const html = renderHtml(empty);
+    expect(html).toContain('No findings');
+    expect(html).toContain('No lanes');
+    expect(html).not.toContain('NaN');
+  });
+});
+
 describe('renderHtml with hostile capture strings', () => {
   for (const bad of HOSTILE) {
     it(`escapes ${JSON.stringify(bad)}`, () => {
