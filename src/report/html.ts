@@ -111,7 +111,8 @@ function renderHeader(h: Selection, report: Report): void {
   }
   const more = h.append('details').attr('class', 'more');
   const anomalies = Object.entries(report.anomalies).filter(([, n]) => n > 0).sort(([a], [b]) => (a < b ? -1 : 1));
-  more.append('summary').text(`Statistics and decode anomalies (${anomalies.length ? anomalies.reduce((s, [, n]) => s + n, 0) : 'no'} anomalies)`);
+  const total = anomalies.reduce((sum, [, n]) => sum + n, 0);
+  more.append('summary').text(`Statistics and decode anomalies (${total || 'no'} ${total === 1 ? 'anomaly' : 'anomalies'})`);
   for (const [name, stats] of Object.entries(report.statistics)) {
     const parts = Object.entries(stats).map(([k, v]) => `${k} ${v}`);
     more.append('p').text(`${name.toUpperCase()}: ${parts.join(' · ') || '—'}`);
