@@ -203,7 +203,8 @@ def same_port_drop(a, out):
     lost, kept = a.lost, ('A' if a.lost == 'AAAA' else 'AAAA')
     caps = dict(c.split('=', 1) for c in a.cap)
     cm = dns_msgs(load(out.path(caps['client'])))
-    sm = dns_msgs(load(out.path(caps['server']))) if 'server' in caps else None
+    spoint = 'resolver' if 'resolver' in caps else 'server'
+    sm = dns_msgs(load(out.path(caps[spoint]))) if spoint in caps else None
     ex = exchanges(cm)
     # lookups: the first A query of each (client, port, name) opens one
     findings, observed = [], []
@@ -260,8 +261,8 @@ def same_port_drop(a, out):
     out.add(caps['client'], a.scenario, 'client', findings, ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
             '; '.join(observed) + '.', may=['dns.slow_lookup', 'dns.resolver_profile'], topology=topo)
     if sm is not None:
-        out.add(caps['server'], a.scenario, 'server', [], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
-                'Server side of the same lookups: both replies of each first round leave the server '
+        out.add(caps[spoint], a.scenario, spoint, [], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
+                f'{spoint.capitalize()} side of the same lookups: both replies of each first round leave the server '
                 f'(the firewall between here and the client drops the {lost} reply); the client repeats both '
                 'questions on the same port about 2 s later and they are answered. Nothing here shows a reply '
                 'missing, so the same-port drop cannot be proven from this point.',

@@ -43,6 +43,6 @@ cap_stop_all
 stage "$WORK_DIR/$p-client.pcap" same-port-drop-a-client.pcap pcap-us
 stage "$WORK_DIR/$p-resolver.pcap" same-port-drop-a-resolver.pcap pcap-ns
 verify same-port-drop --lost A --scenario same-port-drop-a \
-  --cap client=same-port-drop-a-client.pcap --cap server=same-port-drop-a-resolver.pcap \
+  --cap client=same-port-drop-a-client.pcap --cap resolver=same-port-drop-a-resolver.pcap \
   --topology "$TOPO_DNS_FW, but the DNS server is unbound 1.17 (caching, forwarding example.test to dnsmasq at 2001:db8:5::53 behind it, 40 ms round trip away) with the AAAA records already cached; resolver options timeout:2 attempts:2, DNS over IPv4 to 198.51.100.53; two lookups (getent ahosts www.example.test, api.example.test); captures with tcpdump -i any (client: SLL2, resolver: SLL)"
 publish_staged
