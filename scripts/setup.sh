@@ -10,6 +10,7 @@ need=()
 if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   command -v chromium >/dev/null || need+=(chromium)
   command -v tcpdump >/dev/null || need+=(tcpdump)
+  command -v dumpcap >/dev/null || need+=(wireshark-common) # dumpcap: live capture's preferred backend (pcapng, ISB drops)
   command -v ip >/dev/null || need+=(iproute2)
   command -v dig >/dev/null || need+=(dnsutils)
   command -v nft >/dev/null || need+=(nftables)

@@ -1,0 +1,158 @@
+// `dualscope live` without a network: option validation, the one-line messages for a missing capture
+// tool, privilege, interface or filter (from the tools' real stderr), drop counts, the argv given to
+// the backend, and the exit status of the built CLI when no backend is on PATH.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/core/index.js';
+import { LiveCliOptions, runLive, type LiveIo } from '../../src/cli/live-command.js';
+import { parseOptions } from '../../src/cli/options.js';
+import { backendArgs, classifyFailure, findBackend, LiveCaptureError, parseDrops, type LiveBackend } from '../../src/readers/live.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = join(ROOT, 'dist/src/cli/main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'dualscope-live-opts-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const parse = (raw: Record<string, unknown>) => parseOptions(LiveCliOptions, raw);
+const usage = (raw: Record<string, unknown>): string => {
+  try {
+    parse(raw);
+  } catch (e) {
+    expect(e).toBeInstanceOf(UsageError);
+    return (e as Error).message;
+  }
+  throw new Error(`accepted ${JSON.stringify(raw)}`);
+};
+
+describe('live options', () => {
+  it('accepts a full command line and fills defaults', () => {
+    const o = parse({ interface: 'eth0', filter: 'udp port 53', duration: '90', write: 'x.pcapng', json: 'x.json', failOn: 'warning', ndjson: true, dnsTimeout: '2' });
+    expect(o).toMatchObject({ interface: 'eth0', filter: 'udp port 53', duration: 90, dnsTimeout: 2, backend: 'auto', list: false, force: false, color: true });
+  });
+
+  it('needs -i unless --list', () => {
+    expect(usage({})).toBe('--interface is required: dualscope live -i IFACE (dualscope live --list shows the interfaces)');
+    expect(parse({ list: true }).list).toBe(true);
+  });
+
+  it.each([
+    [{ interface: 'eth0', duration: '0' }, '--duration must be above 0'],
+    [{ interface: 'eth0', duration: '-5' }, '--duration must be above 0'],
+    [{ interface: 'eth0', duration: 'soon' }, '--duration must be a number of seconds'],
+    [{ interface: 'eth0', duration: String(8 * 24 * 3600) }, '--duration must be at most 604800 s'],
+    [{ interface: 'eth0', dnsTimeout: '0' }, '--dns-timeout must be above 0'],
+    [{ interface: '-w' }, '--interface must not start with "-"'],
+    [{ interface: 'eth 0' }, '--interface must not contain spaces'],
+    [{ interface: '' }, '--interface must name an interface'],
+    [{ interface: 'eth0', filter: '' }, '--filter must not be empty'],
+    [{ interface: 'eth0', failOn: 'fatal' }, '--fail-on must be one of info, warning, error'],
+    [{ interface: 'eth0', backend: 'cap' }, '--backend must be one of auto, dumpcap, tcpdump'],
+    [{ interface: 'eth0', write: 'same', json: 'same' }, '--write, --json and --html must name different files'],
+  ])('rejects %j with one line', (raw, message) => {
+    const m = usage(raw);
+    expect(m).toBe(message);
+    expect(m).not.toContain('\n');
+  });
+
+  it('refuses to overwrite an output file without --force', async () => {
+    const existing = join(tmp, 'exists.pcapng');
+    writeFileSync(existing, '');
+    await expect(runLive(parse({ interface: 'lo', write: existing }), silentIo(''))).rejects.toThrow(`${existing} exists; use --force to overwrite it`);
+  });
+});
+
+function silentIo(searchPath: string): LiveIo & { err: string[]; out: string[] } {
+  const err: string[] = [];
+  const out: string[] = [];
+  return {
+    err,
+    out,
+    stdout: { write: (s: string) => (out.push(s), true) } as unknown as LiveIo['stdout'],
+    stderr: { write: (s: string) => (err.push(s), true) } as unknown as LiveIo['stderr'],
+    onStopSignal: () => () => {},
+    searchPath,
+  };
+}
+
+describe('missing capture tool', () => {
+  it('findBackend names what to install, in one line', () => {
+    let e: unknown;
+    try {
+      findBackend('auto', tmp);
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(LiveCaptureError);
+    expect((e as LiveCaptureError).code).toBe('no_backend');
+    expect((e as Error).message).toMatch(/neither dumpcap nor tcpdump.*apt-get install wireshark-common.*tcpdump/);
+    expect((e as Error).message).not.toContain('\n');
+    expect(() => findBackend('tcpdump', tmp)).toThrow('install tcpdump');
+  });
+
+  it('finds an executable on the search path, preferring dumpcap', () => {
+    const bin = mkdtempSync(join(tmp, 'bin-'));
+    for (const n of ['tcpdump', 'dumpcap']) writeFileSync(join(bin, n), '#!/bin/sh\n', { mode: 0o755 });
+    writeFileSync(join(bin, 'not-exec'), '', { mode: 0o644 });
+    expect(findBackend('auto', bin)).toEqual({ name: 'dumpcap', path: join(bin, 'dumpcap'), format: 'pcapng' });
+    expect(findBackend('tcpdump', bin)).toEqual({ name: 'tcpdump', path: join(bin, 'tcpdump'), format: 'pcap' });
+    rmSync(join(bin, 'dumpcap'));
+    expect(findBackend('auto', bin).name).toBe('tcpdump');
+  });
+
+  it('runLive prints one line and returns 2', async () => {
+    const io = silentIo(tmp);
+    expect(await runLive(parse({ interface: 'lo' }), io)).toBe(2);
+    expect(io.err.join('')).toMatch(/^dualscope: live capture needs a capture tool and neither dumpcap nor tcpdump is on PATH: [^\n]*\n$/);
+    expect(io.out).toEqual([]);
+  });
+
+  it.skipIf(!existsSync(MAIN))('the built CLI: one line on stderr, exit 2, no stack trace', () => {
+    const r = spawnSync(process.execPath, [MAIN, 'live', '-i', 'lo'], { encoding: 'utf8', env: { ...process.env, PATH: tmp } });
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('neither dumpcap nor tcpdump is on PATH');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('backend messages and statistics', () => {
+  const dumpcap: LiveBackend = { name: 'dumpcap', path: '/usr/bin/dumpcap', format: 'pcapng' };
+  const tcpdump: LiveBackend = { name: 'tcpdump', path: '/usr/bin/tcpdump', format: 'pcap' };
+
+  // stderr of dumpcap 4.0.17 and tcpdump 4.99.3 (libpcap 1.10.3), as captured on Debian 12.
+  it.each([
+    [dumpcap, 'Capturing on \'nosuch0\'\ndumpcap: There is no device named "nosuch0".\n(No such device exists)\n', 'no_interface'],
+    [tcpdump, 'tcpdump: nosuch0: No such device exists\n(No such device exists)\n', 'no_interface'],
+    [dumpcap, 'Capturing on \'Loopback: lo\'\ndumpcap: You do not have permission to capture on device "lo".\n(socket: Operation not permitted)\nPlease check to make sure you have sufficient permissions.\n', 'no_permission'],
+    [tcpdump, "tcpdump: lo: You don't have permission to perform this capture on that device\n(socket: Operation not permitted)\n", 'no_permission'],
+    [dumpcap, 'Capturing on \'Loopback: lo\'\ndumpcap: Invalid capture filter "port 53 and" for interface \'lo\'.\n\nThat string isn\'t a valid capture filter (can\'t parse filter expression: syntax error).\n', 'bad_filter'],
+    [tcpdump, 'tcpdump: can\'t parse filter expression: syntax error\n', 'bad_filter'],
+    [dumpcap, 'Capturing on \'eth0\'\ndumpcap: something new went wrong\n', 'backend_failed'],
+  ] as const)('%s: classifies %j as %s', (backend, stderr, code) => {
+    const e = classifyFailure(backend, backend === dumpcap ? 'nosuch0' : 'lo', 'port 53 and', stderr, 'exited with status 1');
+    expect(e.code).toBe(code);
+    expect(e.message).not.toContain('\n');
+    if (code === 'no_permission') expect(e.message).toContain(`run as root, or give ${backend.path} the capabilities: setcap cap_net_raw,cap_net_admin=eip`);
+    if (code === 'backend_failed') expect(e.message).toBe('dumpcap exited with status 1: dumpcap: something new went wrong');
+  });
+
+  it('reads drops from the summaries on stderr', () => {
+    expect(parseDrops('dumpcap', "Capturing on 'exva'\nFile: -\nPackets captured: 15\nPackets received/dropped on interface 'exva': 15/3 (pcap:3/dumpcap:0/flushed:0/ps_ifdrop:0) (100.0%)\n")).toBe(3);
+    expect(parseDrops('tcpdump', '120 packets captured\n130 packets received by filter\n10 packets dropped by kernel\n2 packets dropped by interface\n')).toBe(12);
+    expect(parseDrops('tcpdump', '5 packets captured\n5 packets received by filter\n0 packets dropped by kernel\n')).toBe(0);
+    expect(parseDrops('dumpcap', "Capturing on 'eth0'\n")).toBeUndefined();
+  });
+
+  it('passes interface and filter as single argv elements, never as options', () => {
+    expect(backendArgs('dumpcap', 'eth0', '-w /etc/passwd')).toEqual(['-i', 'eth0', '-n', '-q', '-w', '-', '-f', '-w /etc/passwd']);
+    const t = backendArgs('tcpdump', 'eth0', '-w /etc/passwd');
+    expect(t.slice(-2)).toEqual(['--', '-w /etc/passwd']);
+    expect(t).toContain('--immediate-mode');
+    expect(backendArgs('tcpdump', 'eth0', undefined)).not.toContain('--');
+  });
+});
