@@ -1,0 +1,31 @@
+// Every record and finding the DNS stage emits for a few corpus captures, kept as golden files, so
+// a change made for speed that changes the output shows up (records are the product). The captures
+// cover UDP and TCP, fragments, EDNS, hostile names, orphans, retransmissions and findings.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runDns } from './pipeline.js';
+import { CORPUS } from './corpus-scan.js';
+
+const CAPTURES = [
+  'ndpi/dns_fragmented.pcap',
+  'zeek/dns-edns-ecs.pcap',
+  'ndpi/bad-dns-traffic.pcap',
+  'dnscap/dnso1tcp.pcap',
+];
+
+const json = (x: unknown): string => `${JSON.stringify(x, null, 1)}\n`;
+
+describe('DNS records and findings on corpus captures stay the same', () => {
+  for (const c of CAPTURES) {
+    it.skipIf(!existsSync(join(CORPUS, c)))(c, async () => {
+      const { records, findings, stats } = await runDns(join(CORPUS, c));
+      await expect(json({ stats, findings, records })).toMatchFileSnapshot(`records-golden/${c.replaceAll('/', '_')}.json`);
+    });
+  }
+  // Thousands of records: only the findings and the counts are kept.
+  it.skipIf(!existsSync(join(CORPUS, 'compactor/knot-live.raw.pcap')))('compactor/knot-live.raw.pcap (findings)', async () => {
+    const { records, findings, stats } = await runDns(join(CORPUS, 'compactor/knot-live.raw.pcap'));
+    await expect(json({ stats, records: records.length, findings })).toMatchFileSnapshot('records-golden/compactor_knot-live.raw.pcap.findings.json');
+  });
+});
