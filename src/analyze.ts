@@ -193,13 +193,27 @@ export class Analysis {
         omittedMarks: lane.omittedMarks,
       });
     }
+    // A finding whose flow came after the lane bound still gets a lane, drawn from its evidence.
+    const covered = new Set(out.flatMap((l) => l.findingIds));
+    for (const f of findings) {
+      if (covered.has(f.id)) continue;
+      out.push({
+        id: `evidence ${f.id}`,
+        kind: f.kind.startsWith('dns.') ? 'dns' : 'tcp',
+        label: `${f.kind}: ${[f.client, f.server].filter(Boolean).join(' ↔ ') || 'evidence'}`,
+        findingIds: [f.id],
+        marks: f.evidence.map((e) => ({ t0: e.time, t1: null, type: markTypeOfRole(e.role), frame: e.frame, frames: [e.frame], label: e.role, detail: e.detail ?? '', outcome: 'evidence' })),
+        omittedMarks: 0,
+      });
+    }
     out.sort((a, b) => (b.findingIds.length > 0 ? 1 : 0) - (a.findingIds.length > 0 ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     return {
       start: this.#timeline.start ?? null,
       end: this.#timeline.end ?? null,
       overview: this.#timeline.overview,
       lanes: out,
-      omittedLanes: this.#timeline.omittedLanes + Math.max(0, lanes.length - out.length),
+      omittedLanes: Math.max(0, lanes.length - out.length),
+      packetsWithoutLane: this.#timeline.packetsWithoutLane,
     };
   }
 }
@@ -210,6 +224,20 @@ function laneMatches(lane: Lane, f: Finding, frames: ReadonlySet<number>): boole
   const a = laneAddress(lane.a);
   const b = laneAddress(lane.b);
   return (a === f.client && b === f.server) || (a === f.server && b === f.client);
+}
+
+/** The timeline mark type that best draws an evidence role ('AAAA query', 'retransmission' …). */
+function markTypeOfRole(role: string): string {
+  const r = role.toLowerCase();
+  if (r.includes('syn-ack') || r.includes('syn/ack')) return 'tcp-synack';
+  if (r.includes('syn')) return 'tcp-syn';
+  if (r.includes('retrans') && !r.includes('query')) return 'tcp-retransmission';
+  if (r.includes('rst') || r.includes('reset')) return 'tcp-rst';
+  if (r.includes('ptb') || r.includes('too big') || r.includes('frag')) return 'icmp-ptb';
+  if (r.includes('unreach')) return 'icmp-unreach';
+  if (r.includes('reply') || r.includes('answer') || r.includes('response')) return 'dns-answer';
+  if (r.includes('query') || r.includes('retransmission')) return 'dns-query';
+  return 'evidence';
 }
 
 /** Lane endpoints are `addr` (DNS) or `addr port` (TCP). */

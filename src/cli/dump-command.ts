@@ -3,7 +3,7 @@
 import { Anomalies, formatEpoch } from '../core/index.js';
 import { PacketDecoder, TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
 import { readCapture } from '../readers/index.js';
-import { qtypeName } from '../reconstruct/timeline.js';
+import { qtypeName } from '../reconstruct/dns/index.js';
 import { terminalSafe } from '../report/index.js';
 import type { DumpCliOptions } from './options.js';
 

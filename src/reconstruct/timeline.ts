@@ -4,6 +4,7 @@
 // buckets have caps, and what does not fit is counted, never silently lost.
 import type { Micros } from '../core/index.js';
 import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
+import { qtypeName } from './dns/index.js';
 
 export interface LaneMark {
   t0: Micros;
@@ -30,7 +31,7 @@ export interface Lane {
 }
 
 export interface TimelineOptions {
-  /** Lanes kept at once; later flows are counted in `omittedLanes`. */
+  /** Lanes kept; packets of later flows are counted in `packetsWithoutLane`. */
   maxLanes: number;
   /** Marks kept per lane; later ones are counted in the lane's `omittedMarks`. */
   maxMarksPerLane: number;
@@ -49,6 +50,10 @@ export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = {
 
 interface TcpLaneState {
   lane: Lane;
+  /** The endpoint that spoke first (the client when the SYN was seen). */
+  aAddr: string;
+  aPort: number;
+  openBytes: number;
   /** Highest sequence end sent per direction (forward = from `a`). */
   nextSeqA: number | undefined;
   nextSeqB: number | undefined;
@@ -59,10 +64,12 @@ interface TcpLaneState {
 export class TimelineCollector {
   readonly #options: TimelineOptions;
   readonly #lanes = new Map<string, Lane>();
-  readonly #tcp = new Map<string, TcpLaneState>();
+  /** TCP lanes by lower address → higher address → port pair (no per-packet key strings). */
+  readonly #tcp = new Map<string, Map<string, Map<number, TcpLaneState>>>();
   /** Open DNS queries: `${laneId}#${clientPort}#${id}` → mark. */
   readonly #openQueries = new Map<string, LaneMark>();
-  omittedLanes = 0;
+  /** Packets of flows that came after the lane bound: counted, not drawn. */
+  packetsWithoutLane = 0;
   #start: Micros | undefined;
   #end: Micros | undefined;
   #bucketMicros: Micros = 1_000_000;
@@ -105,7 +112,7 @@ export class TimelineCollector {
     let lane = this.#lanes.get(id);
     if (!lane) {
       if (this.#lanes.size >= this.#options.maxLanes) {
-        this.omittedLanes++;
+        this.packetsWithoutLane++;
         return undefined;
       }
       lane = { id, kind, label, a, b, marks: [], omittedMarks: 0, packets: 0, lastTime: t };
@@ -171,40 +178,61 @@ export class TimelineCollector {
     if (oldest !== undefined) this.#openQueries.delete(oldest);
   }
 
+  /** The lane state of a TCP flow, found without building a key: most packets are TCP. */
+  #tcpState(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): TcpLaneState | undefined {
+    const forward = srcAddr < dstAddr || (srcAddr === dstAddr && srcPort <= dstPort);
+    const lo = forward ? srcAddr : dstAddr;
+    const hi = forward ? dstAddr : srcAddr;
+    const ports = forward ? srcPort * 65536 + dstPort : dstPort * 65536 + srcPort;
+    return this.#tcp.get(lo)?.get(hi)?.get(ports);
+  }
+
+  #tcpInsert(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number, state: TcpLaneState): void {
+    const forward = srcAddr < dstAddr || (srcAddr === dstAddr && srcPort <= dstPort);
+    const lo = forward ? srcAddr : dstAddr;
+    const hi = forward ? dstAddr : srcAddr;
+    const ports = forward ? srcPort * 65536 + dstPort : dstPort * 65536 + srcPort;
+    let byHi = this.#tcp.get(lo);
+    if (!byHi) this.#tcp.set(lo, (byHi = new Map()));
+    let byPorts = byHi.get(hi);
+    if (!byPorts) byHi.set(hi, (byPorts = new Map()));
+    byPorts.set(ports, state);
+  }
+
   #tcpSegment(p: Packet): void {
     const ip = p.ip!;
     const tcp = p.tcp!;
-    const src = `${ip.src} ${tcp.srcPort}`;
-    const dst = `${ip.dst} ${tcp.dstPort}`;
-    const forwardKey = src < dst;
-    const id = forwardKey ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`;
-    let state = this.#tcp.get(id);
+    let state = this.#tcpState(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
     if (!state) {
-      // The SYN sender is the client when we see it; otherwise the lower endpoint is `a`.
-      const isSyn = (tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
-      const [a, b] = isSyn || forwardKey ? [src, dst] : [dst, src];
-      const lane = this.#lane(id, 'tcp', a, b, `TCP ${endpoint(a)} → ${endpoint(b)}`, p.time);
+      if (this.#lanes.size >= this.#options.maxLanes) {
+        this.packetsWithoutLane++; // before building any string: this is the per-packet path of a busy capture
+        return;
+      }
+      // The SYN sender is the client when we see it; otherwise whoever spoke first is `a`.
+      const src = `${ip.src} ${tcp.srcPort}`;
+      const dst = `${ip.dst} ${tcp.dstPort}`;
+      const id = src < dst ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`;
+      const lane = this.#lane(id, 'tcp', src, dst, `TCP ${endpoint(src)} → ${endpoint(dst)}`, p.time);
       if (!lane) return;
-      state = { lane, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true };
-      this.#tcp.set(id, state);
+      state = { lane, aAddr: ip.src, aPort: tcp.srcPort, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true, openBytes: 0 };
+      this.#tcpInsert(ip.src, tcp.srcPort, ip.dst, tcp.dstPort, state);
     } else {
       state.lane.packets++;
       state.lane.lastTime = p.time;
     }
     const lane = state.lane;
-    const forward = src === lane.a;
+    const forward = ip.src === state.aAddr && tcp.srcPort === state.aPort;
     const f = tcp.flags;
-    const addr = `${ip.src}:${tcp.srcPort} → ${ip.dst}:${tcp.dstPort}`;
     if (f & TcpFlag.SYN) {
       const type = f & TcpFlag.ACK ? 'tcp-synack' : 'tcp-syn';
-      this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label: type === 'tcp-syn' ? 'SYN' : 'SYN-ACK', detail: `${addr}${tcp.mss !== undefined ? ` mss ${tcp.mss}` : ''}`, outcome: 'ok' });
+      this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label: type === 'tcp-syn' ? 'SYN' : 'SYN-ACK', detail: `${flowText(p)}${tcp.mss !== undefined ? ` mss ${tcp.mss}` : ''}`, outcome: 'ok' });
       const end = (tcp.seq + 1) >>> 0;
       if (forward) state.nextSeqA = end; else state.nextSeqB = end;
       return;
     }
     if (f & TcpFlag.RST) {
       this.#closeData(state);
-      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-rst', frame: p.frame, frames: [p.frame], label: 'RST', detail: addr, outcome: 'reset' });
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-rst', frame: p.frame, frames: [p.frame], label: 'RST', detail: flowText(p), outcome: 'reset' });
       return;
     }
     const len = tcp.payloadLength;
@@ -218,31 +246,33 @@ export class TimelineCollector {
       }
       if (retransmission) {
         this.#closeData(state);
-        this.#push(lane, { t0: p.time, t1: null, type: 'tcp-retransmission', frame: p.frame, frames: [p.frame], label: `retransmission ${len} B`, detail: `${addr} seq ${tcp.seq} len ${len} ip ${ip.length} B`, outcome: 'retransmission' });
+        this.#push(lane, { t0: p.time, t1: null, type: 'tcp-retransmission', frame: p.frame, frames: [p.frame], label: `retransmission ${len} B`, detail: `${flowText(p)} seq ${tcp.seq} len ${len} ip ${ip.length} B`, outcome: 'retransmission' });
       } else {
         const open = state.openData;
         if (open && state.openDataForward === forward && p.time - (open.t1 ?? open.t0) <= this.#options.dataCoalesceMicros) {
           open.t1 = p.time;
           if (open.frames.length < 64) open.frames.push(p.frame);
-          const bytes = Number(open.label.split(' ')[0]) + len;
-          open.label = `${bytes} B`;
+          state.openBytes += len;
         } else {
           this.#closeData(state);
-          const mark: LaneMark = { t0: p.time, t1: p.time, type: 'tcp-data', frame: p.frame, frames: [p.frame], label: `${len} B`, detail: `${addr} largest ip ${ip.length} B`, outcome: 'ok' };
+          const mark: LaneMark = { t0: p.time, t1: p.time, type: 'tcp-data', frame: p.frame, frames: [p.frame], label: '', detail: `${flowText(p)}, first segment ip ${ip.length} B`, outcome: 'ok' };
           if (this.#push(lane, mark)) {
             state.openData = mark;
             state.openDataForward = forward;
+            state.openBytes = len;
           }
         }
       }
     }
     if (f & TcpFlag.FIN) {
       this.#closeData(state);
-      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-fin', frame: p.frame, frames: [p.frame], label: 'FIN', detail: addr, outcome: 'ok' });
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-fin', frame: p.frame, frames: [p.frame], label: 'FIN', detail: flowText(p), outcome: 'ok' });
     }
   }
 
+  /** A data bar is labelled when it closes: counting bytes per segment must not build strings. */
   #closeData(state: TcpLaneState): void {
+    if (state.openData) state.openData.label = `${state.openBytes} B in ${state.openData.frames.length}${state.openData.frames.length >= 64 ? '+' : ''} segments`;
     state.openData = undefined;
   }
 
@@ -254,9 +284,7 @@ export class TimelineCollector {
     const detail = `from ${p.ip!.src} quoting ${q.src}${q.srcPort !== undefined ? ` ${q.srcPort}` : ''} → ${q.dst}${q.dstPort !== undefined ? ` ${q.dstPort}` : ''}, icmp ${p.ip!.length} B`;
     let lane: Lane | undefined;
     if (q.protocol === 6 && q.srcPort !== undefined && q.dstPort !== undefined) {
-      const src = `${q.src} ${q.srcPort}`;
-      const dst = `${q.dst} ${q.dstPort}`;
-      lane = this.#tcp.get(src < dst ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`)?.lane;
+      lane = this.#tcpState(q.src, q.srcPort, q.dst, q.dstPort)?.lane;
     }
     if (!lane && q.protocol === 17 && (q.srcPort === 53 || q.dstPort === 53)) {
       const [client, server] = q.dstPort === 53 ? [q.src, q.dst] : [q.dst, q.src];
@@ -272,15 +300,20 @@ export class TimelineCollector {
     return { bucketMicros: this.#bucketMicros, packets: this.#buckets.slice() };
   }
   lanes(): Lane[] {
+    for (const byHi of this.#tcp.values()) for (const byPorts of byHi.values()) for (const st of byPorts.values()) if (st.openData) this.#closeData(st);
     return [...this.#lanes.values()];
   }
 }
+
+const flowText = (p: Packet): string => {
+  const ip = p.ip!;
+  const sp = p.tcp?.srcPort ?? p.udp?.srcPort;
+  const dp = p.tcp?.dstPort ?? p.udp?.dstPort;
+  return `${endpoint(`${ip.src} ${sp}`)} → ${endpoint(`${ip.dst} ${dp}`)}`;
+};
 
 const endpoint = (e: string): string => {
   const sp = e.lastIndexOf(' ');
   const addr = e.slice(0, sp);
   return addr.includes(':') ? `[${addr}]:${e.slice(sp + 1)}` : `${addr}:${e.slice(sp + 1)}`;
 };
-
-const QTYPES = new Map<number, string>([[1, 'A'], [2, 'NS'], [5, 'CNAME'], [6, 'SOA'], [12, 'PTR'], [15, 'MX'], [16, 'TXT'], [28, 'AAAA'], [33, 'SRV'], [65, 'HTTPS'], [255, 'ANY']]);
-export const qtypeName = (t: number): string => QTYPES.get(t) ?? `TYPE${t}`;

@@ -56,7 +56,8 @@ export const Timeline = z.object({
   end: Micros.nullable(),
   overview: z.object({ bucketMicros: Micros, packets: z.array(z.number().int()) }),
   lanes: z.array(TimelineLane),
-  omittedLanes: z.number().int(),
+  omittedLanes: z.number().int().describe('lanes collected but not included (no finding, not among the busiest)'),
+  packetsWithoutLane: z.number().int().describe('packets of flows beyond the lane bound: counted in the overview, not drawn in a lane'),
 });
 export type Timeline = z.infer<typeof Timeline>;
 
