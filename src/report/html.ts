@@ -311,6 +311,8 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
   if (!plan.lanes.length) svg.append('text').attr('x', 8).attr('y', 14).text('No lanes: the capture held no DNS, TCP or ICMP error traffic to draw.');
   if (plan.lanesNotShown > 0)
     sec.append('p').attr('class', 'note lanes-more').text(`${plan.lanesNotShown} more lanes not shown (flows unrelated to any finding).`);
+  if (plan.packetsWithoutLane > 0)
+    sec.append('p').attr('class', 'note').text(`${plan.packetsWithoutLane.toLocaleString('en-US')} packets belong to flows beyond the lane limit: counted in the overview, drawn in no lane.`);
 }
 
 /** The whole-capture view reaches this far past the first and last packet (µs). */

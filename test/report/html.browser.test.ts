@@ -175,7 +175,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
       ...base,
       capture: { ...base.capture, packets: 0, firstTime: null, lastTime: null, durationMicros: 0 },
       findings: [],
-      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0 },
+      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0, packetsWithoutLane: 0 },
     });
     await o.page.click('#zoom-in');
     await o.page.click('#zoom-reset');

@@ -86,7 +86,7 @@ describe('renderHtml of an empty capture', () => {
       capture: { ...base.capture, packets: 0, firstTime: null, lastTime: null, durationMicros: 0 },
       counts: { info: 0, warning: 0, error: 0 },
       findings: [],
-      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0 },
+      timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0, packetsWithoutLane: 0 },
     });
     const html = renderHtml(empty);
     expect(html).toContain('No findings');
@@ -141,5 +141,6 @@ describe('renderHtml at scale', () => {
     for (const f of [1, 2, 6, 9, 12, 13, 14, 20]) expect(html).toMatch(new RegExp(`data-frame="${f}"`));
     expect(html).toMatch(/\d+ more not shown/);
     expect(html).toMatch(/\d+ more lanes not shown/);
+    expect(html).toContain('12,345 packets belong to flows beyond the lane limit');
   });
 });

@@ -169,7 +169,7 @@ export function scenarioReport(opt: ScenarioOptions = {}): Report {
     statistics: { dns: { answered: 3, timeout: 1 }, tcp: { reset: 1 }, icmp: { 'packet-too-big': 1 } },
     counts: { info: 1, warning: 1, error: 1 },
     findings,
-    timeline: { start: T0, end: T0 + ms(7000), overview, lanes: [dnsLane, tcpLane, contextLane], omittedLanes: 0 },
+    timeline: { start: T0, end: T0 + ms(7000), overview, lanes: [dnsLane, tcpLane, contextLane], omittedLanes: 0, packetsWithoutLane: 0 },
   });
 }
 
@@ -193,6 +193,6 @@ export function bigReport(marks: number, lanes = 1000): Report {
   return Report.parse({
     ...base,
     capture: { ...base.capture, packets: 1_000_000, lastTime: T0 + span, durationMicros: span },
-    timeline: { ...base.timeline, end: T0 + span, lanes: out, omittedLanes: 250, overview: { bucketMicros: ms(1000), packets: Array.from({ length: 3600 }, (_, i) => 200 + (i % 50)) } },
+    timeline: { ...base.timeline, end: T0 + span, lanes: out, omittedLanes: 250, packetsWithoutLane: 12_345, overview: { bucketMicros: ms(1000), packets: Array.from({ length: 3600 }, (_, i) => 200 + (i % 50)) } },
   });
 }

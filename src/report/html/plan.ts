@@ -51,6 +51,8 @@ export interface TimelinePlan {
   readonly end: number;
   readonly lanes: readonly LanePlan[];
   readonly lanesNotShown: number;
+  /** Packets of flows beyond the collector's lane bound: in the overview, in no lane. */
+  readonly packetsWithoutLane: number;
   readonly overview: { readonly origin: number; readonly bucketMicros: number; readonly packets: readonly number[] };
 }
 
@@ -145,6 +147,8 @@ export function planTimeline(report: Report, limits: HtmlLimits = DEFAULT_HTML_L
     end,
     lanes,
     lanesNotShown,
+    // Read loosely: the field is newer than some reports this page may be asked to render.
+    packetsWithoutLane: (timeline as { packetsWithoutLane?: number }).packetsWithoutLane ?? 0,
     overview: { origin: timeline.start ?? start, bucketMicros: timeline.overview.bucketMicros * factor, packets: summed },
   };
 }
