@@ -5,6 +5,7 @@ import type { Micros } from '../../core/index.js';
 import type { Icmp, Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
 import { unwrapSeq } from './direction.js';
+import { FlowTable } from './flows.js';
 import { NameMap } from './names.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpErrorRecord, IcmpRef, PathRecord, PathStats } from './records.js';
@@ -14,11 +15,20 @@ const PROTO_UDP = 17;
 const EXPIRE_EVERY: Micros = 1_000_000;
 const MAX_SERVICES = 4096;
 
-/** One key for both directions of a flow. */
+/** One key for both directions of a flow (the reconstructor itself uses a FlowTable, which builds no string). */
 export function flowKey(src: string, srcPort: number, dst: string, dstPort: number): string {
   const a = `${src}|${srcPort}`;
   const b = `${dst}|${dstPort}`;
   return a < b ? `${a}>${b}` : `${b}>${a}`;
+}
+
+/** A UDP flow seen lately, for matching the ICMP errors that quote it. */
+interface DatagramFlow {
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  last: Micros;
 }
 
 const isErrorKind = (k: Icmp['kind']): boolean =>
@@ -27,8 +37,8 @@ const isErrorKind = (k: Icmp['kind']): boolean =>
 export class PathReconstructor {
   readonly #o: PathOptions;
   readonly #emit: (r: PathRecord) => void;
-  readonly #conns = new Map<string, Connection>();
-  readonly #udp = new Map<string, Micros>();
+  readonly #conns = new FlowTable<Connection>();
+  readonly #udp = new FlowTable<DatagramFlow>();
   /** `addr|port` seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
   readonly #services = new Map<string, true>();
   readonly #names: NameMap;
@@ -66,25 +76,19 @@ export class PathReconstructor {
       for (const m of p.dns) if (m.qr) this.#names.response(m, ip.dst, p.frame, p.time);
     }
     if (p.tcp !== undefined) this.#tcp(p);
-    else if (p.udp !== undefined) {
-      const k = flowKey(ip.src, p.udp.srcPort, ip.dst, p.udp.dstPort);
-      if (!this.#udp.has(k) && this.#udp.size >= this.#o.maxDatagramFlows) {
-        const oldest = this.#udp.keys().next().value;
-        if (oldest !== undefined) this.#udp.delete(oldest);
-      }
-      this.#udp.set(k, p.time);
-    } else if (p.icmp !== undefined && isErrorKind(p.icmp.kind)) this.#icmp(p, p.icmp);
+    else if (p.udp !== undefined) this.#datagram(ip.src, p.udp.srcPort, ip.dst, p.udp.dstPort, p.time);
+    else if (p.icmp !== undefined && isErrorKind(p.icmp.kind)) this.#icmp(p, p.icmp);
   }
 
   /** Makes final every connection idle (or closed) long enough at capture time `now`. */
   expire(now: Micros): void {
-    for (const [k, c] of this.#conns) {
+    for (const c of this.#conns.values()) {
       if (now > c.deadline()) {
-        this.#conns.delete(k);
+        this.#forget(c);
         this.#final(c, 'idle', now);
       }
     }
-    for (const [k, t] of this.#udp) if (now - t > this.#o.datagramIdleMicros) this.#udp.delete(k);
+    for (const f of this.#udp.values()) if (now - f.last > this.#o.datagramIdleMicros) this.#udp.delete(f.src, f.srcPort, f.dst, f.dstPort, f);
     this.#names.expire(now);
   }
 
@@ -118,17 +122,16 @@ export class PathReconstructor {
     const ip = p.ip!;
     const tcp = p.tcp!;
     this.#tcpPackets++;
-    const key = flowKey(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
-    let c = this.#conns.get(key);
+    let c = this.#conns.get(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
     const synOnly = (tcp.flags & 0x12) === 0x02;
     if (c !== undefined && synOnly && this.#isNewConnection(c, ip.src, tcp.srcPort, tcp.seq)) {
-      this.#conns.delete(key);
+      this.#forget(c);
       this.#final(c, c.closedAt !== undefined ? 'idle' : 'idle', p.time);
       c = undefined;
     }
     if (c === undefined) {
-      c = this.#open(p, key);
-      this.#conns.set(key, c);
+      c = this.#open(p);
+      this.#conns.add(c.client, c.clientPort, c.server, c.serverPort, c);
     }
     const fromClient = c.isClient(ip.src, tcp.srcPort);
     c.packet(p.frame, p.time, ip, tcp, fromClient);
@@ -142,21 +145,34 @@ export class PathReconstructor {
     return c.established !== undefined && c.toServer.isn !== seq;
   }
 
-  #open(p: Packet, key: string): Connection {
+  #forget(c: Connection): void {
+    this.#conns.delete(c.client, c.clientPort, c.server, c.serverPort, c);
+  }
+
+  #datagram(src: string, srcPort: number, dst: string, dstPort: number, time: Micros): void {
+    const f = this.#udp.get(src, srcPort, dst, dstPort);
+    if (f !== undefined) {
+      f.last = time;
+      return;
+    }
+    if (this.#udp.size >= this.#o.maxDatagramFlows) {
+      const oldest = this.#udp.oldest();
+      if (oldest !== undefined) this.#udp.delete(oldest.src, oldest.srcPort, oldest.dst, oldest.dstPort, oldest);
+    }
+    this.#udp.add(src, srcPort, dst, dstPort, { src, srcPort, dst, dstPort, last: time });
+  }
+
+  #open(p: Packet): Connection {
     const ip = p.ip!;
     const tcp = p.tcp!;
     if (this.#conns.size >= this.#o.maxConnections) {
-      let oldestKey: string | undefined;
       let oldest: Connection | undefined;
-      for (const [k, x] of this.#conns) {
-        if (oldest === undefined || x.last.time < oldest.last.time) {
-          oldest = x;
-          oldestKey = k;
-        }
+      for (const x of this.#conns.values()) {
+        if (oldest === undefined || x.last.time < oldest.last.time) oldest = x;
         if (oldest.last.time < p.time - this.#o.closeLingerMicros) break; // good enough: skip the full scan
       }
-      if (oldest !== undefined && oldestKey !== undefined) {
-        this.#conns.delete(oldestKey);
+      if (oldest !== undefined) {
+        this.#forget(oldest);
         this.#evicted++;
         this.#final(oldest, 'idle', p.time);
       }
@@ -187,7 +203,6 @@ export class PathReconstructor {
       c.names = n.names.slice();
       c.lookup = { name: n.names[0]!, frame: n.frame, time: n.time, asker: n.asker };
     }
-    void key;
     return c;
   }
 
@@ -216,7 +231,7 @@ export class PathReconstructor {
     let serviceSeen = false;
     if (q.protocol === PROTO_TCP && q.srcPort !== undefined && q.dstPort !== undefined) {
       serviceSeen = this.#services.has(`${q.src}|${q.srcPort}`);
-      const c = this.#conns.get(flowKey(q.src, q.srcPort, q.dst, q.dstPort));
+      const c = this.#conns.get(q.src, q.srcPort, q.dst, q.dstPort);
       if (c !== undefined) {
         match = 'connection';
         connectionId = c.id;
@@ -246,7 +261,7 @@ export class PathReconstructor {
         c.icmpError(ref, quotesClient);
       }
     } else if (q.protocol === PROTO_UDP && q.srcPort !== undefined && q.dstPort !== undefined) {
-      if (this.#udp.has(flowKey(q.src, q.srcPort, q.dst, q.dstPort))) match = 'datagram';
+      if (this.#udp.get(q.src, q.srcPort, q.dst, q.dstPort) !== undefined) match = 'datagram';
     }
     if (match === 'none') this.#icmpUnmatched++;
     else this.#icmpMatched++;
