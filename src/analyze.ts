@@ -154,14 +154,19 @@ export class Analysis {
         droppedByCapture: info.droppedByInterface ?? null,
       },
       anomalies: this.anomalies.toRecord(),
-      statistics: {
-        dns: flattenNumbers(this.#dns.stats()),
-        tcp: flattenNumbers(this.#path.stats()),
-        icmp: {},
-      },
+      statistics: this.#statistics(),
       counts,
       findings,
       timeline: this.#buildTimeline(findings),
+    };
+  }
+
+  #statistics(): Report['statistics'] {
+    const { icmpErrors, icmpMatched, icmpUnmatched, ...tcp } = this.#path.stats();
+    return {
+      dns: flattenNumbers(this.#dns.stats()),
+      tcp: flattenNumbers(tcp),
+      icmp: flattenNumbers({ byType: icmpErrors, matchedToFlow: icmpMatched, unmatched: icmpUnmatched }),
     };
   }
 

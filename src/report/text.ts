@@ -63,11 +63,14 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
   const anomalies = Object.entries(report.anomalies).filter(([, n]) => n > 0);
   out.push(...wrap(`anomalies: ${anomalies.length ? anomalies.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`, width, '    ', '  '));
   const st = report.statistics;
-  const stat = (o: Record<string, number>, keys: string[]): string => keys.filter((k) => o[k] !== undefined).map((k) => `${k} ${o[k]}`).join(', ');
-  const dnsLine = stat(st.dns, Object.keys(st.dns).filter((k) => !k.includes('.')).slice(0, 6));
-  const tcpLine = stat(st.tcp, Object.keys(st.tcp).filter((k) => !k.includes('.')).slice(0, 6));
+  const pick = (o: Record<string, number>, keys: [string, string][]): string =>
+    keys.filter(([k]) => (o[k] ?? 0) > 0).map(([k, label]) => `${label} ${o[k]}`).join(', ');
+  const dnsLine = pick(st.dns, [['queries', 'queries'], ['responses', 'responses'], ['lookups.answered', 'lookups answered'], ['lookups.partial', 'partly answered'], ['lookups.unanswered', 'unanswered'], ['retransmissions', 'retransmitted queries']]);
+  const tcpLine = pick(st.tcp, [['connections', 'connections'], ['byHandshake.established', 'established'], ['byHandshake.unanswered', 'SYN unanswered'], ['byHandshake.refused', 'refused'], ['byHandshake.unreachable', 'unreachable'], ['retransmissions', 'retransmissions']]);
+  const icmpLine = Object.entries(st.icmp).filter(([k, n]) => k.startsWith('byType.') && n > 0).map(([k, n]) => `${k.slice(7)} ${n}`).join(', ');
   if (dnsLine) out.push(...wrap(`dns: ${dnsLine}`, width, '    ', '  '));
-  if (tcpLine) out.push(...wrap(`tcp/icmp: ${tcpLine}`, width, '    ', '  '));
+  if (tcpLine) out.push(...wrap(`tcp: ${tcpLine}`, width, '    ', '  '));
+  if (icmpLine) out.push(...wrap(`icmp errors: ${icmpLine}`, width, '    ', '  '));
   out.push('');
   const n = report.findings.length;
   const { error, warning, info } = report.counts;
