@@ -55,6 +55,9 @@ lab_require_packages() {
 # ns NAME: create namespace NAME (prefixed), loopback up, forwarding on, DAD off, short timers.
 ns() {
   local n="$1"
+  if ip netns list | awk -v n="$n" '$1 == n { f = 1 } END { exit !f }'; then   # left over by a run that was killed -9
+    log "removing stale namespace $n"; ip netns del "$n"
+  fi
   ip netns add "$n" || die "ip netns add $n"
   LAB_NS+=("$n")
   nsx "$n" ip link set lo up
@@ -158,7 +161,7 @@ cap_start() {
   LAB_PIDS+=("$pid")
   LAB_CAPS+=("$pid|$err|$out")
   local i
-  for i in $(seq 200); do grep -q 'listening on' "$err" 2>/dev/null && break; sleep 0.1; done
+  for i in $(seq 300); do grep -q 'listening on' "$err" 2>/dev/null && break; sleep 0.1; done
   grep -q 'listening on' "$err" || die "tcpdump on $n/$ifc did not start: $(cat "$err")"
   sleep 0.5  # 'listening on' can precede the ring being live (seen with -i any)
 }
