@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+npx tsc -p tsconfig.test.json   # the tests type-check too (vitest only strips types)
 npx vitest run "$@"
