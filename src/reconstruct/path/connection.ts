@@ -11,7 +11,9 @@ const TCP_BASE_HEADER = 20;
 export class Connection {
   readonly toServer: Direction;
   readonly toClient: Direction;
-  last: Mark;
+  /** The last packet: numbers rather than a Mark per packet. */
+  lastFrame: number;
+  lastTime: Micros;
   readonly syns: Mark[] = [];
   synCount = 0;
   synAck: Mark | undefined = undefined;
@@ -42,7 +44,8 @@ export class Connection {
   ) {
     this.toServer = new Direction(client, clientPort, server, serverPort, o.maxSegmentsPerDirection);
     this.toClient = new Direction(server, serverPort, client, clientPort, o.maxSegmentsPerDirection);
-    this.last = start;
+    this.lastFrame = start.frame;
+    this.lastTime = start.time;
   }
 
   /** True when `src:srcPort` is the client. */
@@ -52,22 +55,17 @@ export class Connection {
 
   /** Capture time after which, with no further packet, the record is final. */
   deadline(): Micros {
-    if (this.closedAt !== undefined) return this.last.time + this.o.closeLingerMicros;
-    if (this.established === undefined && this.synCount > 0) return this.last.time + this.o.handshakeIdleMicros;
-    return this.last.time + this.o.idleMicros;
+    if (this.closedAt !== undefined) return this.lastTime + this.o.closeLingerMicros;
+    if (this.established === undefined && this.synCount > 0) return this.lastTime + this.o.handshakeIdleMicros;
+    return this.lastTime + this.o.idleMicros;
   }
 
   packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
-    const mark: Mark = { frame, time };
-    this.last = mark;
-    d.packets++;
-    d.last = mark;
-    if (d.first === undefined) {
-      d.first = mark;
-      d.firstHopLimit = ip.hopLimit;
-    }
+    this.lastFrame = frame;
+    this.lastTime = time;
+    d.seen(frame, time, ip.hopLimit);
     const flags = tcp.flags;
     const syn = (flags & TcpFlag.SYN) !== 0;
     const rst = (flags & TcpFlag.RST) !== 0;
@@ -75,8 +73,8 @@ export class Connection {
     const hasAck = (flags & TcpFlag.ACK) !== 0;
     const payload = tcp.payloadLength;
 
-    if (syn) this.synSegment(d, peer, tcp, mark, fromClient, hasAck);
-    else if (rst) this.reset(d, mark, fromClient);
+    if (syn) this.synSegment(d, peer, tcp, { frame, time }, fromClient, hasAck);
+    else if (rst) this.reset(d, { frame, time }, fromClient);
     else this.segment(d, ip, tcp, frame, time, payload, fin);
 
     if (hasAck && !rst && peer.base !== undefined) {
@@ -86,16 +84,16 @@ export class Connection {
     }
     if (this.established === undefined && hasAck && !syn && !rst) {
       if (fromClient && this.synAck !== undefined) {
-        this.established = mark;
+        this.established = { frame, time };
         // As tshark's first RTT: the last SYN to the ACK that completes the handshake.
         const lastSyn = this.syns[this.syns.length - 1];
         this.handshakeRtt = time - (lastSyn !== undefined ? lastSyn.time : this.synAck.time);
       } else if (!fromClient && this.synCount > 0 && payload > 0) {
-        this.established = mark; // the SYN-ACK was not captured but the server talks
+        this.established = { frame, time }; // the SYN-ACK was not captured but the server talks
       }
     }
     if (fin && d.fin === undefined) {
-      d.fin = mark;
+      d.fin = { frame, time };
       if (this.endedBy === undefined) this.endedBy = fromClient ? 'client' : 'server';
       if (peer.fin !== undefined) this.close('fin', time);
     }
@@ -163,9 +161,7 @@ export class Connection {
         d.offloaded++;
         if (ip.length > d.maxOffloadedIpLength) d.maxOffloadedIpLength = ip.length;
       } else if (d.ptbs.length > 0) d.watchSize(frame, time, wire);
-      if (d.maxSegment === undefined || payload > d.maxSegment.payload) {
-        d.maxSegment = { frame, time, payload, ipLength: ip.length, wireLength: wire };
-      }
+      d.sized(frame, time, payload, ip.length, wire);
     }
     const fragmentable = ip.version === 4 && !ip.dontFragment;
     if (rel >= d.highestEnd) {
@@ -207,7 +203,7 @@ export class Connection {
   toRecord(ended: ConnectionEnd, finalAt: Micros): ConnectionRecord {
     // Stalls are measured to the connection's own last packet: a capture that goes on with other
     // traffic (or pieces merged into one file) must not stretch them.
-    const stallEnd = this.last.time;
+    const stallEnd = this.lastTime;
     const toServer = this.toServer.summary(stallEnd);
     const toClient = this.toClient.summary(stallEnd);
     let handshake: HandshakeOutcome;
@@ -231,7 +227,7 @@ export class Connection {
       serverPort: this.serverPort,
       rolesFrom: this.rolesFrom,
       start: this.start,
-      last: this.last,
+      last: { frame: this.lastFrame, time: this.lastTime },
       syns: this.syns,
       synCount: this.synCount,
       synAck: this.synAck,

@@ -20,8 +20,12 @@ export function unwrapSeq(seq: number, base: number, ref: number): number {
 /** A segment sent and not yet acknowledged (mutable while tracked). */
 export class Segment {
   sends = 1;
-  readonly frames: number[];
-  readonly times: Micros[];
+  /**
+   * Frames and times of the transmissions (the first MAX_SEND_TIMES), made on the first resend:
+   * most segments are sent once, and two arrays each cost more than the segment.
+   */
+  frames: number[] | undefined = undefined;
+  times: Micros[] | undefined = undefined;
   minWire: number;
   maxWire: number;
   lastWire: number;
@@ -31,22 +35,23 @@ export class Segment {
   constructor(
     readonly start: number,
     public end: number,
-    frame: number,
-    time: Micros,
+    readonly firstFrame: number,
+    readonly firstTime: Micros,
     wire: number,
     public fragmentable: boolean,
   ) {
-    this.frames = [frame];
-    this.times = [time];
     this.minWire = wire;
     this.maxWire = wire;
     this.lastWire = wire;
-    this.lastTime = time;
+    this.lastTime = firstTime;
   }
 
   resend(frame: number, time: Micros, wire: number, fragmentable: boolean): void {
     this.sends++;
-    if (this.frames.length < MAX_SEND_TIMES) {
+    if (this.frames === undefined || this.times === undefined) {
+      this.frames = [this.firstFrame, frame];
+      this.times = [this.firstTime, time];
+    } else if (this.frames.length < MAX_SEND_TIMES) {
       this.frames.push(frame);
       this.times.push(time);
     }
@@ -57,13 +62,18 @@ export class Segment {
     if (fragmentable) this.fragmentable = true;
   }
 
+  /** The last transmission whose frame is kept. */
+  lastKeptFrame(): number {
+    return this.frames === undefined ? this.firstFrame : this.frames[this.frames.length - 1]!;
+  }
+
   toRange(): RetransmittedRange {
     return {
       start: this.start,
       end: this.end,
       sends: this.sends,
-      frames: this.frames,
-      times: this.times,
+      frames: this.frames ?? [this.firstFrame],
+      times: this.times ?? [this.firstTime],
       minWireLength: this.minWire,
       maxWireLength: this.maxWire,
       lastWireLength: this.lastWire,
@@ -94,8 +104,11 @@ export class Direction {
   packets = 0;
   payloadPackets = 0;
   payloadBytes = 0;
-  first: Mark | undefined = undefined;
-  last: Mark | undefined = undefined;
+  /** First and last packet (frame, capture time) when `packets > 0`: numbers, as a Mark per packet was most of the garbage. */
+  firstFrame = 0;
+  firstTime: Micros = 0;
+  lastFrame = 0;
+  lastTime: Micros = 0;
   firstHopLimit: number | undefined = undefined;
 
   /** Raw sequence number everything is relative to (the ISN when the SYN was seen). */
@@ -111,9 +124,19 @@ export class Direction {
   head = 0;
   untracked = 0;
 
-  maxSegment: DirectionSummary['maxSegment'] = undefined;
-  maxDelivered: { frame: number; time: Micros; wireLength: number } | undefined = undefined;
-  readonly deliveredLog: { time: Micros; wire: number }[] = [];
+  /** The largest segment captured (DirectionSummary.maxSegment) when `maxPayload > 0`. */
+  maxPayload = 0;
+  maxPayloadFrame = 0;
+  maxPayloadTime: Micros = 0;
+  maxPayloadIpLength = 0;
+  maxPayloadWire = 0;
+  /** The largest delivered segment (DirectionSummary.maxDelivered) when `maxDeliveredWire >= 0`. */
+  maxDeliveredWire = -1;
+  maxDeliveredFrame = 0;
+  maxDeliveredTime: Micros = 0;
+  /** The last DELIVERED_LOG deliveries (a ring once full): first-send time and wire length. */
+  readonly deliveredTimes: Micros[] = [];
+  readonly deliveredWires: number[] = [];
   deliveredAt = 0;
   /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
   mssCap: number | undefined = undefined;
@@ -142,6 +165,27 @@ export class Direction {
     readonly toPort: number,
     private readonly maxSegments: number,
   ) {}
+
+  /** Counts a packet sent in this direction. */
+  seen(frame: number, time: Micros, hopLimit: number): void {
+    if (this.packets++ === 0) {
+      this.firstFrame = frame;
+      this.firstTime = time;
+      this.firstHopLimit = hopLimit;
+    }
+    this.lastFrame = frame;
+    this.lastTime = time;
+  }
+
+  /** A segment with payload: the largest is kept. */
+  sized(frame: number, time: Micros, payload: number, ipLength: number, wire: number): void {
+    if (payload <= this.maxPayload) return;
+    this.maxPayload = payload;
+    this.maxPayloadFrame = frame;
+    this.maxPayloadTime = time;
+    this.maxPayloadIpLength = ipLength;
+    this.maxPayloadWire = wire;
+  }
 
   /** Bytes sent and not acknowledged. */
   outstanding(): number {
@@ -215,11 +259,11 @@ export class Direction {
       this.highestAcked = a;
       this.waitSince = a < this.highestEnd ? time : undefined;
       for (const g of this.gaps) if (g.filled === undefined && a > g.start) g.ackedPast = true;
-      const mark = { frame, time };
+      let mark: Mark | undefined; // one per ACK that delivers something, shared by its segments
       while (this.head < this.segs.length) {
         const s = this.segs[this.head]!;
         if (s.end > a) break;
-        if (s.acked === undefined && !s.sacked) this.delivered(s, mark);
+        if (s.acked === undefined && !s.sacked) this.delivered(s, (mark ??= { frame, time }));
         this.head++;
       }
     } else if (a === prev && isPureAck && a < this.highestEnd) {
@@ -231,7 +275,7 @@ export class Direction {
   sack(blocks: readonly number[], frame: number, time: Micros): void {
     if (this.base === undefined) return;
     this.sackAcks++;
-    const mark = { frame, time };
+    let mark: Mark | undefined;
     for (let i = 0; i + 1 < blocks.length; i += 2) {
       const l = unwrapSeq(blocks[i]!, this.base, this.highestEnd);
       const r = unwrapSeq(blocks[i + 1]!, this.base, this.highestEnd);
@@ -240,7 +284,7 @@ export class Direction {
         if (s.start >= r) break;
         if (!s.sacked && s.acked === undefined && s.start >= l && s.end <= r) {
           s.sacked = true;
-          this.delivered(s, mark);
+          this.delivered(s, (mark ??= { frame, time }));
         }
       }
     }
@@ -267,13 +311,14 @@ export class Direction {
       unackedBytes += s.end - s.start;
       if (s.sends < 2) continue;
       unacked.push(s);
-      if (s.times[0]! < firstLoss) firstLoss = s.times[0]!;
+      if (s.firstTime < firstLoss) firstLoss = s.firstTime;
     }
     unacked.sort((x, y) => y.sends - x.sends || x.start - y.start);
     let deliveredAfterFirstLoss: number | undefined;
     if (unacked.length > 0) {
-      for (const d of this.deliveredLog) {
-        if (d.time > firstLoss && (deliveredAfterFirstLoss === undefined || d.wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = d.wire;
+      for (let i = 0; i < this.deliveredTimes.length; i++) {
+        const wire = this.deliveredWires[i]!;
+        if (this.deliveredTimes[i]! > firstLoss && (deliveredAfterFirstLoss === undefined || wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = wire;
       }
     }
     let longestStall = this.longestStall;
@@ -293,11 +338,14 @@ export class Direction {
       packets: this.packets,
       payloadPackets: this.payloadPackets,
       payloadBytes: this.payloadBytes,
-      first: this.first,
-      last: this.last,
+      first: this.packets > 0 ? { frame: this.firstFrame, time: this.firstTime } : undefined,
+      last: this.packets > 0 ? { frame: this.lastFrame, time: this.lastTime } : undefined,
       firstHopLimit: this.firstHopLimit,
-      maxSegment: this.maxSegment,
-      maxDelivered: this.maxDelivered,
+      maxSegment:
+        this.maxPayload > 0
+          ? { frame: this.maxPayloadFrame, time: this.maxPayloadTime, payload: this.maxPayload, ipLength: this.maxPayloadIpLength, wireLength: this.maxPayloadWire }
+          : undefined,
+      maxDelivered: this.maxDeliveredWire >= 0 ? { frame: this.maxDeliveredFrame, time: this.maxDeliveredTime, wireLength: this.maxDeliveredWire } : undefined,
       segmentCap: this.mssCap,
       offloadedSegments: this.offloaded,
       maxOffloadedIpLength: this.maxOffloadedIpLength,
@@ -324,11 +372,19 @@ export class Direction {
   private delivered(s: Segment, mark: Mark): void {
     s.acked = mark;
     const wire = s.lastWire;
-    const time = s.sends === 1 ? s.times[0]! : s.lastTime;
-    if (this.deliveredLog.length < DELIVERED_LOG) this.deliveredLog.push({ time, wire });
-    else this.deliveredLog[this.deliveredAt++ % DELIVERED_LOG] = { time, wire };
-    if (this.maxDelivered === undefined || wire > this.maxDelivered.wireLength) {
-      this.maxDelivered = { frame: s.sends === 1 ? s.frames[0]! : s.frames[s.frames.length - 1]!, time, wireLength: wire };
+    const time = s.sends === 1 ? s.firstTime : s.lastTime;
+    if (this.deliveredTimes.length < DELIVERED_LOG) {
+      this.deliveredTimes.push(time);
+      this.deliveredWires.push(wire);
+    } else {
+      const i = this.deliveredAt++ % DELIVERED_LOG;
+      this.deliveredTimes[i] = time;
+      this.deliveredWires[i] = wire;
+    }
+    if (wire > this.maxDeliveredWire) {
+      this.maxDeliveredWire = wire;
+      this.maxDeliveredFrame = s.sends === 1 ? s.firstFrame : s.lastKeptFrame();
+      this.maxDeliveredTime = time;
     }
     if (s.sends > 1) {
       if (this.recovered.length < MAX_KEPT_RANGES) this.recovered.push(s);

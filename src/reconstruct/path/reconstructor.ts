@@ -168,8 +168,8 @@ export class PathReconstructor {
     if (this.#conns.size >= this.#o.maxConnections) {
       let oldest: Connection | undefined;
       for (const x of this.#conns.values()) {
-        if (oldest === undefined || x.last.time < oldest.last.time) oldest = x;
-        if (oldest.last.time < p.time - this.#o.closeLingerMicros) break; // good enough: skip the full scan
+        if (oldest === undefined || x.lastTime < oldest.lastTime) oldest = x;
+        if (oldest.lastTime < p.time - this.#o.closeLingerMicros) break; // good enough: skip the full scan
       }
       if (oldest !== undefined) {
         this.#forget(oldest);
