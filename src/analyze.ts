@@ -3,12 +3,18 @@
 import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
-import { DnsReconstructor, type DnsOptions, type DnsRecord } from './reconstruct/dns/index.js';
-import { PathReconstructor, type PathOptions, type PathRecord } from './reconstruct/path/index.js';
-import { TimelineCollector, type Lane, type TimelineOptions } from './reconstruct/timeline.js';
-import { createDnsDetectors, type DnsDetectOptions } from './detect/dns/index.js';
-import { createPathDetectors, type PathDetectOptions } from './detect/path/index.js';
-import { severityRank, type Detector, type Finding } from './detect/index.js';
+import {
+  DnsReconstructor,
+  PathReconstructor,
+  TimelineCollector,
+  type DnsOptions,
+  type DnsRecord,
+  type Lane,
+  type PathOptions,
+  type PathRecord,
+  type TimelineOptions,
+} from './reconstruct/index.js';
+import { createDnsDetectors, createPathDetectors, severityRank, type Detector, type DnsDetectOptions, type Finding, type PathDetectOptions } from './detect/index.js';
 import { SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 

@@ -4,7 +4,7 @@
 // Decoders work on (buffer, offset, end) so nothing is sliced per layer: Buffer#subarray costs
 // ~40 ns, more than decoding a header. One record per layer, one Packet per frame.
 import type { Anomalies, Micros } from '../core/index.js';
-import type { Frame } from '../readers/frame.js';
+import type { Frame } from '../readers/index.js';
 import { decodeDns, looksLikeDns } from './dns.js';
 import { DnsTcpReassembler } from './dns-tcp.js';
 import { decodeEthernet } from './ethernet.js';
