@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
 import { registerLiveCommand } from './live-command.js';
+import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
 
 function program(): Command {
@@ -69,6 +70,7 @@ function program(): Command {
     });
 
   registerLiveCommand(cmd);
+  registerServeCommand(cmd);
   return cmd;
 }
 
