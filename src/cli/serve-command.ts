@@ -63,7 +63,7 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
   let server;
   try {
     server = await startServer({
-      host: o.host,
+      host: o.host.replace(/^\[(.*)\]$/, '$1'), // [::1] as written in URLs
       port: o.port,
       dataDir: resolve(o.data),
       maxUpload: o.maxUpload,

@@ -10,7 +10,7 @@ import { analyzeFile } from '../../src/analyze.js';
 import { Report } from '../../src/report/index.js';
 import { Store } from '../../src/server/index.js';
 import {
-  eventually, filesIn, multipartBody, pieces, request, sample, settled, sleep, startChildServer, startTestServer, tempDataDir,
+  eventually, filesIn, multipartBody, pieces, repeatedCapture, request, sample, settled, sleep, startChildServer, startTestServer, tempDataDir,
 } from './support/client.js';
 
 const SAME_PORT = sample('same-port-drop-aaaa-client.pcap');
@@ -268,6 +268,8 @@ describe('refused uploads leave nothing behind', () => {
             expect(l).toHaveLength(1);
             expect(l[0].status).toBe('running');
             expect(l[0].progress.phase).toBe('upload');
+            // Analysed while it arrives: frames of the first half are already counted.
+            expect(l[0].progress.packets).toBeGreaterThan(0);
           });
           sawRunning = true;
         },
@@ -278,10 +280,89 @@ describe('refused uploads leave nothing behind', () => {
     await nothingLeft();
   });
 
+  it('an upload deleted while it arrives: the connection is dropped, nothing left', async () => {
+    const bytes = readFileSync(PMTUD);
+    await expect(
+      request(`${server.url}/api/analyses?name=doomed.pcap`, {
+        method: 'POST',
+        headers: { 'Content-Length': bytes.length },
+        body: pieces(bytes, 2),
+        pauseMs: 2000,
+        afterFirstPiece: async () => {
+          const id = await eventually(async () => {
+            const l = (await request(`${server.url}/api/analyses`)).json.analyses;
+            expect(l).toHaveLength(1);
+            return l[0].id as string;
+          });
+          expect((await request(`${server.url}/api/analyses/${id}`, { method: 'DELETE' })).status).toBe(204);
+        },
+      }),
+    ).rejects.toThrow();
+    await nothingLeft();
+  });
+
   it('keeps working after all that', async () => {
     const up = await request(`${server.url}/api/analyses`, { method: 'POST', body: readFileSync(SAME_PORT) });
     expect(up.status).toBe(201);
     expect((await settled(server.url, up.json.id)).json.status).toBe('done');
+  });
+});
+
+describe('a big upload', () => {
+  it('is analysed while it arrives, and the server answers other requests meanwhile', async () => {
+    const server = await started({ maxUpload: 64 * 1024 * 1024 });
+    const big = repeatedCapture(readFileSync(PMTUD), 24 * 1024 * 1024);
+    const latencies: number[] = [];
+    const progress: number[] = [];
+    let uploading = true;
+    const probe = (async () => {
+      while (uploading) {
+        const t = performance.now();
+        const l = await request(`${server.url}/api/analyses`);
+        latencies.push(performance.now() - t);
+        const p = l.json.analyses[0]?.progress;
+        if (p?.phase === 'upload') progress.push(p.packets);
+        await sleep(20);
+      }
+    })();
+    const up = await request(`${server.url}/api/analyses?name=big.pcap`, { method: 'POST', body: pieces(big, 48), pauseMs: 10 });
+    uploading = false;
+    await probe;
+    expect(up.status).toBe(201);
+    const st = await settled(server.url, up.json.id);
+    expect(st.json.status).toBe('done');
+    expect(st.json.size).toBe(big.length);
+    // Packets were counted while the upload was still arriving, and growing.
+    expect(progress.length).toBeGreaterThan(3);
+    expect(progress.at(-1)!).toBeGreaterThan(progress[0]!);
+    expect(Math.max(...progress)).toBeLessThan(st.json.packets);
+    // The list answered promptly all along (generous: CI machines are slow).
+    expect(Math.max(...latencies)).toBeLessThan(1000);
+  });
+});
+
+describe('Expect: 100-continue', () => {
+  it('refuses an oversized or unauthorised upload before the body is sent', async () => {
+    const server = await started({ maxUpload: 1024, token: 'a-token-of-sufficient-length' });
+    const ask = (headers: Record<string, string | number>) =>
+      new Promise<{ status: number; continued: boolean }>((resolveAsk, reject) => {
+        let continued = false;
+        const req = httpRequest(`${server.url}/api/analyses`, { method: 'POST', headers: { Expect: '100-continue', ...headers } });
+        req.on('continue', () => {
+          continued = true;
+          req.end(Buffer.alloc(Number(headers['Content-Length'])));
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolveAsk({ status: res.statusCode!, continued }));
+          req.destroy();
+        });
+        req.on('error', reject);
+        req.flushHeaders();
+      });
+    expect(await ask({ 'Content-Length': 5000, Authorization: 'Bearer a-token-of-sufficient-length' })).toEqual({ status: 413, continued: false });
+    expect(await ask({ 'Content-Length': 100 })).toEqual({ status: 401, continued: false });
+    expect(await ask({ 'Content-Length': 100, Authorization: 'Bearer a-token-of-sufficient-length' })).toEqual({ status: 415, continued: true });
   });
 });
 

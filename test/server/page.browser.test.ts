@@ -3,7 +3,7 @@
 // opens and a finding is clicked; an oversized file, a non-capture and a hostile file name each get
 // a clear message or stay text; nothing logs an error and nothing leaves the server's origin.
 // Screenshots go to reports/screenshots/ (git-ignored); the upload page also to docs/serve.png.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -83,6 +83,27 @@ describe.skipIf(!HAVE_CHROMIUM)('upload page in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'serve-upload.png'), fullPage: true });
     mkdirSync(resolve('docs'), { recursive: true });
     await page.screenshot({ path: DOCS_SHOT });
+  });
+
+  it('takes a capture dropped on the drop zone', async () => {
+    const bytes = readFileSync(sample('aaaa-unanswered-client.pcapng')).toString('base64');
+    await page.evaluate((b64) => {
+      const raw = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const dt = new DataTransfer();
+      dt.items.add(new File([raw], 'dropped.pcapng'));
+      const zone = document.getElementById('drop')!;
+      zone.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, bytes);
+    await page.waitForFunction(() => document.querySelector('#uploads li[data-file="dropped.pcapng"]')?.getAttribute('data-state') === 'done', undefined, { timeout: 30_000 });
+    const r = row('dropped.pcapng');
+    expect(await r.getAttribute('data-status')).toBe('done');
+    // Delete it again from the page (two clicks: delete, then "really delete?").
+    await r.locator('button.delete').click();
+    expect(await r.locator('button.delete').textContent()).toBe('really delete?');
+    await r.locator('button.delete').click();
+    await expect.poll(() => row('dropped.pcapng').count()).toBe(0);
+    expect((await request(`${server.url}/api/analyses`)).json.analyses).toHaveLength(2);
   });
 
   it('says why an oversized file and a non-capture are refused', async () => {

@@ -160,3 +160,28 @@ export async function startChildServer(dataDir: string): Promise<{ child: ChildP
   });
   return { child, url };
 }
+
+/**
+ * A big classic pcap (little-endian, µs) made of a sample's records repeated, each copy shifted
+ * a minute later, until it has at least `bytes` bytes: for uploads that take a while.
+ */
+export function repeatedCapture(pcap: Buffer, bytes: number): Buffer {
+  if (pcap.readUInt32LE(0) !== 0xa1b2c3d4) throw new Error('repeatedCapture wants a little-endian µs pcap');
+  const records: Buffer[] = [];
+  for (let off = 24; off + 16 <= pcap.length; ) {
+    const len = 16 + pcap.readUInt32LE(off + 8);
+    records.push(pcap.subarray(off, off + len));
+    off += len;
+  }
+  const out: Buffer[] = [pcap.subarray(0, 24)];
+  let n = 24;
+  for (let copy = 0; n < bytes; copy++) {
+    for (const r of records) {
+      const c = Buffer.from(r);
+      c.writeUInt32LE(r.readUInt32LE(0) + copy * 60, 0);
+      out.push(c);
+      n += c.length;
+    }
+  }
+  return Buffer.concat(out);
+}
