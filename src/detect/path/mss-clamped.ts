@@ -37,13 +37,15 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
       if (cm !== undefined && sm !== undefined && r.synAck !== undefined) {
         const small = Math.min(cm, sm);
         const large = Math.max(cm, sm);
-        const key = `a|${r.server}|${r.serverPort}|${cm}|${sm}`;
         // Only against a side on a plain 1500-byte link: a jumbo host talking to a 1500 host, or the
         // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
         const ethernetMss = 1500 - headers(r.version);
-        if (large === ethernetMss && small !== DEFAULT_MSS && large - small >= o.minMtuDifference && !reported.has(key) && reported.size < o.maxReported) {
-          reported.add(key);
-          out.push(asymmetric(r, cm, sm));
+        if (large === ethernetMss && small !== DEFAULT_MSS && large - small >= o.minMtuDifference) {
+          const key = `a|${r.server}|${r.serverPort}|${cm}|${sm}`;
+          if (!reported.has(key) && reported.size < o.maxReported) {
+            reported.add(key);
+            out.push(asymmetric(r, cm, sm));
+          }
         }
       }
       return out;

@@ -186,7 +186,7 @@ export class Connection {
     if (this.icmp.length < this.o.maxIcmpPerConnection) this.icmp.push(ref);
     const d = quotesClient ? this.toServer : this.toClient;
     if ((ref.kind === 'packet-too-big' || ref.kind === 'frag-needed') && ref.mtu !== undefined && ref.mtu > 0 && d.ptbs.length < 4) {
-      d.ptbs.push({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: ref.mtu, from: ref.time + this.o.ptbGraceMicros });
+      d.watchPtb({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: ref.mtu, from: ref.time + this.o.ptbGraceMicros });
     }
     if (ref.kind === 'unreachable' && quotesClient && this.synAck === undefined && this.established === undefined && this.failure === undefined && this.synCount > 0) {
       this.failure = { mark: { frame: ref.frame, time: ref.time }, kind: 'unreachable' };

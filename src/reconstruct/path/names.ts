@@ -8,8 +8,11 @@ const TYPE_AAAA = 28;
 const MAX_NAMES_PER_ADDRESS = 8;
 
 export interface NameEntry {
-  /** Most recent first: the question name, then the owner name of the answer (CNAME target). */
-  readonly names: string[];
+  /**
+   * Most recent first: the question name, then the owner name of the answer (CNAME target).
+   * Replaced, never changed in place: connections share it.
+   */
+  names: readonly string[];
   frame: number;
   time: Micros;
   /** The host the answer was sent to. */
@@ -47,8 +50,8 @@ export class NameMap {
         e.asker = asker;
       }
       this.#byAddress.set(a.data, e);
-      addName(e.names, a.name);
-      addName(e.names, qname); // the name asked for goes first
+      e.names = withName(e.names, a.name);
+      e.names = withName(e.names, qname); // the name asked for goes first
     }
   }
 
@@ -67,12 +70,22 @@ export class NameMap {
   }
 }
 
-function addName(names: string[], name: string | undefined): void {
-  if (name === undefined || name === '') return;
-  const n = name.toLowerCase().replace(/\.$/, '');
-  const i = names.indexOf(n);
-  if (i >= 0) names.splice(i, 1);
+/** `names` with `name` first: the same array when it already is, else a new one. */
+function withName(names: readonly string[], name: string | undefined): readonly string[] {
+  if (name === undefined || name === '') return names;
+  const n = normalName(name);
+  if (names[0] === n) return names; // the usual case: the same name answered again
   // Newest first; a shared address (one server, many names) keeps the names asked for last.
-  names.unshift(n);
-  if (names.length > MAX_NAMES_PER_ADDRESS) names.length = MAX_NAMES_PER_ADDRESS;
+  const out = [n];
+  for (const x of names) if (x !== n && out.length < MAX_NAMES_PER_ADDRESS) out.push(x);
+  return out;
+}
+
+/** `name.toLowerCase().replace(/\.$/, '')`, without the two copies when there is nothing to change. */
+function normalName(name: string): string {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase().replace(/\.$/, '');
+  }
+  return name.endsWith('.') ? name.slice(0, -1) : name;
 }

@@ -200,7 +200,7 @@ export class PathReconstructor {
       : new Connection(this.#nextId++, ip.version, ip.dst, tcp.dstPort, ip.src, tcp.srcPort, rolesFrom, { frame: p.frame, time: p.time }, this.#o);
     const n = this.#names.lookup(c.server, p.time);
     if (n !== undefined) {
-      c.names = n.names.slice();
+      c.names = n.names; // never changed in place (names.ts)
       c.lookup = { name: n.names[0]!, frame: n.frame, time: n.time, asker: n.asker };
     }
     return c;
