@@ -145,6 +145,21 @@ export function transmissions(q: DnsQuestionRecord): { sent: DnsQuerySent; attem
   return out.sort((x, y) => x.sent.time - y.sent.time || x.sent.frame - y.sent.frame);
 }
 
+/**
+ * The first transmission of the question after `t` other than `skip`, in the order of
+ * transmissions() (time, then frame, then attempt order), without building that list.
+ */
+export function nextTransmission(q: DnsQuestionRecord, t: Micros, skip: DnsQuerySent): DnsQuerySent | undefined {
+  let best: DnsQuerySent | undefined;
+  for (const a of q.attempts) {
+    for (const s of a.queries) {
+      if (s.time <= t || s === skip) continue;
+      if (best === undefined || s.time < best.time || (s.time === best.time && s.frame < best.frame)) best = s;
+    }
+  }
+  return best;
+}
+
 /** The first reply to any attempt of the question at or after `t`. */
 export function firstReplyAfter(q: DnsQuestionRecord, t: Micros): DnsReply | undefined {
   let best: DnsReply | undefined;
@@ -217,12 +232,10 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
   const ta = a1.queries[0]!.time;
   const t6 = b1.queries[0]!.time;
   if (Math.abs(ta - t6) > o.pairWindowMicros) return undefined;
-  const txA = transmissions(qa);
-  const tx6 = transmissions(q6);
-  const nextA = txA.find((x) => x.sent.time > ta && !(x.attempt === a1 && x.sent === a1.queries[0]));
-  const next6 = tx6.find((x) => x.sent.time > t6 && !(x.attempt === b1 && x.sent === b1.queries[0]));
+  const nextA = nextTransmission(qa, ta, a1.queries[0]!);
+  const next6 = nextTransmission(q6, t6, b1.queries[0]!);
   // The round ends when either question is asked again.
-  const roundEnd = Math.min(nextA?.sent.time ?? Infinity, next6?.sent.time ?? Infinity);
+  const roundEnd = Math.min(nextA?.time ?? Infinity, next6?.time ?? Infinity);
   const replyA = a1.replies.find((r) => r.time < roundEnd && usable(r));
   const reply6 = b1.replies.find((r) => r.time < roundEnd && usable(r));
   if ((replyA === undefined) === (reply6 === undefined)) return undefined; // both or neither
@@ -233,7 +246,7 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
   const lostAttempt = keptIsA ? b1 : a1;
   const keptReply = (keptIsA ? replyA : reply6)!;
   const lostFirst = lostAttempt.queries[0]!.time;
-  const resend = (keptIsA ? next6 : nextA)?.sent;
+  const resend = keptIsA ? next6 : nextA;
   if (resend === undefined) return undefined; // the capture ended before the client re-asked
   if (resend.time - lostFirst < o.minRetryMicros) return undefined;
   // A reply to the lost question's first transmission that came late (after the re-send but

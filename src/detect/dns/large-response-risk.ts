@@ -55,8 +55,11 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   // (RFC 8900: widely dropped). Loopback never leaves the host; a cut or malformed message has no
   // trustworthy size.
   const replyReasons = (r: DnsReply, transport: string, server: string): Reason[] => {
+    if (transport !== 'udp' || r.truncated || r.malformed) return [];
+    // Most replies are small and whole: decided before the (costly) address parse.
+    if (!(r.fragmented && r.ipVersion === 6) && r.size <= o.safeSize) return [];
     const out: Reason[] = [];
-    if (transport !== 'udp' || r.truncated || r.malformed || isLoopback(server)) return out;
+    if (isLoopback(server)) return out;
     if (r.fragmented && r.ipVersion === 6) out.push('ipv6-fragmented');
     if (r.size > o.safeSize) {
       out.push('over-safe-size');
@@ -67,13 +70,14 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
 
   const lookup = (l: DnsLookup): void => {
     for (const q of l.questions) {
-      const tx = transmissions(q);
+      let tx: ReturnType<typeof transmissions> | undefined;
       for (const a of q.attempts) {
         for (const r of a.replies) {
           const reasons = replyReasons(r, a.transport, a.server);
           if (reasons.length === 0) continue;
           const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
           // The client asking the same question again after this reply: it never got it.
+          tx ??= transmissions(q);
           const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
           // glibc re-sends every question of a round when one is missing: only a re-ask while
           // every other question was already answered shows this reply was not received.

@@ -2,10 +2,10 @@
 // AAAA-first, parallel from one socket (glibc default, musl), parallel from separate sockets
 // (single-request-reopen), or sequential (single-request) — and the timeout and attempts inferred
 // from its retry spacing. Reported for clients that asked both A and AAAA or retried at least once.
-import type { DnsLookup, DnsRecord, LookupPattern } from '../../reconstruct/dns/index.js';
+import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { CappedGroups, displayFilter, durationText, median, qtypeName, questionEvidence, sortEvidence, transmissions } from './common.js';
+import { CappedGroups, displayFilter, durationText, median, questionEvidence, sortEvidence, transmissions } from './common.js';
 
 export interface ResolverProfileOptions {
   maxClients: number;
@@ -62,13 +62,22 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): voi
   p.lookups++;
   if (l.questions.length >= 2) {
     p.patterns.set(l.pattern, (p.patterns.get(l.pattern) ?? 0) + 1);
-    if (qtypeName(l.firstQtype) === 'A') p.aFirst++;
+    if (l.firstQtype === QTYPE_A) p.aFirst++;
     else p.aaaaFirst++;
   } else {
     p.patterns.set('single', (p.patterns.get('single') ?? 0) + 1);
   }
   for (const s of l.servers) if (p.servers.size < 8) p.servers.add(s);
   for (const q of l.questions) {
+    // One transmission (most questions): nothing to sort and no retry gap.
+    if (q.attempts.length === 1 && q.attempts[0]!.queries.length === 1) {
+      const a = q.attempts[0]!;
+      const sent = a.queries[0]!;
+      if (p.maxTransmissions < 1) p.maxTransmissions = 1;
+      p.transports.add(a.transport);
+      if (sent.ednsUdpSize !== undefined && p.edns.size < 8) p.edns.add(sent.ednsUdpSize);
+      continue;
+    }
     const tx = transmissions(q);
     p.maxTransmissions = Math.max(p.maxTransmissions, tx.length);
     for (let i = 0; i < tx.length; i++) {
