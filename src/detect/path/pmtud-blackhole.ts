@@ -72,6 +72,7 @@ function endEvidence(c: ConnectionRecord): Evidence[] {
 }
 
 function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeOptions): Finding | undefined {
+  if (d.unacked.length === 0) return undefined; // the usual case, without a filter per record
   const lost = d.unacked.filter((x) => x.sends >= o.minSends && !x.fragmentable && x.times[x.times.length - 1]! - x.times[0]! >= o.minLossSpanMicros);
   if (lost.length === 0) return undefined;
   const smallestLost = Math.min(...lost.map((x) => x.minWireLength));
