@@ -41,6 +41,7 @@ type Pending = TransactionOutcome | 'pending';
 
 interface Attempt {
   readonly key: TxKey;
+  readonly socket: Socket;
   readonly transport: Transport;
   readonly client: string;
   readonly clientPort: number;
@@ -61,13 +62,11 @@ interface Attempt {
 }
 
 /**
- * The 5-tuple, transport and id: what the client's socket matches a reply on. Counts the attempts
- * pending under it, to tell a reply to another question (RFC 5452 §9.1) from an orphan.
+ * The 5-tuple, transport and id: what the client's socket matches a reply on. Kept while attempts
+ * are pending under it, to tell a reply to another question (RFC 5452 §9.1) from an orphan.
  */
 interface Socket {
   readonly hash: number;
-  /** Keys under this socket: it is forgotten with the last. */
-  keys: number;
   readonly transport: Transport;
   readonly client: string;
   readonly clientPort: number;
@@ -85,13 +84,18 @@ interface Socket {
  */
 interface TxKey {
   readonly hash: number;
-  readonly socket: Socket;
+  readonly transport: Transport;
+  readonly client: string;
+  readonly clientPort: number;
+  readonly server: string;
+  readonly serverPort: number;
+  readonly id: number;
   readonly qclass: number;
   readonly qtype: number;
   readonly qnameLower: string;
   next: TxKey | undefined;
   pending: Attempt | undefined;
-  /** In #answered: an attempt under this key was answered at `answeredAt`. */
+  /** In #answered: an attempt under this key was (first) answered at `answeredAt`. */
   answered: boolean;
   answeredAt: Micros;
   /** That answered attempt while its lookup is open (duplicates are added to it). */
@@ -169,8 +173,12 @@ export class DnsReconstructor {
   readonly #keys = new Map<number, TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
   readonly #pending = new Set<Attempt>();
-  /** Answered recently: to tell duplicates and re-asks from orphans. Ordered by first answer time. */
-  readonly #answered = new Set<TxKey>();
+  /**
+   * Answered recently: to tell duplicates and re-asks from orphans. Ordered by first answer time,
+   * a queue from #answeredHead (a key answered again keeps its place).
+   */
+  #answered: TxKey[] = [];
+  #answeredHead = 0;
   /** Open lookups by hash of (client, name, family), and ordered by last activity (re-inserted on activity). */
   readonly #lookupIndex = new Map<number, Lookup>();
   readonly #lookups = new Set<Lookup>();
@@ -237,12 +245,18 @@ export class DnsReconstructor {
       if (a.lastSent + o.unansweredAfterMicros > now) break;
       this.#finalize(a, 'unanswered');
     }
-    for (const k of this.#answered) {
+    const answered = this.#answered;
+    while (this.#answeredHead < answered.length) {
+      const k = answered[this.#answeredHead]!;
       if (k.answeredAt + o.unansweredAfterMicros > now) break;
-      this.#answered.delete(k);
+      this.#answeredHead++;
       k.answered = false;
       k.answer = undefined;
       this.#releaseKey(k);
+    }
+    if (this.#answeredHead > 1024 && this.#answeredHead * 2 > answered.length) {
+      this.#answered = answered.slice(this.#answeredHead);
+      this.#answeredHead = 0;
     }
     for (const l of this.#lookups) {
       if (l.lastActivity + o.lookupLingerMicros > now) break;
@@ -264,7 +278,8 @@ export class DnsReconstructor {
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
     for (const l of [...this.#lookups]) this.#close(l, false);
-    this.#answered.clear();
+    this.#answered = [];
+    this.#answeredHead = 0;
     this.#keys.clear();
     this.#sockets.clear();
     this.#tcpWatch.clear();
@@ -313,9 +328,16 @@ export class DnsReconstructor {
       question.lastSent = p.time;
     }
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers.push(server);
-    key ??= this.#addKey(sh, kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
+    key ??= this.#addKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
+    let socket = this.#findSocket(sh, m.transport, client, cport, server, sport, m.id);
+    if (socket === undefined) {
+      const h = smallHash(sh);
+      socket = { hash: h, transport: m.transport, client, clientPort: cport, server, serverPort: sport, id: m.id, pending: 0, next: this.#sockets.get(h) };
+      this.#sockets.set(h, socket);
+    }
     const attempt: Attempt = {
       key,
+      socket,
       transport: m.transport,
       client,
       clientPort: cport,
@@ -339,7 +361,7 @@ export class DnsReconstructor {
     lookup.pending++;
     this.#touch(lookup, p.time);
     key.pending = attempt;
-    key.socket.pending++;
+    socket.pending++;
     this.#pending.add(attempt);
     if (this.#pending.size > this.options.maxPendingTransactions) {
       const oldest = this.#pending.values().next().value!;
@@ -367,7 +389,7 @@ export class DnsReconstructor {
     const attempt = key?.pending ?? key?.answer;
     if (attempt === undefined) {
       // RFC 5452 §9.1: a reply must match the question as well as the id and ports.
-      const mismatch = (this.#findSocket(sh, m.transport, client, cport, server, sport, m.id)?.pending ?? 0) > 0;
+      const mismatch = this.#findSocket(sh, m.transport, client, cport, server, sport, m.id) !== undefined;
       s.unmatchedResponses++;
       if (mismatch) s.questionMismatches++;
       this.#emit({
@@ -400,10 +422,10 @@ export class DnsReconstructor {
     this.#unpend(attempt);
     // The key keeps its place among the answered (first answer time) when answered again.
     const k = attempt.key;
+    if (!k.answered) this.#answered.push(k);
     k.answered = true;
     k.answeredAt = p.time;
     k.answer = attempt;
-    this.#answered.add(k);
     lookup.pending--;
     const question = attempt.question;
     if (reply.tc && m.transport === 'udp') {
@@ -425,31 +447,25 @@ export class DnsReconstructor {
 
   #findKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey | undefined {
     for (let k = this.#keys.get(kh); k !== undefined; k = k.next) {
-      const x = k.socket;
-      if (k.qtype === qtype && x.id === id && x.clientPort === cport && x.serverPort === sport && k.qclass === qclass &&
-        x.transport === t && k.qnameLower === qnameLower && x.client === client && x.server === server) return k;
+      if (k.qtype === qtype && k.id === id && k.clientPort === cport && k.serverPort === sport && k.qclass === qclass &&
+        k.transport === t && k.qnameLower === qnameLower && k.client === client && k.server === server) return k;
     }
     return undefined;
   }
 
-  #addKey(sh: number, kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey {
-    let socket = this.#findSocket(sh, t, client, cport, server, sport, id);
-    if (socket === undefined) {
-      const h = smallHash(sh);
-      socket = { hash: h, keys: 0, transport: t, client, clientPort: cport, server, serverPort: sport, id, pending: 0, next: this.#sockets.get(h) };
-      this.#sockets.set(h, socket);
-    }
-    socket.keys++;
-    const key: TxKey = { hash: kh, socket, qclass, qtype, qnameLower, next: this.#keys.get(kh), pending: undefined, answered: false, answeredAt: 0, answer: undefined };
+  #addKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey {
+    const key: TxKey = {
+      hash: kh, transport: t, client, clientPort: cport, server, serverPort: sport, id, qclass, qtype, qnameLower,
+      next: this.#keys.get(kh), pending: undefined, answered: false, answeredAt: 0, answer: undefined,
+    };
     this.#keys.set(kh, key);
     return key;
   }
 
-  /** Forgets a key once nothing is pending or answered under it, and its socket with its last key. */
+  /** Forgets a key once nothing is pending or answered under it. */
   #releaseKey(k: TxKey): void {
     if (k.pending !== undefined || k.answered) return;
     unchain(this.#keys, k);
-    if (--k.socket.keys === 0) unchain(this.#sockets, k.socket);
   }
 
   #reply(p: Packet, m: DnsMessage, qtype: number): DnsReply {
@@ -567,7 +583,7 @@ export class DnsReconstructor {
   #unpend(a: Attempt): void {
     this.#pending.delete(a);
     a.key.pending = undefined;
-    a.key.socket.pending--;
+    if (--a.socket.pending === 0) unchain(this.#sockets, a.socket);
   }
 
   #emitTransaction(a: Attempt): void {
