@@ -20,15 +20,18 @@ export { formatDuration, qtypeName, rcodeName };
 const MAX_NAME_TEXT = 255;
 
 /**
- * A DNS name for a summary line: control characters, backslashes and non-ASCII bytes escaped as
- * `\DDD` (RFC 1035 §5.1 presentation form), cut to 255 characters. Still hostile for HTML: the
- * renderer escapes; this only keeps a terminal and a log line sane.
+ * A DNS name for a summary line, cut to 255 characters. Names from the decoder are already in
+ * RFC 1035 §5.1 presentation form (printable ASCII with `\.`, `\\` and `\DDD` escapes), so a
+ * backslash is kept as it is (escaping it again would turn `\.` into `\092.`); control and
+ * non-ASCII characters, which the decoder never produces, are still escaped as `\DDD` in case a
+ * name comes from elsewhere. Still hostile for HTML: the renderer escapes; this only keeps a
+ * terminal and a log line sane.
  */
 export function printableName(name: string): string {
   let out = '';
   for (let i = 0; i < name.length && out.length < MAX_NAME_TEXT; i++) {
     const c = name.charCodeAt(i);
-    if (c < 0x21 || c > 0x7e || c === 0x5c) out += `\\${String(c & 0xff).padStart(3, '0')}`;
+    if (c < 0x21 || c > 0x7e) out += `\\${String(c & 0xff).padStart(3, '0')}`;
     else out += name[i];
   }
   return name.length > out.length && out.length >= MAX_NAME_TEXT ? `${out}…` : out;

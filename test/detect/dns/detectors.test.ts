@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DnsReconstructor, type DnsRecord } from '../../../src/reconstruct/dns/index.js';
-import { createDnsDetectors, locallyServedZone, LOCALLY_SERVED_ZONES } from '../../../src/detect/dns/index.js';
+import { createDnsDetectors, locallyServedZone, LOCALLY_SERVED_ZONES, printableName } from '../../../src/detect/dns/index.js';
 import { Finding } from '../../../src/detect/finding.js';
 import { A, AAAA, PTR, conversation } from '../../support/dns-packets.js';
 import type { Packet } from '../../../src/decode/index.js';
@@ -131,5 +131,16 @@ describe('hostile names', () => {
     expect(f.summary).not.toContain('\u0007');
     expect(f.summary).toContain('\\007');
     expect(f.names).toEqual([evil]); // kept verbatim for the renderer, which escapes
+  });
+
+  it('keep the decoder\'s presentation-form escapes as they are in summaries', () => {
+    expect(printableName('window\\.__pwned.example')).toBe('window\\.__pwned.example');
+    expect(printableName('a\\\\b\\255c.example')).toBe('a\\\\b\\255c.example');
+    expect(printableName('bell\u0007\u00e9.example')).toBe('bell\\007\\233.example');
+    const c = conversation(CLIENT, SERVER);
+    const name = 'window\\.__pwned.example';
+    const f = findings([c.query(0, 1, 1, name, A), c.reply(1500, 1, 1, name, A, ADDR_A)]).find((x) => x.kind === 'dns.slow_lookup')!;
+    expect(f.summary).toContain('window\\.__pwned.example');
+    expect(f.summary).not.toContain('\\092');
   });
 });
