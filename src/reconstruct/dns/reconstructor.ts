@@ -140,8 +140,9 @@ interface Lookup {
 
 // Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer so Map keys stay
 // unboxed); entries with equal hashes chain on `next` and every field is compared. Template-string
-// keys cost about 280 ns per key and Map operation and two to three allocations per packet; on
-// the bench capture (300 k packets, 25% DNS) dropping them saved ~20% of the stage's CPU time.
+// keys cost about 280 ns per key and Map operation and two to three allocations per packet. On
+// bench/generate's 300 k packets (25% DNS), stage alone, process.cpuUsage: 0.45 → 0.36 s together
+// with answered keys that no longer hold their lookup; the whole series 0.51 → 0.28 s.
 const FNV_OFFSET = 0x811c9dc5;
 const FNV_PRIME = 0x01000193;
 const mixNumber = (h: number, n: number): number => Math.imul(h ^ n, FNV_PRIME);
