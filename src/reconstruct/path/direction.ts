@@ -127,7 +127,8 @@ export class Direction {
   highestAcked: number | undefined = undefined;
   isn: number | undefined = undefined;
 
-  readonly segs: Segment[] = [];
+  /** Segments not yet delivered from `head` on, by start; NONE when there are none (then even the array goes). */
+  segs: Segment[] = NONE;
   head = 0;
   untracked = 0;
 
@@ -141,9 +142,11 @@ export class Direction {
   maxDeliveredWire = -1;
   maxDeliveredFrame = 0;
   maxDeliveredTime: Micros = 0;
-  /** The last DELIVERED_LOG deliveries (a ring once full): first-send time and wire length. */
-  deliveredTimes: Micros[] = NONE;
-  deliveredWires: number[] = NONE;
+  /**
+   * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length. One
+   * array of pairs, since these arrays were a quarter of what a finished connection keeps.
+   */
+  deliveryLog: number[] = NONE;
   deliveredAt = 0;
   /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
   mssCap: number | undefined = undefined;
@@ -219,8 +222,11 @@ export class Direction {
     if (rel > this.highestEnd && this.packets > 1) this.openGap(rel, frame, time);
     if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
     if (this.highestAcked === undefined || this.highestAcked >= this.highestEnd) this.waitSince = time;
-    if (this.segs.length - this.head < this.maxSegments) this.segs.push(new Segment(rel, end, frame, time, wire, fragmentable));
-    else this.untracked++;
+    if (this.segs.length - this.head < this.maxSegments) {
+      const seg = new Segment(rel, end, frame, time, wire, fragmentable);
+      if (this.segs === NONE) this.segs = [seg];
+      else this.segs.push(seg);
+    } else this.untracked++;
     this.highestEnd = end;
     this.highestEndTime = time;
     if (this.head > 256 && this.head * 2 > this.segs.length) {
@@ -281,8 +287,8 @@ export class Direction {
         this.head++;
       }
       if (this.head === this.segs.length) {
-        // All delivered: let the segments go now rather than when the connection ends.
-        this.segs.length = 0;
+        // All delivered: let the segments (and the array) go now rather than when the connection ends.
+        this.segs = NONE;
         this.head = 0;
       }
     } else if (a === prev && isPureAck && a < this.highestEnd) {
@@ -335,9 +341,9 @@ export class Direction {
     unacked.sort((x, y) => y.sends - x.sends || x.start - y.start);
     let deliveredAfterFirstLoss: number | undefined;
     if (unacked.length > 0) {
-      for (let i = 0; i < this.deliveredTimes.length; i++) {
-        const wire = this.deliveredWires[i]!;
-        if (this.deliveredTimes[i]! > firstLoss && (deliveredAfterFirstLoss === undefined || wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = wire;
+      for (let i = 0; i + 1 < this.deliveryLog.length; i += 2) {
+        const wire = this.deliveryLog[i + 1]!;
+        if (this.deliveryLog[i]! > firstLoss && (deliveredAfterFirstLoss === undefined || wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = wire;
       }
     }
     let longestStall = this.longestStall;
@@ -392,16 +398,12 @@ export class Direction {
     s.acked = mark;
     const wire = s.lastWire;
     const time = s.sends === 1 ? s.firstTime : s.lastTime;
-    if (this.deliveredTimes === NONE) {
-      this.deliveredTimes = [time];
-      this.deliveredWires = [wire];
-    } else if (this.deliveredTimes.length < DELIVERED_LOG) {
-      this.deliveredTimes.push(time);
-      this.deliveredWires.push(wire);
-    } else {
-      const i = this.deliveredAt++ % DELIVERED_LOG;
-      this.deliveredTimes[i] = time;
-      this.deliveredWires[i] = wire;
+    if (this.deliveryLog === NONE) this.deliveryLog = [time, wire];
+    else if (this.deliveryLog.length < 2 * DELIVERED_LOG) this.deliveryLog.push(time, wire);
+    else {
+      const i = 2 * (this.deliveredAt++ % DELIVERED_LOG);
+      this.deliveryLog[i] = time;
+      this.deliveryLog[i + 1] = wire;
     }
     if (wire > this.maxDeliveredWire) {
       this.maxDeliveredWire = wire;
@@ -463,6 +465,7 @@ export class Direction {
   }
 
   private insert(seg: Segment): void {
+    if (this.segs === NONE) this.segs = [];
     let i = this.segs.length;
     while (i > this.head && this.segs[i - 1]!.start > seg.start) i--;
     this.segs.splice(i, 0, seg);
