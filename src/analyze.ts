@@ -14,7 +14,7 @@ import {
   type PathRecord,
   type TimelineOptions,
 } from './reconstruct/index.js';
-import { createDnsDetectors, createPathDetectors, severityRank, type Detector, type DnsDetectOptions, type Finding, type PathDetectOptions } from './detect/index.js';
+import { createDnsDetectors, createPathDetectors, FindingSet, severityRank, type Detector, type DnsDetectOptions, type Finding, type PathDetectOptions } from './detect/index.js';
 import { SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -57,7 +57,7 @@ export class Analysis {
   readonly #timeline: TimelineCollector;
   readonly #dnsDetectors: Detector<DnsRecord>[];
   readonly #pathDetectors: Detector<PathRecord>[];
-  readonly #findings = new Map<string, Finding>();
+  readonly #findings = new FindingSet();
   #nextExpire: Micros = Number.NEGATIVE_INFINITY;
   #packets = 0;
   #first: Micros | undefined;
@@ -69,10 +69,10 @@ export class Analysis {
     this.#dnsDetectors = createDnsDetectors(this.#options.dnsDetect);
     this.#pathDetectors = createPathDetectors(this.#options.pathDetect);
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => {
-      for (const d of this.#dnsDetectors) this.#add(d.observe(r));
+      for (const d of this.#dnsDetectors) this.#add(d, d.observe(r));
     });
     this.#path = new PathReconstructor(this.#options.path, (r) => {
-      for (const d of this.#pathDetectors) this.#add(d.observe(r));
+      for (const d of this.#pathDetectors) this.#add(d, d.observe(r));
     });
     this.#timeline = new TimelineCollector(this.#options.timeline);
   }
@@ -119,21 +119,21 @@ export class Analysis {
     return this.#packets;
   }
 
-  #add(findings: readonly Finding[]): void {
-    for (const f of findings) {
-      if (this.#findings.has(f.id)) continue;
-      this.#findings.set(f.id, f);
-      this.#options.onFinding?.(f);
-    }
+  #add(detector: Detector<never>, findings: readonly Finding[]): void {
+    for (const f of this.#findings.add(detector, findings)) this.#options.onFinding?.(f);
+  }
+
+  #finishDetector(detector: Detector<never>): void {
+    for (const f of this.#findings.finish(detector)) this.#options.onFinding?.(f);
   }
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
     this.#dns.finish();
     this.#path.finish();
-    for (const d of this.#dnsDetectors) this.#add(d.finish());
-    for (const d of this.#pathDetectors) this.#add(d.finish());
-    const findings = [...this.#findings.values()].sort(compareFindings);
+    for (const d of this.#dnsDetectors) this.#finishDetector(d);
+    for (const d of this.#pathDetectors) this.#finishDetector(d);
+    const findings = this.#findings.values().sort(compareFindings);
     const counts = { info: 0, warning: 0, error: 0 };
     for (const f of findings) counts[f.severity]++;
     const first = this.#first ?? null;

@@ -10,4 +10,10 @@ export interface Detector<R> {
   observe(record: R): Finding[];
   /** End of input: findings held back for aggregation. */
   finish(): Finding[];
+  /**
+   * When true, what observe() returned was provisional (shown at once by live capture) and
+   * finish() restates every finding the detector stands by: updated counts replace earlier
+   * versions with the same id, and an earlier finding it does not restate is withdrawn.
+   */
+  readonly restatesAtFinish?: boolean;
 }

@@ -2,3 +2,4 @@ export * from './finding.js';
 export * from './detector.js';
 export * from './dns/index.js';
 export * from './path/index.js';
+export * from './finding-set.js';

@@ -47,6 +47,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   const groups = new CappedGroups<Group>(o.maxGroups);
   return {
     name: 'aaaa-unanswered',
+    restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
       if (r.type !== 'lookup') return [];
       const p = aaaaProblem(r);
@@ -78,7 +79,8 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
         if (g.evidence.length >= MAX_EVIDENCE) break;
         g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
       }
-      return [];
+      // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
+      return g.occurrences === 1 ? [finding(g)] : [];
     },
     finish(): Finding[] {
       return [...groups.groups.values()].map(finding);

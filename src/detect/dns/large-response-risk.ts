@@ -43,8 +43,11 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   const group = (client: string, server: string): Group | undefined =>
     groups.get(`${client}|${server}`, () => ({ client, server, reasons: new Set(), names: [], occurrences: 0, largest: 0, maxEdns: 0, evidence: [] }));
 
+  /** Groups that got their first occurrence from the record being observed: reported at once. */
+  const fresh: Group[] = [];
   const note = (g: Group, reasons: Reason[], name: string | undefined, ev: Evidence[], size: number): void => {
     g.occurrences++;
+    if (g.occurrences === 1) fresh.push(g);
     for (const r of reasons) g.reasons.add(r);
     if (name !== undefined && g.names.length < 10 && !g.names.includes(name)) g.names.push(name);
     g.largest = Math.max(g.largest, size);
@@ -139,8 +142,12 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           if (g !== undefined) note(g, reasons, r.qname, [replyEvidence(r.reply, fake, r.client, 'reply (its query is not in the capture)')], r.reply.size);
         }
       }
-      return [];
+      // Reported at once (live capture); finish() restates them with every occurrence.
+      const out = fresh.map((g) => finding(g, o));
+      fresh.length = 0;
+      return out;
     },
+    restatesAtFinish: true,
     finish(): Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
     },

@@ -135,8 +135,11 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
       g.end = Math.max(g.end, r.end);
       for (const s of r.servers) g.servers.add(s);
       for (const e of allLookupEvidence(r, 8)) if (g.evidence.length < 24) g.evidence.push(e);
-      return [];
+      // Reported at once (live capture); finish() restates it with the resolver's upstream leg, or
+      // withdraws it when it was itself the upstream leg of a client's lookup.
+      return g.occurrences === 1 ? [finding(g, undefined, o)] : [];
     },
+    restatesAtFinish: true,
     finish(): Finding[] {
       const out: Finding[] = [];
       // Upstream legs that belong to a client's query found here are reported inside its finding.

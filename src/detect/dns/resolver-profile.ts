@@ -48,6 +48,7 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
       observeLookup(p, r, o);
       return [];
     },
+    restatesAtFinish: true, // a profile is only complete at the end; nothing is reported before
     finish(): Finding[] {
       return [...clients.groups.values()]
         .filter((p) => p.aFirst + p.aaaaFirst > 0 || p.retryGaps.length > 0)

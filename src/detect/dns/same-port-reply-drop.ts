@@ -48,6 +48,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
   const pairs = new CappedGroups<Pair>(o.maxPairs);
   return {
     name: 'same-port-reply-drop',
+    restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
       if (r.type !== 'lookup') return [];
       const d = samePortDrop(r, o);
@@ -55,8 +56,10 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
       const pair = pairs.get(`${r.client}|${d.keptAttempt.server}`, () => ({ occurrences: 0, kept: [] }));
       if (pair === undefined) return [];
       pair.occurrences++;
-      if (pair.kept.length < o.maxFindingsPerPair) pair.kept.push(d);
-      return [];
+      if (pair.kept.length >= o.maxFindingsPerPair) return [];
+      pair.kept.push(d);
+      // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
+      return [finding(d, pair.occurrences, d.inferredTimeoutMicros)];
     },
     finish(): Finding[] {
       const out: Finding[] = [];

@@ -84,8 +84,10 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Dete
       }
       for (const c of causes(r)) g.causes.add(c);
       if (g.names.length < 10 && !g.names.includes(r.name)) g.names.push(r.name);
-      return [];
+      // Reported at once (live capture); finish() restates it with the group's worst case.
+      return g.occurrences === 1 ? [finding(g, o)] : [];
     },
+    restatesAtFinish: true,
     finish(): Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
     },

@@ -1,3 +1,4 @@
+import { FindingSet } from '../../../src/detect/index.js';
 import { describe, expect, it } from 'vitest';
 import { DnsReconstructor, type DnsRecord } from '../../../src/reconstruct/dns/index.js';
 import { createDnsDetectors, locallyServedZone, LOCALLY_SERVED_ZONES, printableName } from '../../../src/detect/dns/index.js';
@@ -7,11 +8,13 @@ import type { Packet } from '../../../src/decode/index.js';
 
 function findings(packets: Packet[]): Finding[] {
   const detectors = createDnsDetectors();
+  const merged = new FindingSet(); // the analysis' merge rule: latest version per id, restated at finish
   const out: Finding[] = [];
-  const recon = new DnsReconstructor({}, (r: DnsRecord) => { for (const d of detectors) out.push(...d.observe(r)); });
+  const recon = new DnsReconstructor({}, (r: DnsRecord) => { for (const d of detectors) merged.add(d, d.observe(r)); });
   for (const p of packets) recon.packet(p);
   recon.finish();
-  for (const d of detectors) out.push(...d.finish());
+  for (const d of detectors) merged.finish(d);
+  out.push(...merged.values());
   for (const f of out) Finding.parse(f);
   return out;
 }

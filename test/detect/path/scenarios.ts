@@ -1,4 +1,5 @@
 // Hand-built captures for the path tests, each a list of Packets, and a runner.
+import { FindingSet } from '../../../src/detect/index.js';
 import type { Packet } from '../../../src/decode/index.js';
 import { createPathDetectors } from '../../../src/detect/path/index.js';
 import type { Finding } from '../../../src/detect/index.js';
@@ -15,13 +16,15 @@ export function run(packets: readonly Packet[]): { records: PathRecord[]; findin
   const records: PathRecord[] = [];
   const findings: Finding[] = [];
   const detectors = createPathDetectors();
+  const merged = new FindingSet(); // the analysis' merge rule: latest version per id, restated at finish
   const r = new PathReconstructor({}, (x) => {
     records.push(x);
-    for (const d of detectors) findings.push(...d.observe(x));
+    for (const d of detectors) merged.add(d, d.observe(x));
   });
   for (const p of packets) r.packet(p);
   r.finish();
-  for (const d of detectors) findings.push(...d.finish());
+  for (const d of detectors) merged.finish(d);
+  findings.push(...merged.values());
   return { records, findings, connections: records.filter((x): x is ConnectionRecord => x.type === 'connection') };
 }
 

@@ -1,5 +1,6 @@
 // readers → PacketDecoder → DnsReconstructor (→ DNS detectors) over one capture file, for the tests
 // on real captures. Uses only the layers' public index modules.
+import { FindingSet } from '../../../src/detect/index.js';
 import { Anomalies } from '../../../src/core/index.js';
 import { readCapture } from '../../../src/readers/index.js';
 import { PacketDecoder } from '../../../src/decode/index.js';
@@ -21,9 +22,10 @@ export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect
   const records: DnsRecord[] = [];
   const findings: Finding[] = [];
   const detectors = createDnsDetectors(detect);
+  const merged = new FindingSet(); // the analysis' merge rule: latest version per id, restated at finish
   const recon = new DnsReconstructor(dns, (r) => {
     records.push(r);
-    for (const d of detectors) findings.push(...d.observe(r));
+    for (const d of detectors) merged.add(d, d.observe(r));
   });
   let nextExpire = Number.NEGATIVE_INFINITY;
   await readCapture(path, (frame) => {
@@ -36,6 +38,7 @@ export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect
     }
   }, anomalies);
   recon.finish();
-  for (const d of detectors) findings.push(...d.finish());
+  for (const d of detectors) merged.finish(d);
+  findings.push(...merged.values());
   return { records, findings, stats: recon.stats() };
 }

@@ -1,5 +1,6 @@
 // Readers → PacketDecoder → PathReconstructor → path detectors, as src/analyze.ts chains them
 // (expire once per second of capture time), for the sample and corpus tests.
+import { FindingSet } from '../../../src/detect/index.js';
 import { Anomalies } from '../../../src/core/index.js';
 import { PacketDecoder } from '../../../src/decode/index.js';
 import { readCapture } from '../../../src/readers/index.js';
@@ -19,9 +20,10 @@ export async function runPath(file: string): Promise<PathRun> {
   const records: PathRecord[] = [];
   const findings: Finding[] = [];
   const detectors = createPathDetectors();
+  const merged = new FindingSet(); // the analysis' merge rule: latest version per id, restated at finish
   const path = new PathReconstructor({}, (r) => {
     records.push(r);
-    for (const d of detectors) findings.push(...d.observe(r));
+    for (const d of detectors) merged.add(d, d.observe(r));
   });
   let nextExpire = Number.NEGATIVE_INFINITY;
   await readCapture(
@@ -37,6 +39,7 @@ export async function runPath(file: string): Promise<PathRun> {
     anomalies,
   );
   path.finish();
-  for (const d of detectors) findings.push(...d.finish());
+  for (const d of detectors) merged.finish(d);
+  findings.push(...merged.values());
   return { records, findings, stats: path.stats() };
 }
