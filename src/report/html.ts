@@ -3,7 +3,8 @@
 // capture string is escaped by the serializer; the only hand-written markup is the page frame,
 // where the one capture string (the file name) goes through escapeHtml, and two JSON blocks,
 // written with jsonForScript. A strict CSP (script allowed by hash) backs this up.
-import { D3Node, type Selection } from 'd3-node';
+import { createRequire } from 'node:module';
+import type { D3Node, Selection } from 'd3-node';
 import { formatDuration, formatIso } from '../core/index.js';
 import type { Finding, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
@@ -11,6 +12,12 @@ import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
+
+// d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
+// of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).
+let d3NodeClass: typeof D3Node | undefined;
+const loadD3Node = (): typeof D3Node =>
+  (d3NodeClass ??= (createRequire(import.meta.url)('d3-node') as { D3Node: typeof D3Node }).D3Node);
 
 const LANE_HEIGHT = { dns: 30, tcp: 26, icmp: 26 } as const;
 
@@ -21,7 +28,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
   const findings = sortFindings(report.findings);
   const shown = findings.slice(0, lim.maxFindings);
 
-  const d3n = new D3Node({ container: '<div id="app"></div>' });
+  const d3n = new (loadD3Node())({ container: '<div id="app"></div>' });
   const app = d3n.d3.select(d3n.document.querySelector('#app'));
   renderHeader(app.append('header').attr('class', 'top'), report);
   const main = app.append('main');
