@@ -265,7 +265,7 @@ export class Direction {
   ack(a: number, frame: number, time: Micros, isPureAck: boolean, stallMicros: Micros): void {
     if (a > this.highestEnd) {
       this.ackedUnseen++;
-      for (const g of this.gaps) if (g.filled === undefined && a > g.start) g.ackedPast = true;
+      this.ackedPast(a);
       a = this.highestEnd;
     }
     const prev = this.highestAcked;
@@ -278,7 +278,7 @@ export class Direction {
       }
       this.highestAcked = a;
       this.waitSince = a < this.highestEnd ? time : undefined;
-      for (const g of this.gaps) if (g.filled === undefined && a > g.start) g.ackedPast = true;
+      this.ackedPast(a);
       let mark: Mark | undefined; // one per ACK that delivers something, shared by its segments
       while (this.head < this.segs.length) {
         const s = this.segs[this.head]!;
@@ -312,6 +312,15 @@ export class Direction {
           this.delivered(s, (mark ??= { frame, time }));
         }
       }
+    }
+  }
+
+  /** Gaps starting below `a`, never filled here, were received past the capture point. */
+  private ackedPast(a: number): void {
+    // Indexed: for-of over the frozen NONE takes no fast path and made an iterator per ACK.
+    for (let i = 0; i < this.gaps.length; i++) {
+      const g = this.gaps[i]!;
+      if (g.filled === undefined && a > g.start) g.ackedPast = true;
     }
   }
 
@@ -438,6 +447,7 @@ export class Direction {
 
   /** Marks gaps this segment fills; true when it lies inside one (first seen here, not sent again). */
   private fill(rel: number, end: number, frame: number, time: Micros, wire: number): boolean {
+    if (this.gaps.length === 0) return false;
     let inside = false;
     for (const g of this.gaps) {
       if (rel < g.end && end > g.start) {
