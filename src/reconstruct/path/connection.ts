@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, unwrapSeq } from './direction.js';
+import { Direction, NONE, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -14,7 +14,7 @@ export class Connection {
   /** The last packet: numbers rather than a Mark per packet. */
   lastFrame: number;
   lastTime: Micros;
-  readonly syns: Mark[] = [];
+  syns: Mark[] = NONE;
   synCount = 0;
   synAck: Mark | undefined = undefined;
   synAckCount = 0;
@@ -27,7 +27,7 @@ export class Connection {
   closedAt: Micros | undefined = undefined;
   endKind: 'fin' | 'rst' | undefined = undefined;
   endedBy: Role | undefined = undefined;
-  readonly icmp: IcmpRef[] = [];
+  icmp: IcmpRef[] = NONE;
   names: readonly string[] = [];
   lookup: ConnectionRecord['lookup'] = undefined;
 
@@ -115,7 +115,10 @@ export class Connection {
       this.serverOptions = opts;
     } else {
       this.synCount++;
-      if (this.syns.length < this.o.maxSynsPerConnection) this.syns.push(mark);
+      if (this.syns.length < this.o.maxSynsPerConnection) {
+        if (this.syns === NONE) this.syns = [mark];
+        else this.syns.push(mark);
+      }
       this.clientOptions = opts;
     }
     // Each direction's segments are bounded by the MSS the other side announced (RFC 9293 §3.7.1)
@@ -183,7 +186,10 @@ export class Connection {
 
   /** An ICMP error quoting this connection. `quotesClient`: it quotes a packet the client sent. */
   icmpError(ref: IcmpRef, quotesClient: boolean): void {
-    if (this.icmp.length < this.o.maxIcmpPerConnection) this.icmp.push(ref);
+    if (this.icmp.length < this.o.maxIcmpPerConnection) {
+      if (this.icmp === NONE) this.icmp = [ref];
+      else this.icmp.push(ref);
+    }
     const d = quotesClient ? this.toServer : this.toClient;
     if ((ref.kind === 'packet-too-big' || ref.kind === 'frag-needed') && ref.mtu !== undefined && ref.mtu > 0 && d.ptbs.length < 4) {
       d.watchPtb({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: ref.mtu, from: ref.time + this.o.ptbGraceMicros });
@@ -243,7 +249,7 @@ export class Connection {
       toClient,
       ended: this.endKind ?? ended,
       endedBy: this.endKind !== undefined ? this.endedBy : undefined,
-      icmp: this.icmp.map((r) => ({ ...r })),
+      icmp: this.icmp === NONE ? NONE : this.icmp.map((r) => ({ ...r })),
       names: this.names,
       lookup: this.lookup,
       capturePoint,
