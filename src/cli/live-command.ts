@@ -8,7 +8,7 @@ import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { formatDuration, formatIso, secondsToMicros, UsageError, type Micros } from '../core/index.js';
 import { SEVERITIES, type Finding } from '../detect/index.js';
-import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/live.js';
+import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, wrap, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus } from './analyze-command.js';

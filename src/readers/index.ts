@@ -3,3 +3,4 @@ export type { CaptureFormat, CaptureInfo, Frame, FrameHandler, InterfaceInfo } f
 export { CaptureParser, type ParserInfo } from './capture-parser.js';
 export { readCapture, readCaptureStream, DEFAULT_CHUNK_SIZE, type ReadOptions } from './read-capture.js';
 export { MAX_RECORD_BYTES, PCAP_DEFAULT_MAX_CAPLEN } from './formats.js';
+export { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from './live.js';

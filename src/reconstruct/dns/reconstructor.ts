@@ -8,7 +8,7 @@
 // retries under new ids, ports, servers or over TCP belong to it. State is bounded and expires on
 // capture time; every record is emitted as soon as it is final, so a live capture can reuse this.
 import type { Micros } from '../../core/index.js';
-import type { DnsMessage, Packet } from '../../decode/types.js';
+import type { DnsMessage, Packet } from '../../decode/index.js';
 import {
   DEFAULT_DNS_OPTIONS,
   QTYPE_A,
