@@ -99,3 +99,41 @@ export class FlowTable<V> {
     this.#size = 0;
   }
 }
+
+/**
+ * Endpoints (address, port) without a string per lookup, bounded: when full, the first one added
+ * is forgotten.
+ */
+export class EndpointSet {
+  readonly #ports = new Map<string, Set<number>>();
+  /** What was added, oldest first, as a ring of `limit` slots. */
+  readonly #addrs: string[] = [];
+  readonly #portOf: number[] = [];
+  #head = 0;
+  #size = 0;
+
+  constructor(private readonly limit: number) {}
+
+  has(addr: string, port: number): boolean {
+    return this.#ports.get(addr)?.has(port) === true;
+  }
+
+  add(addr: string, port: number): void {
+    if (this.has(addr, port) || this.limit <= 0) return;
+    if (this.#size >= this.limit) {
+      const a = this.#addrs[this.#head]!;
+      const set = this.#ports.get(a)!;
+      set.delete(this.#portOf[this.#head]!);
+      if (set.size === 0) this.#ports.delete(a);
+      this.#head = (this.#head + 1) % this.limit;
+      this.#size--;
+    }
+    const slot = (this.#head + this.#size) % this.limit;
+    this.#addrs[slot] = addr;
+    this.#portOf[slot] = port;
+    this.#size++;
+    let set = this.#ports.get(addr);
+    if (set === undefined) this.#ports.set(addr, (set = new Set()));
+    set.add(port);
+  }
+}

@@ -5,7 +5,7 @@ import type { Micros } from '../../core/index.js';
 import type { Icmp, Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
 import { unwrapSeq } from './direction.js';
-import { FlowTable } from './flows.js';
+import { EndpointSet, FlowTable } from './flows.js';
 import { NameMap } from './names.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpErrorRecord, IcmpRef, PathRecord, PathStats } from './records.js';
@@ -45,8 +45,8 @@ export class PathReconstructor {
    * DNS flows).
    */
   #udpOldestLast: Micros = Number.POSITIVE_INFINITY;
-  /** `addr|port` seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
-  readonly #services = new Map<string, true>();
+  /** Address and port seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
+  readonly #services = new EndpointSet(MAX_SERVICES);
   readonly #names: NameMap;
   #nextId = 1;
   #nextExpire: Micros = Number.NEGATIVE_INFINITY;
@@ -150,7 +150,7 @@ export class PathReconstructor {
     }
     const fromClient = c.isClient(ip.src, tcp.srcPort);
     c.packet(p.frame, p.time, ip, tcp, fromClient);
-    if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#service(`${ip.src}|${tcp.srcPort}`);
+    if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#services.add(ip.src, tcp.srcPort);
   }
 
   /** A SYN on a known 4-tuple starts a new connection unless it retries the current handshake. */
@@ -207,8 +207,8 @@ export class PathReconstructor {
     } else {
       // Mid-stream: the lower port (or a known service) is the server's.
       this.#midstream++;
-      const srcService = this.#services.has(`${ip.src}|${tcp.srcPort}`);
-      const dstService = this.#services.has(`${ip.dst}|${tcp.dstPort}`);
+      const srcService = this.#services.has(ip.src, tcp.srcPort);
+      const dstService = this.#services.has(ip.dst, tcp.dstPort);
       fromClient = dstService !== srcService ? dstService : tcp.srcPort > tcp.dstPort;
       rolesFrom = 'port';
     }
@@ -221,15 +221,6 @@ export class PathReconstructor {
       c.lookup = { name: n.names[0]!, frame: n.frame, time: n.time, asker: n.asker };
     }
     return c;
-  }
-
-  #service(k: string): void {
-    if (this.#services.has(k)) return;
-    if (this.#services.size >= MAX_SERVICES) {
-      const oldest = this.#services.keys().next().value;
-      if (oldest !== undefined) this.#services.delete(oldest);
-    }
-    this.#services.set(k, true);
   }
 
   #icmp(p: Packet, icmp: Icmp): void {
@@ -247,7 +238,7 @@ export class PathReconstructor {
     let quotedSeqSent: boolean | undefined;
     let serviceSeen = false;
     if (q.protocol === PROTO_TCP && q.srcPort !== undefined && q.dstPort !== undefined) {
-      serviceSeen = this.#services.has(`${q.src}|${q.srcPort}`);
+      serviceSeen = this.#services.has(q.src, q.srcPort);
       const c = this.#conns.get(q.src, q.srcPort, q.dst, q.dstPort);
       if (c !== undefined) {
         match = 'connection';

@@ -1,0 +1,61 @@
+// FlowTable and EndpointSet: one entry per flow whatever the direction, insertion order kept
+// through deletions (expiry walks it, eviction takes its head), bounded endpoint sets.
+import { describe, expect, it } from 'vitest';
+import { EndpointSet, FlowTable } from '../../../src/reconstruct/path/flows.js';
+
+const values = <V>(t: FlowTable<V>): V[] => {
+  const out: V[] = [];
+  for (let n = t.first; n !== undefined; n = n.next) out.push(n.value);
+  return out;
+};
+
+describe('FlowTable', () => {
+  it('finds a flow from either direction, and tells ports and addresses apart', () => {
+    const t = new FlowTable<string>();
+    t.add('2001:db8::1', 40000, '2001:db8::2', 443, 'a');
+    expect(t.get('2001:db8::1', 40000, '2001:db8::2', 443)).toBe('a');
+    expect(t.get('2001:db8::2', 443, '2001:db8::1', 40000)).toBe('a');
+    expect(t.get('2001:db8::1', 443, '2001:db8::2', 40000)).toBeUndefined(); // ports swapped
+    expect(t.get('2001:db8::1', 40000, '2001:db8::3', 443)).toBeUndefined();
+    t.add('192.0.2.1', 53, '192.0.2.1', 53, 'self'); // same endpoint both ways
+    expect(t.get('192.0.2.1', 53, '192.0.2.1', 53)).toBe('self');
+    t.add('192.0.2.1', 65535, '192.0.2.9', 32768, 'high ports');
+    expect(t.get('192.0.2.9', 32768, '192.0.2.1', 65535)).toBe('high ports');
+    expect(t.size).toBe(3);
+  });
+
+  it('keeps insertion order through deletions, including the value being walked', () => {
+    const t = new FlowTable<number>();
+    for (let i = 1; i <= 6; i++) t.add('10.0.0.1', i, '10.0.0.2', 80, i);
+    const seen: number[] = [];
+    for (let n = t.first; n !== undefined; n = n.next) {
+      seen.push(n.value);
+      if (n.value % 2 === 0) t.delete('10.0.0.2', 80, '10.0.0.1', n.value, n.value);
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(values(t)).toEqual([1, 3, 5]);
+    t.delete('10.0.0.1', 1, '10.0.0.2', 80, 1);
+    t.add('10.0.0.1', 1, '10.0.0.2', 80, 7); // a new value for an old flow is the newest
+    expect(values(t)).toEqual([3, 5, 7]);
+    expect(t.oldest()).toBe(3);
+    t.delete('10.0.0.1', 3, '10.0.0.2', 80, 99); // not the value held: kept
+    expect(t.size).toBe(3);
+    t.clear();
+    expect([t.size, t.oldest(), t.get('10.0.0.1', 5, '10.0.0.2', 80)]).toEqual([0, undefined, undefined]);
+  });
+});
+
+describe('EndpointSet', () => {
+  it('forgets the first endpoint added when full', () => {
+    const s = new EndpointSet(3);
+    s.add('192.0.2.1', 443);
+    s.add('192.0.2.1', 80);
+    s.add('192.0.2.1', 443); // already there: not added again
+    s.add('2001:db8::1', 443);
+    expect([s.has('192.0.2.1', 443), s.has('192.0.2.1', 80), s.has('2001:db8::1', 443), s.has('2001:db8::1', 80)]).toEqual([true, true, true, false]);
+    s.add('2001:db8::2', 25);
+    expect([s.has('192.0.2.1', 443), s.has('192.0.2.1', 80), s.has('2001:db8::2', 25)]).toEqual([false, true, true]);
+    for (let p = 1; p <= 10; p++) s.add('198.51.100.1', p);
+    expect([s.has('198.51.100.1', 7), s.has('198.51.100.1', 8), s.has('198.51.100.1', 10), s.has('2001:db8::2', 25)]).toEqual([false, true, true, false]);
+  });
+});
