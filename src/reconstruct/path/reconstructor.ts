@@ -38,6 +38,12 @@ export class PathReconstructor {
   readonly #o: PathOptions;
   readonly #emit: (r: PathRecord) => void;
   readonly #conns = new FlowTable<Connection>();
+  /**
+   * No open connection's deadline comes before this: expire() skips its scan of every open
+   * connection, once per second of capture time, until one can be due (with 100 k connections
+   * open for minutes that scan would cost more than the packets).
+   */
+  #nextDeadline: Micros = Number.POSITIVE_INFINITY;
   readonly #udp = new FlowTable<DatagramFlow>();
   /**
    * No UDP flow was last seen before this: expire() skips its scan of up to maxDatagramFlows flows
@@ -88,12 +94,17 @@ export class PathReconstructor {
 
   /** Makes final every connection idle (or closed) long enough at capture time `now`. */
   expire(now: Micros): void {
-    for (let n = this.#conns.first; n !== undefined; n = n.next) {
-      const c = n.value;
-      if (now > c.deadline()) {
-        this.#forget(c);
-        this.#final(c, 'idle', now);
+    if (now > this.#nextDeadline) {
+      let next = Number.POSITIVE_INFINITY;
+      for (let n = this.#conns.first; n !== undefined; n = n.next) {
+        const c = n.value;
+        const due = c.deadline();
+        if (now > due) {
+          this.#forget(c);
+          this.#final(c, 'idle', now);
+        } else if (due < next) next = due;
       }
+      this.#nextDeadline = next;
     }
     if (now - this.#udpOldestLast > this.#o.datagramIdleMicros) {
       let oldest = Number.POSITIVE_INFINITY;
@@ -150,6 +161,8 @@ export class PathReconstructor {
     }
     const fromClient = c.isClient(ip.src, tcp.srcPort);
     c.packet(p.frame, p.time, ip, tcp, fromClient);
+    const due = c.deadline(); // a packet moves it, and closing brings it nearer
+    if (due < this.#nextDeadline) this.#nextDeadline = due;
     if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#services.add(ip.src, tcp.srcPort);
   }
 
