@@ -35,6 +35,11 @@ export interface TimelineOptions {
   maxLanes: number;
   /** Marks kept per lane; later ones are counted in the lane's `omittedMarks`. */
   maxMarksPerLane: number;
+  /**
+   * Marks kept in all: the memory bound of the whole timeline (a mark holds ~0.3 kB of text). The
+   * HTML draws a few thousand at most; findings whose lane ran out get lanes from their evidence.
+   */
+  maxMarks: number;
   /** Overview buckets; the bucket width doubles when the capture outgrows them. */
   maxBuckets: number;
   /** Data segments closer than this in one direction are drawn as one bar. */
@@ -44,6 +49,7 @@ export interface TimelineOptions {
 export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = {
   maxLanes: 1000,
   maxMarksPerLane: 200,
+  maxMarks: 30_000,
   maxBuckets: 600,
   dataCoalesceMicros: 50_000,
 };
@@ -70,6 +76,7 @@ export class TimelineCollector {
   readonly #openQueries = new Map<string, LaneMark>();
   /** Packets of flows that came after the lane bound: counted, not drawn. */
   packetsWithoutLane = 0;
+  #marks = 0;
   #start: Micros | undefined;
   #end: Micros | undefined;
   #bucketMicros: Micros = 1_000_000;
@@ -124,11 +131,12 @@ export class TimelineCollector {
   }
 
   #push(lane: Lane, mark: LaneMark): boolean {
-    if (lane.marks.length >= this.#options.maxMarksPerLane) {
+    if (lane.marks.length >= this.#options.maxMarksPerLane || this.#marks >= this.#options.maxMarks) {
       lane.omittedMarks++;
       return false;
     }
     lane.marks.push(mark);
+    this.#marks++;
     return true;
   }
 
