@@ -18,6 +18,11 @@ export interface FallbackDelayOptions {
   readonly happyEyeballsMaxMicros: Micros;
   /** Attempts remembered on each side (bounded state). */
   readonly maxPending: number;
+  /**
+   * The IPv4 attempt must start within this long after the last sign of the IPv6 attempt (its last
+   * SYN, RST or ICMP error), or within 2.5 times the last SYN retry gap when that is longer.
+   */
+  readonly giveUpSlackMicros: Micros;
 }
 
 export const DEFAULT_FALLBACK_DELAY_OPTIONS: FallbackDelayOptions = {
@@ -25,6 +30,7 @@ export const DEFAULT_FALLBACK_DELAY_OPTIONS: FallbackDelayOptions = {
   noDnsWindowMicros: 30_000_000,
   happyEyeballsMaxMicros: 1_000_000,
   maxPending: 512,
+  giveUpSlackMicros: 3_000_000,
 };
 
 export type FallbackClass = 'happy-eyeballs' | 'timeout' | 'fast-rst' | 'fast-unreachable';
@@ -70,15 +76,34 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
       const asker = v4.lookup?.asker;
       const own = byName.filter((f) => f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker);
       if (own.length > 0) byName = own;
-      return { list: lastBurst(byName), byName: true };
+      const list = lastBurst(byName);
+      return followsGiveUp(list, t4) ? { list, byName: true } : undefined;
     }
     if (byPort.length > 0) {
       // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
       const client = byPort[byPort.length - 1]!.c.client;
       byPort = byPort.filter((f) => f.c.client === client);
-      return { list: lastBurst(byPort), byName: false };
+      const list = lastBurst(byPort);
+      return followsGiveUp(list, t4) ? { list, byName: false } : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * A fallback starts as the IPv6 attempt is given up: while it is pending (Happy Eyeballs), on its
+   * RST or ICMP error, or when the client stops retrying the SYN — before the next retry would have
+   * been due (the retry gaps double: Linux 1, 2, 4 … s, Windows 3, 6 s; an application timeout
+   * falls between two retries). An IPv4 connection started later is another attempt, not this
+   * fallback (a busy capture has IPv4 connections to the same port all the time).
+   */
+  function followsGiveUp(list: readonly V6Failure[], t4: Micros): boolean {
+    const c = list[list.length - 1]!.c;
+    const syns = c.syns;
+    const lastSyn = syns[syns.length - 1]?.time ?? c.start.time;
+    const lastGap = syns.length >= 2 ? lastSyn - syns[syns.length - 2]!.time : 0;
+    const heard = c.handshakeFailure?.time ?? lastSyn;
+    const givenUpBy = Math.max(lastSyn, heard) + Math.max(o.giveUpSlackMicros, 2.5 * lastGap);
+    return t4 <= givenUpBy;
   }
 
   /** The attempts of the last burst: consecutive attempts no more than the window apart. */

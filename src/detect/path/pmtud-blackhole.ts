@@ -196,16 +196,20 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
   const optionBytes = Math.max(0, headers - (c.version === 6 ? 40 : 20) - 20);
   const cap = d.segmentCap ?? 1500 - headers + optionBytes;
   const arrived = seg?.wireLength ?? 0;
+  // The missing segments were at most the gap, cut to the MSS, and no larger than the size the
+  // sender was seen splitting its data at before the gap (back-to-back equal segments): a clamp or
+  // a small link at the sender that the SYNs do not show, or an MTU learnt from PTBs earlier.
+  const estimate = (g: DirectionSummary['gaps'][number]): number => Math.min(headers + Math.min(g.end - g.start, cap - optionBytes), g.segmentSizeBefore ?? Number.POSITIVE_INFINITY);
   const gap = d.gaps.find((g) => {
     if (g.ackedPast) return false; // the receiver had it: the capture missed it
     const waited = (g.filled?.time ?? stallEnd) - g.since;
     if (waited < o.minStallMicros) return false;
-    const lostEstimate = headers + Math.min(g.end - g.start, cap - optionBytes);
+    const lostEstimate = estimate(g);
     if (g.filled !== undefined && (g.fillWireLength ?? 0) >= lostEstimate) return false;
     return lostEstimate > arrived && lostEstimate > familyMinMtu(c.version);
   });
   if (gap === undefined) return undefined;
-  const lostEstimate = headers + Math.min(gap.end - gap.start, cap - optionBytes);
+  const lostEstimate = estimate(gap);
   const role = senderRole(c, d);
   const waited = (gap.filled?.time ?? stallEnd) - gap.since;
   const receiverGaveUp = (role === 'server' ? c.toServer : c.toClient).rst !== undefined || (role === 'server' ? c.toServer : c.toClient).fin !== undefined;

@@ -101,6 +101,11 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
     for (const p of c.icmp) {
       if (p.kind !== 'packet-too-big' && p.kind !== 'frag-needed') continue;
       if (p.mtu === undefined || p.mtu <= 0 || p.largerAfter < o.ignoredMinSegments) continue;
+      // In a capture with offload artefacts (TSO/GSO at the sender) a segment of up to the MSS can
+      // still be a GSO packet that leaves as several of the new size: sizes prove nothing there, so
+      // the PTB must also have failed in effect (data above its MTU never acknowledged).
+      const d = p.quotes === 'to-server' ? c.toServer : c.toClient;
+      if (d.offloadedSegments > 0 && !d.unacked.some((x) => x.minWireLength > p.mtu!)) continue;
       out.push(ignoredFinding(c, p));
       break;
     }
@@ -114,6 +119,8 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
       if (c.icmp.some((i) => i.quotes === quotes && (i.kind === 'packet-too-big' || i.kind === 'frag-needed'))) continue;
       const smallest = Math.min(...lost.map((x) => x.minWireLength));
       if (smallest <= familyMinMtu(c.version)) continue;
+      // That size was delivered on this connection: plain loss, not a missing PTB.
+      if (d.maxDelivered !== undefined && d.maxDelivered.wireLength >= smallest) continue;
       const firstLoss = Math.min(...lost.map((x) => x.times[0]!));
       for (const s of routers.values()) {
         if (s.silenceReported || !s.to.has(d.from) || s.version !== c.version) continue;

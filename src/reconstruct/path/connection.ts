@@ -7,6 +7,7 @@ import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, 
 
 const INITIAL_HOP_LIMITS = new Set([32, 64, 128, 255]);
 const TCP_BASE_HEADER = 20;
+const IPV6_MIN_MTU = 1280;
 
 export class Connection {
   readonly toServer: Direction;
@@ -63,6 +64,7 @@ export class Connection {
   packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
+    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, ip.hopLimit, time)) return;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);
@@ -154,6 +156,7 @@ export class Connection {
     }
     const end = rel + seqLen;
     let wire = ip.length;
+    const fragmentable = ip.version === 4 && !ip.dontFragment;
     if (payload > 0) {
       d.payloadPackets++;
       d.payloadBytes += payload;
@@ -163,10 +166,12 @@ export class Connection {
       if (offloaded) {
         d.offloaded++;
         if (ip.length > d.maxOffloadedIpLength) d.maxOffloadedIpLength = ip.length;
-      } else if (d.ptbs.length > 0) d.watchSize(frame, time, wire);
+      } else if (d.ptbs.length > 0 && !fragmentable) d.watchSize(frame, time, wire); // without DF a router may fragment it: no PTB to obey
       d.sized(frame, time, payload, ip.length, wire);
     }
-    const fragmentable = ip.version === 4 && !ip.dontFragment;
+    // A FIN beyond everything seen: bytes before it never passed here (a server giving up on a
+    // stalled response closes with its FIN after them), as for a bare ACK above.
+    if (payload === 0 && rel > d.highestEnd && rel - d.highestEnd < 0x40000000 && d.packets > 1) d.gapTo(rel, frame, time);
     if (rel >= d.highestEnd) {
       if (payload > 0) d.newData(rel, end, frame, time, wire, fragmentable);
       else {
@@ -192,7 +197,13 @@ export class Connection {
     }
     const d = quotesClient ? this.toServer : this.toClient;
     if ((ref.kind === 'packet-too-big' || ref.kind === 'frag-needed') && ref.mtu !== undefined && ref.mtu > 0 && d.ptbs.length < 4) {
-      d.watchPtb({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: ref.mtu, from: ref.time + this.o.ptbGraceMicros });
+      // RFC 8201 §4: an IPv6 sender told of an MTU below 1280 keeps sending 1280-byte packets, so
+      // only what exceeds max(MTU, 1280) disobeys it. The sender gets the grace, or the round trip
+      // seen here when longer (a capture away from the sender sees its segments that were already
+      // in flight when the PTB passed).
+      const floor = this.version === 6 ? IPV6_MIN_MTU : 0;
+      const grace = Math.max(this.o.ptbGraceMicros, this.handshakeRtt ?? 0);
+      d.watchPtb({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: Math.max(ref.mtu, floor), from: ref.time + grace });
     }
     if (ref.kind === 'unreachable' && quotesClient && this.synAck === undefined && this.established === undefined && this.failure === undefined && this.synCount > 0) {
       this.failure = { mark: { frame: ref.frame, time: ref.time }, kind: 'unreachable' };

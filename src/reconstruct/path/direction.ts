@@ -10,6 +10,8 @@ const MAX_KEPT_RANGES = 8;
 const MAX_GAPS = 8;
 const MAX_RETX_FRAMES = 64;
 const DELIVERED_LOG = 64;
+/** A forwarding copy follows the packet by the router's forwarding time: microseconds, a few ms when busy. */
+const FORWARD_COPY_MICROS = 10_000;
 
 /** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
 export function unwrapSeq(seq: number, base: number, ref: number): number {
@@ -118,6 +120,7 @@ interface Gap {
   filled: Mark | undefined;
   fillWireLength: number | undefined;
   ackedPast: boolean;
+  segmentSizeBefore: number | undefined;
 }
 
 /** PTB (or frag-needed) quoting this direction, with what the sender did afterwards. */
@@ -187,6 +190,18 @@ export class Direction {
   fin: Mark | undefined = undefined;
   rst: Mark | undefined = undefined;
   ptbs: PtbWatch[] = NONE;
+  /** The previous packet in this direction (raw seq/ack, flags, payload, hop limit, time): to tell forwarding copies. */
+  prevSeq = -1;
+  prevAck = -1;
+  prevFlags = -1;
+  prevPayload = -1;
+  prevHop = -1;
+  prevTime: Micros = 0;
+  /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
+  lastNewWire = 0;
+  runWire = 0;
+  /** Second sightings of a packet after a router on the capture host forwarded it (`tcpdump -i any`). */
+  forwardedCopies = 0;
 
   constructor(
     readonly from: string,
@@ -200,6 +215,31 @@ export class Direction {
   watchPtb(w: PtbWatch): void {
     if (this.ptbs === NONE) this.ptbs = [];
     this.ptbs.push(w);
+  }
+
+  /**
+   * True when this packet is the one just seen in this direction again, a hop later: `tcpdump -i
+   * any` on a router (or a host forwarding to containers) records each forwarded packet on the way
+   * in and again on the way out, with the hop limit one lower. A retransmission seen at one capture
+   * point keeps its hop limit (same path), so the lower hop limit tells the copy; it is not counted
+   * as a packet, a retransmission or a duplicate ACK.
+   */
+  forwardCopy(seq: number, ack: number, flags: number, payload: number, hopLimit: number, time: Micros): boolean {
+    const copy =
+      seq === this.prevSeq && ack === this.prevAck && flags === this.prevFlags && payload === this.prevPayload &&
+      hopLimit < this.prevHop && time - this.prevTime <= FORWARD_COPY_MICROS;
+    if (copy) {
+      this.forwardedCopies++;
+      this.prevHop = hopLimit;
+      return true;
+    }
+    this.prevSeq = seq;
+    this.prevAck = ack;
+    this.prevFlags = flags;
+    this.prevPayload = payload;
+    this.prevHop = hopLimit;
+    this.prevTime = time;
+    return false;
   }
 
   /** Counts a packet sent in this direction. */
@@ -240,6 +280,8 @@ export class Direction {
   /** A segment carrying new data (at or beyond the highest end seen). */
   newData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
     if (rel > this.highestEnd && this.packets > 1) this.openGap(rel, frame, time);
+    else if (rel === this.highestEnd && wire === this.lastNewWire && wire > this.runWire) this.runWire = wire;
+    this.lastNewWire = wire;
     if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
     if (this.highestAcked === undefined || this.highestAcked >= this.highestEnd) this.waitSince = time;
     if (this.segs.length - this.head < this.maxSegments) {
@@ -453,7 +495,7 @@ export class Direction {
     this.gapCount++;
     if (this.gaps.length < MAX_GAPS) {
       if (this.gaps === NONE) this.gaps = [];
-      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false });
+      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: this.runWire > 0 ? this.runWire : undefined });
     }
   }
 

@@ -55,6 +55,12 @@ export interface SequenceGap {
   readonly fillWireLength: number | undefined;
   /** The receiver acknowledged past the gap start without it being filled here: the capture missed it. */
   readonly ackedPast: boolean;
+  /**
+   * The sender's segment size shown before the gap: the largest wire length of two back-to-back
+   * segments of the same size that passed here (the sender splits its data at that size, so the
+   * missing segments were no larger). Undefined when no such pair passed.
+   */
+  readonly segmentSizeBefore: number | undefined;
 }
 
 export interface Stall {
