@@ -9,7 +9,7 @@
 
 LAB_DIR="${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 SAMPLES_DIR="$(cd "$LAB_DIR/.." && pwd)"
-WORK_DIR="$LAB_DIR/work"
+WORK_DIR="${LAB_WORK_DIR:-$LAB_DIR/work}"   # LAB_WORK_DIR: a private one when two people run the lab at once
 PY=/usr/bin/python3           # Debian's python3 (stdlib only), not whatever is first on PATH
 [[ -x $PY ]] || PY=python3
 
