@@ -1,7 +1,7 @@
 // dns.aaaa_unanswered (INCIDENTS §2): AAAA never answered on any attempt (retries, ports,
 // servers) while A for the same name is; or AAAA answered with an RFC 4074 error rcode while A
 // exists. One finding per (client, server, name, problem), over every lookup that paid for it.
-import type { DnsRecord } from '../../reconstruct/dns/index.js';
+import { QTYPE_A, QTYPE_AAAA, type DnsLookup, type DnsQuestionRecord, type DnsRecord } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import {
@@ -10,7 +10,9 @@ import {
   displayFilter,
   durationText,
   printableName,
+  question,
   questionEvidence,
+  RFC4074_RCODES,
   rcodeName,
   sortEvidence,
   type AaaaProblem,
@@ -18,9 +20,17 @@ import {
 
 export interface AaaaUnansweredOptions {
   maxGroups: number;
+  /**
+   * A and AAAA asked in separate lookups (dig A, then dig AAAA; a client that caches A; a
+   * resolver's upstream legs) still pair when the A answer and the first AAAA transmission are
+   * this close: default 60 s.
+   */
+  separateLookupWindowMicros: number;
+  /** Answered A questions and AAAA-only lookups remembered for that pairing (each, FIFO). */
+  maxRemembered: number;
 }
 
-export const DEFAULT_AAAA_UNANSWERED_OPTIONS: AaaaUnansweredOptions = { maxGroups: 256 };
+export const DEFAULT_AAAA_UNANSWERED_OPTIONS: AaaaUnansweredOptions = { maxGroups: 256, separateLookupWindowMicros: 60_000_000, maxRemembered: 4096 };
 
 const REMEDY =
   'The server must answer AAAA queries: NOERROR with an empty answer (NODATA) when the name has no ' +
@@ -45,42 +55,78 @@ interface Group {
 export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}): Detector<DnsRecord> {
   const o = { ...DEFAULT_AAAA_UNANSWERED_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
+  /** The latest answered A question per client|server|name, and AAAA-only lookups waiting for one. */
+  const answeredA = new Map<string, DnsQuestionRecord>();
+  const aaaaOnly = new Map<string, DnsLookup[]>();
+  const remember = <V>(m: Map<string, V>, k: string, v: V): void => {
+    m.delete(k);
+    m.set(k, v);
+    if (m.size > o.maxRemembered) m.delete(m.keys().next().value!);
+  };
+  const near = (a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean =>
+    a.answer !== undefined && Math.abs(aaaa.firstSent - a.answer.time) <= o.separateLookupWindowMicros;
+  const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): Finding[] => {
+    if (p === undefined) return [];
+    const server = p.aaaa.attempts[0]!.server;
+    const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
+      first: p,
+      occurrences: 0,
+      maxDelay: 0,
+      totalDelay: 0,
+      transmissions: 0,
+      ports: new Set<number>(),
+      servers: new Set<string>(),
+      rcodes: new Set<number>(),
+      evidence: [],
+    }));
+    if (g === undefined) return [];
+    g.occurrences++;
+    g.maxDelay = Math.max(g.maxDelay, p.delayMicros);
+    g.totalDelay += p.delayMicros;
+    for (const a of p.aaaa.attempts) {
+      g.transmissions += a.queries.length;
+      if (g.ports.size < 64) g.ports.add(a.clientPort);
+      if (g.servers.size < 8) g.servers.add(a.server);
+    }
+    if (p.rcode !== undefined) g.rcodes.add(p.rcode);
+    const ev = sortEvidence([...questionEvidence(r, p.a, 6), ...questionEvidence(r, p.aaaa, 24)]);
+    for (const e of ev) {
+      if (g.evidence.length >= MAX_EVIDENCE) break;
+      g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
+    }
+    // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
+    return g.occurrences === 1 ? [finding(g)] : [];
+  };
   return {
     name: 'aaaa-unanswered',
     restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup') return [];
-      const p = aaaaProblem(r);
-      if (p === undefined) return [];
-      const server = p.aaaa.attempts[0]!.server;
-      const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
-        first: p,
-        occurrences: 0,
-        maxDelay: 0,
-        totalDelay: 0,
-        transmissions: 0,
-        ports: new Set<number>(),
-        servers: new Set<string>(),
-        rcodes: new Set<number>(),
-        evidence: [],
-      }));
-      if (g === undefined) return [];
-      g.occurrences++;
-      g.maxDelay = Math.max(g.maxDelay, p.delayMicros);
-      g.totalDelay += p.delayMicros;
-      for (const a of p.aaaa.attempts) {
-        g.transmissions += a.queries.length;
-        if (g.ports.size < 64) g.ports.add(a.clientPort);
-        if (g.servers.size < 8) g.servers.add(a.server);
+      if (r.type !== 'lookup' || r.family !== 'address') return [];
+      const qa = question(r, QTYPE_A);
+      const q6 = question(r, QTYPE_AAAA);
+      if (qa !== undefined && q6 !== undefined) return observeProblem(r, aaaaProblem(r));
+      const nameKey = r.name.toLowerCase();
+      if (qa !== undefined) {
+        // An A-only lookup: remember its answer, and pair it with AAAA-only lookups waiting for it.
+        if (qa.answer === undefined || qa.answer.rcode !== 0 || qa.answer.answersOfType === 0) return [];
+        const server = qa.attempts.find((x) => x.replies.includes(qa.answer!))?.server ?? qa.attempts[0]!.server;
+        const key = `${r.client}|${server}|${nameKey}`;
+        remember(answeredA, key, qa);
+        const waiting = aaaaOnly.get(key);
+        if (waiting === undefined) return [];
+        aaaaOnly.delete(key);
+        return waiting.flatMap((w) => (near(qa, question(w, QTYPE_AAAA)!) ? observeProblem(w, aaaaProblem(w, qa)) : []));
       }
-      if (p.rcode !== undefined) g.rcodes.add(p.rcode);
-      const ev = sortEvidence([...questionEvidence(r, p.a, 6), ...questionEvidence(r, p.aaaa, 24)]);
-      for (const e of ev) {
-        if (g.evidence.length >= MAX_EVIDENCE) break;
-        g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
-      }
-      // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
-      return g.occurrences === 1 ? [finding(g)] : [];
+      if (q6 === undefined) return [];
+      // An AAAA-only lookup that failed: the A of the same name may have been asked before or after.
+      if (q6.outcome !== 'unanswered' && !(q6.answer !== undefined && RFC4074_RCODES.has(q6.answer.rcode))) return [];
+      const key = `${r.client}|${q6.attempts[0]!.server}|${nameKey}`;
+      const known = answeredA.get(key);
+      if (known !== undefined && near(known, q6)) return observeProblem(r, aaaaProblem(r, known));
+      const list = aaaaOnly.get(key) ?? [];
+      if (list.length < 8) list.push(r);
+      remember(aaaaOnly, key, list);
+      return [];
     },
     finish(): Finding[] {
       return [...groups.groups.values()].map(finding);
@@ -98,7 +144,8 @@ function finding(g: Group): Finding {
   const evidence = sortEvidence([...g.evidence]);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
-  const name = printableName(l.name);
+  // RFC 4343: names compare without case; a resolver's 0x20 upstream queries spell them at random.
+  const name = printableName(l.name.toLowerCase());
   const rcodes = [...g.rcodes].sort((a, b) => a - b).map(rcodeName).join(',');
   const role = p.serverRole === 'recursive'
     ? 'a recursive resolver (RA set, AA clear): the authoritative server behind it is the likely culprit'
@@ -121,7 +168,7 @@ function finding(g: Group): Finding {
     end: last.time,
     client: l.client,
     server,
-    names: [l.name],
+    names: [l.name.toLowerCase()],
     evidence,
     impact: {
       description: p.problem === 'unanswered'

@@ -163,6 +163,21 @@ export function nextTransmission(q: DnsQuestionRecord, t: Micros, skip: DnsQuery
   return best;
 }
 
+/**
+ * The answer's round trip from the latest transmission of its attempt before it (the one it most
+ * likely answers): equal to timeToAnswerMicros unless the question was re-sent before the answer.
+ */
+export function answerRtt(q: DnsQuestionRecord): number {
+  const r = q.answer;
+  if (r === undefined) return 0;
+  let last = q.firstSent;
+  for (const a of q.attempts) {
+    if (!a.replies.includes(r)) continue;
+    for (const s of a.queries) if (s.time <= r.time && s.time > last) last = s.time;
+  }
+  return r.time - last;
+}
+
 /** The first reply to any attempt of the question at or after `t`. */
 export function firstReplyAfter(q: DnsQuestionRecord, t: Micros): DnsReply | undefined {
   let best: DnsReply | undefined;
@@ -193,6 +208,8 @@ export interface SamePortDrop {
   readonly socketDead: boolean;
   /** The lost question was the second one sent (its reply the second to arrive). */
   readonly lostWasSecond: boolean;
+  /** The attempts that show it: the socket's, and those of the retry (other callers' left out). */
+  readonly attempts: readonly DnsAttempt[];
 }
 
 export interface SamePortOptions {
@@ -221,24 +238,68 @@ export const DEFAULT_SAME_PORT_OPTIONS: SamePortOptions = {
  * its timeout); and the lost question was answered promptly when asked again (so the server does
  * answer it: not §2), or every later reply on that socket is missing too (a firewall that drops
  * all later replies of the 5-tuple). Nothing is concluded when the capture ends before a re-send.
+ *
+ * Each client socket is judged on its own: a busy client resolving one name from several threads
+ * at once has several sockets in one lookup, and only the socket that lost a reply shows it. The
+ * first that does is returned (see samePortDrops for all of them).
  */
 export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | undefined {
-  if (l.family !== 'address') return undefined;
+  return samePortDrops(l, o)[0];
+}
+
+const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
+  x.transport === 'udp' && y.transport === 'udp' && x.clientPort === y.clientPort && x.server === y.server && x.serverPort === y.serverPort;
+
+/** Every A/AAAA pair sent from one socket in this lookup that lost one reply (usually one). */
+export function samePortDrops(l: DnsLookup, o: SamePortOptions): SamePortDrop[] {
+  if (l.family !== 'address') return [];
   const qa = question(l, QTYPE_A);
   const q6 = question(l, QTYPE_AAAA);
-  if (qa === undefined || q6 === undefined) return undefined;
-  const a1 = qa.attempts[0];
-  const b1 = q6.attempts[0];
-  if (a1 === undefined || b1 === undefined) return undefined;
-  if (a1.transport !== 'udp' || b1.transport !== 'udp') return undefined;
-  if (a1.clientPort !== b1.clientPort || a1.server !== b1.server || a1.serverPort !== b1.serverPort) return undefined;
+  if (qa === undefined || q6 === undefined) return [];
+  const out: SamePortDrop[] = [];
+  const paired = new Set<DnsAttempt>();
+  for (const a1 of qa.attempts) {
+    if (a1.transport !== 'udp') continue;
+    const ta = a1.queries[0]!.time;
+    const b1 = q6.attempts.find((b) => !paired.has(b) && sameSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros);
+    if (b1 === undefined) continue;
+    paired.add(b1);
+    const d = pairDrop(l, qa, q6, a1, b1, o);
+    if (d !== undefined) out.push(d);
+  }
+  return out;
+}
+
+/**
+ * The next transmission of `q` after `first` (sent at `t`): on the same socket if there is one
+ * (glibc and musl re-send there, same id), else from another socket at least a retry interval
+ * later (a stub that re-asks from a new port). Transmissions from other sockets sooner than that
+ * are another caller's lookup running at the same time, not this one's retry.
+ */
+function nextOnSocket(q: DnsQuestionRecord, t: Micros, first: DnsQuerySent, socket: DnsAttempt, o: SamePortOptions): { sent: DnsQuerySent; attempt: DnsAttempt } | undefined {
+  let same: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
+  let other: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
+  for (const a of q.attempts) {
+    const mine = sameSocket(a, socket);
+    for (const s of a.queries) {
+      if (s.time <= t || s === first) continue;
+      if (mine) {
+        if (same === undefined || s.time < same.sent.time) same = { sent: s, attempt: a };
+      } else if (s.time - t >= o.minRetryMicros && (other === undefined || s.time < other.sent.time)) {
+        other = { sent: s, attempt: a };
+      }
+    }
+  }
+  return same ?? other;
+}
+
+function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1: DnsAttempt, b1: DnsAttempt, o: SamePortOptions): SamePortDrop | undefined {
   const ta = a1.queries[0]!.time;
   const t6 = b1.queries[0]!.time;
-  if (Math.abs(ta - t6) > o.pairWindowMicros) return undefined;
-  const nextA = nextTransmission(qa, ta, a1.queries[0]!);
-  const next6 = nextTransmission(q6, t6, b1.queries[0]!);
+  const nextA = nextOnSocket(qa, ta, a1.queries[0]!, a1, o);
+  const next6 = nextOnSocket(q6, t6, b1.queries[0]!, b1, o);
   // The round ends when either question is asked again.
-  const roundEnd = Math.min(nextA?.time ?? Infinity, next6?.time ?? Infinity);
+  const roundEnd = Math.min(nextA?.sent.time ?? Infinity, next6?.sent.time ?? Infinity);
   const replyA = a1.replies.find((r) => r.time < roundEnd && usable(r));
   const reply6 = b1.replies.find((r) => r.time < roundEnd && usable(r));
   if ((replyA === undefined) === (reply6 === undefined)) return undefined; // both or neither
@@ -249,8 +310,9 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
   const lostAttempt = keptIsA ? b1 : a1;
   const keptReply = (keptIsA ? replyA : reply6)!;
   const lostFirst = lostAttempt.queries[0]!.time;
-  const resend = keptIsA ? next6 : nextA;
-  if (resend === undefined) return undefined; // the capture ended before the client re-asked
+  const re = keptIsA ? next6 : nextA;
+  if (re === undefined) return undefined; // the capture ended before the client re-asked
+  const resend = re.sent;
   if (resend.time - lostFirst < o.minRetryMicros) return undefined;
   // A reply to the lost question's first transmission that came late (after the re-send but
   // before a re-send could have been answered) would mean a slow server, not a lost reply: an
@@ -259,12 +321,25 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
   if (lostAttempt.replies.length > (lostAttempt.queries.length > 1 ? 1 : 0)) return undefined;
   const keptRtt = keptReply.time - keptAttempt.queries[0]!.time;
   const prompt = Math.max(o.promptFactor * keptRtt, o.promptFloorMicros);
-  const finalAnswer = lost.answer !== undefined && lost.answer.time >= resend.time ? lost.answer : undefined;
+  // The reply to the re-sent question: to the re-sent attempt, else to a later attempt of it.
+  const replyFrom = (a: DnsAttempt): DnsReply | undefined => a.replies.find((x) => !x.tc && x.time >= resend.time);
+  let finalAttempt: DnsAttempt | undefined = replyFrom(re.attempt) !== undefined ? re.attempt : undefined;
+  let finalAnswer = finalAttempt === undefined ? undefined : replyFrom(finalAttempt);
+  if (finalAnswer === undefined) {
+    for (const a of lost.attempts) {
+      if (!a.queries.some((s) => s.time >= resend.time)) continue;
+      const r = replyFrom(a);
+      if (r !== undefined && (finalAnswer === undefined || r.time < finalAnswer.time)) {
+        finalAnswer = r;
+        finalAttempt = a;
+      }
+    }
+  }
   let answeredPromptly = false;
   if (finalAnswer !== undefined) {
-    // The latest transmission of the lost question before its answer.
+    // The latest transmission of that attempt before its answer.
     let lastBefore = resend.time;
-    for (const x of transmissions(lost)) if (x.sent.time <= finalAnswer.time) lastBefore = x.sent.time;
+    for (const s of finalAttempt!.queries) if (s.time <= finalAnswer.time && s.time > lastBefore) lastBefore = s.time;
     answeredPromptly = finalAnswer.time - lastBefore <= prompt;
   }
   // Every later transmission on the first-round socket unanswered, at least one of the kept question.
@@ -273,17 +348,24 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
   let keptResentOnSocket = false;
   for (const q of [qa, q6]) {
     for (const x of transmissions(q)) {
-      if (x.sent.time < roundEnd) continue;
-      if (x.attempt.clientPort !== a1.clientPort || x.attempt.server !== a1.server || x.attempt.transport !== 'udp') continue;
+      if (x.sent.time < roundEnd || !sameSocket(x.attempt, a1)) continue;
       laterOnSocket++;
       if (x.attempt.replies.some((r) => r.time >= x.sent.time)) laterAnswered++;
       if (q === kept) keptResentOnSocket = true;
     }
   }
   const socketDead = laterOnSocket > 0 && laterAnswered === 0 && keptResentOnSocket &&
-    kept.attempts.some((a) => a.outcome === 'unanswered');
+    kept.attempts.some((a) => sameSocket(a, a1) && a.outcome === 'unanswered');
   if (!answeredPromptly && !socketDead) return undefined;
   const end = finalAnswer !== undefined ? finalAnswer.time : l.end;
+  // The attempts that tell this story: the socket's, and those of the retry (from the re-send on).
+  const attempts: DnsAttempt[] = [];
+  for (const q of [qa, q6]) {
+    for (const a of q.attempts) {
+      const t = a.queries[0]!.time;
+      if (sameSocket(a, a1) || a === re.attempt || a === finalAttempt || (t >= resend.time && t <= end)) attempts.push(a);
+    }
+  }
   return {
     lookup: l,
     kept,
@@ -297,6 +379,7 @@ export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | u
     delayMicros: Math.max(0, end - keptReply.time),
     socketDead,
     lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
+    attempts,
   };
 }
 
@@ -317,14 +400,16 @@ export interface AaaaProblem {
 }
 
 /**
- * INCIDENTS §2 from one lookup: A answered with addresses; AAAA never answered on any attempt
+ * INCIDENTS §2 from one lookup (or an AAAA-only lookup and `separateA`, the same client's A question
+ * for the same name in another lookup): A answered with addresses; AAAA never answered on any attempt
  * (ports, servers, retries; at least one attempt proven unanswered, none merely cut by the capture
  * end), or answered with an RFC 4074 error rcode. A socket whose later A replies are missing too is
  * not an AAAA problem (see samePortDrop).
  */
-export function aaaaProblem(l: DnsLookup): AaaaProblem | undefined {
+export function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem | undefined {
   if (l.family !== 'address') return undefined;
-  const a = question(l, QTYPE_A);
+  // `separateA`: the A question of another lookup of the same name (dig A, then dig AAAA).
+  const a = question(l, QTYPE_A) ?? separateA;
   const aaaa = question(l, QTYPE_AAAA);
   if (a === undefined || aaaa === undefined || a.answer === undefined) return undefined;
   if (a.answer.rcode !== 0 || a.answer.answersOfType === 0) return undefined;

@@ -7,7 +7,7 @@ import { inPrefix, isLocalAddress, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { allLookupEvidence, CappedGroups, displayFilter, durationText, printableName, qtypeName } from './common.js';
+import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
 export interface LocalZoneLeakOptions {
@@ -15,12 +15,17 @@ export interface LocalZoneLeakOptions {
   forwardWindowMicros: Micros;
   /** Slower than this, the answer did not come from the resolver's memory: default 500 ms. */
   slowMicros: Micros;
+  /**
+   * An answer to a re-sent query this long after the re-send was not served from memory either
+   * (a re-sent query answered sooner only shows its first transmission was lost): default 100 ms.
+   */
+  retriedSlowMicros: Micros;
   maxGroups: number;
   /** Names remembered to see a resolver forward what it was asked (bounded). */
   maxRememberedNames: number;
 }
 
-export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, maxGroups: 256, maxRememberedNames: 4096 };
+export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, retriedSlowMicros: 100_000, maxGroups: 256, maxRememberedNames: 4096 };
 
 const REMEDY =
   'Serve the RFC 6303 locally served zones on the resolver (unbound does by default; BIND: ' +
@@ -30,6 +35,9 @@ const REMEDY =
 /** Never routed on the Internet, but not "local" either: a lab, so the address alone proves nothing. */
 const NON_GLOBAL = ['2001:db8::/32', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '198.18.0.0/15', '0.0.0.0/8', '::/128', '64:ff9b:1::/48'];
 const isGlobal = (a: string): boolean => !isLocalAddress(a) && !NON_GLOBAL.some((p) => inPrefix(a, p));
+
+/** Two transmissions of a question closer than this were sent together (musl asks every server at once), not after a timeout. */
+const MIN_RETRY_MICROS = 300_000;
 
 type Reason = 'unanswered' | 'servfail' | 'slow' | 'forwarded-upstream' | 'global-server' | 'zone-already-failing';
 
@@ -85,7 +93,11 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
       let transmissions = 0;
       for (const q of r.questions) {
         for (const a of q.attempts) transmissions += a.queries.length;
-        if (q.outcome === 'unanswered' || q.outcome === 'truncated') {
+        // The client asking again with no reply in between proves it timed out at least once, even
+        // when the capture ends before its last transmission could (a local zone answers in ms).
+        const timedOut = q.outcome === 'unanswered' || q.outcome === 'truncated' ||
+          (q.answer === undefined && q.lastSent - q.firstSent >= MIN_RETRY_MICROS && q.attempts.every((a) => a.replies.length === 0));
+        if (timedOut) {
           reasons.push('unanswered');
           outcome = 'timeout';
           delay = Math.max(delay, q.lastSent - q.firstSent);
@@ -94,7 +106,13 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
             reasons.push('servfail');
             if (OUTCOME_RANK[outcome] < OUTCOME_RANK.servfail) outcome = 'servfail';
           }
-          if (q.timeToAnswerMicros! > o.slowMicros) {
+          // Slow means the resolver took long to answer the transmission it answered. A first query
+          // lost on the way and re-sent (plain loss) is answered at once when re-sent: the time from
+          // the first transmission is the client's timeout, not the resolver's work. An answer that
+          // still takes more than retriedSlowMicros after a re-send was waiting for something.
+          const rtt = answerRtt(q);
+          const resent = rtt < q.timeToAnswerMicros!;
+          if (resent ? rtt > o.retriedSlowMicros : q.timeToAnswerMicros! > o.slowMicros) {
             reasons.push('slow');
             if (OUTCOME_RANK[outcome] < OUTCOME_RANK.slow) outcome = 'slow';
           }
@@ -121,7 +139,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
       if (reasons.length === 0) return [];
       const key = `${r.client}|${server}|${nameKey}`;
       const g = groups.get(key, () => ({
-        key, client: r.client, server, name: r.name, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
+        key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
         outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], servers: new Set<string>(), start: r.start, end: r.end,
       }));
       if (g === undefined) return [];

@@ -15,7 +15,7 @@ import {
   qtypeName,
   queryEvidence,
   replyEvidence,
-  samePortDrop,
+  samePortDrops,
   sortEvidence,
   transmissions,
   type SamePortDrop,
@@ -51,15 +51,17 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
     restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
       if (r.type !== 'lookup') return [];
-      const d = samePortDrop(r, o);
-      if (d === undefined) return [];
-      const pair = pairs.get(`${r.client}|${d.keptAttempt.server}`, () => ({ occurrences: 0, kept: [] }));
-      if (pair === undefined) return [];
-      pair.occurrences++;
-      if (pair.kept.length >= o.maxFindingsPerPair) return [];
-      pair.kept.push(d);
-      // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
-      return [finding(d, pair.occurrences, d.inferredTimeoutMicros)];
+      const out: Finding[] = [];
+      for (const d of samePortDrops(r, o)) {
+        const pair = pairs.get(`${r.client}|${d.keptAttempt.server}`, () => ({ occurrences: 0, kept: [] }));
+        if (pair === undefined) continue;
+        pair.occurrences++;
+        if (pair.kept.length >= o.maxFindingsPerPair) continue;
+        pair.kept.push(d);
+        // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
+        out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
+      }
+      return out;
     },
     finish(): Finding[] {
       const out: Finding[] = [];
@@ -83,12 +85,14 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
   for (const q of [d.kept, d.lost]) {
     const name = qtypeName(q.qtype);
     for (const x of transmissions(q)) {
+      if (!d.attempts.includes(x.attempt)) continue;
       const role = x.sent === d.keptAttempt.queries[0] ? `${name} query (first round)`
         : x.sent === d.lostAttempt.queries[0] ? `${name} query (reply lost)`
         : `${name} asked again`;
       evidence.push(queryEvidence(x.sent, x.attempt, l.client, role));
     }
     for (const a of q.attempts) {
+      if (!d.attempts.includes(a)) continue;
       for (const rep of a.replies) {
         const role = rep === d.keptReply ? `${name} reply (arrived)` : rep === d.finalAnswer ? `${name} reply (to the re-sent query)` : `${name} reply`;
         evidence.push(replyEvidence(rep, a, l.client, role));
@@ -103,6 +107,11 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
   const outcome = d.finalAnswer !== undefined
     ? `answered ${durationText(d.finalAnswer.time - d.lostAttempt.queries[0]!.time)} after it was first asked`
     : 'never answered: every later reply on this socket is missing too';
+  // glibc in single-request mode (set on itself after an earlier drop) sends the second query on
+  // the same socket only once the first is answered: the firewall drops its reply all the same.
+  const sent = d.lostAttempt.queries[0]!.time > d.keptReply.time
+    ? `${lost} left ${l.client} port ${port} after the ${kept} reply, on the same socket,`
+    : `A and AAAA left ${l.client} port ${port} together`;
   const repeat = occurrences > 1 ? `; ${occurrences} lookups from this client to this server hit it` : '';
   const confident = occurrences > 1 && d.finalAnswer !== undefined;
   const confidence = confident
@@ -114,7 +123,7 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
     id: `dns.same_port_reply_drop:${first.frame}`,
     kind: 'dns.same_port_reply_drop',
     severity: d.finalAnswer === undefined ? 'error' : 'warning',
-    summary: `${lost} reply lost for ${name}: A and AAAA left ${l.client} port ${port} together for ${server}; ${lost} ${outcome}${repeat}`,
+    summary: `${lost} reply lost for ${name}: ${sent} for ${server}; ${lost} ${outcome}${repeat}`,
     start: first.time,
     end: last.time,
     client: l.client,

@@ -83,7 +83,8 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Dete
         g.worstDelay = delay;
       }
       for (const c of causes(r)) g.causes.add(c);
-      if (g.names.length < 10 && !g.names.includes(r.name)) g.names.push(r.name);
+      const lower = r.name.toLowerCase(); // RFC 4343: one name whatever its case (0x20)
+      if (g.names.length < 10 && !g.names.includes(lower)) g.names.push(lower);
       // Reported at once (live capture); finish() restates it with the group's worst case.
       return g.occurrences === 1 ? [finding(g, o)] : [];
     },
@@ -109,7 +110,7 @@ function finding(g: Group, o: SlowLookupOptions): Finding {
     id: `dns.slow_lookup:${first.frame}`,
     kind: 'dns.slow_lookup',
     severity,
-    summary: `lookup of ${printableName(l.name)} by ${g.client} via ${g.server} took ${durationText(g.worstDelay)}${l.outcome === 'answered' ? '' : ` and ended ${l.outcome}`}${more}`,
+    summary: `lookup of ${printableName(l.name.toLowerCase())} by ${g.client} via ${g.server} took ${durationText(g.worstDelay)}${l.outcome === 'answered' ? '' : ` and ended ${l.outcome}`}${more}`,
     start: first.time,
     end: last.time,
     client: g.client,

@@ -57,6 +57,10 @@ interface Attempt {
   readonly lookup: Lookup;
   readonly question: Question;
   lastSent: Micros;
+  /** Size of the last transmission and of the last reply: to tell a second copy of one packet. */
+  lastSize: number;
+  lastReplyAt: Micros;
+  lastReplySize: number;
   answeredAt: Micros;
   outcome: Pending;
 }
@@ -199,6 +203,7 @@ export class DnsReconstructor {
     questionMismatches: 0,
     lookups: { answered: 0, partial: 0, unanswered: 0, unknown: 0 },
     ignored: 0,
+    copies: 0,
     unusable: 0,
     evictedTransactions: 0,
     evictedLookups: 0,
@@ -267,14 +272,16 @@ export class DnsReconstructor {
 
   /**
    * End of input. A query still waiting is `unanswered` only when the client itself proved its
-   * timeout expired (it asked the question again after the first transmission) or the capture ran on for the full
-   * unanswered timeout; otherwise the capture ended too early to say: `unknown`.
+   * timeout expired (it asked the question again after this key's LAST transmission) or the capture
+   * ran on for the full unanswered timeout; otherwise the capture ended too early to say: `unknown`.
+   * A key re-sent just before the end is `unknown`: its first transmission timed out, but the
+   * re-send may still be answered (the second round of a same-port drop looks like this).
    */
   finish(): void {
     this.expire(this.#now);
     for (const a of [...this.#pending]) {
-      // Any later transmission of the question (same key or not) shows the client timed out on this one.
-      const retried = a.question.lastSent > a.queries[0]!.time;
+      // A later transmission of the question (another key) shows the client timed out on this one.
+      const retried = a.question.lastSent > a.lastSent;
       const waited = this.#now - a.lastSent >= this.options.unansweredAfterMicros;
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
@@ -306,11 +313,18 @@ export class DnsReconstructor {
     let key = this.#findKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
     const existing = key?.pending;
     if (existing !== undefined) {
+      if (p.time - existing.lastSent <= this.options.copyWindowMicros && m.size === existing.lastSize) {
+        // The same packet written twice (router `-i any`, mirrored span): not a retransmission.
+        s.queries--;
+        s.copies++;
+        return;
+      }
       // Same key, same question: a retransmission.
       s.retransmissions++;
       existing.question.retransmissions++;
       if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries.push(sent);
       existing.lastSent = p.time;
+      existing.lastSize = m.size;
       existing.question.lastSent = p.time;
       this.#pending.delete(existing);
       this.#pending.add(existing);
@@ -354,6 +368,9 @@ export class DnsReconstructor {
       lookup,
       question,
       lastSent: p.time,
+      lastSize: m.size,
+      lastReplyAt: Number.NEGATIVE_INFINITY,
+      lastReplySize: -1,
       answeredAt: 0,
       outcome: 'pending',
     };
@@ -409,6 +426,14 @@ export class DnsReconstructor {
       return;
     }
     const lookup = attempt.lookup;
+    if (p.time - attempt.lastReplyAt <= this.options.copyWindowMicros && m.size === attempt.lastReplySize) {
+      // The same reply written twice (router `-i any`, mirrored span): not a duplicate response.
+      s.responses--;
+      s.copies++;
+      return;
+    }
+    attempt.lastReplyAt = p.time;
+    attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
       if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies.push(this.#reply(p, m, attempt.qtype));

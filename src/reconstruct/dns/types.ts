@@ -46,6 +46,14 @@ export interface DnsOptions {
   maxRepliesPerAttempt: number;
   /** UDP server ports that are not unicast DNS (mDNS 5353, LLMNR 5355): ignored, counted. */
   ignoredPorts: readonly number[];
+  /**
+   * A message under the same key and of the same size within this time of the previous one is a
+   * second copy of one packet, not a retransmission or a duplicate reply: `tcpdump -i any` on a
+   * router writes each forwarded packet twice (µs apart), and a span port may mirror both legs.
+   * Stubs re-send after a timeout of 100 ms or more (musl timeout/attempts, glibc ≥ 1 s, Windows
+   * 1 s): default 10 ms.
+   */
+  copyWindowMicros: Micros;
 }
 
 export const DEFAULT_DNS_OPTIONS: DnsOptions = Object.freeze({
@@ -58,6 +66,7 @@ export const DEFAULT_DNS_OPTIONS: DnsOptions = Object.freeze({
   maxAttemptsPerQuestion: 16,
   maxRepliesPerAttempt: 4,
   ignoredPorts: Object.freeze([5353, 5355]),
+  copyWindowMicros: 10_000,
 });
 
 export type Transport = 'udp' | 'tcp';
@@ -251,6 +260,8 @@ export interface DnsStats {
   lookups: { answered: number; partial: number; unanswered: number; unknown: number };
   /** mDNS/LLMNR messages skipped (UDP 5353/5355). */
   ignored: number;
+  /** Second copies of one packet (router `-i any`, mirrored span), skipped: see copyWindowMicros. */
+  copies: number;
   /** Messages whose IP/port could not be read, or with no question. */
   unusable: number;
   /** State dropped because a bound was reached. */

@@ -37,10 +37,30 @@ describe('transactions', () => {
 
   it('matches names case-insensitively (0x20) and counts duplicate responses', () => {
     const c = conversation(CLIENT, SERVER);
-    const { recon, records } = run([c.query(0, 40000, 7, 'A.Example', A), c.reply(1, 40000, 7, 'a.example', A), c.reply(2, 40000, 7, 'a.example', A)]);
+    const { recon, records } = run([c.query(0, 40000, 7, 'A.Example', A), c.reply(1, 40000, 7, 'a.example', A), c.reply(50, 40000, 7, 'a.example', A)]);
     expect(transactions(records)[0]!.outcome).toBe('answered');
     expect(recon.stats().duplicateResponses).toBe(1);
     expect(recon.stats().unmatchedResponses).toBe(0);
+  });
+
+  it('skips a second copy of one packet (router -i any): neither a retransmission nor a duplicate reply', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { recon, records } = run([
+      c.query(0, 40000, 7, 'a.example', A), c.query(0.006, 40000, 7, 'a.example', A),
+      c.reply(1, 40000, 7, 'a.example', A), c.reply(1.006, 40000, 7, 'a.example', A),
+    ]);
+    expect(transactions(records)[0]!.queries).toHaveLength(1);
+    expect(transactions(records)[0]!.response?.frame).toBe(3);
+    const s = recon.stats();
+    expect([s.queries, s.responses, s.retransmissions, s.duplicateResponses, s.copies]).toEqual([1, 1, 0, 0, 2]);
+  });
+
+  it('calls a key re-sent just before the capture ends unknown (the re-send may still be answered)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.query(2000, 40000, 7, 'a.example', A), c.tick(2500)]);
+    expect(transactions(records)[0]!.outcome).toBe('unknown');
+    const again = run([c.query(0, 40000, 7, 'a.example', A), c.query(2000, 40000, 7, 'a.example', A), c.query(4000, 40001, 7, 'a.example', A), c.tick(4500)]);
+    expect(transactions(again.records).map((t) => t.outcome)).toEqual(['unanswered', 'unknown']);
   });
 
   it('calls a query at the end of the capture unknown, not unanswered', () => {
