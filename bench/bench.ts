@@ -68,7 +68,10 @@ for (const r of rows) {
   const pps = r.packets / r.seconds;
   const mbps = (size * (r.packets / packets)) / 1e6 / r.seconds;
   const rss = r.maxRssMb === undefined ? '-' : `${r.maxRssMb.toFixed(0)} MB`;
-  const ratio = base && r !== base && base.packets ? `; dualscope decode is ${(base.packets / base.seconds / pps).toFixed(1)}× this` : '';
+  const full = rows.find((x) => x.what === 'dualscope analyze');
+  const ratio =
+    (base && base.packets ? `; dualscope decode is ${(base.packets / base.seconds / pps).toFixed(1)}× this` : '') +
+    (full && full.packets ? `, full analysis ${(full.packets / full.seconds / pps).toFixed(1)}×` : '');
   process.stdout.write(`${r.what.padEnd(32)} ${Math.round(pps).toLocaleString('en').padStart(12)} ${mbps.toFixed(0).padStart(8)} ${rss.padStart(10)}  ${r.note ?? ''}${r.what.startsWith('tshark') ? ratio : ''}\n`);
 }
 process.stdout.write('\ntargets (one core): read+decode ≥ 2 M packets/s, RSS < 150 MB; full analysis ≥ 1 M packets/s, RSS < 200 MB\n');
