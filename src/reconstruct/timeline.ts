@@ -72,8 +72,12 @@ export class TimelineCollector {
   readonly #lanes = new Map<string, Lane>();
   /** TCP lanes by lower address → higher address → port pair (no per-packet key strings). */
   readonly #tcp = new Map<string, Map<string, Map<number, TcpLaneState>>>();
-  /** Open DNS queries: `${laneId}#${clientPort}#${id}` → mark. */
-  readonly #openQueries = new Map<string, LaneMark>();
+  /** Open DNS queries: `${laneId}#${clientPort}#${id}#${qtype}#${qname}` → mark and its lane. */
+  readonly #openQueries = new Map<string, { mark: LaneMark; lane: Lane }>();
+  /** DNS lanes by client → server (no per-message lane-id string once the lane exists). */
+  readonly #dnsLanes = new Map<string, Map<string, Lane>>();
+  /** Open queries per DNS lane: a full lane with none open needs no work at all. */
+  readonly #openPerLane = new Map<Lane, number>();
   /** Packets of flows that came after the lane bound: counted, not drawn. */
   packetsWithoutLane = 0;
   #marks = 0;
@@ -145,9 +149,23 @@ export class TimelineCollector {
     const clientPort = m.qr ? (p.udp?.dstPort ?? p.tcp?.dstPort ?? 0) : (p.udp?.srcPort ?? p.tcp?.srcPort ?? 0);
     const client = m.qr ? ip.dst : ip.src;
     const server = m.qr ? ip.src : ip.dst;
-    const id = `dns ${client} ${server}`;
-    const lane = this.#lane(id, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
-    if (!lane) return;
+    let lane = this.#dnsLanes.get(client)?.get(server);
+    if (lane === undefined) {
+      lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
+      if (!lane) return;
+      let byServer = this.#dnsLanes.get(client);
+      if (!byServer) this.#dnsLanes.set(client, (byServer = new Map()));
+      byServer.set(server, lane);
+    } else {
+      lane.packets++;
+      lane.lastTime = p.time;
+    }
+    // A full lane with no open query gains nothing from this message: count it and stop early.
+    if (!this.#hasRoom(lane) && (m.qr ? (this.#openPerLane.get(lane) ?? 0) === 0 : true)) {
+      lane.omittedMarks++;
+      return;
+    }
+    const id = lane.id;
     const qname = m.question?.name ?? '';
     const qtype = m.question ? qtypeName(m.question.type) : '?';
     const key = `${id}#${clientPort}#${m.id}#${qtype}#${qname}`;
@@ -158,19 +176,21 @@ export class TimelineCollector {
         outcome: 'unanswered',
       };
       if (this.#push(lane, mark)) {
-        this.#openQueries.set(key, mark);
+        if (!this.#openQueries.has(key)) this.#openPerLane.set(lane, (this.#openPerLane.get(lane) ?? 0) + 1);
+        this.#openQueries.set(key, { mark, lane });
         this.#trimOpenQueries();
       }
       return;
     }
-    const open = this.#openQueries.get(key);
+    const entry = this.#openQueries.get(key);
+    const open = entry?.mark;
     const outcome = m.rcode === 0 ? (m.ancount > 0 ? 'answered' : 'nodata') : `rcode-${m.rcode}`;
     if (open && open.t1 === null) {
       open.t1 = p.time;
       open.frames.push(p.frame);
       open.outcome = outcome;
       open.detail += `; answer frame ${p.frame}, ${m.ancount} answers`;
-      this.#openQueries.delete(key);
+      this.#forgetQuery(key, lane);
       return;
     }
     this.#push(lane, {
@@ -182,9 +202,21 @@ export class TimelineCollector {
   /** Open queries are bounded too: the oldest are forgotten (they stay marked unanswered). */
   #trimOpenQueries(): void {
     if (this.#openQueries.size <= 4 * this.#options.maxLanes) return;
-    const oldest = this.#openQueries.keys().next().value;
-    if (oldest !== undefined) this.#openQueries.delete(oldest);
+    const oldest = this.#openQueries.entries().next().value;
+    if (oldest !== undefined) this.#forgetQuery(oldest[0], oldest[1].lane);
   }
+
+  #forgetQuery(key: string, lane: Lane): void {
+    if (!this.#openQueries.delete(key)) return;
+    const n = (this.#openPerLane.get(lane) ?? 1) - 1;
+    if (n > 0) this.#openPerLane.set(lane, n);
+    else this.#openPerLane.delete(lane);
+  }
+
+  #hasRoom(lane: Lane): boolean {
+    return lane.marks.length < this.#options.maxMarksPerLane && this.#marks < this.#options.maxMarks;
+  }
+
 
   /** The lane state of a TCP flow, found without building a key: most packets are TCP. */
   #tcpState(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): TcpLaneState | undefined {
