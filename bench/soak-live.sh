@@ -10,7 +10,9 @@
 # the detector's cap, so state that grows with names shows up), plus a TCP connection (2 KB up,
 # 16 KB down) every 10th lookup, alternating IPv6 and IPv4. About 4 packets per lookup and 25 per
 # connection: the default is ~650 packets/s, ~780 000 in 20 minutes.
-# Needs root, iproute2, python3, and dumpcap or tcpdump; run `npm run build` first.
+# Needs root, iproute2, python3, and dumpcap or tcpdump; run `npm run build` first. NODE_OPTIONS passes
+# through, e.g. NODE_OPTIONS="--max-old-space-size=64 --heapsnapshot-near-heap-limit=1" to cap the
+# heap and get a snapshot if the retained state outgrows it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -124,14 +126,16 @@ while kill -0 "$live" 2>/dev/null; do
   [[ -n "$rss" ]] && echo "$(($(date +%s) - t0)),$rss" >>"$csv"
   sleep 10
 done
-wait "$live" || true
+status=0
+wait "$live" || status=$?
 
-echo "soak-live: $minutes min at $rate lookups/s; RSS samples in $csv; dualscope output in $out/live.log"
+echo "soak-live: $minutes min at $rate lookups/s; dualscope exit status $status; RSS samples in $csv; dualscope output in $out/live.log"
 awk -F, 'NR > 1 { n++; v[n] = $2; if (min == "" || $2 < min) min = $2; if ($2 > max) max = $2 }
   END {
     if (n == 0) { print "no samples"; exit }
     h = int(n / 2); for (i = h + 1; i <= n; i++) if (i == h + 1 || v[i] > m2) m2 = v[i]; for (i = 1; i <= h; i++) if (i == 1 || v[i] > m1) m1 = v[i]
     printf "RSS min %.1f MB, max %.1f MB over %d samples; max in first half %.1f MB, second half %.1f MB\n", min / 1024, max / 1024, n, m1 / 1024, m2 / 1024
   }' "$csv"
+[[ -f "$out/report.json" ]] || { echo "soak-live: no report (dualscope did not finish; see $out/live.log)"; exit 1; }
 node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); const c = r.capture;
   console.log(`packets ${c.packets}, bytes ${c.bytes}, dropped by capture ${c.droppedByCapture}, findings ${r.findings.length}`)' "$out/report.json" || true
