@@ -3,7 +3,7 @@
 // SYN-ACK's options, every ICMP error's type, code, MTU and quoted flow. Where dualscope differs on
 // purpose, known-differences.json names the file and says why — and the test checks the difference
 // is still there, so the list cannot go stale.
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Anomalies, CaptureFormatError } from '../../src/core/index.js';
@@ -11,8 +11,7 @@ import { PacketDecoder, TcpFlag, wiresharkNameText, type Packet } from '../../sr
 import { readCapture } from '../../src/readers/index.js';
 import known from './known-differences.json' with { type: 'json' };
 
-const CORPUS = join(import.meta.dirname, '../../../shared/captures');
-const corpusPresent = existsSync(join(CORPUS, 'manifest.json'));
+import { CORPUS, corpusPresent } from '../support/corpus.js';
 
 interface ManifestFile {
   path: string;

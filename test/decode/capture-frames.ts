@@ -4,7 +4,9 @@
 import { readFileSync } from 'node:fs';
 import type { Frame } from '../../src/readers/frame.js';
 
-export const CAPTURES = '/work/shared/captures';
+import { CORPUS } from '../support/corpus.js';
+
+export const CAPTURES = CORPUS;
 
 export function captureFrames(path: string): Frame[] {
   const d = readFileSync(path.startsWith('/') ? path : `${CAPTURES}/${path}`);

@@ -10,7 +10,7 @@ import { DnsTcpReassembler } from '../../src/decode/dns-tcp.js';
 import type { DnsMessage } from '../../src/decode/types.js';
 import { extractSegments, type Segment } from './support-extract.js';
 
-const CAPTURES = '/work/shared/captures';
+import { CORPUS as CAPTURES } from '../support/corpus.js';
 const TRUTH = join(CAPTURES, 'truth');
 
 interface TruthDns {

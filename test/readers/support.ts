@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { Anomalies, CaptureFormatError } from '../../src/core/index.js';
 import { CaptureParser, type Frame, type ParserInfo } from '../../src/readers/index.js';
 
-export const CORPUS = join(import.meta.dirname, '../../../shared/captures');
+import { CORPUS } from '../support/corpus.js';
+
+export { CORPUS };
 export const corpusPresent = existsSync(join(CORPUS, 'manifest.json'));
 
 export interface ManifestFile {

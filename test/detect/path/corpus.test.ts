@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPath } from '../../reconstruct/path/pipeline.js';
 
-const CAPTURES = '/work/shared/captures';
+import { CORPUS as CAPTURES } from '../../support/corpus.js';
 const manifest = existsSync(`${CAPTURES}/manifest.json`) ? (JSON.parse(readFileSync(`${CAPTURES}/manifest.json`, 'utf8')) as { files: { path: string; tshark: { status: string } }[] }) : { files: [] };
 const listed = JSON.parse(readFileSync(new URL('./corpus-findings.json', import.meta.url), 'utf8')) as { findings: { file: string; id: string; judgement: string }[] };
 

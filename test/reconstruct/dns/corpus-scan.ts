@@ -2,7 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const CORPUS = join('..', 'shared', 'captures');
+import { CORPUS } from '../../support/corpus.js';
+
+export { CORPUS };
 
 export interface TruthDns {
   frame: number;

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPath } from './pipeline.js';
 
-const CAPTURES = '/work/shared/captures';
+import { CORPUS as CAPTURES } from '../../support/corpus.js';
 const fixture = JSON.parse(readFileSync(new URL('./tshark-retransmissions.json', import.meta.url), 'utf8')) as { files: Record<string, number[]> };
 
 /** `file` → frames where we differ from tshark, with the reason. */

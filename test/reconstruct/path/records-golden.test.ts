@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runPath } from './pipeline.js';
 
-const CAPTURES = '/work/shared/captures';
+import { CORPUS as CAPTURES } from '../../support/corpus.js';
 const FILES = [
   'compactor/knot-live.raw.pcap', // many short TCP connections, DNS over TCP, ICMP errors
   'zeek/wikipedia.pcap', // HTTP over IPv4 and IPv6
