@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine (Debian, Node 20): npm packages, the build, and — when
-# root — the Debian packages the tests use (chromium for the HTML test, tcpdump/iproute2 for live
-# capture). Each step is skipped when already done, so running it again costs a second.
+# root — the Debian packages the tests use (chromium for the browser tests; dumpcap, tcpdump and
+# iproute2 for the live-capture test). Each step is skipped when already done, so running it again costs a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,10 +12,7 @@ if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; t
   command -v tcpdump >/dev/null || need+=(tcpdump)
   command -v dumpcap >/dev/null || need+=(wireshark-common) # dumpcap: live capture's preferred backend (pcapng, ISB drops)
   command -v ip >/dev/null || need+=(iproute2)
-  command -v dig >/dev/null || need+=(dnsutils)
-  command -v nft >/dev/null || need+=(nftables)
-  command -v dnsmasq >/dev/null || need+=(dnsmasq-base)
-  [[ -e /usr/include/pcap/pcap.h ]] || need+=(libpcap-dev)
+  # The lab (npm run samples) installs its own servers and filters; the tests need none of them.
   if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}" >&2
     export DEBIAN_FRONTEND=noninteractive
