@@ -26,7 +26,8 @@ export interface AnalyzeOptions {
   timeline: Partial<TimelineOptions>;
   /** Called with each finding as soon as it is final (live capture prints them). */
   onFinding: ((f: Finding) => void) | undefined;
-  onProgress: ((bytesRead: number, totalBytes: number | undefined) => void) | undefined;
+  /** Called as the input is read, with the packets analysed so far (for a packets/s rate). */
+  onProgress: ((bytesRead: number, totalBytes: number | undefined, packets: number) => void) | undefined;
   /** Fixed for golden tests; otherwise the wall clock at the end of the analysis. */
   generatedAt: string | undefined;
   /** Lanes without findings kept in the report for context (the busiest ones). */
@@ -277,6 +278,9 @@ function flattenNumbers(value: unknown, prefix = '', out: Record<string, number>
 /** Analyses one capture file (`-` for stdin) into a report. Throws CaptureFormatError only when nothing is readable. */
 export async function analyzeFile(path: string, options: Partial<AnalyzeOptions> = {}): Promise<Report> {
   const analysis = new Analysis(options);
-  const info = await readCapture(path, (f) => analysis.frame(f), analysis.anomalies, { onProgress: options.onProgress });
+  const onProgress = options.onProgress;
+  const info = await readCapture(path, (f) => analysis.frame(f), analysis.anomalies, {
+    onProgress: onProgress ? (read, total) => onProgress(read, total, analysis.packets) : undefined,
+  });
   return analysis.finish(path, info);
 }

@@ -1,12 +1,13 @@
 // `dualscope analyze FILE…`: each input analysed on its own; a terminal summary, and JSON + HTML
 // reports in the output folder (or where --json/--html say). Exit status: see exitStatus().
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Finding, type Severity } from '../detect/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
+import { checkOutputPaths, writeAtomically } from './output.js';
 import { ProgressLine } from './progress.js';
 
 export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
@@ -30,6 +31,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     if (seen.has(p)) throw new UsageError(`two inputs would write ${p}; rename one or analyse them separately`);
     seen.add(p);
   }
+  for (const t of targets) checkOutputPaths([t.json, t.html]);
 
   const reports: Report[] = [];
   let failedInputs = 0;
@@ -89,16 +91,6 @@ function analyzeOptions(o: AnalyzeCliOptions, progress: ProgressLine | undefined
     dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
     dnsDetect: o.slowLookup !== undefined ? { slowLookup: { slowMicros: secondsToMicros(o.slowLookup) } } : {},
     generatedAt: o.generatedAt,
-    onProgress: progress ? (read, total) => progress.update(read, total) : undefined,
+    onProgress: progress ? (read, total, packets) => progress.update(read, total, packets) : undefined,
   };
-}
-
-/** Write to a temporary name, then rename: a crash never leaves half a report under the real name. */
-function writeAtomically(path: string, content: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  else if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }

@@ -1,8 +1,7 @@
 // `dualscope live -i IFACE`: capture, analyse incrementally, print each finding as soon as it is
 // final; on Ctrl-C (SIGINT/SIGTERM) or --duration stop the backend cleanly, finish, print the
 // summary and write the reports. Exit status as for analyze (0, 1 with --fail-on, 2 unusable).
-import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
@@ -13,6 +12,7 @@ import { renderHtml, renderJson, renderText, terminalSafe, wrap, type Report } f
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus } from './analyze-command.js';
 import { parseOptions } from './options.js';
+import { checkOutputPaths, writeAtomically } from './output.js';
 
 /** How often capture time is advanced on the wall clock when the link is quiet. */
 const ADVANCE_EVERY_MS = 1000;
@@ -116,12 +116,16 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   if (!o.force) {
     for (const p of [o.write, o.json, o.html]) if (p !== undefined && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
   }
+  // Before the capture starts: a long capture should not end in "cannot write".
+  checkOutputPaths([o.write, o.json, o.html]);
   const color = o.color && io.stdout.isTTY === true;
   let finishing = false;
+  const announced = new Set<string>();
   const analysis = new Analysis(analysisOptions(o, (f) => {
-    // In text mode, findings held back until the end are shown by the summary instead.
+    announced.add(f.id);
+    // In text mode, findings only known at the end are shown by the summary — unless -q drops it.
     if (o.ndjson) io.stdout.write(`${JSON.stringify(f)}\n`);
-    else if (!finishing) io.stdout.write(`${renderLiveFinding(f, color)}\n`);
+    else if (!finishing || o.quiet) io.stdout.write(`${renderLiveFinding(f, color)}\n`);
   }));
 
   // Capture time advances with the wall clock while no packets arrive, so that an unanswered query
@@ -183,6 +187,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
 
   finishing = true;
   const report = analysis.finish(o.write ?? `live:${iface}`, result.info);
+  if (o.ndjson) for (const line of finalRecords(report, announced)) io.stdout.write(`${line}\n`);
   if (result.warning) io.stderr.write(`dualscope: warning: ${terminalSafe(result.warning)}\n`);
   if (o.json) writeAtomically(o.json, renderJson(report));
   if (o.html) writeAtomically(o.html, renderHtml(report));
@@ -193,6 +198,18 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
     if (written) out.write(`\nwritten: ${written}\n`);
   }
   return exitStatus([report], 0, { failOn: o.failOn, strict: false });
+}
+
+/**
+ * NDJSON after the capture stops: the final version of every finding of the report (restated
+ * counts included), marked `"final": true`, then `{"withdrawn": ID}` for each finding printed
+ * earlier that its detector no longer stands by.
+ */
+export function finalRecords(report: Pick<Report, 'findings'>, announced: ReadonlySet<string>): string[] {
+  const kept = new Set(report.findings.map((f) => f.id));
+  const lines = report.findings.map((f) => JSON.stringify({ ...f, final: true }));
+  for (const id of announced) if (!kept.has(id)) lines.push(JSON.stringify({ withdrawn: id }));
+  return lines;
 }
 
 function failed(io: LiveIo, e: LiveCaptureError): number {
@@ -224,14 +241,4 @@ export function renderLiveFinding(f: Finding, color: boolean, width = 80): strin
   out.push(...wrap(`wireshark: ${terminalSafe(f.displayFilter)}`, width, '    ', '  '));
   out.push(paint('dim', `  [${f.id}]`));
   return out.join('\n');
-}
-
-/** Write to a temporary name, then rename: a crash never leaves half a report under the real name. */
-function writeAtomically(path: string, content: string): void {
-  const dir = dirname(path);
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
-  else if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, content);
-  renameSync(tmp, path);
 }

@@ -7,6 +7,7 @@ import { reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
+import { firstLine } from './error-line.js';
 import { registerLiveCommand } from './live-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
@@ -89,8 +90,7 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.unusable;
     }
     if (isBrokenPipe(e)) return EXIT.ok;
-    const msg = e instanceof Error ? e.message : String(e);
-    process.stderr.write(`dualscope: internal error: ${msg} (set DUALSCOPE_DEBUG=1 for details, and please report it)\n`);
+    process.stderr.write(`dualscope: internal error: ${firstLine(e)} (set DUALSCOPE_DEBUG=1 for details, and please report it)\n`);
     if (process.env.DUALSCOPE_DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
     return EXIT.internal;
   }

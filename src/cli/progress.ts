@@ -5,18 +5,17 @@ export class ProgressLine {
   readonly #started = Date.now();
   #lastDraw = 0;
   #drawn = false;
-  packets = 0;
 
   constructor(label: string) {
     this.#label = label;
   }
 
-  update(bytesRead: number, totalBytes: number | undefined): void {
+  update(bytesRead: number, totalBytes: number | undefined, packets: number): void {
     const now = Date.now();
     if (now - this.#lastDraw < 100 || now - this.#started < 500) return;
     this.#lastDraw = now;
     const secs = (now - this.#started) / 1000;
-    const rate = Math.round(this.packets / secs);
+    const rate = Math.round(packets / secs);
     const mb = (n: number): string => (n / 1e6).toFixed(1);
     let line = `${this.#label}: ${mb(bytesRead)} MB`;
     if (totalBytes) {

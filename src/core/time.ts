@@ -18,16 +18,30 @@ export function formatEpoch(t: Micros, extraNanos = 0): string {
   return `${sec}.${frac}`;
 }
 
-/** ISO 8601 with microseconds, UTC: `2020-06-10T09:21:03.847323Z`. */
+/**
+ * ISO 8601 with microseconds, UTC: `2020-06-10T09:21:03.847323Z`. Total: a time outside what a
+ * Date holds (±275,760 years, or not a number) comes out as epoch seconds instead of throwing.
+ */
 export function formatIso(t: Micros): string {
   const ms = Math.floor(t / 1000);
-  const iso = new Date(ms).toISOString(); // …T09:21:03.847Z
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return formatEpochTotal(t);
+  const iso = date.toISOString(); // …T09:21:03.847Z
   const us = String(t - ms * 1000).padStart(3, '0');
   return `${iso.slice(0, -1)}${us}Z`;
 }
 
-/** A duration for people: `830 µs`, `12.4 ms`, `5.01 s`. */
+/** formatEpoch for any number: non-integers are rounded, and what is not finite is printed as is. */
+function formatEpochTotal(t: number): string {
+  if (!Number.isFinite(t)) return String(t);
+  // Beyond 2^53 the µs digits are not exact anyway (and beyond 10^21 toFixed writes an exponent).
+  if (!Number.isSafeInteger(Math.round(t))) return (t / MICROS_PER_SECOND).toFixed(6);
+  return formatEpoch(Math.round(t));
+}
+
+/** A duration for people: `830 µs`, `12.4 ms`, `5.01 s`. Total: what is not finite is printed as is. */
 export function formatDuration(d: Micros): string {
+  if (!Number.isFinite(d)) return `${d} µs`;
   const a = Math.abs(d);
   if (a < 1000) return `${d} µs`;
   if (a < 1_000_000) return `${(d / 1000).toFixed(a < 10_000 ? 2 : 1)} ms`;

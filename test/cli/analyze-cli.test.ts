@@ -2,11 +2,18 @@
 // traces, the output folder, stdin, strictness on damaged files, and hostile names kept harmless.
 // Runs dist/ (npm test builds it first).
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { z } from 'zod';
+import { formatDuration, formatIso, UsageError } from '../../src/core/index.js';
+import { analyzeFile } from '../../src/analyze.js';
+import { renderLiveFinding } from '../../src/cli/live-command.js';
+import { describeFsError, writeAtomically } from '../../src/cli/output.js';
+import { firstLine } from '../../src/cli/error-line.js';
+import { ProgressLine } from '../../src/cli/progress.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 
 const ROOT = join(import.meta.dirname, '../..');
@@ -135,6 +142,147 @@ describe('dualscope analyze', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain('a.pcap');
     expect(r.stdout).toContain('same-port-drop-reopen-client.pcapng');
+  });
+});
+
+describe('dualscope analyze: report files that cannot be written', () => {
+  const leftovers = (dir: string): string[] => readdirSync(dir).filter((n) => n.includes('.tmp-'));
+
+  it('an output path that is a folder: one line, exit 2, before any work, no temporary file', () => {
+    const dir = join(tmp, 'out-is-a-folder');
+    mkdirSync(dir, { recursive: true });
+    const started = Date.now();
+    const r = run(['analyze', SAMPLE, '--json', dir, '--force']);
+    expectOneLineError(r, /cannot write .*out-is-a-folder: it is a folder/);
+    expect(r.stdout).toBe('');
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(leftovers(tmp)).toEqual([]);
+    expectOneLineError(run(['analyze', SAMPLE, '--html', dir, '--force', '-q']), /it is a folder/);
+  });
+
+  it('--out below a file, or a --json whose folder is a file: one line, exit 2', () => {
+    const file = join(tmp, 'plain-file');
+    writeFileSync(file, 'x');
+    expectOneLineError(run(['analyze', SAMPLE, '--out', join(file, 'sub')]), /plain-file is not a folder/);
+    expectOneLineError(run(['analyze', SAMPLE, '--json', join(file, 'r.json')]), /plain-file is not a folder/);
+  });
+
+  it.each(['/proc/dualscope-nope', '/sys/dualscope-nope', '/proc'])('--out %s is refused at once (mkdir would spin on /proc)', (out) => {
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [BIN, 'analyze', SAMPLE, '--out', out], { cwd: tmp, encoding: 'utf8', timeout: 10_000 });
+    expect(r.error, 'dualscope hung').toBeUndefined();
+    expectOneLineError({ status: r.status, stderr: r.stderr }, /kernel file system/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  });
+
+  it('a symlink into /proc is seen through', () => {
+    const link = join(tmp, 'to-proc');
+    if (!existsSync(link)) symlinkSync('/proc', link);
+    expectOneLineError(run(['analyze', SAMPLE, '--out', join(link, 'nope')]), /\/proc is a kernel file system/);
+  });
+
+  it.skipIf(process.getuid?.() === 0)('a folder without write permission: one line, exit 2 (not as root, who may write anywhere)', () => {
+    const ro = join(tmp, 'read-only');
+    mkdirSync(ro, { recursive: true });
+    chmodSync(ro, 0o555);
+    try {
+      expectOneLineError(run(['analyze', SAMPLE, '--out', join(ro, 'sub')]), /read-only: permission denied \(EACCES\)/);
+    } finally {
+      chmodSync(ro, 0o755);
+    }
+  });
+
+  it('creates a missing --out folder, nested', () => {
+    const out = join(tmp, 'new', 'deeper');
+    const r = run(['analyze', SAMPLE, '--out', out, '-q']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['same-port-drop-aaaa-client.html', 'same-port-drop-aaaa-client.json']);
+  });
+});
+
+describe('write helper (src/cli/output.ts)', () => {
+  it('a failed write is one UsageError line and leaves no temporary file', () => {
+    const dir = join(tmp, 'helper');
+    mkdirSync(join(dir, 'target'), { recursive: true });
+    let e: unknown;
+    try {
+      writeAtomically(join(dir, 'target'), '{}'); // rename of a file onto a folder: EISDIR
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(UsageError);
+    expect((e as Error).message).toMatch(/^cannot write .*target: .*\((EISDIR|ENOTEMPTY|EEXIST)\)$/);
+    expect(readdirSync(dir)).toEqual(['target']);
+  });
+
+  it('never mkdirs under /proc or /sys, even when called without the check', () => {
+    expect(() => writeAtomically('/proc/dualscope-nope/x.json', '{}')).toThrow(UsageError);
+    expect(() => writeAtomically('/sys/dualscope-nope/x.json', '{}')).toThrow(/kernel file system/);
+  });
+
+  it('describes errno codes in words', () => {
+    expect(describeFsError(Object.assign(new Error('x'), { code: 'ENOSPC' }))).toBe('no space left on the device (ENOSPC)');
+    expect(describeFsError(Object.assign(new Error('x'), { code: 'EROFS' }))).toBe('read-only file system (EROFS)');
+    expect(describeFsError(Object.assign(new Error('x'), { code: 'EWHATEVER' }))).toBe('EWHATEVER');
+  });
+});
+
+describe('internal errors and progress', () => {
+  it('an internal error is one line, even when the message is a zod dump', () => {
+    const r = z.object({ a: z.string(), b: z.number(), c: z.boolean() }).safeParse({});
+    expect(r.success).toBe(false);
+    const dump = r.error!;
+    expect(dump.message.split('\n').length).toBeGreaterThan(10);
+    const line = firstLine(dump);
+    expect(line).not.toContain('\n');
+    expect(line).toMatch(/^a: .* \(\+2 more\)$/);
+    expect(firstLine(new Error('\n\nfirst real line\nsecond'))).toBe('first real line');
+    expect(firstLine(new TypeError('x is undefined'))).toBe('TypeError: x is undefined');
+    expect(firstLine('a string\nthrown')).toBe('a string');
+    expect(firstLine(new Error('y'.repeat(1000))).length).toBeLessThanOrEqual(200);
+  });
+
+  it('analyzeFile passes the packets analysed so far to onProgress', async () => {
+    const seen: number[] = [];
+    const report = await analyzeFile(SAMPLE, { onProgress: (_read, _total, packets) => seen.push(packets) });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.at(-1)).toBe(report.capture.packets);
+  });
+
+  it('the progress line shows a packet rate from the count it is given', () => {
+    const writes: string[] = [];
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (writes.push(String(s)), true));
+    const now = vi.spyOn(Date, 'now');
+    try {
+      now.mockReturnValue(1_000_000);
+      const line = new ProgressLine('big.pcap');
+      now.mockReturnValue(1_002_000); // 2 s later
+      line.update(50e6, 100e6, 40_000);
+      expect(writes.join('')).toMatch(/big\.pcap: \[#{10}\.{10}\] 50\.0\/100\.0 MB, 20000 pkt\/s, ETA 2 s/);
+    } finally {
+      write.mockRestore();
+      now.mockRestore();
+    }
+  });
+});
+
+describe('time text is total (defence in depth for damaged timestamps)', () => {
+  it.each([Number.MAX_SAFE_INTEGER * 4, -1e20, 8.64e18 + 1e9, Number.NaN, Number.POSITIVE_INFINITY])('formatIso(%d) does not throw', (t) => {
+    expect(() => formatIso(t)).not.toThrow();
+    expect(formatIso(t)).not.toBe('');
+  });
+
+  it('falls back to epoch seconds outside the Date range, and keeps ISO inside it', () => {
+    expect(formatIso(1_591_780_863_847_323)).toBe('2020-06-10T09:21:03.847323Z');
+    expect(formatIso(1e20)).toBe('100000000000000.000000');
+    expect(formatIso(Number.NaN)).toBe('NaN');
+    expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('Infinity µs');
+    expect(formatDuration(1e30)).toMatch(/ s$/);
+  });
+
+  it('a live finding with an absurd time still renders', () => {
+    const f = JSON.parse(readFileSync(join(ROOT, 'test/golden/same-port-drop-aaaa-client.json'), 'utf8')).findings[0];
+    expect(() => renderLiveFinding({ ...f, start: 1e20, impact: { ...f.impact, delayMicros: 1e30 } }, false)).not.toThrow();
   });
 });
 

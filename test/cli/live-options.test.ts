@@ -2,14 +2,15 @@
 // tool, privilege, interface or filter (from the tools' real stderr), drop counts, the argv given to
 // the backend, and the exit status of the built CLI when no backend is on PATH.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/core/index.js';
-import { LiveCliOptions, runLive, type LiveIo } from '../../src/cli/live-command.js';
+import { finalRecords, LiveCliOptions, runLive, type LiveIo } from '../../src/cli/live-command.js';
 import { parseOptions } from '../../src/cli/options.js';
+import type { Report } from '../../src/report/index.js';
 import { backendArgs, classifyFailure, findBackend, LiveCaptureError, parseDrops, type LiveBackend } from '../../src/readers/live.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -154,5 +155,106 @@ describe('backend messages and statistics', () => {
     expect(t.slice(-2)).toEqual(['--', '-w /etc/passwd']);
     expect(t).toContain('--immediate-mode');
     expect(backendArgs('tcpdump', 'eth0', undefined)).not.toContain('--');
+  });
+});
+
+// A fake capture tool: a `dumpcap` that writes a sample to stdout and exits, first on PATH. The
+// built CLI then runs exactly as on a real interface, with the sample as what arrived.
+const DEMO = join(ROOT, 'samples/demo.pcapng');
+function fakeDumpcap(sample: string): string {
+  const bin = mkdtempSync(join(tmp, 'fakebin-'));
+  writeFileSync(join(bin, 'dumpcap'), `#!/bin/sh\necho "Capturing on '$2'" >&2\ncat '${sample}'\n`, { mode: 0o755 });
+  return bin;
+}
+const runCli = (args: string[], bin: string) =>
+  spawnSync(process.execPath, [MAIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' } });
+/** The ids `analyze` finds in the same capture: what live must show too. */
+const analyzedIds = (): string[] => {
+  const r = spawnSync(process.execPath, [MAIN, 'analyze', DEMO, '--json', join(tmp, 'demo-analyze.json'), '--force', '-q'], { cwd: tmp, encoding: 'utf8' });
+  expect(r.status, r.stderr).toBe(0);
+  return (JSON.parse(readFileSync(join(tmp, 'demo-analyze.json'), 'utf8')) as { findings: { id: string }[] }).findings.map((f) => f.id);
+};
+
+describe.skipIf(!existsSync(MAIN))('live with a fake capture tool (built CLI)', () => {
+  it('-q prints every finding analyze reports, including those only known at the end', () => {
+    const expected = analyzedIds();
+    expect(expected.length).toBeGreaterThanOrEqual(9);
+    const r = runCli(['live', '-i', 'lo', '-q', '--fail-on', 'info'], fakeDumpcap(DEMO));
+    expect(r.status, r.stderr).toBe(1);
+    const printed = [...r.stdout.matchAll(/^ {2}\[([^\]]+)\]$/gm)].map((m) => m[1]);
+    expect(printed.sort()).toEqual([...expected].sort());
+    expect(r.stdout).not.toMatch(/\d+ findings:/); // no summary with -q
+  });
+
+  it('without -q, findings only known at the end are left to the summary (printed once)', () => {
+    const r = runCli(['live', '-i', 'lo'], fakeDumpcap(DEMO));
+    expect(r.status, r.stderr).toBe(0);
+    const [before, summary] = r.stdout.split(/^dualscope \S+: /m);
+    expect(summary).toMatch(/9 findings:/);
+    for (const id of analyzedIds()) expect(`${before}${summary}`).toContain(id);
+    expect([...before!.matchAll(/^ {2}\[([^\]]+)\]$/gm)].length).toBeLessThan(9);
+  });
+
+  it('--ndjson: every finding as it comes, then the final version of each with "final": true; only JSON on stdout', () => {
+    const expected = analyzedIds();
+    const r = runCli(['live', '-i', 'lo', '--ndjson', '-q'], fakeDumpcap(DEMO));
+    expect(r.status, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; final?: boolean; withdrawn?: string; counts?: unknown });
+    const announced = lines.filter((l) => l.final === undefined && l.withdrawn === undefined).map((l) => l.id);
+    const finals = lines.filter((l) => l.final === true);
+    expect([...announced].sort()).toEqual([...expected].sort());
+    expect(finals.map((f) => f.id)).toEqual(expected); // the report's order
+    expect(lines.indexOf(finals[0]!)).toBe(announced.length); // the final state comes last
+    expect(lines.filter((l) => l.withdrawn !== undefined)).toEqual([]);
+    const report = JSON.parse(readFileSync(join(tmp, 'demo-analyze.json'), 'utf8')) as { findings: object[] };
+    expect(finals.map(({ final: _, ...f }) => f)).toEqual(report.findings);
+  });
+
+  it('--ndjson with the summary: the summary goes to stderr, stdout stays JSON', () => {
+    const r = runCli(['live', '-i', 'lo', '--ndjson'], fakeDumpcap(DEMO));
+    expect(r.status, r.stderr).toBe(0);
+    for (const l of r.stdout.trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
+    expect(r.stderr).toMatch(/9 findings:/);
+  });
+
+  it('report paths are checked before the capture starts: a folder, /proc: one line, exit 2', () => {
+    const bin = fakeDumpcap(DEMO);
+    const dir = join(tmp, 'json-folder');
+    mkdirSync(dir, { recursive: true });
+    for (const [args, pattern] of [
+      [['--json', dir, '--force'], /json-folder: it is a folder/],
+      [['--html', '/proc/dualscope-nope/x.html'], /\/proc is a kernel file system/],
+      [['--write', dir, '--force'], /json-folder: it is a folder/],
+    ] as const) {
+      const r = runCli(['live', '-i', 'lo', ...args], bin);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(pattern);
+      expect(r.stderr).not.toContain('capturing on');
+      expect(r.stdout).toBe('');
+    }
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('writes --json at the end, creating its folder', () => {
+    const json = join(tmp, 'live-out', 'sub', 'r.json');
+    const r = runCli(['live', '-i', 'lo', '-q', '--json', json], fakeDumpcap(DEMO));
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(json, 'utf8')).findings.length).toBe(9);
+    expect(readdirSync(dirname(json))).toEqual(['r.json']);
+  });
+});
+
+describe('--ndjson final records', () => {
+  const finding = (id: string, count: number) => ({ id, kind: id.split(':')[0], count }) as unknown as Report['findings'][number];
+
+  it('restates every finding of the report with "final": true, then withdraws what it no longer holds', () => {
+    const report = { findings: [finding('dns.aaaa_unanswered:1', 3), finding('dns.resolver_profile:1', 1)] };
+    const lines = finalRecords(report, new Set(['dns.aaaa_unanswered:1', 'dns.slow_lookup:7'])).map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { id: 'dns.aaaa_unanswered:1', kind: 'dns.aaaa_unanswered', count: 3, final: true },
+      { id: 'dns.resolver_profile:1', kind: 'dns.resolver_profile', count: 1, final: true },
+      { withdrawn: 'dns.slow_lookup:7' },
+    ]);
   });
 });
