@@ -12,6 +12,7 @@ import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
+export { CLIENT_JS, cspScriptHash }; // the server's header CSP allows exactly this script
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
 // of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).

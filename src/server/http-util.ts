@@ -13,6 +13,25 @@ export class HttpError extends Error {
   }
 }
 
+/** Which of this server's own limits an upload ran into: a stable code for logs and tests. */
+export type Limit = 'upload_size' | 'decompressed_size' | 'decompression_ratio' | 'upload_rate';
+
+/**
+ * An upload ran into one of this server's limits: 413 for sizes, 408 for a sender too slow.
+ * Only this error (and HttpError) says "limit" to the client; anything else unexpected is a 500.
+ */
+export class LimitError extends Error {
+  override readonly name = 'LimitError';
+  readonly status: 408 | 413;
+  constructor(
+    readonly limit: Limit,
+    message: string,
+  ) {
+    super(message);
+    this.status = limit === 'upload_rate' ? 408 : 413;
+  }
+}
+
 /** The client went away before the request body was complete. */
 export class ClientGone extends Error {
   override readonly name = 'ClientGone';
@@ -82,13 +101,17 @@ export async function readSmallBody(req: IncomingMessage, max: number): Promise<
 /**
  * Calls onChunk for each body chunk, one at a time: the request is paused while a chunk is
  * handled, so a slow analysis slows the upload down (TCP backpressure) instead of buffering it.
+ * onChunk also gets `waitedMs`: how long the request waited for this chunk while it was flowing —
+ * time the server held it paused is not counted, so a rate check blames only the sender.
  * Rejects with what onChunk threw, or ClientGone when the client disconnects first. Listeners are
  * removed on the way out, so the caller can then discard the rest of the body.
  */
-export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer) => Promise<void> | void): Promise<void> {
+export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer, waitedMs: number) => Promise<void> | void): Promise<void> {
   return new Promise((resolve, reject) => {
     let busy: Promise<void> = Promise.resolve();
     let settled = false;
+    /** When the request last started flowing; undefined while paused by us. */
+    let flowingSince: number | undefined = Date.now();
     const done = (e?: unknown): void => {
       if (settled) return;
       settled = true;
@@ -101,15 +124,19 @@ export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer) => Pr
     };
     const onData = (chunk: Buffer): void => {
       req.pause();
+      const waitedMs = flowingSince === undefined ? 0 : Date.now() - flowingSince;
+      flowingSince = undefined;
       busy = busy.then(async () => {
         if (settled) return;
         try {
-          await onChunk(chunk);
+          await onChunk(chunk, waitedMs);
         } catch (e) {
           done(e);
           return;
         }
-        if (!settled) req.resume();
+        if (settled) return;
+        flowingSince = Date.now();
+        req.resume();
       });
     };
     const onEnd = (): void => void busy.then(() => done());

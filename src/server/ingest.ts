@@ -7,7 +7,8 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { createGunzip, type Gunzip } from 'node:zlib';
 import { CaptureFormatError, type Anomalies } from '../core/index.js';
 import { CaptureParser, type FrameHandler, type ParserInfo } from '../readers/index.js';
-import { HttpError } from './http-util.js';
+import { formatBytes } from './page.js';
+import { LimitError } from './http-util.js';
 import { removeQuietly } from './store.js';
 
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
@@ -15,7 +16,15 @@ const GZIP_MAGIC = [0x1f, 0x8b] as const;
 export interface IngestLimits {
   /** Bytes a gzip'd upload may decompress to (a zip bomb stops here). */
   maxDecompressed: number;
+  /**
+   * Decompressed bytes per compressed byte received so far (past DECOMPRESSED_FREE): a bomb stops
+   * after a few of its bytes, not after maxDecompressed of them.
+   */
+  maxRatio: number;
 }
+
+/** Decompressed bytes allowed whatever the ratio, so a short, very regular start is not refused. */
+export const DECOMPRESSED_FREE = 1024 * 1024;
 
 const enum Mode { Undecided, Plain, Gzip }
 
@@ -75,7 +84,7 @@ export class CaptureIngest {
     this.#feed(chunk);
   }
 
-  /** Raises what went wrong so far: CaptureFormatError (not a capture), HttpError (limit) or a storage error. */
+  /** Raises what went wrong so far: CaptureFormatError (not a capture), LimitError, or a storage or parser error. */
   check(): void {
     if (this.#failure !== undefined) throw this.#failure;
   }
@@ -137,9 +146,14 @@ export class CaptureIngest {
     gunzip.on('data', (d: Buffer) => {
       if (this.#failure !== undefined) return;
       out += d.length;
-      if (out > this.limits.maxDecompressed) {
-        this.#failure = new HttpError(413, `the capture decompresses to more than ${this.limits.maxDecompressed} bytes`);
-        return;
+      const { maxDecompressed, maxRatio } = this.limits;
+      if (out > maxDecompressed) {
+        return this.#stopGunzip(new LimitError('decompressed_size', `the capture decompresses to more than ${formatBytes(maxDecompressed)}, this server's limit`));
+      }
+      if (out > DECOMPRESSED_FREE && out > maxRatio * this.bytes) {
+        return this.#stopGunzip(
+          new LimitError('decompression_ratio', `the capture decompresses to more than ${maxRatio} times its compressed size (${formatBytes(out)} from ${formatBytes(this.bytes)}): refused as a decompression bomb`),
+        );
       }
       this.#push(d);
     });
@@ -154,6 +168,12 @@ export class CaptureIngest {
       });
     });
     this.#gunzip = gunzip;
+  }
+
+  /** A decompression limit was hit: keep the reason and stop inflating the rest. */
+  #stopGunzip(failure: LimitError): void {
+    this.#failure ??= failure;
+    this.#gunzip?.destroy();
   }
 
   #feed(chunk: Buffer): void {

@@ -12,19 +12,18 @@
 //   GET  /api/analyses/ID/capture        the capture as uploaded
 //   DELETE /api/analyses/ID              → 204
 //
-// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 413, 415 or 503.
-import { createHash } from 'node:crypto';
+// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 408, 413, 415, 500 or 503.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Analysis } from '../analyze.js';
 import { Anomalies, CaptureFormatError } from '../core/index.js';
 import { readCaptureStream, type CaptureInfo } from '../readers/index.js';
-import { renderHtml, renderJson } from '../report/index.js';
+import { CLIENT_JS, cspScriptHash, renderHtml, renderJson } from '../report/index.js';
 import { Auth } from './auth.js';
 import { EventHub } from './events.js';
 import {
-  ClientGone, consumeBody, declaredLength, discardBody, HttpError, readSmallBody, securityHeaders, sendError, sendJson, yieldToEventLoop,
+  ClientGone, consumeBody, declaredLength, discardBody, HttpError, LimitError, readSmallBody, securityHeaders, sendError, sendJson, yieldToEventLoop,
 } from './http-util.js';
 import { CaptureIngest } from './ingest.js';
 import { MultipartError, MultipartReader, multipartBoundary } from './multipart.js';
@@ -43,8 +42,15 @@ export interface ServeOptions {
   token: string | undefined;
   /** Analyses running at once. */
   workers: number;
-  /** Bytes a gzip'd upload may decompress to. */
+  /** Bytes a gzip'd upload may decompress to (besides at most MAX_GZIP_RATIO × its compressed bytes). */
   maxDecompressed: number;
+  /**
+   * Slowest upload kept, in bytes per second of waiting for the sender (0: no check). Measured
+   * over each `uploadRateWindowMs` of waiting; time the server holds the upload paused (a busy
+   * analysis) does not count against the sender.
+   */
+  minUploadRate: number;
+  uploadRateWindowMs: number;
   /** Bytes of request line + headers (node answers 431 above). */
   maxHeaderBytes: number;
   /** Uploads arriving at once; more get 503. */
@@ -63,6 +69,8 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   token: undefined,
   workers: 2,
   maxDecompressed: 0, // 0: 16 × maxUpload
+  minUploadRate: 16 * 1024,
+  uploadRateWindowMs: 30_000,
   maxHeaderBytes: 16 * 1024,
   maxUploadsInFlight: 32,
   maxEventClients: 256,
@@ -94,6 +102,12 @@ const DRAIN_MS = 10_000;
 const LOGIN_BODY_MAX = 4096;
 const SOCKET_IDLE_MS = 120_000;
 const YIELD_EVERY_CHUNKS = 8;
+/**
+ * A gzip'd upload may decompress to at most this many times the compressed bytes received so far
+ * (past its first MiB, DECOMPRESSED_FREE in ingest.ts). Real captures compress 3–30×; deflate's
+ * ceiling is about 1032×, reached only by long runs of one byte, i.e. by a bomb.
+ */
+export const MAX_GZIP_RATIO = 1000;
 
 export async function startServer(options: Partial<ServeOptions> = {}): Promise<RunningServer> {
   const o: ServeOptions = { ...DEFAULT_SERVE_OPTIONS, ...options };
@@ -281,7 +295,7 @@ class UploadService {
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Length': Buffer.byteLength(html),
-      'Content-Security-Policy': reportCsp(html),
+      'Content-Security-Policy': REPORT_CSP,
       'Cache-Control': 'no-store',
     });
     res.end(html);
@@ -374,7 +388,7 @@ class UploadService {
       }
       const e = upload.error;
       if (e instanceof ClientGone) return void res.destroy();
-      const [status, message] = errorAnswer(e, this.#o.maxUpload);
+      const [status, message] = errorAnswer(e);
       if (status === 500) this.#o.log(`upload failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
       this.#refuseEarly(req, res, status, message);
     } finally {
@@ -524,9 +538,11 @@ class Upload {
       this.#startIngest();
     }
     let chunks = 0;
-    await consumeBody(this.req, async (chunk) => {
+    const rate = new RateCheck(o.minUploadRate, o.uploadRateWindowMs);
+    await consumeBody(this.req, async (chunk, waitedMs) => {
       this.#received += chunk.length;
-      if (this.#received > o.maxUpload) throw new HttpError(413, `the upload is over this server's limit of ${formatBytes(o.maxUpload)}`);
+      if (this.#received > o.maxUpload) throw new LimitError('upload_size', `the upload is over this server's limit of ${formatBytes(o.maxUpload)}`);
+      rate.check(chunk.length, waitedMs);
       if (multipart !== undefined) multipart.push(chunk);
       else this.#ingest!.data(chunk);
       const ingest = this.#ingest;
@@ -557,7 +573,7 @@ class Upload {
       this.service.store.tmpPath(this.id, 'upload'),
       analysis === undefined ? () => undefined : (f) => analysis.frame(f),
       analysis?.anomalies ?? new Anomalies(),
-      { maxDecompressed: o.maxDecompressed },
+      { maxDecompressed: o.maxDecompressed, maxRatio: MAX_GZIP_RATIO },
     );
   }
 
@@ -609,15 +625,47 @@ function redirect(res: ServerResponse, to: string): void {
   res.end();
 }
 
-function errorAnswer(e: unknown, maxUpload: number): [number, string] {
-  if (e instanceof HttpError) return [e.status, e.message];
+/**
+ * What a failed upload answers. Only our own errors say what went wrong: a limit (LimitError,
+ * HttpError), a malformed body (MultipartError), a capture the readers refuse (CaptureFormatError,
+ * with the reader's reason). Anything else is our bug or a storage failure: a 500 that says no
+ * more (the caller logs it) — never a "limit", which would send the user chasing sizes.
+ */
+function errorAnswer(e: unknown): [number, string] {
+  if (e instanceof LimitError || e instanceof HttpError) return [e.status, e.message];
   if (e instanceof MultipartError) return [400, e.message];
   if (e instanceof CaptureFormatError) {
     const detail = e.detail.replace(/^not a pcap or pcapng capture: /, '');
     return [415, `not a capture: ${detail} (pcap or pcapng, plain or gzip'd, are accepted)`];
   }
-  if (e instanceof RangeError) return [413, `over this server's limit of ${formatBytes(maxUpload)}`];
   return [500, 'internal error while storing the upload'];
+}
+
+/**
+ * The minimum upload rate: a sender that, over a window of `windowMs` spent waiting for it,
+ * delivered less than `bytesPerSecond` on average is refused (408), so slow senders cannot hold
+ * the upload slots (the 2-minute idle timeout alone lets one byte a minute keep a slot forever).
+ */
+class RateCheck {
+  #waitedMs = 0;
+  #bytes = 0;
+  constructor(
+    private readonly bytesPerSecond: number,
+    private readonly windowMs: number,
+  ) {}
+
+  check(bytes: number, waitedMs: number): void {
+    if (this.bytesPerSecond <= 0) return;
+    this.#waitedMs += waitedMs;
+    this.#bytes += bytes;
+    if (this.#waitedMs < this.windowMs) return;
+    const rate = (this.#bytes * 1000) / this.#waitedMs;
+    if (rate < this.bytesPerSecond) {
+      throw new LimitError('upload_rate', `the upload arrives too slowly (${formatBytes(Math.round(rate))}/s over ${Math.round(this.#waitedMs / 1000)} s; this server needs at least ${formatBytes(this.bytesPerSecond)}/s)`);
+    }
+    this.#waitedMs = 0;
+    this.#bytes = 0;
+  }
 }
 
 /**
@@ -643,25 +691,19 @@ function attachment(name: string): string {
 }
 
 /**
- * The report's CSP: its own inline script(s) by hash and nothing else — no requests, no other
- * script, and a sandbox, so even the allowed script runs without this origin's cookies or API.
- * Inline <script> elements without attributes are the report's code; its JSON blocks carry a type
- * attribute and are never executed.
+ * The report's CSP: the report's one client script by its hash (the script the renderer writes,
+ * known here — never hashes read from the stored page, so markup that got into a report could not
+ * allow itself), no requests, and a sandbox, so even that script runs without this origin's
+ * cookies or API. The report's JSON blocks carry a type attribute and are never executed.
  */
-export function reportCsp(html: string): string {
-  const hashes = new Set<string>();
-  for (const m of html.matchAll(/<script>([\s\S]*?)<\/script>/g)) {
-    hashes.add(`'sha256-${createHash('sha256').update(m[1]!, 'utf8').digest('base64')}'`);
-  }
-  return [
-    "default-src 'none'",
-    `script-src ${hashes.size > 0 ? [...hashes].join(' ') : "'none'"}`,
-    "style-src 'unsafe-inline'",
-    'img-src data:',
-    "connect-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-    'sandbox allow-scripts',
-  ].join('; ');
-}
+export const REPORT_CSP = [
+  "default-src 'none'",
+  `script-src ${cspScriptHash(CLIENT_JS)}`,
+  "style-src 'unsafe-inline'",
+  'img-src data:',
+  "connect-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+  'sandbox allow-scripts',
+].join('; ');

@@ -2,10 +2,11 @@
 // port, and real HTTP requests with node:http (which, unlike fetch, reads an answer that arrives
 // while the body is still being sent: that is how 413 and 415 come back).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { startServer, type RunningServer, type ServeOptions } from '../../../src/server/index.js';
 
 export const SAMPLES = resolve('samples');
@@ -142,23 +143,58 @@ export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 500
   }
 }
 
-/** A server in a child process (the real thing, killable with SIGKILL), on the given data folder. */
-export async function startChildServer(dataDir: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', resolve('test/server/support/ts-loader.mjs'), resolve('test/server/support/serve-child.ts'), dataDir], {
+/**
+ * The server module a child process should run: the built one (dist/, which `npm test` builds
+ * first) when every source file is older than its build, else the sources through ts-loader.mjs,
+ * which transpiles each file on load (seconds on a busy machine). Never a stale build.
+ */
+function childServerModule(): { args: string[]; module: string } {
+  const built = resolve('dist/src/server/index.js');
+  const fresh = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).every((e) => {
+      const path = join(dir, e.name);
+      if (e.isDirectory()) return fresh(path);
+      if (!e.name.endsWith('.ts') || e.name.endsWith('.d.ts')) return true;
+      const js = resolve('dist', relative(process.cwd(), path).replace(/\.ts$/, '.js'));
+      return existsSync(js) && statSync(js).mtimeMs >= statSync(path).mtimeMs;
+    });
+  if (existsSync(built) && fresh(resolve('src'))) return { args: [], module: pathToFileURL(built).href };
+  return { args: ['--import', resolve('test/server/support/ts-loader.mjs')], module: pathToFileURL(resolve('src/server/index.ts')).href };
+}
+
+/**
+ * A server in a child process (the real thing, killable with SIGKILL), on the given data folder.
+ * Resolves on its readiness line; fails with its stderr if it exits or is not ready in `timeoutMs`.
+ */
+export async function startChildServer(dataDir: string, timeoutMs = 60_000): Promise<{ child: ChildProcess; url: string }> {
+  const { args, module } = childServerModule();
+  const child = spawn(process.execPath, [...args, resolve('test/server/support/serve-child.mjs'), module, dataDir], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    let out = '';
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /^(http:\/\/\S+)\n/m.exec(out);
-      if (m) resolveUrl(m[1]!);
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child server not ready after ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => {
+        out += c.toString();
+        const m = /^listening (http:\/\/\S+)\n/m.exec(out);
+        if (m) {
+          clearTimeout(timer);
+          resolveUrl(m[1]!);
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`child server exited (${code ?? signal}): ${stderr}`));
+      });
     });
-    child.on('exit', (code) => reject(new Error(`child server exited (${code}): ${stderr}`)));
-  });
-  return { child, url };
+    return { child, url };
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
+  }
 }
 
 /**
