@@ -31,6 +31,7 @@ class LineWriter {
   }
 }
 
+/** Thrown from the frame callback once `--count` packets are out: the reader stops there. */
 class StopDump extends Error {}
 
 export async function dumpFile(file: string, options: DumpCliOptions): Promise<DumpResult> {
@@ -40,9 +41,13 @@ export async function dumpFile(file: string, options: DumpCliOptions): Promise<D
   let packets = 0;
   let nextExpire = Number.NEGATIVE_INFINITY;
   let info;
+  let stopped = false;
   try {
     info = await readCapture(file, (frame) => {
-      if (options.count !== undefined && packets >= options.count) throw new StopDump();
+      if (options.count !== undefined && packets >= options.count) {
+        stopped = true;
+        throw new StopDump();
+      }
       packets++;
       let p: Packet | undefined;
       try {
@@ -58,9 +63,11 @@ export async function dumpFile(file: string, options: DumpCliOptions): Promise<D
       else out.line(p ? packetLine(p) : `${frame.index} ${formatEpoch(frame.time, frame.nanos)} [link ${frame.linkType}, ${frame.caplen} bytes, not decoded]`);
     }, anomalies);
   } catch (e) {
-    if (!(e instanceof StopDump)) throw e;
+    // Our own stop is success whatever came back (the reader passes it through unchanged).
+    if (!stopped && !(e instanceof StopDump)) throw e;
+  } finally {
+    out.flush(); // the lines written before an error still go out
   }
-  out.flush();
   return { file, packets, truncated: info?.truncated ?? false, anomalies };
 }
 

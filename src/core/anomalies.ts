@@ -17,6 +17,7 @@ export const ANOMALIES = [
   'pcapng.packet_before_section', // bytes before the first Section Header Block
   'pcapng.unsupported_version', // a later section's SHB has a version we cannot read: reading stops there
   'pcapng.bad_section_header', // a later SHB with a bad byte-order magic: reading stops there
+  'pcapng.bad_timestamp', // ticks + if_tsoffset outside ±2^53 µs (years 1685–2255): the frame gets the previous frame's time
   'gzip.truncated', // the gzip stream ends early or is corrupt after some data
   // link layer
   'link.unsupported', // a link type we do not decode

@@ -54,6 +54,7 @@ export class CaptureParser {
   #pendingLen = 0;
   #need = 0;
   #number = 0; // the last frame number given out
+  #lastTime = 0; // the last delivered frame's time: stands in for an unrepresentable one
   #le = true;
   // classic pcap
   #nanos = false;
@@ -205,6 +206,7 @@ export class CaptureParser {
       }
       case Mode.Pcapng: {
         if (avail < BLOCK.body) { this.#need = BLOCK.body; return MORE; }
+        let minLength: number = BLOCK.minLength;
         if (b.readUInt32LE(off) === BlockType.SectionHeader) {
           // A new section may switch byte order: its length can only be read after the magic.
           if (avail < SHB.versionMajor) { this.#need = SHB.versionMajor; return MORE; }
@@ -215,9 +217,11 @@ export class CaptureParser {
             this.anomalies.note('pcapng.bad_section_header');
             return this.#stop();
           }
+          // A later SHB shorter than its fixed fields (e.g. 12 bytes) would be read past its end.
+          minLength = SHB.minLength;
         }
         const len = this.#u32(b, off + BLOCK.totalLength);
-        if (len < BLOCK.minLength || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
+        if (len < minLength || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
           this.anomalies.note('pcapng.bad_block_length');
           return this.#stop();
         }
@@ -326,6 +330,7 @@ export class CaptureParser {
 
   #deliver(time: number, nanos: number, linkType: number, caplen: number, origlen: number, iface: number, data: Buffer): void {
     this.info.frames++;
+    this.#lastTime = time;
     const frame: Frame = { index: ++this.#number, time, nanos, linkType, caplen, origlen, iface, data };
     this.onFrame(frame);
   }
@@ -358,16 +363,17 @@ export class CaptureParser {
   }
 
   #sectionHeader(b: Buffer, off: number, len: number): void {
-    // #unitSize/#detect already set the byte order from this block's magic.
-    const major = this.#u16(b, off + SHB.versionMajor);
-    const minor = this.#u16(b, off + SHB.versionMinor);
-    const first = this.#mode === Mode.Detect;
+    // #unitSize/#detect already set the byte order from this block's magic and refused a length
+    // below SHB.minLength; checked again here because the reads below depend on it.
     if (len < SHB.minLength) {
       this.anomalies.note('pcapng.bad_block_length');
       this.info.skippedBytes += len;
       this.#mode = Mode.Stopped;
       return;
     }
+    const major = this.#u16(b, off + SHB.versionMajor);
+    const minor = this.#u16(b, off + SHB.versionMinor);
+    const first = this.#mode === Mode.Detect;
     // Wireshark reads versions 1.0 and 1.2 only (1.2 is treated as 1.0), and stops at any other.
     if (major !== 1 || (minor !== 0 && minor !== 2)) {
       if (first) throw new CaptureFormatError(this.source, 'unsupported_version', `pcapng version ${major}.${minor} is not supported`);
@@ -435,8 +441,20 @@ export class CaptureParser {
     }
     const t = this.#time;
     ticksToTime(this.#u32(b, off + EPB.tsHigh), this.#u32(b, off + EPB.tsLow), iface.perSecond, iface.nsPerTick, iface.offsetSeconds, t);
+    let time = t.micros;
+    let nanos = t.nanos;
+    // 64-bit ticks plus a 64-bit if_tsoffset reach far past 2^53 µs (year 2255), where integer µs
+    // stop being exact, the report schema refuses them and Date (±8.64e18 µs, a wider range) is
+    // not far behind. Wireshark shows such a value; we note it and give the frame the previous
+    // frame's time (0 for the first), so nothing after the reader sees an unsafe time and the
+    // capture's span and timeline are not stretched back to 1970.
+    if (!Number.isSafeInteger(time)) {
+      this.anomalies.note('pcapng.bad_timestamp');
+      time = this.#lastTime;
+      nanos = 0;
+    }
     const start = off + dataOff;
-    this.#deliver(t.micros, t.nanos, iface.linkType, caplen, this.#u32(b, off + EPB.origlen), ifaceId, b.subarray(start, start + caplen));
+    this.#deliver(time, nanos, iface.linkType, caplen, this.#u32(b, off + EPB.origlen), ifaceId, b.subarray(start, start + caplen));
   }
 
   /** SPB (pcapng §4.4): interface 0, no timestamp (time 0, as Wireshark shows none), caplen implied. */

@@ -2,7 +2,7 @@
 // buffer (about 1.7× faster here than fs streams + for-await); gzip (found by its magic, never by
 // the file name), stdin, pipes and live capture go through a Readable.
 import { closeSync, fstatSync, openSync, readSync, statSync, createReadStream } from 'node:fs';
-import { Readable } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Anomalies, CaptureFormatError } from '../core/index.js';
 import { CaptureParser, type ParserInfo } from './capture-parser.js';
@@ -71,7 +71,11 @@ export async function readCapture(path: string, onFrame: FrameHandler, anomalies
       parser.push(n === chunkSize ? buf : buf.subarray(0, n));
       opts.onProgress?.(parser.info.bytesRead, st.size);
       if (++chunks % YIELD_EVERY_CHUNKS === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-      n = readSync(fd, buf, 0, chunkSize, null);
+      try {
+        n = readSync(fd, buf, 0, chunkSize, null);
+      } catch (e) {
+        throw new CaptureFormatError(path, 'unreadable', `read failed after ${parser.info.bytesRead} bytes (${errCode(e) ?? String(e)})`);
+      }
     }
   } finally {
     closeSync(fd);
@@ -83,6 +87,10 @@ export async function readCapture(path: string, onFrame: FrameHandler, anomalies
 /**
  * Reads a capture from any Readable (stdin, a pipe, a live capture's pcap stream, an upload),
  * gunzipping when it starts with the gzip magic. `totalBytes` is only for onProgress.
+ *
+ * Only the input's own failures become a CaptureFormatError (`unreadable`, or gzip damage); an
+ * error thrown by the parser or by onFrame (a bug, or a caller's stop signal such as `dump -c`)
+ * comes out unchanged. An input not read to its end is destroyed, so nothing stays open behind it.
  */
 export async function readCaptureStream(
   source: string,
@@ -94,52 +102,89 @@ export async function readCaptureStream(
 ): Promise<ParserInfo> {
   const parser = new CaptureParser(source, onFrame, anomalies);
   const input = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  let first: Buffer | undefined;
-  try {
-    first = await nextBuffer(input);
-  } catch (e) {
-    throw new CaptureFormatError(source, 'unreadable', `cannot read (${errCode(e) ?? String(e)})`);
-  }
-  if (first === undefined) {
-    parser.end(); // throws empty_file
-    return parser.info;
-  }
   let consumed = 0;
-  if (!isGzip(first)) {
+  const next = async (): Promise<Buffer | undefined> => {
     try {
-      for (let chunk: Buffer | undefined = first; chunk !== undefined; chunk = await nextBuffer(input)) {
+      return await nextBuffer(input);
+    } catch (e) {
+      const why = consumed === 0 ? 'cannot read' : `read failed after ${consumed} bytes`;
+      throw new CaptureFormatError(source, 'unreadable', `${why} (${errCode(e) ?? String(e)})`);
+    }
+  };
+  try {
+    let first = await next();
+    // The gzip magic is two bytes, and a pipe may deliver them one at a time.
+    while (first !== undefined && first.length < GZIP_MAGIC.length) {
+      const more = await next();
+      if (more === undefined) break;
+      first = Buffer.concat([first, more]);
+    }
+    if (first === undefined) {
+      parser.end(); // throws empty_file
+      return parser.info;
+    }
+    if (isGzip(first)) {
+      parser.info.gzip = true;
+      await gunzipInto(parser, anomalies, first, next, (n) => (consumed += n), () => opts.onProgress?.(consumed, totalBytes));
+    } else {
+      for (let chunk: Buffer | undefined = first; chunk !== undefined; chunk = await next()) {
         parser.push(chunk);
         consumed += chunk.length;
         opts.onProgress?.(consumed, totalBytes);
       }
-    } catch (e) {
-      if (e instanceof CaptureFormatError) throw e;
-      throw new CaptureFormatError(source, 'unreadable', `read failed after ${consumed} bytes (${errCode(e) ?? String(e)})`);
     }
-    parser.end();
-    return parser.info;
-  }
-  parser.info.gzip = true;
-  async function* compressed(): AsyncGenerator<Buffer> {
-    for (let chunk: Buffer | undefined = first; chunk !== undefined; chunk = await nextBuffer(input)) {
-      consumed += chunk.length;
-      yield chunk;
-    }
-  }
-  const gunzip = Readable.from(compressed()).pipe(createGunzip());
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      parser.push(chunk);
-      opts.onProgress?.(consumed, totalBytes);
-    }
-  } catch (e) {
-    if (e instanceof CaptureFormatError) throw e;
-    // zlib: the stream ended early or is corrupt. Keep what was decompressed before.
-    if (parser.info.bytesRead === 0) throw new CaptureFormatError(source, 'gzip_corrupt', `corrupt gzip data (${errCode(e) ?? String(e)})`);
-    anomalies.note('gzip.truncated');
+  } finally {
+    // Stopped early (onFrame's or the parser's error, an I/O error, gzip damage): release the input.
+    if (!readable.readableEnded) readable.destroy();
   }
   parser.end();
   return parser.info;
+}
+
+/**
+ * Decompresses `first` and what `next` yields into the parser. zlib's errors (codes `Z_…`) are
+ * damage: gzip_corrupt when nothing came out, else the gzip.truncated anomaly and the frames
+ * before are kept. next()'s CaptureFormatError and the parser's (or onFrame's) errors propagate
+ * unchanged.
+ */
+async function gunzipInto(
+  parser: CaptureParser,
+  anomalies: Anomalies,
+  first: Buffer,
+  next: () => Promise<Buffer | undefined>,
+  onCompressed: (n: number) => void,
+  onProgress: () => void,
+): Promise<void> {
+  async function* compressed(): AsyncGenerator<Buffer> {
+    for (let chunk: Buffer | undefined = first; chunk !== undefined; chunk = await next()) {
+      onCompressed(chunk.length);
+      yield chunk;
+    }
+  }
+  const gunzip = createGunzip();
+  // pipeline (not pipe) so that a failed input destroys gunzip with the input's error.
+  pipeline(Readable.from(compressed()), gunzip, () => {});
+  const out = gunzip[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  try {
+    for (;;) {
+      let r: IteratorResult<Buffer>;
+      try {
+        r = await out.next();
+      } catch (e) {
+        if (e instanceof CaptureFormatError) throw e;
+        const code = errCode(e) ?? String(e);
+        if (!code.startsWith('Z_')) throw new CaptureFormatError(parser.source, 'unreadable', `decompression failed (${code})`);
+        if (parser.info.bytesRead === 0) throw new CaptureFormatError(parser.source, 'gzip_corrupt', `corrupt gzip data (${code})`);
+        anomalies.note('gzip.truncated');
+        return;
+      }
+      if (r.done === true) return;
+      parser.push(r.value);
+      onProgress();
+    }
+  } finally {
+    gunzip.destroy();
+  }
 }
 
 async function nextBuffer(it: AsyncIterator<Buffer | string>): Promise<Buffer | undefined> {

@@ -160,6 +160,122 @@ describe('hand-made pcapng', () => {
   });
 });
 
+/** Every chunk size from 1 byte to the whole input: a block may be split anywhere. */
+const everyChunking = (bytes: Buffer): number[] => Array.from({ length: bytes.length }, (_, i) => i + 1);
+
+describe('a Section Header Block shorter than its fixed fields (28 bytes)', () => {
+  const SHB12_LE = hex`
+    0a0d0d0a 0c000000  // SHB, length 12: no room for version, section length or trailing length
+    4d3c2b1a           // byte-order magic (little-endian)
+  `;
+  const SHB12_BE = hex`
+    0a0d0d0a 0000000c  // SHB, length 12, big-endian
+    1a2b3c4d           // byte-order magic (big-endian)
+  `;
+
+  it('at the end of the file: the frames before, then pcapng.bad_block_length (every chunking)', () => {
+    const bytes = Buffer.concat([SHB_LE, IDB_LE, EPB_LE, SHB12_LE]);
+    for (const chunk of everyChunking(bytes)) {
+      const r = parse(bytes, chunk);
+      expect(r.error, `chunks of ${chunk}`).toBeUndefined();
+      expect(r.frames.map((f) => [f.index, f.time]), `chunks of ${chunk}`).toEqual([[1, 1_000_000]]);
+      expect(r.anomalies.get('pcapng.bad_block_length'), `chunks of ${chunk}`).toBe(1);
+      expect(r.anomalies.total, `chunks of ${chunk}`).toBe(1);
+      expect(r.info, `chunks of ${chunk}`).toMatchObject({ sections: 1, skippedBytes: 12, truncated: false });
+    }
+  });
+
+  it('in the middle, in either byte order: reading stops there, the rest is counted as skipped (every chunking)', () => {
+    for (const shb12 of [SHB12_LE, SHB12_BE]) {
+      const bytes = Buffer.concat([SHB_LE, IDB_LE, EPB_LE, shb12, IDB_LE, EPB_LE]);
+      for (const chunk of everyChunking(bytes)) {
+        const r = parse(bytes, chunk);
+        expect(r.frames, `chunks of ${chunk}`).toHaveLength(1);
+        expect(r.anomalies.get('pcapng.bad_block_length'), `chunks of ${chunk}`).toBe(1);
+        expect(r.anomalies.total, `chunks of ${chunk}`).toBe(1);
+        expect(r.info!.skippedBytes, `chunks of ${chunk}`).toBe(shb12.length + IDB_LE.length + EPB_LE.length);
+      }
+    }
+  });
+
+  it('as the first block: nothing is readable, CaptureFormatError bad_block_length (every chunking)', () => {
+    for (const chunk of everyChunking(SHB12_LE)) expect(parse(SHB12_LE, chunk).error?.code).toBe('bad_block_length');
+  });
+
+  it('the crafted reproduction (12-byte SHB after one EPB) reads its frame from a file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dualscope-shb12-'));
+    writeFileSync(join(dir, 'shb12.pcapng'), Buffer.concat([SHB_LE, IDB_LE, EPB_LE, SHB12_LE]));
+    const anomalies = new Anomalies();
+    const frames: Kept[] = [];
+    const info = await readCapture(join(dir, 'shb12.pcapng'), (f) => frames.push(keep(f)), anomalies);
+    expect(frames).toHaveLength(1);
+    expect(info.skippedBytes).toBe(12);
+    expect(anomalies.get('pcapng.bad_block_length')).toBe(1);
+  });
+});
+
+describe('timestamps beyond 2^53 µs: pcapng.bad_timestamp, the previous frame\'s time', () => {
+  const epb = (high: string, low: string) => hex`
+    06000000 24000000 00000000
+    ${high} ${low}     // ticks, high and low 32-bit words
+    04000000 04000000 cafef00d 24000000
+  `;
+  const HUGE_TICKS = epb('ffffffff', 'ffffffff'); // 2^64 − 1 µs ≈ 1.8e19 µs, past 2^53 and past Date
+
+  it('a 2^64 − 1 tick EPB between two good ones takes the previous frame\'s time (every chunking)', () => {
+    const later = epb('00000000', '80841e00'); // 2 000 000 µs = 2 s
+    const bytes = Buffer.concat([SHB_LE, IDB_LE, EPB_LE, HUGE_TICKS, later]);
+    for (const chunk of everyChunking(bytes)) {
+      const r = parse(bytes, chunk);
+      expect(r.frames.map((f) => [f.index, f.time, f.nanos]), `chunks of ${chunk}`).toEqual([[1, 1_000_000, 0], [2, 1_000_000, 0], [3, 2_000_000, 0]]);
+      expect(r.anomalies.get('pcapng.bad_timestamp'), `chunks of ${chunk}`).toBe(1);
+      expect(r.anomalies.total).toBe(1);
+    }
+  });
+
+  it('as the first frame it gets time 0; the frame itself (data, lengths) is delivered unchanged', () => {
+    const r = parse(Buffer.concat([SHB_LE, IDB_LE, HUGE_TICKS]));
+    expect(r.frames[0]).toMatchObject({ index: 1, time: 0, nanos: 0, caplen: 4, origlen: 4 });
+    expect(r.frames[0]!.data.toString('hex')).toBe('cafef00d');
+    expect(r.anomalies.get('pcapng.bad_timestamp')).toBe(1);
+  });
+
+  it('just past 2^53 µs at µs resolution (ticks 0x00300000_00000000 ≈ 1.35e16) and 2^64 − 1 ns', () => {
+    const justPast = parse(Buffer.concat([SHB_LE, IDB_LE, epb('00003000', '00000000')]));
+    expect(justPast.frames.map((f) => f.time)).toEqual([0]);
+    expect(justPast.anomalies.get('pcapng.bad_timestamp')).toBe(1);
+    const nsIdb = hex`
+      01000000 20000000  // IDB, length 32
+      0100 0000 00000400
+      0900 0100 09000000 // if_tsresol = 9 (ns), padded
+      0000 0000          // opt_endofopt
+      20000000
+    `;
+    const r = parse(Buffer.concat([SHB_LE, nsIdb, HUGE_TICKS])); // 2^64 − 1 ns = 1.8e16 µs
+    expect([r.frames[0]!.time, r.frames[0]!.nanos]).toEqual([0, 0]);
+    expect(r.anomalies.get('pcapng.bad_timestamp')).toBe(1);
+  });
+
+  it('a huge if_tsoffset (±2^63 s) turns 1 s of ticks into a bad timestamp; a moderate negative one is kept', () => {
+    const idbWithOffset = (offset: string) => hex`
+      01000000 24000000  // IDB, length 36
+      0100 0000 00000400
+      0e00 0800 ${offset} // if_tsoffset, signed 64-bit seconds
+      0000 0000          // opt_endofopt
+      24000000
+    `;
+    for (const offset of ['ffffffff ffffff7f', '00000000 00000080']) { // 2^63 − 1 s, −2^63 s
+      const r = parse(Buffer.concat([SHB_LE, idbWithOffset(offset), EPB_LE]));
+      expect(r.frames.map((f) => [f.time, f.nanos]), offset).toEqual([[0, 0]]);
+      expect(r.anomalies.get('pcapng.bad_timestamp'), offset).toBe(1);
+    }
+    // −1 000 000 000 s (1938): within ±2^53 µs, so kept as it is, like any pre-1970 time.
+    const r = parse(Buffer.concat([SHB_LE, idbWithOffset('003665c4 ffffffff'), EPB_LE]));
+    expect(r.frames[0]!.time).toBe(-999_999_999_000_000);
+    expect(r.anomalies.total).toBe(0);
+  });
+});
+
 describe('inputs with nothing to read throw CaptureFormatError', () => {
   const cases: Array<[string, Buffer, string]> = [
     ['empty', Buffer.alloc(0), 'empty_file'],
@@ -168,6 +284,7 @@ describe('inputs with nothing to read throw CaptureFormatError', () => {
     ['pcap version 1.4', hex`d4c3b2a1 0100 0400 00000000 00000000 ffff0000 01000000`, 'unsupported_version'],
     ['cut inside the file header', PCAP_HEADER_LE.subarray(0, 10), 'bad_header'],
     ['pcapng SHB with length 5', hex`0a0d0d0a 05000000 4d3c2b1a`, 'bad_block_length'],
+    ['pcapng SHB with length 12', hex`0a0d0d0a 0c000000 4d3c2b1a`, 'bad_block_length'],
   ];
   for (const [name, bytes, code] of cases) {
     it(name, () => expect(parse(bytes).error?.code).toBe(code));

@@ -70,7 +70,7 @@ describe.skipIf(!corpusPresent)('corpus: every file in manifest.json', () => {
       if (info.nonPacketRecords === 0) frames.forEach((fr, i) => expect(fr.index).toBe(i + 1));
       for (const fr of frames) {
         expect(fr.data.length).toBe(fr.caplen);
-        expect(Number.isInteger(fr.time)).toBe(true);
+        expect(Number.isSafeInteger(fr.time)).toBe(true); // nothing after the reader sees an unsafe time
         expect(fr.nanos >= 0 && fr.nanos < 1000).toBe(true);
       }
       const byIndex = new Map(frames.map((fr) => [fr.index, fr]));
@@ -78,10 +78,14 @@ describe.skipIf(!corpusPresent)('corpus: every file in manifest.json', () => {
         const fr = byIndex.get(n);
         expect(fr, `frame ${n}`).toBeDefined();
         const want = epochNanos(epoch);
-        if (want / 1000n > BigInt(Number.MAX_SAFE_INTEGER)) {
+        const wantMicros = want / 1000n;
+        if (wantMicros > BigInt(Number.MAX_SAFE_INTEGER) || wantMicros < BigInt(Number.MIN_SAFE_INTEGER)) {
           // Beyond 2^53 µs (year 2255+, here a bogus 64-bit tick count in pcapng-example.pcapng frame 90)
-          // integer µs cannot be exact in a double: the nearest double is all we promise.
-          expect(fr!.time, `frame ${n} time`).toBe(Number(want / 1000n));
+          // integer µs cannot be exact: the reader notes pcapng.bad_timestamp and gives the frame the
+          // previous frame's time (0 for the first).
+          const i = frames.indexOf(fr!);
+          expect([fr!.time, fr!.nanos], `frame ${n} time`).toEqual([i > 0 ? frames[i - 1]!.time : 0, 0]);
+          expect(anomalies.get('pcapng.bad_timestamp')).toBeGreaterThan(0);
         } else {
           expect(frameNanos(fr!), `frame ${n} time`).toBe(want);
         }
@@ -190,6 +194,13 @@ describe.skipIf(!corpusPresent)('container details against tshark', () => {
     const r = file('gopacket/pcapgo/tests/le/test901.pcapng');
     expect(r.anomalies.get('pcapng.unsupported_version')).toBe(1);
     expect(r.info!.skippedBytes).toBeGreaterThan(0);
+  });
+  it('ticks near 2^64 µs (pcapng-example interface 1, tshark frame 90: 18446744073204.160194): noted, previous time', () => {
+    const r = file('pcapplusplus/PcapTest/pcapng-example.pcapng');
+    expect(r.anomalies.get('pcapng.bad_timestamp')).toBe(100);
+    const last = r.frames[58]!; // frame 59, interface 0: the last representable time
+    expect([last.index, last.iface, last.time]).toEqual([59, 0, 1422528033092194]);
+    expect(r.frames.slice(59).every((f) => f.iface === 1 && f.time === last.time && f.nanos === 0)).toBe(true);
   });
   it('absurd caplen mid-file (tls_DER-incomplete-header): the 6 frames before, then stop', () => {
     const r = file('suricata-verify/bug-1450-04/tls_DER-incomplete-header.pcap');
