@@ -82,8 +82,10 @@ function appendLabel(b: Buffer, start: number, end: number): void {
  * Reads the name at `off`, following compression pointers (RFC 1035 §4.1.4) backwards and
  * forwards. Sets `nameEnd` and `nameStatus`; returns the text read, which is partial unless
  * the status is NAME_OK (a name over 255 octets is NAME_OK with the labels before the limit).
+ * With `keepText` false (names nobody keeps: later questions, authority and additional owners)
+ * it makes the same checks and builds no string.
  */
-function readName(b: Buffer, off: number, anomalies: Anomalies): string {
+function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true): string {
   if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
   let pos = off;
   let end = -1; // where the name ends in place, fixed by the first pointer or the root byte
@@ -131,7 +133,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies): string {
         tooLong = true;
         anomalies.note('dns.bad_name');
         if (end >= 0) break; // the name's end in place is known: no need to walk on
-      } else {
+      } else if (keepText) {
         appendLabel(b, start, stop);
       }
     }
@@ -139,6 +141,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies): string {
   }
   nameEnd = end < 0 ? pos : end;
   nameTooLong = tooLong;
+  if (!keepText) return '';
   if (textLen === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : '';
   const text = TEXT.toString('latin1', 0, textLen);
   return text === ROOT_TEXT ? '\\060Root>' : text;
@@ -168,7 +171,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
   // One pass over the sections; `stop` ends it at the first thing that cannot be read.
   sections: {
     for (let i = 0; i < qdcount; i++) {
-      const name = i === 0 ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
+      const name = readName(b, pos, anomalies, i === 0);
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
       if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
@@ -181,7 +184,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       const inAnswers = i < ancount;
       const inAdditional = i >= ancount + nscount;
       // Owner names are read as text only where they are kept.
-      const name = inAnswers ? readName(b, pos, anomalies) : skipName(b, pos, anomalies);
+      const name = readName(b, pos, anomalies, inAnswers);
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
       if (nameTooLong) malformed = true;
       pos = nameEnd;
@@ -259,48 +262,6 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
     malformed,
     truncated,
   };
-}
-
-/** Like readName for names whose text nobody keeps: same checks, no strings. */
-function skipName(b: Buffer, off: number, anomalies: Anomalies): string {
-  if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
-  let pos = off;
-  let end = -1;
-  let hops = 0;
-  let octets = 1;
-  let tooLong = false;
-  nameStatus = NAME_OK;
-  for (;;) {
-    if (pos >= b.length) { nameStatus = NAME_TRUNCATED; break; }
-    const len = b[pos]!;
-    if (len === 0) { if (end < 0) end = pos + 1; break; }
-    const kind = len & 0xc0;
-    if (kind === 0xc0) {
-      if (pos + 1 >= b.length) { nameStatus = NAME_TRUNCATED; break; }
-      if (end < 0) end = pos + 2;
-      const target = ((len & 0x3f) << 8) | b[pos + 1]!;
-      if (target >= b.length) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
-      if (++hops > MAX_POINTER_HOPS || visited[target] === generation) {
-        nameStatus = NAME_BAD;
-        anomalies.note('dns.name_loop');
-        break;
-      }
-      visited[target] = generation;
-      pos = target;
-      continue;
-    }
-    if (kind !== 0) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
-    pos += 1 + len;
-    if (pos > b.length) { nameStatus = NAME_TRUNCATED; break; }
-    if (!tooLong && (octets += len + 1) > MAX_NAME_OCTETS) {
-      tooLong = true;
-      anomalies.note('dns.bad_name');
-      if (end >= 0) break;
-    }
-  }
-  nameEnd = end < 0 ? pos : end;
-  nameTooLong = tooLong;
-  return '';
 }
 
 // ---------------------------------------------------------------------------------------------
