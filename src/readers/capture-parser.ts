@@ -121,7 +121,7 @@ export class CaptureParser {
     if (this.#drops.size > 0) {
       let sum = 0;
       for (const n of this.#drops.values()) sum += n;
-      this.info.droppedByInterface = sum;
+      this.info.droppedByInterface = Math.min(sum, Number.MAX_SAFE_INTEGER);
     }
   }
 
@@ -481,7 +481,9 @@ export class CaptureParser {
       if (code === OptionCode.IsbIfdrop && olen >= 8) {
         // Counters are cumulative: keep the latest per interface.
         const drops = Number(this.#le ? b.readBigUInt64LE(p + 4) : b.readBigUInt64BE(p + 4));
-        this.#drops.set(`${this.info.sections}:${ifaceId}`, drops);
+        // A count beyond 2^53 is damage, not drops: it cannot be reported exactly, so it is noted.
+        if (Number.isSafeInteger(drops)) this.#drops.set(`${this.info.sections}:${ifaceId}`, drops);
+        else this.anomalies.note('pcapng.bad_option');
       }
       p += 4 + ((olen + 3) & ~3);
     }

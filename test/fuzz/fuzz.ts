@@ -1,7 +1,7 @@
 // `npm run fuzz`: the longer run of the mutation tests. Takes real captures (the public corpus and
 // samples/), mutates them with a seeded generator (byte flips, overwrites with boundary values,
 // cuts, duplicated and deleted ranges, lengths set to 0/0xffff/0xffffffff), and feeds each mutant
-// through the whole analysis. A failure is any exception other than CaptureFormatError, any frame
+// through the whole analysis and the reports. A failure is any exception other than CaptureFormatError, any frame
 // the per-frame safety net had to catch (a decoder bug), or a mutant taking longer than a bound
 // (a hang). Failing inputs are written to fuzz-failures/ for a regression test.
 // Usage: npm run fuzz [-- SECONDS [SEED]]   (default 60 s, seed from the clock)
@@ -11,6 +11,7 @@ import { Readable } from 'node:stream';
 import { Analysis } from '../../src/analyze.js';
 import { CaptureFormatError } from '../../src/core/index.js';
 import { readCaptureStream } from '../../src/readers/index.js';
+import { renderHtml, renderJson, renderText } from '../../src/report/index.js';
 
 /** npm runs scripts from the project root. */
 const PROJECT = process.cwd();
@@ -61,11 +62,15 @@ function mutate(input: Buffer, rnd: () => number): Buffer {
   return b;
 }
 
-async function run(data: Buffer): Promise<string | undefined> {
+/** Every mutant goes through the readers, the analysis and the JSON (schema-checked) and text reports; every 200th through the HTML one too (jsdom is slow). */
+async function run(data: Buffer, withHtml: boolean): Promise<string | undefined> {
   const analysis = new Analysis({});
   try {
     const info = await readCaptureStream('fuzz', Readable.from([data]), (f) => analysis.frame(f), analysis.anomalies);
-    analysis.finish('fuzz', info);
+    const report = analysis.finish('fuzz', info);
+    renderJson(report);
+    renderText(report);
+    if (withHtml) renderHtml(report);
   } catch (e) {
     if (e instanceof CaptureFormatError) return undefined;
     return `exception: ${e instanceof Error ? e.stack : String(e)}`;
@@ -85,7 +90,7 @@ while (Date.now() < deadline) {
   const input = inputs[Math.floor(rnd() * inputs.length)]!;
   const mutant = mutate(input.data, rnd);
   const started = Date.now();
-  const problem = (await run(mutant)) ?? (Date.now() - started > PER_INPUT_MS ? `slow: ${Date.now() - started} ms` : undefined);
+  const problem = (await run(mutant, runs % 200 === 0)) ?? (Date.now() - started > PER_INPUT_MS ? `slow: ${Date.now() - started} ms` : undefined);
   runs++;
   if (problem) {
     failures++;

@@ -1,0 +1,26 @@
+// Inputs `npm run fuzz` once broke (kept as found, one file each): every one must now go through
+// the whole analysis and the reports without an exception.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { analyzeFile } from '../../src/analyze.js';
+import { CaptureFormatError } from '../../src/core/index.js';
+import { renderJson, renderText } from '../../src/report/index.js';
+
+const DIR = join(import.meta.dirname, 'regressions');
+
+describe('fuzz regressions', () => {
+  const files = readdirSync(DIR).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort();
+  it('has regression inputs', () => expect(files.length).toBeGreaterThan(0));
+  for (const f of files) {
+    it(f, async () => {
+      try {
+        const report = await analyzeFile(join(DIR, f), { generatedAt: '2026-01-01T00:00:00.000Z' });
+        expect(() => renderJson(report)).not.toThrow();
+        expect(() => renderText(report)).not.toThrow();
+      } catch (e) {
+        expect(e).toBeInstanceOf(CaptureFormatError);
+      }
+    });
+  }
+});
