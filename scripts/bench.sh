@@ -11,6 +11,7 @@ if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
   [[ -x /usr/bin/time ]] || need+=(time)
   if ((${#need[@]})); then
     echo "bench: apt-get install ${need[*]}" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || true
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null \
       || echo "bench: could not install ${need[*]}; those rows will say 'not run'" >&2
   fi
