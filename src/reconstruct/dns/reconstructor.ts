@@ -51,8 +51,8 @@ interface Attempt {
   readonly qname: string;
   readonly qtype: number;
   readonly qclass: number;
-  readonly queries: DnsQuerySent[];
-  readonly replies: DnsReply[];
+  queries: DnsQuerySent[];
+  replies: DnsReply[];
   readonly afterAnswer: boolean;
   readonly lookup: Lookup;
   readonly question: Question;
@@ -108,7 +108,7 @@ interface TxKey {
 
 interface Question {
   readonly qtype: number;
-  readonly attempts: Attempt[];
+  attempts: Attempt[];
   retransmissions: number;
   readonly firstSent: Micros;
   lastSent: Micros;
@@ -132,9 +132,9 @@ interface Lookup {
   readonly name: string;
   readonly nameLower: string;
   readonly family: 'address' | number;
-  readonly questions: Question[];
-  readonly servers: string[];
-  readonly fallbacks: Fallback[];
+  questions: Question[];
+  servers: string[];
+  fallbacks: Fallback[];
   readonly start: Micros;
   lastActivity: Micros;
   pending: number;
@@ -322,7 +322,7 @@ export class DnsReconstructor {
       // Same key, same question: a retransmission.
       s.retransmissions++;
       existing.question.retransmissions++;
-      if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries.push(sent);
+      if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries = append(existing.queries, sent);
       existing.lastSent = p.time;
       existing.lastSize = m.size;
       existing.question.lastSent = p.time;
@@ -337,12 +337,12 @@ export class DnsReconstructor {
     for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
     if (question === undefined) {
       question = { qtype: q.type, attempts: [], retransmissions: 0, firstSent: p.time, lastSent: p.time, answer: undefined, sawTc: false };
-      lookup.questions.push(question);
+      lookup.questions = append(lookup.questions, question);
     } else {
       question.retransmissions++;
       question.lastSent = p.time;
     }
-    if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers.push(server);
+    if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers = append(lookup.servers, server);
     key ??= this.#addKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
     let socket = this.#findSocket(sh, m.transport, client, cport, server, sport, m.id);
     if (socket === undefined) {
@@ -375,7 +375,7 @@ export class DnsReconstructor {
       outcome: 'pending',
     };
     // Past the cap the attempt is still paired (so its reply is no orphan) but not listed.
-    if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts.push(attempt);
+    if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts = append(question.attempts, attempt);
     lookup.pending++;
     this.#touch(lookup, p.time);
     key.pending = attempt;
@@ -436,12 +436,12 @@ export class DnsReconstructor {
     attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
-      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies.push(this.#reply(p, m, attempt.qtype));
+      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, this.#reply(p, m, attempt.qtype));
       this.#touch(lookup, p.time);
       return;
     }
     const reply = this.#reply(p, m, attempt.qtype);
-    if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies.push(reply);
+    if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, reply);
     attempt.outcome = 'answered';
     attempt.answeredAt = p.time;
     s.transactions.answered++;
@@ -496,11 +496,11 @@ export class DnsReconstructor {
 
   #reply(p: Packet, m: DnsMessage, qtype: number): DnsReply {
     let answersOfType = 0;
-    const data: string[] = [];
+    let data: string[] = [];
     for (const a of m.answers) {
       if (a.type !== qtype) continue;
       answersOfType++;
-      if (a.data !== undefined && data.length < MAX_DATA) data.push(a.data);
+      if (a.data !== undefined && data.length < MAX_DATA) data = append(data, a.data);
     }
     const ip = p.ip!;
     return {
@@ -534,7 +534,7 @@ export class DnsReconstructor {
       if (last !== undefined && last.clientPort === t.srcPort && last.server === ip.dst) {
         last.synRetries++;
       } else if (l.fallbacks.length < MAX_DATA) {
-        l.fallbacks.push({ clientPort: t.srcPort, server: ip.dst, synFrame: p.frame, synTime: p.time, synRetries: 0, result: 'no-reply', replyFrame: undefined });
+        l.fallbacks = append(l.fallbacks, { clientPort: t.srcPort, server: ip.dst, synFrame: p.frame, synTime: p.time, synRetries: 0, result: 'no-reply', replyFrame: undefined });
       }
       this.#touch(l, p.time);
     } else if (t.srcPort === DNS_PORT && (t.flags & (TCP_SYN | TCP_RST)) !== 0) {
@@ -661,6 +661,20 @@ export class DnsReconstructor {
     this.#stats.lookups[record.outcome]++;
     this.#emit(record);
   }
+}
+
+/**
+ * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here
+ * (questions, servers, attempts, transmissions, replies, reply data) hold one or two items, and push
+ * grows a small array to 17 slots; the spare room was about a third of what a lookup keeps alive
+ * until it closes, long enough to be copied by a scavenge or promoted. Callers store the result;
+ * nothing else holds these lists before the record that lists them is final.
+ */
+function append<T>(xs: T[], x: T): T[] {
+  if (xs.length === 0) return [x];
+  if (xs.length === 1) return [xs[0]!, x];
+  xs.push(x);
+  return xs;
 }
 
 /** Removes `e` from its hash chain in `index`. */
