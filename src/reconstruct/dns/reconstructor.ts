@@ -39,18 +39,22 @@ const SELF_EXPIRE_MICROS = 1_000_000;
 
 type Pending = TransactionOutcome | 'pending';
 
+/**
+ * One transmission key's question while it is pending or its lookup open. The socket and question
+ * fields are read from `key` rather than copied: every field is a word of what a lookup keeps alive.
+ */
 interface Attempt {
   readonly key: TxKey;
-  readonly socket: Socket;
-  readonly transport: Transport;
-  readonly client: string;
-  readonly clientPort: number;
-  readonly server: string;
-  readonly serverPort: number;
-  readonly id: number;
+  /**
+   * While pending, the attempt is in #sockets under the hash of its socket (the 5-tuple, transport
+   * and id: what the client's socket matches a reply on), chained on `next`, to tell a reply to
+   * another question (RFC 5452 §9.1) from an orphan. A socket object of its own per query cost
+   * one more allocation per query for what the key already holds.
+   */
+  readonly hash: number;
+  next: Attempt | undefined;
+  /** The name as sent (the key holds it in lower case). */
   readonly qname: string;
-  readonly qtype: number;
-  readonly qclass: number;
   queries: DnsQuerySent[];
   replies: DnsReply[];
   readonly afterAnswer: boolean;
@@ -63,22 +67,6 @@ interface Attempt {
   lastReplySize: number;
   answeredAt: Micros;
   outcome: Pending;
-}
-
-/**
- * The 5-tuple, transport and id: what the client's socket matches a reply on. Kept while attempts
- * are pending under it, to tell a reply to another question (RFC 5452 §9.1) from an orphan.
- */
-interface Socket {
-  readonly hash: number;
-  readonly transport: Transport;
-  readonly client: string;
-  readonly clientPort: number;
-  readonly server: string;
-  readonly serverPort: number;
-  readonly id: number;
-  pending: number;
-  next: Socket | undefined;
 }
 
 /**
@@ -172,8 +160,8 @@ const keyHash = (sh: number, qclass: number, qtype: number, qnameLower: string):
 export class DnsReconstructor {
   readonly options: DnsOptions;
   readonly #emit: (r: DnsRecord) => void;
-  /** Sockets with pending attempts, by hash. */
-  readonly #sockets = new Map<number, Socket>();
+  /** Pending attempts by the hash of their socket. */
+  readonly #sockets = new Map<number, Attempt>();
   /** Transaction keys with a pending or recently answered attempt, by hash. */
   readonly #keys = new Map<number, TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
@@ -344,24 +332,12 @@ export class DnsReconstructor {
     }
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers = append(lookup.servers, server);
     key ??= this.#addKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
-    let socket = this.#findSocket(sh, m.transport, client, cport, server, sport, m.id);
-    if (socket === undefined) {
-      const h = smallHash(sh);
-      socket = { hash: h, transport: m.transport, client, clientPort: cport, server, serverPort: sport, id: m.id, pending: 0, next: this.#sockets.get(h) };
-      this.#sockets.set(h, socket);
-    }
+    const socketHashed = smallHash(sh);
     const attempt: Attempt = {
       key,
-      socket,
-      transport: m.transport,
-      client,
-      clientPort: cport,
-      server,
-      serverPort: sport,
-      id: m.id,
+      hash: socketHashed,
+      next: this.#sockets.get(socketHashed),
       qname: q.name,
-      qtype: q.type,
-      qclass: q.class,
       queries: [sent],
       replies: [],
       afterAnswer,
@@ -379,7 +355,7 @@ export class DnsReconstructor {
     lookup.pending++;
     this.#touch(lookup, p.time);
     key.pending = attempt;
-    socket.pending++;
+    this.#sockets.set(socketHashed, attempt);
     this.#pending.add(attempt);
     if (this.#pending.size > this.options.maxPendingTransactions) {
       const oldest = this.#pending.values().next().value!;
@@ -436,11 +412,11 @@ export class DnsReconstructor {
     attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
-      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, this.#reply(p, m, attempt.qtype));
+      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, this.#reply(p, m, attempt.key.qtype));
       this.#touch(lookup, p.time);
       return;
     }
-    const reply = this.#reply(p, m, attempt.qtype);
+    const reply = this.#reply(p, m, attempt.key.qtype);
     if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, reply);
     attempt.outcome = 'answered';
     attempt.answeredAt = p.time;
@@ -464,9 +440,11 @@ export class DnsReconstructor {
     this.#emitTransaction(attempt);
   }
 
-  #findSocket(h: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number): Socket | undefined {
-    for (let x = this.#sockets.get(smallHash(h)); x !== undefined; x = x.next) {
-      if (x.id === id && x.clientPort === cport && x.serverPort === sport && x.transport === t && x.client === client && x.server === server) return x;
+  /** A pending attempt on this socket (any question), if there is one. */
+  #findSocket(h: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number): Attempt | undefined {
+    for (let a = this.#sockets.get(smallHash(h)); a !== undefined; a = a.next) {
+      const x = a.key;
+      if (x.id === id && x.clientPort === cport && x.serverPort === sport && x.transport === t && x.client === client && x.server === server) return a;
     }
     return undefined;
   }
@@ -609,22 +587,23 @@ export class DnsReconstructor {
   #unpend(a: Attempt): void {
     this.#pending.delete(a);
     a.key.pending = undefined;
-    if (--a.socket.pending === 0) unchain(this.#sockets, a.socket);
+    unchain(this.#sockets, a);
   }
 
   #emitTransaction(a: Attempt): void {
     const response = a.replies[0];
+    const k = a.key;
     this.#emit({
       type: 'transaction',
-      transport: a.transport,
-      client: a.client,
-      clientPort: a.clientPort,
-      server: a.server,
-      serverPort: a.serverPort,
-      id: a.id,
+      transport: k.transport,
+      client: k.client,
+      clientPort: k.clientPort,
+      server: k.server,
+      serverPort: k.serverPort,
+      id: k.id,
       qname: a.qname,
-      qtype: a.qtype,
-      qclass: a.qclass,
+      qtype: k.qtype,
+      qclass: k.qclass,
       // Final: a transmission under this key from now on starts a new attempt.
       queries: a.queries,
       response,
@@ -652,7 +631,7 @@ export class DnsReconstructor {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
         if (a.key.answer === a) a.key.answer = undefined;
         if (q.sawTc) {
-          const k = `${l.client}|${a.server}`;
+          const k = `${l.client}|${a.key.server}`;
           if (this.#tcpWatch.get(k) === l) this.#tcpWatch.delete(k);
         }
       }
@@ -694,13 +673,14 @@ function unchain<T extends { readonly hash: number; next: T | undefined }>(index
 }
 
 function attemptRecord(a: Attempt): DnsAttempt {
+  const k = a.key;
   return {
-    transport: a.transport,
-    clientPort: a.clientPort,
-    server: a.server,
-    serverPort: a.serverPort,
-    id: a.id,
-    qtype: a.qtype,
+    transport: k.transport,
+    clientPort: k.clientPort,
+    server: k.server,
+    serverPort: k.serverPort,
+    id: k.id,
+    qtype: k.qtype,
     // Final once the lookup closes (later duplicates are only counted).
     queries: a.queries,
     replies: a.replies,
