@@ -9,6 +9,7 @@ import {
   CappedGroups,
   displayFilter,
   durationText,
+  NO_FINDINGS,
   printableName,
   question,
   questionEvidence,
@@ -66,7 +67,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   const near = (a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean =>
     a.answer !== undefined && Math.abs(aaaa.firstSent - a.answer.time) <= o.separateLookupWindowMicros;
   const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): Finding[] => {
-    if (p === undefined) return [];
+    if (p === undefined) return NO_FINDINGS;
     const server = p.aaaa.attempts[0]!.server;
     const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
       first: p,
@@ -79,7 +80,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       rcodes: new Set<number>(),
       evidence: [],
     }));
-    if (g === undefined) return [];
+    if (g === undefined) return NO_FINDINGS;
     g.occurrences++;
     g.maxDelay = Math.max(g.maxDelay, p.delayMicros);
     g.totalDelay += p.delayMicros;
@@ -101,32 +102,32 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
     name: 'aaaa-unanswered',
     restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup' || r.family !== 'address') return [];
+      if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       const qa = question(r, QTYPE_A);
       const q6 = question(r, QTYPE_AAAA);
       if (qa !== undefined && q6 !== undefined) return observeProblem(r, aaaaProblem(r));
       const nameKey = r.name.toLowerCase();
       if (qa !== undefined) {
         // An A-only lookup: remember its answer, and pair it with AAAA-only lookups waiting for it.
-        if (qa.answer === undefined || qa.answer.rcode !== 0 || qa.answer.answersOfType === 0) return [];
+        if (qa.answer === undefined || qa.answer.rcode !== 0 || qa.answer.answersOfType === 0) return NO_FINDINGS;
         const server = qa.attempts.find((x) => x.replies.includes(qa.answer!))?.server ?? qa.attempts[0]!.server;
         const key = `${r.client}|${server}|${nameKey}`;
         remember(answeredA, key, qa);
         const waiting = aaaaOnly.get(key);
-        if (waiting === undefined) return [];
+        if (waiting === undefined) return NO_FINDINGS;
         aaaaOnly.delete(key);
         return waiting.flatMap((w) => (near(qa, question(w, QTYPE_AAAA)!) ? observeProblem(w, aaaaProblem(w, qa)) : []));
       }
-      if (q6 === undefined) return [];
+      if (q6 === undefined) return NO_FINDINGS;
       // An AAAA-only lookup that failed: the A of the same name may have been asked before or after.
-      if (q6.outcome !== 'unanswered' && !(q6.answer !== undefined && RFC4074_RCODES.has(q6.answer.rcode))) return [];
+      if (q6.outcome !== 'unanswered' && !(q6.answer !== undefined && RFC4074_RCODES.has(q6.answer.rcode))) return NO_FINDINGS;
       const key = `${r.client}|${q6.attempts[0]!.server}|${nameKey}`;
       const known = answeredA.get(key);
       if (known !== undefined && near(known, q6)) return observeProblem(r, aaaaProblem(r, known));
       const list = aaaaOnly.get(key) ?? [];
       if (list.length < 8) list.push(r);
       remember(aaaaOnly, key, list);
-      return [];
+      return NO_FINDINGS;
     },
     finish(): Finding[] {
       return [...groups.groups.values()].map(finding);

@@ -13,7 +13,7 @@ import {
   type DnsQuestionRecord,
   type DnsReply,
 } from '../../reconstruct/dns/index.js';
-import type { Evidence } from '../finding.js';
+import type { Evidence, Finding } from '../finding.js';
 
 export { formatDuration, qtypeName, rcodeName };
 
@@ -59,6 +59,13 @@ export function displayFilter(frames: readonly number[], addrs: readonly string[
   }
   return parts.join(' && ');
 }
+
+/**
+ * What a detector returns from observe() when it has nothing: one shared frozen list instead of a
+ * new `[]` per record (six detectors see every record, and most records show nothing). Callers only
+ * read what observe() returns.
+ */
+export const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
 
 export const isAddressQtype = (t: number): boolean => t === QTYPE_A || t === QTYPE_AAAA;
 
@@ -251,24 +258,33 @@ const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
   x.transport === 'udp' && y.transport === 'udp' && x.clientPort === y.clientPort && x.server === y.server && x.serverPort === y.serverPort;
 
 /** Every A/AAAA pair sent from one socket in this lookup that lost one reply (usually one). */
-export function samePortDrops(l: DnsLookup, o: SamePortOptions): SamePortDrop[] {
-  if (l.family !== 'address') return [];
+export function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[] {
+  if (l.family !== 'address') return NO_DROPS;
   const qa = question(l, QTYPE_A);
   const q6 = question(l, QTYPE_AAAA);
-  if (qa === undefined || q6 === undefined) return [];
-  const out: SamePortDrop[] = [];
-  const paired = new Set<DnsAttempt>();
+  if (qa === undefined || q6 === undefined) return NO_DROPS;
+  let out: SamePortDrop[] | undefined;
+  // AAAA attempts already paired: a list, as there are seldom more than one or two.
+  let paired: DnsAttempt[] | undefined;
   for (const a1 of qa.attempts) {
     if (a1.transport !== 'udp') continue;
     const ta = a1.queries[0]!.time;
-    const b1 = q6.attempts.find((b) => !paired.has(b) && sameSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros);
+    let b1: DnsAttempt | undefined;
+    for (const b of q6.attempts) {
+      if (paired?.includes(b) !== true && sameSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros) {
+        b1 = b;
+        break;
+      }
+    }
     if (b1 === undefined) continue;
-    paired.add(b1);
+    (paired ??= []).push(b1);
     const d = pairDrop(l, qa, q6, a1, b1, o);
-    if (d !== undefined) out.push(d);
+    if (d !== undefined) (out ??= []).push(d);
   }
-  return out;
+  return out ?? NO_DROPS;
 }
+
+const NO_DROPS: readonly SamePortDrop[] = Object.freeze([]);
 
 /**
  * The next transmission of `q` after `first` (sent at `t`): on the same socket if there is one

@@ -7,7 +7,7 @@ import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstru
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { inPrefix } from '../../core/index.js';
-import { CappedGroups, displayFilter, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
+import { CappedGroups, displayFilter, NO_FINDINGS, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
 
 export interface LargeResponseRiskOptions {
   /** Largest safe UDP DNS message: default 1232 (DNS Flag Day 2020). */
@@ -58,9 +58,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   // (RFC 8900: widely dropped). Loopback never leaves the host; a cut or malformed message has no
   // trustworthy size.
   const replyReasons = (r: DnsReply, transport: string, server: string): Reason[] => {
-    if (transport !== 'udp' || r.truncated || r.malformed) return [];
+    if (transport !== 'udp' || r.truncated || r.malformed) return NO_REASONS;
     // Most replies are small and whole: decided before the (costly) address parse.
-    if (!(r.fragmented && r.ipVersion === 6) && r.size <= o.safeSize) return [];
+    if (!(r.fragmented && r.ipVersion === 6) && r.size <= o.safeSize) return NO_REASONS;
     const out: Reason[] = [];
     if (isLoopback(server)) return out;
     if (r.fragmented && r.ipVersion === 6) out.push('ipv6-fragmented');
@@ -143,6 +143,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         }
       }
       // Reported at once (live capture); finish() restates them with every occurrence.
+      if (fresh.length === 0) return NO_FINDINGS;
       const out = fresh.map((g) => finding(g, o));
       fresh.length = 0;
       return out;
@@ -153,6 +154,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     },
   };
 }
+
+/** replyReasons() for the usual small, whole reply: shared, as the caller skips an empty list. */
+const NO_REASONS: Reason[] = Object.freeze([]) as unknown as Reason[];
 
 const isLoopback = (a: string): boolean => a === '::1' || inPrefix(a, '127.0.0.0/8');
 

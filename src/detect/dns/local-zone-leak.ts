@@ -7,7 +7,7 @@ import { inPrefix, isLocalAddress, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, printableName, qtypeName } from './common.js';
+import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
 export interface LocalZoneLeakOptions {
@@ -84,9 +84,9 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
   return {
     name: 'local-zone-leak',
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup') return [];
+      if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.name);
-      if (zone === undefined) return [];
+      if (zone === undefined) return NO_FINDINGS;
       const reasons: Reason[] = [];
       let outcome: Group['outcome'] = 'answered';
       let delay = 0;
@@ -136,13 +136,13 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
         if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
         legs.set(nameKey, [leg]);
       }
-      if (reasons.length === 0) return [];
+      if (reasons.length === 0) return NO_FINDINGS;
       const key = `${r.client}|${server}|${nameKey}`;
       const g = groups.get(key, () => ({
         key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
         outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], servers: new Set<string>(), start: r.start, end: r.end,
       }));
-      if (g === undefined) return [];
+      if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       g.clientQueries += transmissions;
       for (const q of r.questions) g.qtypes.add(q.qtype);

@@ -5,7 +5,7 @@
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
 import type { Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { CappedGroups, displayFilter, durationText, median, questionEvidence, sortEvidence, transmissions } from './common.js';
+import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, sortEvidence, transmissions } from './common.js';
 
 export interface ResolverProfileOptions {
   maxClients: number;
@@ -39,14 +39,14 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
   return {
     name: 'resolver-profile',
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup' || r.family !== 'address') return [];
+      if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       const p = clients.get(r.client, () => ({
         client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], maxTransmissions: 0,
         servers: new Set(), transports: new Set(), edns: new Set(), evidence: [],
       }));
-      if (p === undefined) return [];
+      if (p === undefined) return NO_FINDINGS;
       observeLookup(p, r, o);
-      return [];
+      return NO_FINDINGS;
     },
     restatesAtFinish: true, // a profile is only complete at the end; nothing is reported before
     finish(): Finding[] {

@@ -11,6 +11,7 @@ import {
   displayFilter,
   durationText,
   median,
+  NO_FINDINGS,
   printableName,
   qtypeName,
   queryEvidence,
@@ -50,9 +51,11 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
     name: 'same-port-reply-drop',
     restatesAtFinish: true,
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup') return [];
+      if (r.type !== 'lookup') return NO_FINDINGS;
+      const drops = samePortDrops(r, o);
+      if (drops.length === 0) return NO_FINDINGS;
       const out: Finding[] = [];
-      for (const d of samePortDrops(r, o)) {
+      for (const d of drops) {
         const pair = pairs.get(`${r.client}|${d.keptAttempt.server}`, () => ({ occurrences: 0, kept: [] }));
         if (pair === undefined) continue;
         pair.occurrences++;

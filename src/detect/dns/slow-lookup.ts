@@ -14,6 +14,7 @@ import {
   DEFAULT_SAME_PORT_OPTIONS,
   displayFilter,
   durationText,
+  NO_FINDINGS,
   printableName,
   samePortDrop,
   type SamePortOptions,
@@ -69,14 +70,14 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Dete
   return {
     name: 'slow-lookup',
     observe(r: DnsRecord): Finding[] {
-      if (r.type !== 'lookup') return [];
+      if (r.type !== 'lookup') return NO_FINDINGS;
       const delay = measuredDelay(r);
-      if (delay === undefined || delay < o.slowMicros) return [];
+      if (delay === undefined || delay < o.slowMicros) return NO_FINDINGS;
       // A more specific detector explains these.
-      if (samePortDrop(r, o) !== undefined || aaaaProblem(r) !== undefined || locallyServedZone(r.name) !== undefined) return [];
+      if (samePortDrop(r, o) !== undefined || aaaaProblem(r) !== undefined || locallyServedZone(r.name) !== undefined) return NO_FINDINGS;
       const server = r.servers[0]!;
       const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, causes: new Set(), names: [] }));
-      if (g === undefined) return [];
+      if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       if (delay > g.worstDelay) {
         g.worst = r;
