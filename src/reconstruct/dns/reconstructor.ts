@@ -65,8 +65,10 @@ interface Attempt {
   lastSize: number;
   lastReplyAt: Micros;
   lastReplySize: number;
-  answeredAt: Micros;
   outcome: Pending;
+  /** Neighbours in #pending while pending. */
+  older: Attempt | undefined;
+  newer: Attempt | undefined;
 }
 
 /**
@@ -128,6 +130,53 @@ interface Lookup {
   pending: number;
   closed: boolean;
   next: Lookup | undefined;
+  /** Neighbours in #lookups while open. */
+  older: Lookup | undefined;
+  newer: Lookup | undefined;
+}
+
+/**
+ * Entries in the order they were added or last touched, linked through their own `older`/`newer`
+ * fields. A Set does the same with delete() and add() on every query and reply, but its table
+ * fills with deleted slots and is copied every few hundred moves; this allocates nothing.
+ */
+class AgeList<T extends { older: T | undefined; newer: T | undefined }> {
+  oldest: T | undefined = undefined;
+  newest: T | undefined = undefined;
+  size = 0;
+
+  add(e: T): void {
+    e.older = this.newest;
+    e.newer = undefined;
+    if (this.newest === undefined) this.oldest = e;
+    else this.newest.newer = e;
+    this.newest = e;
+    this.size++;
+  }
+
+  /** `e` must be in the list. */
+  delete(e: T): void {
+    if (e.older === undefined) this.oldest = e.newer;
+    else e.older.newer = e.newer;
+    if (e.newer === undefined) this.newest = e.older;
+    else e.newer.older = e.older;
+    e.older = undefined;
+    e.newer = undefined;
+    this.size--;
+  }
+
+  /** Moves `e` (in the list) to the newest end. */
+  touch(e: T): void {
+    if (this.newest === e) return;
+    this.delete(e);
+    this.add(e);
+  }
+
+  toArray(): T[] {
+    const out: T[] = [];
+    for (let e = this.oldest; e !== undefined; e = e.newer) out.push(e);
+    return out;
+  }
 }
 
 // Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer so Map keys stay
@@ -165,7 +214,7 @@ export class DnsReconstructor {
   /** Transaction keys with a pending or recently answered attempt, by hash. */
   readonly #keys = new Map<number, TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
-  readonly #pending = new Set<Attempt>();
+  readonly #pending = new AgeList<Attempt>();
   /**
    * Answered recently: to tell duplicates and re-asks from orphans. Ordered by first answer time,
    * a queue from #answeredHead (a key answered again keeps its place).
@@ -174,7 +223,7 @@ export class DnsReconstructor {
   #answeredHead = 0;
   /** Open lookups by hash of (client, name, family), and ordered by last activity (re-inserted on activity). */
   readonly #lookupIndex = new Map<number, Lookup>();
-  readonly #lookups = new Set<Lookup>();
+  readonly #lookups = new AgeList<Lookup>();
   /** Lookups that saw a TC=1 reply, by `${client}|${server}`: their TCP/53 attempt is watched. */
   readonly #tcpWatch = new Map<string, Lookup>();
   readonly #ignoredPorts: ReadonlySet<number>;
@@ -235,9 +284,10 @@ export class DnsReconstructor {
     if (now > this.#now) this.#now = now;
     this.#lastExpire = now;
     const o = this.options;
-    for (const a of this.#pending) {
-      if (a.lastSent + o.unansweredAfterMicros > now) break;
+    for (let a = this.#pending.oldest; a !== undefined && a.lastSent + o.unansweredAfterMicros <= now;) {
+      const newer = a.newer;
       this.#finalize(a, 'unanswered');
+      a = newer;
     }
     const answered = this.#answered;
     while (this.#answeredHead < answered.length) {
@@ -252,9 +302,10 @@ export class DnsReconstructor {
       this.#answered = answered.slice(this.#answeredHead);
       this.#answeredHead = 0;
     }
-    for (const l of this.#lookups) {
-      if (l.lastActivity + o.lookupLingerMicros > now) break;
+    for (let l = this.#lookups.oldest; l !== undefined && l.lastActivity + o.lookupLingerMicros <= now;) {
+      const newer = l.newer;
       if (l.pending === 0) this.#close(l, false);
+      l = newer;
     }
   }
 
@@ -267,13 +318,13 @@ export class DnsReconstructor {
    */
   finish(): void {
     this.expire(this.#now);
-    for (const a of [...this.#pending]) {
+    for (const a of this.#pending.toArray()) {
       // A later transmission of the question (another key) shows the client timed out on this one.
       const retried = a.question.lastSent > a.lastSent;
       const waited = this.#now - a.lastSent >= this.options.unansweredAfterMicros;
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
-    for (const l of [...this.#lookups]) this.#close(l, false);
+    for (const l of this.#lookups.toArray()) this.#close(l, false);
     this.#answered = [];
     this.#answeredHead = 0;
     this.#keys.clear();
@@ -314,8 +365,7 @@ export class DnsReconstructor {
       existing.lastSent = p.time;
       existing.lastSize = m.size;
       existing.question.lastSent = p.time;
-      this.#pending.delete(existing);
-      this.#pending.add(existing);
+      this.#pending.touch(existing);
       this.#touch(existing.lookup, p.time);
       return;
     }
@@ -347,8 +397,9 @@ export class DnsReconstructor {
       lastSize: m.size,
       lastReplyAt: Number.NEGATIVE_INFINITY,
       lastReplySize: -1,
-      answeredAt: 0,
       outcome: 'pending',
+      older: undefined,
+      newer: undefined,
     };
     // Past the cap the attempt is still paired (so its reply is no orphan) but not listed.
     if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts = append(question.attempts, attempt);
@@ -358,7 +409,7 @@ export class DnsReconstructor {
     this.#sockets.set(socketHashed, attempt);
     this.#pending.add(attempt);
     if (this.#pending.size > this.options.maxPendingTransactions) {
-      const oldest = this.#pending.values().next().value!;
+      const oldest = this.#pending.oldest!;
       s.evictedTransactions++;
       this.#finalize(oldest, 'unknown');
     }
@@ -419,7 +470,6 @@ export class DnsReconstructor {
     const reply = this.#reply(p, m, attempt.key.qtype);
     if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, reply);
     attempt.outcome = 'answered';
-    attempt.answeredAt = p.time;
     s.transactions.answered++;
     this.#unpend(attempt);
     // The key keeps its place among the answered (first answer time) when answered again.
@@ -555,12 +605,12 @@ export class DnsReconstructor {
     }
     const l: Lookup = {
       hash, client, name, nameLower, family, questions: [], servers: [], fallbacks: [], start: now, lastActivity: now, pending: 0, closed: false,
-      next: this.#lookupIndex.get(hash),
+      next: this.#lookupIndex.get(hash), older: undefined, newer: undefined,
     };
     this.#lookupIndex.set(hash, l);
     this.#lookups.add(l);
     if (this.#lookups.size > this.options.maxOpenLookups) {
-      const oldest = this.#lookups.values().next().value!;
+      const oldest = this.#lookups.oldest!;
       this.#stats.evictedLookups++;
       this.#close(oldest, true);
     }
@@ -570,8 +620,7 @@ export class DnsReconstructor {
   #touch(l: Lookup, t: Micros): void {
     if (l.closed) return;
     if (t > l.lastActivity) l.lastActivity = t;
-    this.#lookups.delete(l);
-    this.#lookups.add(l);
+    this.#lookups.touch(l);
   }
 
   #finalize(a: Attempt, outcome: 'unanswered' | 'unknown'): void {
