@@ -694,8 +694,9 @@ export class DnsReconstructor {
 /**
  * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here
  * (questions, servers, attempts, transmissions, replies, reply data) hold one or two items, and push
- * grows a small array to 17 slots; the spare room was about a third of what a lookup keeps alive
- * until it closes, long enough to be copied by a scavenge or promoted. Callers store the result;
+ * grows a small array to 17 slots: by object sizes, about a third of what a lookup keeps alive until
+ * it closes, which is long enough to be copied by a scavenge or promoted. Bench capture, DNS stage
+ * (dns minus decode only, CPU): 1.05 → 0.90 s. Callers store the result;
  * nothing else holds these lists before the record that lists them is final.
  */
 function append<T>(xs: T[], x: T): T[] {
