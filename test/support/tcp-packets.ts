@@ -36,6 +36,27 @@ function flagsOf(s: string): number {
   return f;
 }
 
+/** The fields every hand-built packet shares; callers give the IP header and the one upper layer. */
+function shell(
+  frame: number,
+  time: number | undefined,
+  ip: Pick<NonNullable<Packet['ip']>, 'version' | 'src' | 'dst' | 'protocol' | 'hopLimit' | 'length' | 'headerLength' | 'dontFragment'>,
+  upper: Pick<Packet, 'udp' | 'tcp' | 'icmp' | 'dns'>,
+): Packet {
+  return {
+    frame,
+    time: time ?? frame * 1000,
+    nanos: 0,
+    caplen: 0,
+    origlen: 0,
+    iface: 0,
+    linkType: 1,
+    vlan: undefined,
+    ip: { ...ip, fragment: false, reassembled: false, fragmentFrames: undefined, tunnelled: false, truncated: false },
+    ...upper,
+  };
+}
+
 function packet(version: 4 | 6, s: TcpSpec): Packet {
   const frame = s.frame ?? ++autoFrame;
   if (s.frame !== undefined) autoFrame = s.frame;
@@ -61,35 +82,12 @@ function packet(version: 4 | 6, s: TcpSpec): Packet {
     tsEcr: ts ? 1 : undefined,
     truncated: false,
   };
-  return {
+  return shell(
     frame,
-    time: s.time ?? frame * 1000,
-    nanos: 0,
-    caplen: 0,
-    origlen: 0,
-    iface: 0,
-    linkType: 1,
-    vlan: undefined,
-    ip: {
-      version,
-      src: s.src,
-      dst: s.dst,
-      protocol: 6,
-      hopLimit: s.hopLimit ?? 64,
-      length: ipHeader + tcpHeader + len,
-      headerLength: ipHeader,
-      dontFragment: version === 6 ? true : (s.df ?? true),
-      fragment: false,
-      reassembled: false,
-      fragmentFrames: undefined,
-      tunnelled: false,
-      truncated: false,
-    },
-    udp: undefined,
-    tcp,
-    icmp: undefined,
-    dns: NO_DNS,
-  };
+    s.time,
+    { version, src: s.src, dst: s.dst, protocol: 6, hopLimit: s.hopLimit ?? 64, length: ipHeader + tcpHeader + len, headerLength: ipHeader, dontFragment: version === 6 ? true : (s.df ?? true) },
+    { udp: undefined, tcp, icmp: undefined, dns: NO_DNS },
+  );
 }
 
 export const tcp6 = (s: TcpSpec): Packet => packet(6, s);
@@ -120,52 +118,34 @@ function icmpPacket(version: 4 | 6, s: IcmpSpec): Packet {
   const frame = s.frame ?? ++autoFrame;
   if (s.frame !== undefined) autoFrame = s.frame;
   const defaultType = s.kind === 'packet-too-big' ? 2 : s.kind === 'frag-needed' ? 3 : version === 6 ? 1 : 3;
-  return {
+  return shell(
     frame,
-    time: s.time ?? frame * 1000,
-    nanos: 0,
-    caplen: 0,
-    origlen: 0,
-    iface: 0,
-    linkType: 1,
-    vlan: undefined,
-    ip: {
-      version,
-      src: s.src,
-      dst: s.dst,
-      protocol: version === 6 ? 58 : 1,
-      hopLimit: 64,
-      length: s.length ?? 1280,
-      headerLength: version === 6 ? 40 : 20,
-      dontFragment: true,
-      fragment: false,
-      reassembled: false,
-      fragmentFrames: undefined,
-      tunnelled: false,
-      truncated: false,
-    },
-    udp: undefined,
-    tcp: undefined,
-    icmp: {
-      version,
-      kind: s.kind,
-      type: s.type ?? defaultType,
-      code: s.code ?? (s.kind === 'frag-needed' ? 4 : 0),
-      mtu: s.mtu,
-      quoted: {
+    s.time,
+    { version, src: s.src, dst: s.dst, protocol: version === 6 ? 58 : 1, hopLimit: 64, length: s.length ?? 1280, headerLength: version === 6 ? 40 : 20, dontFragment: true },
+    {
+      udp: undefined,
+      tcp: undefined,
+      icmp: {
         version,
-        src: s.quoted.src,
-        dst: s.quoted.dst,
-        protocol: s.quoted.protocol ?? 6,
-        length: s.quoted.length,
-        srcPort: s.quoted.sport,
-        dstPort: s.quoted.dport,
-        tcpSeq: s.quoted.seq,
-        truncated: false,
+        kind: s.kind,
+        type: s.type ?? defaultType,
+        code: s.code ?? (s.kind === 'frag-needed' ? 4 : 0),
+        mtu: s.mtu,
+        quoted: {
+          version,
+          src: s.quoted.src,
+          dst: s.quoted.dst,
+          protocol: s.quoted.protocol ?? 6,
+          length: s.quoted.length,
+          srcPort: s.quoted.sport,
+          dstPort: s.quoted.dport,
+          tcpSeq: s.quoted.seq,
+          truncated: false,
+        },
       },
+      dns: NO_DNS,
     },
-    dns: NO_DNS,
-  };
+  );
 }
 
 /** A UDP packet carrying one DNS response with A/AAAA answers for `name`. */
@@ -194,33 +174,10 @@ export function dnsAnswer(s: { client: string; server: string; name: string; add
     malformed: false,
     truncated: false,
   };
-  return {
+  return shell(
     frame,
-    time: s.time ?? frame * 1000,
-    nanos: 0,
-    caplen: 0,
-    origlen: 0,
-    iface: 0,
-    linkType: 1,
-    vlan: undefined,
-    ip: {
-      version: v6 ? 6 : 4,
-      src: s.server,
-      dst: s.client,
-      protocol: 17,
-      hopLimit: 64,
-      length: 128,
-      headerLength: v6 ? 40 : 20,
-      dontFragment: false,
-      fragment: false,
-      reassembled: false,
-      fragmentFrames: undefined,
-      tunnelled: false,
-      truncated: false,
-    },
-    udp: { srcPort: 53, dstPort: 33333, length: 108, truncated: false },
-    tcp: undefined,
-    icmp: undefined,
-    dns: [msg],
-  };
+    s.time,
+    { version: v6 ? 6 : 4, src: s.server, dst: s.client, protocol: 17, hopLimit: 64, length: 128, headerLength: v6 ? 40 : 20, dontFragment: false },
+    { udp: { srcPort: 53, dstPort: 33333, length: 108, truncated: false }, tcp: undefined, icmp: undefined, dns: [msg] },
+  );
 }
