@@ -65,6 +65,12 @@ interface TcpLaneState {
   nextSeqB: number | undefined;
   openData: LaneMark | undefined;
   openDataForward: boolean;
+  /**
+   * `a → b` and `b → a` as marks show them: made once per lane and shared by its marks (built per
+   * mark, these strings were most of what 30 k marks keep alive).
+   */
+  forwardText: string;
+  backwardText: string;
 }
 
 export class TimelineCollector {
@@ -252,9 +258,13 @@ export class TimelineCollector {
       const src = `${ip.src} ${tcp.srcPort}`;
       const dst = `${ip.dst} ${tcp.dstPort}`;
       const id = src < dst ? `tcp ${src} ${dst}` : `tcp ${dst} ${src}`;
-      const lane = this.#lane(id, 'tcp', src, dst, `TCP ${endpoint(src)} → ${endpoint(dst)}`, p.time);
+      const forwardText = `${endpoint(src)} → ${endpoint(dst)}`;
+      const lane = this.#lane(id, 'tcp', src, dst, `TCP ${forwardText}`, p.time);
       if (!lane) return;
-      state = { lane, aAddr: ip.src, aPort: tcp.srcPort, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true, openBytes: 0 };
+      state = {
+        lane, aAddr: ip.src, aPort: tcp.srcPort, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true, openBytes: 0,
+        forwardText, backwardText: `${endpoint(dst)} → ${endpoint(src)}`,
+      };
       this.#tcpInsert(ip.src, tcp.srcPort, ip.dst, tcp.dstPort, state);
     } else {
       state.lane.packets++;
@@ -262,17 +272,18 @@ export class TimelineCollector {
     }
     const lane = state.lane;
     const forward = ip.src === state.aAddr && tcp.srcPort === state.aPort;
+    const flow = forward ? state.forwardText : state.backwardText;
     const f = tcp.flags;
     if (f & TcpFlag.SYN) {
       const type = f & TcpFlag.ACK ? 'tcp-synack' : 'tcp-syn';
-      this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label: type === 'tcp-syn' ? 'SYN' : 'SYN-ACK', detail: `${flowText(p)}${tcp.mss !== undefined ? ` mss ${tcp.mss}` : ''}`, outcome: 'ok' });
+      this.#push(lane, { t0: p.time, t1: null, type, frame: p.frame, frames: [p.frame], label: type === 'tcp-syn' ? 'SYN' : 'SYN-ACK', detail: `${flow}${tcp.mss !== undefined ? ` mss ${tcp.mss}` : ''}`, outcome: 'ok' });
       const end = (tcp.seq + 1) >>> 0;
       if (forward) state.nextSeqA = end; else state.nextSeqB = end;
       return;
     }
     if (f & TcpFlag.RST) {
       this.#closeData(state);
-      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-rst', frame: p.frame, frames: [p.frame], label: 'RST', detail: flowText(p), outcome: 'reset' });
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-rst', frame: p.frame, frames: [p.frame], label: 'RST', detail: flow, outcome: 'reset' });
       return;
     }
     const len = tcp.payloadLength;
@@ -286,7 +297,7 @@ export class TimelineCollector {
       }
       if (retransmission) {
         this.#closeData(state);
-        this.#push(lane, { t0: p.time, t1: null, type: 'tcp-retransmission', frame: p.frame, frames: [p.frame], label: `retransmission ${len} B`, detail: `${flowText(p)} seq ${tcp.seq} len ${len} ip ${ip.length} B`, outcome: 'retransmission' });
+        this.#push(lane, { t0: p.time, t1: null, type: 'tcp-retransmission', frame: p.frame, frames: [p.frame], label: `retransmission ${len} B`, detail: `${flow} seq ${tcp.seq} len ${len} ip ${ip.length} B`, outcome: 'retransmission' });
       } else {
         const open = state.openData;
         if (open && state.openDataForward === forward && p.time - (open.t1 ?? open.t0) <= this.#options.dataCoalesceMicros) {
@@ -295,7 +306,7 @@ export class TimelineCollector {
           state.openBytes += len;
         } else {
           this.#closeData(state);
-          const mark: LaneMark = { t0: p.time, t1: p.time, type: 'tcp-data', frame: p.frame, frames: [p.frame], label: '', detail: `${flowText(p)}, first segment ip ${ip.length} B`, outcome: 'ok' };
+          const mark: LaneMark = { t0: p.time, t1: p.time, type: 'tcp-data', frame: p.frame, frames: [p.frame], label: '', detail: `${flow}, first segment ip ${ip.length} B`, outcome: 'ok' };
           if (this.#push(lane, mark)) {
             state.openData = mark;
             state.openDataForward = forward;
@@ -306,7 +317,7 @@ export class TimelineCollector {
     }
     if (f & TcpFlag.FIN) {
       this.#closeData(state);
-      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-fin', frame: p.frame, frames: [p.frame], label: 'FIN', detail: flowText(p), outcome: 'ok' });
+      this.#push(lane, { t0: p.time, t1: null, type: 'tcp-fin', frame: p.frame, frames: [p.frame], label: 'FIN', detail: flow, outcome: 'ok' });
     }
   }
 
@@ -344,13 +355,6 @@ export class TimelineCollector {
     return [...this.#lanes.values()];
   }
 }
-
-const flowText = (p: Packet): string => {
-  const ip = p.ip!;
-  const sp = p.tcp?.srcPort ?? p.udp?.srcPort;
-  const dp = p.tcp?.dstPort ?? p.udp?.dstPort;
-  return `${endpoint(`${ip.src} ${sp}`)} → ${endpoint(`${ip.dst} ${dp}`)}`;
-};
 
 const endpoint = (e: string): string => {
   const sp = e.lastIndexOf(' ');
