@@ -7,7 +7,7 @@
 // is what one client asked about one name: A and AAAA together (getaddrinfo), or one other qtype;
 // retries under new ids, ports, servers or over TCP belong to it. State is bounded and expires on
 // capture time; every record is emitted as soon as it is final, so a live capture can reuse this.
-import type { Micros } from '../../core/index.js';
+import { HashChains, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import {
   DEFAULT_DNS_OPTIONS,
@@ -179,8 +179,8 @@ class AgeList<T extends { older: T | undefined; newer: T | undefined }> {
   }
 }
 
-// Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer so Map keys stay
-// unboxed); entries with equal hashes chain on `next` and every field is compared. Template-string
+// Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer) in HashChains;
+// entries chain on `next` and every field is compared. Template-string
 // keys cost about 280 ns per key and Map operation and two to three allocations per packet. On
 // bench/generate's 300 k packets (25% DNS), stage alone, process.cpuUsage: 0.45 → 0.36 s together
 // with answered keys that no longer hold their lookup; the whole series 0.51 → 0.28 s.
@@ -210,9 +210,9 @@ export class DnsReconstructor {
   readonly options: DnsOptions;
   readonly #emit: (r: DnsRecord) => void;
   /** Pending attempts by the hash of their socket. */
-  readonly #sockets = new Map<number, Attempt>();
+  readonly #sockets = new HashChains<Attempt>();
   /** Transaction keys with a pending or recently answered attempt, by hash. */
-  readonly #keys = new Map<number, TxKey>();
+  readonly #keys = new HashChains<TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
   readonly #pending = new AgeList<Attempt>();
   /**
@@ -222,7 +222,7 @@ export class DnsReconstructor {
   #answered: TxKey[] = [];
   #answeredHead = 0;
   /** Open lookups by hash of (client, name, family), and ordered by last activity (re-inserted on activity). */
-  readonly #lookupIndex = new Map<number, Lookup>();
+  readonly #lookupIndex = new HashChains<Lookup>();
   readonly #lookups = new AgeList<Lookup>();
   /** Lookups that saw a TC=1 reply, by `${client}|${server}`: their TCP/53 attempt is watched. */
   readonly #tcpWatch = new Map<string, Lookup>();
@@ -386,7 +386,7 @@ export class DnsReconstructor {
     const attempt: Attempt = {
       key,
       hash: socketHashed,
-      next: this.#sockets.get(socketHashed),
+      next: undefined,
       qname: q.name,
       queries: [sent],
       replies: [],
@@ -406,7 +406,7 @@ export class DnsReconstructor {
     lookup.pending++;
     this.#touch(lookup, p.time);
     key.pending = attempt;
-    this.#sockets.set(socketHashed, attempt);
+    this.#sockets.add(attempt);
     this.#pending.add(attempt);
     if (this.#pending.size > this.options.maxPendingTransactions) {
       const oldest = this.#pending.oldest!;
@@ -492,7 +492,7 @@ export class DnsReconstructor {
 
   /** A pending attempt on this socket (any question), if there is one. */
   #findSocket(h: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number): Attempt | undefined {
-    for (let a = this.#sockets.get(smallHash(h)); a !== undefined; a = a.next) {
+    for (let a = this.#sockets.chain(smallHash(h)); a !== undefined; a = a.next) {
       const x = a.key;
       if (x.id === id && x.clientPort === cport && x.serverPort === sport && x.transport === t && x.client === client && x.server === server) return a;
     }
@@ -500,7 +500,7 @@ export class DnsReconstructor {
   }
 
   #findKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey | undefined {
-    for (let k = this.#keys.get(kh); k !== undefined; k = k.next) {
+    for (let k = this.#keys.chain(kh); k !== undefined; k = k.next) {
       if (k.qtype === qtype && k.id === id && k.clientPort === cport && k.serverPort === sport && k.qclass === qclass &&
         k.transport === t && k.qnameLower === qnameLower && k.client === client && k.server === server) return k;
     }
@@ -510,16 +510,16 @@ export class DnsReconstructor {
   #addKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey {
     const key: TxKey = {
       hash: kh, transport: t, client, clientPort: cport, server, serverPort: sport, id, qclass, qtype, qnameLower,
-      next: this.#keys.get(kh), pending: undefined, answered: false, answeredAt: 0, answer: undefined,
+      next: undefined, pending: undefined, answered: false, answeredAt: 0, answer: undefined,
     };
-    this.#keys.set(kh, key);
+    this.#keys.add(key);
     return key;
   }
 
   /** Forgets a key once nothing is pending or answered under it. */
   #releaseKey(k: TxKey): void {
     if (k.pending !== undefined || k.answered) return;
-    unchain(this.#keys, k);
+    this.#keys.delete(k);
   }
 
   #reply(p: Packet, m: DnsMessage, qtype: number): DnsReply {
@@ -580,7 +580,7 @@ export class DnsReconstructor {
     const family: 'address' | number = qtype === QTYPE_A || qtype === QTYPE_AAAA ? 'address' : qtype;
     const hash = smallHash(mixNumber(mixString(mixString(FNV_OFFSET, client), nameLower), family === 'address' ? -1 : family));
     let open: Lookup | undefined;
-    for (let x = this.#lookupIndex.get(hash); x !== undefined; x = x.next) {
+    for (let x = this.#lookupIndex.chain(hash); x !== undefined; x = x.next) {
       if (x.family === family && x.nameLower === nameLower && x.client === client) {
         open = x;
         break;
@@ -605,9 +605,9 @@ export class DnsReconstructor {
     }
     const l: Lookup = {
       hash, client, name, nameLower, family, questions: [], servers: [], fallbacks: [], start: now, lastActivity: now, pending: 0, closed: false,
-      next: this.#lookupIndex.get(hash), older: undefined, newer: undefined,
+      next: undefined, older: undefined, newer: undefined,
     };
-    this.#lookupIndex.set(hash, l);
+    this.#lookupIndex.add(l);
     this.#lookups.add(l);
     if (this.#lookups.size > this.options.maxOpenLookups) {
       const oldest = this.#lookups.oldest!;
@@ -636,7 +636,7 @@ export class DnsReconstructor {
   #unpend(a: Attempt): void {
     this.#pending.delete(a);
     a.key.pending = undefined;
-    unchain(this.#sockets, a);
+    this.#sockets.delete(a);
   }
 
   #emitTransaction(a: Attempt): void {
@@ -670,7 +670,7 @@ export class DnsReconstructor {
     }
     l.closed = true;
     this.#lookups.delete(l);
-    unchain(this.#lookupIndex, l);
+    this.#lookupIndex.delete(l);
     for (const f of l.fallbacks) {
       const k = `${l.client}|${f.server}`;
       if (this.#tcpWatch.get(k) === l) this.#tcpWatch.delete(k);
@@ -704,22 +704,6 @@ function append<T>(xs: T[], x: T): T[] {
   if (xs.length === 1) return [xs[0]!, x];
   xs.push(x);
   return xs;
-}
-
-/** Removes `e` from its hash chain in `index`. */
-function unchain<T extends { readonly hash: number; next: T | undefined }>(index: Map<number, T>, e: T): void {
-  const head = index.get(e.hash);
-  if (head === e) {
-    if (e.next === undefined) index.delete(e.hash);
-    else index.set(e.hash, e.next);
-    return;
-  }
-  for (let x = head; x !== undefined; x = x.next) {
-    if (x.next === e) {
-      x.next = e.next;
-      return;
-    }
-  }
 }
 
 function attemptRecord(a: Attempt): DnsAttempt {
