@@ -34,8 +34,14 @@ const TCP_RST = 0x04;
 const TCP_ACK = 0x10;
 const DNS_PORT = 53;
 const MAX_DATA = 8;
-/** expire() runs on its own when capture time has moved this far since the last run. */
-const SELF_EXPIRE_MICROS = 1_000_000;
+/**
+ * expire() runs on its own when capture time has moved this far since the last run. Often enough
+ * that a lookup closes within a tenth of a second of its linger time: at once a second, lookups
+ * lived 0.6–1.5 s of capture time, about one scavenge interval on a busy capture, and most of
+ * their state was promoted to the old generation (bench, 5 M packets: ~0.4 s of the analysis).
+ * Records and counts are the same; they come out sooner.
+ */
+const SELF_EXPIRE_MICROS = 100_000;
 
 type Pending = TransactionOutcome | 'pending';
 
