@@ -15,9 +15,10 @@ const PPP_IPV6 = 0x0057;
 /** More tags than any real network stacks (QinQ is 2): beyond this the frame is treated as junk. */
 export const MAX_VLAN_TAGS = 8;
 
-export function decodeEthernet(b: Buffer, anomalies: Anomalies): Link | undefined {
-  if (b.length < ETH.headerLen) return anomalies.note('link.short_header');
-  return decodeEtherPayload(b, ETH.headerLen, u16(b, ETH.etherType), anomalies);
+/** The frame is b[off, end) (the whole buffer unless given); offsets returned are within `b`. */
+export function decodeEthernet(b: Buffer, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+  if (end - off < ETH.headerLen) return anomalies.note('link.short_header');
+  return decodeEtherPayload(b, off + ETH.headerLen, u16(b, off + ETH.etherType), anomalies, end);
 }
 
 /**
@@ -25,26 +26,26 @@ export function decodeEthernet(b: Buffer, anomalies: Anomalies): Link | undefine
  * which can carry tagged frames too). Values ≤ 1500 are 802.3 lengths (LLC follows): passed
  * through as they are, so packet.ts counts them as non-IP.
  */
-export function decodeEtherPayload(b: Buffer, off: number, etherType: number, anomalies: Anomalies): Link | undefined {
+export function decodeEtherPayload(b: Buffer, off: number, etherType: number, anomalies: Anomalies, end = b.length): Link | undefined {
   let type = etherType;
   let o = off;
   let vlan: number | undefined;
   for (let tags = 0; type === EtherType.VLAN || type === EtherType.QinQ || type === EtherType.QinQOld; tags++) {
     if (tags === MAX_VLAN_TAGS) return anomalies.note('link.too_many_vlan_tags');
-    if (b.length < o + TAG.len) return anomalies.note('link.short_header');
+    if (end < o + TAG.len) return anomalies.note('link.short_header');
     if (vlan === undefined) vlan = u16(b, o + TAG.tci) & 0x0fff;
     type = u16(b, o + TAG.etherType);
     o += TAG.len;
   }
   if (type === EtherType.PPPoESession) {
-    if (b.length < o + PPPOE.headerLen + 1) return anomalies.note('link.short_header');
+    if (end < o + PPPOE.headerLen + 1) return anomalies.note('link.short_header');
     if (b[o + PPPOE.verType] !== 0x11 || b[o + PPPOE.code] !== 0) return anomalies.note('link.bad_pppoe');
     o += PPPOE.headerLen;
     // RFC 1661 §6.5: with protocol-field compression an odd first octet is a one-octet protocol.
     let proto: number;
     if (b[o] & 1) { proto = b[o]; o += 1; }
     else {
-      if (b.length < o + 2) return anomalies.note('link.short_header');
+      if (end < o + 2) return anomalies.note('link.short_header');
       proto = u16(b, o);
       o += 2;
     }

@@ -10,17 +10,17 @@ import { EtherType, type Link } from './link.js';
 const NULL_HEADER_LEN = 4;
 export const BsdAf = { INET: 2, INET6_BSD: 24, INET6_FREEBSD: 28, INET6_DARWIN: 30 } as const;
 
-export function decodeNull(b: Buffer, anomalies: Anomalies): Link | undefined {
-  if (b.length < NULL_HEADER_LEN) return anomalies.note('link.short_header');
-  const be = u32(b, 0);
+export function decodeNull(b: Buffer, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+  if (end - off < NULL_HEADER_LEN) return anomalies.note('link.short_header');
+  const be = u32(b, off);
   // Every family fits in the low octet, so the byte order is the one that gives a small number.
-  const af = be > 0xffff ? b.readUInt32LE(0) : be;
+  const af = be > 0xffff ? b.readUInt32LE(off) : be;
   let etherType = afToEtherType(af);
   // Some writers put an EtherType in the low half instead of an AF (pcapplusplus null_loopback.pcap
   // frame 3: 0f00 0800); tshark reads those as the EtherType.
-  if (etherType === 0) { const low = u16(b, 2); if (low === EtherType.IPv4 || low === EtherType.IPv6) etherType = low; }
+  if (etherType === 0) { const low = u16(b, off + 2); if (low === EtherType.IPv4 || low === EtherType.IPv6) etherType = low; }
   if (etherType === 0) return anomalies.note('link.unknown_ethertype');
-  return { etherType, offset: NULL_HEADER_LEN, vlan: undefined };
+  return { etherType, offset: off + NULL_HEADER_LEN, vlan: undefined };
 }
 
 /** LOOP differs from NULL only in the byte order it promises; decodeNull accepts both. */

@@ -73,19 +73,23 @@ export class PacketDecoder {
    */
   decode(frame: Frame): Packet | undefined {
     const an = this.#anomalies;
-    const b = frame.data;
+    // The frame's bytes in place when the reader offers them (no Buffer view per frame).
+    const bytes = frame.bytes;
+    const b = bytes ?? frame.data;
+    const start = bytes !== undefined ? frame.dataOffset! : 0;
+    const stop = bytes !== undefined ? frame.dataEnd! : b.length;
     let link: Link | undefined;
     switch (frame.linkType) {
-      case LinkType.ETHERNET: link = decodeEthernet(b, an); break;
-      case LinkType.LINUX_SLL: link = decodeSll(b, an); break;
-      case LinkType.LINUX_SLL2: link = decodeSll2(b, an); break;
+      case LinkType.ETHERNET: link = decodeEthernet(b, an, start, stop); break;
+      case LinkType.LINUX_SLL: link = decodeSll(b, an, start, stop); break;
+      case LinkType.LINUX_SLL2: link = decodeSll2(b, an, start, stop); break;
       case LinkType.NULL:
-      case LinkType.LOOP: link = decodeNull(b, an); break;
+      case LinkType.LOOP: link = decodeNull(b, an, start, stop); break;
       case LinkType.RAW:
       case LinkType.RAW_BSD:
       case LinkType.RAW_OPENBSD:
       case LinkType.IPV4:
-      case LinkType.IPV6: link = decodeRaw(b, frame.linkType, an); break;
+      case LinkType.IPV6: link = decodeRaw(b, frame.linkType, an, start, stop); break;
       default: return an.note('link.unsupported');
     }
     if (link === undefined) return undefined;
@@ -100,7 +104,7 @@ export class PacketDecoder {
     // ---- network layer(s) -------------------------------------------------------------------
     let buf = b;
     let off = link.offset;
-    let end = b.length;
+    let end = stop;
     let src = '';
     let dst = '';
     let protocol = -1;

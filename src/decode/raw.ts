@@ -9,13 +9,13 @@ import type { Anomalies } from '../core/index.js';
 import { EtherType, LinkType, type Link } from './link.js';
 import { decodeLoop } from './null-loop.js';
 
-export function decodeRaw(b: Buffer, linkType: number, anomalies: Anomalies): Link | undefined {
-  if (b.length < 1) return anomalies.note('link.short_header');
-  if (linkType === LinkType.IPV4) return { etherType: EtherType.IPv4, offset: 0, vlan: undefined };
-  if (linkType === LinkType.IPV6) return { etherType: EtherType.IPv6, offset: 0, vlan: undefined };
-  const version = b[0] >> 4;
-  if (version === 4) return { etherType: EtherType.IPv4, offset: 0, vlan: undefined };
-  if (version === 6) return { etherType: EtherType.IPv6, offset: 0, vlan: undefined };
-  if (linkType === LinkType.RAW_BSD && b[0] === 0) return decodeLoop(b, anomalies);
+export function decodeRaw(b: Buffer, linkType: number, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+  if (end - off < 1) return anomalies.note('link.short_header');
+  if (linkType === LinkType.IPV4) return { etherType: EtherType.IPv4, offset: off, vlan: undefined };
+  if (linkType === LinkType.IPV6) return { etherType: EtherType.IPv6, offset: off, vlan: undefined };
+  const version = b[off]! >> 4;
+  if (version === 4) return { etherType: EtherType.IPv4, offset: off, vlan: undefined };
+  if (version === 6) return { etherType: EtherType.IPv6, offset: off, vlan: undefined };
+  if (linkType === LinkType.RAW_BSD && b[off] === 0) return decodeLoop(b, anomalies, off, end);
   return anomalies.note('ipv4.bad_version');
 }

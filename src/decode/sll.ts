@@ -7,7 +7,7 @@ import type { Link } from './link.js';
 
 const SLL = { packetType: 0, arphrd: 2, addrLen: 4, addr: 6, protocol: 14, headerLen: 16 } as const;
 
-export function decodeSll(b: Buffer, anomalies: Anomalies): Link | undefined {
-  if (b.length < SLL.headerLen) return anomalies.note('link.short_header');
-  return decodeEtherPayload(b, SLL.headerLen, u16(b, SLL.protocol), anomalies);
+export function decodeSll(b: Buffer, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+  if (end - off < SLL.headerLen) return anomalies.note('link.short_header');
+  return decodeEtherPayload(b, off + SLL.headerLen, u16(b, off + SLL.protocol), anomalies, end);
 }

@@ -7,7 +7,7 @@ import type { Link } from './link.js';
 
 const SLL2 = { protocol: 0, reserved: 2, ifindex: 4, arphrd: 8, packetType: 10, addrLen: 11, addr: 12, headerLen: 20 } as const;
 
-export function decodeSll2(b: Buffer, anomalies: Anomalies): Link | undefined {
-  if (b.length < SLL2.headerLen) return anomalies.note('link.short_header');
-  return decodeEtherPayload(b, SLL2.headerLen, u16(b, SLL2.protocol), anomalies);
+export function decodeSll2(b: Buffer, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+  if (end - off < SLL2.headerLen) return anomalies.note('link.short_header');
+  return decodeEtherPayload(b, off + SLL2.headerLen, u16(b, off + SLL2.protocol), anomalies, end);
 }

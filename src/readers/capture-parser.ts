@@ -12,7 +12,7 @@
 // custom block (0x00000BAD / 0x40000BAD) and systemd journal export block. Those consume a number
 // here too (counted in info.nonPacketRecords) but are not delivered, so `index` can skip.
 import { Anomalies, CaptureFormatError } from '../core/index.js';
-import type { CaptureInfo, Frame, FrameHandler, InterfaceInfo } from './frame.js';
+import { ChunkFrame, type CaptureInfo, type FrameHandler, type InterfaceInfo } from './frame.js';
 import {
   BLOCK, BlockType, EPB, IDB, ISB, MAX_RECORD_BYTES, OPB, OptionCode, PCAP_DEFAULT_MAX_CAPLEN, PCAP_FILE_HEADER,
   PCAP_LINKTYPE_MASK, PCAP_RECORD, PCAPNG_BYTE_ORDER_MAGIC, PcapMagic, SHB, SPB,
@@ -325,13 +325,13 @@ export class CaptureParser {
     if (caplen > this.#snaplen && this.#snaplen !== 0) this.anomalies.note('pcap.caplen_over_snaplen');
     if (origlen < caplen) this.anomalies.note('pcap.origlen_below_caplen');
     const start = off + this.#recordHeader;
-    this.#deliver(micros, nanos, this.#linkType, caplen, origlen, 0, b.subarray(start, off + size));
+    this.#deliver(micros, nanos, this.#linkType, caplen, origlen, 0, b, start, off + size);
   }
 
-  #deliver(time: number, nanos: number, linkType: number, caplen: number, origlen: number, iface: number, data: Buffer): void {
+  #deliver(time: number, nanos: number, linkType: number, caplen: number, origlen: number, iface: number, bytes: Buffer, start: number, end: number): void {
     this.info.frames++;
     this.#lastTime = time;
-    const frame: Frame = { index: ++this.#number, time, nanos, linkType, caplen, origlen, iface, data };
+    const frame = new ChunkFrame(++this.#number, time, nanos, linkType, caplen, origlen, iface, bytes, start, end);
     this.onFrame(frame);
   }
 
@@ -454,7 +454,7 @@ export class CaptureParser {
       nanos = 0;
     }
     const start = off + dataOff;
-    this.#deliver(time, nanos, iface.linkType, caplen, this.#u32(b, off + EPB.origlen), ifaceId, b.subarray(start, start + caplen));
+    this.#deliver(time, nanos, iface.linkType, caplen, this.#u32(b, off + EPB.origlen), ifaceId, b, start, start + caplen);
   }
 
   /** SPB (pcapng §4.4): interface 0, no timestamp (time 0, as Wireshark shows none), caplen implied. */
@@ -466,7 +466,7 @@ export class CaptureParser {
     let caplen = Math.min(origlen, len - SPB.minLength);
     if (iface.snaplen !== 0 && caplen > iface.snaplen) caplen = iface.snaplen;
     const start = off + SPB.data;
-    this.#deliver(0, 0, iface.linkType, caplen, origlen, 0, b.subarray(start, start + caplen));
+    this.#deliver(0, 0, iface.linkType, caplen, origlen, 0, b, start, start + caplen);
   }
 
   #statistics(b: Buffer, off: number, len: number): void {

@@ -1,5 +1,6 @@
 // The readers layer: files, gzip, stdin and streams → Frame. Everything after imports from here.
 export type { CaptureFormat, CaptureInfo, Frame, FrameHandler, InterfaceInfo } from './frame.js';
+export { ChunkFrame } from './frame.js';
 export { CaptureParser, type ParserInfo } from './capture-parser.js';
 export { readCapture, readCaptureStream, DEFAULT_CHUNK_SIZE, type ReadOptions } from './read-capture.js';
 export { MAX_RECORD_BYTES, PCAP_DEFAULT_MAX_CAPLEN } from './formats.js';
