@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, NONE, unwrapSeq } from './direction.js';
+import { Direction, NONE, small, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -14,7 +14,8 @@ export class Connection {
   readonly toClient: Direction;
   /** The last packet: numbers rather than a Mark per packet. */
   lastFrame: number;
-  lastTime: Micros;
+  /** The last packet's time as an offset from the start (a small integer; see Direction). */
+  #lastAt = 0;
   syns: Mark[] = NONE;
   synCount = 0;
   synAck: Mark | undefined = undefined;
@@ -43,11 +44,13 @@ export class Connection {
     readonly start: Mark,
     private readonly o: PathOptions,
   ) {
-    this.toServer = new Direction(client, clientPort, server, serverPort, o.maxSegmentsPerDirection);
-    this.toClient = new Direction(server, serverPort, client, clientPort, o.maxSegmentsPerDirection);
+    this.toServer = new Direction(client, clientPort, server, serverPort, o.maxSegmentsPerDirection, start.time);
+    this.toClient = new Direction(server, serverPort, client, clientPort, o.maxSegmentsPerDirection, start.time);
     this.lastFrame = start.frame;
-    this.lastTime = start.time;
   }
+
+  get lastTime(): Micros { return this.start.time + this.#lastAt; }
+  set lastTime(t: Micros) { this.#lastAt = small(t - this.start.time); }
 
   /** True when `src:srcPort` is the client. */
   isClient(src: string, srcPort: number): boolean {
@@ -103,11 +106,11 @@ export class Connection {
 
   private synSegment(d: Direction, peer: Direction, tcp: Tcp, mark: Mark, fromClient: boolean, hasAck: boolean): void {
     const opts: SideOptions = { mss: tcp.mss, windowScale: tcp.windowScale, sackPermitted: tcp.sackPermitted, timestamps: tcp.tsVal !== undefined };
-    if (d.isn === tcp.seq) {
+    if (d.isn === (tcp.seq | 0)) {
       d.noteRetransmission(mark.frame, 0);
     } else {
-      d.isn = tcp.seq;
-      d.base = tcp.seq;
+      d.isn = tcp.seq | 0;
+      d.base = tcp.seq | 0;
       d.highestEnd = 1;
       d.highestEndTime = mark.time;
     }
@@ -143,7 +146,7 @@ export class Connection {
   private segment(d: Direction, ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fin: boolean): void {
     const seqLen = payload + (fin ? 1 : 0);
     if (d.base === undefined) {
-      d.base = tcp.seq;
+      d.base = tcp.seq | 0;
       d.highestEnd = 0;
       d.highestEndTime = time;
     }

@@ -130,24 +130,43 @@ export interface PtbWatch {
   readonly from: Micros;
 }
 
+/**
+ * `x` as a small integer when it is one. The difference of two capture times is an integral double,
+ * and storing a double generalises the field to a heap number for every object of the class;
+ * `x | 0` is a small integer as far as V8 is concerned. Offsets beyond ±2^31 µs (35 min) stay
+ * doubles: exact, only boxed.
+ */
+export const small = (x: number): number => ((x | 0) === x ? x | 0 : x);
+
+/**
+ * Capture times are kept as offsets from the connection's start (`epoch`) behind accessors, and raw
+ * sequence numbers as signed 32-bit values: small integers live in the object, while a field
+ * holding µs since 1970 or a sequence number ≥ 2^31 is a heap number of its own. Those were half
+ * of the ~43 objects a finished connection kept until its record, each copied twice by the young
+ * generation's collector (bench/generate capture, heap snapshot).
+ */
 export class Direction {
   packets = 0;
   payloadPackets = 0;
   payloadBytes = 0;
   /** First and last packet (frame, capture time) when `packets > 0`: numbers, as a Mark per packet was most of the garbage. */
   firstFrame = 0;
-  firstTime: Micros = 0;
+  #firstAt = 0;
   lastFrame = 0;
-  lastTime: Micros = 0;
+  #lastAt = 0;
   firstHopLimit: number | undefined = undefined;
 
-  /** Raw sequence number everything is relative to (the ISN when the SYN was seen). */
+  /**
+   * Raw sequence number everything is relative to (the ISN when the SYN was seen), as `seq | 0`:
+   * unwrapSeq works modulo 2^32, so the sign does not matter.
+   */
   base: number | undefined = undefined;
   /** Highest sequence end sent (relative), and when. */
   highestEnd = 0;
-  highestEndTime: Micros = 0;
+  #highestEndAt = 0;
   /** Highest cumulative ACK from the peer (relative); undefined before the first. */
   highestAcked: number | undefined = undefined;
+  /** The SYN's sequence number as `seq | 0`. */
   isn: number | undefined = undefined;
 
   /** Segments not yet delivered from `head` on, by start; NONE when there are none (then even the array goes). */
@@ -158,13 +177,13 @@ export class Direction {
   /** The largest segment captured (DirectionSummary.maxSegment) when `maxPayload > 0`. */
   maxPayload = 0;
   maxPayloadFrame = 0;
-  maxPayloadTime: Micros = 0;
+  #maxPayloadAt = 0;
   maxPayloadIpLength = 0;
   maxPayloadWire = 0;
   /** The largest delivered segment (DirectionSummary.maxDelivered) when `maxDeliveredWire >= 0`. */
   maxDeliveredWire = -1;
   maxDeliveredFrame = 0;
-  maxDeliveredTime: Micros = 0;
+  #maxDeliveredAt = 0;
   /**
    * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length. One
    * array of pairs, since these arrays were a quarter of what a finished connection keeps.
@@ -185,18 +204,18 @@ export class Direction {
   dupAcks = 0;
   sackAcks = 0;
   ackedUnseen = 0;
-  waitSince: Micros | undefined = undefined;
+  #waitAt: number | undefined = undefined;
   longestStall: Stall | undefined = undefined;
   fin: Mark | undefined = undefined;
   rst: Mark | undefined = undefined;
   ptbs: PtbWatch[] = NONE;
   /** The previous packet in this direction (raw seq/ack, flags, payload, hop limit, time): to tell forwarding copies. */
-  prevSeq = -1;
-  prevAck = -1;
+  prevSeq = -1; // `seq | 0`
+  prevAck = -1; // `ack | 0`
   prevFlags = -1;
   prevPayload = -1;
   prevHop = -1;
-  prevTime: Micros = 0;
+  #prevAt = 0;
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire = 0;
   runWire = 0;
@@ -209,7 +228,23 @@ export class Direction {
     readonly to: string,
     readonly toPort: number,
     private readonly maxSegments: number,
+    readonly epoch: Micros,
   ) {}
+
+  get firstTime(): Micros { return this.epoch + this.#firstAt; }
+  set firstTime(t: Micros) { this.#firstAt = small(t - this.epoch); }
+  get lastTime(): Micros { return this.epoch + this.#lastAt; }
+  set lastTime(t: Micros) { this.#lastAt = small(t - this.epoch); }
+  get highestEndTime(): Micros { return this.epoch + this.#highestEndAt; }
+  set highestEndTime(t: Micros) { this.#highestEndAt = small(t - this.epoch); }
+  get maxPayloadTime(): Micros { return this.epoch + this.#maxPayloadAt; }
+  set maxPayloadTime(t: Micros) { this.#maxPayloadAt = small(t - this.epoch); }
+  get maxDeliveredTime(): Micros { return this.epoch + this.#maxDeliveredAt; }
+  set maxDeliveredTime(t: Micros) { this.#maxDeliveredAt = small(t - this.epoch); }
+  get waitSince(): Micros | undefined { return this.#waitAt === undefined ? undefined : this.epoch + this.#waitAt; }
+  set waitSince(t: Micros | undefined) { this.#waitAt = t === undefined ? undefined : small(t - this.epoch); }
+  get prevTime(): Micros { return this.epoch + this.#prevAt; }
+  set prevTime(t: Micros) { this.#prevAt = small(t - this.epoch); }
 
   /** Watches what this direction sends after a PTB quoting it. */
   watchPtb(w: PtbWatch): void {
@@ -226,15 +261,15 @@ export class Direction {
    */
   forwardCopy(seq: number, ack: number, flags: number, payload: number, hopLimit: number, time: Micros): boolean {
     const copy =
-      seq === this.prevSeq && ack === this.prevAck && flags === this.prevFlags && payload === this.prevPayload &&
+      (seq | 0) === this.prevSeq && (ack | 0) === this.prevAck && flags === this.prevFlags && payload === this.prevPayload &&
       hopLimit < this.prevHop && time - this.prevTime <= FORWARD_COPY_MICROS;
     if (copy) {
       this.forwardedCopies++;
       this.prevHop = hopLimit;
       return true;
     }
-    this.prevSeq = seq;
-    this.prevAck = ack;
+    this.prevSeq = seq | 0;
+    this.prevAck = ack | 0;
     this.prevFlags = flags;
     this.prevPayload = payload;
     this.prevHop = hopLimit;

@@ -170,7 +170,7 @@ export class PathReconstructor {
   #isNewConnection(c: Connection, src: string, srcPort: number, seq: number): boolean {
     if (c.closedAt !== undefined || c.rolesFrom === 'port') return true;
     if (!c.isClient(src, srcPort)) return false;
-    return c.established !== undefined && c.toServer.isn !== seq;
+    return c.established !== undefined && c.toServer.isn !== (seq | 0);
   }
 
   #forget(c: Connection): void {
