@@ -1,6 +1,7 @@
 // `npm run bench`: generates a large mixed capture (BENCH_PACKETS, default 5 million) in a temp
 // folder and prints packets/s, MB/s and peak RSS for read-only, read+decode and the full analysis,
-// next to tshark on the same file in the same run. Speed targets live here, never in unit tests.
+// next to tshark on the same file in the same run (BENCH_RUNS runs of each dualscope mode, default
+// 3: the fastest is shown). Speed targets live here, never in unit tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,15 +22,27 @@ const worker = join(import.meta.dirname, 'bench-worker.js');
 
 interface Row { what: string; packets: number; seconds: number; maxRssMb: number | undefined; note?: string }
 const rows: Row[] = [];
+/**
+ * Each dualscope mode runs this many times in fresh processes; the fastest run is shown, with the
+ * range of all runs and the largest peak RSS: on a shared machine one run can be 15 % off.
+ */
+const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
 function runNode(mode: string): void {
-  const r = spawnSync(process.execPath, [worker, mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  if (r.status !== 0) {
-    rows.push({ what: `dualscope ${mode}`, packets: 0, seconds: 0, maxRssMb: undefined, note: `failed: ${r.stderr.split('\n')[0]}` });
-    return;
+  const done: { packets: number; seconds: number; maxRssMb: number; findings: number }[] = [];
+  for (let i = 0; i < runs; i++) {
+    const r = spawnSync(process.execPath, [worker, mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) {
+      rows.push({ what: `dualscope ${mode}`, packets: 0, seconds: 0, maxRssMb: undefined, note: `failed: ${r.stderr.split('\n')[0]}` });
+      return;
+    }
+    done.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as (typeof done)[number]);
   }
-  const j = JSON.parse(r.stdout.trim().split('\n').pop()!) as { packets: number; seconds: number; maxRssMb: number; findings: number };
-  rows.push({ what: `dualscope ${mode}`, packets: j.packets, seconds: j.seconds, maxRssMb: j.maxRssMb, note: mode === 'analyze' ? `${j.findings} findings` : undefined });
+  done.sort((a, b) => a.seconds - b.seconds);
+  const best = done[0]!;
+  const spread = done.length > 1 ? `${runs} runs ${done[0]!.seconds.toFixed(1)}–${done[done.length - 1]!.seconds.toFixed(1)} s` : '1 run';
+  const findings = mode === 'analyze' ? `${best.findings} findings; ` : '';
+  rows.push({ what: `dualscope ${mode}`, packets: best.packets, seconds: best.seconds, maxRssMb: Math.max(...done.map((d) => d.maxRssMb)), note: `${findings}${spread}` });
 }
 
 /** Runs a command under GNU time when present (for peak RSS), else times it alone. */
@@ -74,4 +87,14 @@ for (const r of rows) {
     (full && full.packets ? `, full analysis ${(full.packets / full.seconds / pps).toFixed(1)}×` : '');
   process.stdout.write(`${r.what.padEnd(32)} ${Math.round(pps).toLocaleString('en').padStart(12)} ${mbps.toFixed(0).padStart(8)} ${rss.padStart(10)}  ${r.note ?? ''}${r.what.startsWith('tshark') ? ratio : ''}\n`);
 }
-process.stdout.write('\ntargets (one core): read+decode ≥ 2 M packets/s, RSS < 150 MB; full analysis ≥ 1 M packets/s, RSS < 200 MB\n');
+// The targets (one core): read+decode ≥ 2 M packets/s and < 150 MB; full analysis ≥ 1 M packets/s
+// and < 200 MB. Each is judged on the fastest run and the largest peak RSS.
+const verdict = (mode: string, minPps: number, maxRssMb: number): string => {
+  const r = rows.find((x) => x.what === `dualscope ${mode}`);
+  if (r === undefined || !r.packets) return `${mode}: not measured`;
+  const pps = r.packets / r.seconds;
+  const rss = r.maxRssMb ?? Number.NaN;
+  const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
+  return `${mode}: ${(pps / 1e6).toFixed(2)} M packets/s (target ≥ ${minPps / 1e6} M: ${ok(pps >= minPps)}), peak RSS ${rss.toFixed(0)} MB (target < ${maxRssMb} MB: ${ok(rss < maxRssMb)})`;
+};
+process.stdout.write(`\ntargets, one core:\n  ${verdict('decode', 2e6, 150)}\n  ${verdict('analyze', 1e6, 200)}\n`);
