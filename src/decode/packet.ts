@@ -109,6 +109,7 @@ export class PacketDecoder {
     let dst = '';
     let protocol = -1;
     let hopLimit = 0;
+    let ipId: number | undefined;
     let length = 0;
     let headerLength = 0;
     let dontFragment = true;
@@ -126,7 +127,7 @@ export class PacketDecoder {
       if (version === 4) {
         const ip = decodeIpv4(buf, off, end, an);
         if (ip === undefined) break;
-        ipVersion = 4; src = ip.src; dst = ip.dst; protocol = ip.protocol; hopLimit = ip.ttl;
+        ipVersion = 4; src = ip.src; dst = ip.dst; protocol = ip.protocol; hopLimit = ip.ttl; ipId = ip.id;
         length = ip.length; headerLength = ip.headerLength; dontFragment = ip.dontFragment;
         truncated ||= ip.truncated;
         tOff = ip.payloadOffset; tEnd = ip.payloadEnd; tLen = ip.payloadLength;
@@ -141,7 +142,7 @@ export class PacketDecoder {
       } else {
         const ip = decodeIpv6(buf, off, end, an);
         if (ip === undefined) break;
-        ipVersion = 6; src = ip.src; dst = ip.dst; protocol = ip.protocol; hopLimit = ip.hopLimit;
+        ipVersion = 6; src = ip.src; dst = ip.dst; protocol = ip.protocol; hopLimit = ip.hopLimit; ipId = undefined;
         length = ip.length; headerLength = ip.headerLength; dontFragment = true;
         truncated ||= ip.truncated;
         tOff = ip.offset; tEnd = ip.payloadEnd; tLen = ip.payloadLength;
@@ -174,7 +175,7 @@ export class PacketDecoder {
     }
     if (src === '') return undefined; // the outermost IP header was unreadable (noted)
 
-    const ip: Ip = { version: ipVersion, src, dst, protocol, hopLimit, length, headerLength, dontFragment, fragment, reassembled, fragmentFrames, tunnelled, truncated };
+    const ip: Ip = { version: ipVersion, src, dst, protocol, hopLimit, id: ipId, length, headerLength, dontFragment, fragment, reassembled, fragmentFrames, tunnelled, truncated };
     let udp: Udp | undefined;
     let tcp: Tcp | undefined;
     let icmp: Icmp | undefined;

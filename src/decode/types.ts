@@ -12,6 +12,8 @@ export interface Ip {
   /** Upper-layer protocol after the IPv6 extension-header chain (6 TCP, 17 UDP, 1/58 ICMP …). */
   readonly protocol: number;
   readonly hopLimit: number;
+  /** IPv4 identification (of the innermost header); undefined for IPv6. Tells a copy of a packet from a second sending. */
+  readonly id?: number | undefined;
   /** Datagram length as the header states it (IPv4 total length; IPv6 40 + payload length). */
   readonly length: number;
   /** IPv4 header length or IPv6 40 + extension headers. */

@@ -22,7 +22,13 @@ describe('PacketDecoder chain', () => {
   it('keeps every Packet key present (one shape)', () => {
     const p = new PacketDecoder(new Anomalies()).decode(frame(eth(V6, ipv6({ nextHeader: 59 }, Buffer.alloc(0)))))!;
     expect(Object.keys(p).sort()).toEqual(['caplen', 'dns', 'frame', 'icmp', 'iface', 'ip', 'linkType', 'nanos', 'origlen', 'tcp', 'time', 'udp', 'vlan']);
-    expect(Object.keys(p.ip!)).toHaveLength(13);
+    expect(Object.keys(p.ip!)).toHaveLength(14);
+  });
+
+  it('gives the IPv4 identification, none for IPv6', () => {
+    const d = new PacketDecoder(new Anomalies());
+    expect(d.decode(frame(eth(V4, ipv4({ protocol: 59, id: 0x872d }, Buffer.alloc(0)))))!.ip!.id).toBe(0x872d);
+    expect(d.decode(frame(eth(V6, ipv6({ nextHeader: 59 }, Buffer.alloc(0)))))!.ip!.id).toBeUndefined();
   });
 
   it('does not try DNS on mDNS/LLMNR, but does by shape on other ports', () => {

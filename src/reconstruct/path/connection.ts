@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, NONE, small, unwrapSeq } from './direction.js';
+import { Direction, NONE, sackSignature, small, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -52,6 +52,11 @@ export class Connection {
   get lastTime(): Micros { return this.start.time + this.#lastAt; }
   set lastTime(t: Micros) { this.#lastAt = small(t - this.start.time); }
 
+  /** Both SYNs offered SACK (RFC 2018): duplicate ACKs then carry SACK blocks. */
+  sackNegotiated(): boolean {
+    return this.clientOptions?.sackPermitted === true && this.serverOptions?.sackPermitted === true;
+  }
+
   /** True when `src:srcPort` is the client. */
   isClient(src: string, srcPort: number): boolean {
     return src === this.client && srcPort === this.clientPort;
@@ -67,7 +72,7 @@ export class Connection {
   packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
-    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, ip.hopLimit, time)) return;
+    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, tcp.window, tcp.tsVal, tcp.tsEcr, sackSignature(tcp.sack), ip.id ?? -1, ip.hopLimit, time, peer.packets, this.sackNegotiated())) return;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);

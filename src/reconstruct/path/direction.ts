@@ -12,6 +12,22 @@ const MAX_RETX_FRAMES = 64;
 const DELIVERED_LOG = 64;
 /** A forwarding copy follows the packet by the router's forwarding time: microseconds, a few ms when busy. */
 const FORWARD_COPY_MICROS = 10_000;
+/**
+ * A bridge or mirror port's second copy follows within microseconds. Nothing TCP sends again on
+ * its own comes this soon: the minimum RTO is 200 ms (Linux) to 1 s (RFC 6298), a tail-loss probe
+ * waits two round trips, and fast retransmits and duplicate ACKs answer packets from the peer,
+ * which must not have come in between.
+ */
+const MIRROR_COPY_MICROS = 1_000;
+const TCP_FIN = 0x01;
+const TCP_SYN = 0x02;
+const TCP_RST = 0x04;
+
+/** Tells two SACK option contents apart (the first block is the most recent, RFC 2018 §4). */
+export function sackSignature(sack: readonly number[] | undefined): number {
+  if (sack === undefined || sack.length === 0) return -1;
+  return (Math.imul(sack.length, 0x9e3779b1) ^ (sack[0]! | 0) ^ Math.imul(sack[1]! | 0, 31)) | 0;
+}
 
 /** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
 export function unwrapSeq(seq: number, base: number, ref: number): number {
@@ -209,18 +225,29 @@ export class Direction {
   fin: Mark | undefined = undefined;
   rst: Mark | undefined = undefined;
   ptbs: PtbWatch[] = NONE;
-  /** The previous packet in this direction (raw seq/ack, flags, payload, hop limit, time): to tell forwarding copies. */
+  /**
+   * The previous packet in this direction (raw seq/ack, flags, payload, window, timestamps, SACK,
+   * hop limit, time, and how many packets the peer had sent by then): to tell copies.
+   */
   prevSeq = -1; // `seq | 0`
   prevAck = -1; // `ack | 0`
   prevFlags = -1;
   prevPayload = -1;
+  prevWindow = -1;
+  prevTsVal = -1; // `tsVal | 0`, -1 without the option
+  prevTsEcr = -1;
+  prevSack = -1; // sackSignature
   prevHop = -1;
+  prevIpId = -1; // -1 for IPv6
+  prevPeerPackets = -1;
   #prevAt = 0;
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire = 0;
   runWire = 0;
   /** Second sightings of a packet after a router on the capture host forwarded it (`tcpdump -i any`). */
   forwardedCopies = 0;
+  /** Second sightings at the same hop limit: a bridge (`tcpdump -i any` on it) or a mirror port. */
+  mirroredCopies = 0;
 
   constructor(
     readonly from: string,
@@ -253,26 +280,57 @@ export class Direction {
   }
 
   /**
-   * True when this packet is the one just seen in this direction again, a hop later: `tcpdump -i
-   * any` on a router (or a host forwarding to containers) records each forwarded packet on the way
-   * in and again on the way out, with the hop limit one lower. A retransmission seen at one capture
-   * point keeps its hop limit (same path), so the lower hop limit tells the copy; it is not counted
+   * True when this packet is the one just seen in this direction again: such a copy is not counted
    * as a packet, a retransmission or a duplicate ACK.
+   *  - A hop later: `tcpdump -i any` on a router (or a host forwarding to containers) records each
+   *    forwarded packet on the way in and again on the way out, with the hop limit one lower. A
+   *    retransmission seen at one capture point keeps its hop limit (same path).
+   *  - At the same hop limit, within MIRROR_COPY_MICROS: `tcpdump -i any` on a bridge records each
+   *    packet on both bridge ports, and a mirror port that copies both directions of a link shows
+   *    each packet twice. Packets of the other direction may come between the two sightings, so
+   *    one of these must hold as well: the peer sent nothing in between (a quick second sending
+   *    answers the peer: a fast retransmit, a duplicate ACK); the IPv4 identification is the same
+   *    and not 0 (a host gives each packet it sends a new one); or it is a pure ACK on a connection
+   *    that negotiated SACK (a genuine duplicate ACK carries new SACK blocks).
+   * Every header field that differs between two sendings is compared: sequence and ACK numbers,
+   * flags, length, window, timestamps, SACK blocks and the IPv4 identification (pcapplusplus
+   * sll2.pcap has a FIN sent twice 90 µs apart, IDs 0x872d and 0x872e: a retransmission, to tshark
+   * too). IPv6 has no such field: a host that sends an identical segment again within a
+   * millisecond with nothing from the peer in between is taken for a copy.
    */
-  forwardCopy(seq: number, ack: number, flags: number, payload: number, hopLimit: number, time: Micros): boolean {
-    const copy =
+  forwardCopy(seq: number, ack: number, flags: number, payload: number, window: number, tsVal: number | undefined, tsEcr: number | undefined, sack: number, ipId: number, hopLimit: number, time: Micros, peerPackets: number, sackNegotiated: boolean): boolean {
+    const ts = tsVal === undefined ? -1 : tsVal | 0;
+    const ecr = tsEcr === undefined ? -1 : tsEcr | 0;
+    if (
       (seq | 0) === this.prevSeq && (ack | 0) === this.prevAck && flags === this.prevFlags && payload === this.prevPayload &&
-      hopLimit < this.prevHop && time - this.prevTime <= FORWARD_COPY_MICROS;
-    if (copy) {
-      this.forwardedCopies++;
-      this.prevHop = hopLimit;
-      return true;
+      window === this.prevWindow && ts === this.prevTsVal && ecr === this.prevTsEcr && sack === this.prevSack && ipId === this.prevIpId
+    ) {
+      const gap = time - this.prevTime;
+      if (hopLimit < this.prevHop && gap <= FORWARD_COPY_MICROS) {
+        this.forwardedCopies++;
+        this.prevHop = hopLimit;
+        return true;
+      }
+      const pureAck = payload === 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0;
+      if (
+        hopLimit === this.prevHop && gap >= 0 && gap <= MIRROR_COPY_MICROS &&
+        (peerPackets === this.prevPeerPackets || ipId > 0 || (pureAck && sackNegotiated))
+      ) {
+        this.mirroredCopies++;
+        return true;
+      }
     }
     this.prevSeq = seq | 0;
     this.prevAck = ack | 0;
     this.prevFlags = flags;
     this.prevPayload = payload;
+    this.prevWindow = window;
+    this.prevTsVal = ts;
+    this.prevTsEcr = ecr;
+    this.prevSack = sack;
     this.prevHop = hopLimit;
+    this.prevIpId = ipId;
+    this.prevPeerPackets = peerPackets;
     this.prevTime = time;
     return false;
   }

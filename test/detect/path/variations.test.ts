@@ -44,9 +44,64 @@ describe('forwarding copies (-i any on a router)', () => {
       tcp6({ src: C6, dst: S6, sport: 40000, dport: 80, flags: 'S', seq: 1, mss: 1440, time: 0 }),
       sc({ flags: 'SA', seq: 100, ack: 2, mss: 1440, time: 1 * MS }),
       sc({ seq: 101, ack: 2, len: 500, time: 5 * MS }),
-      sc({ seq: 101, ack: 2, len: 500, time: 5 * MS + 300 }), // same hop limit: a quick retransmission
+      sc({ seq: 101, ack: 2, len: 500, time: 205 * MS }), // same hop limit, after the minimum RTO
     ];
     expect(run(ps).connections[0]!.toClient.retransmissions).toBe(1);
+  });
+});
+
+/** `tcpdump -i any` on a bridge, or a mirror port: each packet again 15 µs later, same hop limit. */
+function mirroredTwice(ps: Packet[]): Packet[] {
+  return renumber(ps.flatMap((p) => [p, { ...p, time: p.time + 15 }]));
+}
+
+describe('mirror copies (-i any on a bridge, a SPAN port)', () => {
+  const scenario = () => transfer({ v: 6, largeSends: [0], sackedTail: true, clientRstAt: 300 });
+
+  it('are not retransmissions, duplicate ACKs or SYN retries', () => {
+    const once = run(scenario()).connections[0]!;
+    const c = run(mirroredTwice(scenario())).connections[0]!;
+    expect(once.toClient.retransmissions).toBe(0);
+    expect(c.synCount).toBe(1);
+    expect(c.toClient.retransmissions + c.toServer.retransmissions).toBe(0);
+    expect(c.toClient.dupAcks).toBe(once.toClient.dupAcks);
+    expect(c.toServer.packets).toBe(once.toServer.packets);
+    expect(c.toClient.packets).toBe(once.toClient.packets);
+  });
+
+  it('leave a sender-side blackhole as it is', () => {
+    const plain = kind(transfer({ v: 6, largeSends: [0, 200, 600, 1400, 3000], sackedTail: true, clientRstAt: 6000 }), 'path.pmtud_blackhole');
+    const mirrored = kind(mirroredTwice(transfer({ v: 6, largeSends: [0, 200, 600, 1400, 3000], sackedTail: true, clientRstAt: 6000 })), 'path.pmtud_blackhole');
+    expect(plain).toHaveLength(1);
+    expect(mirrored).toHaveLength(1);
+    expect(mirrored[0]!.details).toMatchObject({ sends: (plain[0]!.details as { sends: number }).sends });
+  });
+
+  function quickResend(between: 'nothing' | 'peer-ack', v: 4 | 6, ids?: [number, number]): number {
+    resetFrames();
+    const mk = v === 6 ? tcp6 : tcp4;
+    const [c, s] = v === 6 ? [C6, S6] : [C4, S4];
+    const sc = (x: Partial<TcpSpec>) => mk({ src: s, dst: c, sport: 80, dport: 40000, flags: 'A', hopLimit: 64, ...x });
+    const withId = (p: Packet, id: number | undefined): Packet => (id === undefined ? p : { ...p, ip: { ...p.ip!, id } });
+    const ps = [
+      mk({ src: c, dst: s, sport: 40000, dport: 80, flags: 'S', seq: 1, mss: 1440, time: 0 }),
+      sc({ flags: 'SA', seq: 100, ack: 2, mss: 1440, time: 1 * MS }),
+      mk({ src: c, dst: s, sport: 40000, dport: 80, flags: 'A', seq: 2, ack: 101, time: 2 * MS }),
+      withId(sc({ seq: 101, ack: 2, len: 500, time: 5 * MS }), ids?.[0]),
+      ...(between === 'peer-ack' ? [mk({ src: c, dst: s, sport: 40000, dport: 80, flags: 'A', seq: 2, ack: 101, time: 5 * MS + 100 })] : []),
+      withId(sc({ seq: 101, ack: 2, len: 500, time: 5 * MS + 300 }), ids?.[1]),
+    ];
+    return run(ps).connections[0]!.toClient.retransmissions;
+  }
+
+  it('a segment sent again within a millisecond is a retransmission when the peer spoke in between', () => {
+    expect(quickResend('nothing', 6)).toBe(0); // the second sighting of one packet
+    expect(quickResend('peer-ack', 6)).toBe(1); // a fast retransmit on a LAN answers the peer's ACKs
+  });
+
+  it('over IPv4, a new identification makes it a second sending', () => {
+    expect(quickResend('nothing', 4, [7, 7])).toBe(0);
+    expect(quickResend('nothing', 4, [7, 8])).toBe(1);
   });
 });
 
