@@ -12,12 +12,19 @@ import { CappedGroups, displayFilter, NO_FINDINGS, printableName, qtypeName, que
 export interface LargeResponseRiskOptions {
   /** Largest safe UDP DNS message: default 1232 (DNS Flag Day 2020). */
   safeSize: number;
+  /**
+   * The same query (client, server, id, question) sent again up to this long after a large answer
+   * to it shows the answer never reached the client: default 30 s (glibc waits 5 s per try, dig 5 s).
+   */
+  reaskWindowMicros: number;
+  /** Large answers remembered for that (the oldest are forgotten): default 1024. */
+  maxRemembered: number;
   /** Report EDNS buffer sizes above safeSize even when no large answer was seen: default false. */
   reportEdnsAlone: boolean;
   maxGroups: number;
 }
 
-export const DEFAULT_LARGE_RESPONSE_RISK_OPTIONS: LargeResponseRiskOptions = { safeSize: 1232, reportEdnsAlone: false, maxGroups: 256 };
+export const DEFAULT_LARGE_RESPONSE_RISK_OPTIONS: LargeResponseRiskOptions = { safeSize: 1232, reaskWindowMicros: 30_000_000, reportEdnsAlone: false, maxGroups: 256, maxRemembered: 1024 };
 
 type Reason = 'ipv6-fragmented' | 'ipv4-fragmented' | 'over-safe-size' | 'retried-after-large' | 'tc-tcp-failed' | 'edns-over-safe-size';
 
@@ -43,7 +50,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   const group = (client: string, server: string): Group | undefined =>
     groups.get(`${client}|${server}`, () => ({ client, server, reasons: new Set(), names: [], occurrences: 0, largest: 0, maxEdns: 0, evidence: [] }));
 
-  /** Groups that got their first occurrence from the record being observed: reported at once. */
+  /** Groups that got their first occurrence (or a re-ask) from the record being observed: reported at once. */
   const fresh: Group[] = [];
   const note = (g: Group, reasons: Reason[], name: string | undefined, ev: Evidence[], size: number): void => {
     g.occurrences++;
@@ -71,7 +78,36 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     return out;
   };
 
+  /**
+   * Large answers by query (client, server, id, question). A client that times out sends the same
+   * query again: glibc from the same socket, dig from a new port with the same id. When that comes
+   * after the lookup was closed (its linger is shorter than resolver timeouts) it is in a new
+   * lookup. A new query (a new getaddrinfo() call) has a new id.
+   */
+  const largeAnswers = new Map<string, { group: Group; time: number; size: number }>();
+  const queryKey = (client: string, a: DnsAttempt, qname: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${qname.toLowerCase()}`;
+  const rememberLarge = (key: string, g: Group, time: number, size: number): void => {
+    largeAnswers.delete(key);
+    largeAnswers.set(key, { group: g, time, size });
+    if (largeAnswers.size > o.maxRemembered) largeAnswers.delete(largeAnswers.keys().next().value!);
+  };
+  const reasked = (l: DnsLookup): void => {
+    for (const q of l.questions) for (const a of q.attempts) {
+      if (a.transport !== 'udp') continue;
+      const key = queryKey(l.client, a, l.name);
+      const large = largeAnswers.get(key);
+      const sent = a.queries[0];
+      if (large === undefined || sent === undefined || sent.time <= large.time || sent.time - large.time > o.reaskWindowMicros) continue;
+      largeAnswers.delete(key);
+      const g = large.group;
+      if (!g.reasons.has('retried-after-large') && !fresh.includes(g)) fresh.push(g); // restated with the new reason
+      g.reasons.add('retried-after-large');
+      if (g.evidence.length < 32) g.evidence.push(queryEvidence(sent, a, l.client, `${qtypeName(q.qtype)} asked again ${((sent.time - large.time) / 1e6).toFixed(1)} s after a ${large.size} B answer (not received)`));
+    }
+  };
+
   const lookup = (l: DnsLookup): void => {
+    reasked(l);
     for (const q of l.questions) {
       let tx: ReturnType<typeof transmissions> | undefined;
       for (const a of q.attempts) {
@@ -96,6 +132,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
             note(g, reasons, l.name, ev, r.size);
             g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
             if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
+            if (!reasons.includes('retried-after-large')) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size);
           }
         }
       }

@@ -240,3 +240,52 @@ describe('§5 locally served zones', () => {
     expect(ofKind(fs, 'dns.local_zone_leak')[0]?.details.reasons).toEqual(['global-server']);
   });
 });
+
+describe('large answers the client never got, asked again after the lookup closed', () => {
+  const V6C = '2001:db8:1::10';
+  const V6S = '2001:db8:2::53';
+  const big = { answers: ['2001:db8:99::1'], aa: true, size: 2005, fragmentFrames: [1, 2] };
+
+  it('dig: the same id from a new port 2 s later makes it an error', () => {
+    const c = conversation(V6C, V6S);
+    const ps = [
+      c.query(0, 40001, 0x1e23, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(0.2, 40001, 0x1e23, 'big.example.test', AAAA, big),
+      c.query(2000, 40002, 0x1e23, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(2000.2, 40002, 0x1e23, 'big.example.test', AAAA, big),
+      c.tick(30_000),
+    ];
+    const f = ofKind(findings(ps), 'dns.large_response_risk');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.severity).toBe('error');
+    expect(f[0]!.details['reasons']).toContain('retried-after-large');
+    expect(f[0]!.evidence.map((e) => e.frame)).toContain(3);
+  });
+
+  it('a new query (a new id) for the same name is a new lookup, not a re-ask', () => {
+    const c = conversation(V6C, V6S);
+    const ps = [
+      c.query(0, 40001, 0x1e23, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(0.2, 40001, 0x1e23, 'big.example.test', AAAA, big),
+      c.query(2000, 40002, 0x7777, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(2000.2, 40002, 0x7777, 'big.example.test', AAAA, big),
+      c.tick(30_000),
+    ];
+    const f = ofKind(findings(ps), 'dns.large_response_risk');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.severity).toBe('warning');
+    expect(f[0]!.details['reasons']).not.toContain('retried-after-large');
+  });
+
+  it('the same query long after the re-ask window is not one', () => {
+    const c = conversation(V6C, V6S);
+    const ps = [
+      c.query(0, 40001, 0x1e23, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(0.2, 40001, 0x1e23, 'big.example.test', AAAA, big),
+      c.query(60_000, 40002, 0x1e23, 'big.example.test', AAAA, { edns: 4096 }),
+      c.reply(60_000.2, 40002, 0x1e23, 'big.example.test', AAAA, big),
+      c.tick(90_000),
+    ];
+    expect(ofKind(findings(ps), 'dns.large_response_risk')[0]!.details['reasons']).not.toContain('retried-after-large');
+  });
+});
