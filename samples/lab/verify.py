@@ -19,7 +19,7 @@ from decimal import Decimal
 FIELDS = [
     'frame.number', 'frame.time_epoch', 'frame.len',
     'ip.src', 'ip.dst', 'ip.len', 'ip.flags.df', 'ipv6.src', 'ipv6.dst', 'ipv6.plen',
-    'udp.srcport', 'udp.dstport',
+    'udp.srcport', 'udp.dstport', 'udp.length', 'ipv6.fragment.count',
     'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.flags.fin',
     'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.options.mss_val', 'tcp.analysis.retransmission',
     'dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.qry.type', 'dns.flags.rcode', 'dns.count.answers',
@@ -653,6 +653,51 @@ def _extra_leak(sub):
     s.add_argument('--expect', choices=['leak', 'local'], required=True)
 
 
+def large_answer(a, out):
+    """Answers for --name larger than 1232 octets in IPv6 fragments that a filter between drops:
+    seen leaving the server (and the client re-sending the same query), never at the client."""
+    safe = 1232
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        msgs = dns_msgs(pk)
+        ex = exchanges(msgs, name=a.name)
+        check(len(ex) >= 2, f'{cap}: fewer than two queries for {a.name}')
+        by_n = {p['n']: p for p in pk}
+        q0 = ex[0]['q']
+        if point == 'server':
+            check(all(e['r'] for e in ex), f'{cap}: a query went unanswered at the server')
+            sizes = [int(by_n[e['r']['n']]['udp.length']) - 8 for e in ex]
+            check(all(s > safe for s in sizes), f'{cap}: an answer of {min(sizes)} B is not above {safe} B')
+            check(all(by_n[e['r']['n']]['ipv6.fragment.count'] for e in ex), f'{cap}: an answer was not IPv6-fragmented')
+            ids = {e['q']['id'] for e in ex}
+            check(len(ids) == 1, f'{cap}: the re-sent queries have other ids {sorted(ids)}')
+            must = [{'kind': 'dns.large_response_risk', 'client': q0['client'], 'server': q0['server'], 'names': [a.name],
+                     'details': {'reasons': ['edns-over-safe-size', 'ipv6-fragmented', 'over-safe-size', 'retried-after-large'],
+                                 'largestSize': max(sizes)},
+                     'frames': [ex[0]['q']['n'], ex[0]['r']['n'], ex[1]['q']['n']]}]
+            obs = (f"{len(ex)} transmissions of the query, each answered with {max(sizes)} B in IPv6 fragments that never reach "
+                   f"the client, which sends the same query again (same id) after its timeout: "
+                   + '; '.join(describe_ex(e) for e in ex) + '.')
+            out.add(cap, a.scenario, point, must, ['dns.aaaa_unanswered', 'dns.same_port_reply_drop', 'dns.local_zone_leak'],
+                    obs, may=['dns.resolver_profile', 'dns.slow_lookup'], topology=a.topology)
+        else:
+            check(all(e['r'] is None for e in ex), f'{cap}: an answer reached the client')
+            must = [{'kind': 'dns.slow_lookup', 'client': q0['client'], 'server': q0['server'], 'names': [a.name]}]
+            obs = (f"{len(ex)} transmissions of the query, no answer reaches the client (its fragments are dropped on "
+                   "the way); the client gives up: " + '; '.join(describe_ex(e) for e in ex) + '.')
+            # The client cannot see that the lost answers were large; it only sees queries go unanswered.
+            out.add(cap, a.scenario, point, must, ['dns.aaaa_unanswered', 'dns.same_port_reply_drop', 'dns.local_zone_leak'],
+                    obs, may=['dns.resolver_profile', 'dns.large_response_risk'], topology=a.topology)
+
+
+def _extra_large(sub):
+    s = sub.add_parser('large-answer')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--name', required=True)
+
+
 def healthy(a, out):
     """DNS: every query answered at once. TCP: every SYN answered, no retransmission, no ICMP error."""
     dns_healthy(a, out)
@@ -704,8 +749,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy}
-EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak]
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer}
+EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large]
 
 if __name__ == '__main__':
     sys.exit(main())
