@@ -19,7 +19,7 @@ from decimal import Decimal
 FIELDS = [
     'frame.number', 'frame.time_epoch', 'frame.len',
     'ip.src', 'ip.dst', 'ip.len', 'ip.flags.df', 'ipv6.src', 'ipv6.dst', 'ipv6.plen',
-    'udp.srcport', 'udp.dstport', 'udp.length', 'ipv6.fragment.count',
+    'udp.srcport', 'udp.dstport', 'udp.length', 'ipv6.fragment.count', 'dns.flags.truncated',
     'tcp.srcport', 'tcp.dstport', 'tcp.flags.syn', 'tcp.flags.ack', 'tcp.flags.reset', 'tcp.flags.fin',
     'tcp.seq_raw', 'tcp.ack_raw', 'tcp.len', 'tcp.options.mss_val', 'tcp.analysis.retransmission',
     'dns.id', 'dns.flags.response', 'dns.qry.name', 'dns.qry.type', 'dns.flags.rcode', 'dns.count.answers',
@@ -690,7 +690,36 @@ def large_answer(a, out):
                     obs, may=['dns.resolver_profile', 'dns.large_response_risk'], topology=a.topology)
 
 
+def tc_tcp_blocked(a, out):
+    """A TC=1 answer for --name, then the client's TCP/53 SYN answered by a reset; no answer over TCP."""
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        ex = exchanges(dns_msgs(pk), name=a.name)
+        by_n = {p['n']: p for p in pk}
+        tc = [e for e in ex if e['r'] and truthy(by_n[e['r']['n']]['dns.flags.truncated'])]
+        check(tc, f'{cap}: no TC=1 answer for {a.name}')
+        r = tc[0]['r']
+        syns = [p for p in pk if p['tcp.dstport'] == '53' and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack']) and p['n'] > r['n']]
+        check(syns, f'{cap}: no TCP/53 SYN after the TC=1 answer #{r["n"]}')
+        syn = syns[0]
+        rst = [p for p in pk if p['tcp.srcport'] == '53' and p['tcp.dstport'] == syn['tcp.srcport'] and truthy(p['tcp.flags.reset'])]
+        check(rst, f'{cap}: the TCP/53 SYN #{syn["n"]} got no reset')
+        check(not any(p['tcp.srcport'] == '53' and p['dns.id'] for p in pk), f'{cap}: an answer came over TCP')
+        must = [{'kind': 'dns.large_response_risk', 'client': r['client'], 'server': r['server'], 'names': [a.name],
+                 'details': {'reasons': ['tc-tcp-failed']}, 'frames': [r['n'], syn['n']]}]
+        obs = (f"{describe_ex(tc[0])}, TC=1 ({int(by_n[r['n']]['udp.length']) - 8} B); the client's TCP/53 SYN #{syn['n']} is "
+               f"answered by a reset #{rst[0]['n']} from the router; no answer over TCP. Queries: "
+               + '; '.join(describe_ex(e) for e in ex) + '.')
+        out.add(cap, a.scenario, point, must, ['dns.aaaa_unanswered', 'dns.same_port_reply_drop', 'dns.local_zone_leak'],
+                obs, may=['dns.resolver_profile', 'dns.slow_lookup'], topology=a.topology)
+
+
 def _extra_large(sub):
+    s = sub.add_parser('tc-tcp-blocked')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--name', required=True)
     s = sub.add_parser('large-answer')
     s.add_argument('--cap', action='append', default=[])
     s.add_argument('--scenario', required=True)
@@ -749,7 +778,7 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer}
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked}
 EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large]
 
 if __name__ == '__main__':

@@ -149,7 +149,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         const ev: Evidence[] = [replyEvidence(tcReply, tcAttempt, l.client, `${qtypeName(q.qtype)} reply with TC=1`)];
         for (const f of failed) {
           ev.push({ frame: f.synFrame, time: f.synTime, role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
-          if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.synTime, role: 'TCP/53 RST', src: `${f.server}:53`, dst: l.client });
+          if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.replyTime ?? f.synTime, role: 'TCP/53 RST', src: `${f.server}:53`, dst: l.client });
         }
         const g = group(l.client, tcAttempt.server);
         if (g !== undefined) note(g, [reason], l.name, ev, tcReply.size);

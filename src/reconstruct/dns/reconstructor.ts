@@ -120,6 +120,7 @@ interface Fallback {
   synRetries: number;
   result: DnsTcpFallback['result'];
   replyFrame: number | undefined;
+  replyTime: Micros | undefined;
 }
 
 interface Lookup {
@@ -568,7 +569,7 @@ export class DnsReconstructor {
       if (last !== undefined && last.clientPort === t.srcPort && last.server === ip.dst) {
         last.synRetries++;
       } else if (l.fallbacks.length < MAX_DATA) {
-        l.fallbacks = append(l.fallbacks, { clientPort: t.srcPort, server: ip.dst, synFrame: p.frame, synTime: p.time, synRetries: 0, result: 'no-reply', replyFrame: undefined });
+        l.fallbacks = append(l.fallbacks, { clientPort: t.srcPort, server: ip.dst, synFrame: p.frame, synTime: p.time, synRetries: 0, result: 'no-reply', replyFrame: undefined, replyTime: undefined });
       }
       this.#touch(l, p.time);
     } else if (t.srcPort === DNS_PORT && (t.flags & (TCP_SYN | TCP_RST)) !== 0) {
@@ -578,6 +579,7 @@ export class DnsReconstructor {
       if (f === undefined) return;
       f.result = (t.flags & TCP_RST) !== 0 ? 'reset' : 'connected';
       f.replyFrame = p.frame;
+      f.replyTime = p.time;
       this.#touch(l, p.time);
     }
   }
@@ -773,6 +775,7 @@ function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros): DnsLo
     synRetries: f.synRetries,
     result: f.result,
     replyFrame: f.replyFrame,
+    replyTime: f.replyTime,
   }));
   return {
     type: 'lookup',

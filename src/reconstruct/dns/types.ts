@@ -196,6 +196,7 @@ export interface DnsTcpFallback {
   /** connected: SYN-ACK seen; reset: RST from the server; no-reply: neither before the lookup closed. */
   readonly result: 'connected' | 'reset' | 'no-reply';
   readonly replyFrame: number | undefined;
+  readonly replyTime: Micros | undefined;
 }
 
 /**
