@@ -132,11 +132,15 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
   const first = sorted[0]!;
   const worst = lost[0]!;
   const rto = rtoSeries(worst);
+  const ptbMtus = [...new Set(ptbs.map((p) => p.mtu!))].sort((a, b) => a - b);
+  // An IPv6 sender may discard a PTB naming less than 1280 (Linux does): the router is at fault.
+  const belowMinimum = c.version === 6 && ptbMtus.some((m) => m < 1280);
+  const ptbText = ptbs.length === 0 ? 'no Packet Too Big' : `${ptbs.length} Packet Too Big (MTU ${ptbMtus.join('/')}) without effect`;
   return {
     id: `path.pmtud_blackhole:${first.frame}:${role === 'client' ? 'c2s' : 's2c'}`,
     kind: 'path.pmtud_blackhole',
     severity: 'error',
-    summary: `PMTUD blackhole ${endpoint(sender, role === 'client' ? c.clientPort : c.serverPort)} → ${endpoint(receiver, role === 'client' ? c.serverPort : c.clientPort)}: ${smallestLost}-byte segments sent ${worst.sends}× and never acknowledged, ${delivered !== undefined ? `${delivered}-byte ones delivered` : 'handshake delivered'}, no Packet Too Big (path MTU ${pathMtuMin ?? '?'}–${pathMtuMax})`,
+    summary: `PMTUD blackhole ${endpoint(sender, role === 'client' ? c.clientPort : c.serverPort)} → ${endpoint(receiver, role === 'client' ? c.serverPort : c.clientPort)}: ${smallestLost}-byte segments sent ${worst.sends}× and never acknowledged, ${delivered !== undefined ? `${delivered}-byte ones delivered` : 'handshake delivered'}, ${ptbText} (path MTU ${pathMtuMin ?? '?'}–${pathMtuMax})`,
     start: sorted[0]!.time,
     end: Math.max(...sorted.map((e) => e.time)),
     client: c.client,
@@ -172,7 +176,7 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
       ptbSeen: ptbs.length,
       ptbVisible: true,
       ptbVisibility: ptbs.length > 0
-        ? `${ptbs.length} PTB(s) quoting the flow passed this capture point, yet the sender kept sending larger segments: they never took effect (dropped after the capture point or ignored)`
+        ? `${ptbs.length} PTB(s) quoting the flow passed this capture point, yet the sender kept sending larger segments: they never took effect (${belowMinimum ? 'they name an MTU below the IPv6 minimum of 1280, which senders such as Linux discard' : 'dropped after the capture point or ignored'})`
         : senderAtCapture
         ? 'captured at the sender: a PTB addressed to it would have been seen here'
         : 'the large segments passed this capture point, so the dropping link lies beyond it and a PTB back to the sender would normally pass here too',
