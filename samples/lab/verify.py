@@ -429,7 +429,7 @@ def tcp_bulk(a, out):
             else:
                 check(ptbs, f'{cap}: no PTB arrived')
                 infos = [ptb_info(p) for p in ptbs]
-                check(all(i['mtu'] == 1280 and i['length'] == 1280 for i in infos), f'{cap}: unexpected PTBs {infos[:3]}')
+                check(all(i['mtu'] == a.ptb_mtu and i['length'] == 1280 for i in infos), f'{cap}: unexpected PTBs {infos[:3]}')
                 after = [s for s in segs if s['n'] > ptbs[0]['n'] and s['size'] > 1280]
                 check(after, f'{cap}: no large segment after the first PTB (PTB not ignored)')
             if v6 is False:
@@ -452,8 +452,12 @@ def tcp_bulk(a, out):
                     'problem': 'ignored', 'ptbLength': i0['length'], 'mtu': i0['mtu'], 'ptbFrom': i0['from'],
                     'largerThan1024': True, 'ptbCount': len(ptbs)},
                     frames=sorted({p['n'] for p in ptbs[:3]} | {s['n'] for s in same[1:3]})))
+                if a.ptb_mtu < 1280:
+                    # one finding per router, for every flow it sent such PTBs about: no client or server
+                    must.append({'kind': 'path.ptb_problem', 'details': {'problem': 'invalid-mtu', 'mtus': [a.ptb_mtu], 'count': len(ptbs), 'router': i0['from']},
+                                 'frames': [p['n'] for p in ptbs[:3]]})
                 obs.append(f"{len(ptbs)} Packet Too Big messages from {i0['from']} arrive (first #{i0['frame']}, MTU {i0['mtu']}, "
-                           f"{i0['length']} bytes long each), yet the server keeps sending {lmin}-byte segments (its host firewall drops ICMPv6 > 1024 bytes after the capture tap)")
+                           f"{i0['length']} bytes long each), yet the server keeps sending {lmin}-byte segments ({a.why})")
             else:
                 obs.append('no Packet Too Big or other ICMP error arrives')
             must_not += ['path.fallback_delay', 'path.mss_clamped']
@@ -515,6 +519,9 @@ def tcp_bulk(a, out):
 
 def _extra_tcp(sub):
     s = sub.add_parser('tcp-bulk')
+    s.add_argument('--ptb-mtu', type=int, default=1280, help='the MTU the PTBs name (ptb-ignored)')
+    s.add_argument('--why', default='its host firewall drops ICMPv6 > 1024 bytes after the capture tap',
+                   help='why the sender ignores the PTBs (ptb-ignored)')
     s.add_argument('--cap', action='append', default=[])
     s.add_argument('--scenario', required=True)
     s.add_argument('--topology', default='')
