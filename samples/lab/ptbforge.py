@@ -13,6 +13,7 @@ import socket
 import sys
 
 ETH_P_IPV6 = 0x86DD
+FORGED_MARK = 0x5054  # meta mark of every PTB sent here
 
 
 def main():
@@ -29,6 +30,7 @@ def main():
     rx = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_IPV6))
     rx.bind((a.iface, ETH_P_IPV6))
     tx = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)  # the kernel fills in the checksum
+    tx.setsockopt(socket.SOL_SOCKET, socket.SO_MARK, FORGED_MARK)  # so nftables can tell ours from the router's own
     sent = 0
     print(f'ptbforge: watching {a.iface} for packets from {a.src} over {a.over} bytes', file=sys.stderr, flush=True)
     while sent < a.max:

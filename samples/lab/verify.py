@@ -396,6 +396,13 @@ def tcp_view(pkts, port=80):
             'cpk': cpk, 'max_ack': max(acks) if acks else 0, 'ptbs': ptbs}
 
 
+def tshark_fields(path, display_filter, *fields):
+    args = ['tshark', '-n', '-r', path, '-Y', display_filter, '-T', 'fields', '-E', 'occurrence=a', '-E', 'aggregator=,']
+    for f in fields:
+        args += ['-e', f]
+    return [l for l in subprocess.run(args, check=True, capture_output=True, text=True).stdout.splitlines() if l]
+
+
 def ptb_info(p):
     mtu = int(p['icmpv6.mtu'] or p['icmp.mtu'] or 0)
     return {'frame': p['n'], 'mtu': mtu, 'length': iplen(p), 'from': p['src']}
@@ -415,7 +422,34 @@ def tcp_bulk(a, out):
         sa_mss = v['synack']['tcp.options.mss_val'] if v['synack'] else ''
         obs.append(f"SYN #{v['syn']['n']} MSS {syn_mss}, SYN-ACK {('#%d' % v['synack']['n']) if v['synack'] else 'missing'} MSS {sa_mss}")
         big = [s for s in segs if s['size'] > 1280]
-        if a.expect in ('blackhole', 'ptb-ignored') and point == 'server':
+        if a.expect == 'ptb-wrong-host' and point == 'server':
+            # PTBs arrive, but they quote another host's flow (--quote-src): the server has no such
+            # socket and the blackhole goes on as if none had come.
+            check(ptbs, f'{cap}: no PTB arrived')
+            quoted = tshark_fields(out.path(cap), 'icmpv6.type == 2', 'frame.number', 'ipv6.src')
+            srcs = {}
+            for line in quoted:
+                parts = line.split('\t')
+                srcs[int(parts[0])] = parts[1].split(',')
+            check(all(srcs.get(p['n'], [''])[-1] == a.quote_src for p in ptbs), f'{cap}: PTBs quote {srcs}')
+            lost = [s for s in segs if s['seq'] >= v['max_ack']]
+            check(lost and all(s['size'] > 1280 for s in lost), f'{cap}: small segments lost too')
+            first = lost[0]
+            same = [s for s in segs if s['seq'] == first['seq']]
+            check(len(same) >= 3, f"{cap}: the first lost segment was sent only {len(same)} times")
+            delivered = [s for s in segs if s['end'] <= v['max_ack']]
+            dmax = max(s['size'] for s in delivered)
+            i0 = ptb_info(ptbs[0])
+            must.append(dict(base, kind='path.pmtud_blackhole', details={'side': 'sender', 'smallestLost': min(s['size'] for s in lost),
+                                                                          'largestDelivered': dmax, 'actualPathMtu': 1280, 'family': 'IPv6'},
+                             frames=sorted({v['syn']['n']} | {s['n'] for s in same})))
+            must.append({'kind': 'path.ptb_problem', 'details': {'problem': 'wrong-host', 'quotedSource': a.quote_src, 'router': i0['from']},
+                         'frames': [p['n'] for p in ptbs[:3]]})
+            obs.append(f"the first {first['size']}-byte segment #{first['n']} is sent {len(same)} times and never acknowledged; "
+                       f"{len(ptbs)} Packet Too Big from {i0['from']} (MTU {i0['mtu']}) arrive at this server but quote a packet from "
+                       f"{a.quote_src}, another host, so they do not match any of its connections")
+            must_not += ['path.fallback_delay', 'path.mss_clamped']
+        elif a.expect in ('blackhole', 'ptb-ignored') and point == 'server':
             check(big, f'{cap}: no segment above 1280 bytes')
             lost = [s for s in segs if s['seq'] >= v['max_ack']]
             delivered = [s for s in segs if s['end'] <= v['max_ack']]
@@ -520,12 +554,13 @@ def tcp_bulk(a, out):
 def _extra_tcp(sub):
     s = sub.add_parser('tcp-bulk')
     s.add_argument('--ptb-mtu', type=int, default=1280, help='the MTU the PTBs name (ptb-ignored)')
+    s.add_argument('--quote-src', default='', help='the source address the PTBs quote (ptb-wrong-host)')
     s.add_argument('--why', default='its host firewall drops ICMPv6 > 1024 bytes after the capture tap',
                    help='why the sender ignores the PTBs (ptb-ignored)')
     s.add_argument('--cap', action='append', default=[])
     s.add_argument('--scenario', required=True)
     s.add_argument('--topology', default='')
-    s.add_argument('--expect', choices=['blackhole', 'ptb-ignored', 'ptb-ok', 'clamped'], required=True)
+    s.add_argument('--expect', choices=['blackhole', 'ptb-ignored', 'ptb-ok', 'clamped', 'ptb-wrong-host'], required=True)
 
 
 def fallback(a, out):
