@@ -756,7 +756,43 @@ def tc_tcp_blocked(a, out):
                 obs, may=['dns.resolver_profile', 'dns.slow_lookup'], topology=a.topology)
 
 
+def rate_limited(a, out):
+    """Two downloads from two client addresses: PTBs for the first (--first), none for the second
+    (--second), whose large segments are sent again and again and never acknowledged."""
+    for point, cap in caps_of(a):
+        pk = load(out.path(cap))
+        ptbs = [p for p in pk if p['icmpv6.type'] == '2']
+        syns = [p for p in pk if not p['icmp'] and truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack'])]
+        s1 = next((p for p in syns if p['src'] == a.first), None)
+        s2 = next((p for p in syns if p['src'] == a.second), None)
+        check(s1 and s2, f'{cap}: SYNs from {a.first} and {a.second} not both seen')
+        check(ptbs and all(p['n'] < s2['n'] for p in ptbs), f'{cap}: PTBs {[p["n"] for p in ptbs]} not all before the second flow #{s2["n"]}')
+        segs = [p for p in pk if not p['icmp'] and p['dst'] == a.second and p['tcp.dstport'] == s2['tcp.srcport'] and int(p['tcp.len'] or 0) > 0]
+        acks = [int(p['tcp.ack_raw']) for p in pk if not p['icmp'] and p['src'] == a.second and p['tcp.srcport'] == s2['tcp.srcport'] and truthy(p['tcp.flags.ack'])]
+        lost = [p for p in segs if int(p['tcp.seq_raw']) >= max(acks)]
+        check(lost and all(iplen(p) > 1280 for p in lost), f'{cap}: the second flow lost no large segment, or small ones too')
+        first = lost[0]
+        same = [p for p in lost if p['tcp.seq_raw'] == first['tcp.seq_raw']]
+        check(len(same) >= 3, f'{cap}: the first lost segment was sent only {len(same)} times')
+        base = {'client': a.second, 'server': s2['dst']}
+        must = [dict(base, kind='path.pmtud_blackhole', details={'side': 'sender', 'smallestLost': iplen(first), 'actualPathMtu': 1280, 'family': 'IPv6'},
+                     frames=[s2['n']] + [p['n'] for p in same]),
+                dict(base, kind='path.ptb_problem', details={'problem': 'burst-then-silence'}, frames=[p['n'] for p in ptbs[:2]] + [first['n']])]
+        obs = (f"first download (from {a.first}, SYN #{s1['n']}): {len(ptbs)} Packet Too Big from {ptbs[0]['src']} "
+               f"({', '.join('#%d' % p['n'] for p in ptbs)}), then 1280-byte packets and the transfer completes; second download "
+               f"(from {a.second}, SYN #{s2['n']}, {(s2['t'] - ptbs[-1]['t']) / 1e6:.1f} s after the last PTB): its first {iplen(first)}-byte segment "
+               f"#{first['n']} is sent {len(same)} times and never acknowledged, and no PTB comes (r2 rate-limits ICMPv6 to one per 30 s per destination)")
+        out.add(cap, a.scenario, point, must, ['path.fallback_delay', 'path.mss_clamped', 'dns.same_port_reply_drop', 'dns.aaaa_unanswered'],
+                obs + '.', topology=a.topology)
+
+
 def _extra_large(sub):
+    s = sub.add_parser('ptb-rate-limited')
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    s.add_argument('--first', required=True)
+    s.add_argument('--second', required=True)
     s = sub.add_parser('tc-tcp-blocked')
     s.add_argument('--cap', action='append', default=[])
     s.add_argument('--scenario', required=True)
@@ -820,7 +856,7 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked}
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited}
 EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large]
 
 if __name__ == '__main__':
