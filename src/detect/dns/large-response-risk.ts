@@ -92,6 +92,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     if (largeAnswers.size > o.maxRemembered) largeAnswers.delete(largeAnswers.keys().next().value!);
   };
   const reasked = (l: DnsLookup): void => {
+    if (largeAnswers.size === 0) return; // the usual case: no key to build per lookup
     for (const q of l.questions) for (const a of q.attempts) {
       if (a.transport !== 'udp') continue;
       const key = queryKey(l.client, a, l.name);
