@@ -9,7 +9,12 @@ import { setFlagsFromString } from 'node:v8';
 
 export const HEAP_GROWING_PERCENT = 100;
 
-const USER_HEAP_FLAG = /--(heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size)/;
+/**
+ * Flags that already say how the heap should grow or how large it may get. V8 uses the growing
+ * percentage in place of its own factor, including the smaller one it picks when it is trying to
+ * save memory, so a user who asked for that (--optimize-for-size) keeps V8's choice.
+ */
+const USER_HEAP_FLAG = /--(heap[-_]growing[-_]percent|max[-_]old[-_]space[-_]size|max[-_]heap[-_]size|optimize[-_]for[-_]size)/;
 
 export function boundHeapGrowth(execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
   if (execArgv.some((a) => USER_HEAP_FLAG.test(a)) || USER_HEAP_FLAG.test(nodeOptions)) return false;

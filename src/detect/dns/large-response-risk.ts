@@ -84,21 +84,31 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
    * after the lookup was closed (its linger is shorter than resolver timeouts) it is in a new
    * lookup. A new query (a new getaddrinfo() call) has a new id.
    */
-  const largeAnswers = new Map<string, { group: Group; time: number; size: number }>();
+  const largeAnswers = new Map<string, { group: Group; time: number; size: number; querySize: number; queryEdns: number | undefined }>();
   const queryKey = (client: string, a: DnsAttempt, qname: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${qname.toLowerCase()}`;
-  const rememberLarge = (key: string, g: Group, time: number, size: number): void => {
+  const rememberLarge = (key: string, g: Group, time: number, size: number, query: DnsAttempt['queries'][number]): void => {
     largeAnswers.delete(key);
-    largeAnswers.set(key, { group: g, time, size });
+    largeAnswers.set(key, { group: g, time, size, querySize: query.size, queryEdns: query.ednsUdpSize });
     if (largeAnswers.size > o.maxRemembered) largeAnswers.delete(largeAnswers.keys().next().value!);
   };
   const reasked = (l: DnsLookup): void => {
     if (largeAnswers.size === 0) return; // the usual case: no key to build per lookup
+    // Oldest first (each entry is re-inserted when refreshed): forget what is past the window.
+    for (const [k, v] of largeAnswers) {
+      if (l.start - v.time <= o.reaskWindowMicros) break;
+      largeAnswers.delete(k);
+    }
     for (const q of l.questions) for (const a of q.attempts) {
       if (a.transport !== 'udp') continue;
       const key = queryKey(l.client, a, l.name);
       const large = largeAnswers.get(key);
       const sent = a.queries[0];
-      if (large === undefined || sent === undefined || sent.time <= large.time || sent.time - large.time > o.reaskWindowMicros) continue;
+      if (large === undefined || sent === undefined) continue;
+      // A re-send after a timeout: not sooner than MIN_REASK_MICROS, not later than the window, and
+      // the same message (size and EDNS buffer), so a client that numbers its queries 1, 2, 3 …
+      // (Windows nslookup) asking something else under a reused id is not taken for one.
+      const gap = sent.time - large.time;
+      if (gap < MIN_REASK_MICROS || gap > o.reaskWindowMicros || sent.size !== large.querySize || sent.ednsUdpSize !== large.queryEdns) continue;
       largeAnswers.delete(key);
       const g = large.group;
       if (!g.reasons.has('retried-after-large') && !fresh.includes(g)) fresh.push(g); // restated with the new reason
@@ -133,7 +143,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
             note(g, reasons, l.name, ev, r.size);
             g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
             if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
-            if (!reasons.includes('retried-after-large')) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size);
+            if (!reasons.includes('retried-after-large')) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a.queries[0]!);
           }
         }
       }
@@ -192,6 +202,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     },
   };
 }
+
+/** Resolver timeouts are a second or more (glibc, dig, Windows): a quicker repeat is not a re-ask after a lost answer. */
+const MIN_REASK_MICROS = 500_000;
 
 /** replyReasons() for the usual small, whole reply: shared, as the caller skips an empty list. */
 const NO_REASONS: Reason[] = Object.freeze([]) as unknown as Reason[];

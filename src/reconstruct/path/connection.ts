@@ -72,7 +72,11 @@ export class Connection {
   packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
-    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, tcp.window, tcp.tsVal, tcp.tsEcr, sackSignature(tcp.sack), ip.id ?? -1, ip.hopLimit, time, peer.packets, this.sackNegotiated())) return;
+    // What could prompt the same packet to be sent again (see Direction.forwardCopy): new data from
+    // the peer for a pure ACK, duplicate ACKs and SACKs from the peer for anything else.
+    const pureAck = tcp.payloadLength === 0 && (tcp.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
+    const trigger = pureAck ? peer.payloadPackets : d.dupAcks + d.sackAcks;
+    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, tcp.window, tcp.tsVal, tcp.tsEcr, sackSignature(tcp.sack), ip.id ?? -1, ip.hopLimit, time, trigger, peer.packets > 0, this.sackNegotiated())) return;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);

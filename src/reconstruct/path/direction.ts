@@ -227,7 +227,7 @@ export class Direction {
   ptbs: PtbWatch[] = NONE;
   /**
    * The previous packet in this direction (raw seq/ack, flags, payload, window, timestamps, SACK,
-   * hop limit, time, and how many packets the peer had sent by then): to tell copies.
+   * hop limit, time, and the count of what could have prompted a second sending): to tell copies.
    */
   prevSeq = -1; // `seq | 0`
   prevAck = -1; // `ack | 0`
@@ -239,7 +239,7 @@ export class Direction {
   prevSack = -1; // sackSignature
   prevHop = -1;
   prevIpId = -1; // -1 for IPv6
-  prevPeerPackets = -1;
+  prevTrigger = -1;
   #prevAt = 0;
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire = 0;
@@ -285,20 +285,25 @@ export class Direction {
    *  - A hop later: `tcpdump -i any` on a router (or a host forwarding to containers) records each
    *    forwarded packet on the way in and again on the way out, with the hop limit one lower. A
    *    retransmission seen at one capture point keeps its hop limit (same path).
-   *  - At the same hop limit, within MIRROR_COPY_MICROS: `tcpdump -i any` on a bridge records each
-   *    packet on both bridge ports, and a mirror port that copies both directions of a link shows
-   *    each packet twice. Packets of the other direction may come between the two sightings, so
-   *    one of these must hold as well: the peer sent nothing in between (a quick second sending
-   *    answers the peer: a fast retransmit, a duplicate ACK); the IPv4 identification is the same
-   *    and not 0 (a host gives each packet it sends a new one); or it is a pure ACK on a connection
-   *    that negotiated SACK (a genuine duplicate ACK carries new SACK blocks).
+   *  - At the same hop limit, within MIRROR_COPY_MICROS either way: `tcpdump -i any` on a bridge
+   *    records each packet on both bridge ports, and a mirror port that copies both directions of a
+   *    link shows each packet twice. Packets of the other direction may come between the two
+   *    sightings, so one of these must hold as well: the IPv4 identification is the same and not 0
+   *    (a host gives each packet it sends a new one); nothing that could prompt a second sending
+   *    came from the peer in between (`trigger`: for a pure ACK the peer's data segments, for
+   *    anything else the duplicate ACKs and SACKs about this direction's data), counted only when
+   *    the peer's direction is in the capture at all; it is a SYN (SYNs are sent again on a timer
+   *    of a second or more); or it is a pure ACK on a connection that negotiated SACK (a genuine
+   *    duplicate ACK carries new SACK blocks).
+   * Only the previous packet of the direction is compared: copies of a burst that interleave
+   * (D1 D2 D1' D2') are counted as packets again.
    * Every header field that differs between two sendings is compared: sequence and ACK numbers,
    * flags, length, window, timestamps, SACK blocks and the IPv4 identification (pcapplusplus
    * sll2.pcap has a FIN sent twice 90 µs apart, IDs 0x872d and 0x872e: a retransmission, to tshark
    * too). IPv6 has no such field: a host that sends an identical segment again within a
    * millisecond with nothing from the peer in between is taken for a copy.
    */
-  forwardCopy(seq: number, ack: number, flags: number, payload: number, window: number, tsVal: number | undefined, tsEcr: number | undefined, sack: number, ipId: number, hopLimit: number, time: Micros, peerPackets: number, sackNegotiated: boolean): boolean {
+  forwardCopy(seq: number, ack: number, flags: number, payload: number, window: number, tsVal: number | undefined, tsEcr: number | undefined, sack: number, ipId: number, hopLimit: number, time: Micros, trigger: number, peerSeen: boolean, sackNegotiated: boolean): boolean {
     const ts = tsVal === undefined ? -1 : tsVal | 0;
     const ecr = tsEcr === undefined ? -1 : tsEcr | 0;
     if (
@@ -313,8 +318,8 @@ export class Direction {
       }
       const pureAck = payload === 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0;
       if (
-        hopLimit === this.prevHop && gap >= 0 && gap <= MIRROR_COPY_MICROS &&
-        (peerPackets === this.prevPeerPackets || ipId > 0 || (pureAck && sackNegotiated))
+        hopLimit === this.prevHop && gap >= -MIRROR_COPY_MICROS && gap <= MIRROR_COPY_MICROS &&
+        (ipId > 0 || (flags & TCP_SYN) !== 0 || (peerSeen && trigger === this.prevTrigger) || (pureAck && sackNegotiated))
       ) {
         this.mirroredCopies++;
         return true;
@@ -330,7 +335,7 @@ export class Direction {
     this.prevSack = sack;
     this.prevHop = hopLimit;
     this.prevIpId = ipId;
-    this.prevPeerPackets = peerPackets;
+    this.prevTrigger = trigger;
     this.prevTime = time;
     return false;
   }

@@ -64,6 +64,8 @@ export class PathReconstructor {
   #synRetransmissions = 0;
   #offloaded = 0;
   #evicted = 0;
+  #forwardedCopies = 0;
+  #mirroredCopies = 0;
   #icmpMatched = 0;
   #icmpUnmatched = 0;
   readonly #icmpErrors: Record<string, number> = {};
@@ -141,6 +143,8 @@ export class PathReconstructor {
       icmpUnmatched: this.#icmpUnmatched,
       namesKnown: this.#names.size,
       evicted: this.#evicted,
+      forwardedCopies: this.#forwardedCopies,
+      mirroredCopies: this.#mirroredCopies,
     };
   }
 
@@ -317,6 +321,8 @@ export class PathReconstructor {
     this.#retransmissions += r.toServer.retransmissions + r.toClient.retransmissions;
     this.#synRetransmissions += Math.max(0, r.synCount - 1);
     this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
+    this.#forwardedCopies += c.toServer.forwardedCopies + c.toClient.forwardedCopies;
+    this.#mirroredCopies += c.toServer.mirroredCopies + c.toClient.mirroredCopies;
     this.#emit(r);
   }
 }

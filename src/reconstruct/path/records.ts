@@ -257,4 +257,7 @@ export interface PathStats {
   readonly namesKnown: number;
   /** Connections made final early because maxConnections was reached. */
   readonly evicted: number;
+  /** Second sightings not counted as packets: a hop later (`-i any` on a router), or at the same hop limit (a bridge, a mirror port). */
+  readonly forwardedCopies: number;
+  readonly mirroredCopies: number;
 }

@@ -277,6 +277,19 @@ describe('large answers the client never got, asked again after the lookup close
     expect(f[0]!.details['reasons']).not.toContain('retried-after-large');
   });
 
+  it('the same id with another message (no EDNS now) is not a re-ask; nor is a repeat within 0.5 s', () => {
+    for (const [atMs, extra] of [[2000, {}], [200, { edns: 4096 }]] as const) {
+      const c = conversation(V6C, V6S);
+      const ps = [
+        c.query(0, 40001, 1, 'big.example.test', AAAA, { edns: 4096 }),
+        c.reply(0.2, 40001, 1, 'big.example.test', AAAA, big),
+        c.query(atMs, 40002, 1, 'big.example.test', AAAA, extra),
+        c.tick(30_000),
+      ];
+      expect(ofKind(findings(ps), 'dns.large_response_risk')[0]!.details['reasons']).not.toContain('retried-after-large');
+    }
+  });
+
   it('the same query long after the re-ask window is not one', () => {
     const c = conversation(V6C, V6S);
     const ps = [

@@ -99,6 +99,16 @@ describe('mirror copies (-i any on a bridge, a SPAN port)', () => {
     expect(quickResend('peer-ack', 6)).toBe(1); // a fast retransmit on a LAN answers the peer's ACKs
   });
 
+  it('duplicate ACKs in a capture of one direction only still count', () => {
+    resetFrames();
+    // Only the client's packets are in the capture (asymmetric routing): nothing says whether the
+    // server sent data in between, so identical ACKs 100 µs apart are taken as sent twice.
+    const cs = (x: Partial<TcpSpec>) => tcp6({ src: C6, dst: S6, sport: 40000, dport: 80, flags: 'A', hopLimit: 64, ...x });
+    const ps = [cs({ seq: 2, ack: 5000, time: 0 }), cs({ seq: 2, ack: 5000, time: 100 }), cs({ seq: 2, ack: 5000, time: 200 })];
+    const c = run(ps).connections[0]!;
+    expect(c.client === C6 ? c.toServer.packets : c.toClient.packets).toBe(3);
+  });
+
   it('over IPv4, a new identification makes it a second sending', () => {
     expect(quickResend('nothing', 4, [7, 7])).toBe(0);
     expect(quickResend('nothing', 4, [7, 8])).toBe(1);
