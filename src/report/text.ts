@@ -66,7 +66,7 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
   const pick = (o: Record<string, number>, keys: [string, string][]): string =>
     keys.filter(([k]) => (o[k] ?? 0) > 0).map(([k, label]) => `${label} ${o[k]}`).join(', ');
   const dnsLine = pick(st.dns, [['queries', 'queries'], ['responses', 'responses'], ['lookups.answered', 'lookups answered'], ['lookups.partial', 'partly answered'], ['lookups.unanswered', 'unanswered'], ['retransmissions', 'retransmitted queries']]);
-  const tcpLine = pick(st.tcp, [['connections', 'connections'], ['byHandshake.established', 'established'], ['byHandshake.unanswered', 'SYN unanswered'], ['byHandshake.refused', 'refused'], ['byHandshake.unreachable', 'unreachable'], ['retransmissions', 'retransmissions']]);
+  const tcpLine = pick(st.tcp, [['connections', 'connections'], ['byHandshake.established', 'established'], ['byHandshake.unanswered', 'SYN unanswered'], ['byHandshake.refused', 'refused'], ['byHandshake.unreachable', 'unreachable'], ['retransmissions', 'retransmissions'], ['forwardedCopies', 'router copies left out'], ['mirroredCopies', 'bridge/mirror copies left out']]);
   const icmpLine = Object.entries(st.icmp).filter(([k, n]) => k.startsWith('byType.') && n > 0).map(([k, n]) => `${k.slice(7)} ${n}`).join(', ');
   if (dnsLine) out.push(...wrap(`dns: ${dnsLine}`, width, '    ', '  '));
   if (tcpLine) out.push(...wrap(`tcp: ${tcpLine}`, width, '    ', '  '));
