@@ -81,3 +81,12 @@ CONF
   cat
   printf 'remote-control:\n  control-enable: no\n'
 }
+
+# dnsmasq_big_answer P DNSMASQ_ARGS...: dnsmasq on P-s answering AAAA big.example.test with 70
+# records (~2 KB, over any EDNS buffer a stub offers) and A with one, for the large-answer scenarios.
+dnsmasq_big_answer() {
+  local p="$1"; shift
+  local recs=() i
+  for i in $(seq 1 70); do recs+=(--host-record=big.example.test,2001:db8:99::$(printf '%x' "$i")); done
+  dnsmasq_start "$p-s" 2001:db8:2::53 "$@" --host-record=big.example.test,198.51.100.80 "${recs[@]}"
+}

@@ -41,3 +41,20 @@ pmtud_run() {
   echo "$rc" >"$WORK_DIR/$p-curl.rc"
   log "curl -$fam $url: exit $rc, $(stat -c %s "$WORK_DIR/$p-blob" 2>/dev/null || echo 0) bytes"
 }
+
+# ptbforge_start P PTBFORGE_ARGS...: r2 stops sending Packet Too Big of its own (nftables drops
+# every PTB without ptbforge's firewall mark) and ptbforge.py on r2 answers the server's large
+# segments instead, as its arguments say (--mtu, --max, --quote-src).
+ptbforge_start() {
+  local p="$1"; shift
+  nsx "$p-r2" nft -f - <<'NFT'
+table inet lab {
+  chain output_filter {
+    type filter hook output priority 0; policy accept;
+    icmpv6 type packet-too-big meta mark != 0x5054 counter drop
+  }
+}
+NFT
+  bg "$p-r2" "ptbforge-$p" "$PY" "$LAB_DIR/ptbforge.py" --iface e1 --from 2001:db8:12::80 "$@" >/dev/null
+  sleep 0.5
+}

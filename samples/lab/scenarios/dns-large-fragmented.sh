@@ -10,9 +10,7 @@ set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 p=dlf
 topo_dns_fw $p
-recs=()
-for i in $(seq 1 70); do recs+=(--host-record=big.example.test,2001:db8:99::$(printf '%x' "$i")); done
-dnsmasq_start $p-s 2001:db8:2::53 --edns-packet-max=4096 --host-record=big.example.test,198.51.100.80 "${recs[@]}"
+dnsmasq_big_answer $p --edns-packet-max=4096
 nsx $p-f nft -f - <<'NFT'
 table inet lab {
   chain pre {

@@ -10,16 +10,7 @@ set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
 p=pwh
 topo_pmtud $p
-nsx $p-r2 nft -f - <<'NFT'
-table inet lab {
-  chain output_filter {
-    type filter hook output priority 0; policy accept;
-    icmpv6 type packet-too-big meta mark != 0x5054 counter drop
-  }
-}
-NFT
-bg $p-r2 "ptbforge-$p" "$PY" "$LAB_DIR/ptbforge.py" --iface e1 --from 2001:db8:12::80 --mtu 1280 --max 3 --quote-src 2001:db8:12::81 >/dev/null
-sleep 0.5
+ptbforge_start $p --mtu 1280 --max 3 --quote-src 2001:db8:12::81
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap"
 pmtud_run $p 6 6
 sleep 1
