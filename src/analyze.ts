@@ -66,14 +66,23 @@ export class Analysis {
 
   constructor(options: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...options };
-    this.#decoder = new PacketDecoder(this.anomalies);
+    this.#decoder = new PacketDecoder(this.anomalies, { reusePackets: true });
     this.#dnsDetectors = createDnsDetectors(this.#options.dnsDetect);
     this.#pathDetectors = createPathDetectors(this.#options.pathDetect);
+    // Indexed loops: every record passes here, and a for-of iterator per record was measurable.
+    const dnsDetectors = this.#dnsDetectors;
+    const pathDetectors = this.#pathDetectors;
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => {
-      for (const d of this.#dnsDetectors) this.#add(d, d.observe(r));
+      for (let i = 0; i < dnsDetectors.length; i++) {
+        const found = dnsDetectors[i].observe(r);
+        if (found.length > 0) this.#add(dnsDetectors[i], found);
+      }
     });
     this.#path = new PathReconstructor(this.#options.path, (r) => {
-      for (const d of this.#pathDetectors) this.#add(d, d.observe(r));
+      for (let i = 0; i < pathDetectors.length; i++) {
+        const found = pathDetectors[i].observe(r);
+        if (found.length > 0) this.#add(pathDetectors[i], found);
+      }
     });
     this.#timeline = new TimelineCollector(this.#options.timeline);
   }

@@ -3,6 +3,7 @@
 import type { Anomalies } from '../core/index.js';
 import { u16 } from './bytes.js';
 import { EtherType, type Link } from './link.js';
+import type { Mutable } from './types.js';
 
 const ETH = { dst: 0, src: 6, etherType: 12, headerLen: 14 } as const;
 // 802.1Q tag: TCI (PCP 3 bits, DEI 1 bit, VID 12 bits), then the next EtherType.
@@ -15,10 +16,13 @@ const PPP_IPV6 = 0x0057;
 /** More tags than any real network stacks (QinQ is 2): beyond this the frame is treated as junk. */
 export const MAX_VLAN_TAGS = 8;
 
-/** The frame is b[off, end) (the whole buffer unless given); offsets returned are within `b`. */
-export function decodeEthernet(b: Buffer, anomalies: Anomalies, off = 0, end = b.length): Link | undefined {
+/**
+ * The frame is b[off, end) (the whole buffer unless given); offsets returned are within `b`.
+ * `out`, when given, is filled and returned instead of a new record.
+ */
+export function decodeEthernet(b: Buffer, anomalies: Anomalies, off = 0, end = b.length, out?: Mutable<Link>): Link | undefined {
   if (end - off < ETH.headerLen) return anomalies.note('link.short_header');
-  return decodeEtherPayload(b, off + ETH.headerLen, u16(b, off + ETH.etherType), anomalies, end);
+  return decodeEtherPayload(b, off + ETH.headerLen, u16(b, off + ETH.etherType), anomalies, end, out);
 }
 
 /**
@@ -26,7 +30,7 @@ export function decodeEthernet(b: Buffer, anomalies: Anomalies, off = 0, end = b
  * which can carry tagged frames too). Values ≤ 1500 are 802.3 lengths (LLC follows): passed
  * through as they are, so packet.ts counts them as non-IP.
  */
-export function decodeEtherPayload(b: Buffer, off: number, etherType: number, anomalies: Anomalies, end = b.length): Link | undefined {
+export function decodeEtherPayload(b: Buffer, off: number, etherType: number, anomalies: Anomalies, end = b.length, out?: Mutable<Link>): Link | undefined {
   let type = etherType;
   let o = off;
   let vlan: number | undefined;
@@ -51,5 +55,7 @@ export function decodeEtherPayload(b: Buffer, off: number, etherType: number, an
     }
     type = proto === PPP_IPV4 ? EtherType.IPv4 : proto === PPP_IPV6 ? EtherType.IPv6 : 0x10000 | proto;
   }
-  return { etherType: type, offset: o, vlan };
+  if (out === undefined) return { etherType: type, offset: o, vlan };
+  out.etherType = type; out.offset = o; out.vlan = vlan;
+  return out;
 }

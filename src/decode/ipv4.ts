@@ -3,6 +3,7 @@
 // a capture that holds fewer octets than the total length is truncated, not malformed.
 import { ipv4Text, type Anomalies } from '../core/index.js';
 import { u16 } from './bytes.js';
+import type { Mutable } from './types.js';
 
 const IPV4 = { versionIhl: 0, tos: 1, totalLength: 2, id: 4, flagsOffset: 6, ttl: 8, protocol: 9, checksum: 10, src: 12, dst: 16, headerLen: 20 } as const;
 const FLAG_DF = 0x4000;
@@ -35,8 +36,14 @@ export interface Ipv4 {
   readonly truncated: boolean;
 }
 
-/** Decodes the IPv4 header at b[off…end). */
-export function decodeIpv4(b: Buffer, off: number, end: number, anomalies: Anomalies): Ipv4 | undefined {
+/** An Ipv4 to refill, in the same shape as a decoded one. */
+export const emptyIpv4 = (): Mutable<Ipv4> => ({
+  src: '', dst: '', protocol: 0, ttl: 0, id: 0, dontFragment: false, moreFragments: false, fragmentOffset: 0,
+  length: 0, headerLength: 0, optionsLength: 0, payloadOffset: 0, payloadEnd: 0, payloadLength: 0, truncated: false,
+});
+
+/** Decodes the IPv4 header at b[off…end), into `out` when given. */
+export function decodeIpv4(b: Buffer, off: number, end: number, anomalies: Anomalies, out?: Mutable<Ipv4>): Ipv4 | undefined {
   if (end - off < IPV4.headerLen) return anomalies.note('ipv4.short_header');
   const vihl = b[off + IPV4.versionIhl];
   if (vihl >> 4 !== 4) return anomalies.note('ipv4.bad_version');
@@ -54,23 +61,23 @@ export function decodeIpv4(b: Buffer, off: number, end: number, anomalies: Anoma
   if (headerLength > IPV4.headerLen) checkOptions(b, off + IPV4.headerLen, off + headerLength, anomalies);
   const flagsOffset = u16(b, off + IPV4.flagsOffset);
   const truncated = length > captured;
-  return {
-    src: ipv4Text(b, off + IPV4.src),
-    dst: ipv4Text(b, off + IPV4.dst),
-    protocol: b[off + IPV4.protocol],
-    ttl: b[off + IPV4.ttl],
-    id: u16(b, off + IPV4.id),
-    dontFragment: (flagsOffset & FLAG_DF) !== 0,
-    moreFragments: (flagsOffset & FLAG_MF) !== 0,
-    fragmentOffset: (flagsOffset & OFFSET_MASK) * 8,
-    length,
-    headerLength,
-    optionsLength: headerLength - IPV4.headerLen,
-    payloadOffset: off + headerLength,
-    payloadEnd: truncated ? end : off + length,
-    payloadLength: length - headerLength,
-    truncated,
-  };
+  const ip = out ?? emptyIpv4();
+  ip.src = ipv4Text(b, off + IPV4.src);
+  ip.dst = ipv4Text(b, off + IPV4.dst);
+  ip.protocol = b[off + IPV4.protocol];
+  ip.ttl = b[off + IPV4.ttl];
+  ip.id = u16(b, off + IPV4.id);
+  ip.dontFragment = (flagsOffset & FLAG_DF) !== 0;
+  ip.moreFragments = (flagsOffset & FLAG_MF) !== 0;
+  ip.fragmentOffset = (flagsOffset & OFFSET_MASK) * 8;
+  ip.length = length;
+  ip.headerLength = headerLength;
+  ip.optionsLength = headerLength - IPV4.headerLen;
+  ip.payloadOffset = off + headerLength;
+  ip.payloadEnd = truncated ? end : off + length;
+  ip.payloadLength = length - headerLength;
+  ip.truncated = truncated;
+  return ip;
 }
 
 /** Walks the option list only to validate it: no option is needed downstream. */

@@ -5,6 +5,7 @@
 import type { Anomalies } from '../core/index.js';
 import { ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u16, u32 } from './bytes.js';
+import type { Mutable } from './types.js';
 
 const IPV6 = { vtcfl: 0, payloadLength: 4, nextHeader: 6, hopLimit: 7, src: 8, dst: 24, headerLen: 40 } as const;
 const FRAG = { nextHeader: 0, offsetFlags: 2, id: 4, len: 8 } as const;
@@ -51,14 +52,29 @@ export interface Ipv6 extends Ipv6Chain {
   readonly truncated: boolean;
 }
 
-/** Decodes the IPv6 header at b[off…end) and walks its extension headers. */
-export function decodeIpv6(b: Buffer, off: number, end: number, anomalies: Anomalies): Ipv6 | undefined {
+/** A chain to refill, in the same shape as a walked one. */
+export const emptyIpv6Chain = (): Mutable<Ipv6Chain> => ({
+  protocol: 0, offset: 0, incomplete: false, hasFragmentHeader: false, fragmentId: 0, fragmentOffset: 0, moreFragments: false, jumboLength: 0,
+});
+
+/** An Ipv6 to refill, in the same shape as a decoded one. */
+export const emptyIpv6 = (): Mutable<Ipv6> => ({
+  src: '', dst: '', hopLimit: 0, trafficClass: 0, flowLabel: 0, length: 0, headerLength: 0, payloadEnd: 0, payloadLength: 0,
+  truncated: false, protocol: 0, offset: 0, incomplete: false, hasFragmentHeader: false, fragmentId: 0, fragmentOffset: 0,
+  moreFragments: false, jumboLength: 0,
+});
+
+/**
+ * Decodes the IPv6 header at b[off…end) and walks its extension headers. With `out` (and `chainOut`
+ * for the walk), fills those instead of making new records.
+ */
+export function decodeIpv6(b: Buffer, off: number, end: number, anomalies: Anomalies, out?: Mutable<Ipv6>, chainOut?: Mutable<Ipv6Chain>): Ipv6 | undefined {
   if (end - off < IPV6.headerLen) return anomalies.note('ipv6.short_header');
   const w0 = u32(b, off);
   if (w0 >>> 28 !== 6) return anomalies.note('ipv6.bad_version');
   let payloadLength = u16(b, off + IPV6.payloadLength);
   const captured = end - off - IPV6.headerLen;
-  const chain = walkIpv6Extensions(b, off + IPV6.headerLen, end, b[off + IPV6.nextHeader], anomalies);
+  const chain = walkIpv6Extensions(b, off + IPV6.headerLen, end, b[off + IPV6.nextHeader], anomalies, chainOut);
   if (payloadLength === 0) {
     if (chain.jumboLength > 0) payloadLength = chain.jumboLength;
     else if (captured > 0 && chain.protocol !== Ipv6Ext.NoNext) {
@@ -74,26 +90,26 @@ export function decodeIpv6(b: Buffer, off: number, end: number, anomalies: Anoma
   // A chain that stops early inside a complete capture is malformed; in a cut capture it is just cut.
   if (chain.incomplete && !truncated) anomalies.note('ipv6.bad_extension_header');
   const statedEnd = off + length;
-  return {
-    src: ipv6Text(b, off + IPV6.src),
-    dst: ipv6Text(b, off + IPV6.dst),
-    hopLimit: b[off + IPV6.hopLimit],
-    trafficClass: (w0 >>> 20) & 0xff,
-    flowLabel: w0 & 0xfffff,
-    length,
-    headerLength,
-    payloadEnd: truncated ? end : statedEnd,
-    payloadLength: Math.max(0, length - headerLength),
-    truncated,
-    protocol: chain.protocol,
-    offset: chain.offset,
-    incomplete: chain.incomplete,
-    hasFragmentHeader: chain.hasFragmentHeader,
-    fragmentId: chain.fragmentId,
-    fragmentOffset: chain.fragmentOffset,
-    moreFragments: chain.moreFragments,
-    jumboLength: chain.jumboLength,
-  };
+  const ip = out ?? emptyIpv6();
+  ip.src = ipv6Text(b, off + IPV6.src);
+  ip.dst = ipv6Text(b, off + IPV6.dst);
+  ip.hopLimit = b[off + IPV6.hopLimit];
+  ip.trafficClass = (w0 >>> 20) & 0xff;
+  ip.flowLabel = w0 & 0xfffff;
+  ip.length = length;
+  ip.headerLength = headerLength;
+  ip.payloadEnd = truncated ? end : statedEnd;
+  ip.payloadLength = Math.max(0, length - headerLength);
+  ip.truncated = truncated;
+  ip.protocol = chain.protocol;
+  ip.offset = chain.offset;
+  ip.incomplete = chain.incomplete;
+  ip.hasFragmentHeader = chain.hasFragmentHeader;
+  ip.fragmentId = chain.fragmentId;
+  ip.fragmentOffset = chain.fragmentOffset;
+  ip.moreFragments = chain.moreFragments;
+  ip.jumboLength = chain.jumboLength;
+  return ip;
 }
 
 export const isIpv6ExtensionHeader = (nh: number): boolean =>
@@ -105,7 +121,7 @@ export const isIpv6ExtensionHeader = (nh: number): boolean =>
  * Stops at a fragment header that is not atomic (offset or M set: the rest is in the fragmentable
  * part, decodable only after reassembly). Used for packets, reassembled payloads and ICMPv6 quotes.
  */
-export function walkIpv6Extensions(b: Buffer, off: number, end: number, nextHeader: number, anomalies: Anomalies): Ipv6Chain {
+export function walkIpv6Extensions(b: Buffer, off: number, end: number, nextHeader: number, anomalies: Anomalies, out?: Mutable<Ipv6Chain>): Ipv6Chain {
   let nh = nextHeader;
   let o = off;
   let incomplete = false;
@@ -135,7 +151,10 @@ export function walkIpv6Extensions(b: Buffer, off: number, end: number, nextHead
     nh = b[o];
     o += len;
   }
-  return { protocol: nh, offset: o, incomplete, hasFragmentHeader, fragmentId, fragmentOffset, moreFragments, jumboLength };
+  const chain = out ?? emptyIpv6Chain();
+  chain.protocol = nh; chain.offset = o; chain.incomplete = incomplete; chain.hasFragmentHeader = hasFragmentHeader;
+  chain.fragmentId = fragmentId; chain.fragmentOffset = fragmentOffset; chain.moreFragments = moreFragments; chain.jumboLength = jumboLength;
+  return chain;
 }
 
 function findJumbo(b: Buffer, start: number, end: number, found: number): number {

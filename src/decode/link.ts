@@ -32,3 +32,6 @@ export interface Link {
   /** Outermost 802.1Q/802.1ad VLAN id, if any. */
   readonly vlan: number | undefined;
 }
+
+/** A Link to refill: one shape for every decoder that takes one. */
+export const emptyLink = (): { etherType: number; offset: number; vlan: number | undefined } => ({ etherType: 0, offset: 0, vlan: undefined });

@@ -3,16 +3,22 @@
 // A malformed option ends the option walk with an anomaly; what was parsed before it is kept.
 import type { Anomalies } from '../core/index.js';
 import { u16, u32 } from './bytes.js';
-import type { Tcp } from './types.js';
+import type { Mutable, Tcp } from './types.js';
 
 const TCP = { srcPort: 0, dstPort: 2, seq: 4, ack: 8, dataOffset: 12, flags: 13, window: 14, checksum: 16, urgent: 18, headerLen: 20 } as const;
 export const TcpOption = { EOL: 0, NOP: 1, MSS: 2, WindowScale: 3, SackPermitted: 4, Sack: 5, Timestamps: 8 } as const;
 
+/** A Tcp to refill, in the same shape as a decoded one. */
+export const emptyTcp = (): Mutable<Tcp> => ({
+  srcPort: 0, dstPort: 0, seq: 0, ack: 0, flags: 0, window: 0, headerLength: 0, payloadLength: 0, mss: undefined,
+  windowScale: undefined, sackPermitted: false, sack: undefined, tsVal: undefined, tsEcr: undefined, truncated: false,
+});
+
 /**
- * Decodes the TCP header at b[off…end) (`end`: captured end of the IP payload). `segmentLength` is
+ * Decodes the TCP header at b[off…end) (into `out` when given) (`end`: captured end of the IP payload). `segmentLength` is
  * the segment's length per the IP header, so `payloadLength` is right even when the capture is cut.
  */
-export function decodeTcp(b: Buffer, off: number, end: number, segmentLength: number, anomalies: Anomalies): Tcp | undefined {
+export function decodeTcp(b: Buffer, off: number, end: number, segmentLength: number, anomalies: Anomalies, out?: Mutable<Tcp>): Tcp | undefined {
   if (end - off < TCP.headerLen) return anomalies.note('tcp.short_header');
   const headerLength = (b[off + TCP.dataOffset] >> 4) * 4;
   if (headerLength < TCP.headerLen || headerLength > segmentLength) return anomalies.note('tcp.bad_data_offset');
@@ -56,21 +62,21 @@ export function decodeTcp(b: Buffer, off: number, end: number, segmentLength: nu
     }
     o += len;
   }
-  return {
-    srcPort: u16(b, off + TCP.srcPort),
-    dstPort: u16(b, off + TCP.dstPort),
-    seq: u32(b, off + TCP.seq),
-    ack: u32(b, off + TCP.ack),
-    flags: b[off + TCP.flags],
-    window: u16(b, off + TCP.window),
-    headerLength,
-    payloadLength: segmentLength - headerLength,
-    mss,
-    windowScale,
-    sackPermitted,
-    sack,
-    tsVal,
-    tsEcr,
-    truncated: off + segmentLength > end,
-  };
+  const t = out ?? emptyTcp();
+  t.srcPort = u16(b, off + TCP.srcPort);
+  t.dstPort = u16(b, off + TCP.dstPort);
+  t.seq = u32(b, off + TCP.seq);
+  t.ack = u32(b, off + TCP.ack);
+  t.flags = b[off + TCP.flags];
+  t.window = u16(b, off + TCP.window);
+  t.headerLength = headerLength;
+  t.payloadLength = segmentLength - headerLength;
+  t.mss = mss;
+  t.windowScale = windowScale;
+  t.sackPermitted = sackPermitted;
+  t.sack = sack;
+  t.tsVal = tsVal;
+  t.tsEcr = tsEcr;
+  t.truncated = off + segmentLength > end;
+  return t;
 }

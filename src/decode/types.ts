@@ -2,6 +2,9 @@
 // Every key is always present (undefined when absent) so V8 keeps one shape per record.
 import type { Micros } from '../core/index.js';
 
+/** A record the decoder refills in place (see PacketDecoder's `reusePackets`). */
+export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20, ECE: 0x40, CWR: 0x80 } as const;
 
 export interface Ip {
@@ -148,7 +151,10 @@ export interface DnsMessage {
   readonly truncated: boolean;
 }
 
-/** One decoded frame. Views into the frame are not kept: every field here is safe to hold. */
+/**
+ * One decoded frame. Views into the frame are not kept: every field here is safe to hold, unless
+ * the decoder was made with `reusePackets`, which refills one Packet (and its ip/udp/tcp) per frame.
+ */
 export interface Packet {
   readonly frame: number;
   readonly time: Micros;

@@ -1,7 +1,7 @@
 // decode/udp.ts: UDP header (RFC 768): ports and payload bounds.
 import type { Anomalies } from '../core/index.js';
 import { u16 } from './bytes.js';
-import type { Udp } from './types.js';
+import type { Mutable, Udp } from './types.js';
 
 const UDP = { srcPort: 0, dstPort: 2, length: 4, checksum: 6, headerLen: 8 } as const;
 export const UDP_HEADER_LEN = UDP.headerLen;
@@ -9,17 +9,18 @@ export const UDP_HEADER_LEN = UDP.headerLen;
 /**
  * Decodes the UDP header at b[off…end) (`end`: the captured end of the IP payload). The payload is
  * b[off + 8 … min(off + length, end)); `truncated` says the capture holds less than `length`.
- * A length of 0 (RFC 2675 jumbograms) is taken as "up to the end of the IP payload".
+ * A length of 0 (RFC 2675 jumbograms) is taken as "up to the end of the IP payload". Fills `out`
+ * when given.
  */
-export function decodeUdp(b: Buffer, off: number, end: number, anomalies: Anomalies): Udp | undefined {
+export function decodeUdp(b: Buffer, off: number, end: number, anomalies: Anomalies, out?: Mutable<Udp>): Udp | undefined {
   if (end - off < UDP.headerLen) return anomalies.note('udp.short_header');
   let length = u16(b, off + UDP.length);
   if (length === 0) length = end - off;
   else if (length < UDP.headerLen) return anomalies.note('udp.bad_length');
-  return {
-    srcPort: u16(b, off + UDP.srcPort),
-    dstPort: u16(b, off + UDP.dstPort),
-    length,
-    truncated: off + length > end,
-  };
+  const u = out ?? { srcPort: 0, dstPort: 0, length: 0, truncated: false };
+  u.srcPort = u16(b, off + UDP.srcPort);
+  u.dstPort = u16(b, off + UDP.dstPort);
+  u.length = length;
+  u.truncated = off + length > end;
+  return u;
 }

@@ -68,6 +68,8 @@ export class CaptureParser {
   #finestPerSecond = 0;
   #drops = new Map<string, number>();
   readonly #time: TimeOut = { micros: 0, nanos: 0 };
+  /** Refilled for each frame (the Frame contract: valid only during the callback). */
+  readonly #frame = new ChunkFrame(Buffer.alloc(0));
 
   constructor(
     readonly source: string,
@@ -331,7 +333,10 @@ export class CaptureParser {
   #deliver(time: number, nanos: number, linkType: number, caplen: number, origlen: number, iface: number, bytes: Buffer, start: number, end: number): void {
     this.info.frames++;
     this.#lastTime = time;
-    const frame = new ChunkFrame(++this.#number, time, nanos, linkType, caplen, origlen, iface, bytes, start, end);
+    const frame = this.#frame;
+    frame.index = ++this.#number; frame.time = time; frame.nanos = nanos; frame.linkType = linkType;
+    frame.caplen = caplen; frame.origlen = origlen; frame.iface = iface;
+    frame.bytes = bytes; frame.dataOffset = start; frame.dataEnd = end;
     this.onFrame(frame);
   }
 

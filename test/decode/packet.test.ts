@@ -4,6 +4,10 @@ import { FragmentReassembler, PacketDecoder } from '../../src/decode/index.js';
 import { mutations } from '../support/hex.js';
 import { dnsQuery, eth, frag6, frame, ipv4, ipv6, tcp, udp } from './build.js';
 import { captureFrames } from './capture-frames.js';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const SAMPLES = join(import.meta.dirname, '../../samples');
 
 const V4 = 0x0800;
 const V6 = 0x86dd;
@@ -23,6 +27,24 @@ describe('PacketDecoder chain', () => {
     const p = new PacketDecoder(new Anomalies()).decode(frame(eth(V6, ipv6({ nextHeader: 59 }, Buffer.alloc(0)))))!;
     expect(Object.keys(p).sort()).toEqual(['caplen', 'dns', 'frame', 'icmp', 'iface', 'ip', 'linkType', 'nanos', 'origlen', 'tcp', 'time', 'udp', 'vlan']);
     expect(Object.keys(p.ip!)).toHaveLength(14);
+  });
+
+  it('with reusePackets, refills one Packet that reads the same as a fresh one, frame by frame', () => {
+    // Real traffic with TCP options, SACK, fragments, DNS and ICMP: every field must be rewritten,
+    // including the ones a previous frame set and this one lacks (mss, sack, udp …).
+    const fresh = new PacketDecoder(new Anomalies());
+    const reused = new PacketDecoder(new Anomalies(), { reusePackets: true });
+    let first: unknown;
+    let compared = 0;
+    for (const file of readdirSync(SAMPLES).filter((n) => /\.pcap(ng)?$/.test(n))) {
+      for (const f of captureFrames(join(SAMPLES, file))) {
+        const a = fresh.decode(f);
+        const b = reused.decode(f);
+        expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+        if (b !== undefined) { first ??= b; expect(b).toBe(first); compared++; }
+      }
+    }
+    expect(compared).toBeGreaterThan(10_000);
   });
 
   it('gives the IPv4 identification, none for IPv6', () => {
