@@ -4,10 +4,10 @@ import { Anomalies } from '../src/core/index.js';
 import { readCapture } from '../src/readers/index.js';
 import { PacketDecoder } from '../src/decode/index.js';
 import { analyzeFile } from '../src/analyze.js';
-import { boundHeapGrowth } from '../src/cli/heap.js';
+import { tuneGarbageCollector } from '../src/cli/heap.js';
 
 // As the `dualscope` executable does, so the figures are what users get.
-boundHeapGrowth();
+tuneGarbageCollector();
 
 const [mode, file] = process.argv.slice(2);
 if (!mode || !file) throw new Error('usage: bench-worker read|decode|analyze FILE');

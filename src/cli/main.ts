@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The `dualscope` executable: runs the program and sets the exit status.
-import { boundHeapGrowth } from './heap.js';
+import { tuneGarbageCollector } from './heap.js';
 import { main } from './program.js';
 
-boundHeapGrowth();
+tuneGarbageCollector();
 
 // `dualscope … | head` closes stdout early: that is not an error.
 process.stdout.on('error', (e: NodeJS.ErrnoException) => {

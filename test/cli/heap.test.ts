@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { boundHeapGrowth } from '../../src/cli/heap.js';
+import { tuneGarbageCollector } from '../../src/cli/heap.js';
 
-describe('boundHeapGrowth', () => {
-  it('leaves the heap alone when the user gave a V8 heap flag', () => {
-    expect(boundHeapGrowth(['--max-old-space-size=64'], '')).toBe(false);
-    expect(boundHeapGrowth([], '--heap-growing-percent=50')).toBe(false);
-    expect(boundHeapGrowth([], '--inspect --max_old_space_size=512')).toBe(false);
+describe('tuneGarbageCollector', () => {
+  it('leaves the heap size alone when the user gave a V8 heap flag', () => {
+    expect(tuneGarbageCollector(['--max-old-space-size=64'], '').heapGrowth).toBe(false);
+    expect(tuneGarbageCollector([], '--heap-growing-percent=50').heapGrowth).toBe(false);
+    expect(tuneGarbageCollector([], '--inspect --max_old_space_size=512').heapGrowth).toBe(false);
   });
 
-  it('bounds the heap growth otherwise', () => {
-    expect(boundHeapGrowth(['--enable-source-maps'], '--inspect')).toBe(true);
+  it('leaves pretenuring alone when the user said either way', () => {
+    expect(tuneGarbageCollector(['--allocation-site-pretenuring'], '')).toEqual({ heapGrowth: true, noPretenuring: false });
+    expect(tuneGarbageCollector([], '--no_allocation_site_pretenuring')).toEqual({ heapGrowth: true, noPretenuring: false });
+  });
+
+  it('sets both otherwise', () => {
+    expect(tuneGarbageCollector(['--enable-source-maps'], '--inspect')).toEqual({ heapGrowth: true, noPretenuring: true });
   });
 });
