@@ -222,8 +222,11 @@ export class Direction {
   ackedUnseen = 0;
   #waitAt: number | undefined = undefined;
   longestStall: Stall | undefined = undefined;
-  fin: Mark | undefined = undefined;
-  rst: Mark | undefined = undefined;
+  /** The first FIN and RST sent this way: frame (-1: none) and time offset, not a Mark (see Connection). */
+  #finFrame = -1;
+  #finAt = 0;
+  #rstFrame = -1;
+  #rstAt = 0;
   ptbs: PtbWatch[] = NONE;
   /**
    * The previous packet in this direction (raw seq/ack, flags, payload, window, timestamps, SACK,
@@ -255,8 +258,17 @@ export class Direction {
     readonly to: string,
     readonly toPort: number,
     private readonly maxSegments: number,
-    readonly epoch: Micros,
+    /** The connection's first packet: times here are offsets from it (one heap number per connection). */
+    readonly origin: Mark,
   ) {}
+
+  get epoch(): Micros { return this.origin.time; }
+  get fin(): Mark | undefined { return this.#finFrame === -1 ? undefined : { frame: this.#finFrame, time: this.epoch + this.#finAt }; }
+  get rst(): Mark | undefined { return this.#rstFrame === -1 ? undefined : { frame: this.#rstFrame, time: this.epoch + this.#rstAt }; }
+  get hasFin(): boolean { return this.#finFrame !== -1; }
+  get hasRst(): boolean { return this.#rstFrame !== -1; }
+  setFin(frame: number, time: Micros): void { this.#finFrame = frame; this.#finAt = small(time - this.epoch); }
+  setRst(frame: number, time: Micros): void { this.#rstFrame = frame; this.#rstAt = small(time - this.epoch); }
 
   get firstTime(): Micros { return this.epoch + this.#firstAt; }
   set firstTime(t: Micros) { this.#firstAt = small(t - this.epoch); }

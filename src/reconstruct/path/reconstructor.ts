@@ -156,7 +156,7 @@ export class PathReconstructor {
     const synOnly = (tcp.flags & 0x12) === 0x02;
     if (c !== undefined && synOnly && this.#isNewConnection(c, ip.src, tcp.srcPort, tcp.seq)) {
       this.#forget(c);
-      this.#final(c, c.closedAt !== undefined ? 'idle' : 'idle', p.time);
+      this.#final(c, 'idle', p.time);
       c = undefined;
     }
     if (c === undefined) {
@@ -172,9 +172,9 @@ export class PathReconstructor {
 
   /** A SYN on a known 4-tuple starts a new connection unless it retries the current handshake. */
   #isNewConnection(c: Connection, src: string, srcPort: number, seq: number): boolean {
-    if (c.closedAt !== undefined || c.rolesFrom === 'port') return true;
+    if (c.isClosed || c.rolesFrom === 'port') return true;
     if (!c.isClient(src, srcPort)) return false;
-    return c.established !== undefined && c.toServer.isn !== (seq | 0);
+    return c.isEstablished && c.toServer.isn !== (seq | 0);
   }
 
   #forget(c: Connection): void {
@@ -235,7 +235,7 @@ export class PathReconstructor {
     const n = this.#names.lookup(c.server, p.time);
     if (n !== undefined) {
       c.names = n.names; // never changed in place (names.ts)
-      c.lookup = { name: n.names[0]!, frame: n.frame, time: n.time, asker: n.asker };
+      c.setLookup(n.names[0]!, n.frame, n.time, n.asker);
     }
     return c;
   }
