@@ -13,103 +13,158 @@ const IPV6_MIN_MTU = 1280;
  * A connection lingers for seconds of capture time after it closes (closeLingerMicros), long enough
  * for V8's young-generation collector to copy what it holds once or twice, at a cost per object.
  * So the handshake's moments, the SYN options and the lookup are kept as small-integer fields (a
- * frame number, and a time as an offset from `start`; -1 for a frame means none) and made into
- * objects only for the record: that took some 18 objects off each connection (bench, 5 M packets:
- * path stage ~12 % faster).
+ * frame number, and a time as an offset from the start; -1 for a frame means none) and made into
+ * objects only for the record (some 18 objects fewer per connection), and the reconstructor reuses
+ * finished connections through init() instead of making new ones.
  */
 export class Connection {
   readonly toServer: Direction;
   readonly toClient: Direction;
   /** The last packet: numbers rather than a Mark per packet. */
-  lastFrame: number;
+  lastFrame!: number;
   /** The last packet's time as an offset from the start (a small integer; see Direction). */
-  #lastAt = 0;
+  private _lastAt!: number;
   /** The first SYN; SYNs after it in `#moreSyns` (rare: retries). */
-  #synFrame = -1;
-  #synAt = 0;
-  #moreSyns: Mark[] = NONE;
+  private _synFrame!: number;
+  private _synAt!: number;
+  private _moreSyns!: Mark[];
   /** The last SYN listed (the list is capped), for the handshake RTT. */
-  #lastSynAt = 0;
-  synCount = 0;
-  #synAckFrame = -1;
-  #synAckAt = 0;
-  synAckCount = 0;
-  #establishedFrame = -1;
-  #establishedAt = 0;
-  handshakeRtt: number | undefined = undefined;
-  #failureFrame = -1;
-  #failureAt = 0;
-  #failureKind: 'refused' | 'unreachable' = 'refused';
+  private _lastSynAt!: number;
+  synCount!: number;
+  private _synAckFrame!: number;
+  private _synAckAt!: number;
+  synAckCount!: number;
+  private _establishedFrame!: number;
+  private _establishedAt!: number;
+  handshakeRtt!: number | undefined;
+  private _failureFrame!: number;
+  private _failureAt!: number;
+  private _failureKind!: 'refused' | 'unreachable';
   /** Each side's SYN options, packed by packOptions (NO_OPTIONS until its SYN is seen). */
-  #clientOptions = NO_OPTIONS;
-  #serverOptions = NO_OPTIONS;
+  private _clientOptions!: number;
+  private _serverOptions!: number;
   /** When the connection closed (RST, or FIN both ways), as an offset from the start. */
-  #closedAt: number | undefined = undefined;
-  endKind: 'fin' | 'rst' | undefined = undefined;
-  endedBy: Role | undefined = undefined;
-  icmp: IcmpRef[] = NONE;
-  names: readonly string[] = [];
-  #lookupName: string | undefined = undefined;
-  #lookupFrame = 0;
-  #lookupAt = 0;
-  #lookupAsker = '';
+  private _closedAt!: number | undefined;
+  endKind!: 'fin' | 'rst' | undefined;
+  endedBy!: Role | undefined;
+  icmp!: IcmpRef[];
+  names!: readonly string[];
+  private _lookupName!: string | undefined;
+  private _lookupFrame!: number;
+  private _lookupAt!: number;
+  private _lookupAsker!: string;
 
-  constructor(
-    readonly id: number,
-    readonly version: 4 | 6,
-    readonly client: string,
-    readonly clientPort: number,
-    readonly server: string,
-    readonly serverPort: number,
-    readonly rolesFrom: 'syn' | 'syn-ack' | 'port',
-    readonly start: Mark,
-    private readonly o: PathOptions,
-  ) {
-    this.toServer = new Direction(client, clientPort, server, serverPort, o.maxSegmentsPerDirection, start);
-    this.toClient = new Direction(server, serverPort, client, clientPort, o.maxSegmentsPerDirection, start);
-    this.lastFrame = start.frame;
+  id!: number;
+  version!: 4 | 6;
+  client!: string;
+  clientPort!: number;
+  server!: string;
+  serverPort!: number;
+  rolesFrom!: 'syn' | 'syn-ack' | 'port';
+  /** The first packet: frame and capture time (every other time here is an offset from it). */
+  startFrame!: number;
+  startTime!: Micros;
+  private o!: PathOptions;
+
+  constructor(id: number, version: 4 | 6, client: string, clientPort: number, server: string, serverPort: number, rolesFrom: 'syn' | 'syn-ack' | 'port', startFrame: number, startTime: Micros, o: PathOptions) {
+    this.toServer = new Direction(client, clientPort, server, serverPort, o.maxSegmentsPerDirection, startTime);
+    this.toClient = new Direction(server, serverPort, client, clientPort, o.maxSegmentsPerDirection, startTime);
+    this.init(id, version, client, clientPort, server, serverPort, rolesFrom, startFrame, startTime, o);
   }
 
-  get lastTime(): Micros { return this.start.time + this.#lastAt; }
-  set lastTime(t: Micros) { this.#lastAt = small(t - this.start.time); }
+  /**
+   * Sets every field (and the directions') as for a new connection. The reconstructor reuses the
+   * objects of connections it has finished: a connection lingers for seconds after it closes, so
+   * new ones were copied and promoted by V8's young-generation collector, and freed only by full
+   * collections; reused ones stay put in the old generation. Every field is assigned here, and only
+   * here (test/reconstruct/path/connection-reuse.test.ts compares a reused one with a new one).
+   */
+  init(id: number, version: 4 | 6, client: string, clientPort: number, server: string, serverPort: number, rolesFrom: 'syn' | 'syn-ack' | 'port', startFrame: number, startTime: Micros, o: PathOptions): this {
+    this.id = id;
+    this.version = version;
+    this.client = client;
+    this.clientPort = clientPort;
+    this.server = server;
+    this.serverPort = serverPort;
+    this.rolesFrom = rolesFrom;
+    this.startFrame = startFrame;
+    this.startTime = startTime;
+    this.o = o;
+    this.toServer.init(client, clientPort, server, serverPort, o.maxSegmentsPerDirection, startTime);
+    this.toClient.init(server, serverPort, client, clientPort, o.maxSegmentsPerDirection, startTime);
+    this.lastFrame = startFrame;
+    this._lastAt = 0;
+    this._synFrame = -1;
+    this._synAt = 0;
+    this._moreSyns = NONE;
+    this._lastSynAt = 0;
+    this.synCount = 0;
+    this._synAckFrame = -1;
+    this._synAckAt = 0;
+    this.synAckCount = 0;
+    this._establishedFrame = -1;
+    this._establishedAt = 0;
+    this.handshakeRtt = undefined;
+    this._failureFrame = -1;
+    this._failureAt = 0;
+    this._failureKind = 'refused';
+    this._clientOptions = NO_OPTIONS;
+    this._serverOptions = NO_OPTIONS;
+    this._closedAt = undefined;
+    this.endKind = undefined;
+    this.endedBy = undefined;
+    this.icmp = NONE;
+    this.names = NONE;
+    this._lookupName = undefined;
+    this._lookupFrame = 0;
+    this._lookupAt = 0;
+    this._lookupAsker = '';
+    return this;
+  }
 
-  #at(offset: number): Micros { return this.start.time + offset; }
-  #offset(t: Micros): number { return small(t - this.start.time); }
+  /** The first packet (a new Mark: records keep it, and this object is reused). */
+  get start(): Mark { return { frame: this.startFrame, time: this.startTime }; }
+
+  get lastTime(): Micros { return this.startTime + this._lastAt; }
+  set lastTime(t: Micros) { this._lastAt = small(t - this.startTime); }
+
+  #at(offset: number): Micros { return this.startTime + offset; }
+  #offset(t: Micros): number { return small(t - this.startTime); }
   #mark(frame: number, offset: number): Mark | undefined {
-    return frame === -1 ? undefined : { frame, time: this.start.time + offset };
+    return frame === -1 ? undefined : { frame, time: this.startTime + offset };
   }
 
   /** SYNs from the client (the first maxSynsPerConnection). */
   get syns(): Mark[] {
-    if (this.#synFrame === -1) return NONE;
-    return [{ frame: this.#synFrame, time: this.#at(this.#synAt) }, ...this.#moreSyns];
+    if (this._synFrame === -1) return NONE;
+    return [{ frame: this._synFrame, time: this.#at(this._synAt) }, ...this._moreSyns];
   }
-  get synAck(): Mark | undefined { return this.#mark(this.#synAckFrame, this.#synAckAt); }
-  get established(): Mark | undefined { return this.#mark(this.#establishedFrame, this.#establishedAt); }
-  get isEstablished(): boolean { return this.#establishedFrame !== -1; }
+  get synAck(): Mark | undefined { return this.#mark(this._synAckFrame, this._synAckAt); }
+  get established(): Mark | undefined { return this.#mark(this._establishedFrame, this._establishedAt); }
+  get isEstablished(): boolean { return this._establishedFrame !== -1; }
   get failure(): { mark: Mark; kind: 'refused' | 'unreachable' } | undefined {
-    return this.#failureFrame === -1 ? undefined : { mark: { frame: this.#failureFrame, time: this.#at(this.#failureAt) }, kind: this.#failureKind };
+    return this._failureFrame === -1 ? undefined : { mark: { frame: this._failureFrame, time: this.#at(this._failureAt) }, kind: this._failureKind };
   }
-  get clientOptions(): SideOptions | undefined { return unpackOptions(this.#clientOptions); }
-  get serverOptions(): SideOptions | undefined { return unpackOptions(this.#serverOptions); }
+  get clientOptions(): SideOptions | undefined { return unpackOptions(this._clientOptions); }
+  get serverOptions(): SideOptions | undefined { return unpackOptions(this._serverOptions); }
   /** Capture time the connection closed (RST, or FIN both ways). */
-  get closedAt(): Micros | undefined { return this.#closedAt === undefined ? undefined : this.#at(this.#closedAt); }
-  get isClosed(): boolean { return this.#closedAt !== undefined; }
+  get closedAt(): Micros | undefined { return this._closedAt === undefined ? undefined : this.#at(this._closedAt); }
+  get isClosed(): boolean { return this._closedAt !== undefined; }
   get lookup(): ConnectionRecord['lookup'] {
-    return this.#lookupName === undefined ? undefined : { name: this.#lookupName, frame: this.#lookupFrame, time: this.#at(this.#lookupAt), asker: this.#lookupAsker };
+    return this._lookupName === undefined ? undefined : { name: this._lookupName, frame: this._lookupFrame, time: this.#at(this._lookupAt), asker: this._lookupAsker };
   }
 
   /** The DNS answer (name, frame, time, asker) that gave the server's address before the first packet. */
   setLookup(name: string, frame: number, time: Micros, asker: string): void {
-    this.#lookupName = name;
-    this.#lookupFrame = frame;
-    this.#lookupAt = this.#offset(time);
-    this.#lookupAsker = asker;
+    this._lookupName = name;
+    this._lookupFrame = frame;
+    this._lookupAt = this.#offset(time);
+    this._lookupAsker = asker;
   }
 
   /** Both SYNs offered SACK (RFC 2018): duplicate ACKs then carry SACK blocks. */
   sackNegotiated(): boolean {
-    return this.#clientOptions !== NO_OPTIONS && this.#serverOptions !== NO_OPTIONS && (this.#clientOptions & this.#serverOptions & OPT_SACK) !== 0;
+    return this._clientOptions !== NO_OPTIONS && this._serverOptions !== NO_OPTIONS && (this._clientOptions & this._serverOptions & OPT_SACK) !== 0;
   }
 
   /** True when `src:srcPort` is the client. */
@@ -119,8 +174,8 @@ export class Connection {
 
   /** Capture time after which, with no further packet, the record is final. */
   deadline(): Micros {
-    if (this.#closedAt !== undefined) return this.lastTime + this.o.closeLingerMicros;
-    if (this.#establishedFrame === -1 && this.synCount > 0) return this.lastTime + this.o.handshakeIdleMicros;
+    if (this._closedAt !== undefined) return this.lastTime + this.o.closeLingerMicros;
+    if (this._establishedFrame === -1 && this.synCount > 0) return this.lastTime + this.o.handshakeIdleMicros;
     return this.lastTime + this.o.idleMicros;
   }
 
@@ -151,15 +206,15 @@ export class Connection {
       peer.ack(a, frame, time, payload === 0 && !syn && !fin, this.o.stallMicros);
       if (tcp.sack !== undefined) peer.sack(tcp.sack, frame, time);
     }
-    if (this.#establishedFrame === -1 && hasAck && !syn && !rst) {
-      if (fromClient && this.#synAckFrame !== -1) {
-        this.#establishedFrame = frame;
-        this.#establishedAt = this.#offset(time);
+    if (this._establishedFrame === -1 && hasAck && !syn && !rst) {
+      if (fromClient && this._synAckFrame !== -1) {
+        this._establishedFrame = frame;
+        this._establishedAt = this.#offset(time);
         // As tshark's first RTT: the last SYN to the ACK that completes the handshake.
-        this.handshakeRtt = time - this.#at(this.#synFrame !== -1 ? this.#lastSynAt : this.#synAckAt);
+        this.handshakeRtt = time - this.#at(this._synFrame !== -1 ? this._lastSynAt : this._synAckAt);
       } else if (!fromClient && this.synCount > 0 && payload > 0) {
-        this.#establishedFrame = frame; // the SYN-ACK was not captured but the server talks
-        this.#establishedAt = this.#offset(time);
+        this._establishedFrame = frame; // the SYN-ACK was not captured but the server talks
+        this._establishedAt = this.#offset(time);
       }
     }
     if (fin && !d.hasFin) {
@@ -181,39 +236,39 @@ export class Connection {
     }
     if (hasAck) {
       this.synAckCount++;
-      if (this.#synAckFrame === -1) {
-        this.#synAckFrame = frame;
-        this.#synAckAt = this.#offset(time);
+      if (this._synAckFrame === -1) {
+        this._synAckFrame = frame;
+        this._synAckAt = this.#offset(time);
       }
-      this.#serverOptions = opts;
+      this._serverOptions = opts;
     } else {
       this.synCount++;
-      if (this.#synFrame === -1) {
+      if (this._synFrame === -1) {
         if (this.o.maxSynsPerConnection > 0) {
-          this.#synFrame = frame;
-          this.#synAt = this.#lastSynAt = this.#offset(time);
+          this._synFrame = frame;
+          this._synAt = this._lastSynAt = this.#offset(time);
         }
-      } else if (1 + this.#moreSyns.length < this.o.maxSynsPerConnection) {
-        if (this.#moreSyns === NONE) this.#moreSyns = [{ frame, time }];
-        else this.#moreSyns.push({ frame, time });
-        this.#lastSynAt = this.#offset(time);
+      } else if (1 + this._moreSyns.length < this.o.maxSynsPerConnection) {
+        if (this._moreSyns === NONE) this._moreSyns = [{ frame, time }];
+        else this._moreSyns.push({ frame, time });
+        this._lastSynAt = this.#offset(time);
       }
-      this.#clientOptions = opts;
+      this._clientOptions = opts;
     }
     // Each direction's segments are bounded by the MSS the other side announced (RFC 9293 §3.7.1)
     // and, in practice, by the sender's own (its interface MTU).
     const own = tcp.mss;
-    const theirs = optionsMss(fromClient ? this.#serverOptions : this.#clientOptions);
+    const theirs = optionsMss(fromClient ? this._serverOptions : this._clientOptions);
     d.mssCap = minDefined(own, theirs);
     peer.mssCap = minDefined(own, theirs);
   }
 
   private reset(d: Direction, frame: number, time: Micros, fromClient: boolean): void {
     if (!d.hasRst) d.setRst(frame, time);
-    if (!fromClient && this.#establishedFrame === -1 && this.#synAckFrame === -1 && this.synCount > 0 && this.#failureFrame === -1) {
-      this.#failureFrame = frame;
-      this.#failureAt = this.#offset(time);
-      this.#failureKind = 'refused';
+    if (!fromClient && this._establishedFrame === -1 && this._synAckFrame === -1 && this.synCount > 0 && this._failureFrame === -1) {
+      this._failureFrame = frame;
+      this._failureAt = this.#offset(time);
+      this._failureKind = 'refused';
     }
     this.endedBy ??= fromClient ? 'client' : 'server';
     this.close('rst', time);
@@ -284,16 +339,16 @@ export class Connection {
       const grace = Math.max(this.o.ptbGraceMicros, this.handshakeRtt ?? 0);
       d.watchPtb({ ref: ref as IcmpRef & { largerAfter: number; smallerAfter: number; firstLargerAfter: Mark | undefined }, mtu: Math.max(ref.mtu, floor), from: ref.time + grace });
     }
-    if (ref.kind === 'unreachable' && quotesClient && this.#synAckFrame === -1 && this.#establishedFrame === -1 && this.#failureFrame === -1 && this.synCount > 0) {
-      this.#failureFrame = ref.frame;
-      this.#failureAt = this.#offset(ref.time);
-      this.#failureKind = 'unreachable';
+    if (ref.kind === 'unreachable' && quotesClient && this._synAckFrame === -1 && this._establishedFrame === -1 && this._failureFrame === -1 && this.synCount > 0) {
+      this._failureFrame = ref.frame;
+      this._failureAt = this.#offset(ref.time);
+      this._failureKind = 'unreachable';
     }
   }
 
   private close(kind: 'fin' | 'rst', time: Micros): void {
-    if (this.#closedAt !== undefined) return;
-    this.#closedAt = this.#offset(time);
+    if (this._closedAt !== undefined) return;
+    this._closedAt = this.#offset(time);
     this.endKind = kind;
   }
 

@@ -162,128 +162,206 @@ export const small = (x: number): number => ((x | 0) === x ? x | 0 : x);
  * generation's collector (bench/generate capture, heap snapshot).
  */
 export class Direction {
-  packets = 0;
-  payloadPackets = 0;
-  payloadBytes = 0;
+  packets!: number;
+  payloadPackets!: number;
+  payloadBytes!: number;
   /** First and last packet (frame, capture time) when `packets > 0`: numbers, as a Mark per packet was most of the garbage. */
-  firstFrame = 0;
-  #firstAt = 0;
-  lastFrame = 0;
-  #lastAt = 0;
-  firstHopLimit: number | undefined = undefined;
+  firstFrame!: number;
+  private _firstAt!: number;
+  lastFrame!: number;
+  private _lastAt!: number;
+  firstHopLimit!: number | undefined;
 
   /**
    * Raw sequence number everything is relative to (the ISN when the SYN was seen), as `seq | 0`:
    * unwrapSeq works modulo 2^32, so the sign does not matter.
    */
-  base: number | undefined = undefined;
+  base!: number | undefined;
   /** Highest sequence end sent (relative), and when. */
-  highestEnd = 0;
-  #highestEndAt = 0;
+  highestEnd!: number;
+  private _highestEndAt!: number;
   /** Highest cumulative ACK from the peer (relative); undefined before the first. */
-  highestAcked: number | undefined = undefined;
+  highestAcked!: number | undefined;
   /** The SYN's sequence number as `seq | 0`. */
-  isn: number | undefined = undefined;
+  isn!: number | undefined;
 
   /** Segments not yet delivered from `head` on, by start; NONE when there are none (then even the array goes). */
-  segs: Segment[] = NONE;
-  head = 0;
-  untracked = 0;
+  segs!: Segment[];
+  head!: number;
+  untracked!: number;
 
   /** The largest segment captured (DirectionSummary.maxSegment) when `maxPayload > 0`. */
-  maxPayload = 0;
-  maxPayloadFrame = 0;
-  #maxPayloadAt = 0;
-  maxPayloadIpLength = 0;
-  maxPayloadWire = 0;
+  maxPayload!: number;
+  maxPayloadFrame!: number;
+  private _maxPayloadAt!: number;
+  maxPayloadIpLength!: number;
+  maxPayloadWire!: number;
   /** The largest delivered segment (DirectionSummary.maxDelivered) when `maxDeliveredWire >= 0`. */
-  maxDeliveredWire = -1;
-  maxDeliveredFrame = 0;
-  #maxDeliveredAt = 0;
+  maxDeliveredWire!: number;
+  maxDeliveredFrame!: number;
+  private _maxDeliveredAt!: number;
   /**
    * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length. One
    * array of pairs, since these arrays were a quarter of what a finished connection keeps.
    */
-  deliveryLog: number[] = NONE;
-  deliveredAt = 0;
+  deliveryLog!: number[];
+  deliveredAt!: number;
   /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
-  mssCap: number | undefined = undefined;
-  offloaded = 0;
-  maxOffloadedIpLength = 0;
-  retransmissions = 0;
-  retransmittedBytes = 0;
-  retxFrames: number[] = NONE;
-  recovered: Segment[] = NONE;
-  gaps: Gap[] = NONE;
-  gapCount = 0;
-  maxWireAfterGap: number | undefined = undefined;
-  dupAcks = 0;
-  sackAcks = 0;
-  ackedUnseen = 0;
-  #waitAt: number | undefined = undefined;
-  longestStall: Stall | undefined = undefined;
+  mssCap!: number | undefined;
+  offloaded!: number;
+  maxOffloadedIpLength!: number;
+  retransmissions!: number;
+  retransmittedBytes!: number;
+  retxFrames!: number[];
+  recovered!: Segment[];
+  gaps!: Gap[];
+  gapCount!: number;
+  maxWireAfterGap!: number | undefined;
+  dupAcks!: number;
+  sackAcks!: number;
+  ackedUnseen!: number;
+  private _waitAt!: number | undefined;
+  longestStall!: Stall | undefined;
   /** The first FIN and RST sent this way: frame (-1: none) and time offset, not a Mark (see Connection). */
-  #finFrame = -1;
-  #finAt = 0;
-  #rstFrame = -1;
-  #rstAt = 0;
-  ptbs: PtbWatch[] = NONE;
+  private _finFrame!: number;
+  private _finAt!: number;
+  private _rstFrame!: number;
+  private _rstAt!: number;
+  ptbs!: PtbWatch[];
   /**
    * The previous packet in this direction (raw seq/ack, flags, payload, window, timestamps, SACK,
    * hop limit, time, and the count of what could have prompted a second sending): to tell copies.
    */
-  prevSeq = -1; // `seq | 0`
-  prevAck = -1; // `ack | 0`
-  prevFlags = -1;
-  prevPayload = -1;
-  prevWindow = -1;
-  prevTsVal = -1; // `tsVal | 0`, -1 without the option
-  prevTsEcr = -1;
-  prevSack = -1; // sackSignature
-  prevHop = -1;
-  prevIpId = -1; // -1 for IPv6
-  prevTrigger = -1;
-  #prevAt = 0;
+  prevSeq!: number; // `seq | 0`
+  prevAck!: number; // `ack | 0`
+  prevFlags!: number;
+  prevPayload!: number;
+  prevWindow!: number;
+  prevTsVal!: number; // `tsVal | 0`, -1 without the option
+  prevTsEcr!: number;
+  prevSack!: number; // sackSignature
+  prevHop!: number;
+  prevIpId!: number; // -1 for IPv6
+  prevTrigger!: number;
+  private _prevAt!: number;
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
-  lastNewWire = 0;
-  runWire = 0;
+  lastNewWire!: number;
+  runWire!: number;
   /** Second sightings of a packet after a router on the capture host forwarded it (`tcpdump -i any`). */
-  forwardedCopies = 0;
+  forwardedCopies!: number;
   /** Second sightings at the same hop limit: a bridge (`tcpdump -i any` on it) or a mirror port. */
-  mirroredCopies = 0;
+  mirroredCopies!: number;
 
-  constructor(
-    readonly from: string,
-    readonly fromPort: number,
-    readonly to: string,
-    readonly toPort: number,
-    private readonly maxSegments: number,
-    /** The connection's first packet: times here are offsets from it (one heap number per connection). */
-    readonly origin: Mark,
-  ) {}
+  from!: string;
+  fromPort!: number;
+  to!: string;
+  toPort!: number;
+  private maxSegments!: number;
+  /** Capture time of the connection's first packet: times here are kept as offsets from it. */
+  epoch!: Micros;
 
-  get epoch(): Micros { return this.origin.time; }
-  get fin(): Mark | undefined { return this.#finFrame === -1 ? undefined : { frame: this.#finFrame, time: this.epoch + this.#finAt }; }
-  get rst(): Mark | undefined { return this.#rstFrame === -1 ? undefined : { frame: this.#rstFrame, time: this.epoch + this.#rstAt }; }
-  get hasFin(): boolean { return this.#finFrame !== -1; }
-  get hasRst(): boolean { return this.#rstFrame !== -1; }
-  setFin(frame: number, time: Micros): void { this.#finFrame = frame; this.#finAt = small(time - this.epoch); }
-  setRst(frame: number, time: Micros): void { this.#rstFrame = frame; this.#rstAt = small(time - this.epoch); }
+  constructor(from: string, fromPort: number, to: string, toPort: number, maxSegments: number, epoch: Micros) {
+    this.init(from, fromPort, to, toPort, maxSegments, epoch);
+  }
 
-  get firstTime(): Micros { return this.epoch + this.#firstAt; }
-  set firstTime(t: Micros) { this.#firstAt = small(t - this.epoch); }
-  get lastTime(): Micros { return this.epoch + this.#lastAt; }
-  set lastTime(t: Micros) { this.#lastAt = small(t - this.epoch); }
-  get highestEndTime(): Micros { return this.epoch + this.#highestEndAt; }
-  set highestEndTime(t: Micros) { this.#highestEndAt = small(t - this.epoch); }
-  get maxPayloadTime(): Micros { return this.epoch + this.#maxPayloadAt; }
-  set maxPayloadTime(t: Micros) { this.#maxPayloadAt = small(t - this.epoch); }
-  get maxDeliveredTime(): Micros { return this.epoch + this.#maxDeliveredAt; }
-  set maxDeliveredTime(t: Micros) { this.#maxDeliveredAt = small(t - this.epoch); }
-  get waitSince(): Micros | undefined { return this.#waitAt === undefined ? undefined : this.epoch + this.#waitAt; }
-  set waitSince(t: Micros | undefined) { this.#waitAt = t === undefined ? undefined : small(t - this.epoch); }
-  get prevTime(): Micros { return this.epoch + this.#prevAt; }
-  set prevTime(t: Micros) { this.#prevAt = small(t - this.epoch); }
+  /**
+   * Sets every field as for a new direction: the reconstructor reuses the directions of finished
+   * connections (see Connection.init). Every field is assigned here, and only here.
+   */
+  init(from: string, fromPort: number, to: string, toPort: number, maxSegments: number, epoch: Micros): void {
+    this.from = from;
+    this.fromPort = fromPort;
+    this.to = to;
+    this.toPort = toPort;
+    this.maxSegments = maxSegments;
+    this.epoch = epoch;
+    this.packets = 0;
+    this.payloadPackets = 0;
+    this.payloadBytes = 0;
+    this.firstFrame = 0;
+    this._firstAt = 0;
+    this.lastFrame = 0;
+    this._lastAt = 0;
+    this.firstHopLimit = undefined;
+    this.base = undefined;
+    this.highestEnd = 0;
+    this._highestEndAt = 0;
+    this.highestAcked = undefined;
+    this.isn = undefined;
+    this.segs = NONE;
+    this.head = 0;
+    this.untracked = 0;
+    this.maxPayload = 0;
+    this.maxPayloadFrame = 0;
+    this._maxPayloadAt = 0;
+    this.maxPayloadIpLength = 0;
+    this.maxPayloadWire = 0;
+    this.maxDeliveredWire = -1;
+    this.maxDeliveredFrame = 0;
+    this._maxDeliveredAt = 0;
+    // The log is internal (the record gets what summary() computes from it): its array is kept.
+    if (this.deliveryLog !== undefined && this.deliveryLog !== NONE) this.deliveryLog.length = 0;
+    else this.deliveryLog = NONE;
+    this.deliveredAt = 0;
+    this.mssCap = undefined;
+    this.offloaded = 0;
+    this.maxOffloadedIpLength = 0;
+    this.retransmissions = 0;
+    this.retransmittedBytes = 0;
+    this.retxFrames = NONE;
+    this.recovered = NONE;
+    this.gaps = NONE;
+    this.gapCount = 0;
+    this.maxWireAfterGap = undefined;
+    this.dupAcks = 0;
+    this.sackAcks = 0;
+    this.ackedUnseen = 0;
+    this._waitAt = undefined;
+    this.longestStall = undefined;
+    this._finFrame = -1;
+    this._finAt = 0;
+    this._rstFrame = -1;
+    this._rstAt = 0;
+    this.ptbs = NONE;
+    this.prevSeq = -1;
+    this.prevAck = -1;
+    this.prevFlags = -1;
+    this.prevPayload = -1;
+    this.prevWindow = -1;
+    this.prevTsVal = -1;
+    this.prevTsEcr = -1;
+    this.prevSack = -1;
+    this.prevHop = -1;
+    this.prevIpId = -1;
+    this.prevTrigger = -1;
+    this._prevAt = 0;
+    this.lastNewWire = 0;
+    this.runWire = 0;
+    this.forwardedCopies = 0;
+    this.mirroredCopies = 0;
+  }
+
+  get fin(): Mark | undefined { return this._finFrame === -1 ? undefined : { frame: this._finFrame, time: this.epoch + this._finAt }; }
+  get rst(): Mark | undefined { return this._rstFrame === -1 ? undefined : { frame: this._rstFrame, time: this.epoch + this._rstAt }; }
+  get hasFin(): boolean { return this._finFrame !== -1; }
+  get hasRst(): boolean { return this._rstFrame !== -1; }
+  setFin(frame: number, time: Micros): void { this._finFrame = frame; this._finAt = small(time - this.epoch); }
+  setRst(frame: number, time: Micros): void { this._rstFrame = frame; this._rstAt = small(time - this.epoch); }
+
+  get firstTime(): Micros { return this.epoch + this._firstAt; }
+  set firstTime(t: Micros) { this._firstAt = small(t - this.epoch); }
+  get lastTime(): Micros { return this.epoch + this._lastAt; }
+  set lastTime(t: Micros) { this._lastAt = small(t - this.epoch); }
+  get highestEndTime(): Micros { return this.epoch + this._highestEndAt; }
+  set highestEndTime(t: Micros) { this._highestEndAt = small(t - this.epoch); }
+  get maxPayloadTime(): Micros { return this.epoch + this._maxPayloadAt; }
+  set maxPayloadTime(t: Micros) { this._maxPayloadAt = small(t - this.epoch); }
+  get maxDeliveredTime(): Micros { return this.epoch + this._maxDeliveredAt; }
+  set maxDeliveredTime(t: Micros) { this._maxDeliveredAt = small(t - this.epoch); }
+  get waitSince(): Micros | undefined { return this._waitAt === undefined ? undefined : this.epoch + this._waitAt; }
+  set waitSince(t: Micros | undefined) { this._waitAt = t === undefined ? undefined : small(t - this.epoch); }
+  get prevTime(): Micros { return this.epoch + this._prevAt; }
+  set prevTime(t: Micros) { this._prevAt = small(t - this.epoch); }
 
   /** Watches what this direction sends after a PTB quoting it. */
   watchPtb(w: PtbWatch): void {

@@ -14,6 +14,8 @@ const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 const EXPIRE_EVERY: Micros = 1_000_000;
 const MAX_SERVICES = 4096;
+/** Finished connections kept for reuse: enough for the churn of a busy link, few enough to hold little. */
+const MAX_SPARE_CONNECTIONS = 4096;
 
 /** One key for both directions of a flow (the reconstructor itself uses a FlowTable, which builds no string). */
 export function flowKey(src: string, srcPort: number, dst: string, dstPort: number): string {
@@ -54,6 +56,12 @@ export class PathReconstructor {
   /** Address and port seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
   readonly #services = new EndpointSet(MAX_SERVICES);
   readonly #names: NameMap;
+  /**
+   * Finished connections, to be reused (Connection.init): new ones lived long enough after their
+   * FIN to be copied and promoted by V8's young-generation collector (bench, 5 M packets, every
+   * stage: 6.2 → 5.75 s).
+   */
+  readonly #spare: Connection[] = [];
   #nextId = 1;
   #nextExpire: Micros = Number.NEGATIVE_INFINITY;
   #lastTime: Micros = 0;
@@ -229,9 +237,12 @@ export class PathReconstructor {
       fromClient = dstService !== srcService ? dstService : tcp.srcPort > tcp.dstPort;
       rolesFrom = 'port';
     }
-    const c = fromClient
-      ? new Connection(this.#nextId++, ip.version, ip.src, tcp.srcPort, ip.dst, tcp.dstPort, rolesFrom, { frame: p.frame, time: p.time }, this.#o)
-      : new Connection(this.#nextId++, ip.version, ip.dst, tcp.dstPort, ip.src, tcp.srcPort, rolesFrom, { frame: p.frame, time: p.time }, this.#o);
+    const id = this.#nextId++;
+    const [client, clientPort, server, serverPort] = fromClient ? [ip.src, tcp.srcPort, ip.dst, tcp.dstPort] : [ip.dst, tcp.dstPort, ip.src, tcp.srcPort];
+    const spare = this.#spare.pop();
+    const c = spare !== undefined
+      ? spare.init(id, ip.version, client, clientPort, server, serverPort, rolesFrom, p.frame, p.time, this.#o)
+      : new Connection(id, ip.version, client, clientPort, server, serverPort, rolesFrom, p.frame, p.time, this.#o);
     const n = this.#names.lookup(c.server, p.time);
     if (n !== undefined) {
       c.names = n.names; // never changed in place (names.ts)
@@ -323,6 +334,8 @@ export class PathReconstructor {
     this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
     this.#forwardedCopies += c.toServer.forwardedCopies + c.toClient.forwardedCopies;
     this.#mirroredCopies += c.toServer.mirroredCopies + c.toClient.mirroredCopies;
+    // The record holds copies, never the connection's own state: the object can be reused.
+    if (this.#spare.length < MAX_SPARE_CONNECTIONS) this.#spare.push(c);
     this.#emit(r);
   }
 }

@@ -1,0 +1,73 @@
+// The path reconstructor reuses the Connection (and Direction) objects of finished connections.
+// Reuse must leave nothing behind: a reused object reads exactly as a new one, and a long run of
+// connections that close and are replaced gives each one a record of its own traffic only.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateCapture } from '../../../bench/generate.js';
+import { Anomalies } from '../../../src/core/index.js';
+import { PacketDecoder } from '../../../src/decode/index.js';
+import { Connection } from '../../../src/reconstruct/path/connection.js';
+import { DEFAULT_PATH_OPTIONS } from '../../../src/reconstruct/path/options.js';
+import type { ConnectionRecord } from '../../../src/reconstruct/path/records.js';
+import { captureFrames } from '../../decode/capture-frames.js';
+import { runPath } from './pipeline.js';
+
+const SAMPLES = join(import.meta.dirname, '../../../samples');
+
+/** Every field the objects hold, private ones included (TypeScript `private` is a plain property). */
+const state = (c: Connection): unknown => ({ connection: { ...c, toServer: undefined, toClient: undefined }, toServer: { ...c.toServer }, toClient: { ...c.toClient } });
+
+describe('Connection reuse', () => {
+  it('init() leaves a used connection exactly as a new one', () => {
+    // Real traffic with loss, retransmissions, SACK, PTBs and both FINs sets nearly every field.
+    const decoder = new PacketDecoder(new Anomalies());
+    const used = new Connection(1, 6, 'x', 1, 'y', 2, 'syn', 1, 1_000, DEFAULT_PATH_OPTIONS);
+    let fed = 0;
+    for (const file of ['pmtud-v6-blackhole-server.pcap', 'pmtud-congestion-loss-client.pcapng', 'fallback-rst-client.pcap']) {
+      for (const f of captureFrames(join(SAMPLES, file))) {
+        const p = decoder.decode(f);
+        if (p?.ip === undefined || p.tcp === undefined) continue;
+        used.packet(p.frame, p.time, p.ip, p.tcp, fed % 3 !== 0);
+        fed++;
+      }
+    }
+    used.setLookup('example.test', 3, 900, 'z');
+    expect(fed).toBeGreaterThan(500);
+    const before = JSON.stringify(state(used));
+    used.init(7, 4, '192.0.2.1', 40000, '198.51.100.2', 443, 'port', 9, 5_000, DEFAULT_PATH_OPTIONS);
+    const fresh = new Connection(7, 4, '192.0.2.1', 40000, '198.51.100.2', 443, 'port', 9, 5_000, DEFAULT_PATH_OPTIONS);
+    expect(JSON.stringify(state(fresh))).not.toBe(before); // the traffic did change the state
+    expect(state(used)).toEqual(state(fresh));
+    expect(Object.keys(used)).toEqual(Object.keys(fresh));
+    expect(Object.keys(used.toServer)).toEqual(Object.keys(fresh.toServer));
+  });
+
+  describe('over thousands of connections that close and are replaced', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dualscope-reuse-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('gives each connection the record of its own packets', async () => {
+      // bench/generate: every round one 13- or 14-packet connection (a 50th quoted by a PTB),
+      // closed with FINs; after the 2 s linger its object serves a later connection.
+      const file = join(dir, 'mixed.pcap');
+      generateCapture(file, 120_000);
+      const run = await runPath(file);
+      const conns = run.records.filter((r): r is ConnectionRecord => r.type === 'connection');
+      expect(conns.length).toBeGreaterThan(6_000);
+      const ids = new Set<number>();
+      for (const c of conns) {
+        ids.add(c.id);
+        expect({ id: c.id, server: c.serverPort, handshake: c.handshake, ended: c.ended, syns: c.syns.length, toServer: c.toServer.packets, toClient: c.toClient.packets,
+          sent: c.toClient.payloadBytes, retransmissions: c.toServer.retransmissions + c.toClient.retransmissions, icmp: c.icmp.length <= 1, names: c.names.length > 0 })
+          .toEqual({ id: c.id, server: 443, handshake: c.ended === 'capture-end' ? c.handshake : 'established', ended: c.ended === 'capture-end' ? 'capture-end' : 'fin', syns: 1,
+            toServer: c.ended === 'capture-end' ? c.toServer.packets : 7, toClient: c.ended === 'capture-end' ? c.toClient.packets : 6,
+            sent: c.ended === 'capture-end' ? c.toClient.payloadBytes : 4 * 1440, retransmissions: 0, icmp: true, names: true });
+        expect(c.start.time).toBe(c.syns[0]!.time);
+        expect(c.last.time - c.start.time).toBeLessThan(5_000);
+      }
+      expect(ids.size).toBe(conns.length);
+    });
+  });
+});
