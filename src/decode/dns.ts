@@ -18,7 +18,9 @@
 //   * a name longer than 255 octets (RFC 1035 §2.3.4) keeps the labels read before the limit;
 //     the message is then `malformed`, but decoding goes on after the name.
 // `wiresharkNameText` turns this text into what tshark 4.0 prints, for differential tests.
-import { type Anomalies, ipv4Text, ipv6Text } from '../core/index.js';
+import { type Anomalies, ipv4Text } from '../core/index.js';
+import { ipv6TextCached as ipv6Text } from './address-cache.js';
+import { u16, u32 } from './bytes.js';
 import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion } from './types.js';
 
 const HEADER = { id: 0, flags: 2, qdcount: 4, ancount: 6, nscount: 8, arcount: 10, length: 12 } as const;
@@ -155,11 +157,11 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
  */
 export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies): DnsMessage | undefined {
   if (b.length < HEADER.length) return anomalies.note('dns.short_header');
-  const flags = b.readUInt16BE(HEADER.flags);
-  const qdcount = b.readUInt16BE(HEADER.qdcount);
-  const ancount = b.readUInt16BE(HEADER.ancount);
-  const nscount = b.readUInt16BE(HEADER.nscount);
-  const arcount = b.readUInt16BE(HEADER.arcount);
+  const flags = u16(b, HEADER.flags);
+  const qdcount = u16(b, HEADER.qdcount);
+  const ancount = u16(b, HEADER.ancount);
+  const nscount = u16(b, HEADER.nscount);
+  const arcount = u16(b, HEADER.arcount);
 
   let question: DnsQuestion | undefined;
   let answers: DnsAnswer[] | undefined;
@@ -176,7 +178,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
       if (pos + QUESTION_FIXED > b.length) { truncated = true; break sections; }
-      if (i === 0) question = { name, type: b.readUInt16BE(pos), class: b.readUInt16BE(pos + 2) };
+      if (i === 0) question = { name, type: u16(b, pos), class: u16(b, pos + 2) };
       pos += QUESTION_FIXED;
     }
     const rrTotal = ancount + nscount + arcount;
@@ -189,10 +191,10 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameTooLong) malformed = true;
       pos = nameEnd;
       if (pos + RR_FIXED > b.length) { truncated = true; break sections; }
-      const type = b.readUInt16BE(pos);
-      const klass = b.readUInt16BE(pos + 2);
-      const ttl = b.readUInt32BE(pos + 4);
-      const rdlength = b.readUInt16BE(pos + 8);
+      const type = u16(b, pos);
+      const klass = u16(b, pos + 2);
+      const ttl = u32(b, pos + 4);
+      const rdlength = u16(b, pos + 8);
       const rdata = pos + RR_FIXED;
       const rdend = rdata + rdlength;
       if (rdend > b.length) {
@@ -243,7 +245,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
   if (truncated) anomalies.note('dns.truncated_message');
   return {
     transport,
-    id: b.readUInt16BE(HEADER.id),
+    id: u16(b, HEADER.id),
     qr: (flags & 0x8000) !== 0,
     opcode: (flags >>> 11) & 0xf,
     aa: (flags & 0x0400) !== 0,
@@ -276,11 +278,11 @@ const isQclass = (c: number): boolean => c === 1 || c === 3 || c === 4 || c === 
  */
 export function looksLikeDns(b: Buffer): boolean {
   if (b.length < HEADER.length + 1 + QUESTION_FIXED) return false;
-  const flags = b.readUInt16BE(HEADER.flags);
+  const flags = u16(b, HEADER.flags);
   if (((flags >>> 11) & 0xf) !== 0) return false; // opcode QUERY
   if ((flags & 0x0040) !== 0) return false; // Z must be zero (RFC 1035 §4.1.1)
-  if (b.readUInt16BE(HEADER.qdcount) !== 1) return false;
-  const rrs = b.readUInt16BE(HEADER.ancount) + b.readUInt16BE(HEADER.nscount) + b.readUInt16BE(HEADER.arcount);
+  if (u16(b, HEADER.qdcount) !== 1) return false;
+  const rrs = u16(b, HEADER.ancount) + u16(b, HEADER.nscount) + u16(b, HEADER.arcount);
   // Each RR takes at least 11 octets (a root or pointer owner name plus the fixed part).
   if (HEADER.length + 1 + QUESTION_FIXED + rrs * 11 > b.length) return false;
   if ((flags & 0x8000) === 0 && (flags & 0xf) !== 0) return false; // a query carries no rcode
@@ -296,7 +298,7 @@ export function looksLikeDns(b: Buffer): boolean {
     pos += 1 + len;
   }
   if (pos + QUESTION_FIXED > b.length) return false;
-  return isQclass(b.readUInt16BE(pos + 2));
+  return isQclass(u16(b, pos + 2));
 }
 
 // ---------------------------------------------------------------------------------------------

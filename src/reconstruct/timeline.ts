@@ -90,6 +90,12 @@ export class TimelineCollector {
   #start: Micros | undefined;
   #end: Micros | undefined;
   #bucketMicros: Micros = 1_000_000;
+  /** #tcpState's last answer and the endpoints it was asked with (lanes are never removed). */
+  #hitSrc = '';
+  #hitSrcPort = -1;
+  #hitDst = '';
+  #hitDstPort = -1;
+  #hit: TcpLaneState | undefined = undefined;
   #buckets: number[] = [];
 
   constructor(options: Partial<TimelineOptions> = {}) {
@@ -224,13 +230,28 @@ export class TimelineCollector {
   }
 
 
-  /** The lane state of a TCP flow, found without building a key: most packets are TCP. */
+  /**
+   * The lane state of a TCP flow, found without building a key: most packets are TCP. The last
+   * answer (a lane, or none) is remembered by its endpoints, since packets come in runs of a flow.
+   */
   #tcpState(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): TcpLaneState | undefined {
+    if (srcPort === this.#hitSrcPort && dstPort === this.#hitDstPort && srcAddr === this.#hitSrc && dstAddr === this.#hitDst) return this.#hit;
+    if (srcPort === this.#hitDstPort && dstPort === this.#hitSrcPort && srcAddr === this.#hitDst && dstAddr === this.#hitSrc) return this.#hit;
     const forward = srcAddr < dstAddr || (srcAddr === dstAddr && srcPort <= dstPort);
     const lo = forward ? srcAddr : dstAddr;
     const hi = forward ? dstAddr : srcAddr;
     const ports = forward ? srcPort * 65536 + dstPort : dstPort * 65536 + srcPort;
-    return this.#tcp.get(lo)?.get(hi)?.get(ports);
+    const state = this.#tcp.get(lo)?.get(hi)?.get(ports);
+    this.#remember(srcAddr, srcPort, dstAddr, dstPort, state);
+    return state;
+  }
+
+  #remember(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number, state: TcpLaneState | undefined): void {
+    this.#hitSrc = srcAddr;
+    this.#hitSrcPort = srcPort;
+    this.#hitDst = dstAddr;
+    this.#hitDstPort = dstPort;
+    this.#hit = state;
   }
 
   #tcpInsert(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number, state: TcpLaneState): void {
@@ -243,6 +264,7 @@ export class TimelineCollector {
     let byPorts = byHi.get(hi);
     if (!byPorts) byHi.set(hi, (byPorts = new Map()));
     byPorts.set(ports, state);
+    this.#remember(srcAddr, srcPort, dstAddr, dstPort, state);
   }
 
   #tcpSegment(p: Packet): void {
