@@ -168,12 +168,18 @@ export class CaptureParser {
     this.#pending = grown;
   }
 
+  // Index reads: Buffer#readUInt32LE validates its argument on every call, and these run a few
+  // times per record. Out of range (never, after the size checks) falls back to the throwing reads.
   #u32(b: Buffer, off: number): number {
-    return this.#le ? b.readUInt32LE(off) : b.readUInt32BE(off);
+    if (off < 0 || off + 4 > b.length) return this.#le ? b.readUInt32LE(off) : b.readUInt32BE(off);
+    return this.#le
+      ? (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0
+      : ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
   }
 
   #u16(b: Buffer, off: number): number {
-    return this.#le ? b.readUInt16LE(off) : b.readUInt16BE(off);
+    if (off < 0 || off + 2 > b.length) return this.#le ? b.readUInt16LE(off) : b.readUInt16BE(off);
+    return this.#le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
   }
 
   #isStopped(): boolean {

@@ -90,6 +90,10 @@ export class TimelineCollector {
   #start: Micros | undefined;
   #end: Micros | undefined;
   #bucketMicros: Micros = 1_000_000;
+  /** The bucket the last packet fell in, and the times it covers. */
+  #bucketIndex = 0;
+  #bucketFrom: Micros = Number.POSITIVE_INFINITY;
+  #bucketTo: Micros = Number.NEGATIVE_INFINITY;
   /** #tcpState's last answer and the endpoints it was asked with (lanes are never removed). */
   #hitSrc = '';
   #hitSrcPort = -1;
@@ -115,6 +119,12 @@ export class TimelineCollector {
   }
 
   #count(t: Micros): void {
+    // Most packets fall in the bucket of the one before: one comparison and an increment.
+    if (t >= this.#bucketFrom && t < this.#bucketTo) {
+      this.#buckets[this.#bucketIndex]! += 1;
+      if (t > this.#end!) this.#end = t;
+      return;
+    }
     if (this.#start === undefined) this.#start = t;
     if (this.#end === undefined || t > this.#end) this.#end = t;
     let i = Math.floor((t - this.#start) / this.#bucketMicros);
@@ -129,6 +139,11 @@ export class TimelineCollector {
     }
     while (this.#buckets.length <= i) this.#buckets.push(0);
     this.#buckets[i]! += 1;
+    this.#bucketIndex = i;
+    this.#bucketFrom = this.#start + i * this.#bucketMicros;
+    this.#bucketTo = this.#bucketFrom + this.#bucketMicros;
+    // The first bucket also takes everything before the start.
+    if (i === 0) this.#bucketFrom = Number.NEGATIVE_INFINITY;
   }
 
   #lane(id: string, kind: Lane['kind'], a: string, b: string, label: string, t: Micros): Lane | undefined {
