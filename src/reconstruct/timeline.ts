@@ -88,7 +88,8 @@ export class TimelineCollector {
   packetsWithoutLane = 0;
   #marks = 0;
   #start: Micros | undefined;
-  #end: Micros | undefined;
+  /** NaN before the first packet (a number field is updated in place; see Analysis#last). */
+  #end: Micros = Number.NaN;
   #bucketMicros: Micros = 1_000_000;
   /** The bucket the last packet fell in, and the times it covers. */
   #bucketIndex = 0;
@@ -122,11 +123,11 @@ export class TimelineCollector {
     // Most packets fall in the bucket of the one before: one comparison and an increment.
     if (t >= this.#bucketFrom && t < this.#bucketTo) {
       this.#buckets[this.#bucketIndex]! += 1;
-      if (t > this.#end!) this.#end = t;
+      if (t > this.#end) this.#end = t;
       return;
     }
     if (this.#start === undefined) this.#start = t;
-    if (this.#end === undefined || t > this.#end) this.#end = t;
+    if (t > this.#end || Number.isNaN(this.#end)) this.#end = t;
     let i = Math.floor((t - this.#start) / this.#bucketMicros);
     if (i < 0) i = 0; // out-of-order timestamps land in the first bucket
     while (i >= this.#options.maxBuckets) {
@@ -383,7 +384,7 @@ export class TimelineCollector {
   }
 
   get start(): Micros | undefined { return this.#start; }
-  get end(): Micros | undefined { return this.#end; }
+  get end(): Micros | undefined { return Number.isNaN(this.#end) ? undefined : this.#end; }
   get overview(): { bucketMicros: Micros; packets: number[] } {
     return { bucketMicros: this.#bucketMicros, packets: this.#buckets.slice() };
   }
