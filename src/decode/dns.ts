@@ -49,6 +49,9 @@ const NAME_BAD = 2;
 
 /** Offset just after the name where it was found (after its pointer, if any). */
 let nameEnd = 0;
+/** The message being decoded is b[msgBase, msgEnd): compression pointers count from msgBase. */
+let msgBase = 0;
+let msgEnd = 0;
 let nameStatus = NAME_OK;
 /** The name ran past 255 octets: its text holds the labels before the limit. */
 let nameTooLong = false;
@@ -97,7 +100,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
   textLen = 0;
   nameStatus = NAME_OK;
   for (;;) {
-    if (pos >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+    if (pos >= msgEnd) { nameStatus = NAME_TRUNCATED; break; }
     const len = b[pos]!;
     if (len === 0) {
       if (end < 0) end = pos + 1;
@@ -105,18 +108,18 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
     }
     const kind = len & 0xc0;
     if (kind === 0xc0) {
-      if (pos + 1 >= b.length) { nameStatus = NAME_TRUNCATED; break; }
+      if (pos + 1 >= msgEnd) { nameStatus = NAME_TRUNCATED; break; }
       if (end < 0) end = pos + 2;
       const target = ((len & 0x3f) << 8) | b[pos + 1]!;
       // A pointer past the end is a bad name, not a cut: the message itself must hold the target.
-      if (target >= b.length) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
+      if (target >= msgEnd - msgBase) { nameStatus = NAME_BAD; anomalies.note('dns.bad_name'); break; }
       if (++hops > MAX_POINTER_HOPS || visited[target] === generation) {
         nameStatus = NAME_BAD;
         anomalies.note('dns.name_loop');
         break;
       }
       visited[target] = generation;
-      pos = target;
+      pos = msgBase + target;
       continue;
     }
     if (kind !== 0) {
@@ -127,7 +130,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
     }
     const start = pos + 1;
     const stop = start + len;
-    if (stop > b.length) { nameStatus = NAME_TRUNCATED; break; }
+    if (stop > msgEnd) { nameStatus = NAME_TRUNCATED; break; }
     if (!tooLong) {
       octets += len + 1;
       if (octets > MAX_NAME_OCTETS) {
@@ -152,23 +155,25 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
 // ---------------------------------------------------------------------------------------------
 
 /**
- * Decodes one DNS message. `b` is exactly the message (a UDP payload, or the bytes after a TCP
- * length prefix). Returns undefined only when even the 12-octet header is not there.
+ * Decodes one DNS message: b[base, end), by default all of `b` (a UDP payload, or the bytes after a
+ * TCP length prefix). Returns undefined only when even the 12-octet header is not there.
  */
-export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies): DnsMessage | undefined {
-  if (b.length < HEADER.length) return anomalies.note('dns.short_header');
-  const flags = u16(b, HEADER.flags);
-  const qdcount = u16(b, HEADER.qdcount);
-  const ancount = u16(b, HEADER.ancount);
-  const nscount = u16(b, HEADER.nscount);
-  const arcount = u16(b, HEADER.arcount);
+export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies, base = 0, end = b.length): DnsMessage | undefined {
+  if (end - base < HEADER.length) return anomalies.note('dns.short_header');
+  msgBase = base;
+  msgEnd = end;
+  const flags = u16(b, base + HEADER.flags);
+  const qdcount = u16(b, base + HEADER.qdcount);
+  const ancount = u16(b, base + HEADER.ancount);
+  const nscount = u16(b, base + HEADER.nscount);
+  const arcount = u16(b, base + HEADER.arcount);
 
   let question: DnsQuestion | undefined;
   let answers: DnsAnswer[] | undefined;
   let edns: DnsEdns | undefined;
   let malformed = false;
   let truncated = false;
-  let pos: number = HEADER.length;
+  let pos: number = base + HEADER.length;
 
   // One pass over the sections; `stop` ends it at the first thing that cannot be read.
   sections: {
@@ -177,7 +182,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
       if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
-      if (pos + QUESTION_FIXED > b.length) { truncated = true; break sections; }
+      if (pos + QUESTION_FIXED > end) { truncated = true; break sections; }
       if (i === 0) question = { name, type: u16(b, pos), class: u16(b, pos + 2) };
       pos += QUESTION_FIXED;
     }
@@ -190,14 +195,14 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameStatus !== NAME_OK) { truncated = nameStatus === NAME_TRUNCATED; malformed = !truncated; break sections; }
       if (nameTooLong) malformed = true;
       pos = nameEnd;
-      if (pos + RR_FIXED > b.length) { truncated = true; break sections; }
+      if (pos + RR_FIXED > end) { truncated = true; break sections; }
       const type = u16(b, pos);
       const klass = u16(b, pos + 2);
       const ttl = u32(b, pos + 4);
       const rdlength = u16(b, pos + 8);
       const rdata = pos + RR_FIXED;
       const rdend = rdata + rdlength;
-      if (rdend > b.length) {
+      if (rdend > end) {
         // The record is cut; an answer's header is still worth keeping only if its data needs nothing.
         truncated = true;
         break sections;
@@ -245,7 +250,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
   if (truncated) anomalies.note('dns.truncated_message');
   return {
     transport,
-    id: u16(b, HEADER.id),
+    id: u16(b, base + HEADER.id),
     qr: (flags & 0x8000) !== 0,
     opcode: (flags >>> 11) & 0xf,
     aa: (flags & 0x0400) !== 0,
@@ -260,7 +265,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
     question,
     answers: answers ?? NO_ANSWERS,
     edns,
-    size: b.length,
+    size: end - base,
     malformed,
     truncated,
   };

@@ -253,7 +253,7 @@ export class PacketDecoder {
     if (s === MDNS_PORT || d === MDNS_PORT || s === LLMNR_PORT || d === LLMNR_PORT) return NO_DNS;
     let message: DnsMessage | undefined;
     if (s === DNS_PORT || d === DNS_PORT) {
-      message = decodeDns(buf.subarray(start, stop), 'udp', this.#anomalies);
+      message = decodeDns(buf, 'udp', this.#anomalies, start, stop); // in place: no Buffer view per message
     } else {
       if (!this.#dnsByShape || NOT_DNS_PORTS.has(s) || NOT_DNS_PORTS.has(d)) return NO_DNS;
       const payload = buf.subarray(start, stop);

@@ -106,6 +106,10 @@ function decodeFile(file: string, truth: TruthDns[]): { got: Decoded[]; skippedF
       if (!isDnsUdp(s, truthUdpFrames)) continue;
       const m = decodeDns(s.payload, 'udp', anomalies);
       if (m) got.push({ frame: s.frame, msg: m });
+      // In place, as packet.ts decodes it: the same message from inside a larger buffer (bytes that
+      // look like compression pointers around it, so an offset off by the base would show).
+      const framed = Buffer.concat([Buffer.alloc(7, 0xc0), s.payload, Buffer.alloc(5, 0xc0)]);
+      expect(decodeDns(framed, 'udp', new Anomalies(), 7, 7 + s.payload.length)).toEqual(m);
     } else if (s.srcPort === 53 || s.dstPort === 53 || s.srcPort === 5353 || s.dstPort === 5353) { // tshark: dns.tcp.port 53, 5353
       const key = `${s.src}|${s.srcPort}|${s.dst}|${s.dstPort}`;
       for (const m of tcp.segment(key, s.seq, s.flags, s.payload, 0)) got.push({ frame: s.frame, msg: m });
