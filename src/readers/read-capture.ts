@@ -17,7 +17,12 @@ export interface ReadOptions {
   chunkSize?: number;
 }
 
-export const DEFAULT_CHUNK_SIZE = 1 << 20;
+/**
+ * Bytes per read. Each chunk costs a trip through the event loop for its read's completion; at
+ * 4 MiB a 2.2 GB file is ~550 of them (bench, 5 M packets: ~2 % faster than 1 MiB). Two buffers
+ * of this size are kept.
+ */
+export const DEFAULT_CHUNK_SIZE = 4 << 20;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
 const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === GZIP_MAGIC[0] && b[1] === GZIP_MAGIC[1];
