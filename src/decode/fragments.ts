@@ -82,6 +82,11 @@ export class FragmentReassembler {
     if (!more) {
       if (d.total >= 0 && d.total !== offset + len) { this.anomalies.note('ip.fragment_overlap'); this.#drop(key, d); return undefined; }
       d.total = offset + len;
+      // A fragment that came earlier and lies past the end this one states is as bad as one that
+      // comes after it: counted in `received`, it would let the datagram complete with a hole.
+      for (const p of d.pieces) {
+        if (p.offset + p.data.length > d.total) { this.anomalies.note('ip.fragment_overlap'); this.#drop(key, d); return undefined; }
+      }
     }
     if (d.total >= 0 && offset + len > d.total) { this.anomalies.note('ip.fragment_overlap'); this.#drop(key, d); return undefined; }
     if (offset === 0) d.nextHeader = nextHeader;
@@ -95,8 +100,9 @@ export class FragmentReassembler {
     d.received += len;
     this.#bytes += len;
     if (d.total < 0 || d.received !== d.total) return undefined;
-    // No overlaps were admitted, so received === total means every octet is present.
-    const payload = Buffer.allocUnsafe(d.total);
+    // No overlaps were admitted and nothing lies past the end, so received === total means every
+    // octet is present. Zero-filled all the same: a hole must never show another buffer's memory.
+    const payload = Buffer.alloc(d.total);
     for (const p of d.pieces) p.data.copy(payload, p.offset);
     this.#datagrams.delete(key);
     this.#bytes -= d.received;

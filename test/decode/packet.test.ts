@@ -160,6 +160,16 @@ describe('FragmentReassembler limits', () => {
     r.expire(2000);
     expect([r.inFlight, an.get('ip.fragment_timeout')]).toEqual([0, 1]);
   });
+  it('drops a datagram whose earlier fragment lies past the end the last one states', () => {
+    // 0–8 and 40–48 arrive, then the last fragment, 16–32: 8 + 8 + 16 octets received would
+    // "complete" a 32-octet datagram with octets 8–16 never sent (found by fuzzing in a review).
+    const an = new Anomalies();
+    const r = new FragmentReassembler(an);
+    expect(r.fragment('a', 0, true, piece, 0, 8, 17, 1, 0)).toBeUndefined();
+    expect(r.fragment('a', 40, true, piece, 0, 8, 17, 2, 0)).toBeUndefined();
+    expect(r.fragment('a', 16, false, piece, 0, 16, 17, 3, 0)).toBeUndefined();
+    expect([r.inFlight, an.get('ip.fragment_overlap')]).toEqual([0, 1]);
+  });
   it('drops a datagram on overlap, ignores exact duplicates', () => {
     const an = new Anomalies();
     const r = new FragmentReassembler(an);

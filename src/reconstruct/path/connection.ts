@@ -122,6 +122,17 @@ export class Connection {
     return this;
   }
 
+  /** Lets go of what the connection refers to while its object waits to be reused (see Direction.park). */
+  park(): void {
+    this.toServer.park();
+    this.toClient.park();
+    this._moreSyns = NONE;
+    this.icmp = NONE;
+    this.names = NONE;
+    this._lookupName = undefined;
+    this._lookupAsker = '';
+  }
+
   /** The first packet (a new Mark: records keep it, and this object is reused). */
   get start(): Mark { return { frame: this.startFrame, time: this.startTime }; }
 

@@ -341,6 +341,21 @@ export class Direction {
     this.mirroredCopies = 0;
   }
 
+  /**
+   * Lets go of what the direction refers to (segments, gaps, PTB watches …) while its object waits
+   * to be reused: parked, it must hold no more than a new one. init() sets the rest.
+   */
+  park(): void {
+    this.segs = NONE;
+    this.head = 0;
+    if (this.deliveryLog !== NONE) this.deliveryLog.length = 0; // kept for reuse: at most 2 × DELIVERED_LOG numbers
+    this.retxFrames = NONE;
+    this.recovered = NONE;
+    this.gaps = NONE;
+    this.longestStall = undefined;
+    this.ptbs = NONE;
+  }
+
   get fin(): Mark | undefined { return this._finFrame === -1 ? undefined : { frame: this._finFrame, time: this.epoch + this._finAt }; }
   get rst(): Mark | undefined { return this._rstFrame === -1 ? undefined : { frame: this._rstFrame, time: this.epoch + this._rstAt }; }
   get hasFin(): boolean { return this._finFrame !== -1; }

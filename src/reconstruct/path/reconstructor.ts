@@ -14,8 +14,11 @@ const PROTO_TCP = 6;
 const PROTO_UDP = 17;
 const EXPIRE_EVERY: Micros = 1_000_000;
 const MAX_SERVICES = 4096;
-/** Finished connections kept for reuse: enough for the churn of a busy link, few enough to hold little. */
-const MAX_SPARE_CONNECTIONS = 4096;
+/**
+ * Finished connections kept for reuse: enough for the churn of a busy link (the bench finishes ~400
+ * at a time), few enough to hold little (parked, ~3.5 kB each at most).
+ */
+const MAX_SPARE_CONNECTIONS = 1024;
 
 /** One key for both directions of a flow (the reconstructor itself uses a FlowTable, which builds no string). */
 export function flowKey(src: string, srcPort: number, dst: string, dstPort: number): string {
@@ -334,8 +337,12 @@ export class PathReconstructor {
     this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
     this.#forwardedCopies += c.toServer.forwardedCopies + c.toClient.forwardedCopies;
     this.#mirroredCopies += c.toServer.mirroredCopies + c.toClient.mirroredCopies;
-    // The record holds copies, never the connection's own state: the object can be reused.
-    if (this.#spare.length < MAX_SPARE_CONNECTIONS) this.#spare.push(c);
+    // The record holds copies, never the connection's own state: the object can be reused. Parked,
+    // it lets go of its segments and lists, so spares hold no more than new connections would.
+    if (this.#spare.length < MAX_SPARE_CONNECTIONS) {
+      c.park();
+      this.#spare.push(c);
+    }
     this.#emit(r);
   }
 }

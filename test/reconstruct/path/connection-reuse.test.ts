@@ -36,6 +36,13 @@ describe('Connection reuse', () => {
     used.setLookup('example.test', 3, 900, 'z');
     expect(fed).toBeGreaterThan(500);
     const before = JSON.stringify(state(used));
+    // Parked (waiting for reuse), it lets go of everything it referred to.
+    expect(used.toServer.segs.length + used.toClient.segs.length).toBeGreaterThan(0);
+    used.park();
+    for (const d of [used.toServer, used.toClient]) {
+      expect([d.segs.length, d.deliveryLog.length, d.retxFrames.length, d.recovered.length, d.gaps.length, d.ptbs.length, d.longestStall]).toEqual([0, 0, 0, 0, 0, 0, undefined]);
+    }
+    expect([used.icmp.length, used.names.length, used.syns.length <= 1, used.lookup]).toEqual([0, 0, true, undefined]);
     used.init(7, 4, '192.0.2.1', 40000, '198.51.100.2', 443, 'port', 9, 5_000, DEFAULT_PATH_OPTIONS);
     const fresh = new Connection(7, 4, '192.0.2.1', 40000, '198.51.100.2', 443, 'port', 9, 5_000, DEFAULT_PATH_OPTIONS);
     expect(JSON.stringify(state(fresh))).not.toBe(before); // the traffic did change the state
