@@ -343,20 +343,23 @@ def aaaa_unanswered(a, out):
 RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
 
 
+def scenario_parser(sub, name):
+    """A check's subcommand with what every check takes: its captures, the scenario and the topology."""
+    s = sub.add_parser(name)
+    s.add_argument('--cap', action='append', default=[])
+    s.add_argument('--scenario', required=True)
+    s.add_argument('--topology', default='')
+    return s
+
+
 def _extra_dns(sub):
     for name in ('dns-healthy', 'healthy'):  # two names for the same check
-        s = sub.add_parser(name)
-        s.add_argument('--cap', action='append', default=[])
-        s.add_argument('--scenario', required=True)
-        s.add_argument('--topology', default='')
+        s = scenario_parser(sub, name)
         s.add_argument('--observed', default='')
         s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
         s.add_argument('--expect-reopen', action='store_true')
         s.add_argument('--allow-nx', action='store_true')
-    s = sub.add_parser('aaaa-unanswered')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'aaaa-unanswered')
     s.add_argument('--observed', default='')
     s.add_argument('--name', required=True)
     s.add_argument('--clients', default='')
@@ -552,14 +555,11 @@ def tcp_bulk(a, out):
 
 
 def _extra_tcp(sub):
-    s = sub.add_parser('tcp-bulk')
+    s = scenario_parser(sub, 'tcp-bulk')
     s.add_argument('--ptb-mtu', type=int, default=1280, help='the MTU the PTBs name (ptb-ignored)')
     s.add_argument('--quote-src', default='', help='the source address the PTBs quote (ptb-wrong-host)')
     s.add_argument('--why', default='its host firewall drops ICMPv6 > 1024 bytes after the capture tap',
                    help='why the sender ignores the PTBs (ptb-ignored)')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
     s.add_argument('--expect', choices=['blackhole', 'ptb-ignored', 'ptb-ok', 'clamped', 'ptb-wrong-host'], required=True)
 
 
@@ -634,10 +634,7 @@ def fallback(a, out):
 
 
 def _extra_fb(sub):
-    s = sub.add_parser('fallback')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'fallback')
     s.add_argument('--mode', choices=['unreachable', 'drop', 'rst'], required=True)
     s.add_argument('--class', dest='cls', choices=['happy-eyeballs', 'timeout', 'fast-rst', 'fast-unreachable'], required=True)
     s.add_argument('--v6', default='2001:db8:21::80')
@@ -688,10 +685,7 @@ def leak(a, out):
 
 
 def _extra_leak(sub):
-    s = sub.add_parser('leak')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'leak')
     s.add_argument('--expect', choices=['leak', 'local'], required=True)
 
 
@@ -787,21 +781,12 @@ def rate_limited(a, out):
 
 
 def _extra_large(sub):
-    s = sub.add_parser('ptb-rate-limited')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'ptb-rate-limited')
     s.add_argument('--first', required=True)
     s.add_argument('--second', required=True)
-    s = sub.add_parser('tc-tcp-blocked')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'tc-tcp-blocked')
     s.add_argument('--name', required=True)
-    s = sub.add_parser('large-answer')
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
+    s = scenario_parser(sub, 'large-answer')
     s.add_argument('--name', required=True)
 
 
@@ -835,11 +820,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
     sub = ap.add_subparsers(dest='cmd', required=True)
-    s = sub.add_parser('same-port-drop')
+    s = scenario_parser(sub, 'same-port-drop')
     s.add_argument('--lost', choices=['A', 'AAAA'], required=True)
-    s.add_argument('--cap', action='append', default=[])
-    s.add_argument('--scenario', required=True)
-    s.add_argument('--topology', default='')
     for extra in EXTRA:
         extra(sub)
     ap.add_argument('--merge', action='store_true', help='add to an existing expected/NAME.json')
