@@ -76,8 +76,9 @@ export class Connection {
    * Sets every field (and the directions') as for a new connection. The reconstructor reuses the
    * objects of connections it has finished: a connection lingers for seconds after it closes, so
    * new ones were copied and promoted by V8's young-generation collector, and freed only by full
-   * collections; reused ones stay put in the old generation. Every field is assigned here, and only
-   * here (test/reconstruct/path/connection-reuse.test.ts compares a reused one with a new one).
+   * collections; reused ones stay put in the old generation. Every field is assigned here, the lists
+   * and strings in #dropLists(), and nowhere else (test/reconstruct/path/connection-reuse.test.ts
+   * compares a reused one with a new one).
    */
   init(id: number, version: 4 | 6, client: string, clientPort: number, server: string, serverPort: number, rolesFrom: 'syn' | 'syn-ack' | 'port', startFrame: number, startTime: Micros, o: PathOptions): this {
     this.id = id;
@@ -92,11 +93,11 @@ export class Connection {
     this.o = o;
     this.toServer.init(client, clientPort, server, serverPort, o.maxSegmentsPerDirection, startTime);
     this.toClient.init(server, serverPort, client, clientPort, o.maxSegmentsPerDirection, startTime);
+    this.#dropLists();
     this.lastFrame = startFrame;
     this._lastAt = 0;
     this._synFrame = -1;
     this._synAt = 0;
-    this._moreSyns = NONE;
     this._lastSynAt = 0;
     this.synCount = 0;
     this._synAckFrame = -1;
@@ -113,12 +114,8 @@ export class Connection {
     this._closedAt = undefined;
     this.endKind = undefined;
     this.endedBy = undefined;
-    this.icmp = NONE;
-    this.names = NONE;
-    this._lookupName = undefined;
     this._lookupFrame = 0;
     this._lookupAt = 0;
-    this._lookupAsker = '';
     return this;
   }
 
@@ -126,6 +123,11 @@ export class Connection {
   park(): void {
     this.toServer.park();
     this.toClient.park();
+    this.#dropLists();
+  }
+
+  /** The connection's own lists and strings, as for a new one (init and park). */
+  #dropLists(): void {
     this._moreSyns = NONE;
     this.icmp = NONE;
     this.names = NONE;

@@ -266,7 +266,8 @@ export class Direction {
 
   /**
    * Sets every field as for a new direction: the reconstructor reuses the directions of finished
-   * connections (see Connection.init). Every field is assigned here, and only here.
+   * connections (see Connection.init). Every number is assigned here, every segment and list in
+   * park(), and nowhere else.
    */
   init(from: string, fromPort: number, to: string, toPort: number, maxSegments: number, epoch: Micros): void {
     this.from = from;
@@ -275,6 +276,7 @@ export class Direction {
     this.toPort = toPort;
     this.maxSegments = maxSegments;
     this.epoch = epoch;
+    this.park(); // the segments and lists
     this.packets = 0;
     this.payloadPackets = 0;
     this.payloadBytes = 0;
@@ -288,8 +290,6 @@ export class Direction {
     this._highestEndAt = 0;
     this.highestAcked = undefined;
     this.isn = undefined;
-    this.segs = NONE;
-    this.head = 0;
     this.untracked = 0;
     this.maxPayload = 0;
     this.maxPayloadFrame = 0;
@@ -299,30 +299,22 @@ export class Direction {
     this.maxDeliveredWire = -1;
     this.maxDeliveredFrame = 0;
     this._maxDeliveredAt = 0;
-    // The log is internal (the record gets what summary() computes from it): its array is kept.
-    if (this.deliveryLog !== undefined && this.deliveryLog !== NONE) this.deliveryLog.length = 0;
-    else this.deliveryLog = NONE;
     this.deliveredAt = 0;
     this.mssCap = undefined;
     this.offloaded = 0;
     this.maxOffloadedIpLength = 0;
     this.retransmissions = 0;
     this.retransmittedBytes = 0;
-    this.retxFrames = NONE;
-    this.recovered = NONE;
-    this.gaps = NONE;
     this.gapCount = 0;
     this.maxWireAfterGap = undefined;
     this.dupAcks = 0;
     this.sackAcks = 0;
     this.ackedUnseen = 0;
     this._waitAt = undefined;
-    this.longestStall = undefined;
     this._finFrame = -1;
     this._finAt = 0;
     this._rstFrame = -1;
     this._rstAt = 0;
-    this.ptbs = NONE;
     this.prevSeq = -1;
     this.prevAck = -1;
     this.prevFlags = -1;
@@ -342,13 +334,16 @@ export class Direction {
   }
 
   /**
-   * Lets go of what the direction refers to (segments, gaps, PTB watches …) while its object waits
-   * to be reused: parked, it must hold no more than a new one. init() sets the rest.
+   * Sets the segments and lists as for a new direction, letting go of what they referred to: also
+   * while the object waits to be reused, when it must hold no more than a new one. init() calls it.
    */
   park(): void {
     this.segs = NONE;
     this.head = 0;
-    if (this.deliveryLog !== NONE) this.deliveryLog.length = 0; // kept for reuse: at most 2 × DELIVERED_LOG numbers
+    // Internal (the record gets what summary() computes from it): its array is kept, emptied; at
+    // most 2 × DELIVERED_LOG numbers. Undefined only while the constructor runs init().
+    if (this.deliveryLog !== undefined && this.deliveryLog !== NONE) this.deliveryLog.length = 0;
+    else this.deliveryLog = NONE;
     this.retxFrames = NONE;
     this.recovered = NONE;
     this.gaps = NONE;
