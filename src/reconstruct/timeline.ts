@@ -5,6 +5,7 @@
 import type { Micros } from '../core/index.js';
 import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
 import { qtypeName } from './dns/index.js';
+import { FlowTable } from './path/flows.js';
 
 export interface LaneMark {
   t0: Micros;
@@ -76,8 +77,8 @@ interface TcpLaneState {
 export class TimelineCollector {
   readonly #options: TimelineOptions;
   readonly #lanes = new Map<string, Lane>();
-  /** TCP lanes by lower address → higher address → port pair (no per-packet key strings). */
-  readonly #tcp = new Map<string, Map<string, Map<number, TcpLaneState>>>();
+  /** TCP lanes by flow (no per-packet key strings; remembers the flow it found last). */
+  readonly #tcp = new FlowTable<TcpLaneState>();
   /** Open DNS queries: `${laneId}#${clientPort}#${id}#${qtype}#${qname}` → mark and its lane. */
   readonly #openQueries = new Map<string, { mark: LaneMark; lane: Lane }>();
   /** DNS lanes by client → server (no per-message lane-id string once the lane exists). */
@@ -95,12 +96,7 @@ export class TimelineCollector {
   #bucketIndex = 0;
   #bucketFrom: Micros = Number.POSITIVE_INFINITY;
   #bucketTo: Micros = Number.NEGATIVE_INFINITY;
-  /** #tcpState's last answer and the endpoints it was asked with (lanes are never removed). */
-  #hitSrc = '';
-  #hitSrcPort = -1;
-  #hitDst = '';
-  #hitDstPort = -1;
-  #hit: TcpLaneState | undefined = undefined;
+
   #buckets: number[] = [];
 
   constructor(options: Partial<TimelineOptions> = {}) {
@@ -246,47 +242,10 @@ export class TimelineCollector {
   }
 
 
-  /**
-   * The lane state of a TCP flow, found without building a key: most packets are TCP. The last
-   * answer (a lane, or none) is remembered by its endpoints, since packets come in runs of a flow.
-   */
-  #tcpState(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number): TcpLaneState | undefined {
-    if (srcPort === this.#hitSrcPort && dstPort === this.#hitDstPort && srcAddr === this.#hitSrc && dstAddr === this.#hitDst) return this.#hit;
-    if (srcPort === this.#hitDstPort && dstPort === this.#hitSrcPort && srcAddr === this.#hitDst && dstAddr === this.#hitSrc) return this.#hit;
-    const forward = srcAddr < dstAddr || (srcAddr === dstAddr && srcPort <= dstPort);
-    const lo = forward ? srcAddr : dstAddr;
-    const hi = forward ? dstAddr : srcAddr;
-    const ports = forward ? srcPort * 65536 + dstPort : dstPort * 65536 + srcPort;
-    const state = this.#tcp.get(lo)?.get(hi)?.get(ports);
-    this.#remember(srcAddr, srcPort, dstAddr, dstPort, state);
-    return state;
-  }
-
-  #remember(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number, state: TcpLaneState | undefined): void {
-    this.#hitSrc = srcAddr;
-    this.#hitSrcPort = srcPort;
-    this.#hitDst = dstAddr;
-    this.#hitDstPort = dstPort;
-    this.#hit = state;
-  }
-
-  #tcpInsert(srcAddr: string, srcPort: number, dstAddr: string, dstPort: number, state: TcpLaneState): void {
-    const forward = srcAddr < dstAddr || (srcAddr === dstAddr && srcPort <= dstPort);
-    const lo = forward ? srcAddr : dstAddr;
-    const hi = forward ? dstAddr : srcAddr;
-    const ports = forward ? srcPort * 65536 + dstPort : dstPort * 65536 + srcPort;
-    let byHi = this.#tcp.get(lo);
-    if (!byHi) this.#tcp.set(lo, (byHi = new Map()));
-    let byPorts = byHi.get(hi);
-    if (!byPorts) byHi.set(hi, (byPorts = new Map()));
-    byPorts.set(ports, state);
-    this.#remember(srcAddr, srcPort, dstAddr, dstPort, state);
-  }
-
   #tcpSegment(p: Packet): void {
     const ip = p.ip!;
     const tcp = p.tcp!;
-    let state = this.#tcpState(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
+    let state = this.#tcp.get(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
     if (!state) {
       if (this.#lanes.size >= this.#options.maxLanes) {
         this.packetsWithoutLane++; // before building any string: this is the per-packet path of a busy capture
@@ -303,7 +262,7 @@ export class TimelineCollector {
         lane, aAddr: ip.src, aPort: tcp.srcPort, nextSeqA: undefined, nextSeqB: undefined, openData: undefined, openDataForward: true, openBytes: 0,
         forwardText, backwardText: `${endpoint(dst)} → ${endpoint(src)}`,
       };
-      this.#tcpInsert(ip.src, tcp.srcPort, ip.dst, tcp.dstPort, state);
+      this.#tcp.add(ip.src, tcp.srcPort, ip.dst, tcp.dstPort, state);
     } else {
       state.lane.packets++;
       state.lane.lastTime = p.time;
@@ -373,7 +332,7 @@ export class TimelineCollector {
     const detail = `from ${p.ip!.src} quoting ${q.src}${q.srcPort !== undefined ? ` ${q.srcPort}` : ''} → ${q.dst}${q.dstPort !== undefined ? ` ${q.dstPort}` : ''}, icmp ${p.ip!.length} B`;
     let lane: Lane | undefined;
     if (q.protocol === 6 && q.srcPort !== undefined && q.dstPort !== undefined) {
-      lane = this.#tcpState(q.src, q.srcPort, q.dst, q.dstPort)?.lane;
+      lane = this.#tcp.get(q.src, q.srcPort, q.dst, q.dstPort)?.lane;
     }
     if (!lane && q.protocol === 17 && (q.srcPort === 53 || q.dstPort === 53)) {
       const [client, server] = q.dstPort === 53 ? [q.src, q.dst] : [q.dst, q.src];
@@ -389,7 +348,7 @@ export class TimelineCollector {
     return { bucketMicros: this.#bucketMicros, packets: this.#buckets.slice() };
   }
   lanes(): Lane[] {
-    for (const byHi of this.#tcp.values()) for (const byPorts of byHi.values()) for (const st of byPorts.values()) if (st.openData) this.#closeData(st);
+    for (let n = this.#tcp.first; n !== undefined; n = n.next) if (n.value.openData) this.#closeData(n.value);
     return [...this.#lanes.values()];
   }
 }

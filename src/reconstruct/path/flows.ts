@@ -30,15 +30,17 @@ export class FlowTable<V> {
   #last: Node<V> | undefined = undefined;
   #size = 0;
   /**
-   * The flow found or added last, by the endpoints it was asked with: packets come in runs of one
-   * flow (a handshake, a burst of segments, a query and its reply), and a run then costs four
-   * comparisons instead of three Map lookups each.
+   * The answer get() or add() gave last, by the endpoints it was asked with: packets come in runs of
+   * one flow (a handshake, a burst of segments, a query and its reply), and a run then costs four
+   * comparisons instead of three Map lookups each. The answer may be "none" (`#hit` undefined with
+   * `#hitValid`): only add() can make a flow appear, and it replaces the answer.
    */
   #hitSrc = '';
   #hitSrcPort = -1;
   #hitDst = '';
   #hitDstPort = -1;
   #hit: Node<V> | undefined = undefined;
+  #hitValid = false;
 
   get size(): number {
     return this.#size;
@@ -58,22 +60,24 @@ export class FlowTable<V> {
   }
 
   get(src: string, srcPort: number, dst: string, dstPort: number): V | undefined {
-    const hit = this.#hit;
-    if (hit !== undefined && srcPort === this.#hitSrcPort && dstPort === this.#hitDstPort && src === this.#hitSrc && dst === this.#hitDst) return hit.value;
-    if (hit !== undefined && srcPort === this.#hitDstPort && dstPort === this.#hitSrcPort && src === this.#hitDst && dst === this.#hitSrc) return hit.value;
+    if (this.#hitValid) {
+      if (srcPort === this.#hitSrcPort && dstPort === this.#hitDstPort && src === this.#hitSrc && dst === this.#hitDst) return this.#hit?.value;
+      if (srcPort === this.#hitDstPort && dstPort === this.#hitSrcPort && src === this.#hitDst && dst === this.#hitSrc) return this.#hit?.value;
+    }
     const node = src < dst || (src === dst && srcPort <= dstPort)
       ? this.#index.get(src)?.get(dst)?.get(portPair(srcPort, dstPort))
       : this.#index.get(dst)?.get(src)?.get(portPair(dstPort, srcPort));
-    if (node !== undefined) this.#remember(src, srcPort, dst, dstPort, node);
+    this.#remember(src, srcPort, dst, dstPort, node);
     return node?.value;
   }
 
-  #remember(src: string, srcPort: number, dst: string, dstPort: number, node: Node<V>): void {
+  #remember(src: string, srcPort: number, dst: string, dstPort: number, node: Node<V> | undefined): void {
     this.#hitSrc = src;
     this.#hitSrcPort = srcPort;
     this.#hitDst = dst;
     this.#hitDstPort = dstPort;
     this.#hit = node;
+    this.#hitValid = true;
   }
 
   /** Adds a value for a flow not present (it becomes the newest). */
@@ -105,7 +109,7 @@ export class FlowTable<V> {
     const ports = forward ? portPair(srcPort, dstPort) : portPair(dstPort, srcPort);
     const node = byPorts.get(ports);
     if (node === undefined || node.value !== value) return;
-    if (node === this.#hit) this.#hit = undefined;
+    if (node === this.#hit) this.#hitValid = false;
     byPorts.delete(ports);
     if (byPorts.size === 0) {
       byHi.delete(hi);
@@ -119,7 +123,7 @@ export class FlowTable<V> {
   }
 
   clear(): void {
-    this.#hit = undefined;
+    this.#hitValid = false;
     this.#index.clear();
     this.#first = undefined;
     this.#last = undefined;

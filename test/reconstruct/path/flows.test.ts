@@ -24,6 +24,28 @@ describe('FlowTable', () => {
     expect(t.size).toBe(3);
   });
 
+  it('answers as a plain map would through runs of one flow, misses, deletions and clears (the last-answer cache)', () => {
+    // Seeded random operations on a handful of endpoints, so the same flow, absent or present, is
+    // asked about many times in a row from both directions.
+    const t = new FlowTable<number>();
+    const ref = new Map<string, number>();
+    const key = (a: string, ap: number, b: string, bp: number): string => (a < b || (a === b && ap <= bp) ? `${a}|${ap}|${b}|${bp}` : `${b}|${bp}|${a}|${ap}`);
+    const addrs = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
+    let seed = 12345;
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    for (let i = 0; i < 20_000; i++) {
+      const [a, b] = [addrs[rnd(3)]!, addrs[rnd(3)]!];
+      const [ap, bp] = [1 + rnd(3), 1 + rnd(3)];
+      const k = key(a, ap, b, bp);
+      const op = rnd(10);
+      if (op < 6) expect(t.get(a, ap, b, bp)).toBe(ref.get(k));
+      else if (op < 8) { if (!ref.has(k)) { t.add(a, ap, b, bp, i); ref.set(k, i); } }
+      else if (op < 10 && ref.has(k)) { t.delete(b, bp, a, ap, ref.get(k)!); ref.delete(k); }
+      if (rnd(2000) === 0) { t.clear(); ref.clear(); }
+    }
+    expect(t.size).toBe(ref.size);
+  });
+
   it('keeps insertion order through deletions, including the value being walked', () => {
     const t = new FlowTable<number>();
     for (let i = 1; i <= 6; i++) t.add('10.0.0.1', i, '10.0.0.2', 80, i);
