@@ -21,7 +21,7 @@ import { decodeSll2 } from './sll2.js';
 import { decodeTcp, emptyTcp } from './tcp.js';
 import type { DnsMessage, Icmp, Ip, Mutable, Packet, Tcp, Udp } from './types.js';
 import { NO_DNS } from './types.js';
-import { decodeUdp, UDP_HEADER_LEN } from './udp.js';
+import { decodeUdp, emptyUdp, UDP_HEADER_LEN } from './udp.js';
 
 export const IpProtocol = { ICMP: 1, IPIP: 4, TCP: 6, UDP: 17, IPv6: 41, ICMPv6: 58 } as const;
 
@@ -84,7 +84,7 @@ export class PacketDecoder {
     if (options.reusePackets === true) {
       this.#ip = newIp();
       this.#tcp = emptyTcp();
-      this.#udp = { srcPort: 0, dstPort: 0, length: 0, truncated: false };
+      this.#udp = emptyUdp();
       this.#packet = newPacket();
     }
   }

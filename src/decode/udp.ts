@@ -6,6 +6,9 @@ import type { Mutable, Udp } from './types.js';
 const UDP = { srcPort: 0, dstPort: 2, length: 4, checksum: 6, headerLen: 8 } as const;
 export const UDP_HEADER_LEN = UDP.headerLen;
 
+/** A Udp to refill, in the same shape as a decoded one. */
+export const emptyUdp = (): Mutable<Udp> => ({ srcPort: 0, dstPort: 0, length: 0, truncated: false });
+
 /**
  * Decodes the UDP header at b[off…end) (`end`: the captured end of the IP payload). The payload is
  * b[off + 8 … min(off + length, end)); `truncated` says the capture holds less than `length`.
@@ -17,7 +20,7 @@ export function decodeUdp(b: Buffer, off: number, end: number, anomalies: Anomal
   let length = u16(b, off + UDP.length);
   if (length === 0) length = end - off;
   else if (length < UDP.headerLen) return anomalies.note('udp.bad_length');
-  const u = out ?? { srcPort: 0, dstPort: 0, length: 0, truncated: false };
+  const u = out ?? emptyUdp();
   u.srcPort = u16(b, off + UDP.srcPort);
   u.dstPort = u16(b, off + UDP.dstPort);
   u.length = length;
