@@ -43,8 +43,6 @@ export class Connection {
   /** Each side's SYN options, packed by packOptions (NO_OPTIONS until its SYN is seen). */
   private _clientOptions!: number;
   private _serverOptions!: number;
-  /** When the connection closed (RST, or FIN both ways), as an offset from the start. */
-  private _closedAt!: number | undefined;
   endKind!: 'fin' | 'rst' | undefined;
   endedBy!: Role | undefined;
   icmp!: IcmpRef[];
@@ -111,7 +109,6 @@ export class Connection {
     this._failureKind = 'refused';
     this._clientOptions = NO_OPTIONS;
     this._serverOptions = NO_OPTIONS;
-    this._closedAt = undefined;
     this.endKind = undefined;
     this.endedBy = undefined;
     this._lookupFrame = 0;
@@ -160,9 +157,8 @@ export class Connection {
   }
   get clientOptions(): SideOptions | undefined { return unpackOptions(this._clientOptions); }
   get serverOptions(): SideOptions | undefined { return unpackOptions(this._serverOptions); }
-  /** Capture time the connection closed (RST, or FIN both ways). */
-  get closedAt(): Micros | undefined { return this._closedAt === undefined ? undefined : this.#at(this._closedAt); }
-  get isClosed(): boolean { return this._closedAt !== undefined; }
+  /** It closed: RST, or FIN both ways (`endKind` says which). */
+  get isClosed(): boolean { return this.endKind !== undefined; }
   get lookup(): ConnectionRecord['lookup'] {
     return this._lookupName === undefined ? undefined : { name: this._lookupName, frame: this._lookupFrame, time: this.#at(this._lookupAt), asker: this._lookupAsker };
   }
@@ -187,7 +183,7 @@ export class Connection {
 
   /** Capture time after which, with no further packet, the record is final. */
   deadline(): Micros {
-    if (this._closedAt !== undefined) return this.lastTime + this.o.closeLingerMicros;
+    if (this.endKind !== undefined) return this.lastTime + this.o.closeLingerMicros;
     if (this._establishedFrame === -1 && this.synCount > 0) return this.lastTime + this.o.handshakeIdleMicros;
     return this.lastTime + this.o.idleMicros;
   }
@@ -233,7 +229,7 @@ export class Connection {
     if (fin && !d.hasFin) {
       d.setFin(frame, time);
       if (this.endedBy === undefined) this.endedBy = fromClient ? 'client' : 'server';
-      if (peer.hasFin) this.close('fin', time);
+      if (peer.hasFin) this.close('fin');
     }
   }
 
@@ -284,7 +280,7 @@ export class Connection {
       this._failureKind = 'refused';
     }
     this.endedBy ??= fromClient ? 'client' : 'server';
-    this.close('rst', time);
+    this.close('rst');
   }
 
   private segment(d: Direction, ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fin: boolean): void {
@@ -359,10 +355,8 @@ export class Connection {
     }
   }
 
-  private close(kind: 'fin' | 'rst', time: Micros): void {
-    if (this._closedAt !== undefined) return;
-    this._closedAt = this.#offset(time);
-    this.endKind = kind;
+  private close(kind: 'fin' | 'rst'): void {
+    this.endKind ??= kind;
   }
 
   /** The final record. `endTime`: when it was made final (capture end for 'capture-end'). */
