@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, NONE, sackSignature, small, unwrapSeq } from './direction.js';
+import { Direction, markAt, NONE, sackSignature, small, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -140,17 +140,14 @@ export class Connection {
 
   #at(offset: number): Micros { return this.startTime + offset; }
   #offset(t: Micros): number { return small(t - this.startTime); }
-  #mark(frame: number, offset: number): Mark | undefined {
-    return frame === -1 ? undefined : { frame, time: this.startTime + offset };
-  }
 
   /** SYNs from the client (the first maxSynsPerConnection). */
   get syns(): Mark[] {
     if (this._synFrame === -1) return NONE;
     return [{ frame: this._synFrame, time: this.#at(this._synAt) }, ...this._moreSyns];
   }
-  get synAck(): Mark | undefined { return this.#mark(this._synAckFrame, this._synAckAt); }
-  get established(): Mark | undefined { return this.#mark(this._establishedFrame, this._establishedAt); }
+  get synAck(): Mark | undefined { return markAt(this._synAckFrame, this.startTime, this._synAckAt); }
+  get established(): Mark | undefined { return markAt(this._establishedFrame, this.startTime, this._establishedAt); }
   get isEstablished(): boolean { return this._establishedFrame !== -1; }
   get failure(): { mark: Mark; kind: 'refused' | 'unreachable' } | undefined {
     return this._failureFrame === -1 ? undefined : { mark: { frame: this._failureFrame, time: this.#at(this._failureAt) }, kind: this._failureKind };

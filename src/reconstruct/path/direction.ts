@@ -29,6 +29,10 @@ export function sackSignature(sack: readonly number[] | undefined): number {
   return (Math.imul(sack.length, 0x9e3779b1) ^ (sack[0]! | 0) ^ Math.imul(sack[1]! | 0, 31)) | 0;
 }
 
+/** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
+export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
+  frame === -1 ? undefined : { frame, time: epoch + offset };
+
 /** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
 export function unwrapSeq(seq: number, base: number, ref: number): number {
   const d = (seq - base) >>> 0;
@@ -351,8 +355,8 @@ export class Direction {
     this.ptbs = NONE;
   }
 
-  get fin(): Mark | undefined { return this._finFrame === -1 ? undefined : { frame: this._finFrame, time: this.epoch + this._finAt }; }
-  get rst(): Mark | undefined { return this._rstFrame === -1 ? undefined : { frame: this._rstFrame, time: this.epoch + this._rstAt }; }
+  get fin(): Mark | undefined { return markAt(this._finFrame, this.epoch, this._finAt); }
+  get rst(): Mark | undefined { return markAt(this._rstFrame, this.epoch, this._rstAt); }
   get hasFin(): boolean { return this._finFrame !== -1; }
   get hasRst(): boolean { return this._rstFrame !== -1; }
   setFin(frame: number, time: Micros): void { this._finFrame = frame; this._finAt = small(time - this.epoch); }
