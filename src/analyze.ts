@@ -89,6 +89,9 @@ export class Analysis {
         this.#dns.packet(p);
         this.#path.packet(p);
         this.#timeline.packet(p);
+      } else {
+        const arp = this.#decoder.takeArp();
+        if (arp !== undefined) this.#path.arp(arp, frame.index, t);
       }
       if (t >= this.#nextExpire) {
         this.#nextExpire = t + EXPIRE_STEP;
@@ -137,6 +140,10 @@ export class Analysis {
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
+    if (!Number.isNaN(this.#last)) {
+      for (const d of this.#dnsDetectors) d.captureEnd?.(this.#last);
+      for (const d of this.#pathDetectors) d.captureEnd?.(this.#last);
+    }
     this.#dns.finish();
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);

@@ -13,6 +13,7 @@ export const INCIDENT_KINDS = [
   'path.ptb_problem',
   'path.fallback_delay',
   'path.mss_clamped',
+  'path.neighbor_unreachable',
 ] as const;
 export const IncidentKind = z.enum(INCIDENT_KINDS);
 export type IncidentKind = z.infer<typeof IncidentKind>;

@@ -213,6 +213,12 @@ export interface SamePortDrop {
   readonly delayMicros: number;
   /** Later transmissions on the same socket also went unanswered (every later reply dropped). */
   readonly socketDead: boolean;
+  /**
+   * No answer to the lost question reached the client, and what it asked again on the socket went
+   * unanswered too: the lookup failed (or was failing when the capture ended), although the server
+   * had answered (the sticky firewall: every reply after the first on the 5-tuple dropped).
+   */
+  readonly lookupFailed: boolean;
   /** The lost question was the second one sent (its reply the second to arrive). */
   readonly lostWasSecond: boolean;
   /** The attempts that show it: the socket's, and those of the retry (other callers' left out). */
@@ -230,6 +236,12 @@ export interface SamePortOptions {
    */
   promptFactor: number;
   promptFloorMicros: Micros;
+  /**
+   * Where the capture ended, when known (set by the detector at the end of input): a question
+   * re-asked this long before the end without an answer counts as unanswered even though the
+   * capture stopped before the client's timeout.
+   */
+  captureEndMicros?: Micros;
 }
 
 export const DEFAULT_SAME_PORT_OPTIONS: SamePortOptions = {
@@ -327,7 +339,14 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   const keptReply = (keptIsA ? replyA : reply6)!;
   const lostFirst = lostAttempt.queries[0]!.time;
   const re = keptIsA ? next6 : nextA;
-  if (re === undefined) return undefined; // the capture ended before the client re-asked
+  if (re === undefined) {
+    // The lost question was not asked again, but the kept one may have been (glibc, after losing a
+    // reply, falls back to one question at a time and starts again with the first): if that
+    // re-ask, answered within milliseconds the first time, now gets nothing, later replies on the
+    // 5-tuple are being dropped too. Otherwise the capture ended before the client re-asked.
+    const keptRe = keptIsA ? nextA : next6;
+    return keptRe === undefined ? undefined : stickyRound(l, qa, q6, a1, kept, lost, keptAttempt, lostAttempt, keptReply, keptRe, roundEnd, o);
+  }
   const resend = re.sent;
   if (resend.time - lostFirst < o.minRetryMicros) return undefined;
   // A reply to the lost question's first transmission that came late (after the re-send but
@@ -373,6 +392,7 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   const socketDead = laterOnSocket > 0 && laterAnswered === 0 && keptResentOnSocket &&
     kept.attempts.some((a) => sameSocket(a, a1) && a.outcome === 'unanswered');
   if (!answeredPromptly && !socketDead) return undefined;
+  const lookupFailed = finalAnswer === undefined && socketDead && lost.answer === undefined;
   const end = finalAnswer !== undefined ? finalAnswer.time : l.end;
   // The attempts that tell this story: the socket's, and those of the retry (from the re-send on).
   const attempts: DnsAttempt[] = [];
@@ -394,6 +414,66 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
     inferredTimeoutMicros: resend.time - lostFirst,
     delayMicros: Math.max(0, end - keptReply.time),
     socketDead,
+    lookupFailed,
+    lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
+    attempts,
+  };
+}
+
+/**
+ * The sticky firewall seen at the client when the lost question was never asked again: the kept
+ * question is re-asked on the same socket after the client's timeout and that re-ask, and anything
+ * else later on the socket, gets no reply: proven by the reconstructor (unanswered) or by the
+ * capture running on for the prompt window past the last transmission.
+ */
+function stickyRound(
+  l: DnsLookup,
+  qa: DnsQuestionRecord,
+  q6: DnsQuestionRecord,
+  a1: DnsAttempt,
+  kept: DnsQuestionRecord,
+  lost: DnsQuestionRecord,
+  keptAttempt: DnsAttempt,
+  lostAttempt: DnsAttempt,
+  keptReply: DnsReply,
+  keptRe: { sent: DnsQuerySent; attempt: DnsAttempt },
+  roundEnd: Micros,
+  o: SamePortOptions,
+): SamePortDrop | undefined {
+  if (!sameSocket(keptRe.attempt, a1) || lostAttempt.replies.length > 0 || lost.answer !== undefined) return undefined;
+  const lostFirst = lostAttempt.queries[0]!.time;
+  if (keptRe.sent.time - keptAttempt.queries[0]!.time < o.minRetryMicros) return undefined;
+  const prompt = Math.max(o.promptFactor * (keptReply.time - keptAttempt.queries[0]!.time), o.promptFloorMicros);
+  let lastOnSocket = keptRe.sent.time;
+  let allUnanswered = true;
+  const attempts: DnsAttempt[] = [];
+  for (const q of [qa, q6]) {
+    for (const a of q.attempts) {
+      if (!sameSocket(a, a1)) continue;
+      attempts.push(a);
+      for (const s of a.queries) if (s.time >= roundEnd && s.time > lastOnSocket) lastOnSocket = s.time;
+      for (const r of a.replies) if (r.time >= roundEnd) return undefined; // something got through
+      if (a.queries.some((s) => s.time >= roundEnd) && a.outcome !== 'unanswered') allUnanswered = false;
+    }
+  }
+  // The client itself shows the re-ask timed out when it sent it yet again; else the capture must
+  // have run on past the prompt window after the last transmission.
+  const resentAgain = lastOnSocket > keptRe.sent.time;
+  const waited = o.captureEndMicros !== undefined && o.captureEndMicros - lastOnSocket >= prompt;
+  if (!allUnanswered && !resentAgain && !waited) return undefined;
+  return {
+    lookup: l,
+    kept,
+    lost,
+    keptAttempt,
+    lostAttempt,
+    keptReply,
+    resend: keptRe.sent,
+    finalAnswer: undefined,
+    inferredTimeoutMicros: keptRe.sent.time - lostFirst,
+    delayMicros: Math.max(0, Math.max(l.end, lastOnSocket) - keptReply.time),
+    socketDead: true,
+    lookupFailed: true,
     lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
     attempts,
   };
@@ -440,8 +520,11 @@ export function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaPr
   // one is proven unanswered (the question's outcome says so).
   if (aaaa.attempts.some((x) => x.replies.length > 0)) return undefined;
   // Unanswered A transmissions on a socket the AAAA used: the socket, not the AAAA, is the problem.
+  // So is an A question answered once on that socket and then, asked again there under the same
+  // id, not answered (even when the capture ends before its timeout): the sticky firewall's
+  // signature (every reply after the first on the 5-tuple dropped), not the server's.
   const aaaaSockets = new Set(aaaa.attempts.map((x) => `${x.clientPort}|${x.server}`));
-  if (a.attempts.some((x) => x.outcome === 'unanswered' && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
+  if (a.attempts.some((x) => (x.outcome === 'unanswered' || (x.afterAnswer && x.replies.length === 0)) && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
   return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent };
 }
 
