@@ -173,6 +173,7 @@ export class Analysis {
         truncated: info.truncated,
         skippedBytes: info.skippedBytes,
         droppedByCapture: info.droppedByInterface ?? null,
+        ...notAnalysed(info),
       },
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
@@ -273,6 +274,26 @@ const laneAddress = (endpoint: string): string => {
 };
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
+const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {
+  'pcap.caplen_too_large': 'a record header claims a length no capture can hold; nothing after it can be framed',
+  'pcapng.bad_block_length': 'a block length is impossible; nothing after it can be framed',
+  'pcapng.bad_section_header': 'a section header has a bad byte-order magic; nothing after it can be read',
+};
+
+/** How much of the file was not analysed, when any was: reading stopped at damage, or the file is cut. */
+function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notAnalysed'] } {
+  if ((info.stoppedBy === undefined && !info.truncated) || info.skippedBytes <= 0) return {};
+  const share = info.bytesRead > 0 ? Math.round((info.skippedBytes / info.bytesRead) * 10_000) / 10_000 : 1;
+  return {
+    notAnalysed: {
+      bytes: info.skippedBytes,
+      share,
+      afterFrame: info.stoppedAtFrame ?? info.frames,
+      reason: info.stoppedBy !== undefined ? `${info.stoppedBy}: ${STOP_REASONS[info.stoppedBy]}` : 'the file ends inside a record',
+    },
+  };
+}
+
 export function compareFindings(a: Finding, b: Finding): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.start - b.start || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

@@ -45,7 +45,7 @@ interface Iface {
 export class CaptureParser {
   readonly info: ParserInfo = {
     format: undefined, byteOrder: undefined, resolution: undefined, gzip: false, snaplen: undefined,
-    interfaces: [], linkTypes: [], sections: 0, frames: 0, bytesRead: 0, truncated: false, skippedBytes: 0,
+    interfaces: [], linkTypes: [], sections: 0, frames: 0, bytesRead: 0, truncated: false, skippedBytes: 0, stoppedBy: undefined, stoppedAtFrame: undefined,
     droppedByInterface: undefined, nonPacketRecords: 0,
   };
 
@@ -186,8 +186,10 @@ export class CaptureParser {
     return this.#mode === Mode.Stopped;
   }
 
-  #stop(): number {
+  #stop(why: CaptureInfo['stoppedBy']): number {
     this.#mode = Mode.Stopped;
+    this.info.stoppedBy = why;
+    this.info.stoppedAtFrame = this.info.frames;
     return STOP;
   }
 
@@ -208,7 +210,7 @@ export class CaptureParser {
         }
         if (caplen > this.#maxCaplen) {
           this.anomalies.note('pcap.caplen_too_large');
-          return this.#stop();
+          return this.#stop('pcap.caplen_too_large');
         }
         return h + caplen;
       }
@@ -223,7 +225,7 @@ export class CaptureParser {
           else if (bom === 0x4d3c2b1a) this.#le = false;
           else {
             this.anomalies.note('pcapng.bad_section_header');
-            return this.#stop();
+            return this.#stop('pcapng.bad_section_header');
           }
           // A later SHB shorter than its fixed fields (e.g. 12 bytes) would be read past its end.
           minLength = SHB.minLength;
@@ -231,7 +233,7 @@ export class CaptureParser {
         const len = this.#u32(b, off + BLOCK.totalLength);
         if (len < minLength || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
           this.anomalies.note('pcapng.bad_block_length');
-          return this.#stop();
+          return this.#stop('pcapng.bad_block_length');
         }
         return len;
       }

@@ -108,6 +108,9 @@ function renderHeader(h: Selection, report: Report): void {
     ['Interfaces', String(c.interfaces)],
     ['Truncated', c.truncated ? 'yes: the file ends inside a record' : 'no'],
     ['Skipped bytes', String(c.skippedBytes)],
+    ...(c.notAnalysed !== undefined
+      ? [['Not analysed', `${bytes(c.notAnalysed.bytes)} (${(c.notAnalysed.share * 100).toFixed(1)} % of the file) after frame ${c.notAnalysed.afterFrame}: ${c.notAnalysed.reason}`] as [string, string]]
+      : []),
     ['Dropped by capture', c.droppedByCapture === null ? 'not recorded' : String(c.droppedByCapture)],
     ['Generated', `${report.tool.name} ${report.tool.version}, ${report.generatedAt}`],
   ];
