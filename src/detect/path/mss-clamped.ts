@@ -5,7 +5,7 @@
 // A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
 // must stay silent); blackholes report both MSS in their details.
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, connectionFilter, ev } from './common.js';
 
@@ -23,6 +23,15 @@ const DEFAULT_MSS = 536;
 
 /** IP + TCP header bytes that MSS excludes (RFC 9293 §3.7.1). */
 const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
+
+export const mssClampedDetector = defineDetector({
+  kind: 'path.mss_clamped',
+  records: 'path',
+  lane: 'tcp',
+  defaults: DEFAULT_MSS_CLAMPED_OPTIONS,
+  create: createMssClamped,
+  readme: { what: 'MSS clamping in the path, or an MSS above what the path carried', remedy: '—', note: 'info' },
+});
 
 export function createMssClamped(options: Partial<MssClampedOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_MSS_CLAMPED_OPTIONS, ...options };
@@ -59,8 +68,8 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
 
 function handshake(c: ConnectionRecord): Evidence[] {
   const e: Evidence[] = [];
-  if (c.syns[0] !== undefined) e.push(ev(c.syns[0], 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
-  if (c.synAck !== undefined) e.push(ev(c.synAck, 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
+  if (c.syns[0] !== undefined) e.push(ev(c.syns[0], 'tcp-syn', 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
+  if (c.synAck !== undefined) e.push(ev(c.synAck, 'tcp-synack', 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
   return e;
 }
 
