@@ -16,6 +16,8 @@ import {
   sortEvidence,
 } from './common.js';
 
+const KIND = 'dns.aaaa_unanswered';
+
 export interface AaaaUnansweredOptions {
   maxGroups: number;
   /**
@@ -49,18 +51,6 @@ interface Group {
   rcodes: Set<number>;
   evidence: Evidence[];
 }
-
-const KIND = 'dns.aaaa_unanswered';
-
-export const aaaaUnansweredDetector = defineDetector({
-  kind: KIND,
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_AAAA_UNANSWERED_OPTIONS,
-  create: createAaaaUnanswered,
-  explains: 'publishes',
-  readme: { what: 'AAAA never answered (every retry, port, server) while A is; RFC 4074 wrong answers (NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR); tells an authoritative server from a recursive resolver', remedy: 'the server must answer AAAA (NODATA)' },
-});
 
 export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_AAAA_UNANSWERED_OPTIONS, ...options };
@@ -267,3 +257,8 @@ function role(r: DnsReply): AaaaProblem['serverRole'] {
   return 'unknown';
 }
 
+/** The registry's entry (src/detect/registry.ts). */
+export const aaaaUnansweredDetector = defineDetector({
+  kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_AAAA_UNANSWERED_OPTIONS, create: createAaaaUnanswered, explains: 'publishes',
+  readme: { what: 'AAAA never answered (every retry, port, server) while A is; RFC 4074 wrong answers (NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR); tells an authoritative server from a recursive resolver', remedy: 'the server must answer AAAA (NODATA)' },
+});

@@ -44,15 +44,6 @@ const REMEDY =
   'servers (BIND `edns-udp-size`/`max-udp-size`, unbound `edns-buffer-size`), let TCP/53 through ' +
   'every firewall, and stop filters from dropping IPv6 fragments on the DNS path.';
 
-export const largeResponseRiskDetector = defineDetector({
-  kind: 'dns.large_response_risk',
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_LARGE_RESPONSE_RISK_OPTIONS,
-  create: createLargeResponseRisk,
-  readme: { what: 'answers above 1232 bytes or in IPv6 fragments, TC=1 followed by a failing TCP/53 retry', remedy: 'EDNS buffer ≤ 1232, allow TCP/53' },
-});
-
 export function createLargeResponseRisk(options: Partial<LargeResponseRiskOptions> = {}): Detector<DnsRecord> {
   const o = { ...DEFAULT_LARGE_RESPONSE_RISK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
@@ -268,3 +259,9 @@ function finding(g: Group, o: LargeResponseRiskOptions): Finding {
     details: { reasons, largestSize: g.largest, maxEdnsUdpSize: g.maxEdns, safeSize: o.safeSize, occurrences: g.occurrences },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const largeResponseRiskDetector = defineDetector({
+  kind: 'dns.large_response_risk', records: 'dns', lane: 'dns', defaults: DEFAULT_LARGE_RESPONSE_RISK_OPTIONS, create: createLargeResponseRisk,
+  readme: { what: 'answers above 1232 bytes or in IPv6 fragments, TC=1 followed by a failing TCP/53 retry', remedy: 'EDNS buffer ≤ 1232, allow TCP/53' },
+});

@@ -10,6 +10,8 @@ import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
+const KIND = 'dns.local_zone_leak';
+
 export interface LocalZoneLeakOptions {
   /** A lookup of the same name by another host starting this long after the client's last query is still its forwarded leg: default 1 s. */
   forwardWindowMicros: Micros;
@@ -72,18 +74,6 @@ interface Leg {
 }
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
-
-const KIND = 'dns.local_zone_leak';
-
-export const localZoneLeakDetector = defineDetector({
-  kind: KIND,
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_LOCAL_ZONE_LEAK_OPTIONS,
-  create: createLocalZoneLeak,
-  explains: 'publishes',
-  readme: { what: 'reverse lookups under the RFC 6303 locally served zones that time out, fail, are slow, or leave for non-local servers', remedy: 'serve the zones locally' },
-});
 
 export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
@@ -267,3 +257,9 @@ function finding(g: Group, up: { to: Set<string>; queries: number; evidence: Evi
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const localZoneLeakDetector = defineDetector({
+  kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, create: createLocalZoneLeak, explains: 'publishes',
+  readme: { what: 'reverse lookups under the RFC 6303 locally served zones that time out, fail, are slow, or leave for non-local servers', remedy: 'serve the zones locally' },
+});

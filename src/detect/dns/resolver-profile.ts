@@ -33,15 +33,6 @@ interface Profile {
 
 const MAX_GAPS = 256;
 
-export const resolverProfileDetector = defineDetector({
-  kind: 'dns.resolver_profile',
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_RESOLVER_PROFILE_OPTIONS,
-  create: createResolverProfile,
-  readme: { what: 'per client: parallel same-port / single-request(-reopen), A- or AAAA-first, inferred timeout and attempts', remedy: '—', note: 'info' },
-});
-
 export function createResolverProfile(options: Partial<ResolverProfileOptions> = {}): Detector<DnsRecord> {
   const o = { ...DEFAULT_RESOLVER_PROFILE_OPTIONS, ...options };
   const clients = new CappedGroups<Profile>(o.maxClients);
@@ -162,3 +153,9 @@ function finding(p: Profile): Finding {
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const resolverProfileDetector = defineDetector({
+  kind: 'dns.resolver_profile', records: 'dns', lane: 'dns', defaults: DEFAULT_RESOLVER_PROFILE_OPTIONS, create: createResolverProfile,
+  readme: { what: 'per client: parallel same-port / single-request(-reopen), A- or AAAA-first, inferred timeout and attempts', remedy: '—', note: 'info' },
+});

@@ -22,6 +22,8 @@ import {
   usable,
 } from './common.js';
 
+const KIND = 'dns.same_port_reply_drop';
+
 export interface SamePortOptions {
   /** Both questions left the socket within this window: default 100 ms. */
   pairWindowMicros: Micros;
@@ -62,18 +64,6 @@ interface Pair {
   occurrences: number;
   kept: SamePortDrop[];
 }
-
-const KIND = 'dns.same_port_reply_drop';
-
-export const samePortReplyDropDetector = defineDetector({
-  kind: KIND,
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS,
-  create: createSamePortReplyDrop,
-  explains: 'publishes',
-  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply; the stub re-asks after its timeout', remedy: '`options single-request-reopen`; fix the firewall\'s UDP handling' },
-});
 
 export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, ...options };
@@ -376,3 +366,8 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   };
 }
 
+/** The registry's entry (src/detect/registry.ts). */
+export const samePortReplyDropDetector = defineDetector({
+  kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, create: createSamePortReplyDrop, explains: 'publishes',
+  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply; the stub re-asks after its timeout', remedy: '`options single-request-reopen`; fix the firewall\'s UDP handling' },
+});

@@ -52,16 +52,6 @@ function causes(l: DnsLookup): Cause[] {
   return out;
 }
 
-export const slowLookupDetector = defineDetector({
-  kind: 'dns.slow_lookup',
-  records: 'dns',
-  lane: 'dns',
-  defaults: DEFAULT_SLOW_LOOKUP_OPTIONS,
-  create: createSlowLookup,
-  explains: 'reads',
-  readme: { what: 'lookups slower than a threshold with no more specific cause', remedy: '—' },
-});
-
 export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_SLOW_LOOKUP_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
@@ -135,3 +125,9 @@ function finding(g: Group, o: SlowLookupOptions): Finding {
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const slowLookupDetector = defineDetector({
+  kind: 'dns.slow_lookup', records: 'dns', lane: 'dns', defaults: DEFAULT_SLOW_LOOKUP_OPTIONS, create: createSlowLookup, explains: 'reads',
+  readme: { what: 'lookups slower than a threshold with no more specific cause', remedy: '—' },
+});

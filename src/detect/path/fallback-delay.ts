@@ -40,15 +40,6 @@ interface V6Failure {
   paired: boolean;
 }
 
-export const fallbackDelayDetector = defineDetector({
-  kind: 'path.fallback_delay',
-  records: 'path',
-  lane: 'tcp',
-  defaults: DEFAULT_FALLBACK_DELAY_OPTIONS,
-  create: createFallbackDelay,
-  readme: { what: 'IPv6 attempts to the AAAA address fail (unanswered SYNs, unreachable, RST), then IPv4 works: the delay, classified as Happy Eyeballs / timeout / fast RST / fast unreachable, with a stale-AAAA hint', remedy: 'remove the stale AAAA or restore the v6 service' },
-});
-
 export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
   const failures: V6Failure[] = [];
@@ -258,3 +249,9 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const fallbackDelayDetector = defineDetector({
+  kind: 'path.fallback_delay', records: 'path', lane: 'tcp', defaults: DEFAULT_FALLBACK_DELAY_OPTIONS, create: createFallbackDelay,
+  readme: { what: 'IPv6 attempts to the AAAA address fail (unanswered SYNs, unreachable, RST), then IPv4 works: the delay, classified as Happy Eyeballs / timeout / fast RST / fast unreachable, with a stale-AAAA hint', remedy: 'remove the stale AAAA or restore the v6 service' },
+});

@@ -24,15 +24,6 @@ const DEFAULT_MSS = 536;
 /** IP + TCP header bytes that MSS excludes (RFC 9293 §3.7.1). */
 const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
 
-export const mssClampedDetector = defineDetector({
-  kind: 'path.mss_clamped',
-  records: 'path',
-  lane: 'tcp',
-  defaults: DEFAULT_MSS_CLAMPED_OPTIONS,
-  create: createMssClamped,
-  readme: { what: 'MSS clamping in the path, or an MSS above what the path carried', remedy: '—', note: 'info' },
-});
-
 export function createMssClamped(options: Partial<MssClampedOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_MSS_CLAMPED_OPTIONS, ...options };
   const reported = new Set<string>();
@@ -101,3 +92,9 @@ function asymmetric(c: ConnectionRecord, cm: number, sm: number): Finding {
     details: { reason: 'asymmetric', mssClient: cm, mssServer: sm, impliedMtuClient: cm + h, impliedMtuServer: sm + h, smallerSide: smallSide, ipVersion: c.version },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const mssClampedDetector = defineDetector({
+  kind: 'path.mss_clamped', records: 'path', lane: 'tcp', defaults: DEFAULT_MSS_CLAMPED_OPTIONS, create: createMssClamped,
+  readme: { what: 'MSS clamping in the path, or an MSS above what the path carried', remedy: '—', note: 'info' },
+});

@@ -32,15 +32,6 @@ export const DEFAULT_PMTUD_BLACKHOLE_OPTIONS: PmtudBlackholeOptions = {
 
 const MAX_EVIDENCE_SENDS = 8;
 
-export const pmtudBlackholeDetector = defineDetector({
-  kind: 'path.pmtud_blackhole',
-  records: 'path',
-  lane: 'tcp',
-  defaults: DEFAULT_PMTUD_BLACKHOLE_OPTIONS,
-  create: createPmtudBlackhole,
-  readme: { what: 'large segments retransmitted with backoff and never acknowledged while small ones pass, no Packet Too Big (or ICMP 3/4) arrives — seen from the sender or the receiver; brackets the path MTU', remedy: 'let PTB through; clamp MSS; fix LB/anycast PTB delivery' },
-});
-
 export function createPmtudBlackhole(options: Partial<PmtudBlackholeOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_PMTUD_BLACKHOLE_OPTIONS, ...options };
   return {
@@ -276,3 +267,9 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const pmtudBlackholeDetector = defineDetector({
+  kind: 'path.pmtud_blackhole', records: 'path', lane: 'tcp', defaults: DEFAULT_PMTUD_BLACKHOLE_OPTIONS, create: createPmtudBlackhole,
+  readme: { what: 'large segments retransmitted with backoff and never acknowledged while small ones pass, no Packet Too Big (or ICMP 3/4) arrives — seen from the sender or the receiver; brackets the path MTU', remedy: 'let PTB through; clamp MSS; fix LB/anycast PTB delivery' },
+});

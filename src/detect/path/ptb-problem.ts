@@ -54,15 +54,6 @@ interface RouterState {
   silenceReported: boolean;
 }
 
-export const ptbProblemDetector = defineDetector({
-  kind: 'path.ptb_problem',
-  records: 'path',
-  lane: 'tcp',
-  defaults: DEFAULT_PTB_PROBLEM_OPTIONS,
-  create: createPtbProblem,
-  readme: { what: 'PTBs that cannot help: > 1024 bytes (dropped by "large ICMP" filters), MTU < 1280, quoting another host\'s flow, ignored by the sender, bursts then silence', remedy: '—' },
-});
-
 export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_PTB_PROBLEM_OPTIONS, ...options };
   const routers = new Map<string, RouterState>();
@@ -307,3 +298,9 @@ function silenceFinding(s: RouterState, c: ConnectionRecord, lostFrame: number, 
     details: { reason: 'burst-then-silence', router: s.from, ptbs: s.count, silenceMicros: firstLoss - s.last.time, smallestLost: smallest, ipVersion: s.version },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const ptbProblemDetector = defineDetector({
+  kind: 'path.ptb_problem', records: 'path', lane: 'tcp', defaults: DEFAULT_PTB_PROBLEM_OPTIONS, create: createPtbProblem,
+  readme: { what: 'PTBs that cannot help: > 1024 bytes (dropped by "large ICMP" filters), MTU < 1280, quoting another host\'s flow, ignored by the sender, bursts then silence', remedy: '—' },
+});
