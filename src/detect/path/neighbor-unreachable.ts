@@ -6,21 +6,28 @@
 // before it falls back to the other family (path.fallback_delay shows that from the client side).
 //
 // Silent for: a solicitation answered, however late (the host is there); duplicate address
-// detection and ARP probes (filtered by the reconstructor: silence is their success); a single
-// unanswered solicitation with no unreachable (a NUD probe, a capture that ended); unreachables
-// for other reasons (no route, administratively prohibited: other codes).
+// detection and ARP probes (filtered by the reconstructor: silence is their success); unanswered
+// solicitations with no unreachable (the answers are unicast to the asker and may be out of this
+// capture point's sight; a NUD probe; a capture that ended); unreachables for other reasons (no
+// route, administratively prohibited: other codes).
 import { canonicalAddress } from '../../core/index.js';
 import type { NeighborRecord, PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, addrFilter, anyOf, ev, formatDuration, sortEvidence } from './common.js';
 
 export interface NeighborUnreachableOptions {
-  /** Unanswered solicitations needed without an unreachable to show the resolution failed. */
+  /**
+   * Unanswered solicitations that count as a failure when no unreachable was seen. Off by default
+   * (Infinity): an NA or ARP reply goes unicast to the asker, so a capture taken elsewhere on the
+   * link sees the broadcast questions but never the answers (pcapplusplus/PcapTest/sll.pcap: a
+   * host capture with three unanswered-looking ARP requests of a neighbour). Only the asker's own
+   * unreachable proves the resolution failed.
+   */
   readonly minSolicitationsWithoutError: number;
 }
 
-export const DEFAULT_NEIGHBOR_UNREACHABLE_OPTIONS: NeighborUnreachableOptions = { minSolicitationsWithoutError: 3 };
+export const DEFAULT_NEIGHBOR_UNREACHABLE_OPTIONS: NeighborUnreachableOptions = { minSolicitationsWithoutError: Number.POSITIVE_INFINITY };
 
 const NONE: Finding[] = [];
 
@@ -30,8 +37,8 @@ export function createNeighborUnreachable(options: Partial<NeighborUnreachableOp
     name: 'neighbor-unreachable',
     observe(r: PathRecord): Finding[] {
       if (r.type !== 'neighbor' || r.answered !== undefined) return NONE;
-      // Failed resolution: the asker said so (an unreachable after at least one solicitation), or
-      // kept asking long enough that it would have (Linux: 3 solicitations, 1 s apart).
+      // Failed resolution: the asker said so (an unreachable after at least one solicitation), or,
+      // when enabled, kept asking long enough that it would have (Linux: 3 solicitations, 1 s apart).
       if (r.unreachableCount === 0 && r.solicitationCount < o.minSolicitationsWithoutError) return NONE;
       if (r.solicitationCount === 0) return NONE;
       return [finding(r)];
@@ -47,11 +54,11 @@ function finding(r: NeighborRecord): Finding {
   const what = v6 ? 'neighbour solicitation' : 'ARP request';
   const errName = v6 ? 'ICMPv6 address unreachable (type 1 code 3)' : 'ICMP host unreachable (type 3 code 1)';
   const evidence: Evidence[] = [];
-  r.solicitations.forEach((m, i) => evidence.push(ev(m, i === 0 ? `${what} (unanswered)` : `${what} ${i + 1} (unanswered)`, r.asker, undefined, `who has ${r.address}?`)));
+  r.solicitations.forEach((m, i) => evidence.push(ev(m, 'evidence', i === 0 ? `${what} (unanswered)` : `${what} ${i + 1} (unanswered)`, r.asker, undefined, `who has ${r.address}?`)));
   for (const u of r.unreachables) {
-    evidence.push(ev(u, errName, r.asker, u.to, u.quotedDstPort !== undefined ? `for a packet to ${r.address} port ${u.quotedDstPort}` : `for a packet to ${r.address}`));
+    evidence.push(ev(u, 'icmp-unreach', errName, r.asker, u.to, u.quotedDstPort !== undefined ? `for a packet to ${r.address} port ${u.quotedDstPort}` : `for a packet to ${r.address}`));
   }
-  if (r.lookup !== undefined) evidence.push(ev(r.lookup, `DNS answer (${v6 ? 'AAAA' : 'A'})`, undefined, r.lookup.asker, `${r.names[0] ?? ''} → ${r.address}`));
+  if (r.lookup !== undefined) evidence.push(ev(r.lookup, 'dns-answer', `DNS answer (${v6 ? 'AAAA' : 'A'})`, undefined, r.lookup.asker, `${r.names[0] ?? ''} → ${r.address}`));
   const sorted = sortEvidence(evidence);
   const first = sorted[0]!;
   const firstSol = r.solicitations[0]!;
@@ -108,3 +115,12 @@ function finding(r: NeighborRecord): Finding {
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const neighborUnreachableDetector = defineDetector({
+  kind: 'path.neighbor_unreachable', records: 'path', lane: 'icmp', defaults: DEFAULT_NEIGHBOR_UNREACHABLE_OPTIONS, create: createNeighborUnreachable,
+  readme: {
+    what: "a router's (or host's) neighbour solicitations / ARP requests for an address go unanswered and it sends ICMPv6 address unreachable / ICMP host unreachable: the address is not on its link (the router's view of a stale AAAA or A); names the router, the solicitations, who was told, and the names DNS gave the address",
+    remedy: 'restore the address or remove the stale record',
+  },
+});

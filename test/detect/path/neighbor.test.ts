@@ -33,6 +33,13 @@ describe('path.neighbor_unreachable', () => {
     expect(nb.some((r) => r.type === 'neighbor' && r.address === '2001:db8:21::99')).toBe(false);
   });
 
+  it.skipIf(!existsSync(`${CORPUS}/pcapplusplus/PcapTest/sll.pcap`))('silent for ARP requests whose unicast answers this capture point cannot see', async () => {
+    // a host capture: 10.0.0.138 asks three times for 10.0.0.1 (frames 12, 15, 21); any reply goes to 10.0.0.138 only
+    const run = await runPath(`${CORPUS}/pcapplusplus/PcapTest/sll.pcap`);
+    expect(run.records.some((r) => r.type === 'neighbor' && r.address === '10.0.0.1' && r.solicitationCount === 3 && r.answered === undefined)).toBe(true);
+    expect(run.findings.filter((f) => f.kind === 'path.neighbor_unreachable')).toEqual([]);
+  });
+
   it.skipIf(!existsSync(`${CORPUS}/arkime/v6.pcap`))('silent on a public capture whose solicitations are all answered at once', async () => {
     const run = await runPath(`${CORPUS}/arkime/v6.pcap`);
     expect(run.records.filter((r) => r.type === 'neighbor').length).toBeGreaterThan(3);
