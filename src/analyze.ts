@@ -189,7 +189,6 @@ export class Analysis {
   }
 }
 
-/** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
 const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {
   'pcap.caplen_too_large': 'a record header claims a length no capture can hold; nothing after it can be framed',
   'pcapng.bad_block_length': 'a block length is impossible; nothing after it can be framed',
@@ -210,7 +209,8 @@ function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notA
   };
 }
 
-export function compareFindings(a: Finding, b: Finding): number {
+/** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
+export function compareFindings(a: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>, b: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.start - b.start || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
