@@ -28,13 +28,19 @@ const ERRNO_TEXT: Record<string, string> = {
   EIO: 'input/output error',
   EEXIST: 'a file is in the way',
   ENXIO: 'no such device, or a socket that cannot be opened',
+  SQLITE_FULL: 'the disk is full',
+  SQLITE_READONLY: 'the database is read-only',
+  SQLITE_CANTOPEN: 'the database cannot be opened',
+  SQLITE_IOERR: 'input/output error',
+  SQLITE_CORRUPT: 'the database is damaged',
+  SQLITE_NOTADB: 'dualscope.db is not a database',
 };
 
 /** `permission denied (EACCES)`; the code alone for what the table does not know. */
 export function describeFsError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return e instanceof Error ? (e.message.split('\n')[0] ?? 'failed') : String(e);
-  const text = ERRNO_TEXT[code];
+  const text = ERRNO_TEXT[code] ?? (code.startsWith('SQLITE_IOERR') ? 'the database could not be written (is the disk full?)' : undefined);
   return text ? `${text} (${code})` : code;
 }
 
@@ -147,6 +153,30 @@ function checkWritableFolder(path: string, folder: string): void {
     accessSync(folder, constants.W_OK | constants.X_OK);
   } catch (e) {
     throw new UsageError(`cannot write ${path}: ${folder}: ${describeFsError(e)}`);
+  }
+}
+
+/**
+ * Checks a data folder (`serve --data`) as report paths are checked: not under /proc or /sys
+ * (Node's recursive mkdir spins there), a folder if it exists, else creatable in a writable
+ * folder. Throws one UsageError line naming the option.
+ */
+export function checkDataFolder(option: string, path: string): void {
+  const abs = resolve(path);
+  const existing = nearestExisting(abs);
+  const pseudo = pseudoRootOf(abs, existing);
+  if (pseudo) throw new UsageError(`${option} ${path}: ${pseudo} is a kernel file system, not a place for data`);
+  let st;
+  try {
+    st = statSync(existing);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: ${describeFsError(e)}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${option} ${path}: ${existing === abs ? 'it is' : `${existing} is`} not a folder`);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: ${existing}: ${describeFsError(e)}`);
   }
 }
 
