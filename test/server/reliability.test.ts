@@ -6,6 +6,7 @@ import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFil
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { MAX_INTERFACES, MAX_LINK_TYPES } from '../../src/readers/formats.js';
 import { INTERRUPTED_ANALYSIS, LIST_PAGE, MAX_ATTEMPTS, Store } from '../../src/server/store.js';
 import { canMount, mountSmallDisk, WHY_NOT_MOUNT, type SmallDisk } from './support/disk.js';
 import { eventually, filesIn, pieces, request, sample, settled, sleep, startChildServer, startTestServer, tempDataDir } from './support/client.js';
@@ -270,6 +271,21 @@ describe('the list comes in pages (item 8)', () => {
       const r = await request(`${server.url}/api/analyses?${bad}`);
       expect(r.status, bad).toBe(400);
       expect(r.json.error).toMatch(/limit|before/);
+    }
+  });
+});
+
+describe('a pcapng flood uploaded (item 3, the service side)', () => {
+  it('the link-type and interface floods are analysed within the bounds; the report says what was left out', async () => {
+    const server = await started();
+    for (const f of ['flood-link-types.pcapng.gz', 'flood-interfaces.pcapng.gz']) {
+      const up = await request(`${server.url}/api/analyses?name=${f}`, { method: 'POST', body: readFileSync(resolve('test/fuzz/seeds', f)) });
+      expect(up.status, up.text).toBe(201);
+      const st = await settled(server.url, up.json.id);
+      expect(st.json.status).toBe('done');
+      expect(st.json.report.capture.linkTypes.length).toBeLessThanOrEqual(MAX_LINK_TYPES);
+      expect(st.json.report.capture.interfaces).toBeLessThanOrEqual(MAX_INTERFACES);
+      expect(st.json.report.anomalies['pcapng.table_limit']).toBeGreaterThan(0);
     }
   });
 });
