@@ -24,7 +24,7 @@ import { estimateClock, toA, type ClockEstimate } from './clock.js';
 import { collectPoint, packetOfFrame, type CollectedPoint } from './collect.js';
 import { consistentCandidates, joinWindowed, pairAligned, uniqueCandidates, type Candidate } from './join.js';
 import { directionKey, flowOrders, JourneyBuilder, judgeJourney, type AlignedPoint, type Journey, type JourneyVerdict } from './path.js';
-import { dnsTypeName, type PointPacket } from './signature.js';
+import { dnsTypeName, packetLabel, type PointPacket } from './signature.js';
 
 export interface CorrelateInput {
   readonly file: string;
@@ -49,7 +49,7 @@ export const DEFAULT_CORRELATE_OPTIONS: CorrelateOptions = {
   maxClockOffset: 60_000_000,
   maxPathDelay: 500_000,
   doubleWindow: 5_000,
-  maxPacketsPerPoint: 2_000_000,
+  maxPacketsPerPoint: 500_000,
   maxLosses: 200,
   generatedAt: undefined,
 };
@@ -181,7 +181,7 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
       losses.push({
         journey: j,
         loss: {
-          packet: last.label,
+          packet: packetLabel(last),
           flow: flowText(last),
           time: Math.round(builder.alignedTime(last)),
           seenAt: j.at.map((s) => sighting(s, builder, labels)),
@@ -220,6 +220,7 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
     ipPackets: c.ipPackets,
     doubles: c.doubles.size,
     matchedPackets: matchedPerPoint[p]!,
+    notMatchedBeyondLimit: c.unmatchedBeyondLimit,
     anomalies: c.report.anomalies,
   }));
 
@@ -300,7 +301,7 @@ function noteStretch(acc: Map<string, StretchAcc>, x: PointPacket, y: PointPacke
   if (x.hopLimit !== y.hopLimit) note('hop-limit', `${x.hopLimit}>${y.hopLimit}`, `hop limit ${x.hopLimit} → ${y.hopLimit} (${x.hopLimit - y.hopLimit} router${x.hopLimit - y.hopLimit === 1 ? '' : 's'}), e.g. ${at(x)} → ${at(y)}`);
   if (x.src !== y.src || x.srcPort !== y.srcPort) note('nat', `src ${x.src} ${x.srcPort}`, `source ${x.src} port ${x.srcPort} → ${y.src} port ${y.srcPort}, e.g. ${at(x)} → ${at(y)}`);
   if (x.dst !== y.dst || x.dstPort !== y.dstPort) note('nat', `dst ${x.dst} ${x.dstPort}`, `destination ${x.dst} port ${x.dstPort} → ${y.dst} port ${y.dstPort}, e.g. ${at(x)} → ${at(y)}`);
-  if (x.mss !== undefined && y.mss !== undefined && x.mss !== y.mss) note('mss', `${x.mss}>${y.mss}`, `MSS ${x.mss} → ${y.mss} in ${x.label.replace(/ mss \d+$/, '')} (${flowText(x)}), ${at(x)} → ${at(y)}`);
+  if (x.mss !== undefined && y.mss !== undefined && x.mss !== y.mss) note('mss', `${x.mss}>${y.mss}`, `MSS ${x.mss} → ${y.mss} in ${packetLabel(x).replace(/ mss \d+$/, '')} (${flowText(x)}), ${at(x)} → ${at(y)}`);
   const cutX = x.caplen < x.origlen;
   const cutY = y.caplen < y.origlen;
   if (cutX !== cutY) {
@@ -474,7 +475,7 @@ function incident(
     status = 'proved';
     const first = mine[0]!.journey.at;
     const s = first[first.length - 1]!;
-    statusReason = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident left ${myLosses[0]!.lostBetween.from} (e.g. ${s.label}, frame ${s.frame}) and never reached ${myLosses[0]!.lostBetween.to}`;
+    statusReason = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident left ${myLosses[0]!.lostBetween.from} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never reached ${myLosses[0]!.lostBetween.to}`;
   } else if (new Set(g.map((v) => v.point)).size > 1) {
     status = 'confirmed';
     statusReason = `found at ${[...new Set(g.map((v) => labels[v.point]!))].join(', ')}`;

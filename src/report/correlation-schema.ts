@@ -32,6 +32,7 @@ export const CapturePoint = z.object({
   ipPackets: z.number().int(),
   doubles: z.number().int().describe('second copies of a packet in this capture (`-i any` on a router records a forwarded packet in and out)'),
   matchedPackets: z.number().int().describe('IP packets this point saw that another point saw too'),
+  notMatchedBeyondLimit: z.number().int().describe('IP packets beyond the per-point limit of packets kept for matching: analysed, not matched'),
   anomalies: z.record(z.string(), z.number().int()),
 });
 export type CapturePoint = z.infer<typeof CapturePoint>;

@@ -34,7 +34,7 @@ export function renderCorrelationText(report: CorrelatedReport, options: Partial
   const out: string[] = [];
   out.push(paint('bold', `dualscope ${report.tool.version}: ${report.points.length} capture points, clocks against ${safe(report.reference)}`));
   for (const p of report.points) {
-    out.push(...wrap(`${safe(p.label)}: ${clockText(p.clock)}; ${p.matchedPackets} of ${p.ipPackets} IP packets matched${p.doubles ? `, ${p.doubles} second copies left out` : ''}${p.capture.truncated ? ', truncated' : ''}`, width, '    ', '  '));
+    out.push(...wrap(`${safe(p.label)}: ${clockText(p.clock)}; ${p.matchedPackets} of ${p.ipPackets} IP packets matched${p.doubles ? `, ${p.doubles} second copies left out` : ''}${p.notMatchedBeyondLimit ? `, ${p.notMatchedBeyondLimit} beyond the matching limit` : ''}${p.capture.truncated ? ', truncated' : ''}`, width, '    ', '  '));
   }
   out.push(...wrap(report.overlap.note, width, '  '));
   if (report.stretches.length > 0) {
