@@ -54,7 +54,7 @@ export async function runCorrelate(files: string[], o: CorrelateCliOptions): Pro
     generatedAt: o.generatedAt,
     analyze: {
       dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-      dnsDetect: o.slowLookup !== undefined ? { slowLookup: { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+      detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
     },
     ...(o.maxClockOffset !== undefined ? { maxClockOffset: secondsToMicros(o.maxClockOffset) } : {}),
   });

@@ -6,14 +6,15 @@
 //   4. one-to-one pairs after alignment → journeys → path order per flow → losses (path.ts)
 //   5. the points' findings merged into incidents, each with where its evidence was and was not seen
 import type { Micros } from '../core/index.js';
-import { compareFindings, type AnalyzeOptions } from '../analyze.js';
-import { severityRank, type Finding, type Severity } from '../detect/index.js';
+import type { AnalyzeOptions } from '../analyze.js';
+import { severityRank, type Severity } from '../detect/index.js';
 import {
   CORRELATION_SCHEMA_VERSION,
   type CapturePoint,
   type CorrelatedEvidence,
   type CorrelatedFinding,
   type CorrelatedReport,
+  type Finding,
   type Loss,
   type PointClock,
   type Sighting,
@@ -401,7 +402,7 @@ function mergeFindings(
   }
   const out: CorrelatedFinding[] = [];
   for (const g of groups.values()) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdicts, losses));
-  return out.sort((x, y) => compareFindings(x as unknown as Finding, y as unknown as Finding));
+  return out.sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || x.start - y.start || (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }
 
 function incident(

@@ -4,8 +4,8 @@
 // All times are µs since 1970 on the REFERENCE point's clock (the first capture), unless a field
 // says "own clock".
 import { z } from 'zod';
-import { Finding, Severity } from '../detect/index.js';
-import { CaptureFacts } from './schema.js';
+import { Severity } from '../detect/index.js';
+import { CaptureFacts, Finding } from './schema.js';
 
 export const CORRELATION_SCHEMA_VERSION = 2;
 

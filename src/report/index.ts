@@ -5,3 +5,4 @@ export * from './html.js';
 export * from './correlation-schema.js';
 export * from './correlation-text.js';
 export * from './correlation-html.js';
+export * from './timeline-lanes.js';
