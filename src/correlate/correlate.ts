@@ -145,7 +145,9 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
     const al = align[p];
     const first = c.packets.length > 0 && al ? al(c.packets[0]!.time) : Number.NaN;
     const last = c.packets.length > 0 && al ? al(c.packets[c.packets.length - 1]!.time) : Number.NaN;
-    return { label: labels[p]!, packets: c.packets, align: al, first, last };
+    const forwards = new Set<string>();
+    for (const f of c.forwarded) forwards.add(directionKey(f));
+    return { label: labels[p]!, packets: c.packets, align: al, first, last, forwarded: c.forwarded, forwards };
   });
 
   // 4. pairs after alignment → journeys
@@ -187,6 +189,7 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
           time: Math.round(builder.alignedTime(last)),
           seenAt: j.at.map((s) => sighting(s, builder, labels)),
           lostBetween: { from: labels[v.lostBetween.from]!, to: labels[v.lostBetween.to]! },
+          droppedInside: v.droppedInside ? labels[v.lostBetween.from]! : null,
         },
       });
     }
@@ -464,7 +467,12 @@ function incident(
           return journey.at.some((s) => flows.has(conversation(s))) || (flows.size === 0 && journey.at.some((s) => hostSet.has(s.src) && hostSet.has(s.dst)));
         });
   const myLosses = mine.map((m) => m.loss);
-  const where = myLosses.length > 0 ? `between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}` : null;
+  const where =
+    myLosses.length === 0
+      ? null
+      : myLosses[0]!.droppedInside !== null
+        ? `inside ${myLosses[0]!.droppedInside} (it came in and never left), between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}`
+        : `between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}`;
   let status: CorrelatedFinding['status'];
   let statusReason: string;
   const answeredAaaa = mine.find(({ journey }) => journey.at[0]!.dnsResponse === true && journey.at[0]!.dnsType === 28 && (f.names.length === 0 || f.names.some((nm) => nm.toLowerCase() === journey.at[0]!.dnsName?.toLowerCase())));
@@ -476,7 +484,12 @@ function incident(
     status = 'proved';
     const first = mine[0]!.journey.at;
     const s = first[first.length - 1]!;
-    statusReason = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident left ${myLosses[0]!.lostBetween.from} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never reached ${myLosses[0]!.lostBetween.to}`;
+    const l0 = myLosses[0]!;
+    const n = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident`;
+    statusReason =
+      l0.droppedInside !== null
+        ? `${n} reached ${l0.droppedInside} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never left it, though it forwards this flow: dropped there, never reaching ${l0.lostBetween.to}`
+        : `${n} left ${l0.lostBetween.from} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never reached ${l0.lostBetween.to}`;
   } else if (new Set(g.map((v) => v.point)).size > 1) {
     status = 'confirmed';
     statusReason = `found at ${[...new Set(g.map((v) => labels[v.point]!))].join(', ')}`;

@@ -56,6 +56,7 @@ export const Loss = z.object({
   time: Micros.describe('when the last point saw it, reference clock'),
   seenAt: z.array(Sighting),
   lostBetween: Stretch.describe('the last point that saw it and the next on its way that covered that time and did not'),
+  droppedInside: z.string().nullable().describe('the last point is a router capturing in and out (`-i any`) that forwards this flow and recorded this packet coming in only: dropped inside it'),
 });
 export type Loss = z.infer<typeof Loss>;
 

@@ -89,9 +89,24 @@ describe('correlate: lab captures from several points of one run', () => {
     expect(r.points[1]!.doubles).toBeGreaterThan(0);
     const f = r.findings.find((x) => x.kind === 'path.pmtud_blackhole')!;
     expect(f.status).toBe('proved');
-    expect(f.location).toBe('between router-r2 and router-r1');
+    // lab: "the 1500-byte segments have no second copy: r2 never forwards them"
+    expect(f.location).toBe('inside router-r2 (it came in and never left), between router-r2 and router-r1');
+    expect(f.losses.every((l) => l.droppedInside === 'router-r2')).toBe(true);
     // lab: the first lost segment (r2 #15) is sent 6 times, none reaches r1
     expect(f.losses.some((l) => l.seenAt.some((s) => s.point === 'router-r2' && s.frame === 15))).toBe(true);
+  });
+
+  it('same-port drop seen by the firewall itself (-i any): the dropped reply came in and never left it', async () => {
+    const r = await correlate('same-port-drop-timeout1-client.pcap', 'same-port-drop-timeout1-router.pcap');
+    expectSameClock(r);
+    const drops = r.findings.filter((f) => f.kind === 'dns.same_port_reply_drop');
+    expect(drops.length).toBe(2); // www and api (expected JSON: 2, AAAA lost)
+    for (const f of drops) {
+      expect(f.status).toBe('proved');
+      expect(f.losses.map((l) => [l.packet.replace(/ (www|api)\.example\.test.*/, ''), l.droppedInside])).toEqual([['DNS reply AAAA', 'router']]);
+    }
+    // the replies the firewall forwarded are not called dropped
+    expect(r.unexplainedLosses).toEqual([]);
   });
 
   it('MSS clamping: the SYN-ACK left the server with MSS 1440 and reached the client with 1220', async () => {
