@@ -6,7 +6,7 @@
 //   4. one-to-one pairs after alignment → journeys → path order per flow → losses (path.ts)
 //   5. the points' findings merged into incidents, each with where its evidence was and was not seen
 import type { Micros } from '../core/index.js';
-import type { AnalyzeOptions } from '../analyze.js';
+import { compareFindings, type AnalyzeOptions } from '../analyze.js';
 import { severityRank, type Severity } from '../detect/index.js';
 import {
   CORRELATION_SCHEMA_VERSION,
@@ -405,7 +405,7 @@ function mergeFindings(
   }
   const out: CorrelatedFinding[] = [];
   for (const g of groups.values()) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdicts, losses));
-  return out.sort((x, y) => severityRank(y.severity) - severityRank(x.severity) || x.start - y.start || (x.kind < y.kind ? -1 : x.kind > y.kind ? 1 : 0) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+  return out.sort(compareFindings);
 }
 
 function incident(
