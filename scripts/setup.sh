@@ -11,6 +11,7 @@ if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; t
   command -v chromium >/dev/null || need+=(chromium)
   command -v tcpdump >/dev/null || need+=(tcpdump)
   command -v dumpcap >/dev/null || need+=(wireshark-common) # dumpcap: live capture's preferred backend (pcapng, ISB drops)
+  command -v editcap >/dev/null || need+=(wireshark-common) # editcap: the correlate tests shift and cut lab captures
   command -v ip >/dev/null || need+=(iproute2)
   command -v ping >/dev/null || need+=(iputils-ping) # the live-capture test's traffic; Debian's base image has no ping
   # The lab (npm run samples) installs its own servers and filters; the tests need none of them.
