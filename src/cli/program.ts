@@ -25,6 +25,7 @@ function program(): Command {
     .argument('<files...>', 'capture files')
     .option('--json <path>', 'write the JSON report here (one input only)')
     .option('--html <path>', 'write the HTML timeline here (one input only)')
+    .option('--annotate <path>', 'write the capture as pcapng with the findings as packet comments (one input only)')
     .option('-o, --out <dir>', 'folder for NAME.json and NAME.html when --json/--html are not given', 'reports')
     .option('--no-write', 'write no report files, only the terminal summary')
     .option('-f, --force', 'overwrite existing report files')
