@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
+import { registerExtractCommand } from './extract-command.js';
 import { registerLiveCommand } from './live-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
@@ -71,6 +72,7 @@ function program(): Command {
       process.stdout.write(`${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
     });
 
+  registerExtractCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;

@@ -2,3 +2,4 @@
 // cut down to their evidence, or anonymised.
 export { annotateCapture, evidenceComments, findingComments, COMMENT_PREFIX, type AnnotateResult } from './annotate.js';
 export { rewriteCapture, type RewritePlan, type RewriteResult } from './rewrite.js';
+export { defaultExtractFindings, extractEvidence, originComment, originFrame, type ExtractOptions, type ExtractResult } from './extract.js';
