@@ -4,7 +4,8 @@
 // must find the same findings on the copy. The public corpus's odd containers (big-endian,
 // obsolete and simple packet blocks, custom blocks, several sections, nanosecond and modified
 // pcap) are rewritten too, with synthetic evidence, and must keep their own comments.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -137,3 +138,27 @@ function packetBytes(file: string): string[] {
   return tsharkFields(file, ['frame.number', 'frame.len', 'frame.cap_len', 'frame.md5_hash'], undefined, ['-o', 'frame.generate_md5_hash:TRUE'])
     .map((row) => row.map((v) => v.join(',')).join(' '));
 }
+
+describe.runIf(tsharkPresent)('annotate: compressed and damaged inputs', () => {
+  it('reads a gzip capture (found by its magic) and writes plain pcapng', async () => {
+    const input = join(SAMPLES, 'aaaa-unanswered-client.pcapng');
+    const gz = join(tmp, 'aaaa.pcapng.gz');
+    writeFileSync(gz, gzipSync(readFileSync(input)));
+    const report = await analyzeFile(input);
+    const out = join(tmp, 'from-gzip.pcapng');
+    const r = await annotateCapture(gz, report.findings, out);
+    expect(r.mismatched).toEqual([]);
+    const listed = tsharkFields(out, ['frame.number'], `frame.comment contains "${COMMENT_PREFIX}"`).map((row) => Number(row[0]![0]));
+    expect(listed).toEqual([...evidenceComments(report.findings).keys()].sort((a, b) => a - b));
+  });
+
+  it.runIf(corpusPresent)('a damaged capture: the whole records before the damage, as a clean file tshark reads without complaint', async () => {
+    const input = join(CORPUS, 'suricata-verify/bug-1450-04/tls_DER-incomplete-header.pcap');
+    const times = await readerTimes(input);
+    const out = join(tmp, 'cut.pcapng');
+    const r = await annotateCapture(input, [], out);
+    expect(r.info.skippedBytes).toBeGreaterThan(0); // a record claims 4 MB: reading stops there
+    const rows = tsharkFields(out, ['frame.number', 'frame.time_epoch']);
+    expect(rows.map((row) => [Number(row[0]![0]), row[1]![0]])).toEqual([...times].map(([n, t]) => [n, t]));
+  });
+});

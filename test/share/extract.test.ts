@@ -6,7 +6,9 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Anomalies } from '../../src/core/index.js';
 import type { Finding } from '../../src/detect/index.js';
+import { readCapture } from '../../src/readers/index.js';
 import { defaultExtractFindings, evidenceComments, extractEvidence, originComment, originFrame } from '../../src/share/index.js';
 import { analyzeFile } from '../../src/analyze.js';
 import { tsharkFields, tsharkPresent } from '../support/tshark.js';
@@ -69,4 +71,28 @@ describe.runIf(tsharkPresent)('extract: every sample with a warning or error fin
       }
     });
   }
+});
+
+describe.runIf(tsharkPresent)('extract --context', () => {
+  it('adds every packet within the window and nothing outside it', async () => {
+    const input = join(SAMPLES, 'aaaa-unanswered-client.pcapng');
+    const report = await analyzeFile(input);
+    const chosen = defaultExtractFindings(report.findings);
+    const bare = join(tmp, 'context-0.pcapng');
+    const wide = join(tmp, 'context-1.pcapng');
+    await extractEvidence(input, chosen, bare, { contextMicros: 0 });
+    const r = await extractEvidence(input, chosen, wide, { contextMicros: 1_000_000 });
+    const times = new Map<number, number>();
+    await readCapture(input, (f) => times.set(f.index, f.time), new Anomalies());
+    const evidenceTimes = chosen.flatMap((f) => f.evidence.map((e) => e.time));
+    const within = [...times].filter(([, t]) => evidenceTimes.some((e) => Math.abs(e - t) <= 1_000_000)).map(([n]) => n);
+    const kept = [...originMap(wide).origin.values()];
+    expect(kept).toEqual(expect.arrayContaining(within));
+    expect(kept).toEqual(expect.arrayContaining([...originMap(bare).origin.values()]));
+    // This sample's evidence has no TCP and no fragments: the window explains every extra packet.
+    const evidenceFrames = new Set(chosen.flatMap((f) => f.evidence.map((e) => e.frame)));
+    for (const n of kept) expect(evidenceFrames.has(n) || within.includes(n), `frame ${n}`).toBe(true);
+    expect(r.packets).toBe(kept.length);
+    expect(kept.length).toBeGreaterThan(evidenceFrames.size);
+  });
 });
