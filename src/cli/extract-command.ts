@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
-import type { Finding } from '../detect/index.js';
+import type { Finding } from '../report/index.js';
 import { Report, terminalSafe } from '../report/index.js';
 import { defaultExtractFindings, extractEvidence } from '../share/index.js';
 import { analyzeFile } from '../analyze.js';

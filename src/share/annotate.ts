@@ -3,7 +3,7 @@
 // `frame.comment contains "dualscope"` and shows them under Expert Info; the frame numbers are
 // the original's, so the report's numbers open the same packets.
 import { basename } from 'node:path';
-import type { Finding } from '../detect/index.js';
+import type { Finding } from '../report/index.js';
 import { BlockFile } from '../writers/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { rewriteCapture, type RewriteResult } from './rewrite.js';

@@ -11,7 +11,8 @@
 import { basename } from 'node:path';
 import { Anomalies, type Micros } from '../core/index.js';
 import { DNS_PORT, IpProtocol, PacketDecoder, TcpFlag, type Packet } from '../decode/index.js';
-import { severityRank, type Finding } from '../detect/index.js';
+import { severityRank } from '../detect/index.js';
+import type { Finding } from '../report/index.js';
 import { readCapture } from '../readers/index.js';
 import { BlockFile } from '../writers/index.js';
 import { COMMENT_PREFIX, evidenceComments, findingComments } from './annotate.js';

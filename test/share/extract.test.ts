@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Anomalies } from '../../src/core/index.js';
-import type { Finding } from '../../src/detect/index.js';
+import type { Finding } from '../../src/report/index.js';
 import { readCapture } from '../../src/readers/index.js';
 import { defaultExtractFindings, evidenceComments, extractEvidence, originComment, originFrame } from '../../src/share/index.js';
 import { analyzeFile } from '../../src/analyze.js';
