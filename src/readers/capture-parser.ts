@@ -25,6 +25,26 @@ export interface ParserInfo extends CaptureInfo {
   nonPacketRecords: number;
 }
 
+/**
+ * One unit of the file exactly as stored (the pcap file header, a pcap record, or a pcapng block),
+ * handed to a RecordHandler after the parser has read it (and after its frame, if any, went to
+ * onFrame). Writers use it to copy a capture without decoding its containers a second time.
+ * Valid only during the call: `bytes` is the reader's chunk.
+ */
+export interface RawRecord {
+  format: 'pcap' | 'pcapng';
+  bytes: Buffer;
+  offset: number;
+  length: number;
+  /** The byte order of this record (pcapng: its section's). */
+  littleEndian: boolean;
+  /** The frame number this record took (a delivered frame, or a numbered custom block); 0 if none. */
+  frame: number;
+  /** A frame was delivered to onFrame for this record (its number is `frame`). */
+  delivered: boolean;
+}
+export type RecordHandler = (record: RawRecord) => void;
+
 const enum Mode { Detect, Pcap, Pcapng, Stopped }
 /** `#unitSize` result: reading stopped on damage (already noted). */
 const STOP = -1;
@@ -76,11 +96,14 @@ export class CaptureParser {
   readonly #time: TimeOut = { micros: 0, nanos: 0 };
   /** Refilled for each frame (the Frame contract: valid only during the callback). */
   readonly #frame = new ChunkFrame(Buffer.alloc(0));
+  /** Refilled for each record, only when there is an onRecord. */
+  readonly #record: RawRecord = { format: 'pcap', bytes: Buffer.alloc(0), offset: 0, length: 0, littleEndian: true, frame: 0, delivered: false };
 
   constructor(
     readonly source: string,
     private readonly onFrame: FrameHandler,
     private readonly anomalies: Anomalies,
+    private readonly onRecord?: RecordHandler,
   ) {}
 
   /** Parses every whole record in `chunk`; keeps a copy of a trailing partial one. */
@@ -285,10 +308,19 @@ export class CaptureParser {
   }
 
   #consume(b: Buffer, off: number, size: number): void {
+    const numberBefore = this.#number;
+    const framesBefore = this.info.frames;
     if (this.#mode === Mode.Pcap) this.#pcapRecord(b, off, size);
     else if (this.#mode === Mode.Pcapng) this.#block(b, off, size);
     else if (b.readUInt32LE(off) !== BlockType.SectionHeader) this.#pcapHeader(b, off);
     else this.#block(b, off, size);
+    if (this.onRecord === undefined || this.#mode === Mode.Stopped) return;
+    const r = this.#record;
+    r.format = this.#mode === Mode.Pcap ? 'pcap' : 'pcapng';
+    r.bytes = b; r.offset = off; r.length = size; r.littleEndian = this.#le;
+    r.frame = this.#number > numberBefore ? this.#number : 0;
+    r.delivered = this.info.frames > framesBefore;
+    this.onRecord(r);
   }
 
   // ── classic pcap ───────────────────────────────────────────────────────────────────────────────
