@@ -2,10 +2,9 @@
 // client↔server pair and per TCP connection, ICMP errors placed on the flow they quote, and an
 // overview of packets per time bucket. Everything is bounded: lanes, marks per lane and overview
 // buckets have caps, and what does not fit is counted, never silently lost.
-import type { Micros } from '../core/index.js';
+import { FlowTable, type Micros } from '../core/index.js';
 import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
 import { qtypeName } from './dns/index.js';
-import { FlowTable } from './path/flows.js';
 
 export interface LaneMark {
   t0: Micros;
