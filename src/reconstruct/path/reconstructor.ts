@@ -1,11 +1,10 @@
 // TCP connections, ICMP errors matched to the flow they quote, and names from DNS answers.
 // State is bounded and forgotten on capture time; a record is emitted as soon as it is final, so a
 // live capture can use the same code.
-import type { Micros } from '../../core/index.js';
+import { EndpointSet, FlowTable, type Micros } from '../../core/index.js';
 import type { Arp, Icmp, Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
 import { unwrapSeq } from './direction.js';
-import { EndpointSet, FlowTable } from './flows.js';
 import { NameMap } from './names.js';
 import { NeighborTracker } from './neighbors.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
@@ -364,8 +363,8 @@ export class PathReconstructor {
     this.#retransmissions += r.toServer.retransmissions + r.toClient.retransmissions;
     this.#synRetransmissions += Math.max(0, r.synCount - 1);
     this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
-    this.#forwardedCopies += c.toServer.forwardedCopies + c.toClient.forwardedCopies;
-    this.#mirroredCopies += c.toServer.mirroredCopies + c.toClient.mirroredCopies;
+    this.#forwardedCopies += c.toServer.copies.forwarded + c.toClient.copies.forwarded;
+    this.#mirroredCopies += c.toServer.copies.mirrored + c.toClient.copies.mirrored;
     // The record holds copies, never the connection's own state: the object can be reused. Parked,
     // it lets go of its segments and lists, so spares hold no more than new connections would.
     if (this.#spare.length < MAX_SPARE_CONNECTIONS) {
