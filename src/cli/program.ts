@@ -6,6 +6,7 @@ import { CaptureFormatError, UsageError } from '../core/index.js';
 import { reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
+import { registerBatchCommand } from './batch-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerLiveCommand } from './live-command.js';
@@ -70,6 +71,7 @@ function program(): Command {
       process.stdout.write(`${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
     });
 
+  registerBatchCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;

@@ -49,7 +49,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
       kind: f.kind,
       start: f.start - plan.start,
       end: f.end - plan.start,
-      frames: [...new Set(f.evidence.map((e) => e.frame))],
+      frames: [...new Set(f.evidence.filter((e) => e.file === undefined).map((e) => e.frame))],
     })),
   };
   // The report itself (without its timeline) rides along for whoever wants the exact values.
@@ -187,7 +187,7 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
   for (const h of ['frame', 'time', 'role', 'src → dst', 'detail']) hr.append('th').text(h);
   for (const e of f.evidence.slice(0, lim.maxEvidenceRows)) {
     const tr = table.append('tr').attr('data-frame', e.frame).attr('data-t', e.time - plan.start).attr('title', formatIso(e.time));
-    tr.append('td').text(String(e.frame));
+    tr.append('td').text(e.file === undefined ? String(e.frame) : `${e.frame} in ${e.file}`);
     tr.append('td').text(rel(e.time, plan));
     tr.append('td').text(e.role);
     tr.append('td').text(e.src || e.dst ? `${e.src ?? '?'} → ${e.dst ?? '?'}` : '');
