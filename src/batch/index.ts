@@ -7,3 +7,4 @@ export { fingerprint, FINGERPRINT_EDGE_BYTES } from './fingerprint.js';
 export { CONTEXT_BASE, contextFiles, runJob, type AnalyzeJob, type Job, type JobAnalyzeOptions, type JobResult, type ScanJob } from './jobs.js';
 export { defaultJobs, ThreadPool, type JobRunner } from './pool.js';
 export { DEFAULT_BATCH_OPTIONS, reportNames, runBatch, type BatchEvents, type BatchOptions, type BatchSummary } from './run-batch.js';
+export { queryFindings, validateHost, type FindingQuery, type FindingRow } from './query.js';

@@ -9,7 +9,7 @@
 //    go into the index in one transaction.
 //
 // An unreadable or damaged file is recorded `failed` with its reason, and the batch goes on.
-import { basename, dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { secondsToMicros, type Micros } from '../core/index.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { DEFAULT_SET_OPTIONS, groupCaptureSets, type SetMember } from './capture-sets.js';
@@ -143,8 +143,8 @@ function planAnalyses(rows: FileRow[], o: BatchOptions): { jobs: AnalyzeJob[]; s
       path: r.path,
       leadIn: lead.length > 0 ? { paths: lead, fromTime: leadFrom } : null,
       runOut: run.length > 0 ? { paths: run, untilTime: runUntil } : null,
-      reportJson: o.out === undefined ? null : join(o.out, `${name}.json`),
-      reportHtml: o.out === undefined ? null : join(o.out, `${name}.html`),
+      reportJson: o.out === undefined ? null : resolve(o.out, `${name}.json`),
+      reportHtml: o.out === undefined ? null : resolve(o.out, `${name}.html`),
       options: o.analyze,
     });
   }

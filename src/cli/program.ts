@@ -7,6 +7,7 @@ import { reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { registerBatchCommand } from './batch-command.js';
+import { registerQueryCommand } from './query-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerLiveCommand } from './live-command.js';
@@ -72,6 +73,7 @@ function program(): Command {
     });
 
   registerBatchCommand(cmd);
+  registerQueryCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;
