@@ -13,6 +13,7 @@ import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type 
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
 export { CLIENT_JS, cspScriptHash }; // the server's header CSP allows exactly this script
+export { escapeHtml }; // for pages written by hand elsewhere (the batch's fleet report)
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
 // of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).
