@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine (Debian, Node 20): npm packages, the build, and — when
 # root — the Debian packages the tests use (chromium for the browser tests; dumpcap, tcpdump and
-# iproute2 and ping for the live-capture test). Each step is skipped when already done, so running it again costs a second.
+# iproute2 and ping for the live-capture test; redis-server and editcap for the batch tests). Each step is skipped when already done, so running it again costs a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,6 +13,8 @@ if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; t
   command -v dumpcap >/dev/null || need+=(wireshark-common) # dumpcap: live capture's preferred backend (pcapng, ISB drops)
   command -v ip >/dev/null || need+=(iproute2)
   command -v ping >/dev/null || need+=(iputils-ping) # the live-capture test's traffic; Debian's base image has no ping
+  command -v redis-server >/dev/null || need+=(redis-server) # the batch --queue test (BullMQ) starts its own on a free port
+  command -v editcap >/dev/null || need+=(wireshark-common) # the batch tests cut real samples into ring-buffer pieces
   # The lab (npm run samples) installs its own servers and filters; the tests need none of them.
   if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}" >&2

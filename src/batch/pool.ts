@@ -47,6 +47,7 @@ export class ThreadPool implements JobRunner {
 
   async #acquire(): Promise<Slot> {
     for (;;) {
+      if (this.#closed) throw new PoolClosedError();
       const free = this.#slots.find((s) => !s.busy);
       if (free) {
         free.busy = true;
@@ -96,8 +97,10 @@ export class ThreadPool implements JobRunner {
     }
   }
 
+  /** Stops: jobs under way and waiting reject with PoolClosedError (their files are left as they were). */
   async close(): Promise<void> {
     this.#closed = true;
+    for (const wake of this.#waiting.splice(0)) wake();
     await Promise.all(this.#slots.map((s) => s.worker.terminate()));
   }
 }

@@ -14,8 +14,9 @@ import { secondsToMicros, type Micros } from '../core/index.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { DEFAULT_SET_OPTIONS, groupCaptureSets, type SetMember } from './capture-sets.js';
 import { fingerprint } from './fingerprint.js';
-import type { AnalyzeJob, JobAnalyzeOptions, JobResult } from './jobs.js';
-import type { JobRunner } from './pool.js';
+import { statSync } from 'node:fs';
+import type { AnalyzeJob, Job, JobAnalyzeOptions, JobResult } from './jobs.js';
+import { PoolClosedError, type JobRunner } from './pool.js';
 
 export interface BatchOptions {
   /** Folder for each file's NAME.json and NAME.html (mirroring the inputs' folders); undefined: none. */
@@ -27,6 +28,13 @@ export interface BatchOptions {
   leadIn: number;
   runOut: number;
   analyze: JobAnalyzeOptions;
+  /**
+   * Take a known file whose size and mtime are unchanged as unchanged, without reading its
+   * fingerprint (--watch, after its first pass: it looks every few seconds).
+   */
+  trustUnchangedStat?: boolean;
+  /** Stops the pass: no new job starts, and a job cut short by the runner closing is left undone. */
+  signal?: AbortSignal;
 }
 
 export const DEFAULT_BATCH_OPTIONS: BatchOptions = {
@@ -59,6 +67,14 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
   // 1. fingerprints
   const rows = new Map<string, FileRow>();
   for (const path of paths) {
+    if (o.trustUnchangedStat) {
+      const known = index.file(path);
+      const st = statOrUndefined(path);
+      if (known && st && known.size === st.size && known.mtimeMs === st.mtimeMs && known.status !== 'failed') {
+        rows.set(path, known);
+        continue;
+      }
+    }
     try {
       const fp = await fingerprint(path);
       rows.set(path, index.upsertFile(path, fp.size, fp.mtimeMs, fp.fingerprint));
@@ -77,7 +93,8 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
   events.onPlan?.({ files: rows.size, toScan: toScan.length, toAnalyze: -1, skipped: -1 });
   await Promise.all(
     toScan.map(async (r) => {
-      const result = await runner.run({ type: 'scan', path: r.path });
+      const result = await runOrStop(runner, { type: 'scan', path: r.path }, o.signal);
+      if (result === undefined) return;
       if (result.ok && result.type === 'scan') index.recordScan(r.id, result.facts);
       else if (!result.ok) index.recordFailure(r.id, result.error);
       rows.set(r.path, index.file(r.path)!);
@@ -94,10 +111,11 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
     plan.jobs.map(async (job) => {
       const row = rows.get(job.path)!;
       let packets = 0;
-      const result = await runner.run(job, (n) => {
+      const result = await runOrStop(runner, job, o.signal, (n) => {
         events.onPackets?.(n - packets);
         packets = n;
       });
+      if (result === undefined) return;
       if (result.ok && result.type === 'analyze') {
         index.recordAnalysis(row.id, { findings: result.findings, facts: result.facts, context: result.context, reportJson: job.reportJson, reportHtml: job.reportHtml });
         events.onPackets?.(result.facts.packets - packets);
@@ -110,6 +128,25 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
   const files = index.files(paths);
   failed = files.filter((f) => f.status === 'failed').length;
   return { files, analysed: plan.jobs.length, skipped: plan.skipped, failed };
+}
+
+function statOrUndefined(path: string): { size: number; mtimeMs: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The job's result, or undefined when the batch is stopping (the job did not start, or was cut short). */
+async function runOrStop(runner: JobRunner, job: Job, signal: AbortSignal | undefined, onPackets?: (packets: number) => void): Promise<JobResult | undefined> {
+  if (signal?.aborted) return undefined;
+  try {
+    return await runner.run(job, onPackets);
+  } catch (e) {
+    if (e instanceof PoolClosedError) return undefined;
+    throw e;
+  }
 }
 
 /** The analyse jobs due: every readable file not done with the neighbours it has now. */

@@ -5,10 +5,27 @@ import { z } from 'zod';
 import { UsageError } from '../core/index.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/index.js';
 import { terminalSafe } from '../report/index.js';
-import { BatchIndex, defaultJobs, expandInputs, runBatch, ThreadPool, type BatchOptions, type BatchSummary, type JobRunner } from '../batch/index.js';
+import {
+  BatchIndex,
+  buildFleetReport,
+  checkRedis,
+  defaultJobs,
+  DEFAULT_WATCH_OPTIONS,
+  expandInputs,
+  QueueRunner,
+  renderFleetHtml,
+  renderFleetJson,
+  runBatch,
+  ThreadPool,
+  watchInputs,
+  type BatchOptions,
+  type BatchSummary,
+  type FileRow,
+  type JobRunner,
+} from '../batch/index.js';
 import { EXIT } from './analyze-command.js';
 import { parseOptions } from './options.js';
-import { checkOutputPaths } from './output.js';
+import { checkOutputPaths, writeAtomically } from './output.js';
 
 const seconds = (name: string, max = 3600) =>
   z.coerce.number({ error: `${name} must be a number of seconds` }).min(0, `${name} must be 0 or more`).max(max, `${name} must be at most ${max} s`);
@@ -30,6 +47,10 @@ export const BatchCliOptions = z.object({
   strict: z.boolean().default(false),
   quiet: z.boolean().default(false),
   generatedAt: z.iso.datetime({ error: '--generated-at must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z' }).optional(),
+  watch: z.boolean().default(false),
+  settle: seconds('--settle').positive('--settle must be above 0').default(DEFAULT_WATCH_OPTIONS.settle),
+  poll: seconds('--poll').positive('--poll must be above 0').default(DEFAULT_WATCH_OPTIONS.poll),
+  queue: z.string().min(1).optional(),
 });
 export type BatchCliOptions = z.infer<typeof BatchCliOptions>;
 
@@ -54,6 +75,10 @@ export function registerBatchCommand(cmd: Command): void {
     .option('--strict', 'exit 2 when a capture is truncated or damaged (the rest is still analysed)')
     .option('-q, --quiet', 'no progress and no summary')
     .option('--generated-at <iso-time>', 'fix the report time (for reproducible reports)')
+    .option('--watch', 'keep watching the inputs and analyse new files once they stop growing; stop with SIGINT/SIGTERM')
+    .option('--settle <seconds>', 'with --watch: a file unchanged this long has stopped growing', String(DEFAULT_WATCH_OPTIONS.settle))
+    .option('--poll <seconds>', 'with --watch: seconds between looks', String(DEFAULT_WATCH_OPTIONS.poll))
+    .option('--queue <url>', 'run the jobs on `dualscope worker`s through BullMQ on Redis (redis://HOST:PORT) instead of local threads')
     .action(async (paths: string[], raw: Record<string, unknown>) => {
       const o = parseOptions(BatchCliOptions, raw);
       process.exitCode = await runBatchCommand(paths, o);
@@ -63,24 +88,74 @@ export function registerBatchCommand(cmd: Command): void {
 export async function runBatchCommand(inputs: string[], o: BatchCliOptions): Promise<number> {
   checkOutputPaths([o.index, o.json, o.html]);
   const expanded = expandInputs(inputs);
-  for (const m of expanded.missing) process.stderr.write(`dualscope: ${terminalSafe(m)}: no such file, or no capture matched\n`);
-  if (expanded.files.length === 0) throw new UsageError('no capture files to analyse');
-  const index = new BatchIndex(o.index);
-  const runner: JobRunner = new ThreadPool(o.jobs ?? defaultJobs());
-  const progress = !o.quiet && process.stderr.isTTY ? new BatchProgress() : undefined;
-  let summary: BatchSummary;
-  try {
-    summary = await runBatch(expanded.files, index, runner, batchOptions(o), progress?.events());
-  } finally {
-    progress?.done();
-    await runner.close();
+  if (!o.watch) {
+    for (const m of expanded.missing) process.stderr.write(`dualscope: ${terminalSafe(m)}: no such file, or no capture matched\n`);
+    if (expanded.files.length === 0) throw new UsageError('no capture files to analyse');
   }
+  if (o.queue !== undefined) await checkRedis(o.queue); // before the index is created: an unreachable Redis changes nothing
+  const index = new BatchIndex(o.index);
+  let runner: JobRunner | undefined;
   try {
+    runner = o.queue !== undefined ? await QueueRunner.open(o.queue, (path) => index.file(path)?.fingerprint ?? '') : new ThreadPool(o.jobs ?? defaultJobs());
+    if (o.watch) return await watchCommand(inputs, index, runner, o);
+    const progress = !o.quiet && process.stderr.isTTY ? new BatchProgress() : undefined;
+    let summary: BatchSummary;
+    try {
+      summary = await runBatch(expanded.files, index, runner, batchOptions(o), progress?.events());
+    } finally {
+      progress?.done();
+    }
+    writeFleetReports(index, summary.files, o);
     if (!o.quiet) printSummary(summary, index, o);
     return batchExitStatus(summary, index, o, expanded.missing.length);
   } finally {
+    await runner?.close();
     index.close();
   }
+}
+
+/** The fleet report over these files, where --json/--html say. */
+function writeFleetReports(index: BatchIndex, files: readonly FileRow[], o: BatchCliOptions): void {
+  if (!o.json && !o.html) return;
+  const fleet = buildFleetReport(index, files, o.generatedAt);
+  if (o.json) writeAtomically(o.json, renderFleetJson(fleet));
+  if (o.html) writeAtomically(o.html, renderFleetHtml(fleet, o.html));
+}
+
+/**
+ * --watch: a pass over the settled files whenever they change; SIGINT/SIGTERM stop it (a job under
+ * way is cut short and left for the next run, as after a kill). Exit status as for one batch over
+ * the files seen.
+ */
+async function watchCommand(inputs: string[], index: BatchIndex, runner: JobRunner, o: BatchCliOptions): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    if (!o.quiet) process.stderr.write('dualscope: stopping\n');
+    stop.abort();
+    void runner.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let last: BatchSummary | undefined;
+  let passes = 0;
+  try {
+    if (!o.quiet) process.stderr.write(`dualscope: watching ${inputs.map(terminalSafe).join(' ')} (stop with Ctrl+C)\n`);
+    await watchInputs(
+      () => expandInputs(inputs).files,
+      async (files) => {
+        last = await runBatch(files, index, runner, { ...batchOptions(o), trustUnchangedStat: passes++ > 0, signal: stop.signal });
+        if (stop.signal.aborted) return;
+        writeFleetReports(index, last.files, o);
+        if (!o.quiet) printSummary(last, index, o);
+      },
+      { settle: o.settle, poll: o.poll },
+      stop.signal,
+    );
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  return last ? batchExitStatus({ ...last, files: index.files(last.files.map((f) => f.path)) }, index, o, 0) : EXIT.ok;
 }
 
 export function batchOptions(o: BatchCliOptions): BatchOptions {

@@ -8,6 +8,7 @@ import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { registerBatchCommand } from './batch-command.js';
 import { registerQueryCommand } from './query-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerLiveCommand } from './live-command.js';
@@ -74,6 +75,7 @@ function program(): Command {
 
   registerBatchCommand(cmd);
   registerQueryCommand(cmd);
+  registerWorkerCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;
