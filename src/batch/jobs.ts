@@ -108,7 +108,7 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
   const context = contextFiles(job);
   const options: Partial<AnalyzeOptions> = {
     dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-    dnsDetect: o.slowLookup !== undefined ? { slowLookup: { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+    detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
     generatedAt: o.generatedAt,
     owned: context.length > 0 ? { firstFrame: 1, lastFrame: CONTEXT_BASE - 1 } : undefined,
     onProgress: onPackets ? (_read, _total, packets) => onPackets(packets) : undefined,

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { formatDuration, formatIso, secondsToMicros, UsageError, type Micros } from '../core/index.js';
 import { SEVERITIES, type Finding } from '../detect/index.js';
 import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
-import { renderHtml, renderJson, renderText, terminalSafe, wrap, type Report } from '../report/index.js';
+import { renderHtml, renderJson, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus } from './analyze-command.js';
 import { parseOptions } from './options.js';
@@ -124,7 +124,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   const analysis = new Analysis(analysisOptions(o, (f) => {
     announced.add(f.id);
     // In text mode, findings only known at the end are shown by the summary — unless -q drops it.
-    if (o.ndjson) io.stdout.write(`${JSON.stringify(f)}\n`);
+    if (o.ndjson) io.stdout.write(`${JSON.stringify(reportedFinding(f))}\n`);
     else if (!finishing || o.quiet) io.stdout.write(`${renderLiveFinding(f, color)}\n`);
   }));
 

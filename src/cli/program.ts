@@ -3,6 +3,7 @@
 // trace only with DUALSCOPE_DEBUG=1.
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureFormatError, UsageError } from '../core/index.js';
+import { DETECTORS } from '../detect/index.js';
 import { reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
@@ -71,6 +72,14 @@ function program(): Command {
     .description('print the JSON Schema of the report')
     .action(() => {
       process.stdout.write(`${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
+    });
+
+  cmd
+    .command('detectors')
+    .description('list the detectors (JSON): incident kind, the records each reads, and every option with its default')
+    .action(() => {
+      const list = DETECTORS.map((d) => ({ kind: d.kind, records: d.records, what: d.readme.what, defaults: d.defaults }));
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     });
 
   registerBatchCommand(cmd);

@@ -2,7 +2,8 @@
 // evidence, impact, confidence, remedy and Wireshark filter. Fits 80 columns; colour is optional
 // decoration, never the only carrier of meaning. Capture strings are made safe for a terminal.
 import { formatDuration, formatIso } from '../core/index.js';
-import type { Finding, Severity } from '../detect/index.js';
+import type { Severity } from '../detect/index.js';
+import type { Finding } from './schema.js';
 import type { Report } from './schema.js';
 
 export interface TextOptions {
