@@ -11,8 +11,9 @@
 // runs again. Since the coordinator records each file's result in one transaction that replaces
 // any earlier one, a job run twice is still counted once.
 import { createHash } from 'node:crypto';
-import { Queue, QueueEvents, Worker, type ConnectionOptions, type Job as BullJob } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { ConnectionOptions, Job as BullJob, Queue, QueueEvents } from 'bullmq';
+// bullmq and ioredis are loaded on first use: every other command starts without them.
+const loadBullmq = (): Promise<typeof import('bullmq')> => import('bullmq');
 import { UsageError } from '../core/index.js';
 import type { Job, JobResult } from './jobs.js';
 import { PoolClosedError, ThreadPool, type JobRunner } from './pool.js';
@@ -43,6 +44,7 @@ export function parseQueueUrl(url: string): { host: string; port: number; db: nu
 /** Connects once with a short timeout: an unreachable Redis is one line (exit 2), not endless retries. */
 export async function checkRedis(url: string): Promise<void> {
   const o = parseQueueUrl(url);
+  const { Redis } = await import('ioredis');
   const client = new Redis({ ...o, lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let cause: NodeJS.ErrnoException | undefined;
   client.on('error', (e: NodeJS.ErrnoException) => (cause ??= e)); // the socket's error (ECONNREFUSED …), reported below once
@@ -74,15 +76,15 @@ export class QueueRunner implements JobRunner {
   readonly #fingerprints: (path: string) => string;
   #closed = false;
 
-  private constructor(url: string, fingerprints: (path: string) => string) {
-    this.#queue = new Queue(QUEUE_NAME, { connection: connection(url) });
-    this.#events = new QueueEvents(QUEUE_NAME, { connection: connection(url) });
+  private constructor(bull: typeof import('bullmq'), url: string, fingerprints: (path: string) => string) {
+    this.#queue = new bull.Queue(QUEUE_NAME, { connection: connection(url) });
+    this.#events = new bull.QueueEvents(QUEUE_NAME, { connection: connection(url) });
     this.#fingerprints = fingerprints;
   }
 
   static async open(url: string, fingerprints: (path: string) => string): Promise<QueueRunner> {
     await checkRedis(url);
-    const r = new QueueRunner(url, fingerprints);
+    const r = new QueueRunner(await loadBullmq(), url, fingerprints);
     await r.#events.waitUntilReady();
     return r;
   }
@@ -112,6 +114,7 @@ export class QueueRunner implements JobRunner {
 /** `dualscope worker`: takes jobs from the queue and runs them on a pool of `jobs` threads until the signal aborts. */
 export async function runQueueWorker(url: string, jobs: number, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   await checkRedis(url);
+  const { Worker } = await loadBullmq();
   const pool = new ThreadPool(jobs);
   const worker = new Worker(
     QUEUE_NAME,
