@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh machine (Debian, Node 20): npm packages, the build, and — when
 # root — the Debian packages the tests use (chromium for the browser tests; dumpcap, tcpdump and
-# iproute2 and ping for the live-capture test; tshark for the sharing tests). Each step is skipped when already done, so running it again costs a second.
+# iproute2 and ping for the live-capture test; tshark for the sharing tests; redis-server and editcap for the batch tests). Each step is skipped when already done, so running it again costs a second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +15,7 @@ if [[ "$want_apt" != no && $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; t
   command -v ip >/dev/null || need+=(iproute2)
   command -v ping >/dev/null || need+=(iputils-ping) # the live-capture test's traffic; Debian's base image has no ping
   command -v tshark >/dev/null || need+=(tshark) # the sharing tests: tshark must show dualscope's pcapng comments
+  command -v redis-server >/dev/null || need+=(redis-server) # the batch --queue test (BullMQ) starts its own on a free port
   # The lab (npm run samples) installs its own servers and filters; the tests need none of them.
   if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}" >&2

@@ -24,6 +24,31 @@ export interface AnalyzeOptions {
   generatedAt: string | undefined;
   /** Lanes without findings kept in the report for context (the busiest ones). */
   contextLanes: number;
+  /** Only part of the input is this analysis's own; see OwnedRange. Undefined: all of it. */
+  owned: OwnedRange | undefined;
+}
+
+/**
+ * The frames an analysis owns when it reads more than its own share, so that work can be split
+ * without cutting a lookup or a connection in two. The caller numbers the frames it feeds so that
+ * its own share is `[firstFrame, lastFrame]`, and the context outside that range:
+ *
+ * - a *lead-in* before its share (e.g. the tail of the previous file of a ring buffer, or of the
+ *   previous slice of one file) builds tracker state only: a connection whose SYN came before is
+ *   known, a query asked before is matched;
+ * - a *run-out* after its share (the head of the next file or slice) settles what is pending: an
+ *   unanswered query times out, a stalled connection shows its retransmissions.
+ *
+ * Every frame goes through decoders, trackers and detectors alike. A finding belongs to the share
+ * where it starts (its earliest evidence frame): findings starting in the lead-in belong to the
+ * previous share, those starting in the run-out to the next, and both are dropped here, so that
+ * adjacent shares together report each finding exactly once. The capture facts (packets, first and
+ * last time) and the timeline count owned frames only; the statistics (lookups, connections) count
+ * everything the trackers saw, context included.
+ */
+export interface OwnedRange {
+  readonly firstFrame: number;
+  readonly lastFrame: number;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -36,6 +61,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   onProgress: undefined,
   generatedAt: undefined,
   contextLanes: 12,
+  owned: undefined,
 };
 
 /** Trackers expire state each time capture time moves on by this much. */
@@ -72,16 +98,19 @@ export class Analysis {
 
   /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
   frame(frame: Frame): void {
-    this.#packets++;
     const t = frame.time;
-    if (Number.isNaN(this.#first)) this.#first = t;
-    if (t > this.#last || Number.isNaN(this.#last)) this.#last = t;
+    const owned = this.#owns(frame.index);
+    if (owned) {
+      this.#packets++;
+      if (Number.isNaN(this.#first)) this.#first = t;
+      if (t > this.#last || Number.isNaN(this.#last)) this.#last = t;
+    }
     try {
       const p = this.#decoder.decode(frame);
       if (p !== undefined) {
         this.#dns.packet(p);
         this.#path.packet(p);
-        this.#timeline.packet(p);
+        if (owned) this.#timeline.packet(p);
       } else {
         const arp = this.#decoder.takeArp();
         if (arp !== undefined) this.#path.arp(arp, frame.index, t);
@@ -111,8 +140,22 @@ export class Analysis {
     }
   }
 
+  /** Owned packets so far (all of them without an owned range). */
   get packets(): number {
     return this.#packets;
+  }
+
+  #owns(frameIndex: number): boolean {
+    const range = this.#options.owned;
+    return range === undefined || (frameIndex >= range.firstFrame && frameIndex <= range.lastFrame);
+  }
+
+  /** A finding is this analysis's when its earliest evidence frame is owned (see OwnedRange). */
+  #ownsFinding(f: Finding): boolean {
+    if (this.#options.owned === undefined || f.evidence.length === 0) return true;
+    let earliest = f.evidence[0]!;
+    for (const e of f.evidence) if (e.time < earliest.time) earliest = e; // ties: the one listed first
+    return this.#owns(earliest.frame);
   }
 
   /** Every detector sees the record. An indexed loop: a for-of iterator per record was measurable. */
@@ -124,11 +167,11 @@ export class Analysis {
   }
 
   #add(detector: Detector<never>, findings: readonly Finding[]): void {
-    for (const f of this.#findings.add(detector, findings)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.add(detector, findings)) if (this.#ownsFinding(f)) this.#options.onFinding?.(f);
   }
 
   #finishDetector(detector: Detector<never>): void {
-    for (const f of this.#findings.finish(detector)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.finish(detector)) if (this.#ownsFinding(f)) this.#options.onFinding?.(f);
   }
 
   /** End of input: flush trackers and detectors, and build the report. */
@@ -141,7 +184,10 @@ export class Analysis {
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
-    const findings = this.#findings.values().sort(compareFindings);
+    const findings = this.#findings
+      .values()
+      .filter((f) => this.#ownsFinding(f))
+      .sort(compareFindings);
     const counts = { info: 0, warning: 0, error: 0 };
     for (const f of findings) counts[f.severity]++;
     const first = Number.isNaN(this.#first) ? null : this.#first;

@@ -7,6 +7,9 @@ import { DETECTORS } from '../detect/index.js';
 import { correlationJsonSchema, reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
+import { registerBatchCommand } from './batch-command.js';
+import { registerQueryCommand } from './query-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerCorrelateCommand } from './correlate-command.js';
@@ -85,6 +88,9 @@ function program(): Command {
 
   registerCorrelateCommand(cmd);
   registerExtractCommand(cmd);
+  registerBatchCommand(cmd);
+  registerQueryCommand(cmd);
+  registerWorkerCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;

@@ -15,6 +15,7 @@ import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
 export { CLIENT_JS, cspScriptHash };
 export { REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
+export { escapeHtml }; // for pages written by hand elsewhere (the batch's fleet report)
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
 // of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).
@@ -51,7 +52,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
       kind: f.kind,
       start: f.start - plan.start,
       end: f.end - plan.start,
-      frames: [...new Set(f.evidence.map((e) => e.frame))],
+      frames: [...new Set(f.evidence.filter((e) => e.file === undefined).map((e) => e.frame))],
     })),
   };
   // The report itself (without its timeline) rides along for whoever wants the exact values.
@@ -184,7 +185,7 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
   for (const h of ['frame', 'time', 'role', 'src → dst', 'detail']) hr.append('th').text(h);
   for (const e of f.evidence.slice(0, lim.maxEvidenceRows)) {
     const tr = table.append('tr').attr('data-frame', e.frame).attr('data-t', e.time - plan.start).attr('title', formatIso(e.time));
-    tr.append('td').text(String(e.frame));
+    tr.append('td').text(e.file === undefined ? String(e.frame) : `${e.frame} in ${e.file}`);
     tr.append('td').text(rel(e.time, plan));
     tr.append('td').text(e.role);
     tr.append('td').text(e.src || e.dst ? `${e.src ?? '?'} → ${e.dst ?? '?'}` : '');

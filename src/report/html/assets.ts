@@ -398,6 +398,17 @@ for (var b = 0; b < boxes.length; b++) boxes[b].addEventListener('change', apply
 
 window.addEventListener('resize', function () { measure(); render(); });
 measure(); render();
+// #finding=ID (a fleet report's link): open the report at that finding.
+function openHashFinding() {
+  var h = location.hash;
+  if (h.indexOf('#finding=') !== 0) return;
+  var id; try { id = decodeURIComponent(h.slice(9)); } catch (err) { return; }
+  if (!findings.has(id)) return;
+  for (var i = 0; i < cards.length; i++) if (cards[i].getAttribute('data-id') === id) { cards[i].scrollIntoView({ block: 'center' }); cards[i].focus({ preventScroll: true }); }
+  if (selected !== id) select(id);
+}
+openHashFinding();
+window.addEventListener('hashchange', openHashFinding);
 doc.documentElement.setAttribute('data-ready', '1');
 doc.documentElement.setAttribute('data-ready-ms', String(Math.round(performance.now())));
 })();
