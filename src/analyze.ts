@@ -182,7 +182,7 @@ export class Analysis {
 }
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
-export function compareFindings(a: Finding, b: Finding): number {
+export function compareFindings(a: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>, b: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.start - b.start || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
