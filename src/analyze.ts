@@ -82,6 +82,9 @@ export class Analysis {
         this.#dns.packet(p);
         this.#path.packet(p);
         this.#timeline.packet(p);
+      } else {
+        const arp = this.#decoder.takeArp();
+        if (arp !== undefined) this.#path.arp(arp, frame.index, t);
       }
       if (t >= this.#nextExpire) {
         this.#nextExpire = t + EXPIRE_STEP;
@@ -130,6 +133,10 @@ export class Analysis {
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
+    if (!Number.isNaN(this.#last)) {
+      for (const d of this.#dnsDetectors) d.captureEnd?.(this.#last);
+      for (const d of this.#pathDetectors) d.captureEnd?.(this.#last);
+    }
     this.#dns.finish();
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
@@ -159,6 +166,7 @@ export class Analysis {
         truncated: info.truncated,
         skippedBytes: info.skippedBytes,
         droppedByCapture: info.droppedByInterface ?? null,
+        ...notAnalysed(info),
       },
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
@@ -179,6 +187,26 @@ export class Analysis {
       icmp: flattenNumbers({ byType: icmpErrors, matchedToFlow: icmpMatched, unmatched: icmpUnmatched }),
     };
   }
+}
+
+const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {
+  'pcap.caplen_too_large': 'a record header claims a length no capture can hold; nothing after it can be framed',
+  'pcapng.bad_block_length': 'a block length is impossible; nothing after it can be framed',
+  'pcapng.bad_section_header': 'a section header has a bad byte-order magic; nothing after it can be read',
+};
+
+/** How much of the file was not analysed, when any was: reading stopped at damage, or the file is cut. */
+function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notAnalysed'] } {
+  if ((info.stoppedBy === undefined && !info.truncated) || info.skippedBytes <= 0) return {};
+  const share = info.bytesRead > 0 ? Math.round((info.skippedBytes / info.bytesRead) * 10_000) / 10_000 : 1;
+  return {
+    notAnalysed: {
+      bytes: info.skippedBytes,
+      share,
+      afterFrame: info.stoppedAtFrame ?? info.frames,
+      reason: info.stoppedBy !== undefined ? `${info.stoppedBy}: ${STOP_REASONS[info.stoppedBy]}` : 'the file ends inside a record',
+    },
+  };
 }
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */

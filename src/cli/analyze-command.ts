@@ -1,13 +1,12 @@
 // `dualscope analyze FILE…`: each input analysed on its own; a terminal summary, and JSON + HTML
 // reports in the output folder (or where --json/--html say). Exit status: see exitStatus().
-import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
-import { checkOutputPaths, writeAtomically } from './output.js';
+import { checkOutputPaths, refuseExisting, STDOUT, writeAtomically } from './output.js';
 import { ProgressLine } from './progress.js';
 
 export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
@@ -23,7 +22,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
   const targets = files.map((f) => outputPaths(f, o));
   // Refuse before any work: an hour-long analysis should not end in "file exists".
   if (!o.force) {
-    for (const t of targets) for (const p of [t.json, t.html]) if (p && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
+    for (const t of targets) refuseExisting([t.json, t.html]);
   }
   const seen = new Set<string>();
   for (const t of targets) for (const p of [t.json, t.html]) {
@@ -56,10 +55,12 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     if (t.json) writeAtomically(t.json, renderJson(report));
     if (t.html) writeAtomically(t.html, renderHtml(report));
     if (!o.quiet) {
-      process.stdout.write(renderText(report, { color: o.color && process.stdout.isTTY === true, width: 80 }));
+      // A report on standard output (`--json -`) keeps it clean: the summary goes to stderr then.
+      const out = t.json === STDOUT || t.html === STDOUT ? process.stderr : process.stdout;
+      out.write(renderText(report, { color: o.color && out.isTTY === true, width: 80 }));
       const written = [t.json, t.html].filter(Boolean).join(', ');
-      if (written) process.stdout.write(`\nreports: ${written}\n`);
-      if (i < files.length - 1) process.stdout.write('\n');
+      if (written) out.write(`\nreports: ${written}\n`);
+      if (i < files.length - 1) out.write('\n');
     }
   }
   return { reports, failedInputs, exitCode: exitStatus(reports, failedInputs, o) };

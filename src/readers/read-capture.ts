@@ -51,9 +51,10 @@ export async function readCapture(path: string, onFrame: FrameHandler, anomalies
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
-    // A FIFO or device (e.g. `tcpdump -w - | …` through a named pipe): stream it.
-    closeSync(fd);
-    return readCaptureStream(path, createReadStream(path), onFrame, anomalies, opts);
+    // A FIFO or device (e.g. `tcpdump -w - | …` through a named pipe): stream it from the fd
+    // already open. Closing and reopening a FIFO would hang up on its writer (EPIPE) and then
+    // wait for ever for another one.
+    return readCaptureStream(path, createReadStream('', { fd, autoClose: true }), onFrame, anomalies, opts);
   }
   if (st.size === 0) {
     closeSync(fd);

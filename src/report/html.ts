@@ -8,11 +8,13 @@ import type { D3Node, Selection } from 'd3-node';
 import { formatDuration, formatIso } from '../core/index.js';
 import type { Finding, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
+import { REPORT_META_CSP } from './html/csp.js';
 import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js';
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
-export { CLIENT_JS, cspScriptHash }; // the server's header CSP allows exactly this script
+export { CLIENT_JS, cspScriptHash };
+export { REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
 // of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).
@@ -56,18 +58,10 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
   const { timeline: _timeline, ...facts } = report;
   const embedded = { ...facts, findings: shown, findingsNotShown: findings.length - shown.length };
 
-  const csp = [
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    `script-src ${cspScriptHash(CLIENT_JS)}`,
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${REPORT_META_CSP}">`,
     '<meta name="referrer" content="no-referrer">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>dualscope: ${escapeHtml(clip(report.capture.file, 120))}</title>`,
@@ -108,6 +102,9 @@ function renderHeader(h: Selection, report: Report): void {
     ['Interfaces', String(c.interfaces)],
     ['Truncated', c.truncated ? 'yes: the file ends inside a record' : 'no'],
     ['Skipped bytes', String(c.skippedBytes)],
+    ...(c.notAnalysed !== undefined
+      ? [['Not analysed', `${bytes(c.notAnalysed.bytes)} (${(c.notAnalysed.share * 100).toFixed(1)} % of the file) after frame ${c.notAnalysed.afterFrame}: ${c.notAnalysed.reason}`] as [string, string]]
+      : []),
     ['Dropped by capture', c.droppedByCapture === null ? 'not recorded' : String(c.droppedByCapture)],
     ['Generated', `${report.tool.name} ${report.tool.version}, ${report.generatedAt}`],
   ];

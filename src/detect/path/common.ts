@@ -59,5 +59,7 @@ export const REMEDY = {
     'PTBs must reach the sender intact: allow ICMPv6 type 2 (and ICMP 3/4) at every filter regardless of size (a PTB quotes up to 1280 bytes), make load balancers / anycast forward PTBs to the server that sent the packet, raise router ICMP rate limits for PTB, and make the sender honour them. Clamp the TCP MSS where PTBs cannot be relied on.',
   fallback:
     'Remove the stale AAAA record or restore the IPv6 service at that address; monitor the IPv6 service by content, not only by port; re-check DNS and both address families on every server change.',
+  neighbor:
+    'The address is not on its link: the host lost or changed it (or is down) while DNS still hands it out. Restore the address on the host, or remove the stale AAAA/A record (and lower its TTL before address changes); monitor each address DNS publishes, not only the name.',
   mss: 'No action needed while the clamp matches the smallest link; keep it in sync with the path (clamp to PMTU), and remember that clamping only helps TCP — UDP and ICMP still need Packet Too Big to get through.',
 } as const;
