@@ -27,7 +27,7 @@ const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'aaaa-unanswered-client.pcap
 const dataDir = join(disk, 'data');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Answer { status: number; json: any } // eslint-disable-line @typescript-eslint/no-explicit-any
+interface Answer { status: number; json: any }
 
 function call(url: string, o: { method?: string; body?: Buffer; from?: string; timeoutMs?: number } = {}): Promise<Answer> {
   return new Promise((resolveAnswer) => {

@@ -36,6 +36,6 @@ fi
 # Rebuild when any source is newer than the last build.
 if [[ ! -f dist/.stamp ]] || [[ -n $(find src bench test/fuzz tsconfig.json -newer dist/.stamp -print -quit 2>/dev/null) ]]; then
   echo "setup: tsc" >&2
-  npx tsc -p tsconfig.json
+  npm run build --silent
   touch dist/.stamp
 fi

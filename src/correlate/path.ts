@@ -107,7 +107,10 @@ export function flowOrders(journeys: readonly Journey[], pointCount: number): Ma
   const out = new Map<string, { order: number[]; packets: number }>();
   for (const [key, { wins, packets }] of before) {
     const seen = new Set<number>();
-    for (let a = 0; a < pointCount; a++) for (let b = 0; b < pointCount; b++) if (wins[a * pointCount + b]! > 0) (seen.add(a), seen.add(b));
+    for (let a = 0; a < pointCount; a++) for (let b = 0; b < pointCount; b++) if (wins[a * pointCount + b]! > 0) {
+      seen.add(a);
+      seen.add(b);
+    }
     const score = (p: number): number => {
       let s = 0;
       for (const q of seen) if (q !== p) s += Math.sign(wins[p * pointCount + q]! - wins[q * pointCount + p]!);

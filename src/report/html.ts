@@ -305,7 +305,10 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
   // Lanes: labels on the left, marks in a nested <svg> that clips them to the plot.
   const tops: number[] = [];
   let y = 0;
-  for (const l of plan.lanes) (tops.push(y), (y += LANE_HEIGHT[l.lane.kind] ?? 26));
+  for (const l of plan.lanes) {
+    tops.push(y);
+    y += LANE_HEIGHT[l.lane.kind] ?? 26;
+  }
   const height = Math.max(y, 20);
   const lanesWrap = sec.append('div').attr('id', 'lanes-wrap');
   const svg = lanesWrap.append('svg').attr('id', 'lanes').attr('width', width).attr('height', height).attr('data-highlighted', 0);
@@ -386,7 +389,10 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
       if (t1 !== null) el.setAttribute('data-t1', String(t1));
       else el.setAttribute('data-pw', String(geo.pw));
       if (open) el.setAttribute('data-open', '');
-      if (retry) (el.setAttribute('data-wait', String(retry.t0 - base)), el.setAttribute('data-wait-frame', String(retry.frame)));
+      if (retry) {
+        el.setAttribute('data-wait', String(retry.t0 - base));
+        el.setAttribute('data-wait-frame', String(retry.frame));
+      }
       el.setAttribute('data-frame', String(m.frame));
       const extra = m.frames.filter((f) => f !== m.frame);
       if (extra.length) el.setAttribute('data-frames', m.frames.slice(0, 64).join(' '));

@@ -40,7 +40,7 @@ describe('a record claiming an impossible length', () => {
     expect(na.reason).toContain('pcap.caplen_too_large');
     const text = renderText(report, { width: 200 });
     expect(text).toContain(`NOT ANALYSED: ${na.bytes} bytes, ${(na.share * 100).toFixed(1)} % of the file, after frame 2`);
-    const html = await renderHtml(report);
+    const html = renderHtml(report);
     expect(html).toContain('Not analysed');
     expect(html).toContain(`${(na.share * 100).toFixed(1)} % of the file`);
   });

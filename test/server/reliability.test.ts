@@ -1,7 +1,7 @@
 // Issue 18: what a full disk, idle clients, many analyses, bad --data paths and a SIGKILL must not
 // do to the service. The disk-full cases run on a real small tmpfs (root only, skipped otherwise);
 // the service runs in a child process there, so a crash shows as its exit, not as a dead test run.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';

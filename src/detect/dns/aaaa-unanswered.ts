@@ -147,7 +147,7 @@ function finding(g: Group): Finding {
   const servers = [...g.servers];
   const n = g.transmissions;
   const ports = [...g.ports].sort((a, b) => a - b);
-  const evidence = sortEvidence([...g.evidence]);
+  const evidence = sortEvidence(g.evidence);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   // RFC 4343: names compare without case; a resolver's 0x20 upstream queries spell them at random.

@@ -202,7 +202,7 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
   const port = d.keptAttempt.clientPort;
   const server = d.keptAttempt.server;
   // Every query and reply of both questions, with roles that tell the story.
-  const evidence: Evidence[] = [];
+  const told: Evidence[] = [];
   for (const q of [d.kept, d.lost]) {
     const name = qtypeName(q.qtype);
     for (const x of transmissions(q)) {
@@ -210,18 +210,17 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
       const role = x.sent === d.keptAttempt.queries[0] ? `${name} query (first round)`
         : x.sent === d.lostAttempt.queries[0] ? `${name} query (reply lost)`
         : `${name} asked again`;
-      evidence.push(queryEvidence(x.sent, x.attempt, l.client, role));
+      told.push(queryEvidence(x.sent, x.attempt, l.client, role));
     }
     for (const a of q.attempts) {
       if (!d.attempts.includes(a)) continue;
       for (const rep of a.replies) {
         const role = rep === d.keptReply ? `${name} reply (arrived)` : rep === d.finalAnswer ? `${name} reply (to the re-sent query)` : `${name} reply`;
-        evidence.push(replyEvidence(rep, a, l.client, role));
+        told.push(replyEvidence(rep, a, l.client, role));
       }
     }
   }
-  sortEvidence(evidence);
-  evidence.splice(32);
+  const evidence = sortEvidence(told).slice(0, 32);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   const name = printableName(l.name);
