@@ -2,8 +2,9 @@
 // ticket. Kept: every evidence packet (and the other fragments of a datagram it completed), the
 // query of every DNS reply in the evidence (with the same flow and id), the
 // handshake of every TCP connection an evidence packet belongs to or an ICMP error quotes, every
-// segment of a DNS-over-TCP connection in the evidence (its messages span segments), and the
-// packets within --context seconds of any evidence packet. Each packet is commented with the file
+// segment of a DNS-over-TCP connection in the evidence (its messages span segments), the capture's
+// last packet (so the extract ends when the capture did), and the packets within --context seconds
+// of any evidence packet. Each packet is commented with the file
 // and frame it came from, since Wireshark numbers the extract's frames afresh.
 //
 // Two passes over the capture: the first decodes it to learn the evidence's flows and fragments,
@@ -78,15 +79,18 @@ interface EvidenceScope {
   dnsTcpFlows: Set<string>;
   /** `flow#id` of every DNS reply in the evidence: its query is kept (a reply alone is an orphan). */
   dnsQueries: Set<string>;
+  /** The capture's last frame: kept so the extract ends when the capture did (see below). */
+  lastFrame: number;
 }
 
 /** Pass one: what the evidence packets are (their flows, their fragments). */
 async function evidenceScope(capture: string, evidence: ReadonlySet<number>): Promise<EvidenceScope> {
   const anomalies = new Anomalies();
   const decoder = new PacketDecoder(anomalies, { reusePackets: true });
-  const scope: EvidenceScope = { frames: new Set(evidence), tcpFlows: new Set(), dnsTcpFlows: new Set(), dnsQueries: new Set() };
+  const scope: EvidenceScope = { frames: new Set(evidence), tcpFlows: new Set(), dnsTcpFlows: new Set(), dnsQueries: new Set(), lastFrame: 0 };
   let nextExpire = Number.NEGATIVE_INFINITY;
   await readCapture(capture, (frame) => {
+    scope.lastFrame = frame.index;
     // Every frame is decoded: reassembly (IP fragments, DNS over TCP) needs the ones before.
     const p = decoder.decode(frame);
     if (frame.time >= nextExpire) {
@@ -105,6 +109,10 @@ async function evidenceScope(capture: string, evidence: ReadonlySet<number>): Pr
     const quoted = quotedFlow(p);
     if (quoted !== undefined && p.icmp?.quoted?.protocol === IpProtocol.TCP) scope.tcpFlows.add(quoted);
   }, anomalies);
+  // The last packet is kept: how long the capture ran after the evidence is itself evidence (a
+  // re-ask that stayed unanswered while the capture went on; a wait that outlasted a timeout), and
+  // an extract that stopped at its last evidence packet could no longer show it.
+  if (scope.lastFrame > 0) scope.frames.add(scope.lastFrame);
   return scope;
 }
 
