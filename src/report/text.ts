@@ -54,7 +54,9 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
   const paint = (style: keyof typeof SGR, s: string): string => (color ? `\x1b[${SGR[style]}m${s}\x1b[0m` : s);
   const out: string[] = [];
   const c = report.capture;
-  out.push(paint('bold', `dualscope ${report.tool.version}: ${terminalSafe(c.file)}`));
+  // A long path is shortened in the middle (its folder), never wrapped: the file name stays whole.
+  const head = `dualscope ${report.tool.version}: `;
+  out.push(paint('bold', `${head}${middleEllipsis(terminalSafe(c.file), width - head.length)}`));
   const fmt = c.format === null ? 'unknown format' : `${c.format}${c.byteOrder ? ` ${c.byteOrder}-endian` : ''}${c.resolution ? `, ${c.resolution === 'us' ? 'µs' : c.resolution} timestamps` : ''}${c.gzip ? ', gzip' : ''}`;
   out.push(...wrap(`${fmt}; link ${c.linkTypes.map((l) => `${l.name}(${l.value})`).join(', ') || 'none'}; ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`, width, '  '));
   const span = c.firstTime !== null ? `${formatIso(c.firstTime)}, ${formatDuration(c.durationMicros)}` : 'no packets';
@@ -106,4 +108,12 @@ function renderFinding(f: Finding, width: number, paint: (s: keyof typeof SGR, t
   out.push(...wrap(`remedy: ${terminalSafe(f.remedy)}`, width, '    ', '  '));
   out.push(...wrap(`wireshark: ${terminalSafe(f.displayFilter)}`, width, '    ', '  '));
   return out;
+}
+
+/** `text` cut to `max` characters by dropping the middle, keeping the end (a path's file name). */
+function middleEllipsis(text: string, max: number): string {
+  const chars = [...text];
+  if (chars.length <= max || max < 12) return text;
+  const tail = Math.ceil((max - 1) * 0.7);
+  return `${chars.slice(0, max - 1 - tail).join('')}…${chars.slice(chars.length - tail).join('')}`;
 }

@@ -60,6 +60,13 @@ describe('dualscope analyze', () => {
   it('the terminal summary fits 80 columns', () => {
     const r = run(['analyze', SAMPLE, '--no-write']);
     for (const line of r.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    // also from a deep folder: the path is shortened in the middle, the file name kept whole
+    const deep = join(tmp, 'a-folder-with-a-rather-long-name', 'and-another-one-below-it-that-is-long-too');
+    mkdirSync(deep, { recursive: true });
+    copyFileSync(SAMPLE, join(deep, 'copy.pcap'));
+    const d = run(['analyze', join(deep, 'copy.pcap'), '--no-write']);
+    for (const line of d.stdout.split('\n')) expect(line.length, line).toBeLessThanOrEqual(80);
+    expect(d.stdout.split('\n')[0]).toMatch(/…[^/]*\/copy\.pcap$/);
   });
 
   it('--fail-on sets exit status 1 only when a finding reaches that severity', () => {
