@@ -14,7 +14,7 @@ import {
   type PathRecord,
   type TimelineOptions,
 } from './reconstruct/index.js';
-import { createDnsDetectors, createPathDetectors, FindingSet, severityRank, type Detector, type DnsDetectOptions, type Finding, type PathDetectOptions } from './detect/index.js';
+import { createDnsDetectors, createPathDetectors, FindingSet, IncidentGrouper, severityRank, type Detector, type DnsDetectOptions, type Finding, type Incident, type IncidentUpdate, type PathDetectOptions } from './detect/index.js';
 import { SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -26,6 +26,12 @@ export interface AnalyzeOptions {
   timeline: Partial<TimelineOptions>;
   /** Called with each finding as soon as it is final (live capture prints them). */
   onFinding: ((f: Finding) => void) | undefined;
+  /**
+   * Called with each new occurrence as soon as it is final, as the update of its incident (count,
+   * clients, last seen): live capture prints it. The report's incidents are grouped again from the
+   * final findings at finish(), where detectors restate their counts.
+   */
+  onIncident: ((u: IncidentUpdate) => void) | undefined;
   /** Called as the input is read, with the packets analysed so far (for a packets/s rate). */
   onProgress: ((bytesRead: number, totalBytes: number | undefined, packets: number) => void) | undefined;
   /** Fixed for golden tests; otherwise the wall clock at the end of the analysis. */
@@ -41,6 +47,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   pathDetect: {},
   timeline: {},
   onFinding: undefined,
+  onIncident: undefined,
   onProgress: undefined,
   generatedAt: undefined,
   contextLanes: 12,
@@ -59,6 +66,8 @@ export class Analysis {
   readonly #dnsDetectors: Detector<DnsRecord>[];
   readonly #pathDetectors: Detector<PathRecord>[];
   readonly #findings = new FindingSet();
+  /** Live grouping of occurrences as they are announced; only made when someone listens. */
+  #liveIncidents: IncidentGrouper | undefined;
   #nextExpire: Micros = Number.NEGATIVE_INFINITY;
   #packets = 0;
   // NaN until the first packet, rather than undefined: a field that starts as undefined holds each
@@ -75,6 +84,7 @@ export class Analysis {
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
     this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
     this.#timeline = new TimelineCollector(this.#options.timeline);
+    if (this.#options.onIncident) this.#liveIncidents = new IncidentGrouper();
   }
 
   /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
@@ -128,11 +138,16 @@ export class Analysis {
   }
 
   #add(detector: Detector<never>, findings: readonly Finding[]): void {
-    for (const f of this.#findings.add(detector, findings)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.add(detector, findings)) this.#announce(f);
   }
 
   #finishDetector(detector: Detector<never>): void {
-    for (const f of this.#findings.finish(detector)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.finish(detector)) this.#announce(f);
+  }
+
+  #announce(f: Finding): void {
+    this.#options.onFinding?.(f);
+    if (this.#liveIncidents) this.#options.onIncident?.(this.#liveIncidents.add(f));
   }
 
   /** End of input: flush trackers and detectors, and build the report. */
@@ -141,9 +156,11 @@ export class Analysis {
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
-    const findings = this.#findings.values().sort(compareFindings);
-    const counts = { info: 0, warning: 0, error: 0 };
-    for (const f of findings) counts[f.severity]++;
+    const grouper = new IncidentGrouper();
+    for (const f of this.#findings.values()) grouper.add(f);
+    const findings = grouper.incidents();
+    const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
+    for (const f of findings) (counts[f.severity]++, (counts.occurrences += f.count));
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return {
@@ -184,13 +201,19 @@ export class Analysis {
     };
   }
 
-  #buildTimeline(findings: readonly Finding[]): Report['timeline'] {
+  /** Lanes chosen by incident: a lane belongs to an incident when it shows any of its occurrences. */
+  #buildTimeline(findings: readonly Incident[]): Report['timeline'] {
     const lanes = this.#timeline.lanes();
     const chosen = new Map<Lane, string[]>();
     for (const f of findings) {
-      const frames = new Set(f.evidence.map((e) => e.frame));
+      const frames = new Set<number>();
+      const pairs = new Set<string>();
+      for (const o of f.occurrences) {
+        for (const e of o.evidence) frames.add(e.frame);
+        if (o.client !== undefined && o.server !== undefined) pairs.add(`${o.client} ${o.server}`);
+      }
       for (const lane of lanes) {
-        if (laneMatches(lane, f, frames)) {
+        if (laneMatches(lane, frames, pairs)) {
           const ids = chosen.get(lane) ?? [];
           ids.push(f.id);
           chosen.set(lane, ids);
@@ -237,12 +260,13 @@ export class Analysis {
   }
 }
 
-function laneMatches(lane: Lane, f: Finding, frames: ReadonlySet<number>): boolean {
+/** `pairs` holds `client server` of each occurrence. */
+function laneMatches(lane: Lane, frames: ReadonlySet<number>, pairs: ReadonlySet<string>): boolean {
   for (const m of lane.marks) for (const fr of m.frames) if (frames.has(fr)) return true;
-  if (f.client === undefined || f.server === undefined) return false;
+  if (pairs.size === 0) return false;
   const a = laneAddress(lane.a);
   const b = laneAddress(lane.b);
-  return (a === f.client && b === f.server) || (a === f.server && b === f.client);
+  return pairs.has(`${a} ${b}`) || pairs.has(`${b} ${a}`);
 }
 
 /** The timeline mark type that best draws an evidence role ('AAAA query', 'retransmission' …). */

@@ -56,7 +56,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     if (t.json) writeAtomically(t.json, renderJson(report));
     if (t.html) writeAtomically(t.html, renderHtml(report));
     if (!o.quiet) {
-      process.stdout.write(renderText(report, { color: o.color && process.stdout.isTTY === true, width: 80 }));
+      process.stdout.write(renderText(report, { color: o.color && process.stdout.isTTY === true, width: 80, all: o.all || o.verbose }));
       const written = [t.json, t.html].filter(Boolean).join(', ');
       if (written) process.stdout.write(`\nreports: ${written}\n`);
       if (i < files.length - 1) process.stdout.write('\n');

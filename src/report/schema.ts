@@ -1,9 +1,10 @@
 // The JSON report: the contract people and scripts rely on. This zod schema is its single source
 // of truth (`dualscope schema` prints it as JSON Schema). Bump SCHEMA_VERSION on any breaking change.
 import { z } from 'zod';
-import { Finding, INCIDENT_KINDS, Severity } from '../detect/index.js';
+import { Finding, Incident, INCIDENT_KINDS, Severity } from '../detect/index.js';
 
-export const SCHEMA_VERSION = 1;
+// 2: findings are incidents (one per cause), each listing its occurrences (the findings of version 1).
+export const SCHEMA_VERSION = 2;
 
 const Micros = z.number().int();
 
@@ -72,13 +73,18 @@ export const Report = z.object({
     tcp: z.record(z.string(), z.number()),
     icmp: z.record(z.string(), z.number()),
   }),
-  counts: z.object({ info: z.number().int(), warning: z.number().int(), error: z.number().int() }),
-  findings: z.array(Finding),
+  counts: z.object({
+    info: z.number().int(),
+    warning: z.number().int(),
+    error: z.number().int(),
+    occurrences: z.number().int().describe('occurrences behind all incidents (the info/warning/error counts are of incidents)'),
+  }),
+  findings: z.array(Incident).describe('one incident per cause, most severe and widest first; each lists every occurrence'),
   timeline: Timeline,
 });
 export type Report = z.infer<typeof Report>;
 
-export { Finding, Severity, INCIDENT_KINDS };
+export { Finding, Incident, Severity, INCIDENT_KINDS };
 
 /** The JSON Schema of the report, for `dualscope schema`. */
 export const reportJsonSchema = (): unknown => z.toJSONSchema(Report, { target: 'draft-2020-12' });

@@ -53,6 +53,13 @@ table.evidence th{color:var(--muted);font-weight:500;text-align:left}
 table.evidence td,table.evidence th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
 table.evidence td:nth-child(-n+2){white-space:nowrap}
 table.evidence tr[data-t]:hover{background:#eef2ff;cursor:pointer}
+table.occurrences{border-collapse:collapse;width:100%;font-size:12px;margin-top:2px}
+table.occurrences th{color:var(--muted);font-weight:500;text-align:left}
+table.occurrences td,table.occurrences th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
+table.occurrences td:nth-child(-n+3){white-space:nowrap}
+table.occurrences tr[data-occ]:hover{background:#eef2ff;cursor:pointer}
+table.occurrences tr.occ-sel{background:#e0e7ff}
+.finding .head .count{font-weight:600}
 .note{color:var(--muted);font-size:12px;margin:4px 0}
 #timeline{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-width:0}
 .controls{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin-bottom:4px}
@@ -344,6 +351,20 @@ for (var c = 0; c < cards.length; c++) (function (card) {
   card.addEventListener('click', function (e) {
     var t = e.target;
     if (t.closest('button, summary, code, input, label')) return;
+    var occ = t.closest('tr[data-occ]');
+    if (occ) {
+      // One occurrence: zoom to it (with a margin) and flash its frames; the incident stays selected.
+      if (selected !== id) select(id);
+      var o0 = +occ.getAttribute('data-t0'), o1 = +occ.getAttribute('data-t1');
+      var opad = Math.max((o1 - o0) * 0.1, 2000);
+      setDomain(Math.max(LO, o0 - opad), Math.min(HI, o1 + opad), true);
+      var occRows = card.querySelectorAll('tr[data-occ]');
+      for (var k = 0; k < occRows.length; k++) occRows[k].classList.toggle('occ-sel', occRows[k] === occ);
+      (occ.getAttribute('data-frames') || '').split(' ').filter(Boolean).forEach(function (fr) {
+        (byFrame.get(+fr) || []).forEach(function (el) { el.classList.add('flash'); setTimeout(function () { el.classList.remove('flash'); }, 1200); });
+      });
+      return;
+    }
     var row = t.closest('tr[data-t]');
     if (row) {
       if (selected !== id) select(id);
