@@ -14,8 +14,11 @@ export interface TextOptions {
   all: boolean;
 }
 
-/** Evidence lines shown per representative occurrence. */
+/** Evidence lines shown for a lone occurrence, and for each representative of a larger incident. */
 const EVIDENCE_LINES = 4;
+const REPRESENTATIVE_EVIDENCE_LINES = 2;
+/** Entries of a tally (clients, names) shown: the report holds the top ten. */
+const TALLY_SHOWN = 5;
 
 const SGR: Record<Severity | 'dim' | 'bold', string> = { error: '31;1', warning: '33;1', info: '36', dim: '2', bold: '1' };
 
@@ -92,8 +95,10 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
 
 type Paint = (s: keyof typeof SGR, t: string) => string;
 
-const tallyText = (t: Tally, safe: (s: string) => string): string =>
-  `${t.top.map((r) => `${safe(r.value)}${r.occurrences > 1 ? ` ×${r.occurrences}` : ''}`).join(', ')}${t.count > t.top.length ? ` (+${t.count - t.top.length} more)` : ''}`;
+const tallyText = (t: Tally, safe: (s: string) => string): string => {
+  const shown = t.top.slice(0, TALLY_SHOWN);
+  return `${shown.map((r) => `${safe(r.value)}${r.occurrences > 1 ? ` ×${r.occurrences}` : ''}`).join(', ')}${t.count > shown.length ? ` (+${t.count - shown.length} more)` : ''}`;
+};
 
 function renderIncident(f: Incident, width: number, paint: Paint, all: boolean): string[] {
   const out: string[] = [];
@@ -122,7 +127,7 @@ function renderIncident(f: Incident, width: number, paint: Paint, all: boolean):
       shown.add(id);
       const labels = reps.filter(([, i]) => i === id).map(([l]) => l).join('/'); // "first/worst" when one occurrence is both
       out.push(...wrap(`${labels}: ${terminalSafe(o.summary)}`, width, '      ', '  '));
-      out.push(...evidenceLines(o, width, '    '));
+      out.push(...evidenceLines(o, width, '    ', REPRESENTATIVE_EVIDENCE_LINES));
     }
   } else {
     const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.names.length > 0 && `name ${f.names.slice(0, 3).map(terminalSafe).join(', ')}${f.names.length > 3 ? ` (+${f.names.length - 3})` : ''}`].filter(Boolean).join('; ');
@@ -148,12 +153,12 @@ function renderIncident(f: Incident, width: number, paint: Paint, all: boolean):
   return out;
 }
 
-function evidenceLines(f: Finding, width: number, at = '  '): string[] {
+function evidenceLines(f: Finding, width: number, at = '  ', lines = EVIDENCE_LINES): string[] {
   const out: string[] = [];
   const frames = f.evidence.map((e) => e.frame);
   const shown = frames.slice(0, 12).join(' ');
   out.push(...wrap(`evidence: frames ${shown}${frames.length > 12 ? ` (+${frames.length - 12} more)` : ''}; ${formatIso(f.start)}`, width, `${at}  `, at));
-  for (const e of f.evidence.slice(0, EVIDENCE_LINES)) {
+  for (const e of f.evidence.slice(0, lines)) {
     out.push(...wrap(`#${e.frame} ${terminalSafe(e.role)}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}`, width, `${at}    `, `${at}  `));
   }
   return out;

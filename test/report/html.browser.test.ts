@@ -17,7 +17,7 @@ if (!HAVE_CHROMIUM) console.warn(`html.browser.test: skipped, no Chromium at ${C
 
 const OUT = resolve('reports/screenshots');
 /** Real captures (samples/README.md), opened once the analyzer exists in this tree. */
-const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-ptb-large-dropped-server.pcap', 'aaaa-unanswered-client.pcapng'];
+const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-ptb-large-dropped-server.pcap', 'aaaa-unanswered-client.pcapng', 'same-port-drop-many-clients-lan.pcap'];
 const HAVE_ANALYZE = existsSync(resolve('src/analyze.ts')) && SAMPLES.every((s) => existsSync(resolve('samples', s)));
 if (HAVE_CHROMIUM && !HAVE_ANALYZE) console.warn('html.browser.test: real-sample cases skipped, src/analyze.ts or samples/ missing');
 const PAGES = resolve('reports/browser-test');
