@@ -247,7 +247,7 @@ export function renderLiveUpdate(u: IncidentUpdate, color: boolean): string {
   const o = u.occurrence;
   const who = [o.client, o.server].filter(Boolean).join(' → ');
   const name = o.names.length > 0 ? ` ${o.names.slice(0, 2).map(terminalSafe).join(', ')}` : '';
-  return `${formatIso(o.start).slice(11, 23)} ${paint(u.severity, u.severity.toUpperCase())} ${u.kind} ×${u.count} (${u.clients.count} client${u.clients.count === 1 ? '' : 's'}): ${terminalSafe(who)}${name} ${paint('dim', `[${terminalSafe(u.id)}]`)}`;
+  return `${formatIso(o.start).slice(11, 23)} ${paint(u.severity, u.severity.toUpperCase())} ${u.kind} ×${u.count} (${u.clients} client${u.clients === 1 ? '' : 's'}): ${terminalSafe(who)}${name} ${paint('dim', `[${terminalSafe(u.id)}]`)}`;
 }
 
 /** One line (time, severity, kind, summary), then the details a person acts on. */

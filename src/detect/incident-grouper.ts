@@ -17,15 +17,20 @@ export interface IncidentGrouperOptions {
 
 export const DEFAULT_INCIDENT_GROUPER_OPTIONS: IncidentGrouperOptions = { maxTracked: 4096, topN: 10, maxNames: 20 };
 
-/** How an incident stands after one more occurrence: what live capture prints, without the occurrence list. */
+/**
+ * How an incident stands after one more occurrence: what live capture prints. O(1) to make (no
+ * sorting of tallies), so a capture with thousands of occurrences pays nothing per update.
+ */
 export interface IncidentUpdate {
   readonly id: string;
   readonly kind: Finding['kind'];
   readonly severity: Severity;
   readonly party: string;
   readonly count: number;
-  readonly clients: Tally;
-  readonly names: Tally;
+  /** Distinct clients so far. */
+  readonly clients: number;
+  /** Distinct names so far. */
+  readonly names: number;
   readonly firstSeen: number;
   readonly lastSeen: number;
   /** True for the incident's first occurrence. */
@@ -141,15 +146,14 @@ export class IncidentGrouper {
     const fresh = acc === undefined;
     if (acc === undefined) this.#byId.set(id, (acc = new IncidentAccumulator(id, f.kind, cause, this.#options.maxTracked)));
     acc.add(f);
-    const { topN } = this.#options;
     return {
       id,
       kind: acc.kind,
       severity: acc.severity,
       party: cause.party,
       count: acc.occurrences.length,
-      clients: acc.clients.toTally(topN),
-      names: acc.names.toTally(topN),
+      clients: acc.clients.size,
+      names: acc.names.size,
       firstSeen: acc.start,
       lastSeen: acc.end,
       fresh,

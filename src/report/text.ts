@@ -1,7 +1,7 @@
 // The terminal summary: capture facts, then incidents by severity and impact, each with its
 // counts, top clients and names, representative evidence (first, worst, last occurrence), impact,
 // confidence, remedy and Wireshark filter: at most a screenful each, however many occurrences;
-// `all` lists every occurrence, one line each. Fits 80 columns; colour is optional decoration,
+// `all` lists every occurrence, one entry each. Fits 80 columns; colour is optional decoration,
 // never the only carrier of meaning. Capture strings are made safe for a terminal.
 import { formatDuration, formatIso } from '../core/index.js';
 import type { Finding, Incident, Severity, Tally } from '../detect/index.js';

@@ -204,7 +204,7 @@ describe.skipIf(!existsSync(MAIN))('live with a fake capture tool (built CLI)', 
     const expected = analysis.findings.map((f) => f.id);
     const r = runCli(['live', '-i', 'lo', '--ndjson', '-q'], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(0);
-    type Line = { id?: string; final?: boolean; withdrawn?: string; incident?: { id: string; count: number; fresh: boolean; clients: { count: number }; lastSeen: number } };
+    type Line = { id?: string; final?: boolean; withdrawn?: string; incident?: { id: string; count: number; fresh: boolean; clients: number; lastSeen: number } };
     const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
     const occurrenceLines = lines.filter((l) => l.final === undefined && l.withdrawn === undefined);
     const announced = occurrenceLines.map((l) => l.id);

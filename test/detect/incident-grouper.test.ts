@@ -109,8 +109,8 @@ describe('IncidentGrouper', () => {
     const g = new IncidentGrouper();
     const u1 = g.add(drop(1, '192.0.2.10', '198.51.100.53', 1000));
     const u2 = g.add(drop(2, '192.0.2.11', '198.51.100.53', 1000));
-    expect([u1.fresh, u1.count, u1.clients.count]).toEqual([true, 1, 1]);
-    expect([u2.fresh, u2.count, u2.clients.count, u2.id]).toEqual([false, 2, 2, u1.id]);
+    expect([u1.fresh, u1.count, u1.clients]).toEqual([true, 1, 1]);
+    expect([u2.fresh, u2.count, u2.clients, u2.id]).toEqual([false, 2, 2, u1.id]);
     expect(u2.lastSeen).toBeGreaterThan(u1.lastSeen);
   });
 });
