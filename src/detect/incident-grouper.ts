@@ -105,7 +105,6 @@ class IncidentAccumulator {
   end = Number.NEGATIVE_INFINITY;
   stalledBytes = 0;
   hasStalled = false;
-  impactOccurrences = 0;
 
   constructor(readonly id: string, readonly kind: Finding['kind'], readonly cause: Cause, max: number) {
     this.clients = new BoundedTally(max);
@@ -126,7 +125,6 @@ class IncidentAccumulator {
     for (const name of f.names) this.names.add(name);
     if (f.impact.delayMicros !== undefined) this.delays.push(f.impact.delayMicros);
     if (f.impact.stalledBytes !== undefined) (this.stalledBytes += f.impact.stalledBytes), (this.hasStalled = true);
-    this.impactOccurrences += f.impact.occurrences ?? 1;
   }
 }
 
@@ -195,7 +193,9 @@ export class IncidentGrouper {
         description: single ? first.impact.description : `${occurrences.length} occurrences${total > 0 ? `, ${formatSeconds(total)} of delay in all` : ''}; worst: ${worst.impact.description}`,
         ...(delays.length > 0 ? { delayMicros: delays[delays.length - 1]! } : {}),
         ...(acc.hasStalled ? { stalledBytes: acc.stalledBytes } : {}),
-        ...(single && first.impact.occurrences === undefined ? {} : { occurrences: acc.impactOccurrences }),
+        // One occurrence keeps its detector's count (lookups, PTBs …); a group counts its occurrences
+        // (detectors count differently — per pair, per name — so their counts do not add up).
+        ...(single ? (first.impact.occurrences === undefined ? {} : { occurrences: first.impact.occurrences }) : { occurrences: occurrences.length }),
       },
       confidence: groupConfidence(occurrences, clients.count),
       remedy: worst.remedy,

@@ -232,7 +232,7 @@ function renderOccurrences(card: Selection, f: Incident, plan: TimelinePlan, lim
   occ.append('summary').text(`Occurrences (${f.count})`);
   const table = occ.append('table').attr('class', 'occurrences');
   const hr = table.append('tr');
-  for (const h of ['time', 'client → server', 'delay', 'frames', 'summary']) hr.append('th').text(h);
+  for (const h of ['time', 'client and names', 'delay']) hr.append('th').text(h);
   for (const o of f.occurrences.slice(0, lim.maxOccurrenceRows)) {
     const frames = [...new Set(o.evidence.map((e) => e.frame))];
     const tr = table
@@ -242,12 +242,12 @@ function renderOccurrences(card: Selection, f: Incident, plan: TimelinePlan, lim
       .attr('data-t0', o.start - plan.start)
       .attr('data-t1', o.end - plan.start)
       .attr('data-frames', frames.join(' '))
-      .attr('title', formatIso(o.start));
+      .attr('title', `${formatIso(o.start)}; frames ${frames.join(' ')}; ${clip(o.summary, 400)}`);
     tr.append('td').text(rel(o.start, plan));
-    tr.append('td').text(`${o.client ?? '?'} → ${o.server ?? '?'}`);
+    const who = tr.append('td');
+    who.append('span').text(`${o.client ?? '?'}${f.servers.count > 1 ? ` → ${o.server ?? '?'}` : ''}`);
+    if (o.names.length) who.append('span').attr('class', 'occ-names').text(` ${o.names.slice(0, 3).join(', ')}${o.names.length > 3 ? ' …' : ''}`);
     tr.append('td').text(o.impact.delayMicros !== undefined ? formatDuration(o.impact.delayMicros) : '');
-    tr.append('td').text(frames.length > 8 ? `${frames.slice(0, 8).join(' ')} …` : frames.join(' '));
-    tr.append('td').text(o.summary);
   }
   if (f.count > lim.maxOccurrenceRows)
     occ.append('p').attr('class', 'note').text(`${f.count - lim.maxOccurrenceRows} more occurrences not shown: see the JSON report.`);

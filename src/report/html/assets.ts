@@ -56,7 +56,8 @@ table.evidence tr[data-t]:hover{background:#eef2ff;cursor:pointer}
 table.occurrences{border-collapse:collapse;width:100%;font-size:12px;margin-top:2px}
 table.occurrences th{color:var(--muted);font-weight:500;text-align:left}
 table.occurrences td,table.occurrences th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
-table.occurrences td:nth-child(-n+3){white-space:nowrap}
+table.occurrences td:nth-child(1),table.occurrences td:nth-child(3){white-space:nowrap}
+table.occurrences .occ-names{color:var(--muted)}
 table.occurrences tr[data-occ]:hover{background:#eef2ff;cursor:pointer}
 table.occurrences tr.occ-sel{background:#e0e7ff}
 .finding .head .count{font-weight:600}
