@@ -3,26 +3,18 @@
 import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
-import {
-  DnsReconstructor,
-  PathReconstructor,
-  TimelineCollector,
-  type DnsOptions,
-  type DnsRecord,
-  type Lane,
-  type PathOptions,
-  type PathRecord,
-  type TimelineOptions,
-} from './reconstruct/index.js';
-import { createDnsDetectors, createPathDetectors, FindingSet, IncidentGrouper, severityRank, type Detector, type DnsDetectOptions, type Finding, type Incident, type IncidentUpdate, type PathDetectOptions } from './detect/index.js';
-import { SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
+import { DnsReconstructor, PathReconstructor, TimelineCollector, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
+import { createDetectors, DETECTORS, FindingSet, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
+import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
   dns: Partial<DnsOptions>;
   path: Partial<PathOptions>;
-  dnsDetect: Partial<DnsDetectOptions>;
-  pathDetect: Partial<PathDetectOptions>;
+  /** Detector options by incident kind (each a partial of the detector's defaults). */
+  detect: DetectOptions;
+  /** The detectors to run: the registry's, or (tests) more. */
+  detectors: DetectorRegistry;
   timeline: Partial<TimelineOptions>;
   /** Called with each finding as soon as it is final (live capture prints them). */
   onFinding: ((f: Finding) => void) | undefined;
@@ -43,8 +35,8 @@ export interface AnalyzeOptions {
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   dns: {},
   path: {},
-  dnsDetect: {},
-  pathDetect: {},
+  detect: {},
+  detectors: DETECTORS,
   timeline: {},
   onFinding: undefined,
   onIncident: undefined,
@@ -79,8 +71,9 @@ export class Analysis {
   constructor(options: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...options };
     this.#decoder = new PacketDecoder(this.anomalies, { reusePackets: true });
-    this.#dnsDetectors = createDnsDetectors(this.#options.dnsDetect);
-    this.#pathDetectors = createPathDetectors(this.#options.pathDetect);
+    const detectors = createDetectors(this.#options.detect, this.#options.detectors);
+    this.#dnsDetectors = detectors.dns;
+    this.#pathDetectors = detectors.path;
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
     this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
     this.#timeline = new TimelineCollector(this.#options.timeline);
@@ -156,11 +149,12 @@ export class Analysis {
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
+    // The grouping stage: occurrences (in a stable order) → one incident per cause.
     const grouper = new IncidentGrouper();
-    for (const f of this.#findings.values()) grouper.add(f);
-    const findings = grouper.incidents();
+    for (const f of this.#findings.values().sort(compareFindings)) grouper.add(f);
+    const incidents = grouper.incidents();
     const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
-    for (const f of findings) (counts[f.severity]++, (counts.occurrences += f.count));
+    for (const i of incidents) (counts[i.severity]++, (counts.occurrences += i.count));
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return {
@@ -187,10 +181,13 @@ export class Analysis {
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
       counts,
-      findings,
-      timeline: this.#buildTimeline(findings),
+      findings: incidents.map(reportedIncident),
+      timeline: buildTimeline(incidents, this.#timeline, { contextLanes: this.#options.contextLanes, laneOf: this.#laneOf }),
     };
   }
+
+  /** The lane kind of a finding's own evidence lane, from its detector's registry entry. */
+  readonly #laneOf = (kind: string): TimelineLane['kind'] => this.#options.detectors.find((d) => d.kind === kind)?.lane ?? 'tcp';
 
   #statistics(): Report['statistics'] {
     const { icmpErrors, icmpMatched, icmpUnmatched, ...tcp } = this.#path.stats();
@@ -200,97 +197,10 @@ export class Analysis {
       icmp: flattenNumbers({ byType: icmpErrors, matchedToFlow: icmpMatched, unmatched: icmpUnmatched }),
     };
   }
-
-  /** Lanes chosen by incident: a lane belongs to an incident when it shows any of its occurrences. */
-  #buildTimeline(findings: readonly Incident[]): Report['timeline'] {
-    const lanes = this.#timeline.lanes();
-    const chosen = new Map<Lane, string[]>();
-    for (const f of findings) {
-      const frames = new Set<number>();
-      const pairs = new Set<string>();
-      for (const o of f.occurrences) {
-        for (const e of o.evidence) frames.add(e.frame);
-        if (o.client !== undefined && o.server !== undefined) pairs.add(`${o.client} ${o.server}`);
-      }
-      for (const lane of lanes) {
-        if (laneMatches(lane, frames, pairs)) {
-          const ids = chosen.get(lane) ?? [];
-          ids.push(f.id);
-          chosen.set(lane, ids);
-        }
-      }
-    }
-    const context = lanes
-      .filter((l) => !chosen.has(l))
-      .sort((a, b) => b.packets - a.packets || (a.id < b.id ? -1 : 1))
-      .slice(0, this.#options.contextLanes);
-    const out: TimelineLane[] = [];
-    for (const lane of [...chosen.keys(), ...context]) {
-      out.push({
-        id: lane.id,
-        kind: lane.kind,
-        label: lane.label,
-        findingIds: chosen.get(lane) ?? [],
-        marks: lane.marks.map((m) => ({ ...m, frames: m.frames.slice() })),
-        omittedMarks: lane.omittedMarks,
-      });
-    }
-    // A finding whose flow came after the lane bound still gets a lane, drawn from its evidence.
-    const covered = new Set(out.flatMap((l) => l.findingIds));
-    for (const f of findings) {
-      if (covered.has(f.id)) continue;
-      out.push({
-        id: `evidence ${f.id}`,
-        kind: f.kind.startsWith('dns.') ? 'dns' : 'tcp',
-        label: `${f.kind}: ${[f.client, f.server].filter(Boolean).join(' ↔ ') || 'evidence'}`,
-        findingIds: [f.id],
-        marks: f.evidence.map((e) => ({ t0: e.time, t1: null, type: markTypeOfRole(e.role), frame: e.frame, frames: [e.frame], label: e.role, detail: e.detail ?? '', outcome: 'evidence' })),
-        omittedMarks: 0,
-      });
-    }
-    out.sort((a, b) => (b.findingIds.length > 0 ? 1 : 0) - (a.findingIds.length > 0 ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return {
-      start: this.#timeline.start ?? null,
-      end: this.#timeline.end ?? null,
-      overview: this.#timeline.overview,
-      lanes: out,
-      omittedLanes: Math.max(0, lanes.length - out.length),
-      packetsWithoutLane: this.#timeline.packetsWithoutLane,
-    };
-  }
 }
-
-/** `pairs` holds `client server` of each occurrence. */
-function laneMatches(lane: Lane, frames: ReadonlySet<number>, pairs: ReadonlySet<string>): boolean {
-  for (const m of lane.marks) for (const fr of m.frames) if (frames.has(fr)) return true;
-  if (pairs.size === 0) return false;
-  const a = laneAddress(lane.a);
-  const b = laneAddress(lane.b);
-  return pairs.has(`${a} ${b}`) || pairs.has(`${b} ${a}`);
-}
-
-/** The timeline mark type that best draws an evidence role ('AAAA query', 'retransmission' …). */
-function markTypeOfRole(role: string): string {
-  const r = role.toLowerCase();
-  if (r.includes('syn-ack') || r.includes('syn/ack')) return 'tcp-synack';
-  if (r.includes('syn')) return 'tcp-syn';
-  if (r.includes('retrans') && !r.includes('query')) return 'tcp-retransmission';
-  if (r.includes('rst') || r.includes('reset')) return 'tcp-rst';
-  if (r.includes('ptb') || r.includes('too big') || r.includes('frag')) return 'icmp-ptb';
-  if (r.includes('unreach')) return 'icmp-unreach';
-  if (r.includes('reply') || r.includes('answer') || r.includes('response')) return 'dns-answer';
-  if (r.includes('query') || r.includes('retransmission')) return 'dns-query';
-  return 'evidence';
-}
-
-/** Lane endpoints are `addr` (DNS) or `addr port` (TCP). */
-const laneAddress = (endpoint: string): string => {
-  const sp = endpoint.indexOf(' ');
-  return sp < 0 ? endpoint : endpoint.slice(0, sp);
-};
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */
-export function compareFindings(a: Finding, b: Finding): number {
+export function compareFindings(a: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>, b: Pick<Finding, 'severity' | 'start' | 'kind' | 'id'>): number {
   return severityRank(b.severity) - severityRank(a.severity) || a.start - b.start || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFile } from '../src/analyze.js';
 import { Report, renderJson } from '../src/report/index.js';
+import { expectNoBugAnomalies } from './support/no-bugs.js';
 
 const SAMPLES = join(import.meta.dirname, '../samples');
 
@@ -40,6 +41,7 @@ describe('samples: the full analysis matches what the lab knows', () => {
       const report = await analyzeFile(join(SAMPLES, exp.capture), { generatedAt: '2026-01-01T00:00:00.000Z' });
       report.capture.file = `samples/${exp.capture}`; // the path as given differs per checkout
       Report.parse(report);
+      expectNoBugAnomalies(report, exp.capture);
       for (const want of exp.mustFind) {
         const label = `${want.kind} ${want.client ?? ''}→${want.server ?? ''} ${(want.names ?? []).join(',')}`;
         const holders = report.findings.filter((i) => i.kind === want.kind);

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
-import { severityRank, type Finding, type Severity } from '../detect/index.js';
+import { severityRank, type Severity } from '../detect/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
@@ -74,7 +74,7 @@ export function exitStatus(reports: readonly Report[], failedInputs: number, o: 
   if (o.strict && reports.some((r) => r.capture.truncated || r.capture.skippedBytes > 0)) return EXIT.unusable;
   if (o.failOn !== undefined) {
     const min = severityRank(o.failOn as Severity);
-    if (reports.some((r) => r.findings.some((f: Finding) => severityRank(f.severity) >= min))) return EXIT.findings;
+    if (reports.some((r) => r.findings.some((f) => severityRank(f.severity) >= min))) return EXIT.findings;
   }
   return EXIT.ok;
 }
@@ -89,7 +89,7 @@ function outputPaths(file: string, o: AnalyzeCliOptions): { json: string | undef
 function analyzeOptions(o: AnalyzeCliOptions, progress: ProgressLine | undefined): Partial<AnalyzeOptions> {
   return {
     dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-    dnsDetect: o.slowLookup !== undefined ? { slowLookup: { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+    detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
     generatedAt: o.generatedAt,
     onProgress: progress ? (read, total, packets) => progress.update(read, total, packets) : undefined,
   };

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { formatDuration, formatIso, secondsToMicros, UsageError, type Micros } from '../core/index.js';
 import { SEVERITIES, type Finding, type IncidentUpdate } from '../detect/index.js';
 import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
-import { renderHtml, renderJson, renderText, terminalSafe, wrap, type Report } from '../report/index.js';
+import { renderHtml, renderJson, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus } from './analyze-command.js';
 import { parseOptions } from './options.js';
@@ -211,7 +211,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
  */
 export function liveRecord(u: IncidentUpdate): string {
   const { occurrence, ...incident } = u;
-  return JSON.stringify({ ...occurrence, incident });
+  return JSON.stringify({ ...reportedFinding(occurrence), incident });
 }
 
 /**

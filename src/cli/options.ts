@@ -24,6 +24,12 @@ export const AnalyzeCliOptions = z.object({
 });
 export type AnalyzeCliOptions = z.infer<typeof AnalyzeCliOptions>;
 
+export const CorrelateCliOptions = AnalyzeCliOptions.extend({
+  label: z.array(z.string()).default([]),
+  maxClockOffset: seconds('--max-clock-offset').optional(),
+});
+export type CorrelateCliOptions = z.infer<typeof CorrelateCliOptions>;
+
 export const DumpCliOptions = z.object({
   ndjson: z.boolean().default(false),
   count: z.coerce.number().int('--count must be a whole number').positive('--count must be above 0').optional(),

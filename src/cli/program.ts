@@ -3,11 +3,13 @@
 // trace only with DUALSCOPE_DEBUG=1.
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureFormatError, UsageError } from '../core/index.js';
-import { reportJsonSchema } from '../report/index.js';
+import { DETECTORS } from '../detect/index.js';
+import { correlationJsonSchema, reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
+import { registerCorrelateCommand } from './correlate-command.js';
 import { registerLiveCommand } from './live-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
@@ -67,11 +69,21 @@ function program(): Command {
 
   cmd
     .command('schema')
-    .description('print the JSON Schema of the report')
-    .action(() => {
-      process.stdout.write(`${JSON.stringify(reportJsonSchema(), null, 2)}\n`);
+    .description('print the JSON Schema of the report (schemaVersion 1; --correlate: of the correlate report, schemaVersion 2)')
+    .option('--correlate', 'the schema of `dualscope correlate` reports (schemaVersion 2)')
+    .action((o: { correlate?: boolean }) => {
+      process.stdout.write(`${JSON.stringify(o.correlate ? correlationJsonSchema() : reportJsonSchema(), null, 2)}\n`);
     });
 
+  cmd
+    .command('detectors')
+    .description('list the detectors (JSON): incident kind, the records each reads, and every option with its default')
+    .action(() => {
+      const list = DETECTORS.map((d) => ({ kind: d.kind, records: d.records, what: d.readme.what, defaults: d.defaults }));
+      process.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
+    });
+
+  registerCorrelateCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;

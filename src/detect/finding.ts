@@ -1,29 +1,22 @@
 // What a detector produces. The zod schema is the single source of truth for the JSON contract;
 // the report layer embeds it. Incident ids are `layer.snake_case` and are never renamed.
 import { z } from 'zod';
+import { EVIDENCE_MARKS } from '../reconstruct/index.js';
 
-export const INCIDENT_KINDS = [
-  'dns.same_port_reply_drop',
-  'dns.aaaa_unanswered',
-  'dns.local_zone_leak',
-  'dns.slow_lookup',
-  'dns.large_response_risk',
-  'dns.resolver_profile',
-  'path.pmtud_blackhole',
-  'path.ptb_problem',
-  'path.fallback_delay',
-  'path.mss_clamped',
-] as const;
-export const IncidentKind = z.enum(INCIDENT_KINDS);
-export type IncidentKind = z.infer<typeof IncidentKind>;
+/**
+ * An incident kind as a detector names it: `layer.snake_case`. The closed list of kinds is the
+ * detector registry's (src/detect/registry.ts); the report's schema turns it into an enum.
+ */
+export const KIND_PATTERN = /^[a-z][a-z0-9]*\.[a-z][a-z0-9_]*$/;
+export const IncidentKindText = z.string().regex(KIND_PATTERN);
 
 export const SEVERITIES = ['info', 'warning', 'error'] as const;
 export const Severity = z.enum(SEVERITIES);
 export type Severity = z.infer<typeof Severity>;
 export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
-/** One packet that shows the incident. */
-export const Evidence = z.object({
+/** One packet that shows the incident, as the JSON report lists it. */
+export const ReportedEvidence = z.object({
   frame: z.number().int().positive().describe('Wireshark frame number (1-based) in the analysed file'),
   time: z.number().int().describe('capture time, µs since 1970'),
   /** What this packet is in the story: 'A query', 'AAAA reply (lost)', 'retransmission', 'PTB' … */
@@ -33,12 +26,20 @@ export const Evidence = z.object({
   /** Free text: sizes, ids, flags. Came from the capture: escape when rendering. */
   detail: z.string().optional(),
 });
+export type ReportedEvidence = z.infer<typeof ReportedEvidence>;
+
+/**
+ * Evidence as a detector makes it: with the timeline mark that draws the packet when no flow lane
+ * holds it. The report's lanes use it; the JSON contract (ReportedEvidence) leaves it out, so the
+ * reports stay as they were.
+ */
+export const Evidence = ReportedEvidence.extend({ mark: z.enum(EVIDENCE_MARKS) });
 export type Evidence = z.infer<typeof Evidence>;
 
 export const Finding = z.object({
   /** Stable across runs of the same file: kind + first evidence frame (+ a discriminator). */
   id: z.string(),
-  kind: IncidentKind,
+  kind: IncidentKindText,
   severity: Severity,
   /** One line for people. Contains capture strings: escape when rendering. */
   summary: z.string(),

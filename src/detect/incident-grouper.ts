@@ -239,8 +239,10 @@ function mergeEvidence(fs: readonly Finding[]): Finding['evidence'] {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const formatSeconds = (micros: number): string => `${(micros / 1e6).toFixed(2)} s`;
 
+type IncidentOrder = Pick<Incident, 'severity' | 'start' | 'id' | 'count'> & { readonly clients: { readonly count: number }; readonly delay: { readonly totalMicros: number } };
+
 /** Severity, then impact (clients hit, occurrences, delay), then time and id: stable, so two runs diff cleanly. */
-export function compareIncidents(a: Incident, b: Incident): number {
+export function compareIncidents(a: IncidentOrder, b: IncidentOrder): number {
   return (
     severityRank(b.severity) - severityRank(a.severity) ||
     b.clients.count - a.clients.count ||

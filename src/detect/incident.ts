@@ -3,7 +3,7 @@
 // zones for two hundred hosts is one thing to fix, not two hundred. The grouping stage
 // (incident-grouper.ts) keys occurrences by kind + the party responsible, defined here per kind.
 import { z } from 'zod';
-import { Finding, type IncidentKind } from './finding.js';
+import { Finding } from './finding.js';
 
 const Micros = z.number().int();
 
@@ -17,11 +17,8 @@ export const Tally = z.object({
 });
 export type Tally = z.infer<typeof Tally>;
 
-/**
- * The report's unit. It carries every field a finding has (so a reader of one finding reads an
- * incident the same way: for one occurrence they are that occurrence's values), plus the group.
- */
-export const Incident = Finding.extend({
+/** What an incident adds to the fields of a finding: its cause and the summary of its occurrences. */
+export const INCIDENT_GROUP = {
   id: z.string().describe('kind@responsible party: stable across runs and across the files of one batch'),
   cause: z.object({
     party: z.string().describe('who or what is responsible, for people: "DNS server 2001:db8:2::53", "zone d.f.ip6.arpa. at resolver fd00:1::53" …'),
@@ -42,6 +39,14 @@ export const Incident = Finding.extend({
     worst: z.string().describe('occurrence id: the longest delay (else the most stalled bytes, else the first)'),
     last: z.string().describe('occurrence id'),
   }),
+};
+
+/**
+ * The report's unit. It carries every field a finding has (so a reader of one finding reads an
+ * incident the same way: for one occurrence they are that occurrence's values), plus the group.
+ */
+export const Incident = Finding.extend({
+  ...INCIDENT_GROUP,
   occurrences: z.array(Finding).describe('every occurrence, oldest first, each exactly as its detector reported it'),
 });
 export type Incident = z.infer<typeof Incident>;
@@ -104,12 +109,9 @@ export function causeOf(f: Finding): Cause {
       return { key: [server, String(mss)], party: `the path to ${server} clamping MSS to ${mss}` };
     }
     default:
-      return unreachableKind(f.kind);
+      // A kind without a rule here (a new detector): its server, else its client, is the party.
+      return f.server !== undefined ? { key: [f.server], party: `server ${f.server}` } : { key: [f.client ?? ''], party: f.client !== undefined ? `client ${f.client}` : f.kind };
   }
-}
-
-function unreachableKind(kind: never): Cause {
-  return { key: [String(kind)], party: String(kind) };
 }
 
 /**
@@ -117,7 +119,7 @@ function unreachableKind(kind: never): Cause {
  * capture string there: anything outside a safe set is percent-encoded, so an id never holds a
  * space (lane attributes list ids separated by spaces) or markup, and two keys never collide.
  */
-export function incidentId(kind: IncidentKind, key: readonly string[]): string {
+export function incidentId(kind: string, key: readonly string[]): string {
   return `${kind}@${key.map(safePart).join('/')}`;
 }
 

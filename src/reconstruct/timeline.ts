@@ -2,15 +2,31 @@
 // client↔server pair and per TCP connection, ICMP errors placed on the flow they quote, and an
 // overview of packets per time bucket. Everything is bounded: lanes, marks per lane and overview
 // buckets have caps, and what does not fit is counted, never silently lost.
+//
+// Where it belongs: here in reconstruct/, beside the DNS and TCP trackers, because like them it is a
+// tracker fed packet by packet during the one pass over the capture (it reads only decode/ and the
+// DNS names' helpers) and it must stay bounded the same way. What it produces is report-neutral:
+// lanes of marks. Joining lanes to findings (which lane shows which finding) needs the findings and
+// the report's shapes, so that step lives in src/report/timeline-lanes.ts; the mark types both sides
+// share are defined once below.
 import type { Micros } from '../core/index.js';
 import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
 import { qtypeName } from './dns/index.js';
 import { FlowTable } from './path/flows.js';
 
+/**
+ * How the timeline draws a packet a finding cites (a detector sets it on each piece of evidence):
+ * the lane mark types evidence can take, and 'evidence' for a packet that is none of them.
+ */
+export const EVIDENCE_MARKS = ['dns-query', 'dns-answer', 'tcp-syn', 'tcp-synack', 'tcp-retransmission', 'tcp-rst', 'tcp-fin', 'icmp-ptb', 'icmp-unreach', 'evidence'] as const;
+export type EvidenceMark = (typeof EVIDENCE_MARKS)[number];
+/** Every type of lane mark: the evidence marks and those only the collector draws. */
+export type MarkType = EvidenceMark | 'tcp-data' | 'icmp-other';
+
 export interface LaneMark {
   t0: Micros;
   t1: Micros | null;
-  type: string;
+  type: MarkType;
   frame: number;
   frames: number[];
   label: string;

@@ -4,8 +4,8 @@
 // `all` lists every occurrence, one entry each. Fits 80 columns; colour is optional decoration,
 // never the only carrier of meaning. Capture strings are made safe for a terminal.
 import { formatDuration, formatIso } from '../core/index.js';
-import type { Finding, Incident, Severity, Tally } from '../detect/index.js';
-import type { Report } from './schema.js';
+import type { Severity, Tally } from '../detect/index.js';
+import type { Finding, Incident, Report } from './schema.js';
 
 export interface TextOptions {
   color: boolean;

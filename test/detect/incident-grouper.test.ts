@@ -19,8 +19,8 @@ function drop(i: number, client: string, server: string, delayMicros: number, na
     server,
     names: [name],
     evidence: [
-      { frame, time: T0 + i * 1_000_000, role: 'A query' },
-      { frame: frame + 1, time: T0 + i * 1_000_000 + 100, role: 'AAAA query (no reply)' },
+      { frame, time: T0 + i * 1_000_000, role: 'A query', mark: 'dns-query' },
+      { frame: frame + 1, time: T0 + i * 1_000_000 + 100, role: 'AAAA query (no reply)', mark: 'dns-query' },
     ],
     impact: { description: 'waited for the timeout', delayMicros, occurrences: 1 },
     confidence: { level: 'medium', reason: 'one lookup' },

@@ -1,11 +1,10 @@
 // dns.aaaa_unanswered (INCIDENTS §2): AAAA never answered on any attempt (retries, ports,
 // servers) while A for the same name is; or AAAA answered with an RFC 4074 error rcode while A
 // exists. One finding per (client, server, name, problem), over every lookup that paid for it.
-import { QTYPE_A, QTYPE_AAAA, type DnsLookup, type DnsQuestionRecord, type DnsRecord } from '../../reconstruct/dns/index.js';
-import type { Detector } from '../detector.js';
+import { QTYPE_A, QTYPE_AAAA, type DnsLookup, type DnsQuestionRecord, type DnsRecord, type DnsReply } from '../../reconstruct/dns/index.js';
+import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import {
-  aaaaProblem,
   CappedGroups,
   displayFilter,
   durationText,
@@ -13,11 +12,11 @@ import {
   printableName,
   question,
   questionEvidence,
-  RFC4074_RCODES,
   rcodeName,
   sortEvidence,
-  type AaaaProblem,
 } from './common.js';
+
+const KIND = 'dns.aaaa_unanswered';
 
 export interface AaaaUnansweredOptions {
   maxGroups: number;
@@ -53,7 +52,7 @@ interface Group {
   evidence: Evidence[];
 }
 
-export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}): Detector<DnsRecord> {
+export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_AAAA_UNANSWERED_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** The latest answered A question per client|server|name, and AAAA-only lookups waiting for one. */
@@ -105,7 +104,13 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       const qa = question(r, QTYPE_A);
       const q6 = question(r, QTYPE_AAAA);
-      if (qa !== undefined && q6 !== undefined) return observeProblem(r, aaaaProblem(r));
+      if (qa !== undefined && q6 !== undefined) {
+        const p = aaaaProblem(r);
+        // The lookup's delay is this incident's. (A pairing with a separate A lookup, below, may come
+        // after the AAAA lookup has gone by, so only a lookup that shows both questions is published.)
+        if (p !== undefined) explanations?.explain(r, KIND);
+        return observeProblem(r, p);
+      }
       const nameKey = r.name.toLowerCase();
       if (qa !== undefined) {
         // An A-only lookup: remember its answer, and pair it with AAAA-only lookups waiting for it.
@@ -162,7 +167,7 @@ function finding(g: Group): Finding {
     : { level: 'high' as const, reason: `the server said ${rcodes} to AAAA but gave A records for the same name` };
   return {
     id: `dns.aaaa_unanswered:${first.frame}`,
-    kind: 'dns.aaaa_unanswered',
+    kind: KIND,
     severity: 'warning',
     summary: `${what}; ${server} is ${role.split(':')[0]}${repeat}`,
     start: first.time,
@@ -197,3 +202,63 @@ function finding(g: Group): Finding {
     },
   };
 }
+
+// ─── The rule (INCIDENTS §2) ────────────────────────────────────────────────────────────────────
+
+/** RFC 4074 §4: wrong answers to AAAA when an A record exists. */
+const RFC4074_RCODES = new Set([1, 2, 3, 4, 5]); // FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED
+
+interface AaaaProblem {
+  readonly lookup: DnsLookup;
+  readonly aaaa: DnsQuestionRecord;
+  readonly a: DnsQuestionRecord;
+  /** unanswered: no reply on any attempt; or the wrong rcode (RFC 4074). */
+  readonly problem: 'unanswered' | 'wrong-rcode';
+  readonly rcode: number | undefined;
+  /** From the AAAA reply flags, or the A reply's when AAAA got none. */
+  readonly serverRole: 'authoritative' | 'recursive' | 'unknown';
+  /** First AAAA transmission to the last AAAA transmission (or to the wrong answer). */
+  readonly delayMicros: number;
+}
+
+/**
+ * INCIDENTS §2 from one lookup (or an AAAA-only lookup and `separateA`, the same client's A question
+ * for the same name in another lookup): A answered with addresses; AAAA never answered on any attempt
+ * (ports, servers, retries; at least one attempt proven unanswered, none merely cut by the capture
+ * end), or answered with an RFC 4074 error rcode. A socket whose later A replies are missing too is
+ * not an AAAA problem (see samePortDrop).
+ */
+function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem | undefined {
+  if (l.family !== 'address') return undefined;
+  // `separateA`: the A question of another lookup of the same name (dig A, then dig AAAA).
+  const a = question(l, QTYPE_A) ?? separateA;
+  const aaaa = question(l, QTYPE_AAAA);
+  if (a === undefined || aaaa === undefined || a.answer === undefined) return undefined;
+  if (a.answer.rcode !== 0 || a.answer.answersOfType === 0) return undefined;
+  const aReply = a.answer;
+  if (aaaa.outcome === 'answered') {
+    const r = aaaa.answer!;
+    if (!RFC4074_RCODES.has(r.rcode)) return undefined;
+    return { lookup: l, aaaa, a, problem: 'wrong-rcode', rcode: r.rcode, serverRole: role(r), delayMicros: Math.max(0, r.time - aaaa.firstSent) };
+  }
+  if (aaaa.outcome !== 'unanswered') return undefined;
+  // No reply on any attempt; the last attempts may be cut by the capture end (unknown) as long as
+  // one is proven unanswered (the question's outcome says so).
+  if (aaaa.attempts.some((x) => x.replies.length > 0)) return undefined;
+  // Unanswered A transmissions on a socket the AAAA used: the socket, not the AAAA, is the problem.
+  const aaaaSockets = new Set(aaaa.attempts.map((x) => `${x.clientPort}|${x.server}`));
+  if (a.attempts.some((x) => x.outcome === 'unanswered' && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
+  return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent };
+}
+
+function role(r: DnsReply): AaaaProblem['serverRole'] {
+  if (r.aa) return 'authoritative';
+  if (r.ra) return 'recursive';
+  return 'unknown';
+}
+
+/** The registry's entry (src/detect/registry.ts). */
+export const aaaaUnansweredDetector = defineDetector({
+  kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_AAAA_UNANSWERED_OPTIONS, create: createAaaaUnanswered, explains: 'publishes',
+  readme: { what: 'AAAA never answered (every retry, port, server) while A is; RFC 4074 wrong answers (NXDOMAIN, SERVFAIL, REFUSED, NOTIMP, FORMERR); tells an authoritative server from a recursive resolver', remedy: 'the server must answer AAAA (NODATA)' },
+});

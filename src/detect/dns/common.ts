@@ -1,6 +1,6 @@
 // Shared by the DNS detectors: safe text from capture strings, display filters from validated
-// values only, evidence from records, and the signatures that more than one detector must agree on
-// (slow_lookup stays silent where a more specific detector explains the delay).
+// values only, evidence from records, and small walks over a lookup's questions. Each incident's
+// rule lives in its own detector file.
 import { canonicalAddress, formatDuration, type Micros } from '../../core/index.js';
 import {
   QTYPE_A,
@@ -81,6 +81,7 @@ export function queryEvidence(q: DnsQuerySent, a: DnsAttempt, client: string, ro
     frame: q.frame,
     time: q.time,
     role,
+    mark: 'dns-query',
     src: `${client}:${a.clientPort}`,
     dst: `${a.server}:${a.serverPort}`,
     detail: `${qtypeName(a.qtype)} ${a.transport} id 0x${a.id.toString(16).padStart(4, '0')}, ${q.size} B`,
@@ -92,6 +93,7 @@ export function replyEvidence(r: DnsReply, a: DnsAttempt, client: string, role: 
     frame: r.frame,
     time: r.time,
     role,
+    mark: 'dns-answer',
     src: `${a.server}:${a.serverPort}`,
     dst: `${client}:${a.clientPort}`,
     detail: `${qtypeName(a.qtype)} ${rcodeName(r.rcode)}, ${r.answersOfType} answer(s)${r.tc ? ', TC' : ''}${r.aa ? ', AA' : ''}, ${r.size} B${r.fragmented ? ', fragmented' : ''}`,
@@ -190,265 +192,6 @@ export function firstReplyAfter(q: DnsQuestionRecord, t: Micros): DnsReply | und
   let best: DnsReply | undefined;
   for (const a of q.attempts) for (const r of a.replies) if (r.time >= t && (best === undefined || r.time < best.time)) best = r;
   return best;
-}
-
-// ─── Signatures shared between detectors ────────────────────────────────────────────────────────
-
-export interface SamePortDrop {
-  readonly lookup: DnsLookup;
-  /** The question whose reply arrived in the first round. */
-  readonly kept: DnsQuestionRecord;
-  /** The question whose reply is missing. */
-  readonly lost: DnsQuestionRecord;
-  readonly keptAttempt: DnsAttempt;
-  readonly lostAttempt: DnsAttempt;
-  readonly keptReply: DnsReply;
-  /** First transmission of the lost question after the first round. */
-  readonly resend: DnsQuerySent;
-  /** The reply that finally answered the lost question, if any. */
-  readonly finalAnswer: DnsReply | undefined;
-  /** resend − first transmission of the lost question: the client's timeout. */
-  readonly inferredTimeoutMicros: number;
-  /** The lookup would have ended with the kept reply; it ended here instead. */
-  readonly delayMicros: number;
-  /** Later transmissions on the same socket also went unanswered (every later reply dropped). */
-  readonly socketDead: boolean;
-  /** The lost question was the second one sent (its reply the second to arrive). */
-  readonly lostWasSecond: boolean;
-  /** The attempts that show it: the socket's, and those of the retry (other callers' left out). */
-  readonly attempts: readonly DnsAttempt[];
-}
-
-export interface SamePortOptions {
-  /** Both questions left the socket within this window: default 100 ms. */
-  pairWindowMicros: Micros;
-  /** A re-send sooner than this is not a timeout retry: default 300 ms. */
-  minRetryMicros: Micros;
-  /**
-   * The re-sent lost question counts as promptly answered (so its first reply was lost, not late)
-   * when answered within max(promptFactor × the kept reply's RTT, promptFloorMicros) of the re-send.
-   */
-  promptFactor: number;
-  promptFloorMicros: Micros;
-}
-
-export const DEFAULT_SAME_PORT_OPTIONS: SamePortOptions = {
-  pairWindowMicros: 100_000,
-  minRetryMicros: 300_000,
-  promptFactor: 10,
-  promptFloorMicros: 200_000,
-};
-
-/**
- * INCIDENTS §1 from one lookup: the A and AAAA questions left one UDP socket for one server
- * together; one reply came, the other did not before the client asked that question again (after
- * its timeout); and the lost question was answered promptly when asked again (so the server does
- * answer it: not §2), or every later reply on that socket is missing too (a firewall that drops
- * all later replies of the 5-tuple). Nothing is concluded when the capture ends before a re-send.
- *
- * Each client socket is judged on its own: a busy client resolving one name from several threads
- * at once has several sockets in one lookup, and only the socket that lost a reply shows it. The
- * first that does is returned (see samePortDrops for all of them).
- */
-export function samePortDrop(l: DnsLookup, o: SamePortOptions): SamePortDrop | undefined {
-  return samePortDrops(l, o)[0];
-}
-
-const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
-  x.transport === 'udp' && y.transport === 'udp' && x.clientPort === y.clientPort && x.server === y.server && x.serverPort === y.serverPort;
-
-/** Every A/AAAA pair sent from one socket in this lookup that lost one reply (usually one). */
-export function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[] {
-  if (l.family !== 'address') return NO_DROPS;
-  const qa = question(l, QTYPE_A);
-  const q6 = question(l, QTYPE_AAAA);
-  if (qa === undefined || q6 === undefined) return NO_DROPS;
-  let out: SamePortDrop[] | undefined;
-  // AAAA attempts already paired: a list, as there are seldom more than one or two.
-  let paired: DnsAttempt[] | undefined;
-  for (const a1 of qa.attempts) {
-    if (a1.transport !== 'udp') continue;
-    const ta = a1.queries[0]!.time;
-    let b1: DnsAttempt | undefined;
-    for (const b of q6.attempts) {
-      if (paired?.includes(b) !== true && sameSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros) {
-        b1 = b;
-        break;
-      }
-    }
-    if (b1 === undefined) continue;
-    (paired ??= []).push(b1);
-    const d = pairDrop(l, qa, q6, a1, b1, o);
-    if (d !== undefined) (out ??= []).push(d);
-  }
-  return out ?? NO_DROPS;
-}
-
-const NO_DROPS: readonly SamePortDrop[] = Object.freeze([]);
-
-/**
- * The next transmission of `q` after `first` (sent at `t`): on the same socket if there is one
- * (glibc and musl re-send there, same id), else from another socket at least a retry interval
- * later (a stub that re-asks from a new port). Transmissions from other sockets sooner than that
- * are another caller's lookup running at the same time, not this one's retry.
- */
-function nextOnSocket(q: DnsQuestionRecord, t: Micros, first: DnsQuerySent, socket: DnsAttempt, o: SamePortOptions): { sent: DnsQuerySent; attempt: DnsAttempt } | undefined {
-  let same: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
-  let other: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
-  for (const a of q.attempts) {
-    const mine = sameSocket(a, socket);
-    for (const s of a.queries) {
-      if (s.time <= t || s === first) continue;
-      if (mine) {
-        if (same === undefined || s.time < same.sent.time) same = { sent: s, attempt: a };
-      } else if (s.time - t >= o.minRetryMicros && (other === undefined || s.time < other.sent.time)) {
-        other = { sent: s, attempt: a };
-      }
-    }
-  }
-  return same ?? other;
-}
-
-function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1: DnsAttempt, b1: DnsAttempt, o: SamePortOptions): SamePortDrop | undefined {
-  const ta = a1.queries[0]!.time;
-  const t6 = b1.queries[0]!.time;
-  const nextA = nextOnSocket(qa, ta, a1.queries[0]!, a1, o);
-  const next6 = nextOnSocket(q6, t6, b1.queries[0]!, b1, o);
-  // The round ends when either question is asked again.
-  const roundEnd = Math.min(nextA?.sent.time ?? Infinity, next6?.sent.time ?? Infinity);
-  const replyA = a1.replies.find((r) => r.time < roundEnd && usable(r));
-  const reply6 = b1.replies.find((r) => r.time < roundEnd && usable(r));
-  if ((replyA === undefined) === (reply6 === undefined)) return undefined; // both or neither
-  const keptIsA = replyA !== undefined;
-  const kept = keptIsA ? qa : q6;
-  const lost = keptIsA ? q6 : qa;
-  const keptAttempt = keptIsA ? a1 : b1;
-  const lostAttempt = keptIsA ? b1 : a1;
-  const keptReply = (keptIsA ? replyA : reply6)!;
-  const lostFirst = lostAttempt.queries[0]!.time;
-  const re = keptIsA ? next6 : nextA;
-  if (re === undefined) return undefined; // the capture ended before the client re-asked
-  const resend = re.sent;
-  if (resend.time - lostFirst < o.minRetryMicros) return undefined;
-  // A reply to the lost question's first transmission that came late (after the re-send but
-  // before a re-send could have been answered) would mean a slow server, not a lost reply: an
-  // attempt with two or more replies, or any reply to the first attempt when it was re-sent under
-  // another key, shows the first reply did arrive.
-  if (lostAttempt.replies.length > (lostAttempt.queries.length > 1 ? 1 : 0)) return undefined;
-  const keptRtt = keptReply.time - keptAttempt.queries[0]!.time;
-  const prompt = Math.max(o.promptFactor * keptRtt, o.promptFloorMicros);
-  // The reply to the re-sent question: to the re-sent attempt, else to a later attempt of it.
-  const replyFrom = (a: DnsAttempt): DnsReply | undefined => a.replies.find((x) => !x.tc && x.time >= resend.time);
-  let finalAttempt: DnsAttempt | undefined = replyFrom(re.attempt) !== undefined ? re.attempt : undefined;
-  let finalAnswer = finalAttempt === undefined ? undefined : replyFrom(finalAttempt);
-  if (finalAnswer === undefined) {
-    for (const a of lost.attempts) {
-      if (!a.queries.some((s) => s.time >= resend.time)) continue;
-      const r = replyFrom(a);
-      if (r !== undefined && (finalAnswer === undefined || r.time < finalAnswer.time)) {
-        finalAnswer = r;
-        finalAttempt = a;
-      }
-    }
-  }
-  let answeredPromptly = false;
-  if (finalAnswer !== undefined) {
-    // The latest transmission of that attempt before its answer.
-    let lastBefore = resend.time;
-    for (const s of finalAttempt!.queries) if (s.time <= finalAnswer.time && s.time > lastBefore) lastBefore = s.time;
-    answeredPromptly = finalAnswer.time - lastBefore <= prompt;
-  }
-  // Every later transmission on the first-round socket unanswered, at least one of the kept question.
-  let laterOnSocket = 0;
-  let laterAnswered = 0;
-  let keptResentOnSocket = false;
-  for (const q of [qa, q6]) {
-    for (const x of transmissions(q)) {
-      if (x.sent.time < roundEnd || !sameSocket(x.attempt, a1)) continue;
-      laterOnSocket++;
-      if (x.attempt.replies.some((r) => r.time >= x.sent.time)) laterAnswered++;
-      if (q === kept) keptResentOnSocket = true;
-    }
-  }
-  const socketDead = laterOnSocket > 0 && laterAnswered === 0 && keptResentOnSocket &&
-    kept.attempts.some((a) => sameSocket(a, a1) && a.outcome === 'unanswered');
-  if (!answeredPromptly && !socketDead) return undefined;
-  const end = finalAnswer !== undefined ? finalAnswer.time : l.end;
-  // The attempts that tell this story: the socket's, and those of the retry (from the re-send on).
-  const attempts: DnsAttempt[] = [];
-  for (const q of [qa, q6]) {
-    for (const a of q.attempts) {
-      const t = a.queries[0]!.time;
-      if (sameSocket(a, a1) || a === re.attempt || a === finalAttempt || (t >= resend.time && t <= end)) attempts.push(a);
-    }
-  }
-  return {
-    lookup: l,
-    kept,
-    lost,
-    keptAttempt,
-    lostAttempt,
-    keptReply,
-    resend,
-    finalAnswer,
-    inferredTimeoutMicros: resend.time - lostFirst,
-    delayMicros: Math.max(0, end - keptReply.time),
-    socketDead,
-    lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
-    attempts,
-  };
-}
-
-/** RFC 4074 §4: wrong answers to AAAA when an A record exists. */
-export const RFC4074_RCODES = new Set([1, 2, 3, 4, 5]); // FORMERR SERVFAIL NXDOMAIN NOTIMP REFUSED
-
-export interface AaaaProblem {
-  readonly lookup: DnsLookup;
-  readonly aaaa: DnsQuestionRecord;
-  readonly a: DnsQuestionRecord;
-  /** unanswered: no reply on any attempt; or the wrong rcode (RFC 4074). */
-  readonly problem: 'unanswered' | 'wrong-rcode';
-  readonly rcode: number | undefined;
-  /** From the AAAA reply flags, or the A reply's when AAAA got none. */
-  readonly serverRole: 'authoritative' | 'recursive' | 'unknown';
-  /** First AAAA transmission to the last AAAA transmission (or to the wrong answer). */
-  readonly delayMicros: number;
-}
-
-/**
- * INCIDENTS §2 from one lookup (or an AAAA-only lookup and `separateA`, the same client's A question
- * for the same name in another lookup): A answered with addresses; AAAA never answered on any attempt
- * (ports, servers, retries; at least one attempt proven unanswered, none merely cut by the capture
- * end), or answered with an RFC 4074 error rcode. A socket whose later A replies are missing too is
- * not an AAAA problem (see samePortDrop).
- */
-export function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem | undefined {
-  if (l.family !== 'address') return undefined;
-  // `separateA`: the A question of another lookup of the same name (dig A, then dig AAAA).
-  const a = question(l, QTYPE_A) ?? separateA;
-  const aaaa = question(l, QTYPE_AAAA);
-  if (a === undefined || aaaa === undefined || a.answer === undefined) return undefined;
-  if (a.answer.rcode !== 0 || a.answer.answersOfType === 0) return undefined;
-  const aReply = a.answer;
-  if (aaaa.outcome === 'answered') {
-    const r = aaaa.answer!;
-    if (!RFC4074_RCODES.has(r.rcode)) return undefined;
-    return { lookup: l, aaaa, a, problem: 'wrong-rcode', rcode: r.rcode, serverRole: role(r), delayMicros: Math.max(0, r.time - aaaa.firstSent) };
-  }
-  if (aaaa.outcome !== 'unanswered') return undefined;
-  // No reply on any attempt; the last attempts may be cut by the capture end (unknown) as long as
-  // one is proven unanswered (the question's outcome says so).
-  if (aaaa.attempts.some((x) => x.replies.length > 0)) return undefined;
-  // Unanswered A transmissions on a socket the AAAA used: the socket, not the AAAA, is the problem.
-  const aaaaSockets = new Set(aaaa.attempts.map((x) => `${x.clientPort}|${x.server}`));
-  if (a.attempts.some((x) => x.outcome === 'unanswered' && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
-  return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent };
-}
-
-function role(r: DnsReply): AaaaProblem['serverRole'] {
-  if (r.aa) return 'authoritative';
-  if (r.ra) return 'recursive';
-  return 'unknown';
 }
 
 export const durationText = (d: Micros): string => formatDuration(d);

@@ -4,7 +4,7 @@
 // a large answer (it never reached them). EDNS buffer sizes above 1232 are listed with these; alone
 // they are only a risk and are reported when `reportEdnsAlone` is set. One finding per pair.
 import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { inPrefix } from '../../core/index.js';
 import { CappedGroups, displayFilter, NO_FINDINGS, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
@@ -159,8 +159,8 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         const reason: Reason = 'tc-tcp-failed';
         const ev: Evidence[] = [replyEvidence(tcReply, tcAttempt, l.client, `${qtypeName(q.qtype)} reply with TC=1`)];
         for (const f of failed) {
-          ev.push({ frame: f.synFrame, time: f.synTime, role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
-          if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.replyTime ?? f.synTime, role: 'TCP/53 RST', src: `${f.server}:53`, dst: l.client });
+          ev.push({ frame: f.synFrame, time: f.synTime, mark: 'tcp-syn', role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
+          if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.replyTime ?? f.synTime, role: 'TCP/53 RST', mark: 'tcp-rst', src: `${f.server}:53`, dst: l.client });
         }
         const g = group(l.client, tcAttempt.server);
         if (g !== undefined) note(g, [reason], l.name, ev, tcReply.size);
@@ -259,3 +259,9 @@ function finding(g: Group, o: LargeResponseRiskOptions): Finding {
     details: { reasons, largestSize: g.largest, maxEdnsUdpSize: g.maxEdns, safeSize: o.safeSize, occurrences: g.occurrences },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const largeResponseRiskDetector = defineDetector({
+  kind: 'dns.large_response_risk', records: 'dns', lane: 'dns', defaults: DEFAULT_LARGE_RESPONSE_RISK_OPTIONS, create: createLargeResponseRisk,
+  readme: { what: 'answers above 1232 bytes or in IPv6 fragments, TC=1 followed by a failing TCP/53 retry', remedy: 'EDNS buffer ≤ 1232, allow TCP/53' },
+});

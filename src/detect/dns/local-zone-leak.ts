@@ -5,10 +5,12 @@
 // name); a resolver's upstream leg for the same name is folded into its client's finding.
 import { inPrefix, isLocalAddress, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
+
+const KIND = 'dns.local_zone_leak';
 
 export interface LocalZoneLeakOptions {
   /** A lookup of the same name by another host starting this long after the client's last query is still its forwarded leg: default 1 s. */
@@ -73,7 +75,7 @@ interface Leg {
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
-export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}): Detector<DnsRecord> {
+export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** Lookups per name (bounded): the legs of one query through a resolver. */
@@ -87,6 +89,8 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {})
       if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.name);
       if (zone === undefined) return NO_FINDINGS;
+      // A slow lookup in a locally served zone is this incident's (or nobody's: a local zone answers at once).
+      explanations?.explain(r, KIND);
       const reasons: Reason[] = [];
       let outcome: Group['outcome'] = 'answered';
       let delay = 0;
@@ -214,7 +218,7 @@ function finding(g: Group, up: { to: Set<string>; queries: number; evidence: Evi
   const upText = up !== undefined ? `; the resolver asked ${[...up.to].join(', ')} ${up.queries} time(s)${up.unanswered ? ', unanswered' : ''}` : '';
   return {
     id: `dns.local_zone_leak:${first.frame}`,
-    kind: 'dns.local_zone_leak',
+    kind: KIND,
     severity,
     summary: `${qtypes} ${printableName(g.name)} (locally served ${g.zone}) from ${g.client} to ${g.server} ${reasons.map((r) => REASON_TEXT[r]).join(', ')}${more}${upText}`,
     start: first.time,
@@ -253,3 +257,9 @@ function finding(g: Group, up: { to: Set<string>; queries: number; evidence: Evi
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const localZoneLeakDetector = defineDetector({
+  kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, create: createLocalZoneLeak, explains: 'publishes',
+  readme: { what: 'reverse lookups under the RFC 6303 locally served zones that time out, fail, are slow, or leave for non-local servers', remedy: 'serve the zones locally' },
+});

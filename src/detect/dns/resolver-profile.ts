@@ -3,7 +3,7 @@
 // (single-request-reopen), or sequential (single-request) — and the timeout and attempts inferred
 // from its retry spacing. Reported for clients that asked both A and AAAA or retried at least once.
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, sortEvidence, transmissions } from './common.js';
 
@@ -153,3 +153,9 @@ function finding(p: Profile): Finding {
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const resolverProfileDetector = defineDetector({
+  kind: 'dns.resolver_profile', records: 'dns', lane: 'dns', defaults: DEFAULT_RESOLVER_PROFILE_OPTIONS, create: createResolverProfile,
+  readme: { what: 'per client: parallel same-port / single-request(-reopen), A- or AAAA-first, inferred timeout and attempts', remedy: '—', note: 'info' },
+});

@@ -1,27 +1,16 @@
 // dns.slow_lookup (info/warning): lookups whose measured delay exceeds a threshold with no more
-// specific cause (same-port drop, unanswered AAAA, local zone leak), so nothing slow goes
+// specific cause (a detector that published the lookup as explained: same-port drop, unanswered
+// AAAA, local zone leak; see Explanations), so nothing slow goes
 // unexplained. A delay is only measured when the capture shows it: an answer, or the client asking
 // again (a lone unanswered query could simply be a capture that missed the reply). One finding per
 // client/server pair with the slowest lookup as evidence.
 import type { Micros } from '../../core/index.js';
 import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Finding } from '../finding.js';
-import {
-  aaaaProblem,
-  allLookupEvidence,
-  CappedGroups,
-  DEFAULT_SAME_PORT_OPTIONS,
-  displayFilter,
-  durationText,
-  NO_FINDINGS,
-  printableName,
-  samePortDrop,
-  type SamePortOptions,
-} from './common.js';
-import { locallyServedZone } from './local-zones.js';
+import { allLookupEvidence, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName } from './common.js';
 
-export interface SlowLookupOptions extends SamePortOptions {
+export interface SlowLookupOptions {
   /** A lookup slower than this is reported: default 1 s (info). */
   slowMicros: Micros;
   /** ... and as a warning from this delay on, or when the client had to retry: default 3 s. */
@@ -30,7 +19,6 @@ export interface SlowLookupOptions extends SamePortOptions {
 }
 
 export const DEFAULT_SLOW_LOOKUP_OPTIONS: SlowLookupOptions = {
-  ...DEFAULT_SAME_PORT_OPTIONS,
   slowMicros: 1_000_000,
   warnMicros: 3_000_000,
   maxGroups: 256,
@@ -64,7 +52,7 @@ function causes(l: DnsLookup): Cause[] {
   return out;
 }
 
-export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Detector<DnsRecord> {
+export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
   const o = { ...DEFAULT_SLOW_LOOKUP_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   return {
@@ -73,8 +61,8 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}): Dete
       if (r.type !== 'lookup') return NO_FINDINGS;
       const delay = measuredDelay(r);
       if (delay === undefined || delay < o.slowMicros) return NO_FINDINGS;
-      // A more specific detector explains these.
-      if (samePortDrop(r, o) !== undefined || aaaaProblem(r) !== undefined || locallyServedZone(r.name) !== undefined) return NO_FINDINGS;
+      // A more specific detector accounts for it (published before this detector sees the record).
+      if (explanations !== undefined && explanations.explainedBy(r).length > 0) return NO_FINDINGS;
       const server = r.servers[0]!;
       const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, causes: new Set(), names: [] }));
       if (g === undefined) return NO_FINDINGS;
@@ -137,3 +125,9 @@ function finding(g: Group, o: SlowLookupOptions): Finding {
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const slowLookupDetector = defineDetector({
+  kind: 'dns.slow_lookup', records: 'dns', lane: 'dns', defaults: DEFAULT_SLOW_LOOKUP_OPTIONS, create: createSlowLookup, explains: 'reads',
+  readme: { what: 'lookups slower than a threshold with no more specific cause', remedy: '—' },
+});

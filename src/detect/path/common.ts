@@ -2,6 +2,7 @@
 // and the remedies (INCIDENTS.md §3, §4).
 import { canonicalAddress, formatDuration, type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, Mark } from '../../reconstruct/path/index.js';
+import type { EvidenceMark } from '../../reconstruct/index.js';
 import type { Evidence } from '../finding.js';
 
 export { formatDuration };
@@ -46,8 +47,9 @@ export function anyOf(parts: readonly (string | undefined)[]): string {
   return ok.length === 1 ? ok[0]! : ok.map((p) => `(${p})`).join(' || ');
 }
 
-export function ev(m: Mark, role: string, src?: string, dst?: string, detail?: string): Evidence {
-  const e: Evidence = { frame: m.frame, time: m.time, role };
+/** Evidence from a mark of a record: `mark` is how the timeline draws it, `role` what it is in the story. */
+export function ev(m: Mark, mark: EvidenceMark, role: string, src?: string, dst?: string, detail?: string): Evidence {
+  const e: Evidence = { frame: m.frame, time: m.time, role, mark };
   if (src !== undefined) e.src = src;
   if (dst !== undefined) e.dst = dst;
   if (detail !== undefined) e.detail = detail;

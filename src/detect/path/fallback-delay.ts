@@ -5,7 +5,7 @@
 // (low confidence). Records arrive when final, in any order, so both sides wait in bounded lists.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, addrFilter, anyOf, endpoint, ev, formatDuration, sortEvidence } from './common.js';
 
@@ -192,15 +192,15 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
   const names = [...new Set([...v4.names, ...v6.flatMap((c) => c.names)])];
   const evidence: Evidence[] = [];
   for (const c of v6) {
-    c.syns.forEach((m, i) => evidence.push(ev(m, i === 0 ? 'IPv6 SYN' : `IPv6 SYN retry ${i}`, c.client, c.server, `port ${c.serverPort}`)));
+    c.syns.forEach((m, i) => evidence.push(ev(m, 'tcp-syn', i === 0 ? 'IPv6 SYN' : `IPv6 SYN retry ${i}`, c.client, c.server, `port ${c.serverPort}`)));
     if (c.handshakeFailure !== undefined) {
-      evidence.push(ev(c.handshakeFailure, c.handshake === 'refused' ? 'RST answering the IPv6 SYN' : 'ICMPv6 unreachable answering the SYN', undefined, c.client, c.icmp[0] !== undefined ? `from ${c.icmp[0].from}, type ${c.icmp[0].type} code ${c.icmp[0].code}` : undefined));
+      evidence.push(ev(c.handshakeFailure, c.handshake === 'refused' ? 'tcp-rst' : 'icmp-unreach', c.handshake === 'refused' ? 'RST answering the IPv6 SYN' : 'ICMPv6 unreachable answering the SYN', undefined, c.client, c.icmp[0] !== undefined ? `from ${c.icmp[0].from}, type ${c.icmp[0].type} code ${c.icmp[0].code}` : undefined));
     }
   }
-  if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'DNS answer (AAAA)', undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
-  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'DNS answer (A)', undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
-  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'IPv4 SYN', v4.client, v4.server, `port ${v4.serverPort}`));
-  if (v4.established !== undefined) evidence.push(ev(v4.established, 'IPv4 established', v4.client, v4.server));
+  if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'dns-answer', 'DNS answer (AAAA)', undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
+  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'dns-answer', 'DNS answer (A)', undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
+  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'tcp-syn', 'IPv4 SYN', v4.client, v4.server, `port ${v4.serverPort}`));
+  if (v4.established !== undefined) evidence.push(ev(v4.established, 'evidence', 'IPv4 established', v4.client, v4.server));
   const sorted = sortEvidence(evidence);
   const first = sorted[0]!;
   const severity = cls === 'happy-eyeballs' ? 'info' : cls === 'timeout' ? 'error' : 'warning';
@@ -249,3 +249,9 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const fallbackDelayDetector = defineDetector({
+  kind: 'path.fallback_delay', records: 'path', lane: 'tcp', defaults: DEFAULT_FALLBACK_DELAY_OPTIONS, create: createFallbackDelay,
+  readme: { what: 'IPv6 attempts to the AAAA address fail (unanswered SYNs, unreachable, RST), then IPv4 works: the delay, classified as Happy Eyeballs / timeout / fast RST / fast unreachable, with a stale-AAAA hint', remedy: 'remove the stale AAAA or restore the v6 service' },
+});

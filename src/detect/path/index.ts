@@ -1,33 +1,6 @@
 // The path detectors: PMTUD blackholes, PTB problems, IPv6 → IPv4 fallback delay, MSS clamping.
-import type { PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
-import { createFallbackDelay, DEFAULT_FALLBACK_DELAY_OPTIONS, type FallbackDelayOptions } from './fallback-delay.js';
-import { createMssClamped, DEFAULT_MSS_CLAMPED_OPTIONS, type MssClampedOptions } from './mss-clamped.js';
-import { createPmtudBlackhole, DEFAULT_PMTUD_BLACKHOLE_OPTIONS, type PmtudBlackholeOptions } from './pmtud-blackhole.js';
-import { createPtbProblem, DEFAULT_PTB_PROBLEM_OPTIONS, type PtbProblemOptions } from './ptb-problem.js';
-
-export { createFallbackDelay, createMssClamped, createPmtudBlackhole, createPtbProblem };
-export type { FallbackClass } from './fallback-delay.js';
-
-export interface PathDetectOptions {
-  readonly blackhole: Partial<PmtudBlackholeOptions>;
-  readonly ptb: Partial<PtbProblemOptions>;
-  readonly fallback: Partial<FallbackDelayOptions>;
-  readonly mss: Partial<MssClampedOptions>;
-}
-
-export const DEFAULT_PATH_DETECT_OPTIONS: { readonly blackhole: PmtudBlackholeOptions; readonly ptb: PtbProblemOptions; readonly fallback: FallbackDelayOptions; readonly mss: MssClampedOptions } = {
-  blackhole: DEFAULT_PMTUD_BLACKHOLE_OPTIONS,
-  ptb: DEFAULT_PTB_PROBLEM_OPTIONS,
-  fallback: DEFAULT_FALLBACK_DELAY_OPTIONS,
-  mss: DEFAULT_MSS_CLAMPED_OPTIONS,
-};
-
-export function createPathDetectors(options: Partial<PathDetectOptions> = {}): Detector<PathRecord>[] {
-  return [
-    createPmtudBlackhole(options.blackhole),
-    createPtbProblem(options.ptb),
-    createFallbackDelay(options.fallback),
-    createMssClamped(options.mss),
-  ];
-}
+// The registry (../registry.ts) lists them; this module only re-exports what tests and tools use.
+export type { FallbackClass, FallbackDelayOptions } from './fallback-delay.js';
+export type { MssClampedOptions } from './mss-clamped.js';
+export type { PmtudBlackholeOptions } from './pmtud-blackhole.js';
+export type { PtbProblemOptions } from './ptb-problem.js';

@@ -5,7 +5,7 @@
 // A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
 // must stay silent); blackholes report both MSS in their details.
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, connectionFilter, ev } from './common.js';
 
@@ -59,8 +59,8 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
 
 function handshake(c: ConnectionRecord): Evidence[] {
   const e: Evidence[] = [];
-  if (c.syns[0] !== undefined) e.push(ev(c.syns[0], 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
-  if (c.synAck !== undefined) e.push(ev(c.synAck, 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
+  if (c.syns[0] !== undefined) e.push(ev(c.syns[0], 'tcp-syn', 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
+  if (c.synAck !== undefined) e.push(ev(c.synAck, 'tcp-synack', 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
   return e;
 }
 
@@ -92,3 +92,9 @@ function asymmetric(c: ConnectionRecord, cm: number, sm: number): Finding {
     details: { reason: 'asymmetric', mssClient: cm, mssServer: sm, impliedMtuClient: cm + h, impliedMtuServer: sm + h, smallerSide: smallSide, ipVersion: c.version },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const mssClampedDetector = defineDetector({
+  kind: 'path.mss_clamped', records: 'path', lane: 'tcp', defaults: DEFAULT_MSS_CLAMPED_OPTIONS, create: createMssClamped,
+  readme: { what: 'MSS clamping in the path, or an MSS above what the path carried', remedy: '—', note: 'info' },
+});

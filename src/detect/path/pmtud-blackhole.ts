@@ -11,7 +11,7 @@
 // a capture that ends mid-transfer (too few sends / too short a wait), IPv4 without DF.
 import { type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, PathRecord, RetransmittedRange } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
 
@@ -57,16 +57,16 @@ function ptbsFor(c: ConnectionRecord, d: DirectionSummary) {
 function handshakeEvidence(c: ConnectionRecord): Evidence[] {
   const e: Evidence[] = [];
   const syn = c.syns[0];
-  if (syn !== undefined) e.push(ev(syn, 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
-  if (c.synAck !== undefined) e.push(ev(c.synAck, 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
+  if (syn !== undefined) e.push(ev(syn, 'tcp-syn', 'SYN', c.client, c.server, `MSS ${c.clientOptions?.mss ?? 'none'}`));
+  if (c.synAck !== undefined) e.push(ev(c.synAck, 'tcp-synack', 'SYN-ACK', c.server, c.client, `MSS ${c.serverOptions?.mss ?? 'none'}`));
   return e;
 }
 
 function endEvidence(c: ConnectionRecord): Evidence[] {
   const e: Evidence[] = [];
   for (const [d, who] of [[c.toServer, 'client'], [c.toClient, 'server']] as const) {
-    if (d.rst !== undefined) e.push(ev(d.rst, `RST from ${who}`, d.from, d.to));
-    else if (d.fin !== undefined) e.push(ev(d.fin, `FIN from ${who}`, d.from, d.to));
+    if (d.rst !== undefined) e.push(ev(d.rst, 'tcp-rst', `RST from ${who}`, d.from, d.to));
+    else if (d.fin !== undefined) e.push(ev(d.fin, 'tcp-fin', `FIN from ${who}`, d.from, d.to));
   }
   return e;
 }
@@ -120,11 +120,11 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
   const stalledFor = stallEnd - firstLoss;
 
   const evidence: Evidence[] = handshakeEvidence(c);
-  if (d.maxDelivered !== undefined) evidence.push(ev(d.maxDelivered, 'largest delivered segment', sender, receiver, `${d.maxDelivered.wireLength} bytes on the wire, acknowledged`));
+  if (d.maxDelivered !== undefined) evidence.push(ev(d.maxDelivered, 'evidence', 'largest delivered segment', sender, receiver, `${d.maxDelivered.wireLength} bytes on the wire, acknowledged`));
   let n = 0;
   for (const x of lost) {
     for (let i = 0; i < x.frames.length && n < MAX_EVIDENCE_SENDS; i++, n++) {
-      evidence.push(ev({ frame: x.frames[i]!, time: x.times[i]! }, i === 0 ? 'large segment (lost)' : `retransmission ${i} (lost)`, sender, receiver, `${x.maxWireLength === x.minWireLength ? x.minWireLength : `${x.minWireLength}–${x.maxWireLength}`} bytes, seq ${x.start}, never acknowledged`));
+      evidence.push(ev({ frame: x.frames[i]!, time: x.times[i]! }, i === 0 ? 'evidence' : 'tcp-retransmission', i === 0 ? 'large segment (lost)' : `retransmission ${i} (lost)`, sender, receiver, `${x.maxWireLength === x.minWireLength ? x.minWireLength : `${x.minWireLength}–${x.maxWireLength}`} bytes, seq ${x.start}, never acknowledged`));
     }
   }
   evidence.push(...endEvidence(c));
@@ -219,9 +219,9 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
   const receiverGaveUp = (role === 'server' ? c.toServer : c.toClient).rst !== undefined || (role === 'server' ? c.toServer : c.toClient).fin !== undefined;
   const level = d.dupAcks + d.sackAcks >= 2 && (receiverGaveUp || waited >= 3 * o.minStallMicros) ? 'high' : 'medium';
   const evidence: Evidence[] = handshakeEvidence(c);
-  if (seg !== undefined) evidence.push(ev(seg, 'largest segment that arrived', d.from, d.to, `${seg.wireLength} bytes on the wire`));
-  evidence.push(ev(gap.after, 'segment after the missing bytes', d.from, d.to, `${gap.end - gap.start} bytes before it never arrived`));
-  if (gap.filled !== undefined) evidence.push(ev(gap.filled, 'missing bytes finally arrive', d.from, d.to, `${gap.fillWireLength} bytes on the wire`));
+  if (seg !== undefined) evidence.push(ev(seg, 'evidence', 'largest segment that arrived', d.from, d.to, `${seg.wireLength} bytes on the wire`));
+  evidence.push(ev(gap.after, 'evidence', 'segment after the missing bytes', d.from, d.to, `${gap.end - gap.start} bytes before it never arrived`));
+  if (gap.filled !== undefined) evidence.push(ev(gap.filled, 'evidence', 'missing bytes finally arrive', d.from, d.to, `${gap.fillWireLength} bytes on the wire`));
   evidence.push(...endEvidence(c));
   const sorted = sortEvidence(evidence);
   const pathMtuMin = Math.max(arrived, c.version === 6 ? 1280 : 0) || undefined;
@@ -267,3 +267,9 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
     },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const pmtudBlackholeDetector = defineDetector({
+  kind: 'path.pmtud_blackhole', records: 'path', lane: 'tcp', defaults: DEFAULT_PMTUD_BLACKHOLE_OPTIONS, create: createPmtudBlackhole,
+  readme: { what: 'large segments retransmitted with backoff and never acknowledged while small ones pass, no Packet Too Big (or ICMP 3/4) arrives — seen from the sender or the receiver; brackets the path MTU', remedy: 'let PTB through; clamp MSS; fix LB/anycast PTB delivery' },
+});

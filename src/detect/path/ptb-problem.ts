@@ -11,7 +11,7 @@
 //    same host stalled on large segments (ICMP rate limiting).
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
-import type { Detector } from '../detector.js';
+import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration } from './common.js';
 
@@ -160,7 +160,7 @@ function ptbTypeFilter(version: 4 | 6): string {
 }
 
 function icmpEvidence(r: IcmpErrorRecord, role: string): Evidence {
-  return ev(r, role, r.from, r.to, `MTU ${r.mtu ?? '?'}, ${r.icmpLength} bytes, quotes ${r.quoted.length}-byte packet ${endpoint(r.quoted.src, r.quoted.srcPort ?? 0)} → ${endpoint(r.quoted.dst, r.quoted.dstPort ?? 0)}`);
+  return ev(r, 'icmp-ptb', role, r.from, r.to, `MTU ${r.mtu ?? '?'}, ${r.icmpLength} bytes, quotes ${r.quoted.length}-byte packet ${endpoint(r.quoted.src, r.quoted.srcPort ?? 0)} → ${endpoint(r.quoted.dst, r.quoted.dstPort ?? 0)}`);
 }
 
 function aggregateFinding(s: RouterState, reason: 'large' | 'invalid-mtu'): Finding {
@@ -249,8 +249,8 @@ function wrongHostFinding(r: IcmpErrorRecord, misdelivered: boolean): Finding {
 
 function ignoredFinding(c: ConnectionRecord, p: ConnectionRecord['icmp'][number]): Finding {
   const d = p.quotes === 'to-server' ? c.toServer : c.toClient;
-  const evidence: Evidence[] = [ev(p, 'PTB', p.from, p.to, `MTU ${p.mtu}, quotes a ${p.quotedLength}-byte packet`)];
-  if (p.firstLargerAfter !== undefined) evidence.push(ev(p.firstLargerAfter, 'larger segment sent anyway', d.from, d.to));
+  const evidence: Evidence[] = [ev(p, 'icmp-ptb', 'PTB', p.from, p.to, `MTU ${p.mtu}, quotes a ${p.quotedLength}-byte packet`)];
+  if (p.firstLargerAfter !== undefined) evidence.push(ev(p.firstLargerAfter, 'evidence', 'larger segment sent anyway', d.from, d.to));
   return {
     id: `path.ptb_problem:${p.frame}:ignored`,
     kind: 'path.ptb_problem',
@@ -279,7 +279,7 @@ function ignoredFinding(c: ConnectionRecord, p: ConnectionRecord['icmp'][number]
 function silenceFinding(s: RouterState, c: ConnectionRecord, lostFrame: number, firstLoss: Micros, smallest: number): Finding {
   const evidence: Evidence[] = [icmpEvidence(s.first, 'first PTB of the burst')];
   if (s.last !== s.first) evidence.push(icmpEvidence(s.last, 'last PTB of the burst'));
-  evidence.push(ev({ frame: lostFrame, time: firstLoss }, 'later large segment (lost, no PTB)', undefined, undefined, `${smallest} bytes`));
+  evidence.push(ev({ frame: lostFrame, time: firstLoss }, 'evidence', 'later large segment (lost, no PTB)', undefined, undefined, `${smallest} bytes`));
   return {
     id: `path.ptb_problem:${s.first.frame}:burst-then-silence`,
     kind: 'path.ptb_problem',
@@ -298,3 +298,9 @@ function silenceFinding(s: RouterState, c: ConnectionRecord, lostFrame: number, 
     details: { reason: 'burst-then-silence', router: s.from, ptbs: s.count, silenceMicros: firstLoss - s.last.time, smallestLost: smallest, ipVersion: s.version },
   };
 }
+
+/** The registry's entry (src/detect/registry.ts). */
+export const ptbProblemDetector = defineDetector({
+  kind: 'path.ptb_problem', records: 'path', lane: 'tcp', defaults: DEFAULT_PTB_PROBLEM_OPTIONS, create: createPtbProblem,
+  readme: { what: 'PTBs that cannot help: > 1024 bytes (dropped by "large ICMP" filters), MTU < 1280, quoting another host\'s flow, ignored by the sender, bursts then silence', remedy: '—' },
+});

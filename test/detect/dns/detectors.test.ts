@@ -1,7 +1,8 @@
 import { FindingSet } from '../../../src/detect/index.js';
 import { describe, expect, it } from 'vitest';
 import { DnsReconstructor, type DnsRecord } from '../../../src/reconstruct/dns/index.js';
-import { createDnsDetectors, locallyServedZone, LOCALLY_SERVED_ZONES, printableName } from '../../../src/detect/dns/index.js';
+import { locallyServedZone, LOCALLY_SERVED_ZONES, printableName } from '../../../src/detect/dns/index.js';
+import { createDnsDetectors } from '../../../src/detect/index.js';
 import { Finding } from '../../../src/detect/finding.js';
 import { A, AAAA, PTR, conversation } from '../../support/dns-packets.js';
 import type { Packet } from '../../../src/decode/index.js';

@@ -1,7 +1,7 @@
 // Hand-built captures for the path tests, each a list of Packets, and a runner.
 import { FindingSet } from '../../../src/detect/index.js';
 import type { Packet } from '../../../src/decode/index.js';
-import { createPathDetectors } from '../../../src/detect/path/index.js';
+import { createPathDetectors } from '../../../src/detect/index.js';
 import type { Finding } from '../../../src/detect/index.js';
 import { PathReconstructor, type ConnectionRecord, type PathRecord } from '../../../src/reconstruct/path/index.js';
 import { resetFrames, tcp4, tcp6, type TcpSpec } from '../../support/tcp-packets.js';

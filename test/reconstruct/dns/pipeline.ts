@@ -5,7 +5,7 @@ import { Anomalies } from '../../../src/core/index.js';
 import { readCapture } from '../../../src/readers/index.js';
 import { PacketDecoder } from '../../../src/decode/index.js';
 import { DnsReconstructor, type DnsOptions, type DnsRecord, type DnsStats } from '../../../src/reconstruct/dns/index.js';
-import { createDnsDetectors, type DnsDetectOptions } from '../../../src/detect/dns/index.js';
+import { createDnsDetectors, type DetectOptions } from '../../../src/detect/index.js';
 import type { Finding } from '../../../src/detect/index.js';
 
 export interface DnsRun {
@@ -16,7 +16,7 @@ export interface DnsRun {
 
 const EXPIRE_STEP = 1_000_000;
 
-export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect: Partial<DnsDetectOptions> = {}): Promise<DnsRun> {
+export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect: DetectOptions = {}): Promise<DnsRun> {
   const anomalies = new Anomalies();
   const decoder = new PacketDecoder(anomalies);
   const records: DnsRecord[] = [];

@@ -5,7 +5,7 @@ import { Anomalies } from '../../../src/core/index.js';
 import { PacketDecoder } from '../../../src/decode/index.js';
 import { readCapture } from '../../../src/readers/index.js';
 import { PathReconstructor, type PathRecord, type PathStats } from '../../../src/reconstruct/path/index.js';
-import { createPathDetectors } from '../../../src/detect/path/index.js';
+import { createPathDetectors } from '../../../src/detect/index.js';
 import type { Finding } from '../../../src/detect/index.js';
 
 export interface PathRun {

@@ -3,6 +3,7 @@
 // updates these files in the same commit, with the reason).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { reportedFinding } from '../../../src/report/index.js';
 import { runPath } from './pipeline.js';
 
 import { CORPUS as CAPTURES } from '../../support/corpus.js';
@@ -17,8 +18,9 @@ const FILES = [
 
 describe.skipIf(FILES.length === 0)('path records on corpus captures', () => {
   it.each(FILES)('%s', async (file) => {
-    const { records, findings, stats } = await runPath(`${CAPTURES}/${file}`);
+    const { records, findings: detected, stats } = await runPath(`${CAPTURES}/${file}`);
     const name = file.replace(/\//g, '__').replace(/\.(pcapng|pcap)$/, '');
+    const findings = detected.map(reportedFinding); // as the report lists them (the marks went into its timeline)
     await expect(`${JSON.stringify({ records, findings, stats }, null, 1)}\n`).toMatchFileSnapshot(`records-golden/${name}.json`);
   });
 });

@@ -1,0 +1,212 @@
+// correlate/signature.ts: what one capture point knows about one packet, reduced to what survives
+// the path between points. The signature leaves out everything a middlebox may change on the way —
+// addresses and ports (NAT), hop limit/TTL (every router), the MSS option (clamping), the
+// captured length (snaplen) — and keeps what the sender wrote once: IPv4 identification, TCP
+// sequence/acknowledgement/flags/length/timestamp, the DNS id and question, the ICMP error's type
+// and quoted packet, and otherwise a hash of the first payload bytes.
+import type { Micros } from '../core/index.js';
+import { IpProtocol, LinkType, TcpFlag, type Packet } from '../decode/index.js';
+import type { Frame } from '../readers/index.js';
+
+/** Bytes of transport payload hashed for confirmation; a capture holding fewer hashes what it has. */
+export const PAYLOAD_HASH_BYTES = 64;
+
+/** One packet as one point saw it. Plain fields only: kept for the whole correlation. */
+export interface PointPacket {
+  /** The point's index in the correlation. */
+  readonly point: number;
+  readonly frame: number;
+  /** The point's own clock. */
+  readonly time: Micros;
+  readonly sig: string;
+  /** 'tcp' | 'udp' | 'dns' | 'icmp' | 'ip': what the signature was built from. */
+  readonly kind: string;
+  readonly version: 4 | 6;
+  readonly src: string;
+  readonly dst: string;
+  readonly srcPort: number;
+  readonly dstPort: number;
+  readonly hopLimit: number;
+  /** TCP MSS option (SYNs), else undefined. */
+  readonly mss: number | undefined;
+  readonly ipLength: number;
+  /** Bytes of the frame the point kept, and the frame's length on the wire. */
+  readonly caplen: number;
+  readonly origlen: number;
+  /** FNV-1a of the first `hashedBytes` payload bytes the point holds (0 when none). */
+  readonly payloadHash: number;
+  readonly hashedBytes: number;
+  /** A short description for people: 'TCP SA seq 1 ack 1 len 0', 'DNS AAAA? www.example.test id 0x1a2b'. */
+  readonly label: string;
+  /** For ICMP errors: the quoted flow's `src dst` (the packet travels back towards the quoted source). */
+  readonly quotedSrc: string | undefined;
+  readonly quotedDst: string | undefined;
+  /** DNS: a response (true), a query (false); else undefined. */
+  readonly dnsResponse: boolean | undefined;
+  readonly dnsName: string | undefined;
+  readonly dnsType: number | undefined;
+}
+
+const flagNames = (f: number): string =>
+  (f & TcpFlag.SYN ? 'S' : '') + (f & TcpFlag.FIN ? 'F' : '') + (f & TcpFlag.RST ? 'R' : '') + (f & TcpFlag.PSH ? 'P' : '') + (f & TcpFlag.ACK ? 'A' : '') || '.';
+
+const DNS_TYPE_NAMES = new Map<number, string>([[1, 'A'], [28, 'AAAA'], [12, 'PTR'], [5, 'CNAME'], [2, 'NS'], [6, 'SOA'], [15, 'MX'], [16, 'TXT'], [33, 'SRV'], [65, 'HTTPS']]);
+export const dnsTypeName = (t: number): string => DNS_TYPE_NAMES.get(t) ?? `TYPE${t}`;
+
+/**
+ * Where the network layer starts for the link types whose header has a fixed length, so the
+ * payload hash can find the transport payload without decoding twice. Undefined: no hash.
+ */
+function networkOffset(linkType: number, vlan: number | undefined): number | undefined {
+  switch (linkType) {
+    case LinkType.ETHERNET:
+      return vlan === undefined ? 14 : 18;
+    case LinkType.LINUX_SLL:
+      return 16;
+    case LinkType.LINUX_SLL2:
+      return 20;
+    case LinkType.RAW:
+    case LinkType.RAW_BSD:
+    case LinkType.RAW_OPENBSD:
+    case LinkType.IPV4:
+    case LinkType.IPV6:
+      return 0;
+    case LinkType.NULL:
+    case LinkType.LOOP:
+      return 4;
+    default:
+      return undefined;
+  }
+}
+
+/** FNV-1a over bytes[from, to): no allocation. */
+function fnv1a(bytes: Buffer, from: number, to: number): number {
+  let h = 0x811c9dc5;
+  for (let i = from; i < to; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * The signature and path-relevant fields of one decoded packet, or undefined for a frame without IP.
+ * Called once per frame, with the frame still valid.
+ */
+export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket | undefined {
+  const ip = p.ip;
+  if (ip === undefined) return undefined;
+  const idPart = ip.id === undefined ? '' : `:${ip.id}`;
+  // The transport payload's bounds in the frame, for the hash (only where the link header length is
+  // known, the packet is not tunnelled, and the version nibble is where it should be).
+  let payloadFrom = -1;
+  let payloadLength = 0;
+  const net = networkOffset(frame.linkType, p.vlan);
+  const bytes = frame.bytes ?? frame.data;
+  const base = frame.bytes !== undefined ? (frame.dataOffset ?? 0) : 0;
+  const end = frame.bytes !== undefined ? (frame.dataEnd ?? bytes.length) : bytes.length;
+  if (net !== undefined && !ip.tunnelled && base + net < end && bytes[base + net]! >> 4 === ip.version) {
+    const l4 = base + net + ip.headerLength;
+    if (p.tcp !== undefined) {
+      payloadFrom = l4 + p.tcp.headerLength;
+      payloadLength = p.tcp.payloadLength;
+    } else if (p.udp !== undefined) {
+      payloadFrom = l4 + 8;
+      payloadLength = Math.max(0, p.udp.length - 8);
+    } else if (p.icmp !== undefined) {
+      payloadFrom = l4 + 4; // after type, code, checksum: echo id/seq and data
+      payloadLength = Math.max(0, ip.length - ip.headerLength - 4);
+    } else {
+      payloadFrom = l4;
+      payloadLength = Math.max(0, ip.length - ip.headerLength);
+    }
+  }
+  let hashedBytes = 0;
+  let payloadHash = 0;
+  if (payloadFrom >= 0 && payloadFrom <= end) {
+    hashedBytes = Math.min(payloadLength, PAYLOAD_HASH_BYTES, end - payloadFrom);
+    payloadHash = fnv1a(bytes, payloadFrom, payloadFrom + hashedBytes);
+  }
+
+  let sig: string;
+  let kind: string;
+  let label: string;
+  let srcPort = 0;
+  let dstPort = 0;
+  let mss: number | undefined;
+  let quotedSrc: string | undefined;
+  let quotedDst: string | undefined;
+  let dnsResponse: boolean | undefined;
+  let dnsName: string | undefined;
+  let dnsType: number | undefined;
+  const dns = p.dns.length > 0 ? p.dns[0] : undefined;
+  if (p.tcp !== undefined && !ip.fragment) {
+    const t = p.tcp;
+    srcPort = t.srcPort;
+    dstPort = t.dstPort;
+    mss = t.mss;
+    kind = 'tcp';
+    sig = `T${t.seq}:${t.ack}:${t.flags}:${t.payloadLength}:${t.tsVal ?? ''}${idPart}`;
+    label = `TCP ${flagNames(t.flags)} seq ${t.seq} ack ${t.ack} len ${t.payloadLength}${t.mss !== undefined ? ` mss ${t.mss}` : ''}`;
+  } else if (p.udp !== undefined && dns !== undefined && dns.question !== undefined) {
+    srcPort = p.udp.srcPort;
+    dstPort = p.udp.dstPort;
+    kind = 'dns';
+    dnsResponse = dns.qr;
+    dnsName = dns.question.name;
+    dnsType = dns.question.type;
+    // The name in its original case: a resolver using 0x20 spells it anew per query, and that is a new packet.
+    sig = `D${dns.id}:${dns.qr ? 1 : 0}:${dns.question.type}:${dns.question.name}:${dns.size}:${dns.ancount}:${dns.rcode}${idPart}`;
+    label = `DNS ${dns.qr ? 'reply' : 'query'} ${dnsTypeName(dns.question.type)} ${dns.question.name} id 0x${dns.id.toString(16).padStart(4, '0')}${dns.qr ? ` (${dns.ancount} answers)` : ''}`;
+  } else if (p.udp !== undefined && !ip.fragment) {
+    srcPort = p.udp.srcPort;
+    dstPort = p.udp.dstPort;
+    kind = 'udp';
+    sig = `U${p.udp.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    label = `UDP len ${p.udp.length}`;
+  } else if (p.icmp !== undefined && p.icmp.quoted !== undefined) {
+    const q = p.icmp.quoted;
+    kind = 'icmp';
+    quotedSrc = q.src;
+    quotedDst = q.dst;
+    sig = `I${p.icmp.type}:${p.icmp.code}:${p.icmp.mtu ?? ''}:${q.src}:${q.dst}:${q.srcPort ?? ''}:${q.dstPort ?? ''}:${q.tcpSeq ?? ''}:${q.length}${idPart}`;
+    label = `ICMPv${ip.version === 6 ? '6' : '4'} ${p.icmp.kind}${p.icmp.mtu !== undefined ? ` mtu ${p.icmp.mtu}` : ''} quoting ${q.length} B`;
+  } else if (p.icmp !== undefined) {
+    kind = 'icmp';
+    sig = `E${p.icmp.type}:${p.icmp.code}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    label = `ICMPv${ip.version === 6 ? '6' : '4'} ${p.icmp.kind}`;
+  } else {
+    kind = 'ip';
+    sig = `P${ip.protocol}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    label = `IP proto ${ip.protocol}${ip.fragment ? ' fragment' : ''} len ${ip.length}`;
+  }
+  if (ip.protocol === IpProtocol.TCP || ip.protocol === IpProtocol.UDP) sig = `${ip.version}${sig}`;
+  return {
+    point,
+    frame: frame.index,
+    time: frame.time,
+    sig,
+    kind,
+    version: ip.version,
+    src: ip.src,
+    dst: ip.dst,
+    srcPort,
+    dstPort,
+    hopLimit: ip.hopLimit,
+    mss,
+    ipLength: ip.length,
+    caplen: frame.caplen,
+    origlen: frame.origlen,
+    payloadHash,
+    hashedBytes,
+    label,
+    quotedSrc,
+    quotedDst,
+    dnsResponse,
+    dnsName,
+    dnsType,
+  };
+}
+
+/**
+ * Two points hold the same bytes where both hold them: compare hashes only when both hashed the
+ * same count (a snaplen that cut one of them short leaves nothing to compare, not a mismatch).
+ */
+export const samePayload = (a: PointPacket, b: PointPacket): boolean => a.hashedBytes !== b.hashedBytes || a.payloadHash === b.payloadHash;
