@@ -3,8 +3,9 @@
 import { z } from 'zod';
 import { DETECTORS, Finding as DetectedFinding, INCIDENT_GROUP, ReportedEvidence, Severity, type DetectorRegistry, type Incident as DetectedIncident } from '../detect/index.js';
 
-// 2: findings are incidents (one per cause), each listing its occurrences (the findings of version 1).
-export const SCHEMA_VERSION = 2;
+// 3: findings are incidents (one per cause), each listing its occurrences (the findings of version 1).
+// (2 is the correlated report's, src/report/correlation-schema.ts: one number never names two shapes.)
+export const SCHEMA_VERSION = 3;
 
 const Micros = z.number().int();
 
