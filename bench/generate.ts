@@ -132,7 +132,6 @@ export function generateCapture(path: string, target: number): GenerateResult {
   const serverV6 = v6(0x80, 9);
   const clientV4 = 0xc0000210; // 192.0.2.16
   const resolverV4 = 0xc6336435; // 198.51.100.53
-  const serverV4 = 0xcb007150; // 203.0.113.80
   const payload1440 = 1440;
   let round = 0;
   while (packets < target) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run bench: set up, make sure the comparison tools are there (tshark, editcap, GNU time for
-# their peak RSS — installed when root), then run the benchmark.
+# their peak RSS — installed when root), then run the benchmark and the batch benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -16,4 +16,6 @@ if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
       || echo "bench: could not install ${need[*]}; those rows will say 'not run'" >&2
   fi
 fi
-exec node dist/bench/bench.js "$@"
+node dist/bench/bench.js "$@"
+# Batch throughput: 1 vs 2 jobs, and --queue with two local workers (bench/batch-bench.ts).
+node dist/bench/batch-bench.js

@@ -30,6 +30,31 @@ export interface AnalyzeOptions {
   generatedAt: string | undefined;
   /** Lanes without findings kept in the report for context (the busiest ones). */
   contextLanes: number;
+  /** Only part of the input is this analysis's own; see OwnedRange. Undefined: all of it. */
+  owned: OwnedRange | undefined;
+}
+
+/**
+ * The frames an analysis owns when it reads more than its own share, so that work can be split
+ * without cutting a lookup or a connection in two. The caller numbers the frames it feeds so that
+ * its own share is `[firstFrame, lastFrame]`, and the context outside that range:
+ *
+ * - a *lead-in* before its share (e.g. the tail of the previous file of a ring buffer, or of the
+ *   previous slice of one file) builds tracker state only: a connection whose SYN came before is
+ *   known, a query asked before is matched;
+ * - a *run-out* after its share (the head of the next file or slice) settles what is pending: an
+ *   unanswered query times out, a stalled connection shows its retransmissions.
+ *
+ * Every frame goes through decoders, trackers and detectors alike. A finding belongs to the share
+ * where it starts (its earliest evidence frame): findings starting in the lead-in belong to the
+ * previous share, those starting in the run-out to the next, and both are dropped here, so that
+ * adjacent shares together report each finding exactly once. The capture facts (packets, first and
+ * last time) and the timeline count owned frames only; the statistics (lookups, connections) count
+ * everything the trackers saw, context included.
+ */
+export interface OwnedRange {
+  readonly firstFrame: number;
+  readonly lastFrame: number;
 }
 
 export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
@@ -43,6 +68,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   onProgress: undefined,
   generatedAt: undefined,
   contextLanes: 12,
+  owned: undefined,
 };
 
 /** Trackers expire state each time capture time moves on by this much. */
@@ -82,16 +108,22 @@ export class Analysis {
 
   /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
   frame(frame: Frame): void {
-    this.#packets++;
     const t = frame.time;
-    if (Number.isNaN(this.#first)) this.#first = t;
-    if (t > this.#last || Number.isNaN(this.#last)) this.#last = t;
+    const owned = this.#owns(frame.index);
+    if (owned) {
+      this.#packets++;
+      if (Number.isNaN(this.#first)) this.#first = t;
+      if (t > this.#last || Number.isNaN(this.#last)) this.#last = t;
+    }
     try {
       const p = this.#decoder.decode(frame);
       if (p !== undefined) {
         this.#dns.packet(p);
         this.#path.packet(p);
-        this.#timeline.packet(p);
+        if (owned) this.#timeline.packet(p);
+      } else {
+        const arp = this.#decoder.takeArp();
+        if (arp !== undefined) this.#path.arp(arp, frame.index, t);
       }
       if (t >= this.#nextExpire) {
         this.#nextExpire = t + EXPIRE_STEP;
@@ -118,8 +150,22 @@ export class Analysis {
     }
   }
 
+  /** Owned packets so far (all of them without an owned range). */
   get packets(): number {
     return this.#packets;
+  }
+
+  #owns(frameIndex: number): boolean {
+    const range = this.#options.owned;
+    return range === undefined || (frameIndex >= range.firstFrame && frameIndex <= range.lastFrame);
+  }
+
+  /** A finding is this analysis's when its earliest evidence frame is owned (see OwnedRange). */
+  #ownsFinding(f: Finding): boolean {
+    if (this.#options.owned === undefined || f.evidence.length === 0) return true;
+    let earliest = f.evidence[0]!;
+    for (const e of f.evidence) if (e.time < earliest.time) earliest = e; // ties: the one listed first
+    return this.#owns(earliest.frame);
   }
 
   /** Every detector sees the record. An indexed loop: a for-of iterator per record was measurable. */
@@ -139,19 +185,24 @@ export class Analysis {
   }
 
   #announce(f: Finding): void {
+    if (!this.#ownsFinding(f)) return;
     this.#options.onFinding?.(f);
     if (this.#liveIncidents) this.#options.onIncident?.(this.#liveIncidents.add(f));
   }
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
+    if (!Number.isNaN(this.#last)) {
+      for (const d of this.#dnsDetectors) d.captureEnd?.(this.#last);
+      for (const d of this.#pathDetectors) d.captureEnd?.(this.#last);
+    }
     this.#dns.finish();
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
-    // The grouping stage: occurrences (in a stable order) → one incident per cause.
+    // The grouping stage: this analysis's occurrences (in a stable order) → one incident per cause.
     const grouper = new IncidentGrouper();
-    for (const f of this.#findings.values().sort(compareFindings)) grouper.add(f);
+    for (const f of this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings)) grouper.add(f);
     const incidents = grouper.incidents();
     const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
     for (const i of incidents) (counts[i.severity]++, (counts.occurrences += i.count));
@@ -177,6 +228,7 @@ export class Analysis {
         truncated: info.truncated,
         skippedBytes: info.skippedBytes,
         droppedByCapture: info.droppedByInterface ?? null,
+        ...notAnalysed(info),
       },
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
@@ -197,6 +249,26 @@ export class Analysis {
       icmp: flattenNumbers({ byType: icmpErrors, matchedToFlow: icmpMatched, unmatched: icmpUnmatched }),
     };
   }
+}
+
+const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {
+  'pcap.caplen_too_large': 'a record header claims a length no capture can hold; nothing after it can be framed',
+  'pcapng.bad_block_length': 'a block length is impossible; nothing after it can be framed',
+  'pcapng.bad_section_header': 'a section header has a bad byte-order magic; nothing after it can be read',
+};
+
+/** How much of the file was not analysed, when any was: reading stopped at damage, or the file is cut. */
+function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notAnalysed'] } {
+  if ((info.stoppedBy === undefined && !info.truncated) || info.skippedBytes <= 0) return {};
+  const share = info.bytesRead > 0 ? Math.round((info.skippedBytes / info.bytesRead) * 10_000) / 10_000 : 1;
+  return {
+    notAnalysed: {
+      bytes: info.skippedBytes,
+      share,
+      afterFrame: info.stoppedAtFrame ?? info.frames,
+      reason: info.stoppedBy !== undefined ? `${info.stoppedBy}: ${STOP_REASONS[info.stoppedBy]}` : 'the file ends inside a record',
+    },
+  };
 }
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */

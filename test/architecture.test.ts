@@ -1,12 +1,12 @@
 // The folders show the pipeline, and imports only flow one way:
-// core → readers → decode → reconstruct → detect → report → analyze → correlate → {cli, server}.
+// core → readers → writers → decode → reconstruct → detect → report → share → analyze → batch → correlate → {cli, server}.
 // A module imports from its own layer, or from a layer to its left through that layer's index.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const SRC = join(import.meta.dirname, '../src');
-const LAYERS = ['core', 'readers', 'decode', 'reconstruct', 'detect', 'report', 'analyze', 'correlate', 'cli', 'server'] as const;
+const LAYERS = ['core', 'readers', 'writers', 'decode', 'reconstruct', 'detect', 'report', 'share', 'analyze', 'batch', 'correlate', 'cli', 'server'] as const;
 /** cli and server sit side by side on top: neither imports the other, except cli starting the server. */
 const rank = (layer: string): number => (layer === 'server' ? LAYERS.indexOf('cli') : LAYERS.indexOf(layer as (typeof LAYERS)[number]));
 

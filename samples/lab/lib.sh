@@ -16,7 +16,7 @@ PY=/usr/bin/python3           # Debian's python3 (stdlib only), not whatever is 
 LAB_NS=()      # namespaces created by this scenario
 LAB_PIDS=()    # background processes started by this scenario
 LAB_CAPS=()    # "pid|errfile|outfile" of running captures
-rm -rf "$WORK_DIR/out" 2>/dev/null; mkdir -p "$WORK_DIR/out/expected"
+rm -rf "$WORK_DIR/out" 2>/dev/null; mkdir -p "$WORK_DIR/out/expected"; rm -f "$WORK_DIR/bg.pids"
 
 log() { printf '[%s] %s\n' "${SCENARIO:-lab}" "$*" >&2; }
 die() { log "FAIL: $*"; exit 1; }
@@ -105,6 +105,9 @@ bg() {
   local n="$1" name="$2"; shift 2
   ip netns exec "$n" "$@" >"$WORK_DIR/$name.log" 2>&1 &
   LAB_PIDS+=("$!")
+  # also on file: bg may run in a pipeline's subshell (`unbound_conf | unbound_start`), whose
+  # LAB_PIDS the teardown never sees (unbound outlived its scenario that way)
+  echo "$!" >>"$WORK_DIR/bg.pids"
   echo "$!"
 }
 
@@ -223,6 +226,10 @@ publish_staged() {
 # --- teardown -------------------------------------------------------------------------------
 lab_teardown() {
   local rc=$? p n
+  if [[ -f $WORK_DIR/bg.pids ]]; then
+    while read -r p; do LAB_PIDS+=("$p"); done <"$WORK_DIR/bg.pids"
+    rm -f "$WORK_DIR/bg.pids"
+  fi
   for p in "${LAB_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   sleep 0.2
   for p in "${LAB_PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done

@@ -90,3 +90,35 @@ dnsmasq_big_answer() {
   for i in $(seq 1 70); do recs+=(--host-record=big.example.test,2001:db8:99::$(printf '%x' "$i")); done
   dnsmasq_start "$p-s" 2001:db8:2::53 "$@" --host-record=big.example.test,198.51.100.80 "${recs[@]}"
 }
+
+# fw_drop_later_replies NS: the sticky firewall. Per conntrack entry (UDP 5-tuple) the first reply
+# from port 53 passes and every later one is dropped, as by a firewall that closes a UDP "session"
+# after its first reply and never opens it again for the same 5-tuple.
+fw_drop_later_replies() {
+  nsx "$1" nft -f - <<'NFT'
+table inet lab {
+  chain forward_filter {
+    type filter hook forward priority 0; policy accept;
+    udp sport 53 ct direction reply ct mark 0x0 ct mark set 0x1 accept
+    udp sport 53 ct direction reply ct mark 0x1 counter drop
+  }
+}
+NFT
+}
+
+# sticky_lookup P NAME OUT: getent ahosts NAME in the background, with a ping to the router every
+# 200 ms as other traffic; the captures are stopped 1 s after the client's last query (the lookup is still waiting for its answer, as when someone stops
+# a capture right after the error appears), then getent must have failed.
+sticky_lookup() {
+  local p="$1" name="$2" out="$3" pid
+  # other traffic on the client's link, as on any real host: a ping to its router every 200 ms
+  bg "$p-c" "ping-$p" ping -n -i 0.2 192.0.2.1 >/dev/null
+  ip netns exec "$p-c" getent ahosts "$name" >"$out" 2>&1 &
+  pid=$!
+  LAB_PIDS+=("$pid")
+  # timeout:2 attempts:2 → the client's queries leave at about 0 and 2 s (glibc); stop at 3 s
+  sleep 3
+  cap_stop_all
+  if wait "$pid"; then die "getent $name succeeded through the sticky firewall: $(cat "$out")"; fi
+  log "getent ahosts $name failed as designed (after the capture ended)"
+}

@@ -1,13 +1,15 @@
 // `dualscope analyze FILE…`: each input analysed on its own; a terminal summary, and JSON + HTML
 // reports in the output folder (or where --json/--html say). Exit status: see exitStatus().
 import { existsSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
+import { annotateCapture } from '../share/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
-import { checkOutputPaths, writeAtomically } from './output.js';
+import { checkOutputPath, checkOutputPaths, refuseExisting, STDOUT, writeAtomically } from './output.js';
+import { writeCapture } from './capture-output.js';
 import { ProgressLine } from './progress.js';
 
 export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
@@ -20,10 +22,11 @@ export interface AnalyzeOutcome {
 
 export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise<AnalyzeOutcome> {
   if (files.length > 1 && (o.json || o.html)) throw new UsageError('--json/--html name one file; with several inputs use --out DIR');
+  if (o.annotate !== undefined) checkAnnotate(files, o.annotate, o.force);
   const targets = files.map((f) => outputPaths(f, o));
   // Refuse before any work: an hour-long analysis should not end in "file exists".
   if (!o.force) {
-    for (const t of targets) for (const p of [t.json, t.html]) if (p && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
+    for (const t of targets) refuseExisting([t.json, t.html]);
   }
   const seen = new Set<string>();
   for (const t of targets) for (const p of [t.json, t.html]) {
@@ -55,11 +58,20 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     const t = targets[i]!;
     if (t.json) writeAtomically(t.json, renderJson(report));
     if (t.html) writeAtomically(t.html, renderHtml(report));
+    let annotated: string | undefined;
+    if (o.annotate !== undefined) {
+      const out = o.annotate;
+      const r = await writeCapture(out, () => annotateCapture(file, report.findings, out));
+      annotated = `${out} (${r.annotated} evidence packet(s) commented)`;
+    }
     if (!o.quiet) {
-      process.stdout.write(renderText(report, { color: o.color && process.stdout.isTTY === true, width: 80, all: o.all || o.verbose }));
+      // A report on standard output (`--json -`) keeps it clean: the summary goes to stderr then.
+      const out = t.json === STDOUT || t.html === STDOUT ? process.stderr : process.stdout;
+      out.write(renderText(report, { color: o.color && out.isTTY === true, width: 80, all: o.all || o.verbose }));
       const written = [t.json, t.html].filter(Boolean).join(', ');
-      if (written) process.stdout.write(`\nreports: ${written}\n`);
-      if (i < files.length - 1) process.stdout.write('\n');
+      if (written) out.write(`\nreports: ${terminalSafe(written)}\n`);
+      if (annotated) out.write(`annotated capture: ${terminalSafe(annotated)}\n`);
+      if (i < files.length - 1) out.write('\n');
     }
   }
   return { reports, failedInputs, exitCode: exitStatus(reports, failedInputs, o) };
@@ -77,6 +89,15 @@ export function exitStatus(reports: readonly Report[], failedInputs: number, o: 
     if (reports.some((r) => r.findings.some((f) => severityRank(f.severity) >= min))) return EXIT.findings;
   }
   return EXIT.ok;
+}
+
+/** --annotate reads the input a second time: one file, not stdin, and never the input itself. */
+function checkAnnotate(files: readonly string[], out: string, force: boolean): void {
+  if (files.length !== 1) throw new UsageError('--annotate names one file; give one input');
+  if (files[0] === '-') throw new UsageError('--annotate reads the capture twice, so it needs a file, not standard input');
+  if (resolve(files[0]!) === resolve(out)) throw new UsageError('--annotate must name a new file, not the input');
+  if (!force && existsSync(out)) throw new UsageError(`${out} exists; use --force to overwrite it`);
+  checkOutputPath(out);
 }
 
 function outputPaths(file: string, o: AnalyzeCliOptions): { json: string | undefined; html: string | undefined } {

@@ -1,7 +1,6 @@
 // `dualscope live -i IFACE`: capture, analyse incrementally, print each finding as soon as it is
 // final; on Ctrl-C (SIGINT/SIGTERM) or --duration stop the backend cleanly, finish, print the
 // summary and write the reports. Exit status as for analyze (0, 1 with --fail-on, 2 unusable).
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
@@ -12,7 +11,7 @@ import { renderHtml, renderJson, renderText, reportedFinding, terminalSafe, wrap
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus } from './analyze-command.js';
 import { parseOptions } from './options.js';
-import { checkOutputPaths, writeAtomically } from './output.js';
+import { checkOutputPaths, refuseExisting, writeAtomically } from './output.js';
 
 /** How often capture time is advanced on the wall clock when the link is quiet. */
 const ADVANCE_EVERY_MS = 1000;
@@ -118,7 +117,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   }
   const iface = o.interface!;
   if (!o.force) {
-    for (const p of [o.write, o.json, o.html]) if (p !== undefined && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
+    refuseExisting([o.write, o.json, o.html]);
   }
   // Before the capture starts: a long capture should not end in "cannot write".
   checkOutputPaths([o.write, o.json, o.html]);

@@ -9,6 +9,7 @@ const seconds = (name: string) =>
 export const AnalyzeCliOptions = z.object({
   json: z.string().min(1).optional(),
   html: z.string().min(1).optional(),
+  annotate: z.string().min(1).optional(),
   out: z.string().min(1).default('reports'),
   force: z.boolean().default(false),
   failOn: z.enum(SEVERITIES, { error: `--fail-on must be one of ${SEVERITIES.join(', ')}` }).optional(),

@@ -1,8 +1,15 @@
 // Report files, for analyze and live alike: checked before any work (an hour-long analysis should
 // not end in "is a folder" or "permission denied"), then written atomically. Every filesystem
 // problem is the user's to fix, so it ends as one UsageError line (exit 2), never as exit 3.
-import { accessSync, constants, existsSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, resolve, sep } from 'node:path';
+//
+// Only a regular file is ever replaced (by a rename from a temporary name beside it; through a
+// symlink, the file it names is replaced and the link stays). A character device or a FIFO
+// (/dev/null, /dev/stdout, a named pipe; a socket too) is written through, and `-` is standard
+// output: renaming over them — as root, with --force — once turned /dev/null into a regular file.
+// A folder, a block device and a dangling symlink are refused.
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { dirname, isAbsolute, resolve, sep } from 'node:path';
+
 import { UsageError } from '../core/index.js';
 
 /** Kernel pseudo-filesystems: no report belongs there, and Node 20's recursive mkdir spins forever on /proc. */
@@ -20,13 +27,20 @@ const ERRNO_TEXT: Record<string, string> = {
   ENAMETOOLONG: 'the name is too long',
   EIO: 'input/output error',
   EEXIST: 'a file is in the way',
+  ENXIO: 'no such device, or a socket that cannot be opened',
+  SQLITE_FULL: 'the disk is full',
+  SQLITE_READONLY: 'the database is read-only',
+  SQLITE_CANTOPEN: 'the database cannot be opened',
+  SQLITE_IOERR: 'input/output error',
+  SQLITE_CORRUPT: 'the database is damaged',
+  SQLITE_NOTADB: 'dualscope.db is not a database',
 };
 
 /** `permission denied (EACCES)`; the code alone for what the table does not know. */
 export function describeFsError(e: unknown): string {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (typeof code !== 'string') return e instanceof Error ? (e.message.split('\n')[0] ?? 'failed') : String(e);
-  const text = ERRNO_TEXT[code];
+  const text = ERRNO_TEXT[code] ?? (code.startsWith('SQLITE_IOERR') ? 'the database could not be written (is the disk full?)' : undefined);
   return text ? `${text} (${code})` : code;
 }
 
@@ -62,15 +76,69 @@ function nearestExisting(abs: string): string {
  * writable folder). Throws one UsageError line naming the path.
  */
 export function checkOutputPath(path: string): void {
+  if (path === STDOUT) return;
   const abs = resolve(path);
-  const existing = nearestExisting(abs);
+  const target = outputTarget(path, abs);
+  if (target.kind === 'through') return checkWritable(path, abs);
+  const existing = nearestExisting(target.path);
   const pseudo = pseudoRootOf(abs, existing);
   if (pseudo) throw new UsageError(`cannot write ${path}: ${pseudo} is a kernel file system, not a place for reports`);
-  if (existing === abs) {
-    if (statSync(abs).isDirectory()) throw new UsageError(`cannot write ${path}: it is a folder; name a file`);
-    return checkWritableFolder(path, dirname(abs));
-  }
+  if (existing === target.path) return checkWritableFolder(path, dirname(target.path));
   checkWritableFolder(path, existing);
+}
+
+/** `--json -` and `--html -`: the report goes to standard output. */
+export const STDOUT = '-';
+
+type OutputTarget = { kind: 'replace'; path: string } | { kind: 'through'; path: string };
+
+/** How `path` is written: replaced (the regular file it is or names, or a new file) or written through. */
+function outputTarget(path: string, abs: string): OutputTarget {
+  let link: Stats;
+  try {
+    link = lstatSync(abs);
+  } catch {
+    return { kind: 'replace', path: abs }; // nothing there yet (or unreachable: the folder check says why)
+  }
+  let st: Stats = link;
+  if (link.isSymbolicLink()) {
+    try {
+      st = statSync(abs);
+    } catch (e) {
+      throw new UsageError(`cannot write ${path}: it is a symlink to nothing usable (${(e as NodeJS.ErrnoException).code ?? 'broken'})`);
+    }
+  }
+  if (st.isFile()) return { kind: 'replace', path: link.isSymbolicLink() ? realpathSync(abs) : abs };
+  if (st.isDirectory()) throw new UsageError(`cannot write ${path}: ${describeFsError({ code: 'EISDIR' })}`);
+  // A disk is never a place for a report, even as root with --force.
+  if (st.isBlockDevice()) throw new UsageError(`cannot write ${path}: it is a block device (a disk), not a place for reports`);
+  // Character devices, FIFOs and sockets (/dev/stdout is one when a program's output is a socketpair).
+  return { kind: 'through', path: abs };
+}
+
+function checkWritable(path: string, abs: string): void {
+  try {
+    accessSync(abs, constants.W_OK);
+  } catch (e) {
+    throw new UsageError(`cannot write ${path}: ${describeFsError(e)}`);
+  }
+}
+
+/**
+ * Without --force: refuses a path holding a regular file (directly or through a symlink). A device,
+ * a pipe or `-` is written through, never overwritten, so it needs no --force.
+ */
+export function refuseExisting(paths: readonly (string | undefined)[]): void {
+  for (const p of paths) {
+    if (p === undefined || p === STDOUT) continue;
+    let st: Stats;
+    try {
+      st = statSync(p);
+    } catch {
+      continue;
+    }
+    if (st.isFile()) throw new UsageError(`${p} exists; use --force to overwrite it`);
+  }
 }
 
 function checkWritableFolder(path: string, folder: string): void {
@@ -88,27 +156,56 @@ function checkWritableFolder(path: string, folder: string): void {
   }
 }
 
+/**
+ * Checks a data folder (`serve --data`) as report paths are checked: not under /proc or /sys
+ * (Node's recursive mkdir spins there), a folder if it exists, else creatable in a writable
+ * folder. Throws one UsageError line naming the option.
+ */
+export function checkDataFolder(option: string, path: string): void {
+  const abs = resolve(path);
+  const existing = nearestExisting(abs);
+  const pseudo = pseudoRootOf(abs, existing);
+  if (pseudo) throw new UsageError(`${option} ${path}: ${pseudo} is a kernel file system, not a place for data`);
+  let st;
+  try {
+    st = statSync(existing);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: ${describeFsError(e)}`);
+  }
+  if (!st.isDirectory()) throw new UsageError(`${option} ${path}: ${existing === abs ? 'it is' : `${existing} is`} not a folder`);
+  try {
+    accessSync(existing, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw new UsageError(`${option} ${path}: ${existing}: ${describeFsError(e)}`);
+  }
+}
+
 /** checkOutputPath for each defined path. */
 export function checkOutputPaths(paths: readonly (string | undefined)[]): void {
   for (const p of paths) if (p !== undefined) checkOutputPath(p);
 }
 
 /**
- * Writes to a temporary name, then renames: a crash never leaves half a report under the real
- * name, and a failed write leaves no temporary file behind.
+ * Writes a report. A regular file (or a new one) is written to a temporary name, then renamed: a
+ * crash never leaves half a report under the real name, and a failed write leaves no temporary
+ * file behind. A device or a pipe is written through; `-` is standard output.
  */
 export function writeAtomically(path: string, content: string): void {
+  if (path === STDOUT) return void writeThrough(path, 1, content);
   const abs = resolve(path);
-  const dir = dirname(abs);
+  const target = outputTarget(path, abs);
+  if (target.kind === 'through') return void writeThrough(path, ownFdOf(target.path) ?? target.path, content);
+  const real = target.path;
+  const dir = dirname(real);
   // Checked again here, because mkdirSync must never see such a path (it loops on /proc).
-  const pseudo = pseudoRootOf(abs, nearestExisting(abs));
+  const pseudo = pseudoRootOf(abs, nearestExisting(real));
   if (pseudo) throw new UsageError(`cannot write ${path}: ${pseudo} is a kernel file system, not a place for reports`);
-  const tmp = `${abs}.tmp-${process.pid}`;
+  const tmp = `${real}.tmp-${process.pid}`;
   try {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     else if (!statSync(dir).isDirectory()) throw new UsageError(`cannot write ${path}: ${dir} is not a folder`);
-    writeFileSync(tmp, content);
-    renameSync(tmp, abs);
+    writeFileSync(tmp, content, { flag: 'wx' });
+    renameSync(tmp, real);
   } catch (e) {
     try {
       rmSync(tmp, { force: true });
@@ -119,4 +216,46 @@ export function writeAtomically(path: string, content: string): void {
     if (isFsError(e)) throw new UsageError(`cannot write ${path}: ${describeFsError(e)}`);
     throw e;
   }
+}
+
+/** Writes to what is already there (a device, a pipe, stdout): no temporary file, no rename. */
+function writeThrough(path: string, target: string | number, content: string): void {
+  // Node's own streams for stdout/stderr: they cope with a non-blocking pipe (EAGAIN) and keep order.
+  if (target === 1) return void process.stdout.write(content);
+  if (target === 2) return void process.stderr.write(content);
+  try {
+    // 'w' on a FIFO or a device opens it (waiting for a reader, as a shell's > does); nothing is created.
+    writeFileSync(target, content, typeof target === 'number' ? {} : { flag: 'w' });
+  } catch (e) {
+    if (isFsError(e)) throw new UsageError(`cannot write ${path}: ${describeFsError(e)}`);
+    throw e;
+  }
+}
+
+const OWN_FD = [/^\/dev\/fd\/(\d+)$/, /^\/proc\/self\/fd\/(\d+)$/, new RegExp(`^/proc/${process.pid}/fd/(\\d+)$`)];
+const NAMED_FD: Record<string, number> = { '/dev/stdin': 0, '/dev/stdout': 1, '/dev/stderr': 2 };
+
+/**
+ * The descriptor of this process that `abs` names through /dev/stdout, /dev/fd/N or /proc/self/fd/N
+ * (followed through symlinks), if any. It is written to directly: opening /proc/self/fd/1 fails
+ * (ENXIO) when standard output is a socket, as it is under many supervisors.
+ */
+function ownFdOf(abs: string): number | undefined {
+  let p = abs;
+  for (let hop = 0; hop < 16; hop++) {
+    const named = NAMED_FD[p];
+    if (named !== undefined) return named;
+    for (const re of OWN_FD) {
+      const m = re.exec(p);
+      if (m) return Number(m[1]);
+    }
+    let next: string;
+    try {
+      next = readlinkSync(p);
+    } catch {
+      return undefined;
+    }
+    p = isAbsolute(next) ? next : resolve(dirname(p), next);
+  }
+  return undefined;
 }

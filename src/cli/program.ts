@@ -7,9 +7,13 @@ import { DETECTORS } from '../detect/index.js';
 import { correlationJsonSchema, reportJsonSchema } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
+import { registerBatchCommand } from './batch-command.js';
+import { registerQueryCommand } from './query-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerCorrelateCommand } from './correlate-command.js';
+import { registerExtractCommand } from './extract-command.js';
 import { registerLiveCommand } from './live-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
@@ -27,6 +31,7 @@ function program(): Command {
     .argument('<files...>', 'capture files')
     .option('--json <path>', 'write the JSON report here (one input only)')
     .option('--html <path>', 'write the HTML timeline here (one input only)')
+    .option('--annotate <path>', 'write the capture as pcapng with the findings as packet comments (one input only)')
     .option('-o, --out <dir>', 'folder for NAME.json and NAME.html when --json/--html are not given', 'reports')
     .option('--no-write', 'write no report files, only the terminal summary')
     .option('-f, --force', 'overwrite existing report files')
@@ -84,6 +89,10 @@ function program(): Command {
     });
 
   registerCorrelateCommand(cmd);
+  registerExtractCommand(cmd);
+  registerBatchCommand(cmd);
+  registerQueryCommand(cmd);
+  registerWorkerCommand(cmd);
   registerLiveCommand(cmd);
   registerServeCommand(cmd);
   return cmd;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { UsageError } from '../core/index.js';
 import { formatBytes, isLoopbackHost, MIN_TOKEN_LENGTH, startServer } from '../server/index.js';
 import { parseOptions } from './options.js';
+import { checkDataFolder, describeFsError } from './output.js';
 
 const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
 
@@ -60,6 +61,7 @@ function readToken(path: string): string {
 
 export async function runServe(o: ServeCliOptions): Promise<void> {
   const token = o.tokenFile === undefined ? undefined : readToken(o.tokenFile);
+  checkDataFolder('--data', o.data);
   let server;
   try {
     server = await startServer({
@@ -73,6 +75,11 @@ export async function runServe(o: ServeCliOptions): Promise<void> {
     });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
+    // Opening the data folder failed (a full disk, permissions, a damaged database): nothing is
+    // listening yet, so one line and exit 2 say all there is.
+    if ((e as NodeJS.ErrnoException).syscall !== 'listen' && typeof code === 'string') {
+      throw new UsageError(`--data ${o.data}: cannot start on it: ${describeFsError(e)}`);
+    }
     if (code === 'EADDRINUSE') throw new UsageError(`${o.host}:${o.port} is in use; pick another --port`);
     if (code === 'EADDRNOTAVAIL') throw new UsageError(`--host ${o.host} is not an address of this machine`);
     if (code === 'EACCES') throw new UsageError(`not allowed to listen on ${o.host}:${o.port} (ports below 1024 need privileges)`);

@@ -18,6 +18,7 @@ export const ANOMALIES = [
   'pcapng.unsupported_version', // a later section's SHB has a version we cannot read: reading stops there
   'pcapng.bad_section_header', // a later SHB with a bad byte-order magic: reading stops there
   'pcapng.bad_timestamp', // ticks + if_tsoffset outside ±2^53 µs (years 1685–2255): the frame gets the previous frame's time
+  'pcapng.table_limit', // an interface, link type or drop counter past the per-file bound (MAX_INTERFACES …): not kept
   'gzip.truncated', // the gzip stream ends early or is corrupt after some data
   // link layer
   'link.unsupported', // a link type we do not decode

@@ -4,3 +4,6 @@ export * from './anomalies.js';
 export * from './address.js';
 export * from './link-types.js';
 export * from './hash-chains.js';
+export * from './flow-table.js';
+export * from './age-list.js';
+export * from './hash.js';

@@ -21,6 +21,8 @@ export interface CollectedPoint {
   readonly packets: PointPacket[];
   /** Frame number of a second copy → index of the first copy in `packets`. */
   readonly doubles: Map<number, number>;
+  /** Packets this point recorded twice (in and out: it forwarded them). */
+  readonly forwarded: Set<PointPacket>;
   readonly ipPackets: number;
   /** Packets beyond maxPackets: analysed, not matched. */
   readonly unmatchedBeyondLimit: number;
@@ -34,6 +36,7 @@ export async function collectPoint(point: number, file: string, analyze: Partial
   const decoder = new PacketDecoder(new Anomalies(), { reusePackets: true });
   const packets: PointPacket[] = [];
   const doubles = new Map<number, number>();
+  const forwarded = new Set<PointPacket>();
   const recent = new Map<string, number>(); // signature → index of its latest first copy
   let ipPackets = 0;
   let beyond = 0;
@@ -61,6 +64,7 @@ export async function collectPoint(point: number, file: string, analyze: Partial
     const gap = prior === undefined ? Infinity : pp.time - packets[prior]!.time;
     if (prior !== undefined && gap <= o.doubleWindow && (pp.hopLimit !== packets[prior]!.hopLimit || gap <= SAME_MOMENT)) {
       doubles.set(pp.frame, prior);
+      forwarded.add(packets[prior]!);
       return;
     }
     if (packets.length >= o.maxPackets) {
@@ -71,7 +75,7 @@ export async function collectPoint(point: number, file: string, analyze: Partial
     packets.push(pp);
   };
   const info = await readCapture(file, onFrame, analysis.anomalies);
-  return { report: analysis.finish(file, info), packets, doubles, ipPackets, unmatchedBeyondLimit: beyond };
+  return { report: analysis.finish(file, info), packets, doubles, forwarded, ipPackets, unmatchedBeyondLimit: beyond };
 }
 
 /** The index in `packets` of a frame (its first copy for a second copy), or undefined. */

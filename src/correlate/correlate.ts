@@ -25,7 +25,7 @@ import { estimateClock, toA, type ClockEstimate } from './clock.js';
 import { collectPoint, packetOfFrame, type CollectedPoint } from './collect.js';
 import { consistentCandidates, joinWindowed, pairAligned, uniqueCandidates, type Candidate } from './join.js';
 import { directionKey, flowOrders, JourneyBuilder, judgeJourney, type AlignedPoint, type Journey, type JourneyVerdict } from './path.js';
-import { dnsTypeName, type PointPacket } from './signature.js';
+import { dnsTypeName, packetLabel, type PointPacket } from './signature.js';
 
 export interface CorrelateInput {
   readonly file: string;
@@ -50,7 +50,7 @@ export const DEFAULT_CORRELATE_OPTIONS: CorrelateOptions = {
   maxClockOffset: 60_000_000,
   maxPathDelay: 500_000,
   doubleWindow: 5_000,
-  maxPacketsPerPoint: 2_000_000,
+  maxPacketsPerPoint: 500_000,
   maxLosses: 200,
   generatedAt: undefined,
 };
@@ -145,7 +145,9 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
     const al = align[p];
     const first = c.packets.length > 0 && al ? al(c.packets[0]!.time) : Number.NaN;
     const last = c.packets.length > 0 && al ? al(c.packets[c.packets.length - 1]!.time) : Number.NaN;
-    return { label: labels[p]!, packets: c.packets, align: al, first, last };
+    const forwards = new Set<string>();
+    for (const f of c.forwarded) forwards.add(directionKey(f));
+    return { label: labels[p]!, packets: c.packets, align: al, first, last, forwarded: c.forwarded, forwards };
   });
 
   // 4. pairs after alignment → journeys
@@ -182,11 +184,12 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
       losses.push({
         journey: j,
         loss: {
-          packet: last.label,
+          packet: packetLabel(last),
           flow: flowText(last),
           time: Math.round(builder.alignedTime(last)),
           seenAt: j.at.map((s) => sighting(s, builder, labels)),
           lostBetween: { from: labels[v.lostBetween.from]!, to: labels[v.lostBetween.to]! },
+          droppedInside: v.droppedInside ? labels[v.lostBetween.from]! : null,
         },
       });
     }
@@ -221,6 +224,7 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
     ipPackets: c.ipPackets,
     doubles: c.doubles.size,
     matchedPackets: matchedPerPoint[p]!,
+    notMatchedBeyondLimit: c.unmatchedBeyondLimit,
     anomalies: c.report.anomalies,
   }));
 
@@ -301,7 +305,7 @@ function noteStretch(acc: Map<string, StretchAcc>, x: PointPacket, y: PointPacke
   if (x.hopLimit !== y.hopLimit) note('hop-limit', `${x.hopLimit}>${y.hopLimit}`, `hop limit ${x.hopLimit} → ${y.hopLimit} (${x.hopLimit - y.hopLimit} router${x.hopLimit - y.hopLimit === 1 ? '' : 's'}), e.g. ${at(x)} → ${at(y)}`);
   if (x.src !== y.src || x.srcPort !== y.srcPort) note('nat', `src ${x.src} ${x.srcPort}`, `source ${x.src} port ${x.srcPort} → ${y.src} port ${y.srcPort}, e.g. ${at(x)} → ${at(y)}`);
   if (x.dst !== y.dst || x.dstPort !== y.dstPort) note('nat', `dst ${x.dst} ${x.dstPort}`, `destination ${x.dst} port ${x.dstPort} → ${y.dst} port ${y.dstPort}, e.g. ${at(x)} → ${at(y)}`);
-  if (x.mss !== undefined && y.mss !== undefined && x.mss !== y.mss) note('mss', `${x.mss}>${y.mss}`, `MSS ${x.mss} → ${y.mss} in ${x.label.replace(/ mss \d+$/, '')} (${flowText(x)}), ${at(x)} → ${at(y)}`);
+  if (x.mss !== undefined && y.mss !== undefined && x.mss !== y.mss) note('mss', `${x.mss}>${y.mss}`, `MSS ${x.mss} → ${y.mss} in ${packetLabel(x).replace(/ mss \d+$/, '')} (${flowText(x)}), ${at(x)} → ${at(y)}`);
   const cutX = x.caplen < x.origlen;
   const cutY = y.caplen < y.origlen;
   if (cutX !== cutY) {
@@ -465,7 +469,12 @@ function incident(
           return journey.at.some((s) => flows.has(conversation(s))) || (flows.size === 0 && journey.at.some((s) => hostSet.has(s.src) && hostSet.has(s.dst)));
         });
   const myLosses = mine.map((m) => m.loss);
-  const where = myLosses.length > 0 ? `between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}` : null;
+  const where =
+    myLosses.length === 0
+      ? null
+      : myLosses[0]!.droppedInside !== null
+        ? `inside ${myLosses[0]!.droppedInside} (it came in and never left), between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}`
+        : `between ${myLosses[0]!.lostBetween.from} and ${myLosses[0]!.lostBetween.to}`;
   let status: CorrelatedFinding['status'];
   let statusReason: string;
   const answeredAaaa = mine.find(({ journey }) => journey.at[0]!.dnsResponse === true && journey.at[0]!.dnsType === 28 && (f.names.length === 0 || f.names.some((nm) => nm.toLowerCase() === journey.at[0]!.dnsName?.toLowerCase())));
@@ -477,7 +486,12 @@ function incident(
     status = 'proved';
     const first = mine[0]!.journey.at;
     const s = first[first.length - 1]!;
-    statusReason = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident left ${myLosses[0]!.lostBetween.from} (e.g. ${s.label}, frame ${s.frame}) and never reached ${myLosses[0]!.lostBetween.to}`;
+    const l0 = myLosses[0]!;
+    const n = `${myLosses.length} packet${myLosses.length === 1 ? '' : 's'} of this incident`;
+    statusReason =
+      l0.droppedInside !== null
+        ? `${n} reached ${l0.droppedInside} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never left it, though it forwards this flow: dropped there, never reaching ${l0.lostBetween.to}`
+        : `${n} left ${l0.lostBetween.from} (e.g. ${packetLabel(s)}, frame ${s.frame}) and never reached ${l0.lostBetween.to}`;
   } else if (new Set(g.map((v) => v.point)).size > 1) {
     status = 'confirmed';
     statusReason = `found at ${[...new Set(g.map((v) => labels[v.point]!))].join(', ')}`;

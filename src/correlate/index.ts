@@ -4,5 +4,5 @@ export { correlateFiles, correlateCollected, DEFAULT_CORRELATE_OPTIONS, type Cor
 export { collectPoint, packetOfFrame, type CollectedPoint, type CollectOptions } from './collect.js';
 export { estimateClock, toA, type ClockEstimate, type Sample } from './clock.js';
 export { joinWindowed, uniqueCandidates, consistentCandidates, pairAligned, type Candidate } from './join.js';
-export { pointPacket, samePayload, PAYLOAD_HASH_BYTES, type PointPacket } from './signature.js';
+export { pointPacket, packetLabel, samePayload, PAYLOAD_HASH_BYTES, type PointPacket } from './signature.js';
 export { flowOrders, judgeJourney, orderFor, JourneyBuilder, type Journey } from './path.js';

@@ -10,6 +10,9 @@ export interface AlignedPoint {
   readonly label: string;
   readonly packets: readonly PointPacket[];
   readonly align: ((t: Micros) => number) | undefined;
+  /** Packets the point recorded going in and out (a router's `-i any`), and the flow directions it forwards. */
+  readonly forwarded: ReadonlySet<PointPacket>;
+  readonly forwards: ReadonlySet<string>;
   /** First and last packet on the reference clock (aligned points only). */
   readonly first: number;
   readonly last: number;
@@ -104,7 +107,10 @@ export function flowOrders(journeys: readonly Journey[], pointCount: number): Ma
   const out = new Map<string, { order: number[]; packets: number }>();
   for (const [key, { wins, packets }] of before) {
     const seen = new Set<number>();
-    for (let a = 0; a < pointCount; a++) for (let b = 0; b < pointCount; b++) if (wins[a * pointCount + b]! > 0) (seen.add(a), seen.add(b));
+    for (let a = 0; a < pointCount; a++) for (let b = 0; b < pointCount; b++) if (wins[a * pointCount + b]! > 0) {
+      seen.add(a);
+      seen.add(b);
+    }
     const score = (p: number): number => {
       let s = 0;
       for (const q of seen) if (q !== p) s += Math.sign(wins[p * pointCount + q]! - wins[q * pointCount + p]!);
@@ -139,6 +145,11 @@ export type NotSeen = 'lost-before' | 'outside-capture' | 'not-on-path' | 'not-r
 export interface JourneyVerdict {
   /** The last point on the way that saw it, and the next one that covered the time and did not. */
   readonly lostBetween: { from: number; to: number } | undefined;
+  /**
+   * The last point that saw it is a router capturing in and out (`-i any`) that forwards this flow,
+   * and recorded this packet only once: it came in and never left — dropped inside that point.
+   */
+  readonly droppedInside: boolean;
   /** Points that did not see it, and why. */
   readonly notSeen: ReadonlyMap<number, NotSeen>;
 }
@@ -158,13 +169,13 @@ export function judgeJourney(j: Journey, b: JourneyBuilder, orders: ReadonlyMap<
   let lostBetween: { from: number; to: number } | undefined;
   if (order === undefined) {
     for (let p = 0; p < points.length; p++) if (!seen.has(p)) notSeen.set(p, 'not-on-path');
-    return { lostBetween, notSeen };
+    return { lostBetween, notSeen, droppedInside: false };
   }
   let lastSeenPos = -1;
   for (let k = 0; k < order.length; k++) if (seen.has(order[k]!)) lastSeenPos = k;
   if (lastSeenPos < 0) {
     for (let p = 0; p < points.length; p++) if (!seen.has(p)) notSeen.set(p, 'not-on-path');
-    return { lostBetween, notSeen };
+    return { lostBetween, notSeen, droppedInside: false };
   }
   for (let p = 0; p < points.length; p++) {
     if (seen.has(p)) continue;
@@ -193,5 +204,8 @@ export function judgeJourney(j: Journey, b: JourneyBuilder, orders: ReadonlyMap<
       }
     }
   }
-  return { lostBetween, notSeen };
+  const last = lostBetween === undefined ? undefined : j.at.find((s) => s.point === lostBetween!.from);
+  const at = last === undefined ? undefined : points[last.point]!;
+  const droppedInside = last !== undefined && at !== undefined && at.forwards.has(directionKey(last)) && !at.forwarded.has(last);
+  return { lostBetween, notSeen, droppedInside };
 }

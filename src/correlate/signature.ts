@@ -36,8 +36,18 @@ export interface PointPacket {
   /** FNV-1a of the first `hashedBytes` payload bytes the point holds (0 when none). */
   readonly payloadHash: number;
   readonly hashedBytes: number;
-  /** A short description for people: 'TCP SA seq 1 ack 1 len 0', 'DNS AAAA? www.example.test id 0x1a2b'. */
-  readonly label: string;
+  /** What packetLabel() describes it by (numbers, and strings shared with the decoder): no text per packet. */
+  readonly protocol: number;
+  readonly fragment: boolean;
+  readonly tcpFlags: number;
+  readonly seq: number;
+  readonly ack: number;
+  readonly payloadLength: number;
+  readonly dnsId: number;
+  readonly dnsAnswers: number;
+  readonly icmpKind: string | undefined;
+  readonly mtu: number | undefined;
+  readonly quotedLength: number;
   /** For ICMP errors: the quoted flow's `src dst` (the packet travels back towards the quoted source). */
   readonly quotedSrc: string | undefined;
   readonly quotedDst: string | undefined;
@@ -127,7 +137,6 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
 
   let sig: string;
   let kind: string;
-  let label: string;
   let srcPort = 0;
   let dstPort = 0;
   let mss: number | undefined;
@@ -144,7 +153,6 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     mss = t.mss;
     kind = 'tcp';
     sig = `T${t.seq}:${t.ack}:${t.flags}:${t.payloadLength}:${t.tsVal ?? ''}${idPart}`;
-    label = `TCP ${flagNames(t.flags)} seq ${t.seq} ack ${t.ack} len ${t.payloadLength}${t.mss !== undefined ? ` mss ${t.mss}` : ''}`;
   } else if (p.udp !== undefined && dns !== undefined && dns.question !== undefined) {
     srcPort = p.udp.srcPort;
     dstPort = p.udp.dstPort;
@@ -154,28 +162,23 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     dnsType = dns.question.type;
     // The name in its original case: a resolver using 0x20 spells it anew per query, and that is a new packet.
     sig = `D${dns.id}:${dns.qr ? 1 : 0}:${dns.question.type}:${dns.question.name}:${dns.size}:${dns.ancount}:${dns.rcode}${idPart}`;
-    label = `DNS ${dns.qr ? 'reply' : 'query'} ${dnsTypeName(dns.question.type)} ${dns.question.name} id 0x${dns.id.toString(16).padStart(4, '0')}${dns.qr ? ` (${dns.ancount} answers)` : ''}`;
   } else if (p.udp !== undefined && !ip.fragment) {
     srcPort = p.udp.srcPort;
     dstPort = p.udp.dstPort;
     kind = 'udp';
     sig = `U${p.udp.length}:${hashedBytes}:${payloadHash}${idPart}`;
-    label = `UDP len ${p.udp.length}`;
   } else if (p.icmp !== undefined && p.icmp.quoted !== undefined) {
     const q = p.icmp.quoted;
     kind = 'icmp';
     quotedSrc = q.src;
     quotedDst = q.dst;
     sig = `I${p.icmp.type}:${p.icmp.code}:${p.icmp.mtu ?? ''}:${q.src}:${q.dst}:${q.srcPort ?? ''}:${q.dstPort ?? ''}:${q.tcpSeq ?? ''}:${q.length}${idPart}`;
-    label = `ICMPv${ip.version === 6 ? '6' : '4'} ${p.icmp.kind}${p.icmp.mtu !== undefined ? ` mtu ${p.icmp.mtu}` : ''} quoting ${q.length} B`;
   } else if (p.icmp !== undefined) {
     kind = 'icmp';
     sig = `E${p.icmp.type}:${p.icmp.code}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
-    label = `ICMPv${ip.version === 6 ? '6' : '4'} ${p.icmp.kind}`;
   } else {
     kind = 'ip';
     sig = `P${ip.protocol}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
-    label = `IP proto ${ip.protocol}${ip.fragment ? ' fragment' : ''} len ${ip.length}`;
   }
   if (ip.protocol === IpProtocol.TCP || ip.protocol === IpProtocol.UDP) sig = `${ip.version}${sig}`;
   return {
@@ -196,7 +199,17 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     origlen: frame.origlen,
     payloadHash,
     hashedBytes,
-    label,
+    protocol: ip.protocol,
+    fragment: ip.fragment,
+    tcpFlags: p.tcp?.flags ?? 0,
+    seq: p.tcp?.seq ?? 0,
+    ack: p.tcp?.ack ?? 0,
+    payloadLength: p.tcp?.payloadLength ?? (p.udp !== undefined ? p.udp.length : ip.length),
+    dnsId: dns?.id ?? 0,
+    dnsAnswers: dns?.ancount ?? 0,
+    icmpKind: p.icmp?.kind,
+    mtu: p.icmp?.mtu,
+    quotedLength: p.icmp?.quoted?.length ?? 0,
     quotedSrc,
     quotedDst,
     dnsResponse,
@@ -210,3 +223,21 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
  * same count (a snaplen that cut one of them short leaves nothing to compare, not a mismatch).
  */
 export const samePayload = (a: PointPacket, b: PointPacket): boolean => a.hashedBytes !== b.hashedBytes || a.payloadHash === b.payloadHash;
+
+/** A short description for people, made only for packets a report shows: 'TCP SA seq 1 ack 1 len 0 mss 1220'. */
+export function packetLabel(p: PointPacket): string {
+  switch (p.kind) {
+    case 'tcp':
+      return `TCP ${flagNames(p.tcpFlags)} seq ${p.seq} ack ${p.ack} len ${p.payloadLength}${p.mss !== undefined ? ` mss ${p.mss}` : ''}`;
+    case 'dns':
+      return `DNS ${p.dnsResponse ? 'reply' : 'query'} ${dnsTypeName(p.dnsType ?? 0)} ${p.dnsName ?? ''} id 0x${p.dnsId.toString(16).padStart(4, '0')}${p.dnsResponse ? ` (${p.dnsAnswers} answers)` : ''}`;
+    case 'udp':
+      return `UDP len ${p.payloadLength}`;
+    case 'icmp':
+      return p.quotedSrc !== undefined
+        ? `ICMPv${p.version === 6 ? '6' : '4'} ${p.icmpKind ?? 'other'}${p.mtu !== undefined ? ` mtu ${p.mtu}` : ''} quoting ${p.quotedLength} B`
+        : `ICMPv${p.version === 6 ? '6' : '4'} ${p.icmpKind ?? 'other'}`;
+    default:
+      return `IP proto ${p.protocol}${p.fragment ? ' fragment' : ''} len ${p.ipLength}`;
+  }
+}

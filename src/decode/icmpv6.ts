@@ -2,6 +2,7 @@
 // quote as much of the offending packet as fits; Packet Too Big carries the MTU (§3.2); a Router
 // Advertisement may carry an MTU option (type 5).
 import type { Anomalies } from '../core/index.js';
+import { ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u32 } from './bytes.js';
 import { decodeQuotedIpv6 } from './quoted.js';
 import type { Icmp, IcmpKind } from './types.js';
@@ -29,6 +30,7 @@ export function decodeIcmpv6(b: Buffer, off: number, end: number, anomalies: Ano
   const code = b[off + ICMPV6.code];
   let kind: IcmpKind;
   let mtu: number | undefined;
+  let target: string | undefined;
   switch (type) {
     case Icmpv6Type.DestUnreachable: kind = 'unreachable'; break;
     case Icmpv6Type.PacketTooBig:
@@ -43,14 +45,18 @@ export function decodeIcmpv6(b: Buffer, off: number, end: number, anomalies: Ano
     case Icmpv6Type.EchoRequest: kind = 'echo-request'; break;
     case Icmpv6Type.EchoReply: kind = 'echo-reply'; break;
     case Icmpv6Type.RouterAdvertisement: kind = 'router-advertisement'; mtu = raMtu(b, off, end); break;
-    case Icmpv6Type.RouterSolicitation:
     case Icmpv6Type.NeighborSolicitation:
     case Icmpv6Type.NeighborAdvertisement:
+      kind = 'neighbor-discovery';
+      // RFC 4861 §4.3/§4.4: the target address follows the 4 reserved/flag octets.
+      if (end - off >= ICMPV6.headerLen + 16) target = ipv6Text(b, off + ICMPV6.headerLen);
+      break;
+    case Icmpv6Type.RouterSolicitation:
     case Icmpv6Type.Redirect: kind = 'neighbor-discovery'; break;
     default: kind = 'other';
   }
   const quoted = isIcmpv6Error(type) ? decodeQuotedIpv6(b, off + ICMPV6.headerLen, end, anomalies) : undefined;
-  return { version: 6, kind, type, code, mtu, quoted };
+  return { version: 6, kind, type, code, mtu, quoted, target };
 }
 
 function raMtu(b: Buffer, off: number, end: number): number | undefined {

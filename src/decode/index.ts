@@ -12,6 +12,7 @@ export { decodeIpv4, type Ipv4 } from './ipv4.js';
 export { decodeIpv6, walkIpv6Extensions, isIpv6ExtensionHeader, Ipv6Ext, MAX_EXTENSION_HEADERS, type Ipv6, type Ipv6Chain } from './ipv6.js';
 export { decodeUdp } from './udp.js';
 export { decodeTcp, TcpOption } from './tcp.js';
+export { decodeArp, ArpOp, type Arp } from './arp.js';
 export { decodeIcmpv4, Icmpv4Type, isIcmpv4Error } from './icmpv4.js';
 export { decodeIcmpv6, Icmpv6Type, icmpv6TypeName, isIcmpv6Error, IPV6_MIN_MTU } from './icmpv6.js';
 export { decodeQuotedIpv4, decodeQuotedIpv6 } from './quoted.js';

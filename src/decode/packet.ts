@@ -5,6 +5,7 @@
 // ~40 ns, more than decoding a header. One record per layer, one Packet per frame.
 import type { Anomalies, Micros } from '../core/index.js';
 import type { Frame } from '../readers/index.js';
+import { decodeArp, type Arp } from './arp.js';
 import { decodeDns, looksLikeDns } from './dns.js';
 import { DnsTcpReassembler } from './dns-tcp.js';
 import { decodeEthernet } from './ethernet.js';
@@ -71,6 +72,7 @@ export class PacketDecoder {
   readonly #chain = emptyIpv6Chain();
   // With reusePackets: the records handed out, refilled for each frame.
   readonly #packet: Mutable<Packet> | undefined;
+  #arp: Arp | undefined = undefined;
   readonly #ip: Mutable<Ip> | undefined;
   readonly #tcp: Mutable<Tcp> | undefined;
   readonly #udp: Mutable<Udp> | undefined;
@@ -121,6 +123,7 @@ export class PacketDecoder {
     else if (link.etherType === EtherType.IPv6) version = 6;
     else {
       if (link.etherType !== EtherType.ARP) an.note('link.unknown_ethertype');
+      else this.#arp = decodeArp(b, link.offset, stop);
       return undefined;
     }
 
@@ -231,6 +234,16 @@ export class PacketDecoder {
     p.iface = frame.iface; p.linkType = frame.linkType; p.vlan = link.vlan;
     p.ip = ip; p.udp = udp; p.tcp = tcp; p.icmp = icmp; p.dns = dns;
     return p;
+  }
+
+  /**
+   * The ARP message of the last frame decode() returned undefined for, once (then undefined): ARP
+   * is not IP and never becomes a Packet, but neighbour-discovery analysis needs it.
+   */
+  takeArp(): Arp | undefined {
+    const a = this.#arp;
+    this.#arp = undefined;
+    return a;
   }
 
   /** Times out reassembly state older than its limit; `now` is capture time. */

@@ -101,6 +101,8 @@ export interface Icmp {
   readonly mtu: number | undefined;
   /** The quoted packet for error messages; undefined when absent or unreadable. */
   readonly quoted: Quoted | undefined;
+  /** Neighbour solicitation/advertisement: the target address (RFC 4861 §4.3, §4.4); else undefined. */
+  readonly target?: string | undefined;
 }
 
 export interface DnsQuestion {

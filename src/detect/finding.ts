@@ -17,7 +17,9 @@ export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /** One packet that shows the incident, as the JSON report lists it. */
 export const ReportedEvidence = z.object({
-  frame: z.number().int().positive().describe('Wireshark frame number (1-based) in the analysed file'),
+  frame: z.number().int().positive().describe('Wireshark frame number (1-based) in the analysed file, or in `file` when given'),
+  /** Set only when the frame is in another file than the report's own (the next file of a capture set). */
+  file: z.string().optional().describe('the capture file holding this frame, when it is not the analysed file (capture sets)'),
   time: z.number().int().describe('capture time, µs since 1970'),
   /** What this packet is in the story: 'A query', 'AAAA reply (lost)', 'retransmission', 'PTB' … */
   role: z.string(),

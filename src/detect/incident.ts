@@ -71,6 +71,8 @@ export function causeOf(f: Finding): Cause {
     case 'dns.same_port_reply_drop':
       // The firewall (or NAT) between the clients and this server treats a UDP 5-tuple as one
       // session; which reply it drops varies with arrival order, so that is not part of the cause.
+      // Seen from the server's side (both replies left, the client asked again) or the client's,
+      // and sticky or not, it is the same firewall in front of the same server: one incident.
       return { key: [server], party: `the stateful firewall/NAT in front of DNS server ${server}` };
     case 'dns.aaaa_unanswered': {
       const problem = str(d['problem']) ?? 'unanswered';
@@ -103,6 +105,13 @@ export function causeOf(f: Finding): Cause {
       const v6 = str(d['ipv6Server']) ?? server;
       const port = str(d['serverPort']) ?? '';
       return { key: [v6, port], party: `IPv6 service [${v6}]:${port}` };
+    }
+    case 'path.neighbor_unreachable': {
+      // One stale address on one router's link: restoring the address (or removing the stale
+      // record) ends it for every client that router told "unreachable".
+      const address = str(d['address']) ?? server;
+      const router = str(d['router']) ?? '';
+      return { key: [address, router], party: `${address}, not on the link of router ${router || 'unknown'} (a stale record)` };
     }
     case 'path.mss_clamped': {
       const mss = Math.min(Number(d['mssClient'] ?? 0), Number(d['mssServer'] ?? 0));

@@ -15,6 +15,7 @@ import { samePortReplyDropDetector } from './dns/same-port-reply-drop.js';
 import { slowLookupDetector } from './dns/slow-lookup.js';
 import { fallbackDelayDetector } from './path/fallback-delay.js';
 import { mssClampedDetector } from './path/mss-clamped.js';
+import { neighborUnreachableDetector } from './path/neighbor-unreachable.js';
 import { pmtudBlackholeDetector } from './path/pmtud-blackhole.js';
 import { ptbProblemDetector } from './path/ptb-problem.js';
 
@@ -29,6 +30,7 @@ export const DETECTORS = [
   ptbProblemDetector,
   fallbackDelayDetector,
   mssClampedDetector,
+  neighborUnreachableDetector,
 ] as const;
 
 /** A list of detectors to run: DETECTORS, or (in tests) DETECTORS and more. */

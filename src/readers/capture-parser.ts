@@ -12,9 +12,9 @@
 // custom block (0x00000BAD / 0x40000BAD) and systemd journal export block. Those consume a number
 // here too (counted in info.nonPacketRecords) but are not delivered, so `index` can skip.
 import { Anomalies, CaptureFormatError } from '../core/index.js';
-import { ChunkFrame, type CaptureInfo, type FrameHandler, type InterfaceInfo } from './frame.js';
+import { ChunkFrame, type CaptureInfo, type FrameHandler } from './frame.js';
 import {
-  BLOCK, BlockType, EPB, IDB, ISB, MAX_RECORD_BYTES, OPB, OptionCode, PCAP_DEFAULT_MAX_CAPLEN, PCAP_FILE_HEADER,
+  BLOCK, BlockType, EPB, IDB, ISB, MAX_IFACE_NAME_BYTES, MAX_INTERFACES, MAX_LINK_TYPES, MAX_RECORD_BYTES, OPB, OptionCode, PCAP_DEFAULT_MAX_CAPLEN, PCAP_FILE_HEADER,
   PCAP_LINKTYPE_MASK, PCAP_RECORD, PCAPNG_BYTE_ORDER_MAGIC, PcapMagic, SHB, SPB,
 } from './formats.js';
 import { nsPerTickOf, ticksToTime, tsresolToPerSecond, type TimeOut } from './ticks.js';
@@ -24,6 +24,26 @@ export interface ParserInfo extends CaptureInfo {
   /** Frame numbers Wireshark gives to non-packet records (pcapng custom/journal blocks); not delivered. */
   nonPacketRecords: number;
 }
+
+/**
+ * One unit of the file exactly as stored (the pcap file header, a pcap record, or a pcapng block),
+ * handed to a RecordHandler after the parser has read it (and after its frame, if any, went to
+ * onFrame). Writers use it to copy a capture without decoding its containers a second time.
+ * Valid only during the call: `bytes` is the reader's chunk.
+ */
+export interface RawRecord {
+  format: 'pcap' | 'pcapng';
+  bytes: Buffer;
+  offset: number;
+  length: number;
+  /** The byte order of this record (pcapng: its section's). */
+  littleEndian: boolean;
+  /** The frame number this record took (a delivered frame, or a numbered custom block); 0 if none. */
+  frame: number;
+  /** A frame was delivered to onFrame for this record (its number is `frame`). */
+  delivered: boolean;
+}
+export type RecordHandler = (record: RawRecord) => void;
 
 const enum Mode { Detect, Pcap, Pcapng, Stopped }
 /** `#unitSize` result: reading stopped on damage (already noted). */
@@ -45,7 +65,7 @@ interface Iface {
 export class CaptureParser {
   readonly info: ParserInfo = {
     format: undefined, byteOrder: undefined, resolution: undefined, gzip: false, snaplen: undefined,
-    interfaces: [], linkTypes: [], sections: 0, frames: 0, bytesRead: 0, truncated: false, skippedBytes: 0,
+    interfaces: [], linkTypes: [], sections: 0, frames: 0, bytesRead: 0, truncated: false, skippedBytes: 0, stoppedBy: undefined, stoppedAtFrame: undefined,
     droppedByInterface: undefined, nonPacketRecords: 0,
   };
 
@@ -66,15 +86,24 @@ export class CaptureParser {
   // pcapng
   #ifaces: Iface[] = [];
   #finestPerSecond = 0;
-  #drops = new Map<string, number>();
+  /** Link types already listed in info.linkTypes: one O(1) lookup per IDB, however many there are. */
+  readonly #linkTypesSeen = new Set<number>();
+  /** Latest isb_ifdrop per interface of the current section (bounded by MAX_INTERFACES). */
+  readonly #drops = new Map<number, number>();
+  /** Drops of the sections before the current one, summed when a section ends. */
+  #dropsBefore = 0;
+  #sawDrops = false;
   readonly #time: TimeOut = { micros: 0, nanos: 0 };
   /** Refilled for each frame (the Frame contract: valid only during the callback). */
   readonly #frame = new ChunkFrame(Buffer.alloc(0));
+  /** Refilled for each record, only when there is an onRecord. */
+  readonly #record: RawRecord = { format: 'pcap', bytes: Buffer.alloc(0), offset: 0, length: 0, littleEndian: true, frame: 0, delivered: false };
 
   constructor(
     readonly source: string,
     private readonly onFrame: FrameHandler,
     private readonly anomalies: Anomalies,
+    private readonly onRecord?: RecordHandler,
   ) {}
 
   /** Parses every whole record in `chunk`; keeps a copy of a trailing partial one. */
@@ -120,11 +149,14 @@ export class CaptureParser {
     }
     this.#pendingLen = 0;
     this.#pending = Buffer.alloc(0);
-    if (this.#drops.size > 0) {
-      let sum = 0;
-      for (const n of this.#drops.values()) sum += n;
-      this.info.droppedByInterface = Math.min(sum, Number.MAX_SAFE_INTEGER);
-    }
+    this.#closeSectionDrops();
+    if (this.#sawDrops) this.info.droppedByInterface = Math.min(this.#dropsBefore, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Folds the current section's drop counters into the running sum (counters restart with a section). */
+  #closeSectionDrops(): void {
+    for (const n of this.#drops.values()) this.#dropsBefore += n;
+    this.#drops.clear();
   }
 
   // ── framing ────────────────────────────────────────────────────────────────────────────────────
@@ -186,8 +218,10 @@ export class CaptureParser {
     return this.#mode === Mode.Stopped;
   }
 
-  #stop(): number {
+  #stop(why: CaptureInfo['stoppedBy']): number {
     this.#mode = Mode.Stopped;
+    this.info.stoppedBy = why;
+    this.info.stoppedAtFrame = this.info.frames;
     return STOP;
   }
 
@@ -208,7 +242,7 @@ export class CaptureParser {
         }
         if (caplen > this.#maxCaplen) {
           this.anomalies.note('pcap.caplen_too_large');
-          return this.#stop();
+          return this.#stop('pcap.caplen_too_large');
         }
         return h + caplen;
       }
@@ -223,7 +257,7 @@ export class CaptureParser {
           else if (bom === 0x4d3c2b1a) this.#le = false;
           else {
             this.anomalies.note('pcapng.bad_section_header');
-            return this.#stop();
+            return this.#stop('pcapng.bad_section_header');
           }
           // A later SHB shorter than its fixed fields (e.g. 12 bytes) would be read past its end.
           minLength = SHB.minLength;
@@ -231,7 +265,7 @@ export class CaptureParser {
         const len = this.#u32(b, off + BLOCK.totalLength);
         if (len < minLength || len % 4 !== 0 || len > MAX_RECORD_BYTES) {
           this.anomalies.note('pcapng.bad_block_length');
-          return this.#stop();
+          return this.#stop('pcapng.bad_block_length');
         }
         return len;
       }
@@ -274,10 +308,19 @@ export class CaptureParser {
   }
 
   #consume(b: Buffer, off: number, size: number): void {
+    const numberBefore = this.#number;
+    const framesBefore = this.info.frames;
     if (this.#mode === Mode.Pcap) this.#pcapRecord(b, off, size);
     else if (this.#mode === Mode.Pcapng) this.#block(b, off, size);
     else if (b.readUInt32LE(off) !== BlockType.SectionHeader) this.#pcapHeader(b, off);
     else this.#block(b, off, size);
+    if (this.onRecord === undefined || this.#mode === Mode.Stopped) return;
+    const r = this.#record;
+    r.format = this.#mode === Mode.Pcap ? 'pcap' : 'pcapng';
+    r.bytes = b; r.offset = off; r.length = size; r.littleEndian = this.#le;
+    r.frame = this.#number > numberBefore ? this.#number : 0;
+    r.delivered = this.info.frames > framesBefore;
+    this.onRecord(r);
   }
 
   // ── classic pcap ───────────────────────────────────────────────────────────────────────────────
@@ -399,11 +442,14 @@ export class CaptureParser {
       this.#mode = Mode.Pcapng;
     }
     this.info.sections++;
+    this.#closeSectionDrops();
     this.#ifaces = []; // interface ids restart in every section
   }
 
   #interface(b: Buffer, off: number, len: number): void {
     if (len < IDB.minLength) return void this.anomalies.note('pcapng.bad_block_length');
+    // Past the bound the block is not kept: packets naming it count as pcapng.unknown_interface.
+    if (this.#ifaces.length >= MAX_INTERFACES) return void this.anomalies.note('pcapng.table_limit');
     const linkType = this.#u16(b, off + IDB.linkType);
     const snaplen = this.#u32(b, off + IDB.snaplen);
     let perSecond = 1e6;
@@ -415,7 +461,7 @@ export class CaptureParser {
       const olen = this.#u16(b, p + 2);
       if (code === OptionCode.EndOfOpt) break;
       if (p + 4 + olen > end) { this.anomalies.note('pcapng.bad_option'); break; }
-      if (code === OptionCode.IfName) name = b.toString('utf8', p + 4, p + 4 + olen);
+      if (code === OptionCode.IfName) name = b.toString('utf8', p + 4, p + 4 + Math.min(olen, MAX_IFACE_NAME_BYTES));
       else if (code === OptionCode.IfTsresol && olen >= 1) {
         const ps = tsresolToPerSecond(b[p + 4]!);
         if (ps === undefined) this.anomalies.note('pcapng.bad_option');
@@ -428,9 +474,16 @@ export class CaptureParser {
     const id = this.#ifaces.length;
     this.#ifaces.push({ linkType, snaplen, perSecond, nsPerTick: nsPerTickOf(perSecond), offsetSeconds });
     const info = this.info;
-    const described: InterfaceInfo = { id, section: info.sections - 1, linkType, snaplen, name, tsPerSecond: perSecond, tsOffsetSeconds: offsetSeconds };
-    info.interfaces.push(described);
-    if (!info.linkTypes.includes(linkType)) info.linkTypes.push(linkType);
+    // Listed across all sections: a flood of sections of one IDB each is bounded here.
+    if (info.interfaces.length < MAX_INTERFACES) {
+      info.interfaces.push({ id, section: info.sections - 1, linkType, snaplen, name, tsPerSecond: perSecond, tsOffsetSeconds: offsetSeconds });
+    } else this.anomalies.note('pcapng.table_limit');
+    if (!this.#linkTypesSeen.has(linkType)) {
+      if (this.#linkTypesSeen.size < MAX_LINK_TYPES) {
+        this.#linkTypesSeen.add(linkType);
+        info.linkTypes.push(linkType);
+      } else this.anomalies.note('pcapng.table_limit');
+    }
     if (info.snaplen === undefined) info.snaplen = snaplen;
     if (perSecond > this.#finestPerSecond) this.#finestPerSecond = perSecond;
     const finest = this.#finestPerSecond;
@@ -483,6 +536,8 @@ export class CaptureParser {
   #statistics(b: Buffer, off: number, len: number): void {
     if (len < ISB.minLength) return void this.anomalies.note('pcapng.bad_block_length');
     const ifaceId = this.#u32(b, off + ISB.interfaceId);
+    // Counters only for interfaces this section described: the map stays within MAX_INTERFACES.
+    if (ifaceId >= this.#ifaces.length) return void this.anomalies.note('pcapng.unknown_interface');
     const end = off + len - 4;
     for (let p = off + ISB.options; p + 4 <= end; ) {
       const code = this.#u16(b, p);
@@ -493,8 +548,10 @@ export class CaptureParser {
         // Counters are cumulative: keep the latest per interface.
         const drops = Number(this.#le ? b.readBigUInt64LE(p + 4) : b.readBigUInt64BE(p + 4));
         // A count beyond 2^53 is damage, not drops: it cannot be reported exactly, so it is noted.
-        if (Number.isSafeInteger(drops)) this.#drops.set(`${this.info.sections}:${ifaceId}`, drops);
-        else this.anomalies.note('pcapng.bad_option');
+        if (Number.isSafeInteger(drops)) {
+          this.#drops.set(ifaceId, drops);
+          this.#sawDrops = true;
+        } else this.anomalies.note('pcapng.bad_option');
       }
       p += 4 + ((olen + 3) & ~3);
     }

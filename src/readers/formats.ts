@@ -32,6 +32,18 @@ export const PCAP_DEFAULT_MAX_CAPLEN = 262_144;
  */
 export const MAX_RECORD_BYTES = 64 * 1024 * 1024;
 
+/**
+ * Per-file tables are bounded whatever the file says (pcapng.table_limit is noted past them): a
+ * flood of tiny Interface Description Blocks — tens of millions fit in a 1.5 MB gzip'd upload —
+ * must not grow memory without end. Real captures stay far below: dumpcap writes one IDB per
+ * interface it listens on, and the corpus's largest has 12.
+ */
+export const MAX_INTERFACES = 4096;
+/** Distinct link types listed in the report (each one is looked up in O(1) whatever the count). */
+export const MAX_LINK_TYPES = 64;
+/** Bytes of an if_name option kept (the option may be up to 64 KiB, once per interface). */
+export const MAX_IFACE_NAME_BYTES = 256;
+
 export const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 
 export const BlockType = {

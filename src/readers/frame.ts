@@ -90,6 +90,13 @@ export interface CaptureInfo {
   truncated: boolean;
   /** Bytes that could not be read as records (after damage), counted not lost silently. */
   skippedBytes: number;
+  /**
+   * Reading stopped at damage it cannot step over (a record claiming an impossible length, a bad
+   * block length or section header): the anomaly, and how many frames came before it. Everything
+   * after is in skippedBytes, unanalysed.
+   */
+  stoppedBy: 'pcap.caplen_too_large' | 'pcapng.bad_section_header' | 'pcapng.bad_block_length' | undefined;
+  stoppedAtFrame: number | undefined;
   /** Capture-tool statistics where the file has them (pcapng ISB isb_ifdrop …). */
   droppedByInterface: number | undefined;
 }

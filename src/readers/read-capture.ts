@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, read, readSync, statSync, createReadStr
 import { Readable, pipeline } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { Anomalies, CaptureFormatError } from '../core/index.js';
-import { CaptureParser, type ParserInfo } from './capture-parser.js';
+import { CaptureParser, type ParserInfo, type RecordHandler } from './capture-parser.js';
 import type { FrameHandler } from './frame.js';
 
 export interface ReadOptions {
@@ -15,6 +15,8 @@ export interface ReadOptions {
   onProgress?(bytesRead: number, totalBytes: number | undefined): void;
   /** Bytes per read; frames are views into a buffer of this size. */
   chunkSize?: number;
+  /** Called with every record as stored, after its frame (writers copy a capture with it). */
+  onRecord?: RecordHandler;
 }
 
 /**
@@ -51,9 +53,10 @@ export async function readCapture(path: string, onFrame: FrameHandler, anomalies
   }
   const st = fstatSync(fd);
   if (!st.isFile()) {
-    // A FIFO or device (e.g. `tcpdump -w - | …` through a named pipe): stream it.
-    closeSync(fd);
-    return readCaptureStream(path, createReadStream(path), onFrame, anomalies, opts);
+    // A FIFO or device (e.g. `tcpdump -w - | …` through a named pipe): stream it from the fd
+    // already open. Closing and reopening a FIFO would hang up on its writer (EPIPE) and then
+    // wait for ever for another one.
+    return readCaptureStream(path, createReadStream('', { fd, autoClose: true }), onFrame, anomalies, opts);
   }
   if (st.size === 0) {
     closeSync(fd);
@@ -72,7 +75,7 @@ export async function readCapture(path: string, onFrame: FrameHandler, anomalies
     closeSync(fd);
     return readCaptureStream(path, createReadStream(path), onFrame, anomalies, opts, st.size);
   }
-  const parser = new CaptureParser(path, onFrame, anomalies);
+  const parser = new CaptureParser(path, onFrame, anomalies, opts.onRecord);
   // `buf` holds the chunk being parsed; `next` receives the one after it meanwhile. push() is done
   // with a chunk (copying only a partial trailing record) before its buffer is read into again.
   let next = Buffer.allocUnsafe(chunkSize);
@@ -117,7 +120,7 @@ export async function readCaptureStream(
   opts: ReadOptions = {},
   totalBytes?: number,
 ): Promise<ParserInfo> {
-  const parser = new CaptureParser(source, onFrame, anomalies);
+  const parser = new CaptureParser(source, onFrame, anomalies, opts.onRecord);
   const input = readable[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   let consumed = 0;
   const next = async (): Promise<Buffer | undefined> => {

@@ -9,10 +9,9 @@
 // lanes of marks. Joining lanes to findings (which lane shows which finding) needs the findings and
 // the report's shapes, so that step lives in src/report/timeline-lanes.ts; the mark types both sides
 // share are defined once below.
-import type { Micros } from '../core/index.js';
+import { FlowTable, type Micros } from '../core/index.js';
 import { TcpFlag, type DnsMessage, type Packet } from '../decode/index.js';
 import { qtypeName } from './dns/index.js';
-import { FlowTable } from './path/flows.js';
 
 /**
  * How the timeline draws a packet a finding cites (a detector sets it on each piece of evidence):

@@ -35,7 +35,10 @@ export function ladderColumns(r: CorrelatedReport): string[] {
     if (main && order.length > 1 && main.order.indexOf(order[0]!) > main.order.indexOf(order[order.length - 1]!) && main.order.includes(order[0]!) && main.order.includes(order[order.length - 1]!)) order = [...order].reverse();
     order.forEach((label, i) => {
       const s = score.get(label);
-      if (s) (s.sum += (i / Math.max(1, order.length - 1)) * path.packets, (s.w += path.packets));
+      if (s) {
+        s.sum += (i / Math.max(1, order.length - 1)) * path.packets;
+        s.w += path.packets;
+      }
     });
   }
   return r.points

@@ -32,6 +32,7 @@ export const CapturePoint = z.object({
   ipPackets: z.number().int(),
   doubles: z.number().int().describe('second copies of a packet in this capture (`-i any` on a router records a forwarded packet in and out)'),
   matchedPackets: z.number().int().describe('IP packets this point saw that another point saw too'),
+  notMatchedBeyondLimit: z.number().int().describe('IP packets beyond the per-point limit of packets kept for matching: analysed, not matched'),
   anomalies: z.record(z.string(), z.number().int()),
 });
 export type CapturePoint = z.infer<typeof CapturePoint>;
@@ -55,6 +56,7 @@ export const Loss = z.object({
   time: Micros.describe('when the last point saw it, reference clock'),
   seenAt: z.array(Sighting),
   lostBetween: Stretch.describe('the last point that saw it and the next on its way that covered that time and did not'),
+  droppedInside: z.string().nullable().describe('the last point is a router capturing in and out (`-i any`) that forwards this flow and recorded this packet coming in only: dropped inside it'),
 });
 export type Loss = z.infer<typeof Loss>;
 

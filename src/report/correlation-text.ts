@@ -34,7 +34,7 @@ export function renderCorrelationText(report: CorrelatedReport, options: Partial
   const out: string[] = [];
   out.push(paint('bold', `dualscope ${report.tool.version}: ${report.points.length} capture points, clocks against ${safe(report.reference)}`));
   for (const p of report.points) {
-    out.push(...wrap(`${safe(p.label)}: ${clockText(p.clock)}; ${p.matchedPackets} of ${p.ipPackets} IP packets matched${p.doubles ? `, ${p.doubles} second copies left out` : ''}${p.capture.truncated ? ', truncated' : ''}`, width, '    ', '  '));
+    out.push(...wrap(`${safe(p.label)}: ${clockText(p.clock)}; ${p.matchedPackets} of ${p.ipPackets} IP packets matched${p.doubles ? `, ${p.doubles} second copies left out` : ''}${p.notMatchedBeyondLimit ? `, ${p.notMatchedBeyondLimit} beyond the matching limit` : ''}${p.capture.truncated ? ', truncated' : ''}`, width, '    ', '  '));
   }
   out.push(...wrap(report.overlap.note, width, '  '));
   if (report.stretches.length > 0) {
@@ -80,7 +80,7 @@ function renderIncident(f: CorrelatedFinding, width: number, paint: (s: keyof ty
   }
   if (f.evidence.length > 6) out.push(`    (+${f.evidence.length - 6} more evidence packets)`);
   for (const l of f.losses.slice(0, 4)) {
-    out.push(...wrap(`lost: ${terminalSafe(l.packet)} (${terminalSafe(l.flow)}) left ${l.seenAt.map((s) => `${terminalSafe(s.point)} #${s.frame}`).join(', ')} at ${formatIso(l.time)}, never reached ${terminalSafe(l.lostBetween.to)}`, width, '      ', '    '));
+    out.push(...wrap(`lost: ${terminalSafe(l.packet)} (${terminalSafe(l.flow)}) left ${l.seenAt.map((s) => `${terminalSafe(s.point)} #${s.frame}`).join(', ')} at ${formatIso(l.time)}, never reached ${terminalSafe(l.lostBetween.to)}${l.droppedInside !== null ? ` (came into ${terminalSafe(l.droppedInside)}, never left it)` : ''}`, width, '      ', '    '));
   }
   if (f.losses.length > 4) out.push(`    (+${f.losses.length - 4} more lost packets)`);
   return out;

@@ -8,11 +8,14 @@ import type { D3Node, Selection } from 'd3-node';
 import { formatDuration, formatIso } from '../core/index.js';
 import type { Incident, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
+import { REPORT_META_CSP } from './html/csp.js';
 import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js';
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
-export { CLIENT_JS, cspScriptHash }; // the server's header CSP allows exactly this script
+export { CLIENT_JS, cspScriptHash };
+export { REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
+export { escapeHtml }; // for pages written by hand elsewhere (the batch's fleet report)
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up
 // of every command (Node 20 can require() this ES module synchronously, so renderHtml stays sync).
@@ -56,18 +59,10 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
   const { timeline: _timeline, ...facts } = report;
   const embedded = { ...facts, findings: shown, findingsNotShown: findings.length - shown.length };
 
-  const csp = [
-    "default-src 'none'",
-    "style-src 'unsafe-inline'",
-    `script-src ${cspScriptHash(CLIENT_JS)}`,
-    'img-src data:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${REPORT_META_CSP}">`,
     '<meta name="referrer" content="no-referrer">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<title>dualscope: ${escapeHtml(clip(report.capture.file, 120))}</title>`,
@@ -85,7 +80,8 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
 /** The evidence frames of every occurrence (up to `max`): selecting an incident highlights them all. */
 function incidentFrames(f: Incident, max: number): number[] {
   const frames = new Set<number>();
-  for (const o of f.occurrences) for (const e of o.evidence) if (frames.size < max) frames.add(e.frame);
+  // Frames of another file (a batch's capture set) are not in this timeline.
+  for (const o of f.occurrences) for (const e of o.evidence) if (frames.size < max && e.file === undefined) frames.add(e.frame);
   return [...frames];
 }
 
@@ -115,6 +111,9 @@ function renderHeader(h: Selection, report: Report): void {
     ['Interfaces', String(c.interfaces)],
     ['Truncated', c.truncated ? 'yes: the file ends inside a record' : 'no'],
     ['Skipped bytes', String(c.skippedBytes)],
+    ...(c.notAnalysed !== undefined
+      ? [['Not analysed', `${bytes(c.notAnalysed.bytes)} (${(c.notAnalysed.share * 100).toFixed(1)} % of the file) after frame ${c.notAnalysed.afterFrame}: ${c.notAnalysed.reason}`] as [string, string]]
+      : []),
     ['Dropped by capture', c.droppedByCapture === null ? 'not recorded' : String(c.droppedByCapture)],
     ['Generated', `${report.tool.name} ${report.tool.version}, ${report.generatedAt}`],
   ];
@@ -205,7 +204,7 @@ function renderFinding(list: Selection, f: Incident, plan: TimelinePlan, lim: Ht
   for (const h of ['frame', 'time', 'role', 'src → dst', 'detail']) hr.append('th').text(h);
   for (const e of f.evidence.slice(0, lim.maxEvidenceRows)) {
     const tr = table.append('tr').attr('data-frame', e.frame).attr('data-t', e.time - plan.start).attr('title', formatIso(e.time));
-    tr.append('td').text(String(e.frame));
+    tr.append('td').text(e.file === undefined ? String(e.frame) : `${e.frame} in ${e.file}`);
     tr.append('td').text(rel(e.time, plan));
     tr.append('td').text(e.role);
     tr.append('td').text(e.src || e.dst ? `${e.src ?? '?'} → ${e.dst ?? '?'}` : '');
@@ -353,7 +352,10 @@ function renderTimeline(d3n: D3Node, sec: Selection, plan: TimelinePlan): void {
   // Lanes: labels on the left, marks in a nested <svg> that clips them to the plot.
   const tops: number[] = [];
   let y = 0;
-  for (const l of plan.lanes) (tops.push(y), (y += LANE_HEIGHT[l.lane.kind] ?? 26));
+  for (const l of plan.lanes) {
+    tops.push(y);
+    y += LANE_HEIGHT[l.lane.kind] ?? 26;
+  }
   const height = Math.max(y, 20);
   const lanesWrap = sec.append('div').attr('id', 'lanes-wrap');
   const svg = lanesWrap.append('svg').attr('id', 'lanes').attr('width', width).attr('height', height).attr('data-highlighted', 0);
@@ -434,7 +436,10 @@ function renderLaneMarks(plot: Selection, l: LanePlan, top: number, x: (t: numbe
       if (t1 !== null) el.setAttribute('data-t1', String(t1));
       else el.setAttribute('data-pw', String(geo.pw));
       if (open) el.setAttribute('data-open', '');
-      if (retry) (el.setAttribute('data-wait', String(retry.t0 - base)), el.setAttribute('data-wait-frame', String(retry.frame)));
+      if (retry) {
+        el.setAttribute('data-wait', String(retry.t0 - base));
+        el.setAttribute('data-wait-frame', String(retry.frame));
+      }
       el.setAttribute('data-frame', String(m.frame));
       const extra = m.frames.filter((f) => f !== m.frame);
       if (extra.length) el.setAttribute('data-frames', m.frames.slice(0, 64).join(' '));

@@ -27,6 +27,15 @@ export const CaptureFacts = z.object({
   truncated: z.boolean().describe('the file ends inside a record; everything before it was analysed'),
   skippedBytes: z.number().int(),
   droppedByCapture: z.number().int().nullable().describe('drops the capture tool recorded (pcapng ISB), if any'),
+  /** Present only when part of the file was not analysed: reading stopped at damage, or the file is cut. */
+  notAnalysed: z
+    .object({
+      bytes: z.number().int().describe('bytes of the file that were not analysed'),
+      share: z.number().describe('their share of the bytes read, 0..1'),
+      afterFrame: z.number().int().describe('the last frame analysed before the damage'),
+      reason: z.string(),
+    })
+    .optional(),
 });
 export type CaptureFacts = z.infer<typeof CaptureFacts>;
 

@@ -68,6 +68,10 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
   out.push(...wrap(`${fmt}; link ${c.linkTypes.map((l) => `${l.name}(${l.value})`).join(', ') || 'none'}; ${c.interfaces} interface${c.interfaces === 1 ? '' : 's'}`, width, '  '));
   const span = c.firstTime !== null ? `${formatIso(c.firstTime)}, ${formatDuration(c.durationMicros)}` : 'no packets';
   out.push(...wrap(`${c.packets} packets, ${c.bytes} bytes; ${span}`, width, '  '));
+  const na = c.notAnalysed;
+  if (na !== undefined && (na.share >= 0.01 || !c.truncated)) {
+    out.push(...wrap(`NOT ANALYSED: ${na.bytes} bytes, ${(na.share * 100).toFixed(1)} % of the file, after frame ${na.afterFrame} (${na.reason}); findings cover only what came before`, width, '    ', `  ${paint('error', '!')} `));
+  }
   if (c.truncated) out.push(...wrap(`truncated: the file ends inside a record; ${c.skippedBytes} bytes after the last complete one were skipped, everything before was analysed`, width, '    ', `  ${paint('warning', '!')} `));
   if (c.droppedByCapture) out.push(`  ${paint('warning', '!')} the capture tool recorded ${c.droppedByCapture} dropped packets`);
   const anomalies = Object.entries(report.anomalies).filter(([, n]) => n > 0);

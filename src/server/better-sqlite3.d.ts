@@ -1,5 +1,5 @@
 // better-sqlite3 ships no types and @types/better-sqlite3 is not installed: just the part the
-// upload service's store uses.
+// upload service's store and the batch index use.
 declare module 'better-sqlite3' {
   namespace Database {
     interface RunResult {
@@ -10,6 +10,7 @@ declare module 'better-sqlite3' {
       run(...params: unknown[]): RunResult;
       get(...params: unknown[]): Row | undefined;
       all(...params: unknown[]): Row[];
+      iterate(...params: unknown[]): IterableIterator<Row>;
     }
     interface Database {
       prepare<Row = unknown>(sql: string): Statement<Row>;

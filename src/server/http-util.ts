@@ -14,7 +14,7 @@ export class HttpError extends Error {
 }
 
 /** Which of this server's own limits an upload ran into: a stable code for logs and tests. */
-export type Limit = 'upload_size' | 'decompressed_size' | 'decompression_ratio' | 'upload_rate';
+export type Limit = 'upload_size' | 'decompressed_size' | 'decompression_ratio' | 'upload_rate' | 'upload_idle';
 
 /**
  * An upload ran into one of this server's limits: 413 for sizes, 408 for a sender too slow.
@@ -28,7 +28,7 @@ export class LimitError extends Error {
     message: string,
   ) {
     super(message);
-    this.status = limit === 'upload_rate' ? 408 : 413;
+    this.status = limit === 'upload_rate' || limit === 'upload_idle' ? 408 : 413;
   }
 }
 
@@ -106,15 +106,35 @@ export async function readSmallBody(req: IncomingMessage, max: number): Promise<
  * Rejects with what onChunk threw, or ClientGone when the client disconnects first. Listeners are
  * removed on the way out, so the caller can then discard the rest of the body.
  */
-export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer, waitedMs: number) => Promise<void> | void): Promise<void> {
+export interface IdleLimit {
+  /** Rejects with idleError() when the request, flowing, brings no byte for this long (0: never). */
+  idleMs: number;
+  idleError: () => Error;
+}
+
+export function consumeBody(
+  req: IncomingMessage,
+  onChunk: (chunk: Buffer, waitedMs: number) => Promise<void> | void,
+  idle: IdleLimit = { idleMs: 0, idleError: () => new Error('idle') },
+): Promise<void> {
   return new Promise((resolve, reject) => {
     let busy: Promise<void> = Promise.resolve();
     let settled = false;
     /** When the request last started flowing; undefined while paused by us. */
     let flowingSince: number | undefined = Date.now();
+    // A timer, not a check when the next chunk comes: a client that sends nothing sends no chunk.
+    // Armed only while the request flows: time the server holds it paused is not the sender's.
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = (): void => {
+      if (idle.idleMs <= 0) return;
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => done(idle.idleError()), idle.idleMs);
+      idleTimer.unref();
+    };
     const done = (e?: unknown): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(idleTimer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('close', onClose);
@@ -124,6 +144,7 @@ export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer, waite
     };
     const onData = (chunk: Buffer): void => {
       req.pause();
+      clearTimeout(idleTimer);
       const waitedMs = flowingSince === undefined ? 0 : Date.now() - flowingSince;
       flowingSince = undefined;
       busy = busy.then(async () => {
@@ -136,6 +157,7 @@ export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer, waite
         }
         if (settled) return;
         flowingSince = Date.now();
+        armIdle();
         req.resume();
       });
     };
@@ -147,6 +169,7 @@ export function consumeBody(req: IncomingMessage, onChunk: (chunk: Buffer, waite
     req.on('end', onEnd);
     req.on('close', onClose);
     req.on('error', onClose);
+    if (!req.complete) armIdle();
   });
 }
 

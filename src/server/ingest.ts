@@ -53,7 +53,7 @@ export class CaptureIngest {
     this.#file = createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 });
     this.#file.on('error', (e) => {
       this.#fileError = e;
-      this.#failure ??= new Error(`cannot store the upload (${(e as NodeJS.ErrnoException).code ?? e.message})`);
+      this.#failure ??= new Error(`cannot store the upload (${(e as NodeJS.ErrnoException).code ?? e.message})`, { cause: e });
     });
   }
 

@@ -53,6 +53,7 @@ export function uploadPage(maxUpload: number, authRequired: boolean): string {
 <table id="analyses"><thead><tr><th>Capture</th><th>Uploaded</th><th class="num">Size</th><th class="num">Packets</th><th>Findings</th><th>Status</th><th>Downloads</th><th></th></tr></thead>
 <tbody></tbody></table>
 <p id="empty" class="none">No analyses yet.</p>
+<p><button id="older" type="button" hidden>show older analyses</button></p>
 </section>
 </main>
 </body></html>
@@ -256,16 +257,38 @@ export const APP_JS = String.raw`'use strict';
     document.getElementById('empty').hidden = rows.size > 0;
   }
 
-  async function refresh() {
-    const r = await fetch('/api/analyses');
-    if (r.status === 401) { location.href = '/login'; return; }
-    if (!r.ok) return;
+  // The list comes in pages (newest first); "show older" fetches the next one.
+  const older = document.getElementById('older');
+  let nextPage = null;
+
+  async function loadPage(before) {
+    const r = await fetch('/api/analyses' + (before ? '?before=' + encodeURIComponent(before) : ''));
+    if (r.status === 401) { location.href = '/login'; return undefined; }
+    if (!r.ok) return undefined;
     const body = await r.json();
+    nextPage = body.next;
+    older.hidden = !nextPage;
+    return body.analyses;
+  }
+
+  async function refresh() {
+    const list = await loadPage(null);
+    if (!list) return;
     rows.clear();
-    for (const a of body.analyses) { a.tr = renderRow(a); rows.set(a.id, a); }
+    for (const a of list) { a.tr = renderRow(a); rows.set(a.id, a); }
     redraw();
     for (const [id, item] of pending) { const a = rows.get(id); if (a) followUpload(item, a); }
   }
+
+  older.addEventListener('click', async () => {
+    if (!nextPage) return;
+    older.disabled = true;
+    const list = await loadPage(nextPage);
+    older.disabled = false;
+    if (!list) return;
+    for (const a of list) { if (!rows.has(a.id)) { a.tr = renderRow(a); rows.set(a.id, a); } }
+    redraw();
+  });
 
   function connect() {
     const es = new EventSource('/api/events');

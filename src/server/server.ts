@@ -5,33 +5,35 @@
 //   GET  /app.js, /app.css, /favicon.ico the page's script, style and icon
 //   GET  /api/events                     server-sent events: `analysis` (a summary), `deleted` ({id})
 //   POST /api/analyses[?name=N]          the capture as the raw body, or multipart field `capture` → 201 {"id"}
-//   GET  /api/analyses                   {"analyses": [summary…]}, newest first
+//   GET  /api/analyses[?limit=N&before=C] {"analyses": [summary…], "next": C|null}, newest first, in pages
 //   GET  /api/analyses/ID                summary (+ progress while it runs, + report when done)
 //   GET  /api/analyses/ID/report.html    the HTML timeline, under a CSP allowing only its own script
 //   GET  /api/analyses/ID/report.json    the JSON report as a download
 //   GET  /api/analyses/ID/capture        the capture as uploaded
 //   DELETE /api/analyses/ID              → 204
 //
-// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 408, 413, 415, 500 or 503.
+// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 408, 413, 415, 500, 503 or 507.
+// Receiving uploads is upload.ts's; this file routes, serves, and runs the queued analyses.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Analysis } from '../analyze.js';
-import { Anomalies, CaptureFormatError } from '../core/index.js';
+import { CaptureFormatError } from '../core/index.js';
 import { readCaptureStream, type CaptureInfo } from '../readers/index.js';
-import { CLIENT_JS, cspScriptHash, renderHtml, renderJson } from '../report/index.js';
+import { REPORT_HEADER_CSP, renderHtml, renderJson } from '../report/index.js';
 import { Auth } from './auth.js';
 import { EventHub } from './events.js';
-import {
-  ClientGone, consumeBody, declaredLength, discardBody, HttpError, LimitError, readSmallBody, securityHeaders, sendError, sendJson, yieldToEventLoop,
-} from './http-util.js';
-import { CaptureIngest } from './ingest.js';
-import { MultipartError, MultipartReader, multipartBoundary } from './multipart.js';
-import { APP_CSS, APP_JS, FAVICON_SVG, formatBytes, loginPage, PAGE_CSP, uploadPage } from './page.js';
-import { isId, newId, Store, type AnalysisSummary } from './store.js';
+import { ClientGone, HttpError, readSmallBody, securityHeaders, sendError, sendJson } from './http-util.js';
+import { APP_CSS, APP_JS, FAVICON_SVG, loginPage, PAGE_CSP, uploadPage } from './page.js';
+import { isDiskFull, isId, LIST_PAGE_MAX, parseCursor, Store, type AnalysisSummary } from './store.js';
+import { Uploads, type Progress, type UploadHost, type UploadLimits } from './upload.js';
 import { Workers } from './workers.js';
 
-export interface ServeOptions {
+export { cleanName, MAX_GZIP_RATIO } from './upload.js';
+/** The report's CSP, as the server sends it (one definition, in the report layer, for the file and the header). */
+export const REPORT_CSP = REPORT_HEADER_CSP;
+
+export interface ServeOptions extends UploadLimits {
   host: string;
   port: number;
   /** Folder for the database and files; created when missing. */
@@ -55,6 +57,10 @@ export interface ServeOptions {
   maxHeaderBytes: number;
   /** Uploads arriving at once; more get 503. */
   maxUploadsInFlight: number;
+  /** Uploads arriving at once from one remote address; more get 503. */
+  maxUploadsPerClient: number;
+  /** An upload that sends nothing for this long (while the server waits for it) gets 408. */
+  uploadIdleMs: number;
   /** Open event streams; more get 503. */
   maxEventClients: number;
   /** One line per notable event (start, failures); quiet by default. */
@@ -73,6 +79,8 @@ export const DEFAULT_SERVE_OPTIONS: ServeOptions = {
   uploadRateWindowMs: 30_000,
   maxHeaderBytes: 16 * 1024,
   maxUploadsInFlight: 32,
+  maxUploadsPerClient: 8,
+  uploadIdleMs: 20_000,
   maxEventClients: 256,
   log: () => undefined,
 };
@@ -86,33 +94,26 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-/** Progress of an analysis that is running or arriving; not stored (it changes every few ms). */
-interface Progress {
-  phase: 'upload' | 'analysis';
-  bytes: number;
-  total: number | null;
-  packets: number;
-}
-
 const PROGRESS_EVERY_MS = 250;
 const MAX_NAME = 200;
-/** After an early error, drop at most this much more of the body so the client reads the answer. */
-const DRAIN_BYTES = 64 * 1024 * 1024;
-const DRAIN_MS = 10_000;
 const LOGIN_BODY_MAX = 4096;
 const SOCKET_IDLE_MS = 120_000;
-const YIELD_EVERY_CHUNKS = 8;
-/**
- * A gzip'd upload may decompress to at most this many times the compressed bytes received so far
- * (past its first MiB, DECOMPRESSED_FREE in ingest.ts). Real captures compress 3–30×; deflate's
- * ceiling is about 1032×, reached only by long runs of one byte, i.e. by a bomb.
- */
-export const MAX_GZIP_RATIO = 1000;
+/** How often changes a full disk held back are written again. */
+const RETRY_DEFERRED_MS = 2_000;
 
 export async function startServer(options: Partial<ServeOptions> = {}): Promise<RunningServer> {
   const o: ServeOptions = { ...DEFAULT_SERVE_OPTIONS, ...options };
   if (o.maxDecompressed <= 0) o.maxDecompressed = 16 * o.maxUpload;
+  // The data folder is opened and recovered before listening: a start that fails (a full disk)
+  // leaves nothing half-started behind.
   const service = new UploadService(o);
+  let queued: string[];
+  try {
+    queued = service.recover();
+  } catch (e) {
+    service.store.close();
+    throw e;
+  }
   const server = createServer({ maxHeaderSize: o.maxHeaderBytes, requestTimeout: 0, headersTimeout: 30_000 }, (req, res) => {
     void service.handle(req, res);
   });
@@ -120,15 +121,18 @@ export async function startServer(options: Partial<ServeOptions> = {}): Promise<
   server.on('checkContinue', (req, res) => void service.handle(req, res, true));
   server.setTimeout(SOCKET_IDLE_MS);
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e) => {
+      service.store.close();
+      reject(e);
+    });
     server.listen(o.port, o.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });
   const port = (server.address() as AddressInfo).port;
   const hostText = o.host.includes(':') ? `[${o.host}]` : o.host;
-  service.start();
+  service.start(queued);
   return {
     url: `http://${hostText}:${port}`,
     port,
@@ -137,37 +141,62 @@ export async function startServer(options: Partial<ServeOptions> = {}): Promise<
   };
 }
 
-class UploadService {
+class UploadService implements UploadHost {
   readonly store: Store;
   readonly #o: ServeOptions;
   readonly #auth: Auth;
   readonly #hub: EventHub;
-  readonly #workers: Workers;
+  readonly workers: Workers;
+  readonly #uploads: Uploads;
   readonly #progress = new Map<string, Progress>();
   readonly #lastEvent = new Map<string, number>();
   /** Uploads arriving and analyses running, by id: how to stop them. */
-  readonly #active = new Map<string, { cancel(): void; done: Promise<unknown> }>();
-  #uploadsInFlight = 0;
+  readonly active = new Map<string, { cancel(): void; done: Promise<unknown> }>();
   #closing = false;
+  #retryTimer: NodeJS.Timeout | undefined;
 
   constructor(o: ServeOptions) {
     this.#o = o;
     this.store = new Store(o.dataDir);
     this.#auth = new Auth(o.token, o.host);
     this.#hub = new EventHub(o.maxEventClients);
-    this.#workers = new Workers(Math.max(1, o.workers), (id) => this.#analyseStored(id));
+    this.workers = new Workers(Math.max(1, o.workers), (id) => this.#analyseStored(id), (id, e) => {
+      // #analyseStored catches everything it expects; this is the last line, never a crash.
+      o.log(`analysis of ${id} failed unexpectedly: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      this.store.fail(id, `internal error during the analysis (${e instanceof Error ? e.message : String(e)})`);
+      this.#forget(id);
+      this.#announce(id);
+    });
+    this.#uploads = new Uploads(this, o);
   }
 
-  start(): void {
-    for (const id of this.store.recover()) this.#workers.enqueue(id);
+  get closing(): boolean {
+    return this.#closing;
+  }
+
+  /** Cleans up after the last run; returns the analyses to queue again. May throw (a full disk). */
+  recover(): string[] {
+    return this.store.recover();
+  }
+
+  start(queued: readonly string[]): void {
+    for (const id of queued) this.workers.enqueue(id);
+    this.#retryTimer = setInterval(() => this.#retryDeferred(), RETRY_DEFERRED_MS);
+    this.#retryTimer.unref();
+  }
+
+  #retryDeferred(): void {
+    if (this.store.deferred === 0) return;
+    this.store.retryDeferred();
   }
 
   async close(server: Server): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#retryTimer);
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     this.#hub.close();
-    for (const a of this.#active.values()) a.cancel();
-    await Promise.allSettled([...this.#active.values()].map((a) => a.done));
+    for (const a of this.active.values()) a.cancel();
+    await Promise.allSettled([...this.active.values()].map((a) => a.done));
     server.closeAllConnections();
     await closed;
     this.store.close();
@@ -221,8 +250,8 @@ class UploadService {
     }
     if (path === '/api/analyses') {
       allow(method, ['GET', 'POST']);
-      if (method === 'GET') return sendJson(res, 200, { analyses: this.store.list().map((s) => this.#withProgress(s)) });
-      return this.#upload(req, res, url, expectsContinue);
+      if (method === 'GET') return this.#list(res, url);
+      return this.#uploads.handle(req, res, url, expectsContinue);
     }
     const m = /^\/api\/analyses\/([^/]+)(?:\/(report\.html|report\.json|capture))?$/.exec(path);
     if (m === null) throw new HttpError(404, 'no such page');
@@ -280,6 +309,18 @@ class UploadService {
 
   // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
+  #list(res: ServerResponse, url: URL): void {
+    const limitText = url.searchParams.get('limit');
+    const before = url.searchParams.get('before') ?? undefined;
+    const limit = limitText === null ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= LIST_PAGE_MAX)) {
+      throw new HttpError(400, `limit must be a whole number from 1 to ${LIST_PAGE_MAX}`);
+    }
+    if (before !== undefined && parseCursor(before) === undefined) throw new HttpError(400, 'before must be the "next" value of a previous page');
+    const page = this.store.list({ limit, before });
+    sendJson(res, 200, { analyses: page.analyses.map((s) => this.#withProgress(s)), next: page.next });
+  }
+
   #withProgress(s: AnalysisSummary): AnalysisSummary & { progress?: Progress } {
     const p = this.#progress.get(s.id);
     return p === undefined ? s : { ...s, progress: p };
@@ -295,7 +336,7 @@ class UploadService {
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
       'Content-Length': Buffer.byteLength(html),
-      'Content-Security-Policy': REPORT_CSP,
+      'Content-Security-Policy': REPORT_HEADER_CSP,
       'Cache-Control': 'no-store',
     });
     res.end(html);
@@ -326,8 +367,8 @@ class UploadService {
   }
 
   #delete(res: ServerResponse, id: string): void {
-    this.#active.get(id)?.cancel();
-    this.#workers.remove(id);
+    this.active.get(id)?.cancel();
+    this.workers.remove(id);
     this.store.delete(id);
     this.#progress.delete(id);
     this.#lastEvent.delete(id);
@@ -357,59 +398,7 @@ class UploadService {
     this.#lastEvent.delete(id);
   }
 
-  // ── uploads ──────────────────────────────────────────────────────────────────────────────────
-
-  async #upload(req: IncomingMessage, res: ServerResponse, url: URL, expectsContinue: boolean): Promise<void> {
-    if (this.#closing) throw new HttpError(503, 'the server is stopping');
-    const contentType = req.headers['content-type'];
-    const boundary = multipartBoundary(contentType);
-    if (boundary === undefined && contentType?.toLowerCase().startsWith('multipart/')) {
-      throw new HttpError(400, 'multipart uploads must be multipart/form-data with a boundary');
-    }
-    const declared = declaredLength(req);
-    if (declared !== undefined && declared > this.#o.maxUpload) {
-      this.#refuseEarly(req, res, 413, `the upload is ${formatBytes(declared)}, over this server's limit of ${formatBytes(this.#o.maxUpload)}`);
-      return;
-    }
-    if (this.#uploadsInFlight >= this.#o.maxUploadsInFlight) {
-      this.#refuseEarly(req, res, 503, 'too many uploads at once; try again shortly', { 'Retry-After': '5' });
-      return;
-    }
-    if (expectsContinue) res.writeContinue();
-    this.#uploadsInFlight++;
-    const upload = new Upload(this, req, declared, cleanName(url.searchParams.get('name')));
-    this.#active.set(upload.id, upload);
-    try {
-      await upload.done;
-      if (upload.error === undefined) {
-        sendJson(res, 201, { id: upload.id }, { Location: `/api/analyses/${upload.id}` });
-        upload.afterAnswer();
-        return;
-      }
-      const e = upload.error;
-      if (e instanceof ClientGone) return void res.destroy();
-      const [status, message] = errorAnswer(e);
-      if (status === 500) this.#o.log(`upload failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.#refuseEarly(req, res, status, message);
-    } finally {
-      this.#uploadsInFlight--;
-      if (this.#active.get(upload.id) === upload) this.#active.delete(upload.id);
-    }
-  }
-
-  /** Answers now, and reads (a bounded part of) the rest of the body so the answer can be read. */
-  #refuseEarly(req: IncomingMessage, res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-    sendError(res, status, message, { Connection: 'close', ...headers });
-    discardBody(req, DRAIN_BYTES, DRAIN_MS);
-  }
-
-  // What Upload needs from the service (kept narrow so Upload reads on its own).
-  get options(): ServeOptions {
-    return this.#o;
-  }
-  get workers(): Workers {
-    return this.#workers;
-  }
+  // What an upload needs from the service (UploadHost).
   announce(id: string): void {
     this.#announce(id);
   }
@@ -424,14 +413,22 @@ class UploadService {
     this.#hub.send('deleted', { id });
   }
 
-  /** Builds and stores the reports, synchronously (so a DELETE cannot land half-way), and says so. */
+  /**
+   * Builds and stores the reports, synchronously (so a DELETE cannot land half-way), and says so.
+   * Never throws: a failure (a full disk included) marks the analysis failed with the reason.
+   */
   complete(id: string, name: string, analysis: Analysis, info: CaptureInfo): void {
     try {
       const report = analysis.finish(name, info);
       this.store.finish(id, renderJson(report), renderHtml(report), report.capture.packets, report.counts);
     } catch (e) {
-      this.#o.log(`report failed for ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
-      this.store.fail(id, `internal error while building the report (${e instanceof Error ? e.message : String(e)})`);
+      if (isDiskFull(e)) {
+        this.#o.log(`report of ${id} not stored: the disk is full`);
+        this.store.fail(id, "the server's disk was full when the report was written; upload the capture again later");
+      } else {
+        this.#o.log(`report failed for ${id}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+        this.store.fail(id, `internal error while building the report (${e instanceof Error ? e.message : String(e)})`);
+      }
     }
     this.#forget(id);
     this.#announce(id);
@@ -441,13 +438,19 @@ class UploadService {
   async #analyseStored(id: string): Promise<void> {
     const s = this.store.get(id);
     if (s === undefined || !s.stored || this.#closing) return;
-    this.store.setStatus(id, 'running');
+    try {
+      this.store.startAnalysis(id);
+    } catch (e) {
+      this.store.fail(id, isDiskFull(e) ? "the server's disk was full when the analysis was to start; upload the capture again later" : `the analysis could not start (${e instanceof Error ? e.message : String(e)})`);
+      this.#announce(id);
+      return;
+    }
     const analysis = new Analysis();
     const stream = createReadStream(this.store.capturePath(id), { highWaterMark: 256 * 1024 });
     let cancelled = false;
     let finished!: () => void;
     const done = new Promise<void>((r) => (finished = r));
-    this.#active.set(id, {
+    this.active.set(id, {
       cancel: () => {
         cancelled = true;
         stream.destroy();
@@ -463,153 +466,19 @@ class UploadService {
     } catch (e) {
       if (cancelled) {
         // Deleted (the row is gone) or the server is stopping: then it waits for the next start.
-        if (this.store.get(id) !== undefined) this.store.setStatus(id, 'queued');
+        try {
+          if (this.store.get(id) !== undefined) this.store.setStatus(id, 'queued');
+        } catch {
+          // a full disk: left `running`, and the next start queues it again (it is stored)
+        }
       } else {
         this.store.fail(id, e instanceof CaptureFormatError ? `not a usable capture: ${e.detail}` : `analysis failed (${e instanceof Error ? e.message : String(e)})`);
         this.#announce(id);
       }
       this.#forget(id);
     } finally {
-      if (this.#active.get(id)?.done === done) this.#active.delete(id);
+      if (this.active.get(id)?.done === done) this.active.delete(id);
       finished();
-    }
-  }
-}
-
-/**
- * One upload arriving: chunks go to a temp file and a CaptureParser as they come; the analysis
- * runs along when a worker slot was free, else the upload is queued once complete. `done`
- * settles when the body is over; `error` then says what went wrong (everything is cleaned up).
- */
-class Upload {
-  readonly id = newId();
-  readonly done: Promise<void>;
-  error: unknown;
-  #name: string;
-  #ingest: CaptureIngest | undefined;
-  #analysis: Analysis | undefined;
-  #slot = false;
-  #row = false;
-  #cancelled = false;
-  #received = 0;
-  #info: CaptureInfo | undefined;
-
-  constructor(
-    private readonly service: UploadService,
-    private readonly req: IncomingMessage,
-    private readonly declared: number | undefined,
-    name: string | undefined,
-  ) {
-    this.#name = name ?? 'capture';
-    const named = name !== undefined;
-    this.done = this.#receive(named).catch((e: unknown) => {
-      this.error = e;
-      this.#cleanUp();
-    });
-  }
-
-  cancel(): void {
-    this.#cancelled = true;
-    this.#ingest?.abort();
-    this.req.destroy();
-  }
-
-  async #receive(named: boolean): Promise<void> {
-    const o = this.service.options;
-    const boundary = multipartBoundary(this.req.headers['content-type']);
-    let multipart: MultipartReader | undefined;
-    if (boundary !== undefined) {
-      let inCapture = false;
-      multipart = new MultipartReader(boundary, {
-        begin: (h) => {
-          inCapture = h.name === 'capture' && this.#ingest === undefined;
-          if (!inCapture) return;
-          if (!named && h.filename !== undefined) this.#name = cleanName(h.filename) ?? this.#name;
-          this.#startIngest();
-        },
-        data: (c) => {
-          if (inCapture) this.#ingest!.data(c);
-        },
-        end: () => {
-          inCapture = false;
-        },
-      });
-    } else {
-      this.#startIngest();
-    }
-    let chunks = 0;
-    const rate = new RateCheck(o.minUploadRate, o.uploadRateWindowMs);
-    await consumeBody(this.req, async (chunk, waitedMs) => {
-      this.#received += chunk.length;
-      if (this.#received > o.maxUpload) throw new LimitError('upload_size', `the upload is over this server's limit of ${formatBytes(o.maxUpload)}`);
-      rate.check(chunk.length, waitedMs);
-      if (multipart !== undefined) multipart.push(chunk);
-      else this.#ingest!.data(chunk);
-      const ingest = this.#ingest;
-      if (ingest === undefined) return;
-      ingest.check();
-      if (!this.#row && ingest.accepted) this.#insertRow();
-      this.service.setProgress(this.id, { phase: 'upload', bytes: ingest.bytes, total: this.declared ?? null, packets: ingest.frames }, this.#row);
-      await ingest.settle();
-      if (++chunks % YIELD_EVERY_CHUNKS === 0) await yieldToEventLoop();
-    });
-    if (this.#cancelled) throw new ClientGone('deleted while arriving');
-    multipart?.end();
-    const ingest = this.#ingest;
-    if (ingest === undefined) throw new HttpError(400, 'the multipart body has no field named "capture"');
-    this.#info = await ingest.end();
-    if (this.#cancelled) throw new ClientGone('deleted while arriving');
-    if (!this.#row) this.#insertRow();
-    this.service.store.storeCapture(this.id, ingest.tmpPath, ingest.bytes);
-  }
-
-  #startIngest(): void {
-    const o = this.service.options;
-    this.#slot = this.service.workers.tryAcquire();
-    this.#analysis = this.#slot ? new Analysis() : undefined;
-    const analysis = this.#analysis;
-    this.#ingest = new CaptureIngest(
-      this.#name,
-      this.service.store.tmpPath(this.id, 'upload'),
-      analysis === undefined ? () => undefined : (f) => analysis.frame(f),
-      analysis?.anomalies ?? new Anomalies(),
-      { maxDecompressed: o.maxDecompressed, maxRatio: MAX_GZIP_RATIO },
-    );
-  }
-
-  /** The bytes so far are a capture: from now on it is listed. */
-  #insertRow(): void {
-    this.service.store.insert(this.id, this.#name, this.#slot ? 'running' : 'queued', this.#ingest!.bytes);
-    this.#row = true;
-    this.service.announce(this.id);
-  }
-
-  /** After the 201: finish the analysis that ran along, or queue the stored capture. */
-  afterAnswer(): void {
-    if (this.#analysis !== undefined) {
-      this.service.complete(this.id, this.#name, this.#analysis, this.#info!);
-      this.#releaseSlot();
-    } else {
-      this.service.forget(this.id);
-      this.service.announce(this.id);
-      this.service.workers.enqueue(this.id);
-    }
-  }
-
-  #releaseSlot(): void {
-    if (!this.#slot) return;
-    this.#slot = false;
-    this.service.workers.release();
-  }
-
-  #cleanUp(): void {
-    this.#ingest?.abort();
-    this.#releaseSlot();
-    if (this.#row) {
-      this.service.store.delete(this.id);
-      this.service.deleted(this.id);
-    } else {
-      this.service.forget(this.id);
     }
   }
 }
@@ -625,63 +494,6 @@ function redirect(res: ServerResponse, to: string): void {
   res.end();
 }
 
-/**
- * What a failed upload answers. Only our own errors say what went wrong: a limit (LimitError,
- * HttpError), a malformed body (MultipartError), a capture the readers refuse (CaptureFormatError,
- * with the reader's reason). Anything else is our bug or a storage failure: a 500 that says no
- * more (the caller logs it) — never a "limit", which would send the user chasing sizes.
- */
-function errorAnswer(e: unknown): [number, string] {
-  if (e instanceof LimitError || e instanceof HttpError) return [e.status, e.message];
-  if (e instanceof MultipartError) return [400, e.message];
-  if (e instanceof CaptureFormatError) {
-    const detail = e.detail.replace(/^not a pcap or pcapng capture: /, '');
-    return [415, `not a capture: ${detail} (pcap or pcapng, plain or gzip'd, are accepted)`];
-  }
-  return [500, 'internal error while storing the upload'];
-}
-
-/**
- * The minimum upload rate: a sender that, over a window of `windowMs` spent waiting for it,
- * delivered less than `bytesPerSecond` on average is refused (408), so slow senders cannot hold
- * the upload slots (the 2-minute idle timeout alone lets one byte a minute keep a slot forever).
- */
-class RateCheck {
-  #waitedMs = 0;
-  #bytes = 0;
-  constructor(
-    private readonly bytesPerSecond: number,
-    private readonly windowMs: number,
-  ) {}
-
-  check(bytes: number, waitedMs: number): void {
-    if (this.bytesPerSecond <= 0) return;
-    this.#waitedMs += waitedMs;
-    this.#bytes += bytes;
-    if (this.#waitedMs < this.windowMs) return;
-    const rate = (this.#bytes * 1000) / this.#waitedMs;
-    if (rate < this.bytesPerSecond) {
-      throw new LimitError('upload_rate', `the upload arrives too slowly (${formatBytes(Math.round(rate))}/s over ${Math.round(this.#waitedMs / 1000)} s; this server needs at least ${formatBytes(this.bytesPerSecond)}/s)`);
-    }
-    this.#waitedMs = 0;
-    this.#bytes = 0;
-  }
-}
-
-/**
- * A display name from the client: the last path component, without control or bidi-override
- * characters, at most MAX_NAME characters. Only ever shown (escaped); files are named by id.
- */
-export function cleanName(raw: string | null | undefined): string | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  const last = raw.split(/[/\\]/).pop() ?? '';
-  const clean = last
-    .replace(/[\p{Cc}\u202a-\u202e\u2066-\u2069\u200e\u200f]/gu, '')
-    .trim()
-    .slice(0, MAX_NAME);
-  return clean === '' || clean === '.' || clean === '..' ? undefined : clean;
-}
-
 const baseName = (name: string): string => name.replace(/\.(pcapng|pcap|cap)(\.gz)?$/i, '').replace(/\.gz$/i, '') || 'report';
 
 /** Content-Disposition with an ASCII fallback and the UTF-8 name (RFC 6266, RFC 8187). */
@@ -689,21 +501,3 @@ function attachment(name: string): string {
   const ascii = name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, MAX_NAME) || 'capture';
   return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
 }
-
-/**
- * The report's CSP: the report's one client script by its hash (the script the renderer writes,
- * known here — never hashes read from the stored page, so markup that got into a report could not
- * allow itself), no requests, and a sandbox, so even that script runs without this origin's
- * cookies or API. The report's JSON blocks carry a type attribute and are never executed.
- */
-export const REPORT_CSP = [
-  "default-src 'none'",
-  `script-src ${cspScriptHash(CLIENT_JS)}`,
-  "style-src 'unsafe-inline'",
-  'img-src data:',
-  "connect-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-  'sandbox allow-scripts',
-].join('; ');

@@ -8,9 +8,15 @@
 //   DATA/tmp/                 uploads and reports being written; emptied at every start
 //
 // A row exists once an upload has shown it is a capture. `stored` says the capture file is
-// complete. At start, rows left `running` (or `queued` without a stored capture) by a crash or a
-// restart become `failed`; queued rows with their capture are queued again; files no row names go.
-import { mkdirSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+// complete. At start, rows whose capture is stored and that were `queued` or `running` (a crash,
+// a SIGKILL, a restart) are queued again — up to MAX_ATTEMPTS starts, so a capture that crashes
+// the process cannot loop; rows without their capture become `failed`; files no row names go.
+//
+// A full disk: the database and the files are all 0600. When marking an analysis failed or
+// deleting it cannot be written (SQLITE_FULL), the change is kept in memory, shown by get() and
+// list() at once, and written later (retryDeferred): an analysis never stays `running` for ever
+// because the disk was full when it ended.
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -54,6 +60,7 @@ interface Row {
   info: number | null;
   warning: number | null;
   error: number | null;
+  attempts: number;
 }
 
 /** 16 random bytes, base64url: 22 characters, 128 bits, nothing sequential. */
@@ -74,13 +81,29 @@ CREATE TABLE IF NOT EXISTS analyses (
   packets     INTEGER,
   info        INTEGER,
   warning     INTEGER,
-  error       INTEGER
+  error       INTEGER,
+  attempts    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS analyses_created ON analyses (created_at);
 `;
 
 export const INTERRUPTED_UPLOAD = 'the upload was interrupted by a server stop or crash; upload the capture again';
-export const INTERRUPTED_ANALYSIS = 'the analysis was interrupted by a server stop or crash; upload the capture again';
+export const INTERRUPTED_ANALYSIS = 'the analysis was interrupted by a server stop or crash twice; it is not started again';
+/** Starts of one stored capture's analysis; a crash during the last one leaves it failed. */
+export const MAX_ATTEMPTS = 2;
+
+/** Rows per page of list(), by default and at most. */
+export const LIST_PAGE = 100;
+export const LIST_PAGE_MAX = 1000;
+
+/** The database and its WAL and shared-memory files, all owner-only like the captures. */
+const DB_FILES = ['dualscope.db', 'dualscope.db-wal', 'dualscope.db-shm'] as const;
+
+/** The disk (or the quota) is full: for SQLite, SQLITE_FULL; for files, ENOSPC/EDQUOT. */
+export const isDiskFull = (e: unknown): boolean => {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL';
+};
 
 export class Store {
   readonly #db: Database.Database;
@@ -93,10 +116,51 @@ export class Store {
     this.reportsDir = join(dataDir, 'reports');
     this.tmpDir = join(dataDir, 'tmp');
     for (const d of [dataDir, this.capturesDir, this.reportsDir, this.tmpDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
-    this.#db = new Database(join(dataDir, 'dualscope.db'), { timeout: 5000 });
-    this.#db.pragma('journal_mode = WAL');
-    this.#db.pragma('synchronous = NORMAL');
-    this.#db.exec(SCHEMA);
+    const dbPath = join(dataDir, DB_FILES[0]);
+    // SQLite gives the -wal and -shm files the database file's mode: create it 0600 first, and
+    // tighten files an older version left 0644.
+    closeSync(openSync(dbPath, 'a', 0o600));
+    for (const f of DB_FILES) if (existsSync(join(dataDir, f))) chmodSync(join(dataDir, f), 0o600);
+    this.#db = new Database(dbPath, { timeout: 5000 });
+    try {
+      this.#db.pragma('journal_mode = WAL');
+      this.#db.pragma('synchronous = NORMAL');
+      this.#db.exec(SCHEMA);
+      const columns = this.#db.prepare<{ name: string }>('SELECT name FROM pragma_table_info(?)').all('analyses').map((c) => c.name);
+      if (!columns.includes('attempts')) this.#db.exec('ALTER TABLE analyses ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0');
+    } catch (e) {
+      this.#db.close();
+      throw e;
+    }
+  }
+
+  /** Failures and deletions not yet written (the disk was full), by id. */
+  readonly #deferredFail = new Map<string, { reason: string; at: string }>();
+  readonly #deferredDelete = new Set<string>();
+
+  /** Changes kept in memory because the disk was full. */
+  get deferred(): number {
+    return this.#deferredFail.size + this.#deferredDelete.size;
+  }
+
+  /** Writes what a full disk held back; what still cannot be written waits for the next try. */
+  retryDeferred(): void {
+    for (const id of this.#deferredDelete) {
+      try {
+        this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+        this.#deferredDelete.delete(id);
+      } catch {
+        return;
+      }
+    }
+    for (const [id, f] of this.#deferredFail) {
+      try {
+        this.#writeFail(id, f.reason, f.at);
+        this.#deferredFail.delete(id);
+      } catch {
+        return;
+      }
+    }
   }
 
   /**
@@ -106,10 +170,14 @@ export class Store {
   recover(now = new Date().toISOString()): string[] {
     rmSync(this.tmpDir, { recursive: true, force: true });
     mkdirSync(this.tmpDir, { recursive: true, mode: 0o700 });
-    this.#db
-      .prepare(`UPDATE analyses SET status = 'failed', finished_at = ?, reason = CASE stored WHEN 1 THEN ? ELSE ? END
-                WHERE status = 'running' OR (status = 'queued' AND stored = 0)`)
-      .run(now, INTERRUPTED_ANALYSIS, INTERRUPTED_UPLOAD);
+    this.#db.transaction(() => {
+      // Fully stored: analysed again (a SIGKILL mid-analysis loses nothing the user sent).
+      this.#db.prepare(`UPDATE analyses SET status = 'queued' WHERE status = 'running' AND stored = 1 AND attempts < ?`).run(MAX_ATTEMPTS);
+      this.#db
+        .prepare(`UPDATE analyses SET status = 'failed', finished_at = ?, reason = CASE stored WHEN 1 THEN ? ELSE ? END
+                  WHERE status = 'running' OR (status = 'queued' AND stored = 0)`)
+        .run(now, INTERRUPTED_ANALYSIS, INTERRUPTED_UPLOAD);
+    })();
     const known = new Set(this.#db.prepare<{ id: string }>('SELECT id FROM analyses').all().map((r) => r.id));
     for (const dir of [this.capturesDir, this.reportsDir]) {
       for (const f of readdirSync(dir)) {
@@ -143,12 +211,44 @@ export class Store {
   }
 
   get(id: string): AnalysisSummary | undefined {
+    if (this.#deferredDelete.has(id)) return undefined;
     const row = this.#db.prepare<Row>('SELECT * FROM analyses WHERE id = ?').get(id);
-    return row && summary(row);
+    return row && this.#summary(row);
   }
 
-  list(): AnalysisSummary[] {
-    return this.#db.prepare<Row>('SELECT * FROM analyses ORDER BY created_at DESC, rowid DESC').all().map(summary);
+  /**
+   * Newest first, at most `limit` (LIST_PAGE by default, LIST_PAGE_MAX at most), strictly older
+   * than the cursor `before` when given. `next` is the cursor for the page after this one (the
+   * last row's creation time and sequence; still valid if that row is deleted meanwhile), null at
+   * the end. An index range scan: a page costs the same with 100 or 100 000 analyses.
+   */
+  list(o: { limit?: number; before?: string } = {}): { analyses: AnalysisSummary[]; next: string | null } {
+    const limit = Math.max(1, Math.min(LIST_PAGE_MAX, Math.floor(o.limit ?? LIST_PAGE)));
+    const cursor = o.before === undefined ? undefined : parseCursor(o.before);
+    const rows =
+      cursor === undefined
+        ? this.#db.prepare<Row & { seq: number }>('SELECT rowid AS seq, * FROM analyses ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit + 1)
+        : this.#db
+            .prepare<Row & { seq: number }>('SELECT rowid AS seq, * FROM analyses WHERE (created_at, rowid) < (?, ?) ORDER BY created_at DESC, rowid DESC LIMIT ?')
+            .all(cursor.createdAt, cursor.seq, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      analyses: page.filter((r) => !this.#deferredDelete.has(r.id)).map((r) => this.#summary(r)),
+      next: rows.length > limit && last !== undefined ? `${last.created_at}_${last.seq}` : null,
+    };
+  }
+
+  /** Every analysis, newest first (tests and tools; the API pages through list()). */
+  all(): AnalysisSummary[] {
+    const out: AnalysisSummary[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = this.list({ limit: LIST_PAGE_MAX, before });
+      out.push(...page.analyses);
+      if (page.next === null) return out;
+      before = page.next;
+    }
   }
 
   isStored(id: string): boolean {
@@ -165,33 +265,80 @@ export class Store {
     this.#db.prepare('UPDATE analyses SET status = ? WHERE id = ?').run(status, id);
   }
 
-  /** Writes both reports through tmp/ and marks the row done: a reader sees all of it or none. */
+  /** A stored capture's analysis starts: counted, so that one crashing the process is not retried for ever. */
+  startAnalysis(id: string): void {
+    this.#db.prepare(`UPDATE analyses SET status = 'running', attempts = attempts + 1 WHERE id = ?`).run(id);
+  }
+
+  /**
+   * Writes both reports through tmp/ and marks the row done: a reader sees all of it or none.
+   * On any failure (a full disk) nothing of the reports stays behind, and the error is thrown.
+   */
   finish(id: string, json: string, html: string, packets: number, counts: FindingCounts): void {
     const tj = this.tmpPath(id, 'json');
     const th = this.tmpPath(id, 'html');
-    writeFileSync(tj, json, { mode: 0o600 });
-    writeFileSync(th, html, { mode: 0o600 });
-    renameSync(tj, this.reportPath(id, 'json'));
-    renameSync(th, this.reportPath(id, 'html'));
-    this.#db
-      .prepare(`UPDATE analyses SET status = 'done', reason = NULL, finished_at = ?, packets = ?, info = ?, warning = ?, error = ? WHERE id = ?`)
-      .run(new Date().toISOString(), packets, counts.info, counts.warning, counts.error, id);
+    try {
+      writeFileSync(tj, json, { mode: 0o600 });
+      writeFileSync(th, html, { mode: 0o600 });
+      renameSync(tj, this.reportPath(id, 'json'));
+      renameSync(th, this.reportPath(id, 'html'));
+      this.#db
+        .prepare(`UPDATE analyses SET status = 'done', reason = NULL, finished_at = ?, packets = ?, info = ?, warning = ?, error = ? WHERE id = ?`)
+        .run(new Date().toISOString(), packets, counts.info, counts.warning, counts.error, id);
+    } catch (e) {
+      for (const p of [tj, th, this.reportPath(id, 'json'), this.reportPath(id, 'html')]) removeQuietly(p);
+      throw e;
+    }
   }
 
+  /** Marks the analysis failed. Never throws: when the disk is full the change waits in memory. */
   fail(id: string, reason: string): void {
-    this.#db.prepare(`UPDATE analyses SET status = 'failed', reason = ?, finished_at = ? WHERE id = ?`).run(reason, new Date().toISOString(), id);
+    const at = new Date().toISOString();
+    this.#deferredFail.delete(id);
+    try {
+      this.#writeFail(id, reason, at);
+    } catch {
+      this.#deferredFail.set(id, { reason, at });
+    }
   }
 
-  /** Removes the row and every file of the analysis. Returns false when there was no such row. */
+  #writeFail(id: string, reason: string, at: string): void {
+    this.#db.prepare(`UPDATE analyses SET status = 'failed', reason = ?, finished_at = ? WHERE id = ?`).run(reason, at, id);
+  }
+
+  /**
+   * Removes every file of the analysis, then its row. Never throws: when the disk is full the row
+   * is gone from get() and list() at once and deleted later. False when there was no such row.
+   */
   delete(id: string): boolean {
-    const gone = this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id).changes > 0;
     for (const p of [this.capturePath(id), this.reportPath(id, 'json'), this.reportPath(id, 'html')]) removeQuietly(p);
-    return gone;
+    const existed = this.get(id) !== undefined;
+    this.#deferredFail.delete(id);
+    try {
+      this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+    } catch {
+      this.#deferredDelete.add(id);
+    }
+    return existed;
+  }
+
+  #summary(r: Row): AnalysisSummary {
+    const s = summary(r);
+    const f = this.#deferredFail.get(r.id);
+    return f === undefined ? s : { ...s, status: 'failed', reason: f.reason, finishedAt: f.at };
   }
 
   close(): void {
     if (this.#db.open) this.#db.close();
   }
+}
+
+const CURSOR = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)_(\d{1,15})$/;
+
+/** A list cursor (`createdAt_seq`), or undefined when it is not one. */
+export function parseCursor(text: string): { createdAt: string; seq: number } | undefined {
+  const m = CURSOR.exec(text);
+  return m === null ? undefined : { createdAt: m[1]!, seq: Number(m[2]) };
 }
 
 export function removeQuietly(path: string): void {

@@ -9,6 +9,8 @@ export class Workers {
   constructor(
     readonly size: number,
     private readonly run: (id: string) => Promise<void>,
+    /** What a run that threw (it should not) leaves: called instead of an unhandled rejection. */
+    private readonly onError: (id: string, e: unknown) => void = () => undefined,
   ) {}
 
   get busy(): number {
@@ -48,7 +50,17 @@ export class Workers {
     while (this.#busy < this.size && this.#queue.length > 0) {
       const id = this.#queue.shift()!;
       this.#busy++;
-      void this.run(id).finally(() => this.release());
+      // The slot comes back whatever the run does; a rejection is reported, never left unhandled
+      // (it would end the process).
+      void this.run(id)
+        .catch((e: unknown) => {
+          try {
+            this.onError(id, e);
+          } catch {
+            // nothing left to tell
+          }
+        })
+        .finally(() => this.release());
     }
   }
 }

@@ -89,9 +89,24 @@ describe('correlate: lab captures from several points of one run', () => {
     expect(r.points[1]!.doubles).toBeGreaterThan(0);
     const f = r.findings.find((x) => x.kind === 'path.pmtud_blackhole')!;
     expect(f.status).toBe('proved');
-    expect(f.location).toBe('between router-r2 and router-r1');
+    // lab: "the 1500-byte segments have no second copy: r2 never forwards them"
+    expect(f.location).toBe('inside router-r2 (it came in and never left), between router-r2 and router-r1');
+    expect(f.losses.every((l) => l.droppedInside === 'router-r2')).toBe(true);
     // lab: the first lost segment (r2 #15) is sent 6 times, none reaches r1
     expect(f.losses.some((l) => l.seenAt.some((s) => s.point === 'router-r2' && s.frame === 15))).toBe(true);
+  });
+
+  it('same-port drop seen by the firewall itself (-i any): the dropped reply came in and never left it', async () => {
+    const r = await correlate('same-port-drop-timeout1-client.pcap', 'same-port-drop-timeout1-router.pcap');
+    expectSameClock(r);
+    const drops = r.findings.filter((f) => f.kind === 'dns.same_port_reply_drop');
+    expect(drops.length).toBe(2); // www and api (expected JSON: 2, AAAA lost)
+    for (const f of drops) {
+      expect(f.status).toBe('proved');
+      expect(f.losses.map((l) => [l.packet.replace(/ (www|api)\.example\.test.*/, ''), l.droppedInside])).toEqual([['DNS reply AAAA', 'router']]);
+    }
+    // the replies the firewall forwarded are not called dropped
+    expect(r.unexplainedLosses).toEqual([]);
   });
 
   it('MSS clamping: the SYN-ACK left the server with MSS 1440 and reached the client with 1220', async () => {
@@ -136,6 +151,32 @@ describe('correlate: lab captures from several points of one run', () => {
     expect(r.unexplainedLosses).toEqual([]);
     // everything each capture finds alone still comes out
     expect(r.findings.map((f) => f.kind).sort()).toEqual(['dns.resolver_profile', 'dns.same_port_reply_drop', 'dns.same_port_reply_drop', 'path.pmtud_blackhole']);
+  });
+
+  it('withdraws an "unanswered AAAA" when another point saw the answer leave', async () => {
+    // The client capture cut before glibc asks again (editcap -B), and a 1 s DNS timeout: alone, the
+    // client sees A answered and AAAA never; the server saw its AAAA answer leave.
+    const cut = join(TMP, 'client-cut.pcap');
+    execFileSync('editcap', ['-B', '2026-11-26T16:16:09.040180Z', join(SAMPLES, 'same-port-drop-aaaa-client.pcap'), cut]);
+    const r = await correlateFiles([{ file: cut, label: 'client' }, points('same-port-drop-aaaa-server.pcap')[0]!], {
+      generatedAt: GENERATED_AT,
+      analyze: { dns: { unansweredAfterMicros: 1_000_000 } },
+    });
+    const f = r.findings.find((x) => x.kind === 'dns.aaaa_unanswered')!;
+    expect(f.views.map((v) => v.point)).toEqual(['client']);
+    expect(f.status).toBe('withdrawn');
+    expect(f.statusReason).toMatch(/the AAAA answer was sent: server saw it \(frame 4\) and client did not/);
+    expect(f.location).toBe('between server and client');
+    expect(r.counts.warning).toBe(0); // withdrawn findings are not counted
+  });
+
+  it('three points, one unrelated: aligns the two that share packets, leaves the third out of every verdict', async () => {
+    const r = await correlate('same-port-drop-a-client.pcap', 'pmtud-mss-clamp-server.pcapng', 'same-port-drop-a-resolver.pcap');
+    expect(r.points.map((p) => p.clock.basis)).toEqual(['reference', 'none', 'both-ways']);
+    expect(r.overlap.note).toMatch(/pmtud-mss-clamp-server|server shares no packet/);
+    const drops = r.findings.filter((f) => f.kind === 'dns.same_port_reply_drop');
+    expect(drops.map((f) => f.location)).toEqual(['between resolver and client', 'between resolver and client']);
+    for (const f of r.findings) for (const e of f.evidence) for (const n of e.notSeenAt) if (n.point === 'server') expect(n.why).toBe('not-on-path');
   });
 
   it('keeps each point’s findings valid version-1 findings', async () => {

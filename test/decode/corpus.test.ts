@@ -34,7 +34,6 @@ function decodeFile(path: string): { packets: Map<number, Packet>; anomalies: An
   return { packets, anomalies };
 }
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 describe('decoders against tshark on the capture corpus', () => {
   it.each(files)('%s', (path) => {
     const truth = JSON.parse(readFileSync(`${CAPTURES}/truth/${path}.json`, 'utf8')) as any;

@@ -4,7 +4,6 @@ import { DnsTcpReassembler } from '../../src/decode/dns-tcp.js';
 import { NO_DNS, TcpFlag } from '../../src/decode/types.js';
 import { hex, seeded } from '../support/hex.js';
 
-const A = TcpFlag.ACK;
 const PA = TcpFlag.PSH | TcpFlag.ACK;
 
 /** A DNS query for `name` A IN, with the RFC 1035 §4.2.2 two-octet length in front. */

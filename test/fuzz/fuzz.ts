@@ -1,5 +1,5 @@
 // `npm run fuzz`: the longer run of the mutation tests. Takes real captures (the public corpus and
-// samples/), mutates them with a seeded generator (byte flips, overwrites with boundary values,
+// samples/) and the crafted seeds (test/fuzz/seeds: block floods), mutates them with a seeded generator (byte flips, overwrites with boundary values,
 // cuts, duplicated and deleted ranges, lengths set to 0/0xffff/0xffffffff), and feeds each mutant
 // through the whole analysis and the reports. A failure is any exception other than CaptureFormatError, any frame
 // the per-frame safety net had to catch (a decoder bug), or a mutant taking longer than a bound
@@ -8,6 +8,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { gunzipSync } from 'node:zlib';
 import { Analysis } from '../../src/analyze.js';
 import { CaptureFormatError } from '../../src/core/index.js';
 import { readCaptureStream } from '../../src/readers/index.js';
@@ -79,7 +80,19 @@ async function run(data: Buffer, withHtml: boolean): Promise<string | undefined>
   return caught > 0 ? `${caught} frame(s) hit the per-frame safety net` : undefined;
 }
 
-const inputs = [...captures(join(PROJECT, '../shared/captures')), ...captures(join(PROJECT, 'samples'))].map((p) => ({ p, data: readFileSync(p) }));
+/** The crafted seeds (test/fuzz/seeds, gzip'd block floods): mutated inflated, as the readers see them. */
+function seeds(dir: string): string[] {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.gz')).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}
+
+const inputs = [
+  ...[...captures(join(PROJECT, '../shared/captures')), ...captures(join(PROJECT, 'samples'))].map((p) => ({ p, data: readFileSync(p) })),
+  ...seeds(join(PROJECT, 'test/fuzz/seeds')).map((p) => ({ p, data: gunzipSync(readFileSync(p)) })),
+];
 if (inputs.length === 0) throw new Error('no captures found to mutate');
 const rnd = seeded(seed);
 const deadline = Date.now() + seconds * 1000;

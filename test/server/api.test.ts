@@ -507,7 +507,7 @@ describe('concurrency', () => {
   });
 
   it('six uploads at once with two workers: the rest queue, all complete with the right reports, events on the way', async () => {
-    const events: { event: string; data: any }[] = []; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const events: { event: string; data: any }[] = [];
     const es = httpRequest(`${server.url}/api/events`);
     es.on('response', (res) => {
       let buf = '';

@@ -147,7 +147,7 @@ function finding(g: Group): Finding {
   const servers = [...g.servers];
   const n = g.transmissions;
   const ports = [...g.ports].sort((a, b) => a - b);
-  const evidence = sortEvidence([...g.evidence]);
+  const evidence = sortEvidence(g.evidence);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   // RFC 4343: names compare without case; a resolver's 0x20 upstream queries spell them at random.
@@ -246,8 +246,11 @@ function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem |
   // one is proven unanswered (the question's outcome says so).
   if (aaaa.attempts.some((x) => x.replies.length > 0)) return undefined;
   // Unanswered A transmissions on a socket the AAAA used: the socket, not the AAAA, is the problem.
+  // So is an A question answered once on that socket and then, asked again there under the same
+  // id, not answered (even when the capture ends before its timeout): the sticky firewall's
+  // signature (every reply after the first on the 5-tuple dropped), not the server's.
   const aaaaSockets = new Set(aaaa.attempts.map((x) => `${x.clientPort}|${x.server}`));
-  if (a.attempts.some((x) => x.outcome === 'unanswered' && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
+  if (a.attempts.some((x) => (x.outcome === 'unanswered' || (x.afterAnswer && x.replies.length === 0)) && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
   return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent };
 }
 

@@ -1,7 +1,7 @@
 // Shared by the DNS detectors: safe text from capture strings, display filters from validated
 // values only, evidence from records, and small walks over a lookup's questions. Each incident's
 // rule lives in its own detector file.
-import { canonicalAddress, formatDuration, type Micros } from '../../core/index.js';
+import { formatDuration, type Micros } from '../../core/index.js';
 import {
   QTYPE_A,
   QTYPE_AAAA,
@@ -13,9 +13,10 @@ import {
   type DnsQuestionRecord,
   type DnsReply,
 } from '../../reconstruct/dns/index.js';
+import { framesAndAddresses, sortEvidence } from '../evidence.js';
 import type { Evidence, Finding } from '../finding.js';
 
-export { formatDuration, qtypeName, rcodeName };
+export { formatDuration, qtypeName, rcodeName, sortEvidence };
 
 const MAX_NAME_TEXT = 255;
 
@@ -37,28 +38,8 @@ export function printableName(name: string): string {
   return name.length > out.length && out.length >= MAX_NAME_TEXT ? `${out}…` : out;
 }
 
-/** `ip.addr == a` / `ipv6.addr == a` from an address that parses, else undefined. */
-export function addrFilter(addr: string): string | undefined {
-  const c = canonicalAddress(addr);
-  if (c === undefined) return undefined;
-  return c.includes(':') ? `ipv6.addr == ${c}` : `ip.addr == ${c}`;
-}
-
-/** `frame.number in {…}` of positive integers (at most 64, the rest are in the evidence list). */
-export function framesFilter(frames: readonly number[]): string {
-  const ok = [...new Set(frames.filter((f) => Number.isSafeInteger(f) && f > 0))].sort((a, b) => a - b).slice(0, 64);
-  return ok.length === 0 ? 'dns' : `frame.number in {${ok.join(' ')}}`;
-}
-
-/** Display filter: the evidence frames, narrowed by validated addresses (never by names). */
-export function displayFilter(frames: readonly number[], addrs: readonly string[] = []): string {
-  const parts = [framesFilter(frames)];
-  for (const a of addrs) {
-    const f = addrFilter(a);
-    if (f !== undefined) parts.push(f);
-  }
-  return parts.join(' && ');
-}
+/** Display filter: the evidence frames (or all DNS), narrowed by validated addresses (never by names). */
+export const displayFilter = (frames: readonly number[], addrs: readonly string[] = []): string => framesAndAddresses(frames, addrs, 'dns');
 
 /**
  * What a detector returns from observe() when it has nothing: one shared frozen list instead of a
@@ -113,10 +94,6 @@ export function questionEvidence(l: DnsLookup, q: DnsQuestionRecord, limit = 24)
     for (const r of a.replies) out.push(replyEvidence(r, a, l.client, `${name} reply`));
   }
   return sortEvidence(out).slice(0, limit);
-}
-
-export function sortEvidence(e: Evidence[]): Evidence[] {
-  return e.sort((x, y) => x.time - y.time || x.frame - y.frame);
 }
 
 export function allLookupEvidence(l: DnsLookup, limitPerQuestion = 24): Evidence[] {

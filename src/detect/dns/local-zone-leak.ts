@@ -3,7 +3,7 @@
 // them, or go straight to a globally routed server. A resolver that serves these zones answers at
 // once, from memory; any of these shows the query left the site. One finding per (client, server,
 // name); a resolver's upstream leg for the same name is folded into its client's finding.
-import { inPrefix, isLocalAddress, type Micros } from '../../core/index.js';
+import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -35,8 +35,8 @@ const REMEDY =
   'without a local replacement zone.';
 
 /** Never routed on the Internet, but not "local" either: a lab, so the address alone proves nothing. */
-const NON_GLOBAL = ['2001:db8::/32', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '198.18.0.0/15', '0.0.0.0/8', '::/128', '64:ff9b:1::/48'];
-const isGlobal = (a: string): boolean => !isLocalAddress(a) && !NON_GLOBAL.some((p) => inPrefix(a, p));
+const NON_GLOBAL = new PrefixList(['2001:db8::/32', '192.0.2.0/24', '198.51.100.0/24', '203.0.113.0/24', '198.18.0.0/15', '0.0.0.0/8', '::/128', '64:ff9b:1::/48']);
+const isGlobal = (a: string): boolean => !isLocalAddress(a) && !NON_GLOBAL.has(a);
 
 /** Two transmissions of a question closer than this were sent together (musl asks every server at once), not after a timeout. */
 const MIN_RETRY_MICROS = 300_000;

@@ -21,6 +21,7 @@ import {
   transmissions,
   usable,
 } from './common.js';
+import { DownstreamLossTracker, type DownstreamLoss, type DownstreamLossOptions } from './reply-lost-downstream.js';
 
 const KIND = 'dns.same_port_reply_drop';
 
@@ -35,6 +36,12 @@ export interface SamePortOptions {
    */
   promptFactor: number;
   promptFloorMicros: Micros;
+  /**
+   * Where the capture ended, when known (set by the detector at the end of input): a question
+   * re-asked this long before the end without an answer counts as unanswered even though the
+   * capture stopped before the client's timeout.
+   */
+  captureEndMicros?: Micros;
 }
 
 export const DEFAULT_SAME_PORT_OPTIONS: SamePortOptions = {
@@ -44,7 +51,7 @@ export const DEFAULT_SAME_PORT_OPTIONS: SamePortOptions = {
   promptFloorMicros: 200_000,
 };
 
-export interface SamePortReplyDropOptions extends SamePortOptions {
+export interface SamePortReplyDropOptions extends SamePortOptions, Omit<DownstreamLossOptions, 'minRetryMicros'> {
   /** Client/server pairs tracked, and occurrences kept as findings per pair (the rest counted). */
   maxPairs: number;
   maxFindingsPerPair: number;
@@ -52,6 +59,8 @@ export interface SamePortReplyDropOptions extends SamePortOptions {
 
 export const DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS: SamePortReplyDropOptions = {
   ...DEFAULT_SAME_PORT_OPTIONS,
+  maxRetryMicros: 30_000_000,
+  maxRemembered: 4096,
   maxPairs: 256,
   maxFindingsPerPair: 20,
 };
@@ -63,29 +72,48 @@ const REMEDY =
 interface Pair {
   occurrences: number;
   kept: SamePortDrop[];
+  /** Seen from the server's side: replies that left here, questions the client asked again. */
+  downstream: DownstreamLoss[];
 }
 
 export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
-  const o = { ...DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, ...options };
+  const o: SamePortReplyDropOptions = { ...DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, ...options };
   const pairs = new CappedGroups<Pair>(o.maxPairs);
+  const downstream = new DownstreamLossTracker(o);
+  const pairOf = (client: string, server: string): Pair | undefined =>
+    pairs.get(`${client}|${server}`, () => ({ occurrences: 0, kept: [], downstream: [] }));
   return {
     name: 'same-port-reply-drop',
     restatesAtFinish: true,
+    captureEnd(time) {
+      o.captureEndMicros = time;
+    },
     observe(r: DnsRecord): Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const drops = samePortDrops(r, o);
-      if (drops.length === 0) return NO_FINDINGS;
+      // The server-side view, for every lookup (a round may be re-asked in a later lookup); a
+      // socket this capture already shows losing a reply is not reported twice.
+      const losses = downstream.observe(r).filter((x) => !drops.some((d) => d.keptAttempt.clientPort === x.first.a.clientPort && d.keptAttempt.server === x.first.a.server));
+      if (drops.length === 0 && losses.length === 0) return NO_FINDINGS;
       // The lookup's delay is this incident's, whether or not the pair's cap lets it be reported.
       explanations?.explain(r, KIND);
       const out: Finding[] = [];
       for (const d of drops) {
-        const pair = pairs.get(`${r.client}|${d.keptAttempt.server}`, () => ({ occurrences: 0, kept: [] }));
+        const pair = pairOf(r.client, d.keptAttempt.server);
         if (pair === undefined) continue;
         pair.occurrences++;
-        if (pair.kept.length >= o.maxFindingsPerPair) continue;
+        if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
         pair.kept.push(d);
         // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
         out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
+      }
+      for (const x of losses) {
+        const pair = pairOf(x.client, x.first.a.server);
+        if (pair === undefined) continue;
+        pair.occurrences++;
+        if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
+        pair.downstream.push(x);
+        out.push(downstreamFinding(x, pair.occurrences));
       }
       return out;
     },
@@ -94,8 +122,75 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
       for (const pair of pairs.groups.values()) {
         const timeouts = pair.kept.map((d) => d.inferredTimeoutMicros);
         for (const d of pair.kept) out.push(finding(d, pair.occurrences, median(timeouts)));
+        for (const x of pair.downstream) out.push(downstreamFinding(x, pair.occurrences));
       }
       return out;
+    },
+  };
+}
+
+/** dns.same_port_reply_drop from a capture point before the loss (server, resolver, router). */
+function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
+  const { a, aaaa, aReply, aaaaReply } = x.first;
+  const client = x.client;
+  const server = a.server;
+  const port = a.clientPort;
+  const evidence: Evidence[] = [
+    queryEvidence(a.queries[0]!, a, client, 'A query (first round)'),
+    queryEvidence(aaaa.queries[0]!, aaaa, client, 'AAAA query (first round)'),
+    replyEvidence(aReply, a, client, 'A reply (left here)'),
+    replyEvidence(aaaaReply, aaaa, client, 'AAAA reply (left here)'),
+  ];
+  for (const re of x.reasks) {
+    const name = qtypeName(re.qtype);
+    for (const s of re.queries) evidence.push(queryEvidence(s, re, client, `${name} asked again (same id)`));
+    for (const rep of re.replies) evidence.push(replyEvidence(rep, re, client, `${name} reply to the re-ask`));
+  }
+  sortEvidence(evidence);
+  evidence.splice(32);
+  const first = evidence[0]!;
+  const last = evidence[evidence.length - 1]!;
+  const name = printableName(x.name);
+  const asked = [...new Set(x.reasks.map((re) => qtypeName(re.qtype)))].join(' and ');
+  const replyAge = Math.max(aReply.time - a.queries[0]!.time, aaaaReply.time - aaaa.queries[0]!.time);
+  const which = x.lostReply === 'unknown'
+    ? 'which reply of the pair was lost does not show here (the client asked again from the first question on)'
+    : `the client asked again only for ${x.lostReply}: that reply was lost`;
+  const repeat = occurrences > 1 ? `; ${occurrences} lookups from this client to this server show it` : '';
+  return {
+    id: `dns.same_port_reply_drop:${first.frame}`,
+    kind: 'dns.same_port_reply_drop',
+    severity: 'warning',
+    summary: `reply lost downstream for ${name}: A and AAAA from ${client} port ${port} were both answered here within ${durationText(replyAge)}, ` +
+      `yet ${durationText(x.reaskAfterMicros)} later the client asked ${asked} again on the same port under the same id; ${which}${repeat}`,
+    start: first.time,
+    end: last.time,
+    client,
+    server,
+    names: [x.name],
+    evidence,
+    impact: {
+      description: `the client waited for its timeout (about ${durationText(x.reaskAfterMicros)}) before asking again; whether the lookup then succeeded does not show at this capture point`,
+      delayMicros: x.delayMicros,
+      occurrences,
+    },
+    confidence: occurrences > 1
+      ? { level: 'high', reason: `${occurrences} lookups from one socket each: both replies left here and the client asked again after a timeout under the same id` }
+      : { level: 'medium', reason: 'one lookup: both replies left here and the client asked again after a timeout under the same id, so it did not receive one; a single lost packet looks the same' },
+    remedy: REMEDY,
+    displayFilter: displayFilter(evidence.map((e) => e.frame), [client, server]),
+    details: {
+      seenFrom: 'server-side',
+      capturePointShows: 'both replies left this capture point; the client did not receive at least one of them',
+      capturePointCannotShow: 'where the reply was lost (somewhere between here and the client: a firewall or NAT keeping one UDP session per 5-tuple is the usual cause)' +
+        (x.lostReply === 'unknown' ? ', which reply of the pair was lost' : '') + ', and whether the lookup finally succeeded',
+      lostReply: x.lostReply,
+      clientPort: port,
+      serverPort: a.serverPort,
+      reasked: x.reasks.map((re) => qtypeName(re.qtype)),
+      reaskFrames: x.reasks.map((re) => re.queries[0]!.frame),
+      reaskAfterMicros: x.reaskAfterMicros,
+      occurrencesOnPair: occurrences,
     },
   };
 }
@@ -107,7 +202,7 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
   const port = d.keptAttempt.clientPort;
   const server = d.keptAttempt.server;
   // Every query and reply of both questions, with roles that tell the story.
-  const evidence: Evidence[] = [];
+  const told: Evidence[] = [];
   for (const q of [d.kept, d.lost]) {
     const name = qtypeName(q.qtype);
     for (const x of transmissions(q)) {
@@ -115,24 +210,26 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
       const role = x.sent === d.keptAttempt.queries[0] ? `${name} query (first round)`
         : x.sent === d.lostAttempt.queries[0] ? `${name} query (reply lost)`
         : `${name} asked again`;
-      evidence.push(queryEvidence(x.sent, x.attempt, l.client, role));
+      told.push(queryEvidence(x.sent, x.attempt, l.client, role));
     }
     for (const a of q.attempts) {
       if (!d.attempts.includes(a)) continue;
       for (const rep of a.replies) {
         const role = rep === d.keptReply ? `${name} reply (arrived)` : rep === d.finalAnswer ? `${name} reply (to the re-sent query)` : `${name} reply`;
-        evidence.push(replyEvidence(rep, a, l.client, role));
+        told.push(replyEvidence(rep, a, l.client, role));
       }
     }
   }
-  sortEvidence(evidence);
-  evidence.splice(32);
+  const evidence = sortEvidence(told).slice(0, 32);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   const name = printableName(l.name);
   const outcome = d.finalAnswer !== undefined
     ? `answered ${durationText(d.finalAnswer.time - d.lostAttempt.queries[0]!.time)} after it was first asked`
-    : 'never answered: every later reply on this socket is missing too';
+    : !d.lost.attempts.some((a) => a.queries.includes(d.resend))
+      ? `never answered: the client asked ${kept} again on the same socket and that got no reply either (every reply after the first on this 5-tuple is dropped)`
+      : 'never answered: every later reply on this socket is missing too';
+  const failed = d.lookupFailed ? '; the lookup failed (the application sees "host not found" although the server answered)' : '';
   // glibc in single-request mode (set on itself after an earlier drop) sends the second query on
   // the same socket only once the first is answered: the firewall drops its reply all the same.
   const sent = d.lostAttempt.queries[0]!.time > d.keptReply.time
@@ -149,7 +246,7 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
     id: `dns.same_port_reply_drop:${first.frame}`,
     kind: KIND,
     severity: d.finalAnswer === undefined ? 'error' : 'warning',
-    summary: `${lost} reply lost for ${name}: ${sent} for ${server}; ${lost} ${outcome}${repeat}`,
+    summary: `${lost} reply lost for ${name}: ${sent} for ${server}; ${lost} ${outcome}${failed}${repeat}`,
     start: first.time,
     end: last.time,
     client: l.client,
@@ -157,7 +254,9 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
     names: [l.name],
     evidence,
     impact: {
-      description: `the lookup ended ${durationText(d.delayMicros)} after the ${kept} reply instead of with it (the client waited for its ${durationText(d.inferredTimeoutMicros)} timeout)`,
+      description: d.lookupFailed
+        ? `the lookup failed: no answer to ${lost} reached the client, and its re-asked questions went unanswered for ${durationText(d.delayMicros)} after the ${kept} reply (the server answered; replies after the first on this 5-tuple are dropped)`
+        : `the lookup ended ${durationText(d.delayMicros)} after the ${kept} reply instead of with it (the client waited for its ${durationText(d.inferredTimeoutMicros)} timeout)`,
       delayMicros: d.delayMicros,
       occurrences,
     },
@@ -165,6 +264,8 @@ function finding(d: SamePortDrop, occurrences: number, pairTimeout: number): Fin
     remedy: REMEDY,
     displayFilter: displayFilter(evidence.map((e) => e.frame), [l.client, server]),
     details: {
+      seenFrom: 'client-side',
+      lookupFailed: d.lookupFailed,
       lostReply: lost,
       arrivedReply: kept,
       clientPort: port,
@@ -205,6 +306,12 @@ interface SamePortDrop {
   readonly delayMicros: number;
   /** Later transmissions on the same socket also went unanswered (every later reply dropped). */
   readonly socketDead: boolean;
+  /**
+   * No answer to the lost question reached the client, and what it asked again on the socket went
+   * unanswered too: the lookup failed (or was failing when the capture ended), although the server
+   * had answered (the sticky firewall: every reply after the first on the 5-tuple dropped).
+   */
+  readonly lookupFailed: boolean;
   /** The lost question was the second one sent (its reply the second to arrive). */
   readonly lostWasSecond: boolean;
   /** The attempts that show it: the socket's, and those of the retry (other callers' left out). */
@@ -294,7 +401,14 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   const keptReply = (keptIsA ? replyA : reply6)!;
   const lostFirst = lostAttempt.queries[0]!.time;
   const re = keptIsA ? next6 : nextA;
-  if (re === undefined) return undefined; // the capture ended before the client re-asked
+  if (re === undefined) {
+    // The lost question was not asked again, but the kept one may have been (glibc, after losing a
+    // reply, falls back to one question at a time and starts again with the first): if that
+    // re-ask, answered within milliseconds the first time, now gets nothing, later replies on the
+    // 5-tuple are being dropped too. Otherwise the capture ended before the client re-asked.
+    const keptRe = keptIsA ? nextA : next6;
+    return keptRe === undefined ? undefined : stickyRound(l, qa, q6, a1, kept, lost, keptAttempt, lostAttempt, keptReply, keptRe, roundEnd, o);
+  }
   const resend = re.sent;
   if (resend.time - lostFirst < o.minRetryMicros) return undefined;
   // A reply to the lost question's first transmission that came late (after the re-send but
@@ -340,6 +454,7 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   const socketDead = laterOnSocket > 0 && laterAnswered === 0 && keptResentOnSocket &&
     kept.attempts.some((a) => sameSocket(a, a1) && a.outcome === 'unanswered');
   if (!answeredPromptly && !socketDead) return undefined;
+  const lookupFailed = finalAnswer === undefined && socketDead && lost.answer === undefined;
   const end = finalAnswer !== undefined ? finalAnswer.time : l.end;
   // The attempts that tell this story: the socket's, and those of the retry (from the re-send on).
   const attempts: DnsAttempt[] = [];
@@ -361,13 +476,73 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
     inferredTimeoutMicros: resend.time - lostFirst,
     delayMicros: Math.max(0, end - keptReply.time),
     socketDead,
+    lookupFailed,
+    lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
+    attempts,
+  };
+}
+/**
+ * The sticky firewall seen at the client when the lost question was never asked again: the kept
+ * question is re-asked on the same socket after the client's timeout and that re-ask, and anything
+ * else later on the socket, gets no reply: proven by the reconstructor (unanswered) or by the
+ * capture running on for the prompt window past the last transmission.
+ */
+function stickyRound(
+  l: DnsLookup,
+  qa: DnsQuestionRecord,
+  q6: DnsQuestionRecord,
+  a1: DnsAttempt,
+  kept: DnsQuestionRecord,
+  lost: DnsQuestionRecord,
+  keptAttempt: DnsAttempt,
+  lostAttempt: DnsAttempt,
+  keptReply: DnsReply,
+  keptRe: { sent: DnsQuerySent; attempt: DnsAttempt },
+  roundEnd: Micros,
+  o: SamePortOptions,
+): SamePortDrop | undefined {
+  if (!sameSocket(keptRe.attempt, a1) || lostAttempt.replies.length > 0 || lost.answer !== undefined) return undefined;
+  const lostFirst = lostAttempt.queries[0]!.time;
+  if (keptRe.sent.time - keptAttempt.queries[0]!.time < o.minRetryMicros) return undefined;
+  const prompt = Math.max(o.promptFactor * (keptReply.time - keptAttempt.queries[0]!.time), o.promptFloorMicros);
+  let lastOnSocket = keptRe.sent.time;
+  let allUnanswered = true;
+  const attempts: DnsAttempt[] = [];
+  for (const q of [qa, q6]) {
+    for (const a of q.attempts) {
+      if (!sameSocket(a, a1)) continue;
+      attempts.push(a);
+      for (const s of a.queries) if (s.time >= roundEnd && s.time > lastOnSocket) lastOnSocket = s.time;
+      for (const r of a.replies) if (r.time >= roundEnd) return undefined; // something got through
+      if (a.queries.some((s) => s.time >= roundEnd) && a.outcome !== 'unanswered') allUnanswered = false;
+    }
+  }
+  // The client itself shows the re-ask timed out when it sent it yet again; else the capture must
+  // have run on past the prompt window after the last transmission.
+  const resentAgain = lastOnSocket > keptRe.sent.time;
+  const waited = o.captureEndMicros !== undefined && o.captureEndMicros - lastOnSocket >= prompt;
+  if (!allUnanswered && !resentAgain && !waited) return undefined;
+  return {
+    lookup: l,
+    kept,
+    lost,
+    keptAttempt,
+    lostAttempt,
+    keptReply,
+    resend: keptRe.sent,
+    finalAnswer: undefined,
+    inferredTimeoutMicros: keptRe.sent.time - lostFirst,
+    delayMicros: Math.max(0, Math.max(l.end, lastOnSocket) - keptReply.time),
+    socketDead: true,
+    lookupFailed: true,
     lostWasSecond: lostFirst > keptAttempt.queries[0]!.time,
     attempts,
   };
 }
 
+
 /** The registry's entry (src/detect/registry.ts). */
 export const samePortReplyDropDetector = defineDetector({
   kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, create: createSamePortReplyDrop, explains: 'publishes',
-  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply; the stub re-asks after its timeout', remedy: '`options single-request-reopen`; fix the firewall\'s UDP handling' },
+  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply (or, sticky, every reply after the first: the lookup fails, an error); the stub re-asks after its timeout. From the client (reply missing) or from the server / resolver / a router before the loss (both replies left, the client re-asked under the same id), saying what that capture point cannot know', remedy: '`options single-request-reopen`; fix the firewall\'s UDP handling' },
 });

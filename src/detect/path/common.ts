@@ -1,24 +1,18 @@
 // Shared by the path detectors: display filters from validated values only, evidence from marks,
 // and the remedies (INCIDENTS.md §3, §4).
-import { canonicalAddress, formatDuration, type Micros } from '../../core/index.js';
+import { formatDuration, type Micros } from '../../core/index.js';
+import { IPV6_MIN_MTU } from '../../decode/index.js';
 import type { ConnectionRecord, DirectionSummary, Mark } from '../../reconstruct/path/index.js';
 import type { EvidenceMark } from '../../reconstruct/index.js';
+import { addrFilter, anyOf, framesFilter, sortEvidence } from '../evidence.js';
 import type { Evidence } from '../finding.js';
 
-export { formatDuration };
+export { addrFilter, anyOf, formatDuration, framesFilter, IPV6_MIN_MTU, sortEvidence };
 
-export const IPV6_MIN_MTU = 1280;
 /** RFC 791 / RFC 1122: every IPv4 host accepts 576-byte datagrams; smaller never needs PMTUD. */
 export const IPV4_MIN_REASSEMBLY = 576;
 
 export const familyMinMtu = (version: 4 | 6): number => (version === 6 ? IPV6_MIN_MTU : IPV4_MIN_REASSEMBLY);
-
-/** `ipv6.addr == a` / `ip.addr == a` from an address that parses, else undefined. */
-export function addrFilter(addr: string): string | undefined {
-  const c = canonicalAddress(addr);
-  if (c === undefined) return undefined;
-  return c.includes(':') ? `ipv6.addr == ${c}` : `ip.addr == ${c}`;
-}
 
 const validPort = (p: number): boolean => Number.isInteger(p) && p >= 0 && p <= 65535;
 
@@ -34,19 +28,6 @@ export function connectionFilter(c: Pick<ConnectionRecord, 'client' | 'clientPor
   return parts.length > 0 ? parts.join(' && ') : 'tcp';
 }
 
-/** `frame.number in {…}` of positive integers (at most 64). */
-export function framesFilter(frames: readonly number[]): string | undefined {
-  const ok = [...new Set(frames.filter((f) => Number.isSafeInteger(f) && f > 0))].sort((a, b) => a - b).slice(0, 64);
-  return ok.length === 0 ? undefined : `frame.number in {${ok.join(' ')}}`;
-}
-
-/** `a || b`, each part parenthesised. */
-export function anyOf(parts: readonly (string | undefined)[]): string {
-  const ok = parts.filter((p): p is string => p !== undefined && p !== '');
-  if (ok.length === 0) return 'frame';
-  return ok.length === 1 ? ok[0]! : ok.map((p) => `(${p})`).join(' || ');
-}
-
 /** Evidence from a mark of a record: `mark` is how the timeline draws it, `role` what it is in the story. */
 export function ev(m: Mark, mark: EvidenceMark, role: string, src?: string, dst?: string, detail?: string): Evidence {
   const e: Evidence = { frame: m.frame, time: m.time, role, mark };
@@ -54,19 +35,6 @@ export function ev(m: Mark, mark: EvidenceMark, role: string, src?: string, dst?
   if (dst !== undefined) e.dst = dst;
   if (detail !== undefined) e.detail = detail;
   return e;
-}
-
-/** Evidence sorted by frame, duplicates (same frame and role) dropped. */
-export function sortEvidence(list: Evidence[]): Evidence[] {
-  const seen = new Set<string>();
-  return list
-    .filter((e) => {
-      const k = `${e.frame}|${e.role}`;
-      if (seen.has(k)) return false;
-      seen.add(k);
-      return true;
-    })
-    .sort((a, b) => a.frame - b.frame || a.time - b.time);
 }
 
 export const endpoint = (addr: string, port: number): string => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
@@ -91,5 +59,7 @@ export const REMEDY = {
     'PTBs must reach the sender intact: allow ICMPv6 type 2 (and ICMP 3/4) at every filter regardless of size (a PTB quotes up to 1280 bytes), make load balancers / anycast forward PTBs to the server that sent the packet, raise router ICMP rate limits for PTB, and make the sender honour them. Clamp the TCP MSS where PTBs cannot be relied on.',
   fallback:
     'Remove the stale AAAA record or restore the IPv6 service at that address; monitor the IPv6 service by content, not only by port; re-check DNS and both address families on every server change.',
+  neighbor:
+    'The address is not on its link: the host lost or changed it (or is down) while DNS still hands it out. Restore the address on the host, or remove the stale AAAA/A record (and lower its TTL before address changes); monitor each address DNS publishes, not only the name.',
   mss: 'No action needed while the clamp matches the smallest link; keep it in sync with the path (clamp to PMTU), and remember that clamping only helps TCP — UDP and ICMP still need Packet Too Big to get through.',
 } as const;

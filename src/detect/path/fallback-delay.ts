@@ -1,5 +1,7 @@
 // path.fallback_delay: connection attempts to an IPv6 address fail (SYNs unanswered, RST, ICMPv6
-// unreachable) and the same client then reaches the IPv4 address of the same service (INCIDENTS.md §4).
+// unreachable) and the same client then reaches the IPv4 address of the same service (INCIDENTS.md §4);
+// or the mirror case: a client that prefers IPv4 (gai.conf, an application's choice) whose IPv4
+// attempts fail and which then reaches the IPv6 address (its A record is the stale one).
 // Paired by name (DNS answers in the capture: the IPv6 address came from an AAAA answer and the
 // IPv4 one from an A answer for the same name) or, without DNS, by destination port and timing
 // (low confidence). Records arrive when final, in any order, so both sides wait in bounded lists.
@@ -35,6 +37,7 @@ export const DEFAULT_FALLBACK_DELAY_OPTIONS: FallbackDelayOptions = {
 
 export type FallbackClass = 'happy-eyeballs' | 'timeout' | 'fast-rst' | 'fast-unreachable';
 
+/** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
   readonly c: ConnectionRecord;
   paired: boolean;
@@ -47,6 +50,15 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
   let latest: Micros = 0;
+  /**
+   * Pairings made so far, and how many there were when every waiting IPv4 success was last tried
+   * again. Between pairings, a waiting success can only come to match through a new IPv6 failure
+   * tied to it, so a new failure tries those alone (trying every success against every failure for
+   * each new failure was 12 % of the incident-rich bench file); after a pairing (it takes failures
+   * out of other successes' lists) every one is tried again, as before.
+   */
+  let pairings = 0;
+  let pairingsAtFullRetry = 0;
 
   const firstSyn = (c: ConnectionRecord): Micros => c.syns[0]?.time ?? c.start.time;
 
@@ -57,19 +69,26 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
     if (v6Outcome.size > 4 * o.maxPending) v6Outcome.clear();
   }
 
+  /** How a failed attempt may lead to this success of the other family: the same port, earlier, and the same name or (without DNS) soon enough. */
+  function tied(c: ConnectionRecord, v4: ConnectionRecord, t4: Micros): 'name' | 'port' | undefined {
+    if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
+    const t6 = firstSyn(c);
+    if (t6 > t4) return undefined;
+    const shared = c.names.length > 0 && v4.names.some((n) => c.names.includes(n));
+    if (shared) return t4 - t6 <= o.windowMicros ? 'name' : undefined;
+    return (c.names.length === 0 || v4.names.length === 0) && t4 - t6 <= o.noDnsWindowMicros ? 'port' : undefined;
+  }
+
   /** Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they are tied. */
   function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = firstSyn(v4);
     let byName: V6Failure[] = [];
     let byPort: V6Failure[] = [];
     for (const f of failures) {
-      const c = f.c;
-      if (f.paired || c.serverPort !== v4.serverPort) continue;
-      const t6 = firstSyn(c);
-      if (t6 > t4) continue;
-      const shared = c.names.length > 0 && v4.names.some((n) => c.names.includes(n));
-      if (shared && t4 - t6 <= o.windowMicros) byName.push(f);
-      else if (!shared && (c.names.length === 0 || v4.names.length === 0) && t4 - t6 <= o.noDnsWindowMicros) byPort.push(f);
+      if (f.paired) continue;
+      const tie = tied(f.c, v4, t4);
+      if (tie === 'name') byName.push(f);
+      else if (tie === 'port') byPort.push(f);
     }
     if (byName.length > 0) {
       // The same client: prefer attempts from the host that asked, when the lookup says who asked.
@@ -117,6 +136,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
   function tryPair(v4: ConnectionRecord): Finding[] {
     const m = match(v4);
     if (m === undefined) return [];
+    pairings++;
     for (const f of m.list) f.paired = true;
     const i = successes.indexOf(v4);
     if (i >= 0) successes.splice(i, 1);
@@ -130,19 +150,23 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
       const t = r.last.time;
       if (t > latest) latest = t;
       if (r.synCount === 0) return [];
-      if (r.version === 6) {
-        const failed = r.handshake === 'unanswered' || r.handshake === 'refused' || r.handshake === 'unreachable';
-        const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
-        if (failed) s.failed++;
-        else if (r.handshake === 'established') s.ok++;
-        v6Outcome.set(r.server, s);
-        if (!failed) return [];
+      // Either family may fail first (IPv6 first by default, IPv4 first when the client prefers it);
+      // a success pairs with failures of the other family only.
+      const failed = r.handshake === 'unanswered' || r.handshake === 'refused' || r.handshake === 'unreachable';
+      const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
+      if (failed) s.failed++;
+      else if (r.handshake === 'established') s.ok++;
+      v6Outcome.set(r.server, s);
+      if (failed) {
         failures.push({ c: r, paired: false });
         failures.sort((a, b) => firstSyn(a.c) - firstSyn(b.c));
         prune();
-        // An IPv4 success already final may follow it.
+        // A success of the other family already final may follow it.
         const out: Finding[] = [];
-        for (const v4 of [...successes]) out.push(...tryPair(v4));
+        const before = pairings;
+        const all = before !== pairingsAtFullRetry;
+        for (const ok of [...successes]) if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok)) !== undefined)) out.push(...tryPair(ok));
+        if (all && pairings === before) pairingsAtFullRetry = before;
         return out;
       }
       if (r.handshake !== 'established') return [];
@@ -190,21 +214,28 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
     return s !== undefined && s.ok === 0;
   });
   const names = [...new Set([...v4.names, ...v6.flatMap((c) => c.names)])];
+  // `v6` are the failed attempts and `v4` the success: IPv6 → IPv4 usually, IPv4 → IPv6 in the
+  // mirror case (a client that prefers IPv4).
+  const mirror = first6.version === 4;
+  const from = mirror ? 'IPv4' : 'IPv6';
+  const to = mirror ? 'IPv6' : 'IPv4';
+  const icmpName = mirror ? 'ICMP' : 'ICMPv6';
   const evidence: Evidence[] = [];
   for (const c of v6) {
-    c.syns.forEach((m, i) => evidence.push(ev(m, 'tcp-syn', i === 0 ? 'IPv6 SYN' : `IPv6 SYN retry ${i}`, c.client, c.server, `port ${c.serverPort}`)));
+    c.syns.forEach((m, i) => evidence.push(ev(m, 'tcp-syn', i === 0 ? `${from} SYN` : `${from} SYN retry ${i}`, c.client, c.server, `port ${c.serverPort}`)));
     if (c.handshakeFailure !== undefined) {
-      evidence.push(ev(c.handshakeFailure, c.handshake === 'refused' ? 'tcp-rst' : 'icmp-unreach', c.handshake === 'refused' ? 'RST answering the IPv6 SYN' : 'ICMPv6 unreachable answering the SYN', undefined, c.client, c.icmp[0] !== undefined ? `from ${c.icmp[0].from}, type ${c.icmp[0].type} code ${c.icmp[0].code}` : undefined));
+      evidence.push(ev(c.handshakeFailure, c.handshake === 'refused' ? 'tcp-rst' : 'icmp-unreach', c.handshake === 'refused' ? `RST answering the ${from} SYN` : `${icmpName} unreachable answering the SYN`, undefined, c.client, c.icmp[0] !== undefined ? `from ${c.icmp[0].from}, type ${c.icmp[0].type} code ${c.icmp[0].code}` : undefined));
     }
   }
-  if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'dns-answer', 'DNS answer (AAAA)', undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
-  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'dns-answer', 'DNS answer (A)', undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
-  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'tcp-syn', 'IPv4 SYN', v4.client, v4.server, `port ${v4.serverPort}`));
-  if (v4.established !== undefined) evidence.push(ev(v4.established, 'evidence', 'IPv4 established', v4.client, v4.server));
+  if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'dns-answer', `DNS answer (${mirror ? 'A' : 'AAAA'})`, undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
+  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'dns-answer', `DNS answer (${mirror ? 'AAAA' : 'A'})`, undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
+  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'tcp-syn', `${to} SYN`, v4.client, v4.server, `port ${v4.serverPort}`));
+  if (v4.established !== undefined) evidence.push(ev(v4.established, 'evidence', `${to} established`, v4.client, v4.server));
   const sorted = sortEvidence(evidence);
   const first = sorted[0]!;
   const severity = cls === 'happy-eyeballs' ? 'info' : cls === 'timeout' ? 'error' : 'warning';
-  const how = cls === 'happy-eyeballs' ? 'Happy Eyeballs: IPv4 started while IPv6 was still pending' : cls === 'timeout' ? `IPv4 only after ${synsV6} unanswered IPv6 SYN${synsV6 === 1 ? '' : 's'}` : cls === 'fast-rst' ? 'fast fallback after an RST' : 'fallback after ICMPv6 unreachable';
+  const how = cls === 'happy-eyeballs' ? `Happy Eyeballs: ${to} started while ${from} was still pending` : cls === 'timeout' ? `${to} only after ${synsV6} unanswered ${from} SYN${synsV6 === 1 ? '' : 's'}` : cls === 'fast-rst' ? 'fast fallback after an RST' : `fallback after ${icmpName} unreachable` +
+    (signal?.icmp[0] !== undefined && signal.icmp[0].code === (mirror ? 1 : 3) ? ` (address resolution failed at ${signal.icmp[0].from}: the address is not on its link, see path.neighbor_unreachable)` : '');
   const filterParts = [
     ...addrs6.map((a) => addrFilter(a)).filter((x): x is string => x !== undefined).map((f) => `${f} && tcp.port == ${first6.serverPort}`),
     addrFilter(v4.server) !== undefined ? `${addrFilter(v4.server)} && tcp.port == ${v4.serverPort}` : undefined,
@@ -213,7 +244,7 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
     id: `path.fallback_delay:${first.frame}`,
     kind: 'path.fallback_delay',
     severity,
-    summary: `${names.length > 0 ? names[0] : `port ${v4.serverPort}`}: IPv6 ${addrs6.map((a) => endpoint(a, first6.serverPort)).join(', ')} failed (${first6.handshake}), IPv4 ${endpoint(v4.server, v4.serverPort)} tried ${formatDuration(delay)} after the first IPv6 SYN${established !== undefined ? `, connected after ${formatDuration(established)}` : ''} — ${how}`,
+    summary: `${names.length > 0 ? names[0] : `port ${v4.serverPort}`}: ${from} ${addrs6.map((a) => endpoint(a, first6.serverPort)).join(', ')} failed (${first6.handshake}), ${to} ${endpoint(v4.server, v4.serverPort)} tried ${formatDuration(delay)} after the first ${from} SYN${established !== undefined ? `, connected after ${formatDuration(established)}` : ''} — ${how}`,
     start: first.time,
     end: Math.max(...sorted.map((e) => e.time)),
     client: first6.client,
@@ -221,25 +252,33 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
     names,
     evidence: sorted,
     impact: {
-      description: `every connection from this client to ${names[0] ?? 'this service'} pays ${formatDuration(established ?? delay)} before IPv4 takes over`,
+      description: `every connection from this client to ${names[0] ?? 'this service'} pays ${formatDuration(established ?? delay)} before ${to} takes over`,
       delayMicros: Math.max(0, established ?? delay),
     },
     confidence: byName
-      ? { level: first6.lookup !== undefined && v4.lookup !== undefined && (first6.lookup.asker === v4.lookup.asker || first6.client === first6.lookup.asker || v4.client === v4.lookup.asker) ? 'high' : 'medium', reason: `the IPv6 and IPv4 addresses are the AAAA and A answers for ${names[0]} seen in the capture` }
+      ? { level: first6.lookup !== undefined && v4.lookup !== undefined && (first6.lookup.asker === v4.lookup.asker || first6.client === first6.lookup.asker || v4.client === v4.lookup.asker) ? 'high' : 'medium', reason: `the ${from} and ${to} addresses are the ${mirror ? 'A and AAAA' : 'AAAA and A'} answers for ${names[0]} seen in the capture` }
       : { level: 'low', reason: 'no DNS answer ties the two addresses together: paired by destination port and timing only' },
     remedy: REMEDY.fallback,
     displayFilter: anyOf(filterParts),
     details: {
       classification: cls,
-      delayToIpv4SynMicros: delay,
-      delayToIpv4EstablishedMicros: established ?? null,
-      ipv6Attempts: v6.length,
-      ipv6Syns: synsV6,
-      ipv6Outcome: first6.handshake,
-      ipv6Server: first6.server,
-      ipv4Server: v4.server,
-      ipv6Client: first6.client,
-      ipv4Client: v4.client,
+      // Mirror case (IPv4 failed, IPv6 took over): the ipv6*/ipv4* keys keep naming each family's
+      // own addresses; the counts of the failed attempts are in failed*.
+      from,
+      to,
+      delayToFallbackSynMicros: delay,
+      delayToIpv4SynMicros: mirror ? null : delay,
+      delayToIpv4EstablishedMicros: mirror ? null : established ?? null,
+      ipv6Attempts: mirror ? null : v6.length,
+      ipv6Syns: mirror ? null : synsV6,
+      ipv6Outcome: mirror ? 'established' : first6.handshake,
+      ipv6Server: mirror ? v4.server : first6.server,
+      ipv4Server: mirror ? first6.server : v4.server,
+      ipv6Client: mirror ? v4.client : first6.client,
+      ipv4Client: mirror ? first6.client : v4.client,
+      failedAttempts: v6.length,
+      failedSyns: synsV6,
+      failedOutcome: first6.handshake,
       serverPort: v4.serverPort,
       synRetrySeriesMicros: first6.syns.slice(1).map((m, i) => m.time - first6.syns[i]!.time),
       failureSignal: signal?.handshakeFailure?.frame ?? null,
@@ -253,5 +292,5 @@ function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: 
 /** The registry's entry (src/detect/registry.ts). */
 export const fallbackDelayDetector = defineDetector({
   kind: 'path.fallback_delay', records: 'path', lane: 'tcp', defaults: DEFAULT_FALLBACK_DELAY_OPTIONS, create: createFallbackDelay,
-  readme: { what: 'IPv6 attempts to the AAAA address fail (unanswered SYNs, unreachable, RST), then IPv4 works: the delay, classified as Happy Eyeballs / timeout / fast RST / fast unreachable, with a stale-AAAA hint', remedy: 'remove the stale AAAA or restore the v6 service' },
+  readme: { what: 'IPv6 attempts to the AAAA address fail (unanswered SYNs, unreachable, RST), then IPv4 works — or the mirror, for a client that prefers IPv4: the delay, classified as Happy Eyeballs / timeout / fast RST / fast unreachable, with a stale-AAAA hint', remedy: 'remove the stale AAAA or restore the v6 service' },
 });

@@ -13,7 +13,7 @@ import { type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, PathRecord, RetransmittedRange } from '../../reconstruct/path/index.js';
 import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { REMEDY, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
+import { IPV6_MIN_MTU, REMEDY, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
 
 export interface PmtudBlackholeOptions {
   /** Transmissions of one range (original included) before it counts as lost. */
@@ -111,7 +111,7 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
   const sender = d.from;
   const receiver = d.to;
   const role = senderRole(c, d);
-  const pathMtuMin = Math.max(delivered ?? 0, c.version === 6 ? 1280 : 0) || undefined;
+  const pathMtuMin = Math.max(delivered ?? 0, c.version === 6 ? IPV6_MIN_MTU : 0) || undefined;
   const pathMtuMax = smallestLost - 1;
   const senderMss = role === 'client' ? c.clientOptions?.mss : c.serverOptions?.mss;
   const receiverMss = role === 'client' ? c.serverOptions?.mss : c.clientOptions?.mss;
@@ -134,7 +134,7 @@ function senderSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeO
   const rto = rtoSeries(worst);
   const ptbMtus = [...new Set(ptbs.map((p) => p.mtu!))].sort((a, b) => a - b);
   // An IPv6 sender may discard a PTB naming less than 1280 (Linux does): the router is at fault.
-  const belowMinimum = c.version === 6 && ptbMtus.some((m) => m < 1280);
+  const belowMinimum = c.version === 6 && ptbMtus.some((m) => m < IPV6_MIN_MTU);
   const ptbText = ptbs.length === 0 ? 'no Packet Too Big' : `${ptbs.length} Packet Too Big (MTU ${ptbMtus.join('/')}) without effect`;
   return {
     id: `path.pmtud_blackhole:${first.frame}:${role === 'client' ? 'c2s' : 's2c'}`,
@@ -224,7 +224,7 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
   if (gap.filled !== undefined) evidence.push(ev(gap.filled, 'evidence', 'missing bytes finally arrive', d.from, d.to, `${gap.fillWireLength} bytes on the wire`));
   evidence.push(...endEvidence(c));
   const sorted = sortEvidence(evidence);
-  const pathMtuMin = Math.max(arrived, c.version === 6 ? 1280 : 0) || undefined;
+  const pathMtuMin = Math.max(arrived, c.version === 6 ? IPV6_MIN_MTU : 0) || undefined;
   return {
     id: `path.pmtud_blackhole:${sorted[0]!.frame}:${role === 'client' ? 'c2s' : 's2c'}`,
     kind: 'path.pmtud_blackhole',

@@ -38,6 +38,8 @@ export const DEFAULT_PTB_PROBLEM_OPTIONS: PtbProblemOptions = {
 
 const isPtb = (r: IcmpErrorRecord): boolean => r.kind === 'packet-too-big' || r.kind === 'frag-needed';
 const MAX_EVIDENCE = 16;
+/** Neighbour-discovery records tell nothing about Packet Too Big. */
+const NONE_FOR_NEIGHBOURS: Finding[] = [];
 
 interface RouterState {
   from: string;
@@ -136,6 +138,7 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
   return {
     name: 'ptb-problem',
     observe(r: PathRecord): Finding[] {
+      if (r.type === 'neighbor') return NONE_FOR_NEIGHBOURS;
       return r.type === 'icmp-error' ? onIcmp(r) : onConnection(r);
     },
     finish(): Finding[] {

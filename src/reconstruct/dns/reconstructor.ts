@@ -7,7 +7,7 @@
 // is what one client asked about one name: A and AAAA together (getaddrinfo), or one other qtype;
 // retries under new ids, ports, servers or over TCP belong to it. State is bounded and expires on
 // capture time; every record is emitted as soon as it is final, so a live capture can reuse this.
-import { HashChains, type Micros } from '../../core/index.js';
+import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import {
   DEFAULT_DNS_OPTIONS,
@@ -142,64 +142,11 @@ interface Lookup {
   newer: Lookup | undefined;
 }
 
-/**
- * Entries in the order they were added or last touched, linked through their own `older`/`newer`
- * fields. A Set does the same with delete() and add() on every query and reply, but its table
- * fills with deleted slots and is copied every few hundred moves; this allocates nothing.
- */
-class AgeList<T extends { older: T | undefined; newer: T | undefined }> {
-  oldest: T | undefined = undefined;
-  newest: T | undefined = undefined;
-  size = 0;
-
-  add(e: T): void {
-    e.older = this.newest;
-    e.newer = undefined;
-    if (this.newest === undefined) this.oldest = e;
-    else this.newest.newer = e;
-    this.newest = e;
-    this.size++;
-  }
-
-  /** `e` must be in the list. */
-  delete(e: T): void {
-    if (e.older === undefined) this.oldest = e.newer;
-    else e.older.newer = e.newer;
-    if (e.newer === undefined) this.newest = e.older;
-    else e.newer.older = e.older;
-    e.older = undefined;
-    e.newer = undefined;
-    this.size--;
-  }
-
-  /** Moves `e` (in the list) to the newest end. */
-  touch(e: T): void {
-    if (this.newest === e) return;
-    this.delete(e);
-    this.add(e);
-  }
-
-  toArray(): T[] {
-    const out: T[] = [];
-    for (let e = this.oldest; e !== undefined; e = e.newer) out.push(e);
-    return out;
-  }
-}
-
 // Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer) in HashChains;
 // entries chain on `next` and every field is compared. Template-string
 // keys cost about 280 ns per key and Map operation and two to three allocations per packet. On
 // bench/generate's 300 k packets (25% DNS), stage alone, process.cpuUsage: 0.45 → 0.36 s together
 // with answered keys that no longer hold their lookup; the whole series 0.51 → 0.28 s.
-const FNV_OFFSET = 0x811c9dc5;
-const FNV_PRIME = 0x01000193;
-const mixNumber = (h: number, n: number): number => Math.imul(h ^ n, FNV_PRIME);
-function mixString(h: number, s: string): number {
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), FNV_PRIME);
-  return h;
-}
-const smallHash = (h: number): number => h & 0x3fffffff;
-
 function socketHash(t: Transport, client: string, cport: number, server: string, sport: number, id: number): number {
   let h = mixNumber(FNV_OFFSET, t === 'udp' ? 17 : 6);
   h = mixString(h, client);

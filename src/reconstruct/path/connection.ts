@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, markAt, NONE, sackSignature, small, unwrapSeq } from './direction.js';
+import { Direction, markAt, NONE, small, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -188,11 +188,11 @@ export class Connection {
   packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
-    // What could prompt the same packet to be sent again (see Direction.forwardCopy): new data from
+    // What could prompt the same packet to be sent again (see CopyFilter.isCopy): new data from
     // the peer for a pure ACK, duplicate ACKs and SACKs from the peer for anything else.
     const pureAck = tcp.payloadLength === 0 && (tcp.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
     const trigger = pureAck ? peer.payloadPackets : d.dupAcks + d.sackAcks;
-    if (d.forwardCopy(tcp.seq, tcp.ack, tcp.flags, tcp.payloadLength, tcp.window, tcp.tsVal, tcp.tsEcr, sackSignature(tcp.sack), ip.id ?? -1, ip.hopLimit, time, trigger, peer.packets > 0, this.sackNegotiated())) return;
+    if (d.isCopy(ip, tcp, time, trigger, peer.packets > 0, this.sackNegotiated())) return;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);

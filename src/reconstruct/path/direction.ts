@@ -2,32 +2,16 @@
 // acknowledged of it. Tracks each unacknowledged segment's size and send times (bounded), so a
 // range sent again and again at one size while smaller ones get through can be told from plain loss.
 import type { Micros } from '../../core/index.js';
-import type { DirectionSummary, IcmpRef, Mark, RetransmittedRange, SequenceGap, Stall } from './records.js';
+import type { Ip, Tcp } from '../../decode/index.js';
+import type { DirectionSummary, IcmpRef, Mark, SequenceGap, Stall } from './records.js';
+import { CopyFilter } from './copy-filter.js';
+import { Segment } from './segment.js';
 
 const TWO32 = 4294967296;
-const MAX_SEND_TIMES = 12;
 const MAX_KEPT_RANGES = 8;
 const MAX_GAPS = 8;
 const MAX_RETX_FRAMES = 64;
 const DELIVERED_LOG = 64;
-/** A forwarding copy follows the packet by the router's forwarding time: microseconds, a few ms when busy. */
-const FORWARD_COPY_MICROS = 10_000;
-/**
- * A bridge or mirror port's second copy follows within microseconds. Nothing TCP sends again on
- * its own comes this soon: the minimum RTO is 200 ms (Linux) to 1 s (RFC 6298), a tail-loss probe
- * waits two round trips, and fast retransmits and duplicate ACKs answer packets from the peer,
- * which must not have come in between.
- */
-const MIRROR_COPY_MICROS = 1_000;
-const TCP_FIN = 0x01;
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-
-/** Tells two SACK option contents apart (the first block is the most recent, RFC 2018 §4). */
-export function sackSignature(sack: readonly number[] | undefined): number {
-  if (sack === undefined || sack.length === 0) return -1;
-  return (Math.imul(sack.length, 0x9e3779b1) ^ (sack[0]! | 0) ^ Math.imul(sack[1]! | 0, 31)) | 0;
-}
 
 /** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
 export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
@@ -46,91 +30,6 @@ export function unwrapSeq(seq: number, base: number, ref: number): number {
  * path stage's garbage by ~5 %, and as much again in the records.
  */
 export const NONE: never[] = Object.freeze([]) as unknown as never[];
-
-/** What transmissions after the first add to a segment: most segments are sent once. */
-interface Resends {
-  /** Frames and times of the transmissions, the first included (the first MAX_SEND_TIMES). */
-  readonly frames: number[];
-  readonly times: Micros[];
-  minWire: number;
-  maxWire: number;
-  lastWire: number;
-  lastTime: Micros;
-}
-
-/**
- * A segment sent and not yet acknowledged (mutable while tracked). Sent once it is ten fields;
- * the rest is made on the first resend (bench: segments were 15 % of the path stage's garbage).
- */
-export class Segment {
-  sends = 1;
-  /** When it was acknowledged (ACK or SACK): kept for a segment sent more than once, the only kind a record shows. */
-  acked: Mark | undefined = undefined;
-  /** Acknowledged by SACK (a cumulative ACK moves the direction's `head` past it instead). */
-  sacked = false;
-  resends: Resends | undefined = undefined;
-  constructor(
-    readonly start: number,
-    public end: number,
-    readonly firstFrame: number,
-    readonly firstTime: Micros,
-    readonly firstWire: number,
-    public fragmentable: boolean,
-  ) {}
-
-  get minWire(): number {
-    return this.resends?.minWire ?? this.firstWire;
-  }
-  get maxWire(): number {
-    return this.resends?.maxWire ?? this.firstWire;
-  }
-  get lastWire(): number {
-    return this.resends?.lastWire ?? this.firstWire;
-  }
-  get lastTime(): Micros {
-    return this.resends?.lastTime ?? this.firstTime;
-  }
-
-  resend(frame: number, time: Micros, wire: number, fragmentable: boolean): void {
-    this.sends++;
-    const r = this.resends;
-    if (r === undefined) {
-      const w = this.firstWire;
-      this.resends = { frames: [this.firstFrame, frame], times: [this.firstTime, time], minWire: wire < w ? wire : w, maxWire: wire > w ? wire : w, lastWire: wire, lastTime: time };
-    } else {
-      if (r.frames.length < MAX_SEND_TIMES) {
-        r.frames.push(frame);
-        r.times.push(time);
-      }
-      if (wire < r.minWire) r.minWire = wire;
-      if (wire > r.maxWire) r.maxWire = wire;
-      r.lastWire = wire;
-      r.lastTime = time;
-    }
-    if (fragmentable) this.fragmentable = true;
-  }
-
-  /** The last transmission whose frame is kept. */
-  lastKeptFrame(): number {
-    const frames = this.resends?.frames;
-    return frames === undefined ? this.firstFrame : frames[frames.length - 1]!;
-  }
-
-  toRange(): RetransmittedRange {
-    return {
-      start: this.start,
-      end: this.end,
-      sends: this.sends,
-      frames: this.resends?.frames ?? [this.firstFrame],
-      times: this.resends?.times ?? [this.firstTime],
-      minWireLength: this.minWire,
-      maxWireLength: this.maxWire,
-      lastWireLength: this.lastWire,
-      acked: this.acked,
-      fragmentable: this.fragmentable,
-    };
-  }
-}
 
 interface Gap {
   start: number;
@@ -232,29 +131,11 @@ export class Direction {
   private _rstFrame!: number;
   private _rstAt!: number;
   ptbs!: PtbWatch[];
-  /**
-   * The previous packet in this direction (raw seq/ack, flags, payload, window, timestamps, SACK,
-   * hop limit, time, and the count of what could have prompted a second sending): to tell copies.
-   */
-  prevSeq!: number; // `seq | 0`
-  prevAck!: number; // `ack | 0`
-  prevFlags!: number;
-  prevPayload!: number;
-  prevWindow!: number;
-  prevTsVal!: number; // `tsVal | 0`, -1 without the option
-  prevTsEcr!: number;
-  prevSack!: number; // sackSignature
-  prevHop!: number;
-  prevIpId!: number; // -1 for IPv6
-  prevTrigger!: number;
-  private _prevAt!: number;
+  /** Tells a second sighting of a packet from a second sending (its own reset in init()). */
+  readonly copies = new CopyFilter();
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire!: number;
   runWire!: number;
-  /** Second sightings of a packet after a router on the capture host forwarded it (`tcpdump -i any`). */
-  forwardedCopies!: number;
-  /** Second sightings at the same hop limit: a bridge (`tcpdump -i any` on it) or a mirror port. */
-  mirroredCopies!: number;
 
   from!: string;
   fromPort!: number;
@@ -319,22 +200,9 @@ export class Direction {
     this._finAt = 0;
     this._rstFrame = -1;
     this._rstAt = 0;
-    this.prevSeq = -1;
-    this.prevAck = -1;
-    this.prevFlags = -1;
-    this.prevPayload = -1;
-    this.prevWindow = -1;
-    this.prevTsVal = -1;
-    this.prevTsEcr = -1;
-    this.prevSack = -1;
-    this.prevHop = -1;
-    this.prevIpId = -1;
-    this.prevTrigger = -1;
-    this._prevAt = 0;
+    this.copies.reset();
     this.lastNewWire = 0;
     this.runWire = 0;
-    this.forwardedCopies = 0;
-    this.mirroredCopies = 0;
   }
 
   /**
@@ -374,8 +242,6 @@ export class Direction {
   set maxDeliveredTime(t: Micros) { this._maxDeliveredAt = small(t - this.epoch); }
   get waitSince(): Micros | undefined { return this._waitAt === undefined ? undefined : this.epoch + this._waitAt; }
   set waitSince(t: Micros | undefined) { this._waitAt = t === undefined ? undefined : small(t - this.epoch); }
-  get prevTime(): Micros { return this.epoch + this._prevAt; }
-  set prevTime(t: Micros) { this._prevAt = small(t - this.epoch); }
 
   /** Watches what this direction sends after a PTB quoting it. */
   watchPtb(w: PtbWatch): void {
@@ -383,65 +249,9 @@ export class Direction {
     this.ptbs.push(w);
   }
 
-  /**
-   * True when this packet is the one just seen in this direction again: such a copy is not counted
-   * as a packet, a retransmission or a duplicate ACK.
-   *  - A hop later: `tcpdump -i any` on a router (or a host forwarding to containers) records each
-   *    forwarded packet on the way in and again on the way out, with the hop limit one lower. A
-   *    retransmission seen at one capture point keeps its hop limit (same path).
-   *  - At the same hop limit, within MIRROR_COPY_MICROS either way: `tcpdump -i any` on a bridge
-   *    records each packet on both bridge ports, and a mirror port that copies both directions of a
-   *    link shows each packet twice. Packets of the other direction may come between the two
-   *    sightings, so one of these must hold as well: the IPv4 identification is the same and not 0
-   *    (a host gives each packet it sends a new one); nothing that could prompt a second sending
-   *    came from the peer in between (`trigger`: for a pure ACK the peer's data segments, for
-   *    anything else the duplicate ACKs and SACKs about this direction's data), counted only when
-   *    the peer's direction is in the capture at all; it is a SYN (SYNs are sent again on a timer
-   *    of a second or more); or it is a pure ACK on a connection that negotiated SACK (a genuine
-   *    duplicate ACK carries new SACK blocks).
-   * Only the previous packet of the direction is compared: copies of a burst that interleave
-   * (D1 D2 D1' D2') are counted as packets again.
-   * Every header field that differs between two sendings is compared: sequence and ACK numbers,
-   * flags, length, window, timestamps, SACK blocks and the IPv4 identification (pcapplusplus
-   * sll2.pcap has a FIN sent twice 90 µs apart, IDs 0x872d and 0x872e: a retransmission, to tshark
-   * too). IPv6 has no such field: a host that sends an identical segment again within a
-   * millisecond with nothing from the peer in between is taken for a copy.
-   */
-  forwardCopy(seq: number, ack: number, flags: number, payload: number, window: number, tsVal: number | undefined, tsEcr: number | undefined, sack: number, ipId: number, hopLimit: number, time: Micros, trigger: number, peerSeen: boolean, sackNegotiated: boolean): boolean {
-    const ts = tsVal === undefined ? -1 : tsVal | 0;
-    const ecr = tsEcr === undefined ? -1 : tsEcr | 0;
-    if (
-      (seq | 0) === this.prevSeq && (ack | 0) === this.prevAck && flags === this.prevFlags && payload === this.prevPayload &&
-      window === this.prevWindow && ts === this.prevTsVal && ecr === this.prevTsEcr && sack === this.prevSack && ipId === this.prevIpId
-    ) {
-      const gap = time - this.prevTime;
-      if (hopLimit < this.prevHop && gap <= FORWARD_COPY_MICROS) {
-        this.forwardedCopies++;
-        this.prevHop = hopLimit;
-        return true;
-      }
-      const pureAck = payload === 0 && (flags & (TCP_SYN | TCP_FIN | TCP_RST)) === 0;
-      if (
-        hopLimit === this.prevHop && gap >= -MIRROR_COPY_MICROS && gap <= MIRROR_COPY_MICROS &&
-        (ipId > 0 || (flags & TCP_SYN) !== 0 || (peerSeen && trigger === this.prevTrigger) || (pureAck && sackNegotiated))
-      ) {
-        this.mirroredCopies++;
-        return true;
-      }
-    }
-    this.prevSeq = seq | 0;
-    this.prevAck = ack | 0;
-    this.prevFlags = flags;
-    this.prevPayload = payload;
-    this.prevWindow = window;
-    this.prevTsVal = ts;
-    this.prevTsEcr = ecr;
-    this.prevSack = sack;
-    this.prevHop = hopLimit;
-    this.prevIpId = ipId;
-    this.prevTrigger = trigger;
-    this.prevTime = time;
-    return false;
+  /** True when this packet is a second sighting of the previous one (see CopyFilter.isCopy). */
+  isCopy(ip: Ip, tcp: Tcp, time: Micros, trigger: number, peerSeen: boolean, sackNegotiated: boolean): boolean {
+    return this.copies.isCopy(ip, tcp, small(time - this.epoch), trigger, peerSeen, sackNegotiated);
   }
 
   /** Counts a packet sent in this direction. */

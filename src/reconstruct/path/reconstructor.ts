@@ -1,17 +1,19 @@
 // TCP connections, ICMP errors matched to the flow they quote, and names from DNS answers.
 // State is bounded and forgotten on capture time; a record is emitted as soon as it is final, so a
 // live capture can use the same code.
-import type { Micros } from '../../core/index.js';
-import type { Icmp, Packet } from '../../decode/index.js';
+import { EndpointSet, FlowTable, type Micros } from '../../core/index.js';
+import type { Arp, Icmp, Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
 import { unwrapSeq } from './direction.js';
-import { EndpointSet, FlowTable } from './flows.js';
 import { NameMap } from './names.js';
+import { NeighborTracker } from './neighbors.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpErrorRecord, IcmpRef, PathRecord, PathStats } from './records.js';
 
 const PROTO_TCP = 6;
 const PROTO_UDP = 17;
+const ND_SOLICITATION = 135;
+const ND_ADVERTISEMENT = 136;
 const EXPIRE_EVERY: Micros = 1_000_000;
 const MAX_SERVICES = 4096;
 /**
@@ -59,6 +61,7 @@ export class PathReconstructor {
   /** Address and port seen serving TCP (answering a SYN): to tell a PTB for another server's flow. */
   readonly #services = new EndpointSet(MAX_SERVICES);
   readonly #names: NameMap;
+  readonly #neighbors: NeighborTracker;
   /**
    * Finished connections, to be reused (Connection.init): new ones lived long enough after their
    * FIN to be copied and promoted by V8's young-generation collector (bench, 5 M packets, every
@@ -87,6 +90,17 @@ export class PathReconstructor {
     this.#o = { ...DEFAULT_PATH_OPTIONS, ...options };
     this.#emit = emit;
     this.#names = new NameMap(this.#o.maxNames, this.#o.nameMaxAgeMicros);
+    this.#neighbors = new NeighborTracker({}, (r) => {
+      const first = r.solicitations[0]?.time ?? this.#lastTime;
+      const n = this.#names.lookup(r.address, first);
+      this.#emit({ ...r, names: n?.names ?? [], lookup: n === undefined ? undefined : { frame: n.frame, time: n.time, asker: n.asker } });
+    });
+  }
+
+  /** An ARP message (not IP, so not a Packet): neighbour discovery for IPv4. */
+  arp(a: Arp, frame: number, time: Micros): void {
+    if (time > this.#lastTime) this.#lastTime = time;
+    this.#neighbors.arp(a, frame, time);
   }
 
   packet(p: Packet): void {
@@ -102,7 +116,15 @@ export class PathReconstructor {
     }
     if (p.tcp !== undefined) this.#tcp(p);
     else if (p.udp !== undefined) this.#datagram(ip.src, p.udp.srcPort, ip.dst, p.udp.dstPort, p.time);
-    else if (p.icmp !== undefined && isErrorKind(p.icmp.kind)) this.#icmp(p, p.icmp);
+    else if (p.icmp !== undefined) {
+      const icmp = p.icmp;
+      if (isErrorKind(icmp.kind)) this.#icmp(p, icmp);
+      else if (icmp.target !== undefined) {
+        // RFC 4861: NS (135) asks for the target, NA (136) answers for it.
+        if (icmp.type === ND_SOLICITATION) this.#neighbors.solicitation(6, ip.src, icmp.target, p.frame, p.time);
+        else if (icmp.type === ND_ADVERTISEMENT) this.#neighbors.advertisement(icmp.target, p.frame, p.time);
+      }
+    }
   }
 
   /** Makes final every connection idle (or closed) long enough at capture time `now`. */
@@ -129,10 +151,12 @@ export class PathReconstructor {
       this.#udpOldestLast = oldest;
     }
     this.#names.expire(now);
+    this.#neighbors.expire(now);
   }
 
   /** End of input: everything still open is final (ended 'capture-end' unless it closed). */
   finish(): void {
+    this.#neighbors.finish();
     for (let n = this.#conns.first; n !== undefined; n = n.next) this.#final(n.value, 'capture-end', this.#lastTime);
     this.#conns.clear();
     this.#udp.clear();
@@ -263,6 +287,10 @@ export class PathReconstructor {
       this.#icmpUnmatched++;
       return;
     }
+    // Address resolution failed (ICMPv6 1/3, RFC 4443 §3.1; ICMP 3/1, host unreachable).
+    if (icmp.kind === 'unreachable' && ((icmp.version === 6 && icmp.code === 3) || (icmp.version === 4 && icmp.code === 1))) {
+      this.#neighbors.unreachable(q.dst, ip.dst, q.protocol, q.dstPort, p.frame, p.time);
+    }
     let match: IcmpErrorRecord['match'] = 'none';
     let connectionId: number | undefined;
     let quotes: IcmpErrorRecord['quotes'];
@@ -335,8 +363,8 @@ export class PathReconstructor {
     this.#retransmissions += r.toServer.retransmissions + r.toClient.retransmissions;
     this.#synRetransmissions += Math.max(0, r.synCount - 1);
     this.#offloaded += r.toServer.offloadedSegments + r.toClient.offloadedSegments;
-    this.#forwardedCopies += c.toServer.forwardedCopies + c.toClient.forwardedCopies;
-    this.#mirroredCopies += c.toServer.mirroredCopies + c.toClient.mirroredCopies;
+    this.#forwardedCopies += c.toServer.copies.forwarded + c.toClient.copies.forwarded;
+    this.#mirroredCopies += c.toServer.copies.mirrored + c.toClient.copies.mirrored;
     // The record holds copies, never the connection's own state: the object can be reused. Parked,
     // it lets go of its segments and lists, so spares hold no more than new connections would.
     if (this.#spare.length < MAX_SPARE_CONNECTIONS) {

@@ -238,7 +238,31 @@ export interface IcmpErrorRecord {
   readonly quotedServiceSeen: boolean;
 }
 
-export type PathRecord = ConnectionRecord | IcmpErrorRecord;
+/**
+ * Neighbour discovery for one address (neighbors.ts): solicitations (IPv6 NS, ARP requests) from
+ * one asker until answered or given up, and the unreachables sent for it meanwhile.
+ */
+export interface NeighborRecord {
+  readonly type: 'neighbor';
+  readonly family: 4 | 6;
+  readonly address: string;
+  /** The soliciting host's address on the link (a router's link-local address for IPv6). */
+  readonly asker: string;
+  /** The first solicitations (bounded) and how many there were. */
+  readonly solicitations: readonly Mark[];
+  readonly solicitationCount: number;
+  /** The advertisement (NA, ARP reply) that answered, if any. */
+  readonly answered: Mark | undefined;
+  /** ICMPv6 address unreachable / ICMP host unreachable quoting a packet for the address (bounded). */
+  readonly unreachables: readonly { readonly frame: number; readonly time: Micros; readonly to: string; readonly quotedDstPort: number | undefined; readonly quotedProtocol: number }[];
+  readonly unreachableCount: number;
+  /** Names whose DNS answers in the capture gave this address (most recent first). */
+  readonly names: readonly string[];
+  /** The DNS answer that gave it, when seen. */
+  readonly lookup: (Mark & { readonly asker: string }) | undefined;
+}
+
+export type PathRecord = ConnectionRecord | IcmpErrorRecord | NeighborRecord;
 
 export interface PathStats {
   readonly tcpPackets: number;

@@ -104,13 +104,23 @@ export function planTimeline(report: Report, limits: HtmlLimits = DEFAULT_HTML_L
   const ends: number[] = [];
   for (const t of [timeline.start, capture.firstTime]) if (t !== null) starts.push(t);
   for (const t of [timeline.end, capture.lastTime]) if (t !== null) ends.push(t);
-  for (const f of findings) (starts.push(f.start), ends.push(f.end));
-  for (const { lane } of chosen)
-    for (const m of lane.marks) (starts.push(m.t0), ends.push(m.t1 ?? m.t0));
+  for (const f of findings) {
+    starts.push(f.start);
+    ends.push(f.end);
+  }
+  for (const { lane } of chosen) {
+    for (const m of lane.marks) {
+      starts.push(m.t0);
+      ends.push(m.t1 ?? m.t0);
+    }
+  }
   let start = starts.length ? starts.reduce((a, b) => Math.min(a, b)) : 0;
   let end = ends.length ? ends.reduce((a, b) => Math.max(a, b)) : start;
   if (!(end > start)) end = start + 1000;
-  if (!Number.isFinite(start) || !Number.isFinite(end)) (start = 0), (end = 1000);
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    start = 0;
+    end = 1000;
+  }
 
   const perLane = Math.min(limits.maxMarksPerLane, Math.max(30, Math.floor(limits.maxMarks / Math.max(1, chosen.length))));
   const bins = Math.max(1, limits.aggregateBins);
@@ -131,7 +141,11 @@ export function planTimeline(report: Report, limits: HtmlLimits = DEFAULT_HTML_L
       const i = Math.min(bins - 1, Math.max(0, Math.floor(((m.t0 - start) / (end - start)) * bins)));
       const b = byBin.get(i);
       const t1 = Math.max(m.t0, m.t1 ?? m.t0);
-      if (b) (b.t0 = Math.min(b.t0, m.t0)), (b.t1 = Math.max(b.t1, t1)), b.count++;
+      if (b) {
+        b.t0 = Math.min(b.t0, m.t0);
+        b.t1 = Math.max(b.t1, t1);
+        b.count++;
+      }
       else byBin.set(i, { t0: m.t0, t1, count: 1 });
     }
     const aggregated = [...byBin.entries()].sort(([a], [b]) => a - b).map(([, b]) => b);

@@ -34,7 +34,6 @@ const SERVER2 = '198.51.100.54';
 const NAME = 'api.example.test';
 const ADDR_A = { answers: ['203.0.113.80'], aa: true };
 const ADDR_AAAA = { answers: ['2001:db8::80'], aa: true };
-const data = (q: number) => (q === A ? ADDR_A : ADDR_AAAA);
 
 /** `tcpdump -i any` on a router: each forwarded packet is written twice, a few µs apart. */
 function doubled(ps: Packet[]): Packet[] {

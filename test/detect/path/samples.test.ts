@@ -69,7 +69,8 @@ describe.skipIf(expectations.length === 0)('path findings on samples/', () => {
       if (want.kind === 'path.ptb_problem' && typeof d.mtu === 'number') expect(f.details.mtu).toBe(d.mtu);
       if (want.kind === 'path.fallback_delay') {
         if (typeof d.classification === 'string') expect(f.details.classification).toBe(d.classification);
-        if (want.delayMicros !== undefined) expect(inRange(f.details.delayToIpv4SynMicros, want.delayMicros), `delay ${f.details.delayToIpv4SynMicros}`).toBe(true);
+        if (want.delayMicros !== undefined) expect(inRange(f.details.delayToFallbackSynMicros, want.delayMicros), `delay ${f.details.delayToFallbackSynMicros}`).toBe(true);
+        if (typeof d.from === "string") expect(f.details.from).toBe(d.from);
         const est = d.toV4EstablishedMicros as Range | undefined;
         if (est !== undefined) expect(inRange(f.details.delayToIpv4EstablishedMicros, est), `established ${f.details.delayToIpv4EstablishedMicros}`).toBe(true);
         if (typeof d.v6Syns === 'number') expect(f.details.ipv6Syns).toBe(d.v6Syns);

@@ -28,7 +28,9 @@ export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect
     for (const d of detectors) merged.add(d, d.observe(r));
   });
   let nextExpire = Number.NEGATIVE_INFINITY;
+  let last = Number.NaN;
   await readCapture(path, (frame) => {
+    if (!(frame.time <= last)) last = frame.time;
     const p = decoder.decode(frame);
     if (p !== undefined) recon.packet(p);
     if (frame.time >= nextExpire) {
@@ -37,6 +39,7 @@ export async function runDns(path: string, dns: Partial<DnsOptions> = {}, detect
       recon.expire(frame.time);
     }
   }, anomalies);
+  if (!Number.isNaN(last)) for (const d of detectors) d.captureEnd?.(last); // as Analysis.finish() does
   recon.finish();
   for (const d of detectors) merged.finish(d);
   findings.push(...merged.values());

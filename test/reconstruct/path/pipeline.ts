@@ -31,6 +31,10 @@ export async function runPath(file: string): Promise<PathRun> {
     (frame) => {
       const p = decoder.decode(frame);
       if (p !== undefined) path.packet(p);
+      else {
+        const arp = decoder.takeArp(); // as Analysis.frame() does
+        if (arp !== undefined) path.arp(arp, frame.index, frame.time);
+      }
       if (frame.time >= nextExpire) {
         nextExpire = frame.time + 1_000_000;
         path.expire(frame.time);

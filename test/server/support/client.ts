@@ -25,7 +25,7 @@ export interface Answer {
   headers: IncomingHttpHeaders;
   body: Buffer;
   text: string;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
 }
 
 export interface RequestOptions {
@@ -38,6 +38,8 @@ export interface RequestOptions {
   afterFirstPiece?: () => void | Promise<void>;
   /** Stop after the first piece and destroy the connection (an upload cut off). */
   cutOff?: boolean;
+  /** The source address (another 127.x address is another client to the server). */
+  localAddress?: string;
 }
 
 export function request(url: string, o: RequestOptions = {}): Promise<Answer> {
@@ -47,7 +49,7 @@ export function request(url: string, o: RequestOptions = {}): Promise<Answer> {
     const headers: Record<string, string | number> = { ...o.headers };
     const chunked = Object.keys(headers).some((k) => k.toLowerCase() === 'transfer-encoding');
     if (o.body !== undefined && !chunked && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['Content-Length'] = total;
-    const req = httpRequest(url, { method: o.method ?? 'GET', headers }, (res) => {
+    const req = httpRequest(url, { method: o.method ?? 'GET', headers, localAddress: o.localAddress }, (res) => {
       const parts: Buffer[] = [];
       res.on('data', (c: Buffer) => parts.push(c));
       res.on('end', () => {
@@ -166,9 +168,9 @@ function childServerModule(): { args: string[]; module: string } {
  * A server in a child process (the real thing, killable with SIGKILL), on the given data folder.
  * Resolves on its readiness line; fails with its stderr if it exits or is not ready in `timeoutMs`.
  */
-export async function startChildServer(dataDir: string, timeoutMs = 60_000): Promise<{ child: ChildProcess; url: string }> {
+export async function startChildServer(dataDir: string, timeoutMs = 60_000, options: Record<string, unknown> = {}): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
   const { args, module } = childServerModule();
-  const child = spawn(process.execPath, [...args, resolve('test/server/support/serve-child.mjs'), module, dataDir], {
+  const child = spawn(process.execPath, [...args, resolve('test/server/support/serve-child.mjs'), module, dataDir, JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
@@ -190,7 +192,7 @@ export async function startChildServer(dataDir: string, timeoutMs = 60_000): Pro
         reject(new Error(`child server exited (${code ?? signal}): ${stderr}`));
       });
     });
-    return { child, url };
+    return { child, url, stderr: () => stderr };
   } catch (e) {
     child.kill('SIGKILL');
     throw e;

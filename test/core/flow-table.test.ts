@@ -1,7 +1,7 @@
 // FlowTable and EndpointSet: one entry per flow whatever the direction, insertion order kept
 // through deletions (expiry walks it, eviction takes its head), bounded endpoint sets.
 import { describe, expect, it } from 'vitest';
-import { EndpointSet, FlowTable } from '../../../src/reconstruct/path/flows.js';
+import { EndpointSet, FlowTable } from '../../src/core/index.js';
 
 const values = <V>(t: FlowTable<V>): V[] => {
   const out: V[] = [];

@@ -1,6 +1,6 @@
-// Per-flow state found from a packet's addresses and ports without building a string key: the
-// decoder hands out address text from a cache, so the same string objects repeat and a Map keyed
-// on them hashes once per address, not per packet. One entry per flow, the same for both
+// Per-flow state found from a packet's addresses and ports without building a string key (used by the
+// path reconstructor and the timeline): the decoder hands out address text from a cache, so the same
+// string objects repeat and a Map keyed on them hashes once per address, not per packet. One entry per flow, the same for both
 // directions, kept in insertion order (oldest first) for expiry and eviction.
 //
 // bench (300 k generated packets, path stage alone, CPU time): the three template strings per

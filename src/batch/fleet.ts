@@ -1,0 +1,239 @@
+// The fleet report: what a whole batch found, as JSON and as one self-contained HTML page. Built
+// from the index alone (the stored finding JSON), so it can be written again at any time.
+//
+// The HTML has no script at all (CSP `default-src 'none'`; the charts are inline SVG drawn here),
+// and every string from a capture or a path goes through escapeHtml. Each finding links to its
+// file's own report at that finding (`NAME.html#finding=ID`, which that report's script opens).
+import { dirname, relative, resolve, sep } from 'node:path';
+import { formatIso, type Micros } from '../core/index.js';
+import { SEVERITIES, severityRank, type Severity } from '../detect/index.js';
+import { escapeHtml } from '../report/index.js';
+import { TOOL_VERSION } from '../version.js';
+import type { BatchIndex, FileRow } from './batch-index.js';
+
+const HOUR: Micros = 3_600_000_000;
+const DAY: Micros = 24 * HOUR;
+/** Hour buckets up to this span, day buckets beyond. */
+const HOURLY_UP_TO: Micros = 3 * DAY;
+const TOP = 10;
+/** Findings listed one by one in the HTML (most severe, then earliest); the JSON has them all. */
+const HTML_MAX_FINDINGS = 2000;
+
+export interface FleetFinding {
+  id: string | null;
+  kind: string;
+  severity: string;
+  time: Micros;
+  summary: string;
+  client: string | null;
+  server: string | null;
+  names: string[];
+  file: string;
+  /** The file's own HTML report, when one was written. */
+  report: string | null;
+}
+
+export interface FleetReport {
+  fleetSchemaVersion: 1;
+  tool: { name: 'dualscope'; version: string };
+  generatedAt: string;
+  index: string;
+  files: { total: number; done: number; failed: number; packets: number; captureSets: number };
+  span: { start: Micros | null; end: Micros | null; bucket: 'hour' | 'day'; bucketMicros: Micros; origin: Micros | null };
+  kinds: { kind: string; severity: string; count: number; firstSeen: Micros; lastSeen: Micros; perBucket: number[] }[];
+  top: { clients: { value: string; count: number }[]; servers: { value: string; count: number }[]; names: { value: string; count: number }[] };
+  filesWithErrors: { path: string; error: string }[];
+  findings: FleetFinding[];
+}
+
+const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+
+/** The fleet report over the given files (all of the index when undefined). */
+export function buildFleetReport(index: BatchIndex, files: readonly FileRow[] | undefined, generatedAt?: string): FleetReport {
+  const rows = files ?? index.files();
+  const byPath = new Map(rows.map((f) => [f.path, f]));
+  const findings: FleetFinding[] = [];
+  for (const s of index.findings(rows.map((f) => f.id))) {
+    const o = (s.json && typeof s.json === 'object' ? s.json : {}) as Record<string, unknown>;
+    findings.push({
+      id: asString(o.id),
+      kind: asString(o.kind) ?? 'unknown',
+      severity: asString(o.severity) ?? 'info',
+      time: typeof o.start === 'number' ? o.start : 0,
+      summary: asString(o.summary) ?? '',
+      client: asString(o.client),
+      server: asString(o.server),
+      names: Array.isArray(o.names) ? o.names.filter((n): n is string => typeof n === 'string') : [],
+      file: s.file,
+      report: byPath.get(s.file)?.reportHtml ?? null,
+    });
+  }
+  findings.sort((a, b) => a.time - b.time || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+
+  const times = [...rows.flatMap((f) => [f.firstTime, f.lastTime]), ...findings.map((f) => f.time)].filter((t): t is number => t !== null && t > 0);
+  const start = times.length ? Math.min(...times) : null;
+  const end = times.length ? Math.max(...times) : null;
+  const bucketMicros = start !== null && end !== null && end - start > HOURLY_UP_TO ? DAY : HOUR;
+  const origin = start === null ? null : Math.floor(start / bucketMicros) * bucketMicros;
+  const buckets = origin === null || end === null ? 0 : Math.floor((end - origin) / bucketMicros) + 1;
+
+  const kinds = new Map<string, FleetReport['kinds'][number]>();
+  for (const f of findings) {
+    let k = kinds.get(f.kind);
+    if (!k) kinds.set(f.kind, (k = { kind: f.kind, severity: f.severity, count: 0, firstSeen: f.time, lastSeen: f.time, perBucket: new Array<number>(buckets).fill(0) }));
+    k.count++;
+    k.firstSeen = Math.min(k.firstSeen, f.time);
+    k.lastSeen = Math.max(k.lastSeen, f.time);
+    if (rank(f.severity) > rank(k.severity)) k.severity = f.severity;
+    if (origin !== null) {
+      const i = Math.floor((f.time - origin) / bucketMicros);
+      if (i >= 0 && i < buckets) k.perBucket[i]!++;
+    }
+  }
+  const sets = new Map<string, number>();
+  for (const f of rows) if (f.setId !== null) sets.set(f.setId, (sets.get(f.setId) ?? 0) + 1);
+  return {
+    fleetSchemaVersion: 1,
+    tool: { name: 'dualscope', version: TOOL_VERSION },
+    generatedAt: generatedAt ?? new Date().toISOString(),
+    index: index.path,
+    files: {
+      total: rows.length,
+      done: rows.filter((f) => f.status === 'done').length,
+      failed: rows.filter((f) => f.status === 'failed').length,
+      packets: rows.reduce((n, f) => n + (f.packets ?? 0), 0),
+      captureSets: [...sets.values()].filter((n) => n > 1).length,
+    },
+    span: { start, end, bucket: bucketMicros === DAY ? 'day' : 'hour', bucketMicros, origin },
+    kinds: [...kinds.values()].sort((a, b) => rank(b.severity) - rank(a.severity) || b.count - a.count || (a.kind < b.kind ? -1 : 1)),
+    top: {
+      clients: top(findings.map((f) => f.client)),
+      servers: top(findings.map((f) => f.server)),
+      names: top(findings.flatMap((f) => f.names)),
+    },
+    filesWithErrors: rows.filter((f) => f.status === 'failed').map((f) => ({ path: f.path, error: f.error ?? 'failed' })),
+    findings,
+  };
+}
+
+const rank = (s: string): number => ((SEVERITIES as readonly string[]).includes(s) ? severityRank(s as Severity) : -1);
+
+function top(values: readonly (string | null)[]): { value: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const v of values) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, TOP)
+    .map(([value, count]) => ({ value, count }));
+}
+
+export const renderFleetJson = (r: FleetReport): string => `${JSON.stringify(r, null, 2)}\n`;
+
+/** A link from the page at `htmlPath` to a file's report at a finding: relative, each segment URL-encoded. */
+export function reportLink(htmlPath: string, report: string, findingId: string | null): string {
+  const rel = relative(dirname(resolve(htmlPath)), report).split(sep).map(encodeURIComponent).join('/');
+  return findingId === null ? rel : `${rel}#finding=${encodeURIComponent(findingId)}`;
+}
+
+const CSS = `
+body{font:14px/1.4 system-ui,sans-serif;margin:0;color:#111827;background:#fff}
+header{padding:16px 24px;background:#f3f4f6;border-bottom:1px solid #e5e7eb}
+h1{font-size:20px;margin:0 0 8px} h2{font-size:16px;margin:24px 0 8px}
+main{padding:0 24px 24px}
+dl.facts{display:flex;flex-wrap:wrap;gap:4px 24px;margin:0} dl.facts div{display:flex;gap:6px} dt{color:#6b7280} dd{margin:0}
+table{border-collapse:collapse;width:100%} th,td{text-align:left;padding:3px 8px;border-bottom:1px solid #e5e7eb;vertical-align:top}
+th{background:#f9fafb;font-weight:600} td.num{text-align:right;font-variant-numeric:tabular-nums}
+.sev{font-weight:600;text-transform:uppercase;font-size:11px;padding:1px 6px;border-radius:3px}
+.sev.error{background:#fee2e2;color:#991b1b} .sev.warning{background:#fef3c7;color:#92400e} .sev.info{background:#e0f2fe;color:#075985}
+svg.spark rect{fill:#2563eb} svg.spark rect.zero{fill:#e5e7eb}
+.tops{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:16px}
+.note{color:#6b7280} code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+a.finding{color:#1d4ed8}
+`;
+
+const SPARK_W = 480;
+const SPARK_H = 36;
+
+/** Bars of one kind's count per bucket, drawn over the batch's whole span. */
+function sparkline(perBucket: readonly number[], origin: Micros, bucketMicros: Micros): string {
+  const n = Math.max(1, perBucket.length);
+  const max = Math.max(1, ...perBucket);
+  const w = SPARK_W / n;
+  let bars = '';
+  perBucket.forEach((c, i) => {
+    const h = c === 0 ? 1 : Math.max(2, (c / max) * (SPARK_H - 2));
+    const title = `${formatIso(origin + i * bucketMicros)}: ${c}`;
+    bars += `<rect${c === 0 ? ' class="zero"' : ''} x="${(i * w).toFixed(2)}" y="${(SPARK_H - h).toFixed(1)}" width="${Math.max(0.5, w - (w > 3 ? 1 : 0)).toFixed(2)}" height="${h.toFixed(1)}"><title>${escapeHtml(title)}</title></rect>`;
+  });
+  return `<svg class="spark" width="${SPARK_W}" height="${SPARK_H}" viewBox="0 0 ${SPARK_W} ${SPARK_H}" role="img" aria-label="per ${bucketMicros === DAY ? 'day' : 'hour'}">${bars}</svg>`;
+}
+
+/** The fleet report as one HTML page, written to `htmlPath` (links to the file reports are relative to it). */
+export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
+  const e = escapeHtml;
+  const when = (t: Micros | null): string => (t === null ? '—' : formatIso(t));
+  const out: string[] = [];
+  const csp = ["default-src 'none'", "style-src 'unsafe-inline'", "script-src 'none'", "img-src 'none'", "base-uri 'none'", "form-action 'none'"].join('; ');
+  out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">');
+  out.push(`<meta http-equiv="Content-Security-Policy" content="${csp}">`, '<meta name="referrer" content="no-referrer">');
+  out.push('<meta name="viewport" content="width=device-width, initial-scale=1">', '<title>dualscope fleet report</title>', `<style>${CSS}</style>`, '</head><body>');
+  out.push('<header><h1>dualscope fleet report</h1><dl class="facts">');
+  const facts: [string, string][] = [
+    ['Files', `${r.files.total} (${r.files.done} analysed, ${r.files.failed} failed${r.files.captureSets ? `, ${r.files.captureSets} capture sets` : ''})`],
+    ['Packets', r.files.packets.toLocaleString('en-US')],
+    ['From', when(r.span.start)],
+    ['To', when(r.span.end)],
+    ['Findings', String(r.findings.length)],
+    ['Index', r.index],
+    ['Generated', `${r.tool.name} ${r.tool.version}, ${r.generatedAt}`],
+  ];
+  for (const [k, v] of facts) out.push(`<div><dt>${e(k)}</dt><dd>${e(v)}</dd></div>`);
+  out.push('</dl></header><main>');
+
+  out.push(`<h2 id="kinds">Incidents per kind, per ${r.span.bucket}</h2>`);
+  if (r.kinds.length === 0) out.push('<p class="note">No findings in these captures.</p>');
+  else {
+    out.push('<table><tr><th>kind</th><th>severity</th><th>count</th><th>first seen</th><th>last seen</th><th>over time</th></tr>');
+    for (const k of r.kinds) {
+      out.push(
+        `<tr data-kind="${e(k.kind)}"><td class="mono">${e(k.kind)}</td><td><span class="sev ${e(sevClass(k.severity))}">${e(k.severity)}</span></td><td class="num">${k.count}</td>` +
+          `<td>${e(when(k.firstSeen))}</td><td>${e(when(k.lastSeen))}</td><td>${sparkline(k.perBucket, r.span.origin ?? 0, r.span.bucketMicros)}</td></tr>`,
+      );
+    }
+    out.push('</table>');
+  }
+
+  out.push('<h2 id="top">Hit most</h2><div class="tops">');
+  for (const [title, list] of [['Clients', r.top.clients], ['Servers', r.top.servers], ['Names', r.top.names]] as const) {
+    out.push(`<div><table><tr><th>${e(title)}</th><th>findings</th></tr>`);
+    for (const t of list) out.push(`<tr><td class="mono">${e(t.value)}</td><td class="num">${t.count}</td></tr>`);
+    if (list.length === 0) out.push('<tr><td class="note" colspan="2">—</td></tr>');
+    out.push('</table></div>');
+  }
+  out.push('</div>');
+
+  out.push(`<h2 id="errors">Files with errors (${r.filesWithErrors.length})</h2>`);
+  if (r.filesWithErrors.length === 0) out.push('<p class="note">None.</p>');
+  else {
+    out.push('<table><tr><th>file</th><th>reason</th></tr>');
+    for (const f of r.filesWithErrors) out.push(`<tr class="failed"><td class="mono">${e(f.path)}</td><td>${e(f.error)}</td></tr>`);
+    out.push('</table>');
+  }
+
+  const listed = [...r.findings].sort((a, b) => rank(b.severity) - rank(a.severity) || a.time - b.time).slice(0, HTML_MAX_FINDINGS);
+  out.push(`<h2 id="findings">Findings (${r.findings.length})</h2>`);
+  if (listed.length < r.findings.length) out.push(`<p class="note">The ${listed.length} most severe are listed; the JSON fleet report has all ${r.findings.length}.</p>`);
+  out.push('<table><tr><th>time</th><th>severity</th><th>kind</th><th>between</th><th>summary</th><th>file</th></tr>');
+  for (const f of listed) {
+    const between = f.client || f.server ? `${f.client ?? '?'} → ${f.server ?? '?'}` : '';
+    const summary = f.report === null ? e(f.summary) : `<a class="finding" href="${e(reportLink(htmlPath, f.report, f.id))}">${e(f.summary)}</a>`;
+    out.push(
+      `<tr class="finding-row" data-kind="${e(f.kind)}"><td>${e(formatIso(f.time))}</td><td><span class="sev ${e(sevClass(f.severity))}">${e(f.severity)}</span></td>` +
+        `<td class="mono">${e(f.kind)}</td><td class="mono">${e(between)}</td><td>${summary}</td><td class="mono">${e(f.file)}</td></tr>`,
+    );
+  }
+  out.push('</table></main></body></html>', '');
+  return out.join('\n');
+}
+
+const sevClass = (s: string): string => ((SEVERITIES as readonly string[]).includes(s) ? s : 'info');

@@ -1,0 +1,51 @@
+// Evidence lists and Wireshark display filters, for every detector (DNS and path alike): one order
+// for evidence, and filters built from validated values only (frame numbers, parsed addresses),
+// never from capture strings.
+import { canonicalAddress } from '../core/index.js';
+import type { Evidence } from './finding.js';
+
+/**
+ * Evidence in the order of the story: by capture time, then frame; a packet cited twice in the same
+ * role (two lookups of one group sharing a reply, a mark reached two ways) is kept once.
+ */
+export function sortEvidence(list: readonly Evidence[]): Evidence[] {
+  const seen = new Set<string>();
+  const out: Evidence[] = [];
+  for (const e of list) {
+    const k = `${e.frame}|${e.role}`;
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push(e);
+  }
+  return out.sort((a, b) => a.time - b.time || a.frame - b.frame);
+}
+
+/** `ip.addr == a` / `ipv6.addr == a` from an address that parses, else undefined. */
+export function addrFilter(addr: string): string | undefined {
+  const c = canonicalAddress(addr);
+  if (c === undefined) return undefined;
+  return c.includes(':') ? `ipv6.addr == ${c}` : `ip.addr == ${c}`;
+}
+
+/** `frame.number in {…}` of the positive integers among `frames` (at most 64), or undefined if none. */
+export function framesFilter(frames: readonly number[]): string | undefined {
+  const ok = [...new Set(frames.filter((f) => Number.isSafeInteger(f) && f > 0))].sort((a, b) => a - b).slice(0, 64);
+  return ok.length === 0 ? undefined : `frame.number in {${ok.join(' ')}}`;
+}
+
+/** `a || b`, each part parenthesised; `fallback` when no part is left. */
+export function anyOf(parts: readonly (string | undefined)[], fallback = 'frame'): string {
+  const ok = parts.filter((p): p is string => p !== undefined && p !== '');
+  if (ok.length === 0) return fallback;
+  return ok.length === 1 ? ok[0]! : ok.map((p) => `(${p})`).join(' || ');
+}
+
+/** The evidence frames (or `fallback` when none is valid), narrowed by the addresses that parse. */
+export function framesAndAddresses(frames: readonly number[], addrs: readonly string[], fallback: string): string {
+  const parts = [framesFilter(frames) ?? fallback];
+  for (const a of addrs) {
+    const f = addrFilter(a);
+    if (f !== undefined) parts.push(f);
+  }
+  return parts.join(' && ');
+}

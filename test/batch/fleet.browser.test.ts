@@ -1,0 +1,113 @@
+// The fleet report of a real batch, opened in headless Chromium (playwright-core, Debian's
+// chromium): no console errors, no requests, hostile capture strings and file names run nothing,
+// and a finding's link opens its file's own report at that finding.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
+vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs, on a shared machine
+import { writeHostileCapture } from '../support/hostile-capture.js';
+
+const ROOT = join(import.meta.dirname, '../..');
+const BIN = join(ROOT, 'dist/src/cli/main.js');
+const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+if (!HAVE_CHROMIUM) console.warn(`fleet.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+
+/** A file name that is itself an attack on the page listing it. */
+const HOSTILE_FILE = `"><img src=x onerror=window.__pwned=9>.pcap`;
+
+describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
+  let tmp: string;
+  let browser: Browser;
+  let fleetJson: { findings: { kind: string; file: string; id: string; report: string | null }[]; filesWithErrors: { path: string }[]; kinds: { kind: string; count: number }[] };
+  let fleetHtml: string;
+
+  beforeAll(async () => {
+    if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+    tmp = mkdtempSync(join(tmpdir(), 'dualscope-fleet-'));
+    const dir = join(tmp, 'captures');
+    mkdirSync(dir);
+    for (const s of ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-blackhole-server.pcap']) copyFileSync(join(ROOT, 'samples', s), join(dir, s));
+    writeHostileCapture(join(dir, HOSTILE_FILE));
+    writeFileSync(join(dir, 'damaged.pcap'), Buffer.from('<script>window.__pwned=7</script> not a capture'));
+    fleetHtml = join(tmp, 'fleet', 'fleet.html');
+    const r = spawnSync(process.execPath, [BIN, 'batch', dir, '--index', join(tmp, 'i.sqlite'), '--out', join(tmp, 'reports'), '--html', fleetHtml, '--json', join(tmp, 'fleet', 'fleet.json'), '-q'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2); // the damaged file
+    fleetJson = JSON.parse(readFileSync(join(tmp, 'fleet', 'fleet.json'), 'utf8')) as typeof fleetJson;
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  async function open(url: string, allowed: (u: string) => boolean): Promise<{ page: Page; problems: string[] }> {
+    const page = await browser.newPage();
+    page.setDefaultTimeout(5000);
+    const problems: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('dialog', (d) => {
+      problems.push(`dialog: ${d.message()}`);
+      void d.dismiss();
+    });
+    page.on('request', (r) => {
+      if (!allowed(r.url())) problems.push(`request: ${r.url()}`);
+    });
+    await page.route('**/*', (route) => (allowed(route.request().url()) ? route.continue() : route.abort()));
+    await page.goto(url);
+    return { page, problems };
+  }
+
+  it('the JSON holds every finding, the kinds, and the damaged file', () => {
+    expect(fleetJson.findings.length).toBeGreaterThanOrEqual(3);
+    expect(fleetJson.findings.some((f) => f.file.endsWith(HOSTILE_FILE))).toBe(true);
+    expect(fleetJson.filesWithErrors.map((f) => f.path.split('/').pop())).toEqual(['damaged.pcap']);
+    expect(fleetJson.kinds.reduce((n, k) => n + k.count, 0)).toBe(fleetJson.findings.length);
+  });
+
+  it('opens with no console error and no request, runs nothing from the captures, and shows kinds, tops and errors', async () => {
+    const url = pathToFileURL(fleetHtml).href;
+    const { page, problems } = await open(url, (u) => u === url);
+    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.$$eval('img', (els) => els.length)).toBe(0);
+    expect(await page.$$eval('script', (els) => els.length)).toBe(0);
+    const kinds = await page.$$eval('tr[data-kind] td.mono', (els) => els.map((e) => e.textContent));
+    for (const k of fleetJson.kinds) expect(kinds).toContain(k.kind);
+    expect(await page.$$eval('tr.finding-row', (els) => els.length)).toBe(fleetJson.findings.length);
+    expect(await page.textContent('body')).toContain(HOSTILE_FILE);
+    expect(await page.textContent('body')).toContain('damaged.pcap');
+    expect(await page.$$eval('svg.spark', (els) => els.length)).toBe(fleetJson.kinds.length);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it("a finding's link opens its file's report at that finding, for the hostile file name too", async () => {
+    for (const target of [fleetJson.findings.find((f) => f.kind === 'dns.same_port_reply_drop')!, fleetJson.findings.find((f) => f.file.endsWith(HOSTILE_FILE))!]) {
+      const url = pathToFileURL(fleetHtml).href;
+      const { page, problems } = await open(url, (u) => u.startsWith('file://'));
+      const links = page.locator('a.finding');
+      const hrefs = await links.evaluateAll((els) => els.map((e) => (e as HTMLAnchorElement).href));
+      const i = hrefs.findIndex((h) => h.endsWith(`#finding=${encodeURIComponent(target.id)}`) && decodeURIComponent(h).includes(target.report!.split('/').pop()!));
+      expect(i, hrefs.join('\n')).toBeGreaterThanOrEqual(0);
+      await links.nth(i).click();
+      await page.waitForSelector('html[data-ready="1"]');
+      expect(decodeURIComponent(new URL(page.url()).pathname)).toBe(target.report);
+      const selected = await page.$eval('.finding.sel', (e) => e.getAttribute('data-id'));
+      expect(selected).toBe(target.id);
+      expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+      expect(problems).toEqual([]);
+      await page.close();
+    }
+  });
+});
