@@ -118,8 +118,13 @@ function globToRegex(pattern: string): string {
     if (c === '*') {
       if (pattern[i + 1] === '*') {
         // `**/` matches zero or more folders
-        if (pattern[i + 2] === sep) (out += `(?:[^${sep}]*${sep})*`), (i += 2);
-        else (out += '.*'), i++;
+        if (pattern[i + 2] === sep) {
+          out += `(?:[^${sep}]*${sep})*`;
+          i += 2;
+        } else {
+          out += '.*';
+          i++;
+        }
       } else out += `[^${sep}]*`;
     } else if (c === '?') out += `[^${sep}]`;
     else if (c === '[') {

@@ -86,8 +86,14 @@ function nameMatches(name: string, names: readonly string[]): boolean {
 export function queryFindings(index: BatchIndex, q: FindingQuery): FindingRow[] {
   const where: string[] = [];
   const args: number[] = [];
-  if (q.since !== undefined) (where.push('x.time >= ?'), args.push(q.since));
-  if (q.until !== undefined) (where.push('x.time < ?'), args.push(q.until));
+  if (q.since !== undefined) {
+    where.push('x.time >= ?');
+    args.push(q.since);
+  }
+  if (q.until !== undefined) {
+    where.push('x.time < ?');
+    args.push(q.until);
+  }
   const sql = `SELECT x.time, x.end_time, x.severity, x.kind, x.client, x.server, x.names, x.summary, f.path AS file, x.frames, x.finding_id, f.report_html, x.json
     FROM findings x JOIN files f ON f.id = x.file_id ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY x.time, f.path, x.id`;
   const min = q.severity === undefined ? undefined : severityRank(q.severity);

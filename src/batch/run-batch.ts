@@ -10,7 +10,7 @@
 //
 // An unreadable or damaged file is recorded `failed` with its reason, and the batch goes on.
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { secondsToMicros, type Micros } from '../core/index.js';
+import { secondsToMicros } from '../core/index.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { DEFAULT_SET_OPTIONS, groupCaptureSets, type SetMember } from './capture-sets.js';
 import { fingerprint } from './fingerprint.js';

@@ -135,7 +135,7 @@ function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
   const client = x.client;
   const server = a.server;
   const port = a.clientPort;
-  const evidence: Evidence[] = [
+  const told: Evidence[] = [
     queryEvidence(a.queries[0]!, a, client, 'A query (first round)'),
     queryEvidence(aaaa.queries[0]!, aaaa, client, 'AAAA query (first round)'),
     replyEvidence(aReply, a, client, 'A reply (left here)'),
@@ -143,11 +143,11 @@ function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
   ];
   for (const re of x.reasks) {
     const name = qtypeName(re.qtype);
-    for (const s of re.queries) evidence.push(queryEvidence(s, re, client, `${name} asked again (same id)`));
-    for (const rep of re.replies) evidence.push(replyEvidence(rep, re, client, `${name} reply to the re-ask`));
+    for (const s of re.queries) told.push(queryEvidence(s, re, client, `${name} asked again (same id)`));
+    for (const rep of re.replies) told.push(replyEvidence(rep, re, client, `${name} reply to the re-ask`));
   }
-  sortEvidence(evidence);
-  evidence.splice(32);
+  // sortEvidence returns a new list (it does not sort in place).
+  const evidence = sortEvidence(told).slice(0, 32);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   const name = printableName(x.name);
