@@ -205,7 +205,10 @@ export class Analysis {
     for (const f of this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings)) grouper.add(f);
     const incidents = grouper.incidents();
     const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
-    for (const i of incidents) (counts[i.severity]++, (counts.occurrences += i.count));
+    for (const i of incidents) {
+      counts[i.severity]++;
+      counts.occurrences += i.count;
+    }
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return {

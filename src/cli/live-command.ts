@@ -4,7 +4,7 @@
 import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
-import { formatDuration, formatIso, secondsToMicros, UsageError, type Micros } from '../core/index.js';
+import { formatDuration, formatIso, secondsToMicros, type Micros } from '../core/index.js';
 import { SEVERITIES, type Finding, type IncidentUpdate } from '../detect/index.js';
 import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
 import { renderHtml, renderJson, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';

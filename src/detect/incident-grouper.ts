@@ -124,7 +124,10 @@ class IncidentAccumulator {
     if (f.server !== undefined) this.servers.add(f.server);
     for (const name of f.names) this.names.add(name);
     if (f.impact.delayMicros !== undefined) this.delays.push(f.impact.delayMicros);
-    if (f.impact.stalledBytes !== undefined) (this.stalledBytes += f.impact.stalledBytes), (this.hasStalled = true);
+    if (f.impact.stalledBytes !== undefined) {
+      this.stalledBytes += f.impact.stalledBytes;
+      this.hasStalled = true;
+    }
   }
 }
 
