@@ -82,6 +82,9 @@ function chooseFindings(all: readonly Incident[], ids: readonly string[], from: 
     return chosen;
   }
   const byId = new Map(all.map((f) => [f.id, f]));
+  // An occurrence's id (the detector's, as older reports and the occurrence rows show it) picks
+  // that occurrence alone, inside its incident.
+  for (const i of all) for (const o of i.occurrences) if (!byId.has(o.id)) byId.set(o.id, { ...i, ...o, occurrences: [o] });
   const chosen: Incident[] = [];
   for (const id of ids) {
     const f = byId.get(id);
