@@ -4,8 +4,8 @@ import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
 import { DnsReconstructor, PathReconstructor, TimelineCollector, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
-import { createDetectors, DETECTORS, FindingSet, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding } from './detect/index.js';
-import { buildTimeline, reportedFinding, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
+import { createDetectors, DETECTORS, FindingSet, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
+import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
@@ -18,6 +18,12 @@ export interface AnalyzeOptions {
   timeline: Partial<TimelineOptions>;
   /** Called with each finding as soon as it is final (live capture prints them). */
   onFinding: ((f: Finding) => void) | undefined;
+  /**
+   * Called with each new occurrence as soon as it is final, as the update of its incident (count,
+   * clients, last seen): live capture prints it. The report's incidents are grouped again from the
+   * final findings at finish(), where detectors restate their counts.
+   */
+  onIncident: ((u: IncidentUpdate) => void) | undefined;
   /** Called as the input is read, with the packets analysed so far (for a packets/s rate). */
   onProgress: ((bytesRead: number, totalBytes: number | undefined, packets: number) => void) | undefined;
   /** Fixed for golden tests; otherwise the wall clock at the end of the analysis. */
@@ -58,6 +64,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   detectors: DETECTORS,
   timeline: {},
   onFinding: undefined,
+  onIncident: undefined,
   onProgress: undefined,
   generatedAt: undefined,
   contextLanes: 12,
@@ -77,6 +84,8 @@ export class Analysis {
   readonly #dnsDetectors: Detector<DnsRecord>[];
   readonly #pathDetectors: Detector<PathRecord>[];
   readonly #findings = new FindingSet();
+  /** Live grouping of occurrences as they are announced; only made when someone listens. */
+  #liveIncidents: IncidentGrouper | undefined;
   #nextExpire: Micros = Number.NEGATIVE_INFINITY;
   #packets = 0;
   // NaN until the first packet, rather than undefined: a field that starts as undefined holds each
@@ -94,6 +103,7 @@ export class Analysis {
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
     this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
     this.#timeline = new TimelineCollector(this.#options.timeline);
+    if (this.#options.onIncident) this.#liveIncidents = new IncidentGrouper();
   }
 
   /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
@@ -167,11 +177,17 @@ export class Analysis {
   }
 
   #add(detector: Detector<never>, findings: readonly Finding[]): void {
-    for (const f of this.#findings.add(detector, findings)) if (this.#ownsFinding(f)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.add(detector, findings)) this.#announce(f);
   }
 
   #finishDetector(detector: Detector<never>): void {
-    for (const f of this.#findings.finish(detector)) if (this.#ownsFinding(f)) this.#options.onFinding?.(f);
+    for (const f of this.#findings.finish(detector)) this.#announce(f);
+  }
+
+  #announce(f: Finding): void {
+    if (!this.#ownsFinding(f)) return;
+    this.#options.onFinding?.(f);
+    if (this.#liveIncidents) this.#options.onIncident?.(this.#liveIncidents.add(f));
   }
 
   /** End of input: flush trackers and detectors, and build the report. */
@@ -184,12 +200,15 @@ export class Analysis {
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
-    const findings = this.#findings
-      .values()
-      .filter((f) => this.#ownsFinding(f))
-      .sort(compareFindings);
-    const counts = { info: 0, warning: 0, error: 0 };
-    for (const f of findings) counts[f.severity]++;
+    // The grouping stage: this analysis's occurrences (in a stable order) → one incident per cause.
+    const grouper = new IncidentGrouper();
+    for (const f of this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings)) grouper.add(f);
+    const incidents = grouper.incidents();
+    const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
+    for (const i of incidents) {
+      counts[i.severity]++;
+      counts.occurrences += i.count;
+    }
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return {
@@ -217,8 +236,8 @@ export class Analysis {
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
       counts,
-      findings: findings.map(reportedFinding),
-      timeline: buildTimeline(findings, this.#timeline, { contextLanes: this.#options.contextLanes, laneOf: this.#laneOf }),
+      findings: incidents.map(reportedIncident),
+      timeline: buildTimeline(incidents, this.#timeline, { contextLanes: this.#options.contextLanes, laneOf: this.#laneOf }),
     };
   }
 

@@ -9,7 +9,7 @@
 //          evidence in a context file is mapped back to that file's own numbers and names it.
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
 import { readCapture, type Frame } from '../readers/index.js';
-import { renderHtml, renderJson, type Report } from '../report/index.js';
+import { renderHtml, renderJson, type Finding, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import type { ScanFacts } from './batch-index.js';
 import { writeFileAtomically } from './write-file.js';
@@ -155,8 +155,9 @@ export const contextFiles = (job: AnalyzeJob): string[] => [...(job.leadIn?.path
  */
 function mapContextFrames(report: Report, context: readonly string[]): Report {
   if (context.length === 0) return report;
-  const findings = report.findings.map((f) => {
-    if (!f.evidence.some((e) => e.frame >= CONTEXT_BASE)) return f;
+  const inContext = (f: Finding): boolean => f.evidence.some((e) => e.frame >= CONTEXT_BASE);
+  const mapped = <F extends Finding>(f: F): F => {
+    if (!inContext(f)) return f;
     const evidence = f.evidence.map((e) => {
       if (e.frame < CONTEXT_BASE) return e;
       const k = Math.floor(e.frame / CONTEXT_BASE);
@@ -167,6 +168,8 @@ function mapContextFrames(report: Report, context: readonly string[]): Report {
       return `frame.number in {${own.join(' ')}}`;
     });
     return { ...f, evidence, displayFilter };
-  });
+  };
+  // An incident and each of its occurrences: every evidence list may hold context frames.
+  const findings = report.findings.map((i) => (inContext(i) || i.occurrences.some(inContext) ? { ...mapped(i), occurrences: i.occurrences.map(mapped) } : i));
   return { ...report, findings };
 }

@@ -67,7 +67,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     if (!o.quiet) {
       // A report on standard output (`--json -`) keeps it clean: the summary goes to stderr then.
       const out = t.json === STDOUT || t.html === STDOUT ? process.stderr : process.stdout;
-      out.write(renderText(report, { color: o.color && out.isTTY === true, width: 80 }));
+      out.write(renderText(report, { color: o.color && out.isTTY === true, width: 80, all: o.all || o.verbose }));
       const written = [t.json, t.html].filter(Boolean).join(', ');
       if (written) out.write(`\nreports: ${terminalSafe(written)}\n`);
       if (annotated) out.write(`annotated capture: ${terminalSafe(annotated)}\n`);

@@ -5,7 +5,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { z } from 'zod';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
-import type { Finding } from '../report/index.js';
+import type { Incident } from '../report/index.js';
 import { Report, terminalSafe } from '../report/index.js';
 import { defaultExtractFindings, extractEvidence } from '../share/index.js';
 import { analyzeFile } from '../analyze.js';
@@ -73,16 +73,19 @@ function captureOfReport(reportPath: string, report: Report, override: string | 
   throw new UsageError(`the capture of ${reportPath} (${recorded}) is not there; name it with --capture FILE`);
 }
 
-function chooseFindings(all: readonly Finding[], ids: readonly string[], from: string): Finding[] {
+function chooseFindings(all: readonly Incident[], ids: readonly string[], from: string): Incident[] {
   // Ids come from the report file, which anyone may have edited: escaped like every capture string.
-  const list = (fs: readonly Finding[]): string => (fs.length === 0 ? 'none' : terminalSafe(fs.map((f) => f.id).join(', ')));
+  const list = (fs: readonly Incident[]): string => (fs.length === 0 ? 'none' : terminalSafe(fs.map((f) => f.id).join(', ')));
   if (ids.length === 0) {
     const chosen = defaultExtractFindings(all);
     if (chosen.length === 0) throw new UsageError(`${from} has no warning or error findings; choose one with --finding ID (ids: ${list(all)})`);
     return chosen;
   }
   const byId = new Map(all.map((f) => [f.id, f]));
-  const chosen: Finding[] = [];
+  // An occurrence's id (the detector's, as older reports and the occurrence rows show it) picks
+  // that occurrence alone, inside its incident.
+  for (const i of all) for (const o of i.occurrences) if (!byId.has(o.id)) byId.set(o.id, { ...i, ...o, occurrences: [o] });
+  const chosen: Incident[] = [];
   for (const id of ids) {
     const f = byId.get(id);
     if (f === undefined) throw new UsageError(`${from} has no finding ${terminalSafe(id)} (ids: ${list(all)})`);
@@ -99,7 +102,7 @@ export async function runExtract(input: string, o: ExtractCliOptions): Promise<{
   checkOutputPath(o.output);
 
   let capture: string;
-  let all: readonly Finding[];
+  let all: readonly Incident[];
   if (looksLikeJson(input)) {
     const report = readReport(input);
     capture = captureOfReport(input, report, o.capture);

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { formatDuration, formatIso, secondsToMicros, type Micros } from '../core/index.js';
-import { SEVERITIES, type Finding } from '../detect/index.js';
+import { SEVERITIES, type Finding, type IncidentUpdate } from '../detect/index.js';
 import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
 import { renderHtml, renderJson, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
@@ -43,6 +43,8 @@ export const LiveCliOptions = z
     dnsTimeout: seconds('--dns-timeout', 3600).optional(),
     backend: z.enum(['auto', ...LIVE_BACKENDS], { error: `--backend must be one of auto, ${LIVE_BACKENDS.join(', ')}` }).default('auto'),
     quiet: z.boolean().default(false),
+    all: z.boolean().default(false),
+    verbose: z.boolean().default(false),
     color: z.boolean().default(true),
   })
   .refine((o) => o.list || o.interface !== undefined, { message: '--interface is required: dualscope live -i IFACE (dualscope live --list shows the interfaces)', path: [] })
@@ -92,6 +94,8 @@ export function registerLiveCommand(program: Command): void {
     .addOption(new Option('--backend <tool>', 'capture tool').choices(['auto', ...LIVE_BACKENDS]).default('auto'))
     .option('--list', 'list the interfaces and exit')
     .option('-q, --quiet', 'no summary at the end (findings are still printed)')
+    .option('-a, --all', 'the summary at the end lists every occurrence of every incident')
+    .option('-v, --verbose', 'same as --all')
     .option('--no-color', 'no colour')
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(LiveCliOptions, raw);
@@ -120,11 +124,11 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   const color = o.color && io.stdout.isTTY === true;
   let finishing = false;
   const announced = new Set<string>();
-  const analysis = new Analysis(analysisOptions(o, (f) => {
-    announced.add(f.id);
-    // In text mode, findings only known at the end are shown by the summary — unless -q drops it.
-    if (o.ndjson) io.stdout.write(`${JSON.stringify(reportedFinding(f))}\n`);
-    else if (!finishing || o.quiet) io.stdout.write(`${renderLiveFinding(f, color)}\n`);
+  const analysis = new Analysis(analysisOptions(o, (u) => {
+    announced.add(u.occurrence.id);
+    // In text mode, occurrences only known at the end are shown by the summary — unless -q drops it.
+    if (o.ndjson) io.stdout.write(`${liveRecord(u)}\n`);
+    else if (!finishing || o.quiet) io.stdout.write(`${u.fresh ? renderLiveFinding(u.occurrence, color, 80, u.id) : renderLiveUpdate(u, color)}\n`);
   }));
 
   // Capture time advances with the wall clock while no packets arrive, so that an unanswered query
@@ -192,7 +196,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   if (o.html) writeAtomically(o.html, renderHtml(report));
   if (!o.quiet) {
     const out = o.ndjson ? io.stderr : io.stdout;
-    out.write(`\n${renderText(report, { color: color && !o.ndjson, width: 80 })}`);
+    out.write(`\n${renderText(report, { color: color && !o.ndjson, width: 80, all: o.all || o.verbose })}`);
     const written = [o.write, o.json, o.html].filter(Boolean).join(', ');
     if (written) out.write(`\nwritten: ${written}\n`);
   }
@@ -200,12 +204,23 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
 }
 
 /**
- * NDJSON after the capture stops: the final version of every finding of the report (restated
- * counts included), marked `"final": true`, then `{"withdrawn": ID}` for each finding printed
- * earlier that its detector no longer stands by.
+ * NDJSON while capturing: one line per new occurrence, as its detector reported it, with the
+ * incident it belongs to as it stands now (`incident.count`, clients, last seen; `fresh` for the
+ * incident's first occurrence), so a consumer updates one row per cause instead of adding one.
+ */
+export function liveRecord(u: IncidentUpdate): string {
+  const { occurrence, ...incident } = u;
+  return JSON.stringify({ ...reportedFinding(occurrence), incident });
+}
+
+/**
+ * NDJSON after the capture stops: every incident of the report as final (its occurrences with
+ * the counts detectors restated at the end), marked `"final": true`, then `{"withdrawn": ID}` for
+ * each occurrence printed earlier that its detector no longer stands by.
  */
 export function finalRecords(report: Pick<Report, 'findings'>, announced: ReadonlySet<string>): string[] {
-  const kept = new Set(report.findings.map((f) => f.id));
+  const kept = new Set<string>();
+  for (const f of report.findings) for (const o of f.occurrences ?? []) kept.add(o.id);
   const lines = report.findings.map((f) => JSON.stringify({ ...f, final: true }));
   for (const id of announced) if (!kept.has(id)) lines.push(JSON.stringify({ withdrawn: id }));
   return lines;
@@ -216,17 +231,26 @@ function failed(io: LiveIo, e: LiveCaptureError): number {
   return EXIT.unusable;
 }
 
-function analysisOptions(o: LiveCliOptions, onFinding: (f: Finding) => void): Partial<AnalyzeOptions> {
+function analysisOptions(o: LiveCliOptions, onIncident: (u: IncidentUpdate) => void): Partial<AnalyzeOptions> {
   return {
     dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-    onFinding,
+    onIncident,
   };
 }
 
 const SGR = { error: '31;1', warning: '33;1', info: '36', dim: '2' } as const;
 
+/** A further occurrence of an incident already printed: one line with its new count and clients. */
+export function renderLiveUpdate(u: IncidentUpdate, color: boolean): string {
+  const paint = (style: keyof typeof SGR, s: string): string => (color ? `\x1b[${SGR[style]}m${s}\x1b[0m` : s);
+  const o = u.occurrence;
+  const who = [o.client, o.server].filter(Boolean).join(' → ');
+  const name = o.names.length > 0 ? ` ${o.names.slice(0, 2).map(terminalSafe).join(', ')}` : '';
+  return `${formatIso(o.start).slice(11, 23)} ${paint(u.severity, u.severity.toUpperCase())} ${u.kind} ×${u.count} (${u.clients} client${u.clients === 1 ? '' : 's'}): ${terminalSafe(who)}${name} ${paint('dim', `[${terminalSafe(u.id)}]`)}`;
+}
+
 /** One line (time, severity, kind, summary), then the details a person acts on. */
-export function renderLiveFinding(f: Finding, color: boolean, width = 80): string {
+export function renderLiveFinding(f: Finding, color: boolean, width = 80, incidentId = f.id): string {
   const paint = (style: keyof typeof SGR, s: string): string => (color ? `\x1b[${SGR[style]}m${s}\x1b[0m` : s);
   const out: string[] = [];
   out.push(`${formatIso(f.start).slice(11, 23)} ${paint(f.severity, f.severity.toUpperCase())} ${f.kind}: ${terminalSafe(f.summary)}`);
@@ -238,6 +262,6 @@ export function renderLiveFinding(f: Finding, color: boolean, width = 80): strin
   out.push(...wrap(`impact: ${terminalSafe(f.impact.description)}${delay}`, width, '    ', '  '));
   out.push(...wrap(`remedy: ${terminalSafe(f.remedy)}`, width, '    ', '  '));
   out.push(...wrap(`wireshark: ${terminalSafe(f.displayFilter)}`, width, '    ', '  '));
-  out.push(paint('dim', `  [${f.id}]`));
+  out.push(paint('dim', `  [${terminalSafe(incidentId)}]`));
   return out.join('\n');
 }

@@ -16,6 +16,8 @@ export const AnalyzeCliOptions = z.object({
   dnsTimeout: seconds('--dns-timeout').optional(),
   slowLookup: seconds('--slow-lookup').optional(),
   quiet: z.boolean().default(false),
+  all: z.boolean().default(false),
+  verbose: z.boolean().default(false),
   color: z.boolean().default(true),
   strict: z.boolean().default(false),
   write: z.boolean().default(true),

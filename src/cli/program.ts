@@ -40,6 +40,8 @@ function program(): Command {
     .option('--slow-lookup <seconds>', 'report lookups slower than this as dns.slow_lookup')
     .option('--strict', 'exit 2 when a capture is truncated or damaged (the rest is still analysed)')
     .option('-q, --quiet', 'no terminal summary')
+    .option('-a, --all', 'list every occurrence of every incident in the terminal summary (the JSON report always holds them)')
+    .option('-v, --verbose', 'same as --all')
     .option('--no-color', 'no colour in the terminal summary')
     .option('--generated-at <iso-time>', 'fix the report time (for reproducible reports)')
     .action(async (files: string[], raw: Record<string, unknown>) => {

@@ -358,7 +358,9 @@ function mergeFindings(
   for (let p = 0; p < collected.length; p++) {
     const c = collected[p]!;
     const align = b.points[p]!.align ?? ((t: number) => t);
-    for (const f of c.report.findings) {
+    // Views are occurrences (each point's report groups them into incidents): one lookup seen
+    // at two points is matched by its own evidence packets.
+    for (const f of c.report.findings.flatMap((i) => i.occurrences)) {
       const js = new Set<number>();
       for (const e of f.evidence) {
         const i = packetOfFrame(c, e.frame);

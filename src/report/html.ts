@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { D3Node, Selection } from 'd3-node';
 import { formatDuration, formatIso } from '../core/index.js';
-import type { Finding, Report, TimelineMark } from './schema.js';
+import type { Incident, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
 import { REPORT_META_CSP } from './html/csp.js';
 import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js';
@@ -52,7 +52,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
       kind: f.kind,
       start: f.start - plan.start,
       end: f.end - plan.start,
-      frames: [...new Set(f.evidence.filter((e) => e.file === undefined).map((e) => e.frame))],
+      frames: incidentFrames(f, lim.maxHighlightFrames),
     })),
   };
   // The report itself (without its timeline) rides along for whoever wants the exact values.
@@ -75,6 +75,14 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
     '</body></html>',
     '',
   ].join('\n');
+}
+
+/** The evidence frames of every occurrence (up to `max`): selecting an incident highlights them all. */
+function incidentFrames(f: Incident, max: number): number[] {
+  const frames = new Set<number>();
+  // Frames of another file (a batch's capture set) are not in this timeline.
+  for (const o of f.occurrences) for (const e of o.evidence) if (frames.size < max && e.file === undefined) frames.add(e.frame);
+  return [...frames];
 }
 
 const bytes = (n: number): string =>
@@ -126,8 +134,8 @@ function renderHeader(h: Selection, report: Report): void {
   more.append('p').text(`Anomalies: ${anomalies.map(([k, n]) => `${k} ${n}`).join(' · ') || 'none'}`);
 }
 
-function renderFindings(sec: Selection, report: Report, shown: readonly Finding[], notShown: number, plan: TimelinePlan, lim: HtmlLimits): void {
-  sec.append('h2').text(`Findings (${report.findings.length})`);
+function renderFindings(sec: Selection, report: Report, shown: readonly Incident[], notShown: number, plan: TimelinePlan, lim: HtmlLimits): void {
+  sec.append('h2').text(`Findings (${report.findings.length} incident${report.findings.length === 1 ? '' : 's'}, ${report.counts.occurrences} occurrence${report.counts.occurrences === 1 ? '' : 's'})`);
   const kinds = [...new Set(shown.map((f) => f.kind))].sort();
   if (kinds.length) {
     const k = sec.append('div').attr('class', 'kinds');
@@ -145,7 +153,7 @@ function renderFindings(sec: Selection, report: Report, shown: readonly Finding[
   if (notShown > 0) sec.append('p').attr('class', 'note more-findings').text(`${notShown} more findings not shown: see the JSON report.`);
 }
 
-function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: HtmlLimits): void {
+function renderFinding(list: Selection, f: Incident, plan: TimelinePlan, lim: HtmlLimits): void {
   const card = list
     .append('article')
     .attr('class', `finding sev-${f.severity}`)
@@ -156,6 +164,7 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
   const head = card.append('div').attr('class', 'head');
   head.append('span').attr('class', 'sev').text(f.severity);
   head.append('span').attr('class', 'kind').text(f.kind);
+  if (f.count > 1) head.append('span').attr('class', 'count').attr('title', 'occurrences').text(`×${f.count}`);
   head.append('span').attr('class', 'when').text(`${rel(f.start, plan)}${f.end > f.start ? `, ${formatDuration(f.end - f.start)}` : ''}`);
   card.append('p').attr('class', 'summary').text(f.summary);
   const dl = card.append('dl');
@@ -163,8 +172,18 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
     dl.append('dt').text(k);
     dl.append('dd').text(v);
   };
-  if (f.client || f.server) row('Between', `${f.client ?? '?'} → ${f.server ?? '?'}`);
-  if (f.names.length) row('Names', f.names.join(', '));
+  const tally = (t: Incident['clients']): string => `${t.top.map((r) => (r.occurrences > 1 ? `${r.value} ×${r.occurrences}` : r.value)).join(', ')}${t.count > t.top.length ? ` (+${t.count - t.top.length} more)` : ''}`;
+  if (f.count > 1) {
+    row('Cause', f.cause.party);
+    row('Occurrences', String(f.count));
+    if (f.clients.count > 0) row(`Clients (${f.clients.count})`, tally(f.clients));
+    if (f.servers.count > 1) row(`Servers (${f.servers.count})`, tally(f.servers));
+    if (f.nameTally.count > 0) row(`Names (${f.nameTally.count})`, tally(f.nameTally));
+    if (f.delay.measured > 0) row('Delay', `${formatDuration(f.delay.totalMicros)} in all, typically ${formatDuration(f.delay.medianMicros ?? 0)}, at worst ${formatDuration(f.delay.maxMicros ?? 0)}`);
+  } else {
+    if (f.client || f.server) row('Between', `${f.client ?? '?'} → ${f.server ?? '?'}`);
+    if (f.names.length) row('Names', f.names.join(', '));
+  }
   const impact = [f.impact.description];
   if (f.impact.delayMicros !== undefined) impact.push(`delay ${formatDuration(f.impact.delayMicros)}`);
   if (f.impact.stalledBytes !== undefined) impact.push(`${f.impact.stalledBytes} bytes stalled`);
@@ -179,7 +198,7 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
 
   const ev = card.append('details').attr('class', 'evidence');
   if (f.evidence.length <= 6) ev.attr('open', '');
-  ev.append('summary').text(`Evidence (${f.evidence.length} packet${f.evidence.length === 1 ? '' : 's'})`);
+  ev.append('summary').text(`${f.count > 1 ? 'Evidence of the first, worst and last occurrence' : 'Evidence'} (${f.evidence.length} packet${f.evidence.length === 1 ? '' : 's'})`);
   const table = ev.append('table').attr('class', 'evidence');
   const hr = table.append('tr');
   for (const h of ['frame', 'time', 'role', 'src → dst', 'detail']) hr.append('th').text(h);
@@ -193,6 +212,7 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
   }
   if (f.evidence.length > lim.maxEvidenceRows)
     ev.append('p').attr('class', 'note').text(`${f.evidence.length - lim.maxEvidenceRows} more evidence packets not shown: see the JSON report.`);
+  if (f.count > 1) renderOccurrences(card, f, plan, lim);
   const details = Object.entries(f.details);
   if (details.length) {
     const d = card.append('details').attr('class', 'details');
@@ -203,6 +223,33 @@ function renderFinding(list: Selection, f: Finding, plan: TimelinePlan, lim: Htm
       ddl.append('dd').text(Array.isArray(v) ? v.join(', ') : String(v));
     }
   }
+}
+
+/** Every occurrence, one row each: clicking one zooms the timeline to it and flashes its frames. */
+function renderOccurrences(card: Selection, f: Incident, plan: TimelinePlan, lim: HtmlLimits): void {
+  const occ = card.append('details').attr('class', 'occurrences');
+  occ.append('summary').text(`Occurrences (${f.count})`);
+  const table = occ.append('table').attr('class', 'occurrences');
+  const hr = table.append('tr');
+  for (const h of ['time', 'client and names', 'delay']) hr.append('th').text(h);
+  for (const o of f.occurrences.slice(0, lim.maxOccurrenceRows)) {
+    const frames = [...new Set(o.evidence.map((e) => e.frame))];
+    const tr = table
+      .append('tr')
+      .attr('class', 'occ')
+      .attr('data-occ', o.id)
+      .attr('data-t0', o.start - plan.start)
+      .attr('data-t1', o.end - plan.start)
+      .attr('data-frames', frames.join(' '))
+      .attr('title', `${formatIso(o.start)}; frames ${frames.join(' ')}; ${clip(o.summary, 400)}`);
+    tr.append('td').text(rel(o.start, plan));
+    const who = tr.append('td');
+    who.append('span').text(`${o.client ?? '?'}${f.servers.count > 1 ? ` → ${o.server ?? '?'}` : ''}`);
+    if (o.names.length) who.append('span').attr('class', 'occ-names').text(` ${o.names.slice(0, 3).join(', ')}${o.names.length > 3 ? ' …' : ''}`);
+    tr.append('td').text(o.impact.delayMicros !== undefined ? formatDuration(o.impact.delayMicros) : '');
+  }
+  if (f.count > lim.maxOccurrenceRows)
+    occ.append('p').attr('class', 'note').text(`${f.count - lim.maxOccurrenceRows} more occurrences not shown: see the JSON report.`);
 }
 
 /** Known mark types get their own style; any other string falls back to the generic `t-other`. */

@@ -1,9 +1,11 @@
 // The JSON report: the contract people and scripts rely on. This zod schema is its single source
 // of truth (`dualscope schema` prints it as JSON Schema). Bump SCHEMA_VERSION on any breaking change.
 import { z } from 'zod';
-import { DETECTORS, Finding as DetectedFinding, ReportedEvidence, Severity, type DetectorRegistry } from '../detect/index.js';
+import { DETECTORS, Finding as DetectedFinding, INCIDENT_GROUP, ReportedEvidence, Severity, type DetectorRegistry, type Incident as DetectedIncident } from '../detect/index.js';
 
-export const SCHEMA_VERSION = 1;
+// 3: findings are incidents (one per cause), each listing its occurrences (the findings of version 1).
+// (2 is the correlated report's, src/report/correlation-schema.ts: one number never names two shapes.)
+export const SCHEMA_VERSION = 3;
 
 const Micros = z.number().int();
 
@@ -72,10 +74,16 @@ export type Timeline = z.infer<typeof Timeline>;
 
 /**
  * The report's schema for the kinds a registry's detectors report. A finding's evidence is listed
- * without the timeline mark the detector set (that went into the timeline's lanes).
+ * without the timeline mark the detector set (that went into the timeline's lanes). The report
+ * lists incidents: each has every field a finding has, the group (src/detect/incident.ts), and its
+ * occurrences, each a finding exactly as its detector reported it.
  */
 function reportSchema(kinds: readonly string[]) {
   const finding = DetectedFinding.extend({ kind: z.enum(kinds as readonly [string, ...string[]]), evidence: z.array(ReportedEvidence) });
+  const incident = finding.extend({
+    ...INCIDENT_GROUP,
+    occurrences: z.array(finding).describe('every occurrence, oldest first, each exactly as its detector reported it'),
+  });
   return z.object({
     schemaVersion: z.literal(SCHEMA_VERSION),
     tool: z.object({ name: z.literal('dualscope'), version: z.string() }),
@@ -87,8 +95,13 @@ function reportSchema(kinds: readonly string[]) {
       tcp: z.record(z.string(), z.number()),
       icmp: z.record(z.string(), z.number()),
     }),
-    counts: z.object({ info: z.number().int(), warning: z.number().int(), error: z.number().int() }),
-    findings: z.array(finding),
+    counts: z.object({
+      info: z.number().int(),
+      warning: z.number().int(),
+      error: z.number().int(),
+      occurrences: z.number().int().describe('occurrences behind all incidents (the info/warning/error counts are of incidents)'),
+    }),
+    findings: z.array(incident).describe('one incident per cause, most severe and widest first; each lists every occurrence'),
     timeline: Timeline,
   });
 }
@@ -97,14 +110,22 @@ function reportSchema(kinds: readonly string[]) {
 export const Report = reportSchema(DETECTORS.map((d) => d.kind));
 export type Report = z.infer<typeof Report>;
 
-/** A finding as the report lists it. */
-export const Finding = Report.shape.findings.element;
+/** An incident as the report lists it. */
+export const Incident = Report.shape.findings.element;
+export type Incident = z.infer<typeof Incident>;
+/** A finding (one occurrence) as the report lists it. */
+export const Finding = Incident.shape.occurrences.element;
 export type Finding = z.infer<typeof Finding>;
 export { Severity };
 
 /** A detector's finding as the report lists it: its evidence without the timeline marks, keys in their order. */
 export function reportedFinding(f: DetectedFinding): Finding {
   return { ...f, evidence: f.evidence.map(({ mark: _drawnAs, ...e }) => e) };
+}
+
+/** An incident as the report lists it: its evidence and its occurrences' without the timeline marks. */
+export function reportedIncident(i: DetectedIncident): Incident {
+  return { ...i, evidence: i.evidence.map(({ mark: _drawnAs, ...e }) => e), occurrences: i.occurrences.map(reportedFinding) };
 }
 
 const schemas = new WeakMap<DetectorRegistry, typeof Report>([[DETECTORS, Report]]);

@@ -1,15 +1,24 @@
-// The terminal summary: capture facts, then findings by severity, each with its summary, key
-// evidence, impact, confidence, remedy and Wireshark filter. Fits 80 columns; colour is optional
-// decoration, never the only carrier of meaning. Capture strings are made safe for a terminal.
+// The terminal summary: capture facts, then incidents by severity and impact, each with its
+// counts, top clients and names, representative evidence (first, worst, last occurrence), impact,
+// confidence, remedy and Wireshark filter: at most a screenful each, however many occurrences;
+// `all` lists every occurrence, one entry each. Fits 80 columns; colour is optional decoration,
+// never the only carrier of meaning. Capture strings are made safe for a terminal.
 import { formatDuration, formatIso } from '../core/index.js';
-import type { Severity } from '../detect/index.js';
-import type { Finding } from './schema.js';
-import type { Report } from './schema.js';
+import type { Severity, Tally } from '../detect/index.js';
+import type { Finding, Incident, Report } from './schema.js';
 
 export interface TextOptions {
   color: boolean;
   width: number;
+  /** List every occurrence of every incident (`--all` / `-v`). */
+  all: boolean;
 }
+
+/** Evidence lines shown for a lone occurrence, and for each representative of a larger incident. */
+const EVIDENCE_LINES = 4;
+const REPRESENTATIVE_EVIDENCE_LINES = 2;
+/** Entries of a tally (clients, names) shown: the report holds the top ten. */
+const TALLY_SHOWN = 5;
 
 const SGR: Record<Severity | 'dim' | 'bold', string> = { error: '31;1', warning: '33;1', info: '36', dim: '2', bold: '1' };
 
@@ -50,7 +59,7 @@ export function wrap(text: string, width: number, indent: string, firstIndent = 
 }
 
 export function renderText(report: Report, options: Partial<TextOptions> = {}): string {
-  const { color = false, width = 80 } = options;
+  const { color = false, width = 80, all = false } = options;
   const paint = (style: keyof typeof SGR, s: string): string => (color ? `\x1b[${SGR[style]}m${s}\x1b[0m` : s);
   const out: string[] = [];
   const c = report.capture;
@@ -81,32 +90,83 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
   out.push('');
   const n = report.findings.length;
   const { error, warning, info } = report.counts;
-  out.push(paint('bold', n === 0 ? 'No findings.' : `${n} finding${n === 1 ? '' : 's'}: ${error} error, ${warning} warning, ${info} info`));
+  const occ = report.counts.occurrences;
+  out.push(paint('bold', n === 0 ? 'No findings.' : `${n} incident${n === 1 ? '' : 's'} (${occ} occurrence${occ === 1 ? '' : 's'}): ${error} error, ${warning} warning, ${info} info`));
   for (const f of report.findings) {
     out.push('');
-    out.push(...renderFinding(f, width, paint));
+    out.push(...renderIncident(f, width, paint, all));
   }
   return `${out.join('\n')}\n`;
 }
 
-function renderFinding(f: Finding, width: number, paint: (s: keyof typeof SGR, t: string) => string): string[] {
+type Paint = (s: keyof typeof SGR, t: string) => string;
+
+const tallyText = (t: Tally, safe: (s: string) => string): string => {
+  const shown = t.top.slice(0, TALLY_SHOWN);
+  return `${shown.map((r) => `${safe(r.value)}${r.occurrences > 1 ? ` ×${r.occurrences}` : ''}`).join(', ')}${t.count > shown.length ? ` (+${t.count - shown.length} more)` : ''}`;
+};
+
+function renderIncident(f: Incident, width: number, paint: Paint, all: boolean): string[] {
   const out: string[] = [];
   const sev = f.severity.toUpperCase().padEnd(7);
-  out.push(`${paint(f.severity, sev)} ${f.kind}  ${paint('dim', `[${f.id}]`)}`);
+  const head = `${sev} ${f.kind}${f.count > 1 ? ` ×${f.count}` : ''}`;
+  const id = `[${terminalSafe(f.id)}]`;
+  // The id on the heading line when it fits, else on its own line (ids hold addresses and zones).
+  if (head.length + 2 + id.length <= width) out.push(`${paint(f.severity, sev)}${head.slice(sev.length)}  ${paint('dim', id)}`);
+  else out.push(`${paint(f.severity, sev)}${head.slice(sev.length)}`, ...wrap(id, width, '  ').map((l) => paint('dim', l)));
   out.push(...wrap(terminalSafe(f.summary), width, '  '));
-  const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.names.length > 0 && `name ${f.names.slice(0, 3).map(terminalSafe).join(', ')}${f.names.length > 3 ? ` (+${f.names.length - 3})` : ''}`].filter(Boolean).join('; ');
-  if (who) out.push(...wrap(who, width, '    ', '  '));
-  const frames = f.evidence.map((e) => e.frame);
-  const shown = frames.slice(0, 12).join(' ');
-  out.push(...wrap(`evidence: frames ${shown}${frames.length > 12 ? ` (+${frames.length - 12} more)` : ''}; ${formatIso(f.start)}`, width, '    ', '  '));
-  for (const e of f.evidence.slice(0, 4)) {
-    out.push(...wrap(`#${e.frame} ${terminalSafe(e.role)}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}`, width, '      ', '    '));
+  if (f.count > 1) {
+    out.push(...wrap(`cause: ${terminalSafe(f.cause.party)}`, width, '    ', '  '));
+    out.push(...wrap(`${f.count} occurrences, ${formatIso(f.start)} to ${formatIso(f.end)}`, width, '    ', '  '));
+    if (f.clients.count > 0) out.push(...wrap(`clients (${f.clients.count}): ${tallyText(f.clients, terminalSafe)}`, width, '    ', '  '));
+    if (f.servers.count > 1) out.push(...wrap(`servers (${f.servers.count}): ${tallyText(f.servers, terminalSafe)}`, width, '    ', '  '));
+    if (f.nameTally.count > 0) out.push(...wrap(`names (${f.nameTally.count}): ${tallyText(f.nameTally, terminalSafe)}`, width, '    ', '  '));
+    if (f.delay.measured > 0) {
+      out.push(...wrap(`delay: ${formatDuration(f.delay.totalMicros)} in all, typically ${formatDuration(f.delay.medianMicros ?? 0)}, at worst ${formatDuration(f.delay.maxMicros ?? 0)} (${f.delay.measured} measured)`, width, '    ', '  '));
+    }
+    const byId = new Map(f.occurrences.map((o) => [o.id, o]));
+    const reps: [string, string][] = [['first', f.representatives.first], ['worst', f.representatives.worst], ['last', f.representatives.last]];
+    const shown = new Set<string>();
+    for (const [, id] of reps) {
+      const o = byId.get(id);
+      if (o === undefined || shown.has(id)) continue;
+      shown.add(id);
+      const labels = reps.filter(([, i]) => i === id).map(([l]) => l).join('/'); // "first/worst" when one occurrence is both
+      out.push(...wrap(`${labels}: ${terminalSafe(o.summary)}`, width, '      ', '  '));
+      out.push(...evidenceLines(o, width, '    ', REPRESENTATIVE_EVIDENCE_LINES));
+    }
+  } else {
+    const who = [f.client && `client ${f.client}`, f.server && `server ${f.server}`, f.names.length > 0 && `name ${f.names.slice(0, 3).map(terminalSafe).join(', ')}${f.names.length > 3 ? ` (+${f.names.length - 3})` : ''}`].filter(Boolean).join('; ');
+    if (who) out.push(...wrap(who, width, '    ', '  '));
+    out.push(...evidenceLines(f.occurrences[0] ?? f, width));
   }
-  const delay = f.impact.delayMicros !== undefined ? ` (delay ${formatDuration(f.impact.delayMicros)})` : '';
+  const delay = f.impact.delayMicros !== undefined ? ` (${f.count > 1 ? 'worst ' : ''}delay ${formatDuration(f.impact.delayMicros)})` : '';
   out.push(...wrap(`impact: ${terminalSafe(f.impact.description)}${delay}`, width, '    ', '  '));
   out.push(...wrap(`confidence: ${f.confidence.level}, ${terminalSafe(f.confidence.reason)}`, width, '    ', '  '));
   out.push(...wrap(`remedy: ${terminalSafe(f.remedy)}`, width, '    ', '  '));
   out.push(...wrap(`wireshark: ${terminalSafe(f.displayFilter)}`, width, '    ', '  '));
+  if (all && f.count > 1) {
+    out.push(`  occurrences (${f.count}):`);
+    for (const o of f.occurrences) {
+      const who = [o.client, o.server].filter(Boolean).join(' → ');
+      const d = o.impact.delayMicros !== undefined ? `, ${formatDuration(o.impact.delayMicros)}` : '';
+      out.push(...wrap(`${formatIso(o.start).slice(11, 23)} ${terminalSafe(who)}${d}: frames ${o.evidence.map((e) => e.frame).join(' ')}; ${terminalSafe(o.summary)}`, width, '      ', '    '));
+    }
+  } else {
+    const more = f.count - new Set([f.representatives.first, f.representatives.worst, f.representatives.last]).size;
+    if (more > 0) out.push(paint('dim', `  (${more} more occurrence${more === 1 ? '' : 's'}: --all lists them, the JSON report holds them all)`));
+  }
+  return out;
+}
+
+function evidenceLines(f: Finding, width: number, at = '  ', lines = EVIDENCE_LINES): string[] {
+  const out: string[] = [];
+  const frames = f.evidence.map((e) => e.frame);
+  const shown = frames.slice(0, 12).join(' ');
+  out.push(...wrap(`evidence: frames ${shown}${frames.length > 12 ? ` (+${frames.length - 12} more)` : ''}; ${formatIso(f.start)}`, width, `${at}  `, at));
+  for (const e of f.evidence.slice(0, lines)) {
+    out.push(...wrap(`#${e.frame} ${terminalSafe(e.role)}${e.detail ? `: ${terminalSafe(e.detail)}` : ''}`, width, `${at}    `, `${at}  `));
+  }
   return out;
 }
 

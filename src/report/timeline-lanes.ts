@@ -5,6 +5,9 @@
 // finding, however many lanes and findings there are (a lane-by-finding scan was most of the CPU on
 // a capture with 1,400 findings).
 import type { Finding } from '../detect/index.js';
+
+/** A finding, or an incident (lanes are then chosen by every occurrence behind it). */
+type LaneSubject = Finding & { readonly occurrences?: readonly Finding[] };
 import type { Lane, TimelineCollector } from '../reconstruct/index.js';
 import type { Timeline, TimelineLane } from './schema.js';
 
@@ -21,7 +24,7 @@ export interface ProbeCounter {
 }
 
 /** The report's timeline: the lanes that show findings, the busiest others, and evidence lanes. */
-export function buildTimeline(findings: readonly Finding[], collector: TimelineCollector, o: LaneChoiceOptions, counter?: ProbeCounter): Timeline {
+export function buildTimeline(findings: readonly LaneSubject[], collector: TimelineCollector, o: LaneChoiceOptions, counter?: ProbeCounter): Timeline {
   const lanes = collector.lanes();
   const lanesOut = chooseLanes(findings, lanes, o, counter);
   return {
@@ -34,7 +37,7 @@ export function buildTimeline(findings: readonly Finding[], collector: TimelineC
   };
 }
 
-export function chooseLanes(findings: readonly Finding[], lanes: readonly Lane[], o: LaneChoiceOptions, counter: ProbeCounter = { probes: 0 }): TimelineLane[] {
+export function chooseLanes(findings: readonly LaneSubject[], lanes: readonly Lane[], o: LaneChoiceOptions, counter: ProbeCounter = { probes: 0 }): TimelineLane[] {
   const byFrame = new Map<number, Lane[]>();
   const byPair = new Map<string, Lane[]>();
   for (const lane of lanes) {
@@ -53,8 +56,8 @@ export function chooseLanes(findings: readonly Finding[], lanes: readonly Lane[]
 
   const chosen = new Map<Lane, string[]>();
   // The finding each lane last took: a lane reached by several frames takes a finding once.
-  const lastTaken = new Map<Lane, Finding>();
-  const take = (lane: Lane, f: Finding): void => {
+  const lastTaken = new Map<Lane, LaneSubject>();
+  const take = (lane: Lane, f: LaneSubject): void => {
     counter.probes++;
     if (lastTaken.get(lane) === f) return;
     lastTaken.set(lane, f);
@@ -63,13 +66,15 @@ export function chooseLanes(findings: readonly Finding[], lanes: readonly Lane[]
     else ids.push(f.id);
   };
   for (const f of findings) {
-    for (const e of f.evidence) {
+    for (const o of f.occurrences ?? [f]) {
+      for (const e of o.evidence) {
+        counter.probes++;
+        for (const lane of byFrame.get(e.frame) ?? NO_LANES) take(lane, f);
+      }
+      if (o.client === undefined || o.server === undefined) continue;
       counter.probes++;
-      for (const lane of byFrame.get(e.frame) ?? NO_LANES) take(lane, f);
+      for (const lane of byPair.get(pairKey(o.client, o.server)) ?? NO_LANES) take(lane, f);
     }
-    if (f.client === undefined || f.server === undefined) continue;
-    counter.probes++;
-    for (const lane of byPair.get(pairKey(f.client, f.server)) ?? NO_LANES) take(lane, f);
   }
 
   const context = lanes

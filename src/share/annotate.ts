@@ -11,11 +11,20 @@ import { rewriteCapture, type RewriteResult } from './rewrite.js';
 /** Prefix of every comment dualscope writes, so a display filter finds them. */
 export const COMMENT_PREFIX = 'dualscope:';
 
+/** A report's finding: an incident lists its occurrences, each with its own evidence frames. */
+export type SharedFinding = Finding & { readonly occurrences?: readonly Finding[] };
+
+/** Every evidence packet of a finding: of each of its occurrences when it is an incident. */
+export function* allEvidence(f: SharedFinding): Generator<Finding['evidence'][number]> {
+  if (f.occurrences === undefined || f.occurrences.length === 0) yield* f.evidence;
+  else for (const o of f.occurrences) yield* o.evidence;
+}
+
 /** `dualscope: <kind> <id>: <role>` for every evidence packet, by frame number, in finding order. */
-export function evidenceComments(findings: readonly Finding[]): Map<number, string[]> {
+export function evidenceComments(findings: readonly SharedFinding[]): Map<number, string[]> {
   const byFrame = new Map<number, string[]>();
   for (const f of findings) {
-    for (const e of f.evidence) {
+    for (const e of allEvidence(f)) {
       const text = `${COMMENT_PREFIX} ${f.kind} ${f.id}: ${e.role}`;
       const list = byFrame.get(e.frame);
       if (list === undefined) byFrame.set(e.frame, [text]);
@@ -26,7 +35,7 @@ export function evidenceComments(findings: readonly Finding[]): Map<number, stri
 }
 
 /** The capture's findings, one comment each, after a line saying what made them. */
-export function findingComments(findings: readonly Finding[], source: string): string[] {
+export function findingComments(findings: readonly SharedFinding[], source: string): string[] {
   const name = source === '-' ? 'stdin' : basename(source);
   const head = `${COMMENT_PREFIX} dualscope ${TOOL_VERSION} found ${findings.length} finding(s) in ${name}`;
   return [head, ...findings.map((f) => `${COMMENT_PREFIX} ${f.severity} ${f.id}: ${f.summary}`)];
@@ -40,9 +49,9 @@ export interface AnnotateResult extends RewriteResult {
 }
 
 /** Expected capture time of each evidence frame, to catch findings that belong to another file. */
-function evidenceTimes(findings: readonly Finding[]): Map<number, number> {
+function evidenceTimes(findings: readonly SharedFinding[]): Map<number, number> {
   const times = new Map<number, number>();
-  for (const f of findings) for (const e of f.evidence) times.set(e.frame, e.time);
+  for (const f of findings) for (const e of allEvidence(f)) times.set(e.frame, e.time);
   return times;
 }
 
@@ -51,7 +60,7 @@ function evidenceTimes(findings: readonly Finding[]): Map<number, number> {
  * is the evidence comments plus one block. A reusable step for any command that has findings for
  * a file (analyze --annotate, and batch runs).
  */
-export async function annotateCapture(capture: string, findings: readonly Finding[], outPath: string): Promise<AnnotateResult> {
+export async function annotateCapture(capture: string, findings: readonly SharedFinding[], outPath: string): Promise<AnnotateResult> {
   const comments = evidenceComments(findings);
   const times = evidenceTimes(findings);
   const seen = new Set<number>();

@@ -16,7 +16,7 @@ import { severityRank } from '../detect/index.js';
 import type { Finding } from '../report/index.js';
 import { readCapture } from '../readers/index.js';
 import { BlockFile } from '../writers/index.js';
-import { COMMENT_PREFIX, evidenceComments, findingComments } from './annotate.js';
+import { allEvidence, COMMENT_PREFIX, evidenceComments, findingComments, type SharedFinding } from './annotate.js';
 import { rewriteCapture, type RewriteResult } from './rewrite.js';
 
 export interface ExtractOptions {
@@ -32,7 +32,7 @@ export interface ExtractResult extends RewriteResult {
 }
 
 /** The findings an extract holds by default: everything at warning or above. */
-export const defaultExtractFindings = (findings: readonly Finding[]): Finding[] =>
+export const defaultExtractFindings = <F extends Finding>(findings: readonly F[]): F[] =>
   findings.filter((f) => severityRank(f.severity) >= severityRank('warning'));
 
 /** `dualscope: from NAME frame N`: the comment that maps an extract's packet back to the original. */
@@ -152,11 +152,11 @@ class HandshakeTracker {
 }
 
 /** Writes the extract of `findings` from `capture` to `outPath`. */
-export async function extractEvidence(capture: string, findings: readonly Finding[], outPath: string, opts: ExtractOptions): Promise<ExtractResult> {
+export async function extractEvidence(capture: string, findings: readonly SharedFinding[], outPath: string, opts: ExtractOptions): Promise<ExtractResult> {
   const source = opts.sourceName ?? (capture === '-' ? 'stdin' : basename(capture));
   const comments = evidenceComments(findings);
   const expectedTimes = new Map<number, number>();
-  for (const f of findings) for (const e of f.evidence) expectedTimes.set(e.frame, e.time);
+  for (const f of findings) for (const e of allEvidence(f)) expectedTimes.set(e.frame, e.time);
   const sortedTimes = [...new Set(expectedTimes.values())].sort((a, b) => a - b);
   const scope = await evidenceScope(capture, new Set(comments.keys()));
 

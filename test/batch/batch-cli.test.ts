@@ -55,8 +55,8 @@ function batchSignatures(indexPath: string): { signatures: string[]; profiles: s
   }
   const signatures: string[] = [];
   const profiles: string[] = [];
-  for (const x of findings) {
-    const f = JSON.parse(x.json) as Finding;
+  // The index stores each file's incidents; a piece's incident holds that piece's occurrences.
+  for (const x of findings) for (const f of (JSON.parse(x.json) as { occurrences: Finding[] }).occurrences) {
     if (f.kind === 'dns.resolver_profile') {
       profiles.push(f.client!);
       continue;
@@ -69,8 +69,9 @@ function batchSignatures(indexPath: string): { signatures: string[]; profiles: s
 
 async function wholeSignatures(path: string): Promise<{ signatures: string[]; profiles: string[] }> {
   const report = await analyzeFile(path);
-  const signatures = report.findings.filter((f) => f.kind !== 'dns.resolver_profile').map((f) => signature(f.kind, f.start, f.evidence.map((e) => e.frame)));
-  const profiles = report.findings.filter((f) => f.kind === 'dns.resolver_profile').map((f) => f.client!);
+  const occurrences = report.findings.flatMap((i) => i.occurrences);
+  const signatures = occurrences.filter((f) => f.kind !== 'dns.resolver_profile').map((f) => signature(f.kind, f.start, f.evidence.map((e) => e.frame)));
+  const profiles = occurrences.filter((f) => f.kind === 'dns.resolver_profile').map((f) => f.client!);
   return { signatures: signatures.sort(), profiles: [...new Set(profiles)].sort() };
 }
 

@@ -66,11 +66,11 @@ describe('dualscope correlate', () => {
     expectOneLineError(run(['correlate', CLIENT, join(tmp, 'missing.pcap'), '--no-write']), /no such file/);
   });
 
-  it('schema --correlate prints the version-2 schema; plain schema stays version 1', () => {
+  it('schema --correlate prints the version-2 schema; plain schema is version 3 (incidents)', () => {
     const v2 = JSON.parse(run(['schema', '--correlate']).stdout);
     expect(v2.properties.schemaVersion.const).toBe(2);
     expect(v2.properties.points.type).toBe('array');
     const v1 = JSON.parse(run(['schema']).stdout);
-    expect(v1.properties.schemaVersion.const).toBe(1);
+    expect(v1.properties.schemaVersion.const).toBe(3);
   });
 });

@@ -168,41 +168,57 @@ function fakeDumpcap(sample: string): string {
 }
 const runCli = (args: string[], bin: string) =>
   spawnSync(process.execPath, [MAIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 30_000, env: { ...process.env, PATH: `${bin}:${process.env.PATH ?? ''}`, NO_COLOR: '1' } });
-/** The ids `analyze` finds in the same capture: what live must show too. */
-const analyzedIds = (): string[] => {
+/** The incident ids `analyze` finds in the same capture: what live must show too. */
+const analyzedIds = (): string[] => analyzed().findings.map((f) => f.id);
+const analyzed = (): { findings: { id: string; occurrences: { id: string }[] }[] } => {
   const r = spawnSync(process.execPath, [MAIN, 'analyze', DEMO, '--json', join(tmp, 'demo-analyze.json'), '--force', '-q'], { cwd: tmp, encoding: 'utf8' });
   expect(r.status, r.stderr).toBe(0);
-  return (JSON.parse(readFileSync(join(tmp, 'demo-analyze.json'), 'utf8')) as { findings: { id: string }[] }).findings.map((f) => f.id);
+  return JSON.parse(readFileSync(join(tmp, 'demo-analyze.json'), 'utf8')) as { findings: { id: string; occurrences: { id: string }[] }[] };
 };
+// demo.pcapng: 9 occurrences (two RFC 6303 leaks and two same-port drops on one pair) in 7 incidents.
 
 describe.skipIf(!existsSync(MAIN))('live with a fake capture tool (built CLI)', () => {
-  it('-q prints every finding analyze reports, including those only known at the end', () => {
+  it('-q prints every incident analyze reports once, and each further occurrence as a one-line update', () => {
     const expected = analyzedIds();
-    expect(expected.length).toBeGreaterThanOrEqual(9);
+    expect(expected.length).toBe(7);
     const r = runCli(['live', '-i', 'lo', '-q', '--fail-on', 'info'], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(1);
     const printed = [...r.stdout.matchAll(/^ {2}\[([^\]]+)\]$/gm)].map((m) => m[1]);
     expect(printed.sort()).toEqual([...expected].sort());
-    expect(r.stdout).not.toMatch(/\d+ findings:/); // no summary with -q
+    const updates = [...r.stdout.matchAll(/ ×(\d+) \((\d+) clients?\): .* \[([^\]]+)\]$/gm)].map((m) => `${m[3]} ×${m[1]}`);
+    expect(updates.sort()).toEqual(['dns.local_zone_leak@fd00:1::53/d.f.ip6.arpa. ×2', 'dns.same_port_reply_drop@2001:db8:2::53 ×2']);
+    expect(r.stdout).not.toMatch(/\d+ incidents? \(/); // no summary with -q
   });
 
   it('without -q, findings only known at the end are left to the summary (printed once)', () => {
     const r = runCli(['live', '-i', 'lo'], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(0);
     const [before, summary] = r.stdout.split(/^dualscope \S+: /m);
-    expect(summary).toMatch(/9 findings:/);
+    expect(summary).toMatch(/7 incidents \(9 occurrences\):/);
     for (const id of analyzedIds()) expect(`${before}${summary}`).toContain(id);
-    expect([...before!.matchAll(/^ {2}\[([^\]]+)\]$/gm)].length).toBeLessThan(9);
+    expect([...before!.matchAll(/^ {2}\[([^\]]+)\]$/gm)].length).toBeLessThan(7);
   });
 
-  it('--ndjson: every finding as it comes, then the final version of each with "final": true; only JSON on stdout', () => {
-    const expected = analyzedIds();
+  it('--ndjson: every occurrence as it comes with its incident\'s update, then each incident with "final": true; only JSON on stdout', () => {
+    const analysis = analyzed();
+    const expected = analysis.findings.map((f) => f.id);
     const r = runCli(['live', '-i', 'lo', '--ndjson', '-q'], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(0);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { id?: string; final?: boolean; withdrawn?: string; counts?: unknown });
-    const announced = lines.filter((l) => l.final === undefined && l.withdrawn === undefined).map((l) => l.id);
+    type Line = { id?: string; final?: boolean; withdrawn?: string; incident?: { id: string; count: number; fresh: boolean; clients: number; lastSeen: number } };
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Line);
+    const occurrenceLines = lines.filter((l) => l.final === undefined && l.withdrawn === undefined);
+    const announced = occurrenceLines.map((l) => l.id);
     const finals = lines.filter((l) => l.final === true);
-    expect([...announced].sort()).toEqual([...expected].sort());
+    expect([...announced].sort()).toEqual(analysis.findings.flatMap((f) => f.occurrences.map((o) => o.id)).sort());
+    // The update of a known incident: same incident id, its count one higher, not fresh.
+    const seen = new Map<string, number>();
+    for (const l of occurrenceLines) {
+      const before = seen.get(l.incident!.id) ?? 0;
+      expect(l.incident!.fresh).toBe(before === 0);
+      expect(l.incident!.count).toBe(before + 1);
+      seen.set(l.incident!.id, before + 1);
+    }
+    expect([...seen.keys()].sort()).toEqual([...expected].sort());
     expect(finals.map((f) => f.id)).toEqual(expected); // the report's order
     expect(lines.indexOf(finals[0]!)).toBe(announced.length); // the final state comes last
     expect(lines.filter((l) => l.withdrawn !== undefined)).toEqual([]);
@@ -214,7 +230,7 @@ describe.skipIf(!existsSync(MAIN))('live with a fake capture tool (built CLI)', 
     const r = runCli(['live', '-i', 'lo', '--ndjson'], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(0);
     for (const l of r.stdout.trim().split('\n')) expect(() => JSON.parse(l)).not.toThrow();
-    expect(r.stderr).toMatch(/9 findings:/);
+    expect(r.stderr).toMatch(/7 incidents \(9 occurrences\):/);
   });
 
   it('report paths are checked before the capture starts: a folder, /proc: one line, exit 2', () => {
@@ -240,20 +256,20 @@ describe.skipIf(!existsSync(MAIN))('live with a fake capture tool (built CLI)', 
     const json = join(tmp, 'live-out', 'sub', 'r.json');
     const r = runCli(['live', '-i', 'lo', '-q', '--json', json], fakeDumpcap(DEMO));
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(readFileSync(json, 'utf8')).findings.length).toBe(9);
+    expect(JSON.parse(readFileSync(json, 'utf8')).findings.length).toBe(7);
     expect(readdirSync(dirname(json))).toEqual(['r.json']);
   });
 });
 
 describe('--ndjson final records', () => {
-  const finding = (id: string, count: number) => ({ id, kind: id.split(':')[0], count }) as unknown as Report['findings'][number];
+  const incident = (id: string, occurrences: string[]) => ({ id, kind: id.split('@')[0], count: occurrences.length, occurrences: occurrences.map((o) => ({ id: o })) }) as unknown as Report['findings'][number];
 
-  it('restates every finding of the report with "final": true, then withdraws what it no longer holds', () => {
-    const report = { findings: [finding('dns.aaaa_unanswered:1', 3), finding('dns.resolver_profile:1', 1)] };
+  it('restates every incident of the report with "final": true, then withdraws the occurrences it no longer holds', () => {
+    const report = { findings: [incident('dns.aaaa_unanswered@2001:db8:2::53/unanswered', ['dns.aaaa_unanswered:1']), incident('dns.resolver_profile@x', ['dns.resolver_profile:1'])] };
     const lines = finalRecords(report, new Set(['dns.aaaa_unanswered:1', 'dns.slow_lookup:7'])).map((l) => JSON.parse(l));
     expect(lines).toEqual([
-      { id: 'dns.aaaa_unanswered:1', kind: 'dns.aaaa_unanswered', count: 3, final: true },
-      { id: 'dns.resolver_profile:1', kind: 'dns.resolver_profile', count: 1, final: true },
+      { id: 'dns.aaaa_unanswered@2001:db8:2::53/unanswered', kind: 'dns.aaaa_unanswered', count: 1, occurrences: [{ id: 'dns.aaaa_unanswered:1' }], final: true },
+      { id: 'dns.resolver_profile@x', kind: 'dns.resolver_profile', count: 1, occurrences: [{ id: 'dns.resolver_profile:1' }], final: true },
       { withdrawn: 'dns.slow_lookup:7' },
     ]);
   });

@@ -17,7 +17,7 @@ if (!HAVE_CHROMIUM) console.warn(`html.browser.test: skipped, no Chromium at ${C
 
 const OUT = resolve('reports/screenshots');
 /** Real captures (samples/README.md), opened once the analyzer exists in this tree. */
-const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-ptb-large-dropped-server.pcap', 'aaaa-unanswered-client.pcapng'];
+const SAMPLES = ['same-port-drop-aaaa-client.pcap', 'pmtud-v6-ptb-large-dropped-server.pcap', 'aaaa-unanswered-client.pcapng', 'same-port-drop-many-clients-lan.pcap'];
 const HAVE_ANALYZE = existsSync(resolve('src/analyze.ts')) && SAMPLES.every((s) => existsSync(resolve('samples', s)));
 if (HAVE_CHROMIUM && !HAVE_ANALYZE) console.warn('html.browser.test: real-sample cases skipped, src/analyze.ts or samples/ missing');
 const PAGES = resolve('reports/browser-test');
@@ -29,10 +29,10 @@ interface Opened {
   problems: string[];
 }
 
-/** Marks of the report whose frame or frames include one of the finding's evidence frames. */
+/** Marks of the report whose frame or frames include an evidence frame of one of the incident's occurrences. */
 function evidenceMarks(report: Report, id: string): number {
   const f = report.findings.find((x) => x.id === id)!;
-  const frames = new Set(f.evidence.map((e) => e.frame));
+  const frames = new Set(f.occurrences.flatMap((o) => o.evidence.map((e) => e.frame)));
   return report.timeline.lanes.flatMap((l) => l.marks).filter((m) => frames.has(m.frame) || m.frames.some((x) => frames.has(x))).length;
 }
 
@@ -216,9 +216,26 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
         const report = await analyzeFile(`samples/${sample}`); // relative, as a user would type it
         const o = await open(sample, report);
         const cards = await o.page.$$eval('.finding', (els) => els.map((e) => [e.getAttribute('data-id'), e.getAttribute('data-kind')]));
-        const rank = { error: 0, warning: 1, info: 2 } as const;
-        const sorted = [...report.findings].sort((a, b) => rank[a.severity] - rank[b.severity] || a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const sorted = report.findings; // the report's order: severity, then impact
         expect(cards).toEqual(sorted.map((f) => [f.id, f.kind]));
+        // An incident of several occurrences lists them; each row zooms the timeline to itself.
+        const base = report.timeline.start!;
+        for (const f of sorted.filter((x) => x.count > 1)) {
+          const card = `.finding[data-id="${f.id}"]`;
+          expect(await o.page.$$eval(`${card} tr[data-occ]`, (els) => els.map((e) => e.getAttribute('data-occ')))).toEqual(f.occurrences.map((x) => x.id));
+          await o.page.click(`${card} details.occurrences > summary`);
+          for (const occ of f.occurrences) {
+            await o.page.click(`${card} tr[data-occ="${occ.id}"] td:nth-child(2)`);
+            const [d0, d1] = await domain(o.page);
+            expect(d0).toBeLessThanOrEqual(occ.start - base);
+            expect(d1).toBeGreaterThanOrEqual(occ.end - base);
+            // zoomed to this occurrence, not to the whole incident
+            expect(d1 - d0).toBeLessThanOrEqual(Math.max((occ.end - occ.start) * 1.2, occ.end - occ.start + 4000) + 1);
+            expect(await o.page.$eval(`${card} tr[data-occ="${occ.id}"]`, (e) => e.classList.contains('occ-sel'))).toBe(true);
+            expect(await o.page.$eval(card, (e) => e.classList.contains('sel'))).toBe(true);
+          }
+          await o.page.click(`${card} .summary`); // deselect
+        }
         // what the sample was recorded to show is on the page
         const expected = JSON.parse(readFileSync(resolve('samples/expected', sample.replace(/\.pcap(ng)?$/, '.json')), 'utf8')) as { mustFind?: { kind: string }[] };
         for (const m of expected.mustFind ?? []) expect(cards.map(([, kind]) => kind)).toContain(m.kind);

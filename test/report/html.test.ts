@@ -84,7 +84,7 @@ describe('renderHtml of an empty capture', () => {
     const empty = Report.parse({
       ...base,
       capture: { ...base.capture, packets: 0, firstTime: null, lastTime: null, durationMicros: 0 },
-      counts: { info: 0, warning: 0, error: 0 },
+      counts: { info: 0, warning: 0, error: 0, occurrences: 0 },
       findings: [],
       timeline: { start: null, end: null, overview: { bucketMicros: 1_000_000, packets: [] }, lanes: [], omittedLanes: 0, packetsWithoutLane: 0 },
     });

@@ -64,10 +64,12 @@ describe.runIf(tsharkPresent)('extract: every sample with a warning or error fin
 
       const again = await analyzeFile(out);
       const mapped = (f: Finding): number[] => f.evidence.map((e) => origin.get(e.frame) ?? -e.frame);
-      for (const f of chosen) {
-        const same = again.findings.filter((g) => g.kind === f.kind);
-        const frames = f.evidence.map((e) => e.frame);
-        expect(same.map(mapped), `${f.id} found again with the same evidence`).toContainEqual(frames);
+      // Every occurrence of every chosen incident is in the extract, and is found again.
+      const againOccurrences = again.findings.flatMap((g) => g.occurrences);
+      for (const o of chosen.flatMap((f) => f.occurrences)) {
+        const same = againOccurrences.filter((g) => g.kind === o.kind);
+        const frames = o.evidence.map((e) => e.frame);
+        expect(same.map(mapped), `${o.id} found again with the same evidence`).toContainEqual(frames);
       }
     });
   }

@@ -1,6 +1,6 @@
 // Hand-built reports for the report renderers: schema-valid (checked with Report.parse), with a
 // story a reader recognises. Times are µs since 1970 from T0; frames are Wireshark frame numbers.
-import { Report, SCHEMA_VERSION, type Finding, type TimelineLane, type TimelineMark } from '../../src/report/schema.js';
+import { Report, SCHEMA_VERSION, type Finding, type Incident, type TimelineLane, type TimelineMark } from '../../src/report/schema.js';
 
 export const T0 = 1_717_000_000_000_000; // 2024-05-29T16:26:40Z
 export const ms = (n: number): number => Math.round(n * 1000);
@@ -21,6 +21,28 @@ export const lane = (l: Partial<TimelineLane> & Pick<TimelineLane, 'id' | 'kind'
   omittedMarks: 0,
   ...l,
 });
+
+/** One finding as an incident of one occurrence, keeping its id (tests address it by that id). */
+export const incidentOf = (f: Finding, more: readonly Finding[] = []): Incident => {
+  const all = [f, ...more];
+  const tally = (values: (string | undefined)[]) => {
+    const counts = new Map<string, number>();
+    for (const v of values) if (v !== undefined) counts.set(v, (counts.get(v) ?? 0) + 1);
+    return { count: counts.size, top: [...counts].map(([value, occurrences]) => ({ value, occurrences })) };
+  };
+  const delays = all.flatMap((o) => (o.impact.delayMicros === undefined ? [] : [o.impact.delayMicros])).sort((a, b) => a - b);
+  return {
+    ...f,
+    cause: { party: `${f.kind} at ${f.server ?? 'somewhere'}`, key: [f.server ?? ''] },
+    count: all.length,
+    clients: tally(all.map((o) => o.client)),
+    servers: tally(all.map((o) => o.server)),
+    nameTally: tally(all.flatMap((o) => o.names)),
+    delay: { measured: delays.length, totalMicros: delays.reduce((a, b) => a + b, 0), medianMicros: delays[Math.floor(delays.length / 2)] ?? null, maxMicros: delays.at(-1) ?? null },
+    representatives: { first: f.id, worst: f.id, last: all.at(-1)!.id },
+    occurrences: all,
+  };
+};
 
 export const finding = (f: Partial<Finding> & Pick<Finding, 'id' | 'kind' | 'severity'>): Finding => {
   const evidence = f.evidence ?? [];
@@ -167,8 +189,8 @@ export function scenarioReport(opt: ScenarioOptions = {}): Report {
     },
     anomalies: { 'udp.short_header': 0, 'dns.name_loop': 1 },
     statistics: { dns: { answered: 3, timeout: 1 }, tcp: { reset: 1 }, icmp: { 'packet-too-big': 1 } },
-    counts: { info: 1, warning: 1, error: 1 },
-    findings,
+    counts: { info: 1, warning: 1, error: 1, occurrences: findings.length },
+    findings: findings.map((f) => incidentOf(f)),
     timeline: { start: T0, end: T0 + ms(7000), overview, lanes: [dnsLane, tcpLane, contextLane], omittedLanes: 0, packetsWithoutLane: 0 },
   });
 }

@@ -71,6 +71,14 @@ table.evidence th{color:var(--muted);font-weight:500;text-align:left}
 table.evidence td,table.evidence th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
 table.evidence td:nth-child(-n+2){white-space:nowrap}
 table.evidence tr[data-t]:hover{background:#eef2ff;cursor:pointer}
+table.occurrences{border-collapse:collapse;width:100%;font-size:12px;margin-top:2px}
+table.occurrences th{color:var(--muted);font-weight:500;text-align:left}
+table.occurrences td,table.occurrences th{padding:1px 4px;vertical-align:top;overflow-wrap:anywhere}
+table.occurrences td:nth-child(1),table.occurrences td:nth-child(3){white-space:nowrap}
+table.occurrences .occ-names{color:var(--muted)}
+table.occurrences tr[data-occ]:hover{background:#eef2ff;cursor:pointer}
+table.occurrences tr.occ-sel{background:#e0e7ff}
+.finding .head .count{font-weight:600}
 .note{color:var(--muted);font-size:12px;margin:4px 0}
 #timeline{background:#fff;border:1px solid var(--line);border-radius:6px;padding:8px;min-width:0}
 .controls{display:flex;flex-wrap:wrap;gap:4px;align-items:center;margin-bottom:4px}

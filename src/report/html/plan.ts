@@ -1,13 +1,18 @@
 // What the HTML timeline draws: which lanes and marks get drawn one by one, and what is only
 // counted. The report's timeline is already bounded by the collector; this bounds it again so a
 // hostile or huge report still renders into a small file that opens fast.
-import type { Finding, Report, TimelineLane, TimelineMark } from '../schema.js';
+import { compareIncidents } from '../../detect/index.js';
+import type { Finding, Incident, Report, TimelineLane, TimelineMark } from '../schema.js';
 
 export interface HtmlLimits {
   /** Finding cards drawn; the rest are counted ("N more findings: see the JSON report"). */
   readonly maxFindings: number;
   /** Evidence rows per finding card. */
   readonly maxEvidenceRows: number;
+  /** Occurrence rows per incident card; the rest are counted (the JSON report lists them all). */
+  readonly maxOccurrenceRows: number;
+  /** Frames per incident the page highlights on the timeline. */
+  readonly maxHighlightFrames: number;
   readonly maxLanes: number;
   readonly maxMarksPerLane: number;
   /** Marks drawn over all lanes (evidence marks first); the rest are aggregated per lane. */
@@ -21,6 +26,8 @@ export interface HtmlLimits {
 export const DEFAULT_HTML_LIMITS: HtmlLimits = {
   maxFindings: 300,
   maxEvidenceRows: 40,
+  maxOccurrenceRows: 200,
+  maxHighlightFrames: 5000,
   maxLanes: 150,
   maxMarksPerLane: 400,
   maxMarks: 6000,
@@ -61,11 +68,9 @@ const ROUTINE = new Set(['tcp-data', 'tcp-ack', 'dns-answer']);
 
 export const severityOrder = (f: Finding): number => (f.severity === 'error' ? 0 : f.severity === 'warning' ? 1 : 2);
 
-/** error, warning, info; then by time, then by id, so the page is as deterministic as the JSON. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-  return [...findings].sort(
-    (a, b) => severityOrder(a) - severityOrder(b) || a.start - b.start || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
-  );
+/** The report's order: severity, then impact (clients, occurrences, delay), then time and id. */
+export function sortFindings(findings: readonly Incident[]): Incident[] {
+  return [...findings].sort(compareIncidents);
 }
 
 /** Up to n items spread evenly over the array (first and last kept). */
@@ -81,7 +86,7 @@ function spread<T>(items: readonly T[], n: number): T[] {
 export function planTimeline(report: Report, limits: HtmlLimits = DEFAULT_HTML_LIMITS): TimelinePlan {
   const { timeline, capture, findings } = report;
   const evidenceFrames = new Set<number>();
-  for (const f of findings) for (const e of f.evidence) evidenceFrames.add(e.frame);
+  for (const f of findings) for (const o of f.occurrences) for (const e of o.evidence) evidenceFrames.add(e.frame);
   const isEvidence = (m: TimelineMark): boolean => evidenceFrames.has(m.frame) || m.frames.some((x) => evidenceFrames.has(x));
 
   // Lanes tied to a finding first, then the others, each group in the report's order.

@@ -294,6 +294,20 @@
     card.addEventListener('click', (e) => {
       const t = e.target as Element;
       if (t.closest('button, summary, code, input, label')) return;
+      const occ = t.closest('tr[data-occ]');
+      if (occ) {
+        // One occurrence: zoom to it (with a margin) and flash its frames; the incident stays selected.
+        if (selected !== id) select(id);
+        const o0 = num(occ, 'data-t0'), o1 = num(occ, 'data-t1');
+        const opad = Math.max((o1 - o0) * 0.1, 2000);
+        setDomain(Math.max(LO, o0 - opad), Math.min(HI, o1 + opad), true);
+        const occRows = card.querySelectorAll('tr[data-occ]');
+        for (let k = 0; k < occRows.length; k++) occRows[k]!.classList.toggle('occ-sel', occRows[k] === occ);
+        (occ.getAttribute('data-frames') ?? '').split(' ').filter(Boolean).forEach((fr) => {
+          (byFrame.get(+fr) || []).forEach((el) => { el.classList.add('flash'); setTimeout(() => el.classList.remove('flash'), 1200); });
+        });
+        return;
+      }
       const row = t.closest('tr[data-t]');
       if (row) {
         if (selected !== id) select(id);
