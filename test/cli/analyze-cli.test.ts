@@ -15,6 +15,7 @@ import { describeFsError, writeAtomically } from '../../src/cli/output.js';
 import { firstLine } from '../../src/cli/error-line.js';
 import { ProgressLine } from '../../src/cli/progress.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
+import { expectOneLineError } from '../support/cli.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const BIN = join(ROOT, 'dist/src/cli/main.js');
@@ -25,15 +26,6 @@ let tmp: string;
 function run(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A user error: exit 2, exactly one line on stderr, no stack trace. */
-function expectOneLineError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
-  expect(r.status).toBe(2);
-  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('(run with --help'));
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(lines[0]).toMatch(pattern);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
 }
 
 beforeAll(() => {
