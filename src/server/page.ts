@@ -37,15 +37,18 @@ export function formatBytes(n: number): string {
   return `${v >= 10 ? Math.round(v) : v.toFixed(1)} ${units[i]}`;
 }
 
-export function uploadPage(maxUpload: number, authRequired: boolean): string {
-  return `<!DOCTYPE html>
+/** Both pages' <head>: their icon and style from this server, no referrer. */
+const pageHead = (title: string): string => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>dualscope: upload captures</title>
+<title>dualscope: ${esc(title)}</title>
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <link rel="stylesheet" href="/app.css">
-</head>
+</head>`;
+
+export function uploadPage(maxUpload: number, authRequired: boolean): string {
+  return `${pageHead('upload captures')}
 <body data-max-upload="${maxUpload}">
 <header class="top"><h1>dualscope</h1><p>Dual-stack (IPv6 + IPv4) incident analysis of packet captures</p>
 <span id="live" class="live" data-state="connecting">connecting…</span>${authRequired ? '<form method="post" action="/logout" class="logout"><button type="submit">log out</button></form>' : ''}</header>
@@ -69,14 +72,7 @@ export function uploadPage(maxUpload: number, authRequired: boolean): string {
 }
 
 export function loginPage(message: string | undefined): string {
-  return `<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>dualscope: log in</title>
-<link rel="icon" href="/favicon.ico" type="image/svg+xml">
-<link rel="stylesheet" href="/app.css">
-</head>
+  return `${pageHead('log in')}
 <body class="login">
 <main>
 <h1>dualscope</h1>

@@ -2,7 +2,7 @@
 // chromium): no console errors, no requests, hostile capture strings and file names run nothing,
 // and a finding's link opens its file's own report at that finding.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -11,10 +11,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs, on a shared machine
 import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { CLI, requireBuiltCli, ROOT } from '../support/cli.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const HAVE_CHROMIUM = haveChromium('fleet.browser.test');
 
 /** A file name that is itself an attack on the page listing it. */
@@ -27,7 +26,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
   let fleetHtml: string;
 
   beforeAll(async () => {
-    if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+    requireBuiltCli();
     tmp = mkdtempSync(join(tmpdir(), 'dualscope-fleet-'));
     const dir = join(tmp, 'captures');
     mkdirSync(dir);
@@ -35,7 +34,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
     writeHostileCapture(join(dir, HOSTILE_FILE));
     writeFileSync(join(dir, 'damaged.pcap'), Buffer.from('<script>window.__pwned=7</script> not a capture'));
     fleetHtml = join(tmp, 'fleet', 'fleet.html');
-    const r = spawnSync(process.execPath, [BIN, 'batch', dir, '--index', join(tmp, 'i.sqlite'), '--out', join(tmp, 'reports'), '--html', fleetHtml, '--json', join(tmp, 'fleet', 'fleet.json'), '-q'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'batch', dir, '--index', join(tmp, 'i.sqlite'), '--out', join(tmp, 'reports'), '--html', fleetHtml, '--json', join(tmp, 'fleet', 'fleet.json'), '-q'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(2); // the damaged file
     fleetJson = JSON.parse(readFileSync(join(tmp, 'fleet', 'fleet.json'), 'utf8')) as typeof fleetJson;
     browser = await launchChromium();
