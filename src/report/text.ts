@@ -126,6 +126,13 @@ function renderIncident(f: Incident, width: number, paint: Paint, all: boolean):
     if (f.delay.measured > 0) {
       out.push(...wrap(`delay: ${formatDuration(f.delay.totalMicros)} in all, typically ${formatDuration(f.delay.medianMicros ?? 0)}, at worst ${formatDuration(f.delay.maxMicros ?? 0)} (${f.delay.measured} measured)`, width, '    ', '  '));
     }
+    if (f.pathMtu !== undefined) {
+      const m = f.pathMtu;
+      const text = m.empty
+        ? `path MTU: no one value fits every occurrence: ≥${m.min} (${m.minFrom}) but ≤${m.max} (${m.maxFrom}); more than one path behind this sender, or its MTU changed`
+        : `path MTU: ${m.min ?? '?'}–${m.max ?? '?'} (every occurrence's bracket intersected, ${m.measured} measured)`;
+      out.push(...wrap(terminalSafe(text), width, '    ', '  '));
+    }
     const byId = new Map(f.occurrences.map((o) => [o.id, o]));
     const reps: [string, string][] = [['first', f.representatives.first], ['worst', f.representatives.worst], ['last', f.representatives.last]];
     const shown = new Set<string>();
