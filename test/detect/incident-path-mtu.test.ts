@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
-import { IncidentGrouper, type Finding, type Incident } from '../../src/detect/index.js';
+import { IncidentGrouper, type Finding } from '../../src/detect/index.js';
 import { renderText, type Report } from '../../src/report/index.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');
@@ -19,7 +19,7 @@ const ID = 'path.pmtud_blackhole@2001:db8:12::80/v6';
 describe('path MTU bracket of a PMTUD blackhole incident', () => {
   let tmp: string;
   let report: Report;
-  let incident: Incident;
+  let incident: Report['findings'][number];
 
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'dualscope-mtu-'));
@@ -34,11 +34,16 @@ describe('path MTU bracket of a PMTUD blackhole incident', () => {
   });
 
   /** The real occurrences with their brackets replaced, grouped again in the given order. */
-  function regroup(brackets: [number | null, number][], order: number[] = [0, 1, 2]): Incident {
-    const occ = incident.occurrences.map((o, i): Finding => ({ ...o, details: { ...o.details, pathMtuMin: brackets[i]![0], pathMtuMax: brackets[i]![1] } }));
+  function regroup(brackets: [number | null, number][], order: number[] = [0, 1, 2]): Report['findings'][number] {
+    // The report's occurrences are the detector's findings without the timeline marks of their evidence.
+    const occ = incident.occurrences.map((o, i): Finding => ({
+      ...o,
+      evidence: o.evidence.map((e) => ({ ...e, mark: 'evidence' as const })),
+      details: { ...o.details, pathMtuMin: brackets[i]![0], pathMtuMax: brackets[i]![1] },
+    }));
     const g = new IncidentGrouper();
     for (const i of order) g.add(occ[i]!);
-    return g.incidents().find((x) => x.id === ID)!;
+    return g.incidents().find((x) => x.id === ID)! as Report['findings'][number];
   }
 
   it('on the merged captures: three occurrences, each bracketing 1280–1499, intersect to 1280–1499', () => {
