@@ -177,11 +177,16 @@ const CLIENT_JS = `(function () {
 
 const when = (t: number | null): string => (t === null ? '—' : new Date(Math.floor(t / 1000)).toISOString());
 
+const CORRELATION_POLICY = () => ["default-src 'none'", "style-src 'unsafe-inline'", `script-src ${cspScriptHash(CLIENT_JS)}`, "base-uri 'none'", "form-action 'none'"];
+
+/** For `serve`'s header: the page's own policy, never framed, sandboxed away from the server's origin. */
+export const correlationHeaderCsp = (): string => [...CORRELATION_POLICY(), "connect-src 'none'", "frame-ancestors 'none'", 'sandbox allow-scripts'].join('; ');
+
 /** The page frame; everything inside is built by CLIENT_JS from the JSON block. */
 export function renderCorrelationHtml(report: CorrelatedReport): string {
   const columns = ladderColumns(report);
   const { rows, omitted } = ladderRows(report, columns);
-  const csp = ["default-src 'none'", "style-src 'unsafe-inline'", `script-src ${cspScriptHash(CLIENT_JS)}`, "base-uri 'none'", "form-action 'none'"].join('; ');
+  const csp = CORRELATION_POLICY().join('; ');
   const pointRows = report.points
     .map((p) => {
       const c = p.clock;
