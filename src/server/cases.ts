@@ -15,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from 'node:path';
 import { CaptureFormatError } from '../core/index.js';
 import { correlateFiles } from '../correlate/index.js';
-import { correlationHeaderCsp, renderCorrelationHtml, renderCorrelationJson, type CorrelatedReport } from '../report/index.js';
+import { CORRELATION_HEADER_CSP, renderCorrelationHtml, renderCorrelationJson, type CorrelatedReport } from '../report/index.js';
 import { HttpError, readSmallBody, sendJson } from './http-util.js';
 import { isId, newId, type Store } from './store.js';
 import { cleanName } from './upload.js';
@@ -120,7 +120,7 @@ export class Cases {
     res.writeHead(200, {
       'Content-Type': html ? 'text/html; charset=utf-8' : 'application/json; charset=utf-8',
       'Content-Length': body.length,
-      ...(html ? { 'Content-Security-Policy': correlationHeaderCsp() } : { 'Content-Disposition': `attachment; filename="case-${id}.json"` }),
+      ...(html ? { 'Content-Security-Policy': CORRELATION_HEADER_CSP } : { 'Content-Disposition': `attachment; filename="case-${id}.json"` }),
       'Cache-Control': 'no-store',
     });
     res.end(body);
