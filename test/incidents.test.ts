@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFile } from '../src/analyze.js';
-import { Anomalies } from '../src/core/index.js';
+import { Anomalies, formatIso } from '../src/core/index.js';
 import { readCapture } from '../src/readers/index.js';
 import { renderJson, renderText, Report } from '../src/report/index.js';
 
@@ -94,10 +94,20 @@ describe('one cause, many clients: one incident', () => {
         for (const b of blocks) expect(b.split('\n').length).toBeLessThanOrEqual(60);
         const all = renderText(report, { all: true });
         const incident = report.findings.find((f) => f.id === c.id)!;
-        const listed = all.split('\n').filter((l) => /^ {4}\d\d:\d\d:\d\d\.\d{3} .*: frames \d/.test(l));
-        expect(listed.length).toBeGreaterThanOrEqual(incident.count);
-        const flat = all.replace(/\s+/g, ' '); // lines wrap at 80 columns
-        for (const o of incident.occurrences) expect(flat).toContain(`frames ${o.evidence.map((e) => e.frame).join(' ')};`);
+        // one line per occurrence, within 80 columns, in the incident's order, each naming its first frame
+        for (const l of all.split('\n')) expect([...l].length, l).toBeLessThanOrEqual(80);
+        const block = all.split('\n\n').find((b) => b.includes(`[${incident.id}]`))!;
+        const listed = block.split('\n').filter((l) => /^ {4}\d\d:\d\d:\d\d\.\d{3}[ :].*frames \d/.test(l));
+        expect(listed).toHaveLength(incident.count);
+        incident.occurrences.forEach((o, i) => {
+          expect(listed[i]!.startsWith(`    ${formatIso(o.start).slice(11, 23)}`), listed[i]).toBe(true);
+          const frames = o.evidence.map((e) => e.frame);
+          expect(listed[i]).toMatch(new RegExp(`frames ${frames[0]}( [\\d ]+)?( \\(\\+\\d+\\))?;`));
+          const cut = /\(\+(\d+)\)/.exec(listed[i]!);
+          const shown = listed[i]!.slice(listed[i]!.indexOf('frames ') + 7).split(/[;(]/)[0]!.trim().split(' ').map(Number);
+          expect(shown).toEqual(frames.slice(0, shown.length));
+          expect(shown.length + (cut ? Number(cut[1]) : 0)).toBe(frames.length);
+        });
       });
     });
   }

@@ -2,8 +2,10 @@
 // from the index alone (the stored finding JSON), so it can be written again at any time.
 //
 // The HTML has no script at all (CSP `default-src 'none'`; the charts are inline SVG drawn here),
-// and every string from a capture or a path goes through escapeHtml. Each finding links to its
-// file's own report at that finding (`NAME.html#finding=ID`, which that report's script opens).
+// and every string from a capture or a path goes through escapeHtml. Incidents are grouped across
+// files by their stable id (`kind@party`): one firewall dropping replies in five files of a day is
+// one incident with five per-file counts. Each file links to its own report at that incident
+// (`NAME.html#finding=ID`, which that report's script opens).
 import { dirname, relative, resolve, sep } from 'node:path';
 import { formatIso, type Micros } from '../core/index.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/index.js';
@@ -16,84 +18,174 @@ const DAY: Micros = 24 * HOUR;
 /** Hour buckets up to this span, day buckets beyond. */
 const HOURLY_UP_TO: Micros = 3 * DAY;
 const TOP = 10;
-/** Findings listed one by one in the HTML (most severe, then earliest); the JSON has them all. */
-const HTML_MAX_FINDINGS = 2000;
+/** Incidents listed one by one in the HTML (most severe, then earliest); the JSON has them all. */
+const HTML_MAX_INCIDENTS = 2000;
+/** Files linked per incident in the HTML; the JSON lists every file. */
+const HTML_MAX_FILES_PER_INCIDENT = 20;
 
-export interface FleetFinding {
-  id: string | null;
-  kind: string;
-  severity: string;
-  time: Micros;
-  summary: string;
-  client: string | null;
-  server: string | null;
-  names: string[];
+/** One incident's share in one file of the batch. */
+export interface FleetIncidentFile {
   file: string;
+  /** Occurrences of the incident in this file. */
+  occurrences: number;
+  firstSeen: Micros;
+  lastSeen: Micros;
   /** The file's own HTML report, when one was written. */
   report: string | null;
 }
 
+/**
+ * One incident across the batch. Its id (`kind@party`) is the same in every file, so an incident
+ * seen in five files is one entry here with five `files`, not five entries.
+ */
+export interface FleetIncident {
+  id: string;
+  kind: string;
+  /** The worst severity any file gave it. */
+  severity: string;
+  /** Who or what is responsible (the incident's `cause.party`), when the file's report has it. */
+  party: string | null;
+  /** The summary from the file where it was seen first. */
+  summary: string;
+  client: string | null;
+  server: string | null;
+  names: string[];
+  /** Occurrences over all files. */
+  occurrences: number;
+  firstSeen: Micros;
+  lastSeen: Micros;
+  /** Each file it was seen in, earliest first, with its occurrence count there. */
+  files: FleetIncidentFile[];
+}
+
 export interface FleetReport {
-  fleetSchemaVersion: 1;
+  fleetSchemaVersion: 2;
   tool: { name: 'dualscope'; version: string };
   generatedAt: string;
   index: string;
   files: { total: number; done: number; failed: number; packets: number; captureSets: number };
   span: { start: Micros | null; end: Micros | null; bucket: 'hour' | 'day'; bucketMicros: Micros; origin: Micros | null };
-  kinds: { kind: string; severity: string; count: number; firstSeen: Micros; lastSeen: Micros; perBucket: number[] }[];
+  /** Per kind: distinct incidents, their occurrences, and the occurrences per bucket. */
+  kinds: { kind: string; severity: string; incidents: number; occurrences: number; firstSeen: Micros; lastSeen: Micros; perBucket: number[] }[];
+  /** Counted in occurrences, over the incidents' bounded tallies (top values) summed across files. */
   top: { clients: { value: string; count: number }[]; servers: { value: string; count: number }[]; names: { value: string; count: number }[] };
   filesWithErrors: { path: string; error: string }[];
-  findings: FleetFinding[];
+  incidents: FleetIncident[];
 }
 
 const asString = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const asTime = (v: unknown): Micros | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+const asObject = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asArray = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
+/** The ranked values of an incident's tally (`{count, top: [{value, occurrences}]}`), or the one value it names. */
+function tallyOf(tally: unknown, single: string | null, weight: number): [string, number][] {
+  const top = asArray(asObject(tally)['top']);
+  const out: [string, number][] = [];
+  for (const t of top) {
+    const r = asObject(t);
+    if (typeof r['value'] === 'string' && typeof r['occurrences'] === 'number') out.push([r['value'], r['occurrences']]);
+  }
+  if (out.length === 0 && single) out.push([single, weight]);
+  return out;
+}
 
 /** The fleet report over the given files (all of the index when undefined). */
 export function buildFleetReport(index: BatchIndex, files: readonly FileRow[] | undefined, generatedAt?: string): FleetReport {
   const rows = files ?? index.files();
   const byPath = new Map(rows.map((f) => [f.path, f]));
-  const findings: FleetFinding[] = [];
+  const incidents = new Map<string, FleetIncident>();
+  /** Every occurrence's start (with its weight), for the per-bucket bars once the span is known. */
+  const occurrenceTimes: { kind: string; time: Micros; weight: number }[] = [];
+  const tops = { clients: new Map<string, number>(), servers: new Map<string, number>(), names: new Map<string, number>() };
+  let stored = 0;
   for (const s of index.findings(rows.map((f) => f.id))) {
-    const o = (s.json && typeof s.json === 'object' ? s.json : {}) as Record<string, unknown>;
-    findings.push({
-      id: asString(o.id),
-      kind: asString(o.kind) ?? 'unknown',
-      severity: asString(o.severity) ?? 'info',
-      time: typeof o.start === 'number' ? o.start : 0,
-      summary: asString(o.summary) ?? '',
-      client: asString(o.client),
-      server: asString(o.server),
-      names: Array.isArray(o.names) ? o.names.filter((n): n is string => typeof n === 'string') : [],
-      file: s.file,
-      report: byPath.get(s.file)?.reportHtml ?? null,
-    });
-  }
-  findings.sort((a, b) => a.time - b.time || (a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : 0));
+    const o = asObject(s.json);
+    const kind = asString(o['kind']) ?? 'unknown';
+    // A report from before incidents had no stable id: such a finding stays its own entry.
+    const id = asString(o['id']) ?? `${kind}@${s.file}#${stored}`;
+    stored++;
+    const start = asTime(o['start']) ?? 0;
+    const end = Math.max(start, asTime(o['end']) ?? start);
+    const occurrences = asArray(o['occurrences']);
+    const count = typeof o['count'] === 'number' && o['count'] > 0 ? o['count'] : Math.max(1, occurrences.length);
+    const severity = asString(o['severity']) ?? 'info';
+    let inc = incidents.get(id);
+    if (!inc) {
+      inc = {
+        id,
+        kind,
+        severity,
+        party: asString(asObject(o['cause'])['party']),
+        summary: asString(o['summary']) ?? '',
+        client: asString(o['client']),
+        server: asString(o['server']),
+        names: [],
+        occurrences: 0,
+        firstSeen: start,
+        lastSeen: end,
+        files: [],
+      };
+      incidents.set(id, inc);
+    } else if (start < inc.firstSeen) {
+      // The file seen first speaks for the incident.
+      inc.summary = asString(o['summary']) ?? inc.summary;
+      inc.client = asString(o['client']);
+      inc.server = asString(o['server']);
+    }
+    if (rank(severity) > rank(inc.severity)) inc.severity = severity;
+    inc.occurrences += count;
+    inc.firstSeen = Math.min(inc.firstSeen, start);
+    inc.lastSeen = Math.max(inc.lastSeen, end);
+    for (const n of asArray(o['names'])) if (typeof n === 'string' && !inc.names.includes(n) && inc.names.length < TOP) inc.names.push(n);
+    const shared = inc.files.find((f) => f.file === s.file);
+    if (shared) {
+      // Two stored rows of one incident in one file (a report written before grouping): one file entry.
+      shared.occurrences += count;
+      shared.firstSeen = Math.min(shared.firstSeen, start);
+      shared.lastSeen = Math.max(shared.lastSeen, end);
+    } else inc.files.push({ file: s.file, occurrences: count, firstSeen: start, lastSeen: end, report: byPath.get(s.file)?.reportHtml ?? null });
 
-  const times = [...rows.flatMap((f) => [f.firstTime, f.lastTime]), ...findings.map((f) => f.time)].filter((t): t is number => t !== null && t > 0);
-  const start = times.length ? Math.min(...times) : null;
-  const end = times.length ? Math.max(...times) : null;
+    const starts = occurrences.map((x) => asTime(asObject(x)['start'])).filter((t): t is Micros => t !== null);
+    if (starts.length === count) for (const t of starts) occurrenceTimes.push({ kind, time: t, weight: 1 });
+    else occurrenceTimes.push({ kind, time: start, weight: count });
+    for (const [v, n] of tallyOf(o['clients'], asString(o['client']), count)) tops.clients.set(v, (tops.clients.get(v) ?? 0) + n);
+    for (const [v, n] of tallyOf(o['servers'], asString(o['server']), count)) tops.servers.set(v, (tops.servers.get(v) ?? 0) + n);
+    const names = tallyOf(o['nameTally'], null, count);
+    if (names.length === 0) for (const n of asArray(o['names'])) if (typeof n === 'string') names.push([n, count]);
+    for (const [v, n] of names) tops.names.set(v, (tops.names.get(v) ?? 0) + n);
+  }
+  const list = [...incidents.values()];
+  for (const inc of list) inc.files.sort((a, b) => a.firstSeen - b.firstSeen || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  list.sort((a, b) => a.firstSeen - b.firstSeen || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+
+  const times = [...rows.flatMap((f) => [f.firstTime, f.lastTime]), ...list.flatMap((f) => [f.firstSeen, f.lastSeen])].filter((t): t is number => t !== null && t > 0);
+  const start = times.length ? times.reduce((a, b) => Math.min(a, b)) : null;
+  const end = times.length ? times.reduce((a, b) => Math.max(a, b)) : null;
   const bucketMicros = start !== null && end !== null && end - start > HOURLY_UP_TO ? DAY : HOUR;
   const origin = start === null ? null : Math.floor(start / bucketMicros) * bucketMicros;
   const buckets = origin === null || end === null ? 0 : Math.floor((end - origin) / bucketMicros) + 1;
 
   const kinds = new Map<string, FleetReport['kinds'][number]>();
-  for (const f of findings) {
+  for (const f of list) {
     let k = kinds.get(f.kind);
-    if (!k) kinds.set(f.kind, (k = { kind: f.kind, severity: f.severity, count: 0, firstSeen: f.time, lastSeen: f.time, perBucket: new Array<number>(buckets).fill(0) }));
-    k.count++;
-    k.firstSeen = Math.min(k.firstSeen, f.time);
-    k.lastSeen = Math.max(k.lastSeen, f.time);
+    if (!k) kinds.set(f.kind, (k = { kind: f.kind, severity: f.severity, incidents: 0, occurrences: 0, firstSeen: f.firstSeen, lastSeen: f.lastSeen, perBucket: new Array<number>(buckets).fill(0) }));
+    k.incidents++;
+    k.occurrences += f.occurrences;
+    k.firstSeen = Math.min(k.firstSeen, f.firstSeen);
+    k.lastSeen = Math.max(k.lastSeen, f.lastSeen);
     if (rank(f.severity) > rank(k.severity)) k.severity = f.severity;
-    if (origin !== null) {
-      const i = Math.floor((f.time - origin) / bucketMicros);
-      if (i >= 0 && i < buckets) k.perBucket[i]!++;
+  }
+  if (origin !== null) {
+    for (const t of occurrenceTimes) {
+      const i = Math.floor((t.time - origin) / bucketMicros);
+      if (i >= 0 && i < buckets) kinds.get(t.kind)!.perBucket[i]! += t.weight;
     }
   }
   const sets = new Map<string, number>();
   for (const f of rows) if (f.setId !== null) sets.set(f.setId, (sets.get(f.setId) ?? 0) + 1);
   return {
-    fleetSchemaVersion: 1,
+    fleetSchemaVersion: 2,
     tool: { name: 'dualscope', version: TOOL_VERSION },
     generatedAt: generatedAt ?? new Date().toISOString(),
     index: index.path,
@@ -105,22 +197,16 @@ export function buildFleetReport(index: BatchIndex, files: readonly FileRow[] | 
       captureSets: [...sets.values()].filter((n) => n > 1).length,
     },
     span: { start, end, bucket: bucketMicros === DAY ? 'day' : 'hour', bucketMicros, origin },
-    kinds: [...kinds.values()].sort((a, b) => rank(b.severity) - rank(a.severity) || b.count - a.count || (a.kind < b.kind ? -1 : 1)),
-    top: {
-      clients: top(findings.map((f) => f.client)),
-      servers: top(findings.map((f) => f.server)),
-      names: top(findings.flatMap((f) => f.names)),
-    },
+    kinds: [...kinds.values()].sort((a, b) => rank(b.severity) - rank(a.severity) || b.occurrences - a.occurrences || (a.kind < b.kind ? -1 : 1)),
+    top: { clients: top(tops.clients), servers: top(tops.servers), names: top(tops.names) },
     filesWithErrors: rows.filter((f) => f.status === 'failed').map((f) => ({ path: f.path, error: f.error ?? 'failed' })),
-    findings,
+    incidents: list,
   };
 }
 
 const rank = (s: string): number => ((SEVERITIES as readonly string[]).includes(s) ? severityRank(s as Severity) : -1);
 
-function top(values: readonly (string | null)[]): { value: string; count: number }[] {
-  const counts = new Map<string, number>();
-  for (const v of values) if (v) counts.set(v, (counts.get(v) ?? 0) + 1);
+function top(counts: ReadonlyMap<string, number>): { value: string; count: number }[] {
   return [...counts.entries()]
     .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
     .slice(0, TOP)
@@ -148,7 +234,7 @@ th{background:#f9fafb;font-weight:600} td.num{text-align:right;font-variant-nume
 svg.spark rect{fill:#2563eb} svg.spark rect.zero{fill:#e5e7eb}
 .tops{display:grid;grid-template-columns:repeat(auto-fit,minmax(260px,1fr));gap:16px}
 .note{color:#6b7280} code,.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
-a.finding{color:#1d4ed8}
+a.finding,a.file{color:#1d4ed8} ul.files{list-style:none;margin:0;padding:0}
 `;
 
 const SPARK_W = 480;
@@ -183,7 +269,7 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
     ['Packets', r.files.packets.toLocaleString('en-US')],
     ['From', when(r.span.start)],
     ['To', when(r.span.end)],
-    ['Findings', String(r.findings.length)],
+    ['Incidents', `${r.incidents.length} (${r.incidents.reduce((n, i) => n + i.occurrences, 0)} occurrences)`],
     ['Index', r.index],
     ['Generated', `${r.tool.name} ${r.tool.version}, ${r.generatedAt}`],
   ];
@@ -193,10 +279,10 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
   out.push(`<h2 id="kinds">Incidents per kind, per ${r.span.bucket}</h2>`);
   if (r.kinds.length === 0) out.push('<p class="note">No findings in these captures.</p>');
   else {
-    out.push('<table><tr><th>kind</th><th>severity</th><th>count</th><th>first seen</th><th>last seen</th><th>over time</th></tr>');
+    out.push('<table><tr><th>kind</th><th>severity</th><th>incidents</th><th>occurrences</th><th>first seen</th><th>last seen</th><th>occurrences over time</th></tr>');
     for (const k of r.kinds) {
       out.push(
-        `<tr data-kind="${e(k.kind)}"><td class="mono">${e(k.kind)}</td><td><span class="sev ${e(sevClass(k.severity))}">${e(k.severity)}</span></td><td class="num">${k.count}</td>` +
+        `<tr data-kind="${e(k.kind)}"><td class="mono">${e(k.kind)}</td><td><span class="sev ${e(sevClass(k.severity))}">${e(k.severity)}</span></td><td class="num">${k.incidents}</td><td class="num">${k.occurrences}</td>` +
           `<td>${e(when(k.firstSeen))}</td><td>${e(when(k.lastSeen))}</td><td>${sparkline(k.perBucket, r.span.origin ?? 0, r.span.bucketMicros)}</td></tr>`,
       );
     }
@@ -205,7 +291,7 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
 
   out.push('<h2 id="top">Hit most</h2><div class="tops">');
   for (const [title, list] of [['Clients', r.top.clients], ['Servers', r.top.servers], ['Names', r.top.names]] as const) {
-    out.push(`<div><table><tr><th>${e(title)}</th><th>findings</th></tr>`);
+    out.push(`<div><table><tr><th>${e(title)}</th><th>occurrences</th></tr>`);
     for (const t of list) out.push(`<tr><td class="mono">${e(t.value)}</td><td class="num">${t.count}</td></tr>`);
     if (list.length === 0) out.push('<tr><td class="note" colspan="2">—</td></tr>');
     out.push('</table></div>');
@@ -220,16 +306,22 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
     out.push('</table>');
   }
 
-  const listed = [...r.findings].sort((a, b) => rank(b.severity) - rank(a.severity) || a.time - b.time).slice(0, HTML_MAX_FINDINGS);
-  out.push(`<h2 id="findings">Findings (${r.findings.length})</h2>`);
-  if (listed.length < r.findings.length) out.push(`<p class="note">The ${listed.length} most severe are listed; the JSON fleet report has all ${r.findings.length}.</p>`);
-  out.push('<table><tr><th>time</th><th>severity</th><th>kind</th><th>between</th><th>summary</th><th>file</th></tr>');
+  const listed = [...r.incidents].sort((a, b) => rank(b.severity) - rank(a.severity) || a.firstSeen - b.firstSeen).slice(0, HTML_MAX_INCIDENTS);
+  out.push(`<h2 id="incidents">Incidents (${r.incidents.length})</h2>`);
+  if (listed.length < r.incidents.length) out.push(`<p class="note">The ${listed.length} most severe are listed; the JSON fleet report has all ${r.incidents.length}.</p>`);
+  out.push('<table><tr><th>first seen</th><th>severity</th><th>kind</th><th>between</th><th>summary</th><th>occurrences</th><th>files (occurrences each)</th></tr>');
   for (const f of listed) {
     const between = f.client || f.server ? `${f.client ?? '?'} → ${f.server ?? '?'}` : '';
-    const summary = f.report === null ? e(f.summary) : `<a class="finding" href="${e(reportLink(htmlPath, f.report, f.id))}">${e(f.summary)}</a>`;
+    const first = f.files[0];
+    const summary = first?.report ? `<a class="finding" href="${e(reportLink(htmlPath, first.report, f.id))}">${e(f.summary)}</a>` : e(f.summary);
+    const party = f.party ? `<div class="note">${e(f.party)}</div>` : '';
+    const shown = f.files.slice(0, HTML_MAX_FILES_PER_INCIDENT).map(
+      (x) => `<li class="incident-file">${x.report === null ? `<span class="mono">${e(x.file)}</span>` : `<a class="file mono" href="${e(reportLink(htmlPath, x.report, f.id))}">${e(x.file)}</a>`} ×${x.occurrences}</li>`,
+    );
+    const more = f.files.length > shown.length ? `<li class="note">and ${f.files.length - shown.length} more files (in the JSON)</li>` : '';
     out.push(
-      `<tr class="finding-row" data-kind="${e(f.kind)}"><td>${e(formatIso(f.time))}</td><td><span class="sev ${e(sevClass(f.severity))}">${e(f.severity)}</span></td>` +
-        `<td class="mono">${e(f.kind)}</td><td class="mono">${e(between)}</td><td>${summary}</td><td class="mono">${e(f.file)}</td></tr>`,
+      `<tr class="incident-row" data-kind="${e(f.kind)}" data-id="${e(f.id)}"><td>${e(formatIso(f.firstSeen))}</td><td><span class="sev ${e(sevClass(f.severity))}">${e(f.severity)}</span></td>` +
+        `<td class="mono">${e(f.kind)}</td><td class="mono">${e(between)}</td><td>${summary}${party}</td><td class="num">${f.occurrences}</td><td><ul class="files">${shown.join('')}${more}</ul></td></tr>`,
     );
   }
   out.push('</table></main></body></html>', '');

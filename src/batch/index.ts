@@ -7,7 +7,7 @@ export { fingerprint, FINGERPRINT_EDGE_BYTES } from './fingerprint.js';
 export { CONTEXT_BASE, contextFiles, runJob, type AnalyzeJob, type Job, type JobAnalyzeOptions, type JobResult, type ScanJob } from './jobs.js';
 export { defaultJobs, PoolClosedError, ThreadPool, type JobRunner } from './pool.js';
 export { DEFAULT_BATCH_OPTIONS, reportNames, runBatch, type BatchEvents, type BatchOptions, type BatchSummary } from './run-batch.js';
-export { buildFleetReport, renderFleetHtml, renderFleetJson, reportLink, type FleetFinding, type FleetReport } from './fleet.js';
+export { buildFleetReport, renderFleetHtml, renderFleetJson, reportLink, type FleetIncident, type FleetIncidentFile, type FleetReport } from './fleet.js';
 export { DEFAULT_WATCH_OPTIONS, watchInputs, type WatchOptions } from './watch.js';
 export { queryFindings, validateHost, type FindingQuery, type FindingRow } from './query.js';
 export { checkRedis, jobId, parseQueueUrl, QueueRunner, runQueueWorker, QUEUE_NAME } from './queue.js';

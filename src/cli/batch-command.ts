@@ -185,15 +185,21 @@ export function batchExitStatus(s: BatchSummary, index: BatchIndex, o: Pick<Batc
 
 function printSummary(s: BatchSummary, index: BatchIndex, o: BatchCliOptions): void {
   const counts = { error: 0, warning: 0, info: 0 } as Record<string, number>;
+  // One incident (a stable `kind@party` id) seen in several files counts once, at its worst severity.
+  const worst = new Map<string, string>();
   const findings = index.findings(s.files.map((r) => r.id));
-  for (const f of findings) {
-    const sev = (f.json as { severity?: unknown }).severity;
-    if (typeof sev === 'string' && sev in counts) counts[sev]!++;
-  }
+  findings.forEach((f, i) => {
+    const { id, severity } = f.json as { id?: unknown; severity?: unknown };
+    if (typeof severity !== 'string' || !(severity in counts)) return;
+    const key = typeof id === 'string' ? id : `#${i}`;
+    const seen = worst.get(key);
+    if (seen === undefined || severityRank(severity as Severity) > severityRank(seen as Severity)) worst.set(key, severity);
+  });
+  for (const sev of worst.values()) counts[sev]!++;
   const sets = new Set(s.files.filter((f) => f.setId !== null && s.files.filter((g) => g.setId === f.setId).length > 1).map((f) => f.setId)).size;
   process.stdout.write(
     `${s.files.length} files (${s.analysed} analysed, ${s.skipped} unchanged and skipped, ${s.failed} failed${sets ? `; ${sets} capture set${sets === 1 ? '' : 's'}` : ''}); ` +
-      `${findings.length} findings: ${counts.error} error, ${counts.warning} warning, ${counts.info} info\nindex: ${index.path}\n`,
+      `${worst.size} incidents (${findings.length} in files): ${counts.error} error, ${counts.warning} warning, ${counts.info} info\nindex: ${index.path}\n`,
   );
   for (const f of s.files) if (f.status === 'failed') process.stderr.write(`dualscope: ${terminalSafe(f.error ?? `${f.path}: failed`)}\n`);
   void o;

@@ -25,6 +25,7 @@ import { estimateClock, toA, type ClockEstimate } from './clock.js';
 import { collectPoint, packetOfFrame, type CollectedPoint } from './collect.js';
 import { consistentCandidates, joinWindowed, pairAligned, uniqueCandidates, type Candidate } from './join.js';
 import { directionKey, flowOrders, JourneyBuilder, judgeJourney, type AlignedPoint, type Journey, type JourneyVerdict } from './path.js';
+import { groupViews, type ViewKey } from './merge-views.js';
 import { dnsTypeName, packetLabel, type PointPacket } from './signature.js';
 
 export interface CorrelateInput {
@@ -343,7 +344,7 @@ interface View {
 
 /**
  * The points' findings as incidents: two views are one incident when they are the same kind and
- * share an evidence packet, or concern the same two hosts at overlapping times.
+ * share an evidence packet, or concern the same two hosts at overlapping times (merge-views.ts).
  */
 function mergeFindings(
   collected: readonly CollectedPoint[],
@@ -369,46 +370,81 @@ function mergeFindings(
       views.push({ point: p, finding: f, journeys: js, start: align(f.start), end: align(f.end) });
     }
   }
-  const parent = views.map((_, i) => i);
-  const pointsOf = views.map((v) => new Set([v.point]));
-  const find = (x: number): number => (parent[x] === x ? x : (parent[x] = find(parent[x]!)));
-  // An incident has at most one view per point: two findings at one point are two incidents there.
-  const unite = (x: number, y: number): void => {
-    const rx = find(x);
-    const ry = find(y);
-    if (rx === ry) return;
-    for (const p of pointsOf[ry]!) if (pointsOf[rx]!.has(p)) return;
-    for (const p of pointsOf[ry]!) pointsOf[rx]!.add(p);
-    parent[ry] = rx;
-  };
-  const hosts = (f: Finding): string => [f.client ?? '', f.server ?? ''].sort().join(' ');
-  // First the views that share an evidence packet, then those on the same hosts at the same time.
-  for (const byPacket of [true, false]) {
-    for (let x = 0; x < views.length; x++) for (let y = x + 1; y < views.length; y++) {
-      const vx = views[x]!;
-      const vy = views[y]!;
-      if (vx.point === vy.point || vx.finding.kind !== vy.finding.kind) continue;
-      if (byPacket) {
-        let shared = false;
-        for (const j of vx.journeys) if (vy.journeys.has(j) && journeys[j]!.at.length > 1) shared = true;
-        if (shared) unite(x, y);
-      } else {
-        const overlap = vx.start <= vy.end + SAME_INCIDENT_SLACK && vy.start <= vx.end + SAME_INCIDENT_SLACK;
-        if (overlap && hosts(vx.finding) === hosts(vy.finding) && (vx.finding.client !== undefined || vx.finding.server !== undefined)) unite(x, y);
-      }
-    }
-  }
-  const groups = new Map<number, View[]>();
-  for (let i = 0; i < views.length; i++) {
-    const r = find(i);
-    const g = groups.get(r);
-    if (g === undefined) groups.set(r, [views[i]!]);
-    else g.push(views[i]!);
-  }
+  const keys: ViewKey[] = views.map((v) => ({
+    point: v.point,
+    kind: v.finding.kind,
+    sharedJourneys: [...v.journeys].filter((j) => journeys[j]!.at.length > 1),
+    hosts: v.finding.client !== undefined || v.finding.server !== undefined ? [v.finding.client ?? '', v.finding.server ?? ''].sort().join(' ') : undefined,
+    start: v.start,
+    end: v.end,
+  }));
+  const groups = groupViews(keys, SAME_INCIDENT_SLACK).map((g) => g.map((i) => views[i]!));
   const out: CorrelatedFinding[] = [];
-  for (const g of groups.values()) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdicts, losses));
+  const lossIndex = new LossIndex(losses);
+  for (const g of groups) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdicts, lossIndex));
   return out.sort(compareFindings);
 }
+
+interface LossOf {
+  readonly loss: Loss;
+  readonly journey: Journey;
+}
+
+/**
+ * The losses, indexed so that an incident looks up its own (by journey, conversation or host
+ * pair, and time) instead of scanning every loss: findings × losses was the other quadratic step.
+ * `candidates` returns a superset of what incident() keeps, in the losses' order.
+ */
+class LossIndex {
+  readonly #order = new Map<LossOf, number>();
+  readonly #byJourney = new Map<Journey, LossOf[]>();
+  /** Per conversation and per host pair, by time. */
+  readonly #byConversation = new Map<string, LossOf[]>();
+  readonly #byHosts = new Map<string, LossOf[]>();
+
+  constructor(losses: readonly LossOf[]) {
+    const add = (m: Map<string, LossOf[]>, k: string, l: LossOf): void => {
+      const list = m.get(k);
+      if (list === undefined) m.set(k, [l]);
+      else if (list[list.length - 1] !== l) list.push(l);
+    };
+    losses.forEach((l, i) => {
+      this.#order.set(l, i);
+      const js = this.#byJourney.get(l.journey);
+      if (js === undefined) this.#byJourney.set(l.journey, [l]);
+      else js.push(l);
+      for (const s of l.journey.at) {
+        add(this.#byConversation, conversation(s), l);
+        add(this.#byHosts, hostPair(s.src, s.dst), l);
+      }
+    });
+    for (const m of [this.#byConversation, this.#byHosts]) for (const list of m.values()) list.sort((a, b) => a.loss.time - b.loss.time || this.#order.get(a)! - this.#order.get(b)!);
+  }
+
+  candidates(journeys: ReadonlySet<Journey>, flows: ReadonlySet<string>, hosts: ReadonlySet<string>, from: number, to: number): LossOf[] {
+    const found = new Set<LossOf>();
+    for (const j of journeys) for (const l of this.#byJourney.get(j) ?? []) found.add(l);
+    const inWindow = (list: readonly LossOf[] | undefined): void => {
+      if (list === undefined) return;
+      let lo = 0;
+      let hi = list.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (list[mid]!.loss.time < from) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < list.length && list[i]!.loss.time <= to; i++) found.add(list[i]!);
+    };
+    for (const f of flows) inWindow(this.#byConversation.get(f));
+    if (flows.size === 0) {
+      const hs = [...hosts];
+      for (const x of hs) for (const y of hs) if (x <= y) inWindow(this.#byHosts.get(hostPair(x, y)));
+    }
+    return [...found].sort((a, b) => this.#order.get(a)! - this.#order.get(b)!);
+  }
+}
+
+const hostPair = (x: string, y: string): string => (x < y ? `${x} ${y}` : `${y} ${x}`);
 
 function incident(
   g: readonly View[],
@@ -418,7 +454,7 @@ function incident(
   journeys: readonly Journey[],
   journeyOf: Int32Array,
   verdicts: ReadonlyMap<Journey, JourneyVerdict>,
-  losses: readonly { loss: Loss; journey: Journey }[],
+  losses: LossIndex,
 ): CorrelatedFinding {
   const main = g.reduce((m, v) => (severityRank(v.finding.severity) > severityRank(m.finding.severity) ? v : m), g[0]!);
   const f = main.finding;
@@ -461,7 +497,7 @@ function incident(
   const mine =
     f.severity === 'info'
       ? []
-      : losses.filter(({ loss, journey }) => {
+      : losses.candidates(evidenceJourneys, flows, hostSet, start - LOSS_SLACK, end + LOSS_SLACK).filter(({ loss, journey }) => {
           if (evidenceJourneys.has(journey)) return true;
           if (loss.time < start - LOSS_SLACK || loss.time > end + LOSS_SLACK) return false;
           // Same conversation as an evidence packet (ports included), else — no evidence packet

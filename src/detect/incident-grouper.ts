@@ -105,6 +105,8 @@ class IncidentAccumulator {
   end = Number.NEGATIVE_INFINITY;
   stalledBytes = 0;
   hasStalled = false;
+  /** Path MTU bracket (pmtud_blackhole), intersected as occurrences arrive. */
+  readonly mtu = { min: null as number | null, max: null as number | null, measured: 0, minFrom: null as Finding | null, maxFrom: null as Finding | null };
 
   constructor(readonly id: string, readonly kind: Finding['kind'], readonly cause: Cause, max: number) {
     this.clients = new BoundedTally(max);
@@ -124,6 +126,21 @@ class IncidentAccumulator {
     if (f.server !== undefined) this.servers.add(f.server);
     for (const name of f.names) this.names.add(name);
     if (f.impact.delayMicros !== undefined) this.delays.push(f.impact.delayMicros);
+    const lo = f.details['pathMtuMin'];
+    const hi = f.details['pathMtuMax'];
+    if (typeof lo === 'number' || typeof hi === 'number') {
+      // Each occurrence says the path MTU lies in [lo, hi]; one path MTU behind the whole incident
+      // lies in every bracket. Ties go to the earlier occurrence, so the result ignores arrival order.
+      this.mtu.measured++;
+      if (typeof lo === 'number' && (this.mtu.min === null || lo > this.mtu.min || (lo === this.mtu.min && earlier(f, this.mtu.minFrom!)))) {
+        this.mtu.min = lo;
+        this.mtu.minFrom = f;
+      }
+      if (typeof hi === 'number' && (this.mtu.max === null || hi < this.mtu.max || (hi === this.mtu.max && earlier(f, this.mtu.maxFrom!)))) {
+        this.mtu.max = hi;
+        this.mtu.maxFrom = f;
+      }
+    }
     if (f.impact.stalledBytes !== undefined) {
       this.stalledBytes += f.impact.stalledBytes;
       this.hasStalled = true;
@@ -181,11 +198,17 @@ export class IncidentGrouper {
     const total = delays.reduce((s, d) => s + d, 0);
     const median = delays.length === 0 ? null : delays.length % 2 === 1 ? delays[(delays.length - 1) / 2]! : Math.round((delays[delays.length / 2 - 1]! + delays[delays.length / 2]!) / 2);
     const representatives = dedupe([first, worst, last]);
+    const mtu = acc.mtu;
+    const pathMtu =
+      mtu.measured === 0
+        ? undefined
+        : { min: mtu.min, max: mtu.max, empty: mtu.min !== null && mtu.max !== null && mtu.min > mtu.max, measured: mtu.measured, minFrom: mtu.minFrom?.id ?? null, maxFrom: mtu.maxFrom?.id ?? null };
+    const mtuText = pathMtu === undefined || single ? '' : pathMtu.empty ? `, path MTU brackets disagree (≥${pathMtu.min} in one, ≤${pathMtu.max} in another)` : `, path MTU ${pathMtu.min ?? '?'}–${pathMtu.max ?? '?'} in all ${pathMtu.measured}`;
     return {
       id: acc.id,
       kind: acc.kind,
       severity: acc.severity,
-      summary: single ? first.summary : `${acc.cause.party}: ${occurrences.length} occurrences, ${plural(clients.count, 'client')}${acc.names.size > 0 ? `, ${plural(acc.names.size, 'name')}` : ''}`,
+      summary: single ? first.summary : `${acc.cause.party}: ${occurrences.length} occurrences, ${plural(clients.count, 'client')}${acc.names.size > 0 ? `, ${plural(acc.names.size, 'name')}` : ''}${mtuText}`,
       start: acc.start,
       end: acc.end,
       ...(acc.clients.only() !== undefined ? { client: acc.clients.only() } : {}),
@@ -209,6 +232,7 @@ export class IncidentGrouper {
       clients,
       servers: acc.servers.toTally(topN),
       nameTally: acc.names.toTally(topN),
+      ...(pathMtu !== undefined ? { pathMtu } : {}),
       delay: { measured: delays.length, totalMicros: total, medianMicros: median, maxMicros: delays.length > 0 ? delays[delays.length - 1]! : null },
       representatives: { first: first.id, worst: worst.id, last: last.id },
       occurrences,

@@ -34,6 +34,17 @@ export const INCIDENT_GROUP = {
     medianMicros: Micros.nullable().describe('typical delay (median over the measured occurrences)'),
     maxMicros: Micros.nullable(),
   }),
+  pathMtu: z
+    .object({
+      min: z.number().int().nullable().describe('largest lower bound over the occurrences (null: none gave one)'),
+      max: z.number().int().nullable().describe('smallest upper bound over the occurrences'),
+      empty: z.boolean().describe('the brackets do not overlap: no one path MTU explains every occurrence (several paths behind this sender, or the MTU changed)'),
+      measured: z.number().int().describe('occurrences that bracket the path MTU'),
+      minFrom: z.string().nullable().describe('occurrence id that gave `min`'),
+      maxFrom: z.string().nullable().describe('occurrence id that gave `max`'),
+    })
+    .optional()
+    .describe('path.pmtud_blackhole: the path MTU bracket of every occurrence intersected'),
   representatives: z.object({
     first: z.string().describe('occurrence id'),
     worst: z.string().describe('occurrence id: the longest delay (else the most stalled bytes, else the first)'),

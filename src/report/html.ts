@@ -15,7 +15,7 @@ import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type 
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
 export { CLIENT_JS, cspScriptHash };
-export { REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
+export { CORRELATION_HEADER_CSP, REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
 export { escapeHtml }; // for pages written by hand elsewhere (the batch's fleet report)
 
 // d3-node brings jsdom, which takes ~0.4 s to load: loaded on the first HTML report, not at start-up

@@ -17,6 +17,8 @@ export interface TextOptions {
 /** Evidence lines shown for a lone occurrence, and for each representative of a larger incident. */
 const EVIDENCE_LINES = 4;
 const REPRESENTATIVE_EVIDENCE_LINES = 2;
+/** Columns an `--all` occurrence line keeps for the summary before its frame list gets shortened. */
+const SUMMARY_MIN_COLUMNS = 32;
 /** Entries of a tally (clients, names) shown: the report holds the top ten. */
 const TALLY_SHOWN = 5;
 
@@ -124,6 +126,13 @@ function renderIncident(f: Incident, width: number, paint: Paint, all: boolean):
     if (f.delay.measured > 0) {
       out.push(...wrap(`delay: ${formatDuration(f.delay.totalMicros)} in all, typically ${formatDuration(f.delay.medianMicros ?? 0)}, at worst ${formatDuration(f.delay.maxMicros ?? 0)} (${f.delay.measured} measured)`, width, '    ', '  '));
     }
+    if (f.pathMtu !== undefined) {
+      const m = f.pathMtu;
+      const text = m.empty
+        ? `path MTU: no one value fits every occurrence: ≥${m.min} (${m.minFrom}) but ≤${m.max} (${m.maxFrom}); more than one path behind this sender, or its MTU changed`
+        : `path MTU: ${m.min ?? '?'}–${m.max ?? '?'} (every occurrence's bracket intersected, ${m.measured} measured)`;
+      out.push(...wrap(terminalSafe(text), width, '    ', '  '));
+    }
     const byId = new Map(f.occurrences.map((o) => [o.id, o]));
     const reps: [string, string][] = [['first', f.representatives.first], ['worst', f.representatives.worst], ['last', f.representatives.last]];
     const shown = new Set<string>();
@@ -147,16 +156,43 @@ function renderIncident(f: Incident, width: number, paint: Paint, all: boolean):
   out.push(...wrap(`wireshark: ${terminalSafe(f.displayFilter)}`, width, '    ', '  '));
   if (all && f.count > 1) {
     out.push(`  occurrences (${f.count}):`);
-    for (const o of f.occurrences) {
-      const who = [o.client, o.server].filter(Boolean).join(' → ');
-      const d = o.impact.delayMicros !== undefined ? `, ${formatDuration(o.impact.delayMicros)}` : '';
-      out.push(...wrap(`${formatIso(o.start).slice(11, 23)} ${terminalSafe(who)}${d}: frames ${o.evidence.map((e) => e.frame).join(' ')}; ${terminalSafe(o.summary)}`, width, '      ', '    '));
-    }
+    // A party the whole incident shares is said once above; each line names only what varies.
+    const omit = { client: f.clients.count === 1, server: f.servers.count === 1 };
+    for (const o of f.occurrences) out.push(occurrenceLine(o, width, omit));
   } else {
     const more = f.count - new Set([f.representatives.first, f.representatives.worst, f.representatives.last]).size;
     if (more > 0) out.push(paint('dim', `  (${more} more occurrence${more === 1 ? '' : 's'}: --all lists them, the JSON report holds them all)`));
   }
   return out;
+}
+
+/**
+ * One occurrence of `--all` on one line of at most `width` columns, so a thousand occurrences are
+ * a thousand lines that sort and grep: time, who, delay and frames first (the frames are what
+ * opens it in Wireshark; a long list is cut to its first frames and a count), then as much of the
+ * summary as fits, cut with an ellipsis. The JSON report has every occurrence in full.
+ */
+export function occurrenceLine(o: Finding, width: number, omit: { client?: boolean; server?: boolean } = {}): string {
+  const who = [!omit.client && o.client, !omit.server && o.server].filter(Boolean).join(' → ');
+  const d = o.impact.delayMicros !== undefined ? `${who ? ', ' : ''}${formatDuration(o.impact.delayMicros)}` : '';
+  const head = `    ${formatIso(o.start).slice(11, 23)}${who || d ? ' ' : ''}${terminalSafe(who)}${d}: `;
+  const summary = terminalSafe(o.summary);
+  const frames = o.evidence.map((e) => e.frame);
+  const framesText = (k: number): string => `frames ${frames.slice(0, k).join(' ')}${k < frames.length ? ` (+${frames.length - k})` : ''}`;
+  // Frames give way to the summary down to the first one, so a line says what happened too.
+  const room = width - Math.min(columns(summary) + 2, SUMMARY_MIN_COLUMNS);
+  let k = frames.length;
+  while (k > 1 && columns(head + framesText(k)) > room) k--;
+  return clipColumns(`${head}${framesText(k)}; ${summary}`, width);
+}
+
+/** Columns a terminal-safe string takes: one per code point (control characters are already escaped). */
+const columns = (s: string): number => [...s].length;
+
+/** `s` cut to `width` columns, the cut marked with an ellipsis. */
+function clipColumns(s: string, width: number): string {
+  const chars = [...s];
+  return chars.length <= width ? s : `${chars.slice(0, width - 1).join('')}…`;
 }
 
 function evidenceLines(f: Finding, width: number, at = '  ', lines = EVIDENCE_LINES): string[] {

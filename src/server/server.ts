@@ -22,6 +22,7 @@ import { CaptureFormatError } from '../core/index.js';
 import { readCaptureStream, type CaptureInfo } from '../readers/index.js';
 import { REPORT_HEADER_CSP, renderHtml, renderJson } from '../report/index.js';
 import { Auth } from './auth.js';
+import { Cases } from './cases.js';
 import { EventHub } from './events.js';
 import { ClientGone, HttpError, readSmallBody, securityHeaders, sendError, sendJson } from './http-util.js';
 import { APP_CSS, FAVICON_SVG, loginPage, PAGE_CSP, uploadPage } from './page.js';
@@ -148,6 +149,7 @@ class UploadService implements UploadHost {
   readonly #hub: EventHub;
   readonly workers: Workers;
   readonly #uploads: Uploads;
+  readonly #cases: Cases;
   readonly #progress = new Map<string, Progress>();
   readonly #lastEvent = new Map<string, number>();
   /** Uploads arriving and analyses running, by id: how to stop them. */
@@ -168,6 +170,7 @@ class UploadService implements UploadHost {
       this.#announce(id);
     });
     this.#uploads = new Uploads(this, o);
+    this.#cases = new Cases(this.store, this.workers, o.log);
   }
 
   get closing(): boolean {
@@ -251,6 +254,16 @@ class UploadService implements UploadHost {
       allow(method, ['GET', 'POST']);
       if (method === 'GET') return this.#list(res, url);
       return this.#uploads.handle(req, res, url, expectsContinue);
+    }
+    if (path === '/api/cases') {
+      allow(method, ['POST']);
+      if (this.#closing) throw new HttpError(503, 'the server is stopping');
+      return this.#cases.create(req, res);
+    }
+    const c = /^\/api\/cases\/([^/]+)(?:\/(report\.html|report\.json))?$/.exec(path);
+    if (c !== null) {
+      allow(method, ['GET']);
+      return this.#cases.send(res, c[1]!, c[2]);
     }
     const m = /^\/api\/analyses\/([^/]+)(?:\/(report\.html|report\.json|capture))?$/.exec(path);
     if (m === null) throw new HttpError(404, 'no such page');

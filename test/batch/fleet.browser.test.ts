@@ -22,7 +22,7 @@ const HOSTILE_FILE = `"><img src=x onerror=window.__pwned=9>.pcap`;
 describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
   let tmp: string;
   let browser: Browser;
-  let fleetJson: { findings: { kind: string; file: string; id: string; report: string | null }[]; filesWithErrors: { path: string }[]; kinds: { kind: string; count: number }[] };
+  let fleetJson: { incidents: { kind: string; id: string; files: { file: string; report: string | null }[] }[]; filesWithErrors: { path: string }[]; kinds: { kind: string; incidents: number }[] };
   let fleetHtml: string;
 
   beforeAll(async () => {
@@ -52,11 +52,11 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
     return { page, problems };
   }
 
-  it('the JSON holds every finding, the kinds, and the damaged file', () => {
-    expect(fleetJson.findings.length).toBeGreaterThanOrEqual(3);
-    expect(fleetJson.findings.some((f) => f.file.endsWith(HOSTILE_FILE))).toBe(true);
+  it('the JSON holds every incident, the kinds, and the damaged file', () => {
+    expect(fleetJson.incidents.length).toBeGreaterThanOrEqual(3);
+    expect(fleetJson.incidents.some((i) => i.files.some((f) => f.file.endsWith(HOSTILE_FILE)))).toBe(true);
     expect(fleetJson.filesWithErrors.map((f) => f.path.split('/').pop())).toEqual(['damaged.pcap']);
-    expect(fleetJson.kinds.reduce((n, k) => n + k.count, 0)).toBe(fleetJson.findings.length);
+    expect(fleetJson.kinds.reduce((n, k) => n + k.incidents, 0)).toBe(fleetJson.incidents.length);
   });
 
   it('opens with no console error and no request, runs nothing from the captures, and shows kinds, tops and errors', async () => {
@@ -67,7 +67,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
     expect(await page.$$eval('script', (els) => els.length)).toBe(0);
     const kinds = await page.$$eval('tr[data-kind] td.mono', (els) => els.map((e) => e.textContent));
     for (const k of fleetJson.kinds) expect(kinds).toContain(k.kind);
-    expect(await page.$$eval('tr.finding-row', (els) => els.length)).toBe(fleetJson.findings.length);
+    expect(await page.$$eval('tr.incident-row', (els) => els.length)).toBe(fleetJson.incidents.length);
     expect(await page.textContent('body')).toContain(HOSTILE_FILE);
     expect(await page.textContent('body')).toContain('damaged.pcap');
     expect(await page.$$eval('svg.spark', (els) => els.length)).toBe(fleetJson.kinds.length);
@@ -76,10 +76,11 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
   });
 
   it("a finding's link opens its file's report at that finding, for the hostile file name too", async () => {
-    for (const target of [fleetJson.findings.find((f) => f.kind === 'dns.same_port_reply_drop')!, fleetJson.findings.find((f) => f.file.endsWith(HOSTILE_FILE))!]) {
+    const flat = fleetJson.incidents.flatMap((i) => i.files.map((f) => ({ id: i.id, kind: i.kind, file: f.file, report: f.report })));
+    for (const target of [flat.find((f) => f.kind === 'dns.same_port_reply_drop')!, flat.find((f) => f.file.endsWith(HOSTILE_FILE))!]) {
       const url = pathToFileURL(fleetHtml).href;
       const { page, problems } = await open(url, (u) => u.startsWith('file://'));
-      const links = page.locator('a.finding');
+      const links = page.locator('a.finding, a.file');
       const hrefs = await links.evaluateAll((els) => els.map((e) => (e as HTMLAnchorElement).href));
       const i = hrefs.findIndex((h) => h.endsWith(`#finding=${encodeURIComponent(target.id)}`) && decodeURIComponent(h).includes(target.report!.split('/').pop()!));
       expect(i, hrefs.join('\n')).toBeGreaterThanOrEqual(0);

@@ -32,3 +32,6 @@ export const REPORT_META_CSP = REPORT_POLICY.join('; ');
  * cookies, its API).
  */
 export const REPORT_HEADER_CSP = [...REPORT_POLICY, "connect-src 'none'", "frame-ancestors 'none'", 'sandbox allow-scripts'].join('; ');
+
+/** For `serve`'s header on a case's correlation ladder: its policy, never framed, sandboxed likewise. */
+export const CORRELATION_HEADER_CSP = [...reportPolicy(CORRELATION_CLIENT_JS), "connect-src 'none'", "frame-ancestors 'none'", 'sandbox allow-scripts'].join('; ');
