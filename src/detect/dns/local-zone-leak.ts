@@ -4,7 +4,7 @@
 // once, from memory; any of these shows the query left the site. One finding per (client, server,
 // name); a resolver's upstream leg for the same name is folded into its client's finding.
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
-import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
+import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
@@ -63,18 +63,14 @@ interface Group {
   end: number;
 }
 
-/**
- * A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. Its
- * evidence is built from the record in finish(), for the few legs a finding takes: built for every
- * leg, it was most of this detector's time and ~14 MB of live heap on bench/generate-edge's file.
- */
+/** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
 interface Leg {
   client: string;
   start: number;
   servers: readonly string[];
   transmissions: number;
   unanswered: boolean;
-  lookup: DnsLookup;
+  evidence: Evidence[];
 }
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
@@ -136,7 +132,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       if (r.servers.some(isGlobal)) reasons.push('global-server');
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
-      const leg: Leg = { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), lookup: r };
+      const leg: Leg = { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) };
       const known = legs.get(nameKey);
       if (known !== undefined) {
         if (known.length < 8) known.push(leg);
@@ -184,7 +180,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
           for (const s of leg.servers) up.to.add(s);
           up.queries += leg.transmissions;
           up.unanswered ||= leg.unanswered;
-          if (up.evidence.length < 16) for (const e of legEvidence(leg)) if (up.evidence.length < 16) up.evidence.push(e);
+          for (const e of leg.evidence) if (up.evidence.length < 16) up.evidence.push(e);
           for (const s of leg.servers) merged.add(`${leg.client}|${s}|${g.nameLower}`);
         }
         if (up.to.size > 0) {
@@ -200,8 +196,6 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
     },
   };
 }
-
-const legEvidence = (leg: Leg): Evidence[] => allLookupEvidence(leg.lookup, 8).slice(0, 12);
 
 const REASON_TEXT: Record<Reason, string> = {
   unanswered: 'went unanswered',
