@@ -26,13 +26,8 @@ import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuer
  */
 const SELF_EXPIRE_MICROS = 100_000;
 
-/**
- * A transaction key: the socket and the question. The question is part of the key because
- * pipelined DNS over TCP may reuse one id for many questions. Lives while an attempt under it is
- * pending or was answered less than `unansweredAfterMicros` ago.
- */
-export interface TxKey {
-  readonly hash: number;
+/** What identifies a transaction: the socket (transport, both ends, id) and the question. */
+interface KeyFields {
   readonly transport: Transport;
   readonly client: string;
   readonly clientPort: number;
@@ -42,6 +37,15 @@ export interface TxKey {
   readonly qclass: number;
   readonly qtype: number;
   readonly qnameLower: string;
+}
+
+/**
+ * A transaction key: the socket and the question. The question is part of the key because
+ * pipelined DNS over TCP may reuse one id for many questions. Lives while an attempt under it is
+ * pending or was answered less than `unansweredAfterMicros` ago.
+ */
+export interface TxKey extends KeyFields {
+  readonly hash: number;
   next: TxKey | undefined;
   pending: Attempt | undefined;
   /** In #answered: an attempt under this key was (first) answered at `answeredAt`. */
@@ -51,23 +55,50 @@ export interface TxKey {
   answer: Attempt | undefined;
 }
 
+/**
+ * The key a message asks about, with its hashes: ONE record the reconstructor refills for every
+ * message (#probe) and hands to the lookups, instead of a key object or a ten-argument list per
+ * message. It is scratch: valid until the next message, never stored (#addKey copies it).
+ */
+interface KeyProbe extends KeyFields {
+  transport: Transport;
+  client: string;
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  id: number;
+  qclass: number;
+  qtype: number;
+  qnameLower: string;
+  /** socketHash of the socket fields (before smallHash), and the key's hash (keyHash). */
+  socketHash: number;
+  keyHash: number;
+}
+
+const sameSocket = (a: KeyFields, b: KeyFields): boolean =>
+  a.id === b.id && a.clientPort === b.clientPort && a.serverPort === b.serverPort && a.transport === b.transport &&
+  a.client === b.client && a.server === b.server;
+
+const sameKey = (a: KeyFields, b: KeyFields): boolean =>
+  a.qtype === b.qtype && a.qclass === b.qclass && sameSocket(a, b) && a.qnameLower === b.qnameLower;
+
 // Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer) in HashChains;
 // entries chain on `next` and every field is compared. Template-string
 // keys cost about 280 ns per key and Map operation and two to three allocations per packet. On
 // bench/generate's 300 k packets (25% DNS), stage alone, process.cpuUsage: 0.45 → 0.36 s together
 // with answered keys that no longer hold their lookup; the whole series 0.51 → 0.28 s.
-function socketHash(t: Transport, client: string, cport: number, server: string, sport: number, id: number): number {
-  let h = mixNumber(FNV_OFFSET, t === 'udp' ? 17 : 6);
-  h = mixString(h, client);
-  h = mixNumber(h, cport);
-  h = mixString(h, server);
-  h = mixNumber(h, sport);
-  return mixNumber(h, id);
+function socketHash(k: KeyFields): number {
+  let h = mixNumber(FNV_OFFSET, k.transport === 'udp' ? 17 : 6);
+  h = mixString(h, k.client);
+  h = mixNumber(h, k.clientPort);
+  h = mixString(h, k.server);
+  h = mixNumber(h, k.serverPort);
+  return mixNumber(h, k.id);
 }
 
 /** The key's hash: the socket's, the question's class and type, and the name (lower case). */
-const keyHash = (sh: number, qclass: number, qtype: number, qnameLower: string): number =>
-  smallHash(mixString(mixNumber(mixNumber(sh, qclass), qtype), qnameLower));
+const keyHash = (socket: number, k: KeyFields): number =>
+  smallHash(mixString(mixNumber(mixNumber(socket, k.qclass), k.qtype), k.qnameLower));
 
 export class DnsReconstructor {
   readonly options: DnsOptions;
@@ -90,6 +121,9 @@ export class DnsReconstructor {
   /** Lookups that saw a TC=1 reply: their TCP/53 attempt is watched. */
   readonly #tcpWatch = new TcpFallbackWatch();
   readonly #ignoredPorts: ReadonlySet<number>;
+  readonly #probe: KeyProbe = {
+    transport: 'udp', client: '', clientPort: 0, server: '', serverPort: 0, id: 0, qclass: 0, qtype: 0, qnameLower: '', socketHash: 0, keyHash: 0,
+  };
   #now: Micros = Number.NEGATIVE_INFINITY;
   #lastExpire: Micros = Number.NEGATIVE_INFINITY;
   readonly #stats: DnsStats = {
@@ -209,10 +243,8 @@ export class DnsReconstructor {
     }
     s.queries++;
     const sent: DnsQuerySent = { frame: p.frame, time: p.time, size: m.size, ednsUdpSize: m.edns?.udpPayloadSize };
-    const sh = socketHash(m.transport, client, cport, server, sport, m.id);
-    const qnameLower = q.name.toLowerCase();
-    const kh = keyHash(sh, q.class, q.type, qnameLower);
-    let key = this.#findKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
+    const probe = this.#probeFor(m, client, cport, server, sport);
+    let key = this.#findKey(probe);
     const existing = key?.pending;
     if (existing !== undefined) {
       if (p.time - existing.lastSent <= this.options.copyWindowMicros && m.size === existing.lastSize) {
@@ -233,7 +265,7 @@ export class DnsReconstructor {
       return;
     }
     const afterAnswer = key !== undefined && key.answered;
-    const lookup = this.#lookupFor(client, q.name, qnameLower, q.type, p.time, afterAnswer);
+    const lookup = this.#lookupFor(client, q.name, probe.qnameLower, q.type, p.time, afterAnswer);
     let question: Question | undefined;
     for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
     if (question === undefined) {
@@ -244,11 +276,10 @@ export class DnsReconstructor {
       question.lastSent = p.time;
     }
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers = append(lookup.servers, server);
-    key ??= this.#addKey(kh, m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
-    const socketHashed = smallHash(sh);
+    key ??= this.#addKey(probe);
     const attempt: Attempt = {
       key,
-      hash: socketHashed,
+      hash: smallHash(probe.socketHash),
       next: undefined,
       qname: q.name,
       queries: [sent],
@@ -285,10 +316,9 @@ export class DnsReconstructor {
       return;
     }
     s.responses++;
-    const sh = socketHash(m.transport, client, cport, server, sport, m.id);
     const q = m.question!;
-    const qnameLower = q.name.toLowerCase();
-    const key = this.#findKey(keyHash(sh, q.class, q.type, qnameLower), m.transport, client, cport, server, sport, m.id, q.class, q.type, qnameLower);
+    const probe = this.#probeFor(m, client, cport, server, sport);
+    const key = this.#findKey(probe);
     if (key !== undefined && key.pending === undefined && key.answer === undefined) {
       // A duplicate of an answer whose lookup is closed: nothing left to add it to.
       s.duplicateResponses++;
@@ -297,7 +327,7 @@ export class DnsReconstructor {
     const attempt = key?.pending ?? key?.answer;
     if (attempt === undefined) {
       // RFC 5452 §9.1: a reply must match the question as well as the id and ports.
-      const mismatch = this.#findSocket(sh, m.transport, client, cport, server, sport, m.id) !== undefined;
+      const mismatch = this.#findSocket(probe) !== undefined;
       s.unmatchedResponses++;
       if (mismatch) s.questionMismatches++;
       this.#emit({
@@ -353,26 +383,40 @@ export class DnsReconstructor {
     this.#emitTransaction(attempt);
   }
 
-  /** A pending attempt on this socket (any question), if there is one. */
-  #findSocket(h: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number): Attempt | undefined {
-    for (let a = this.#sockets.chain(smallHash(h)); a !== undefined; a = a.next) {
-      const x = a.key;
-      if (x.id === id && x.clientPort === cport && x.serverPort === sport && x.transport === t && x.client === client && x.server === server) return a;
-    }
+  /** #probe refilled for message `m` (question present) between the client's and the server's end. */
+  #probeFor(m: DnsMessage, client: string, cport: number, server: string, sport: number): KeyProbe {
+    const q = m.question!;
+    const k = this.#probe;
+    k.transport = m.transport;
+    k.client = client;
+    k.clientPort = cport;
+    k.server = server;
+    k.serverPort = sport;
+    k.id = m.id;
+    k.qclass = q.class;
+    k.qtype = q.type;
+    k.qnameLower = q.name.toLowerCase();
+    k.socketHash = socketHash(k);
+    k.keyHash = keyHash(k.socketHash, k);
+    return k;
+  }
+
+  /** A pending attempt on the probe's socket (any question), if there is one. */
+  #findSocket(probe: KeyProbe): Attempt | undefined {
+    for (let a = this.#sockets.chain(smallHash(probe.socketHash)); a !== undefined; a = a.next) if (sameSocket(a.key, probe)) return a;
     return undefined;
   }
 
-  #findKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey | undefined {
-    for (let k = this.#keys.chain(kh); k !== undefined; k = k.next) {
-      if (k.qtype === qtype && k.id === id && k.clientPort === cport && k.serverPort === sport && k.qclass === qclass &&
-        k.transport === t && k.qnameLower === qnameLower && k.client === client && k.server === server) return k;
-    }
+  #findKey(probe: KeyProbe): TxKey | undefined {
+    for (let k = this.#keys.chain(probe.keyHash); k !== undefined; k = k.next) if (sameKey(k, probe)) return k;
     return undefined;
   }
 
-  #addKey(kh: number, t: Transport, client: string, cport: number, server: string, sport: number, id: number, qclass: number, qtype: number, qnameLower: string): TxKey {
+  /** A stored key with the probe's fields (the probe itself is reused). */
+  #addKey(probe: KeyProbe): TxKey {
     const key: TxKey = {
-      hash: kh, transport: t, client, clientPort: cport, server, serverPort: sport, id, qclass, qtype, qnameLower,
+      hash: probe.keyHash, transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
+      serverPort: probe.serverPort, id: probe.id, qclass: probe.qclass, qtype: probe.qtype, qnameLower: probe.qnameLower,
       next: undefined, pending: undefined, answered: false, answeredAt: 0, answer: undefined,
     };
     this.#keys.add(key);

@@ -1,12 +1,11 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { IPV6_MIN_MTU, TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
-import { Direction, markAt, NONE, small, unwrapSeq } from './direction.js';
+import { Direction, markAt, NONE, small } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
 const INITIAL_HOP_LIMITS = new Set([32, 64, 128, 255]);
-const TCP_BASE_HEADER = 20;
 
 /**
  * A connection lingers for seconds of capture time after it closes (closeLingerMicros), long enough
@@ -190,8 +189,8 @@ export class Connection {
     // What could prompt the same packet to be sent again (see CopyFilter.isCopy): new data from
     // the peer for a pure ACK, duplicate ACKs and SACKs from the peer for anything else.
     const pureAck = tcp.payloadLength === 0 && (tcp.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
-    const trigger = pureAck ? peer.payloadPackets : d.dupAcks + d.sackAcks;
-    if (d.isCopy(ip, tcp, time, trigger, peer.packets > 0, this.sackNegotiated())) return;
+    const trigger = pureAck ? peer.traffic.payloadPackets : d.losses.dupAcks + d.losses.sackAcks;
+    if (d.isCopy(ip, tcp, time, trigger, peer.traffic.packets > 0, this.sackNegotiated())) return;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);
@@ -206,8 +205,8 @@ export class Connection {
     else if (rst) this.reset(d, frame, time, fromClient);
     else this.segment(d, ip, tcp, frame, time, payload, fin);
 
-    if (hasAck && !rst && peer.base !== undefined) {
-      const a = unwrapSeq(tcp.ack, peer.base, peer.highestEnd);
+    if (hasAck && !rst && peer.seq.base !== undefined) {
+      const a = peer.relative(tcp.ack);
       peer.ack(a, frame, time, payload === 0 && !syn && !fin, this.o.stallMicros);
       if (tcp.sack !== undefined) peer.sack(tcp.sack, frame, time);
     }
@@ -231,14 +230,7 @@ export class Connection {
 
   private synSegment(d: Direction, peer: Direction, tcp: Tcp, frame: number, time: Micros, fromClient: boolean, hasAck: boolean): void {
     const opts = packOptions(tcp.mss, tcp.windowScale, tcp.sackPermitted, tcp.tsVal !== undefined);
-    if (d.isn === (tcp.seq | 0)) {
-      d.noteRetransmission(frame, 0);
-    } else {
-      d.isn = tcp.seq | 0;
-      d.base = tcp.seq | 0;
-      d.highestEnd = 1;
-      d.highestEndTime = time;
-    }
+    d.syn(tcp.seq, frame, time);
     if (hasAck) {
       this.synAckCount++;
       if (this._synAckFrame === -1) {
@@ -264,8 +256,8 @@ export class Connection {
     // and, in practice, by the sender's own (its interface MTU).
     const own = tcp.mss;
     const theirs = optionsMss(fromClient ? this._serverOptions : this._clientOptions);
-    d.mssCap = minDefined(own, theirs);
-    peer.mssCap = minDefined(own, theirs);
+    d.sizes.mssCap = minDefined(own, theirs);
+    peer.sizes.mssCap = minDefined(own, theirs);
   }
 
   private reset(d: Direction, frame: number, time: Micros, fromClient: boolean): void {
@@ -281,49 +273,31 @@ export class Connection {
 
   private segment(d: Direction, ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fin: boolean): void {
     const seqLen = payload + (fin ? 1 : 0);
-    if (d.base === undefined) {
-      d.base = tcp.seq | 0;
-      d.highestEnd = 0;
-      d.highestEndTime = time;
-    }
-    const rel = unwrapSeq(tcp.seq, d.base, d.highestEnd);
+    d.startWithout(tcp.seq, time);
+    const sq = d.seq;
+    const rel = d.relative(tcp.seq);
     if (seqLen === 0) {
       // A bare ACK whose sequence number is beyond everything seen: its sender sent bytes that never
       // passed the capture point (tshark: "previous segment not captured").
-      if (rel > d.highestEnd && rel - d.highestEnd < 0x40000000 && d.packets > 1) d.gapTo(rel, frame, time);
+      if (rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, time);
       return;
     }
     const end = rel + seqLen;
-    let wire = ip.length;
     const fragmentable = ip.version === 4 && !ip.dontFragment;
-    if (payload > 0) {
-      d.payloadPackets++;
-      d.payloadBytes += payload;
-      const headers = ip.headerLength + tcp.headerLength;
-      wire = d.wireLength(ip.length, headers, payload, tcp.headerLength - TCP_BASE_HEADER, this.o.linkMtu);
-      const offloaded = wire < ip.length;
-      if (offloaded) {
-        d.offloaded++;
-        if (ip.length > d.maxOffloadedIpLength) d.maxOffloadedIpLength = ip.length;
-      } else if (d.ptbs.length > 0 && !fragmentable) d.watchSize(frame, time, wire); // without DF a router may fragment it: no PTB to obey
-      d.sized(frame, time, payload, ip.length, wire);
-    }
+    const wire = payload > 0 ? d.payloadSent(ip, tcp, frame, time, payload, fragmentable, this.o.linkMtu) : ip.length;
     // A FIN beyond everything seen: bytes before it never passed here (a server giving up on a
     // stalled response closes with its FIN after them), as for a bare ACK above.
-    if (payload === 0 && rel > d.highestEnd && rel - d.highestEnd < 0x40000000 && d.packets > 1) d.gapTo(rel, frame, time);
-    if (rel >= d.highestEnd) {
+    if (payload === 0 && rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, time);
+    if (rel >= sq.highestEnd) {
       if (payload > 0) d.newData(rel, end, frame, time, wire, fragmentable);
-      else {
-        d.highestEnd = end;
-        d.highestEndTime = time;
-      }
+      else d.setHighestEnd(end, time);
       return;
     }
     // RFC 9293 §3.8.4 keep-alive: one byte (or none) just below the next sequence number.
-    if (payload <= 1 && !fin && rel === d.highestEnd - 1) return;
+    if (payload <= 1 && !fin && rel === sq.highestEnd - 1) return;
     // As tshark: within the handshake RTT of the highest segment, not ending there, it is reordering.
     const reorder = this.handshakeRtt ?? this.o.reorderMicros;
-    const outOfOrder = payload > 0 && time - d.highestEndTime < reorder && end !== d.highestEnd;
+    const outOfOrder = payload > 0 && time - d.highestEndTime < reorder && end !== sq.highestEnd;
     if (!outOfOrder) d.noteRetransmission(frame, payload);
     if (payload > 0) d.oldData(rel, end, frame, time, wire, fragmentable);
   }

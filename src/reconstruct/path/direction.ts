@@ -12,6 +12,7 @@ const MAX_KEPT_RANGES = 8;
 const MAX_GAPS = 8;
 const MAX_RETX_FRAMES = 64;
 const DELIVERED_LOG = 64;
+const TCP_BASE_HEADER = 20;
 
 /** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
 export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
@@ -58,84 +59,168 @@ export interface PtbWatch {
 export const small = (x: number): number => ((x | 0) === x ? x | 0 : x);
 
 /**
- * Capture times are kept as offsets from the connection's start (`epoch`) behind accessors, and raw
- * sequence numbers as signed 32-bit values: small integers live in the object, while a field
- * holding µs since 1970 or a sequence number ≥ 2^31 is a heap number of its own. Those were half
- * of the ~43 objects a finished connection kept until its record, each copied twice by the young
- * generation's collector (bench/generate capture, heap snapshot).
+ * How the state below is kept, once for all of it. Capture times are offsets from the connection's
+ * start (`epoch`, behind Direction's accessors) and raw sequence numbers signed 32-bit values:
+ * small integers live in the object, while a field holding µs since 1970 or a sequence number
+ * ≥ 2^31 is a heap number of its own (half of the ~43 objects a finished connection kept until its
+ * record, each copied twice by the young generation's collector: bench/generate capture, heap
+ * snapshot). Every number starts as a number, not `undefined`, where it can. The records are made
+ * once per Direction, and Directions are reused with their connections (see Connection.init):
+ * each record's reset() is the one place that sets it as new.
  */
-export class Direction {
-  packets!: number;
-  payloadPackets!: number;
-  payloadBytes!: number;
-  /** First and last packet (frame, capture time) when `packets > 0`: numbers, as a Mark per packet was most of the garbage. */
-  firstFrame!: number;
-  private _firstAt!: number;
-  lastFrame!: number;
-  private _lastAt!: number;
-  firstHopLimit!: number | undefined;
 
+/** The packets sent this way: how many, their payload, the first and the last. */
+export class Traffic {
+  packets = 0;
+  payloadPackets = 0;
+  payloadBytes = 0;
+  /** First and last packet (frame, time offset) when `packets > 0`: numbers, as a Mark per packet was most of the garbage. */
+  firstFrame = 0;
+  firstAt = 0;
+  lastFrame = 0;
+  lastAt = 0;
+  firstHopLimit: number | undefined = undefined;
+
+  reset(): void {
+    this.packets = 0;
+    this.payloadPackets = 0;
+    this.payloadBytes = 0;
+    this.firstFrame = 0;
+    this.firstAt = 0;
+    this.lastFrame = 0;
+    this.lastAt = 0;
+    this.firstHopLimit = undefined;
+  }
+}
+
+/** The sender's place in its sequence space, and what the peer acknowledged of it. */
+export class SequenceSpace {
+  /** The SYN's sequence number as `seq | 0`. */
+  isn: number | undefined = undefined;
   /**
    * Raw sequence number everything is relative to (the ISN when the SYN was seen), as `seq | 0`:
    * unwrapSeq works modulo 2^32, so the sign does not matter.
    */
-  base!: number | undefined;
-  /** Highest sequence end sent (relative), and when. */
-  highestEnd!: number;
-  private _highestEndAt!: number;
+  base: number | undefined = undefined;
+  /** Highest sequence end sent (relative), and when (offset). */
+  highestEnd = 0;
+  highestEndAt = 0;
   /** Highest cumulative ACK from the peer (relative); undefined before the first. */
-  highestAcked!: number | undefined;
-  /** The SYN's sequence number as `seq | 0`. */
-  isn!: number | undefined;
+  highestAcked: number | undefined = undefined;
+  /** Since when (offset) sent bytes wait for an ACK; undefined when none wait. */
+  waitAt: number | undefined = undefined;
+
+  reset(): void {
+    this.isn = undefined;
+    this.base = undefined;
+    this.highestEnd = 0;
+    this.highestEndAt = 0;
+    this.highestAcked = undefined;
+    this.waitAt = undefined;
+  }
+}
+
+/** The sizes sent: the largest segment, the largest delivered, the cap in force, offload artefacts. */
+export class Sizes {
+  /** The largest segment captured (DirectionSummary.maxSegment) when `maxPayload > 0`. */
+  maxPayload = 0;
+  maxPayloadFrame = 0;
+  maxPayloadAt = 0;
+  maxPayloadIpLength = 0;
+  maxPayloadWire = 0;
+  /** The largest delivered segment (DirectionSummary.maxDelivered) when `maxDeliveredWire >= 0`. */
+  maxDeliveredWire = -1;
+  maxDeliveredFrame = 0;
+  maxDeliveredAt = 0;
+  /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
+  mssCap: number | undefined = undefined;
+  offloaded = 0;
+  maxOffloadedIpLength = 0;
+  /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
+  lastNewWire = 0;
+  runWire = 0;
+
+  reset(): void {
+    this.maxPayload = 0;
+    this.maxPayloadFrame = 0;
+    this.maxPayloadAt = 0;
+    this.maxPayloadIpLength = 0;
+    this.maxPayloadWire = 0;
+    this.maxDeliveredWire = -1;
+    this.maxDeliveredFrame = 0;
+    this.maxDeliveredAt = 0;
+    this.mssCap = undefined;
+    this.offloaded = 0;
+    this.maxOffloadedIpLength = 0;
+    this.lastNewWire = 0;
+    this.runWire = 0;
+  }
+}
+
+/** What went missing or came again: retransmissions, gaps, duplicate ACKs, SACKs, ACKs of unseen bytes. */
+export class Losses {
+  retransmissions = 0;
+  retransmittedBytes = 0;
+  gapCount = 0;
+  maxWireAfterGap: number | undefined = undefined;
+  dupAcks = 0;
+  sackAcks = 0;
+  ackedUnseen = 0;
+
+  reset(): void {
+    this.retransmissions = 0;
+    this.retransmittedBytes = 0;
+    this.gapCount = 0;
+    this.maxWireAfterGap = undefined;
+    this.dupAcks = 0;
+    this.sackAcks = 0;
+    this.ackedUnseen = 0;
+  }
+}
+
+/** The first FIN and RST sent this way: frame (-1: none) and time offset, not a Mark (see Connection). */
+export class Ends {
+  finFrame = -1;
+  finAt = 0;
+  rstFrame = -1;
+  rstAt = 0;
+
+  reset(): void {
+    this.finFrame = -1;
+    this.finAt = 0;
+    this.rstFrame = -1;
+    this.rstAt = 0;
+  }
+}
+
+/**
+ * One direction: the records above, the segments and lists (set as new by park()), and the copy
+ * filter. Connection drives it with the decoded packet's records (Ip, Tcp), read in place.
+ */
+export class Direction {
+  readonly traffic = new Traffic();
+  readonly seq = new SequenceSpace();
+  readonly sizes = new Sizes();
+  readonly losses = new Losses();
+  readonly ends = new Ends();
+  /** Tells a second sighting of a packet from a second sending. */
+  readonly copies = new CopyFilter();
 
   /** Segments not yet delivered from `head` on, by start; NONE when there are none (then even the array goes). */
   segs!: Segment[];
   head!: number;
   untracked!: number;
-
-  /** The largest segment captured (DirectionSummary.maxSegment) when `maxPayload > 0`. */
-  maxPayload!: number;
-  maxPayloadFrame!: number;
-  private _maxPayloadAt!: number;
-  maxPayloadIpLength!: number;
-  maxPayloadWire!: number;
-  /** The largest delivered segment (DirectionSummary.maxDelivered) when `maxDeliveredWire >= 0`. */
-  maxDeliveredWire!: number;
-  maxDeliveredFrame!: number;
-  private _maxDeliveredAt!: number;
   /**
    * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length. One
    * array of pairs, since these arrays were a quarter of what a finished connection keeps.
    */
   deliveryLog!: number[];
   deliveredAt!: number;
-  /** Payload cap in force: the smaller MSS of the two sides (undefined until a SYN shows one). */
-  mssCap!: number | undefined;
-  offloaded!: number;
-  maxOffloadedIpLength!: number;
-  retransmissions!: number;
-  retransmittedBytes!: number;
   retxFrames!: number[];
   recovered!: Segment[];
   gaps!: Gap[];
-  gapCount!: number;
-  maxWireAfterGap!: number | undefined;
-  dupAcks!: number;
-  sackAcks!: number;
-  ackedUnseen!: number;
-  private _waitAt!: number | undefined;
   longestStall!: Stall | undefined;
-  /** The first FIN and RST sent this way: frame (-1: none) and time offset, not a Mark (see Connection). */
-  private _finFrame!: number;
-  private _finAt!: number;
-  private _rstFrame!: number;
-  private _rstAt!: number;
   ptbs!: PtbWatch[];
-  /** Tells a second sighting of a packet from a second sending (its own reset in init()). */
-  readonly copies = new CopyFilter();
-  /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
-  lastNewWire!: number;
-  runWire!: number;
 
   from!: string;
   fromPort!: number;
@@ -150,9 +235,8 @@ export class Direction {
   }
 
   /**
-   * Sets every field as for a new direction: the reconstructor reuses the directions of finished
-   * connections (see Connection.init). Every number is assigned here, every segment and list in
-   * park(), and nowhere else.
+   * Sets everything as for a new direction: the reconstructor reuses the directions of finished
+   * connections (see Connection.init). Each record's reset() and park() set the rest.
    */
   init(from: string, fromPort: number, to: string, toPort: number, maxSegments: number, epoch: Micros): void {
     this.from = from;
@@ -162,47 +246,14 @@ export class Direction {
     this.maxSegments = maxSegments;
     this.epoch = epoch;
     this.park(); // the segments and lists
-    this.packets = 0;
-    this.payloadPackets = 0;
-    this.payloadBytes = 0;
-    this.firstFrame = 0;
-    this._firstAt = 0;
-    this.lastFrame = 0;
-    this._lastAt = 0;
-    this.firstHopLimit = undefined;
-    this.base = undefined;
-    this.highestEnd = 0;
-    this._highestEndAt = 0;
-    this.highestAcked = undefined;
-    this.isn = undefined;
     this.untracked = 0;
-    this.maxPayload = 0;
-    this.maxPayloadFrame = 0;
-    this._maxPayloadAt = 0;
-    this.maxPayloadIpLength = 0;
-    this.maxPayloadWire = 0;
-    this.maxDeliveredWire = -1;
-    this.maxDeliveredFrame = 0;
-    this._maxDeliveredAt = 0;
     this.deliveredAt = 0;
-    this.mssCap = undefined;
-    this.offloaded = 0;
-    this.maxOffloadedIpLength = 0;
-    this.retransmissions = 0;
-    this.retransmittedBytes = 0;
-    this.gapCount = 0;
-    this.maxWireAfterGap = undefined;
-    this.dupAcks = 0;
-    this.sackAcks = 0;
-    this.ackedUnseen = 0;
-    this._waitAt = undefined;
-    this._finFrame = -1;
-    this._finAt = 0;
-    this._rstFrame = -1;
-    this._rstAt = 0;
+    this.traffic.reset();
+    this.seq.reset();
+    this.sizes.reset();
+    this.losses.reset();
+    this.ends.reset();
     this.copies.reset();
-    this.lastNewWire = 0;
-    this.runWire = 0;
   }
 
   /**
@@ -223,25 +274,52 @@ export class Direction {
     this.ptbs = NONE;
   }
 
-  get fin(): Mark | undefined { return markAt(this._finFrame, this.epoch, this._finAt); }
-  get rst(): Mark | undefined { return markAt(this._rstFrame, this.epoch, this._rstAt); }
-  get hasFin(): boolean { return this._finFrame !== -1; }
-  get hasRst(): boolean { return this._rstFrame !== -1; }
-  setFin(frame: number, time: Micros): void { this._finFrame = frame; this._finAt = small(time - this.epoch); }
-  setRst(frame: number, time: Micros): void { this._rstFrame = frame; this._rstAt = small(time - this.epoch); }
+  get fin(): Mark | undefined { return markAt(this.ends.finFrame, this.epoch, this.ends.finAt); }
+  get rst(): Mark | undefined { return markAt(this.ends.rstFrame, this.epoch, this.ends.rstAt); }
+  get hasFin(): boolean { return this.ends.finFrame !== -1; }
+  get hasRst(): boolean { return this.ends.rstFrame !== -1; }
+  setFin(frame: number, time: Micros): void { this.ends.finFrame = frame; this.ends.finAt = small(time - this.epoch); }
+  setRst(frame: number, time: Micros): void { this.ends.rstFrame = frame; this.ends.rstAt = small(time - this.epoch); }
 
-  get firstTime(): Micros { return this.epoch + this._firstAt; }
-  set firstTime(t: Micros) { this._firstAt = small(t - this.epoch); }
-  get lastTime(): Micros { return this.epoch + this._lastAt; }
-  set lastTime(t: Micros) { this._lastAt = small(t - this.epoch); }
-  get highestEndTime(): Micros { return this.epoch + this._highestEndAt; }
-  set highestEndTime(t: Micros) { this._highestEndAt = small(t - this.epoch); }
-  get maxPayloadTime(): Micros { return this.epoch + this._maxPayloadAt; }
-  set maxPayloadTime(t: Micros) { this._maxPayloadAt = small(t - this.epoch); }
-  get maxDeliveredTime(): Micros { return this.epoch + this._maxDeliveredAt; }
-  set maxDeliveredTime(t: Micros) { this._maxDeliveredAt = small(t - this.epoch); }
-  get waitSince(): Micros | undefined { return this._waitAt === undefined ? undefined : this.epoch + this._waitAt; }
-  set waitSince(t: Micros | undefined) { this._waitAt = t === undefined ? undefined : small(t - this.epoch); }
+  get firstTime(): Micros { return this.epoch + this.traffic.firstAt; }
+  get lastTime(): Micros { return this.epoch + this.traffic.lastAt; }
+  get highestEndTime(): Micros { return this.epoch + this.seq.highestEndAt; }
+  get maxPayloadTime(): Micros { return this.epoch + this.sizes.maxPayloadAt; }
+  get maxDeliveredTime(): Micros { return this.epoch + this.sizes.maxDeliveredAt; }
+  get waitSince(): Micros | undefined { return this.seq.waitAt === undefined ? undefined : this.epoch + this.seq.waitAt; }
+  set waitSince(t: Micros | undefined) { this.seq.waitAt = t === undefined ? undefined : small(t - this.epoch); }
+
+  /** The highest sequence end sent is now `end` (relative), at `time`. */
+  setHighestEnd(end: number, time: Micros): void {
+    this.seq.highestEnd = end;
+    this.seq.highestEndAt = small(time - this.epoch);
+  }
+
+  /** `seq` (raw) relative to the base, unwrapped near the highest end sent. */
+  relative(seq: number): number {
+    return unwrapSeq(seq, this.seq.base!, this.seq.highestEnd);
+  }
+
+  /**
+   * A SYN with sequence number `seq` (raw): a retransmission when it repeats the one seen; else the
+   * sequence space starts over from it.
+   */
+  syn(seq: number, frame: number, time: Micros): void {
+    if (this.seq.isn === (seq | 0)) {
+      this.noteRetransmission(frame, 0);
+      return;
+    }
+    this.seq.isn = seq | 0;
+    this.seq.base = seq | 0;
+    this.setHighestEnd(1, time);
+  }
+
+  /** Without the SYN, the first segment's sequence number becomes the base. */
+  startWithout(seq: number, time: Micros): void {
+    if (this.seq.base !== undefined) return;
+    this.seq.base = seq | 0;
+    this.setHighestEnd(0, time);
+  }
 
   /** Watches what this direction sends after a PTB quoting it. */
   watchPtb(w: PtbWatch): void {
@@ -256,53 +334,72 @@ export class Direction {
 
   /** Counts a packet sent in this direction. */
   seen(frame: number, time: Micros, hopLimit: number): void {
-    if (this.packets++ === 0) {
-      this.firstFrame = frame;
-      this.firstTime = time;
-      this.firstHopLimit = hopLimit;
+    const t = this.traffic;
+    if (t.packets++ === 0) {
+      t.firstFrame = frame;
+      t.firstAt = small(time - this.epoch);
+      t.firstHopLimit = hopLimit;
     }
-    this.lastFrame = frame;
-    this.lastTime = time;
+    t.lastFrame = frame;
+    t.lastAt = small(time - this.epoch);
   }
 
-  /** A segment with payload: the largest is kept. */
-  sized(frame: number, time: Micros, payload: number, ipLength: number, wire: number): void {
-    if (payload <= this.maxPayload) return;
-    this.maxPayload = payload;
-    this.maxPayloadFrame = frame;
-    this.maxPayloadTime = time;
-    this.maxPayloadIpLength = ipLength;
-    this.maxPayloadWire = wire;
+  /**
+   * A segment with `payload` bytes (> 0): counts it and keeps the largest, and returns its IP length
+   * on the wire (an offload artefact, a segment larger than the cap in force, counts as what the
+   * sender's NIC cut it into).
+   */
+  payloadSent(ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fragmentable: boolean, linkMtu: number): number {
+    const t = this.traffic;
+    const z = this.sizes;
+    t.payloadPackets++;
+    t.payloadBytes += payload;
+    const wire = this.wireLength(ip.length, ip.headerLength + tcp.headerLength, payload, tcp.headerLength - TCP_BASE_HEADER, linkMtu);
+    if (wire < ip.length) {
+      z.offloaded++;
+      if (ip.length > z.maxOffloadedIpLength) z.maxOffloadedIpLength = ip.length;
+    } else if (this.ptbs.length > 0 && !fragmentable) this.watchSize(frame, time, wire); // without DF a router may fragment it: no PTB to obey
+    if (payload > z.maxPayload) {
+      z.maxPayload = payload;
+      z.maxPayloadFrame = frame;
+      z.maxPayloadAt = small(time - this.epoch);
+      z.maxPayloadIpLength = ip.length;
+      z.maxPayloadWire = wire;
+    }
+    return wire;
   }
 
   /** Bytes sent and not acknowledged. */
   outstanding(): number {
-    return this.highestAcked === undefined ? 0 : Math.max(0, this.highestEnd - this.highestAcked);
+    const q = this.seq;
+    return q.highestAcked === undefined ? 0 : Math.max(0, q.highestEnd - q.highestAcked);
   }
 
   /** Wire IP length of a captured segment, and whether the capture holds an offload artefact. */
-  wireLength(ipLength: number, headers: number, payload: number, optionBytes: number, linkMtu: number): number {
-    if (this.mssCap !== undefined) {
-      if (payload <= this.mssCap) return ipLength;
-      return headers + Math.max(0, this.mssCap - optionBytes);
+  private wireLength(ipLength: number, headers: number, payload: number, optionBytes: number, linkMtu: number): number {
+    const cap = this.sizes.mssCap;
+    if (cap !== undefined) {
+      if (payload <= cap) return ipLength;
+      return headers + Math.max(0, cap - optionBytes);
     }
     return ipLength <= linkMtu ? ipLength : linkMtu;
   }
 
   /** A segment carrying new data (at or beyond the highest end seen). */
   newData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
-    if (rel > this.highestEnd && this.packets > 1) this.openGap(rel, frame, time);
-    else if (rel === this.highestEnd && wire === this.lastNewWire && wire > this.runWire) this.runWire = wire;
-    this.lastNewWire = wire;
-    if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
-    if (this.highestAcked === undefined || this.highestAcked >= this.highestEnd) this.waitSince = time;
+    const q = this.seq;
+    const z = this.sizes;
+    if (rel > q.highestEnd && this.traffic.packets > 1) this.openGap(rel, frame, time);
+    else if (rel === q.highestEnd && wire === z.lastNewWire && wire > z.runWire) z.runWire = wire;
+    z.lastNewWire = wire;
+    this.noteWireAfterGap(wire);
+    if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) this.waitSince = time;
     if (this.segs.length - this.head < this.maxSegments) {
       const seg = new Segment(rel, end, frame, time, wire, fragmentable);
       if (this.segs === NONE) this.segs = [seg];
       else this.segs.push(seg);
     } else this.untracked++;
-    this.highestEnd = end;
-    this.highestEndTime = time;
+    this.setHighestEnd(end, time);
     if (this.head > 256 && this.head * 2 > this.segs.length) {
       this.segs.splice(0, this.head);
       this.head = 0;
@@ -312,7 +409,7 @@ export class Direction {
   /** A segment starting below the highest end: a retransmission, or a first arrival into a gap. */
   oldData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
     const intoGap = this.fill(rel, end, frame, time, wire);
-    if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
+    this.noteWireAfterGap(wire);
     const s = this.find(rel);
     if (s !== undefined && !intoGap) {
       s.resend(frame, time, wire, fragmentable);
@@ -322,36 +419,40 @@ export class Direction {
       if (!intoGap) seg.sends = 2; // its bytes went out before, in other segment boundaries
       this.insert(seg);
     }
-    if (end > this.highestEnd) {
-      this.highestEnd = end;
-      this.highestEndTime = time;
-    }
+    if (end > this.seq.highestEnd) this.setHighestEnd(end, time);
+  }
+
+  private noteWireAfterGap(wire: number): void {
+    const l = this.losses;
+    if (l.gapCount > 0 && (l.maxWireAfterGap === undefined || wire > l.maxWireAfterGap)) l.maxWireAfterGap = wire;
   }
 
   noteRetransmission(frame: number, payload: number): void {
-    this.retransmissions++;
-    this.retransmittedBytes += payload;
+    this.losses.retransmissions++;
+    this.losses.retransmittedBytes += payload;
     if (this.retxFrames === NONE) this.retxFrames = [frame];
     else if (this.retxFrames.length < MAX_RETX_FRAMES) this.retxFrames.push(frame);
   }
 
   /** The peer acknowledged up to `a` (relative). */
   ack(a: number, frame: number, time: Micros, isPureAck: boolean, stallMicros: Micros): void {
-    if (a > this.highestEnd) {
-      this.ackedUnseen++;
+    const q = this.seq;
+    if (a > q.highestEnd) {
+      this.losses.ackedUnseen++;
       this.ackedPast(a);
-      a = this.highestEnd;
+      a = q.highestEnd;
     }
-    const prev = this.highestAcked;
+    const prev = q.highestAcked;
     if (prev === undefined || a > prev) {
-      if (prev !== undefined && prev < this.highestEnd && this.waitSince !== undefined) {
-        const d = time - this.waitSince;
+      if (prev !== undefined && prev < q.highestEnd && q.waitAt !== undefined) {
+        const since = this.epoch + q.waitAt;
+        const d = time - since;
         if (d >= stallMicros && (this.longestStall === undefined || d > this.longestStall.to - this.longestStall.from)) {
-          this.longestStall = { from: this.waitSince, to: time, outstanding: this.highestEnd - prev, resolved: true };
+          this.longestStall = { from: since, to: time, outstanding: q.highestEnd - prev, resolved: true };
         }
       }
-      this.highestAcked = a;
-      this.waitSince = a < this.highestEnd ? time : undefined;
+      q.highestAcked = a;
+      this.waitSince = a < q.highestEnd ? time : undefined;
       this.ackedPast(a);
       while (this.head < this.segs.length) {
         const s = this.segs[this.head]!;
@@ -364,18 +465,19 @@ export class Direction {
         this.segs = NONE;
         this.head = 0;
       }
-    } else if (a === prev && isPureAck && a < this.highestEnd) {
-      this.dupAcks++;
+    } else if (a === prev && isPureAck && a < q.highestEnd) {
+      this.losses.dupAcks++;
     }
   }
 
   /** SACK blocks [left, right, …] (raw) from the peer. */
   sack(blocks: readonly number[], frame: number, time: Micros): void {
-    if (this.base === undefined) return;
-    this.sackAcks++;
+    const base = this.seq.base;
+    if (base === undefined) return;
+    this.losses.sackAcks++;
     for (let i = 0; i + 1 < blocks.length; i += 2) {
-      const l = unwrapSeq(blocks[i]!, this.base, this.highestEnd);
-      const r = unwrapSeq(blocks[i + 1]!, this.base, this.highestEnd);
+      const l = unwrapSeq(blocks[i]!, base, this.seq.highestEnd);
+      const r = unwrapSeq(blocks[i + 1]!, base, this.seq.highestEnd);
       for (let j = this.head; j < this.segs.length; j++) {
         const s = this.segs[j]!;
         if (s.start >= r) break;
@@ -397,7 +499,7 @@ export class Direction {
   }
 
   /** Watches the sizes sent after a PTB quoting this direction. */
-  watchSize(frame: number, time: Micros, wire: number): void {
+  private watchSize(frame: number, time: Micros, wire: number): void {
     for (const w of this.ptbs) {
       if (time < w.from) continue;
       if (wire > w.mtu) {
@@ -436,39 +538,42 @@ export class Direction {
       }
     }
     const gaps: readonly SequenceGap[] = this.gaps === NONE ? NONE : this.gaps.map((g) => ({ ...g }));
+    const t = this.traffic;
+    const z = this.sizes;
+    const l = this.losses;
     return {
       from: this.from,
       fromPort: this.fromPort,
       to: this.to,
       toPort: this.toPort,
-      packets: this.packets,
-      payloadPackets: this.payloadPackets,
-      payloadBytes: this.payloadBytes,
-      first: this.packets > 0 ? { frame: this.firstFrame, time: this.firstTime } : undefined,
-      last: this.packets > 0 ? { frame: this.lastFrame, time: this.lastTime } : undefined,
-      firstHopLimit: this.firstHopLimit,
+      packets: t.packets,
+      payloadPackets: t.payloadPackets,
+      payloadBytes: t.payloadBytes,
+      first: t.packets > 0 ? { frame: t.firstFrame, time: this.firstTime } : undefined,
+      last: t.packets > 0 ? { frame: t.lastFrame, time: this.lastTime } : undefined,
+      firstHopLimit: t.firstHopLimit,
       maxSegment:
-        this.maxPayload > 0
-          ? { frame: this.maxPayloadFrame, time: this.maxPayloadTime, payload: this.maxPayload, ipLength: this.maxPayloadIpLength, wireLength: this.maxPayloadWire }
+        z.maxPayload > 0
+          ? { frame: z.maxPayloadFrame, time: this.maxPayloadTime, payload: z.maxPayload, ipLength: z.maxPayloadIpLength, wireLength: z.maxPayloadWire }
           : undefined,
-      maxDelivered: this.maxDeliveredWire >= 0 ? { frame: this.maxDeliveredFrame, time: this.maxDeliveredTime, wireLength: this.maxDeliveredWire } : undefined,
-      segmentCap: this.mssCap,
-      offloadedSegments: this.offloaded,
-      maxOffloadedIpLength: this.maxOffloadedIpLength,
-      retransmissions: this.retransmissions,
-      retransmittedBytes: this.retransmittedBytes,
+      maxDelivered: z.maxDeliveredWire >= 0 ? { frame: z.maxDeliveredFrame, time: this.maxDeliveredTime, wireLength: z.maxDeliveredWire } : undefined,
+      segmentCap: z.mssCap,
+      offloadedSegments: z.offloaded,
+      maxOffloadedIpLength: z.maxOffloadedIpLength,
+      retransmissions: l.retransmissions,
+      retransmittedBytes: l.retransmittedBytes,
       retransmissionFrames: this.retxFrames,
       unacked: unacked.length === 0 ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange()),
       recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange()),
       deliveredAfterFirstLoss,
       unackedBytes,
-      ackedBytes: this.highestAcked ?? 0,
+      ackedBytes: this.seq.highestAcked ?? 0,
       gaps,
-      gapCount: this.gapCount,
-      maxWireAfterGap: this.maxWireAfterGap,
-      dupAcks: this.dupAcks,
-      sackAcks: this.sackAcks,
-      ackedUnseen: this.ackedUnseen,
+      gapCount: l.gapCount,
+      maxWireAfterGap: l.maxWireAfterGap,
+      dupAcks: l.dupAcks,
+      sackAcks: l.sackAcks,
+      ackedUnseen: l.ackedUnseen,
       longestStall,
       fin: this.fin,
       rst: this.rst,
@@ -487,10 +592,11 @@ export class Direction {
       this.deliveryLog[i] = time;
       this.deliveryLog[i + 1] = wire;
     }
-    if (wire > this.maxDeliveredWire) {
-      this.maxDeliveredWire = wire;
-      this.maxDeliveredFrame = s.sends === 1 ? s.firstFrame : s.lastKeptFrame();
-      this.maxDeliveredTime = time;
+    const z = this.sizes;
+    if (wire > z.maxDeliveredWire) {
+      z.maxDeliveredWire = wire;
+      z.maxDeliveredFrame = s.sends === 1 ? s.firstFrame : s.lastKeptFrame();
+      z.maxDeliveredAt = small(time - this.epoch);
     }
     if (s.sends > 1) {
       if (this.recovered === NONE) this.recovered = [s];
@@ -504,18 +610,18 @@ export class Direction {
   }
 
   private openGap(rel: number, frame: number, time: Micros): void {
-    this.gapCount++;
+    this.losses.gapCount++;
     if (this.gaps.length < MAX_GAPS) {
       if (this.gaps === NONE) this.gaps = [];
-      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: this.runWire > 0 ? this.runWire : undefined });
+      const runWire = this.sizes.runWire;
+      this.gaps.push({ start: this.seq.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: runWire > 0 ? runWire : undefined });
     }
   }
 
   /** The sender's sequence number moved to `rel` without the bytes in between passing here. */
   gapTo(rel: number, frame: number, time: Micros): void {
     this.openGap(rel, frame, time);
-    this.highestEnd = rel;
-    this.highestEndTime = time;
+    this.setHighestEnd(rel, time);
   }
 
   /** Marks gaps this segment fills; true when it lies inside one (first seen here, not sent again). */

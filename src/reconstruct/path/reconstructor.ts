@@ -4,7 +4,6 @@
 import { EndpointSet, FlowTable, type Micros } from '../../core/index.js';
 import { TcpFlag, type Arp, type Icmp, type Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
-import { unwrapSeq } from './direction.js';
 import { NameMap } from './names.js';
 import { NeighborTracker } from './neighbors.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
@@ -209,7 +208,7 @@ export class PathReconstructor {
   #isNewConnection(c: Connection, src: string, srcPort: number, seq: number): boolean {
     if (c.isClosed || c.rolesFrom === 'port') return true;
     if (!c.isClient(src, srcPort)) return false;
-    return c.isEstablished && c.toServer.isn !== (seq | 0);
+    return c.isEstablished && c.toServer.seq.isn !== (seq | 0);
   }
 
   #forget(c: Connection): void {
@@ -305,9 +304,9 @@ export class PathReconstructor {
         const quotesClient = c.isClient(q.src, q.srcPort);
         quotes = quotesClient ? 'to-server' : 'to-client';
         const d = quotesClient ? c.toServer : c.toClient;
-        if (q.tcpSeq !== undefined && d.base !== undefined) {
-          const rel = unwrapSeq(q.tcpSeq, d.base, d.highestEnd);
-          quotedSeqSent = rel >= -65536 && rel < d.highestEnd;
+        if (q.tcpSeq !== undefined && d.seq.base !== undefined) {
+          const rel = d.relative(q.tcpSeq);
+          quotedSeqSent = rel >= -65536 && rel < d.seq.highestEnd;
         }
         const ref: IcmpRef = {
           frame: p.frame,

@@ -9,6 +9,7 @@ import { generateCapture } from '../../../bench/generate.js';
 import { Anomalies } from '../../../src/core/index.js';
 import { PacketDecoder } from '../../../src/decode/index.js';
 import { Connection } from '../../../src/reconstruct/path/connection.js';
+import type { Direction } from '../../../src/reconstruct/path/direction.js';
 import { DEFAULT_PATH_OPTIONS } from '../../../src/reconstruct/path/options.js';
 import type { ConnectionRecord } from '../../../src/reconstruct/path/records.js';
 import { captureFrames } from '../../decode/capture-frames.js';
@@ -16,8 +17,12 @@ import { runPath } from './pipeline.js';
 
 const SAMPLES = join(import.meta.dirname, '../../../samples');
 
-/** Every field the objects hold, private ones included (TypeScript `private` is a plain property). */
-const state = (c: Connection): unknown => ({ connection: { ...c, toServer: undefined, toClient: undefined }, toServer: { ...c.toServer }, toClient: { ...c.toClient } });
+/**
+ * Every field the objects hold, private ones included (TypeScript `private` is a plain property),
+ * and each direction's state records (traffic, sequence space, sizes, losses, ends) spread too.
+ */
+const direction = (d: Direction): unknown => ({ ...d, traffic: { ...d.traffic }, seq: { ...d.seq }, sizes: { ...d.sizes }, losses: { ...d.losses }, ends: { ...d.ends } });
+const state = (c: Connection): unknown => ({ connection: { ...c, toServer: undefined, toClient: undefined }, toServer: direction(c.toServer), toClient: direction(c.toClient) });
 
 describe('Connection reuse', () => {
   it('init() leaves a used connection exactly as a new one', () => {
@@ -49,6 +54,7 @@ describe('Connection reuse', () => {
     expect(state(used)).toEqual(state(fresh));
     expect(Object.keys(used)).toEqual(Object.keys(fresh));
     expect(Object.keys(used.toServer)).toEqual(Object.keys(fresh.toServer));
+    for (const k of ['traffic', 'seq', 'sizes', 'losses', 'ends'] as const) expect(Object.keys(used.toServer[k])).toEqual(Object.keys(fresh.toServer[k]));
   });
 
   describe('over thousands of connections that close and are replaced', () => {
