@@ -124,6 +124,6 @@ describe.runIf(tsharkPresent)('anonymize: every sample', () => {
           expect(text.includes(label.toLowerCase()), `label ${label} of ${n} as text`).toBe(false);
         });
       }
-    });
+    }, 300_000);
   }
 });
