@@ -229,6 +229,7 @@ export class PacketAnonymizer {
     this.addresses.mapInPlace(b, o + 8, 16);
     this.addresses.mapInPlace(b, o + 24, 16);
     const pseudoAfter = pseudoHeaderSum(b, o + 8, 16, protocol, upperLength);
+    this.#routingHeaders(b, o + 40, chain.offset, b[o + 6]!);
     if (chain.incomplete) b.fill(0, chain.offset, payloadEnd);
     else {
       const piece = chain.fragmentOffset !== 0 ? Piece.LaterFragment : chain.moreFragments ? Piece.FirstFragment : Piece.Whole;
@@ -237,6 +238,29 @@ export class PacketAnonymizer {
       else this.transport(b, protocol, chain.offset, payloadEnd, datagramEnd, c);
     }
     if (payloadEnd < end) b.fill(0, payloadEnd, end);
+  }
+
+  /**
+   * Routing headers (RFC 8200 §4.4) in the extension chain b[p, end) carry addresses: type 0 and 2
+   * (RFC 6275) a list from byte 8, a segment routing header (RFC 8754) its segment list. Mapped;
+   * any other routing data is zeroed. Other extension headers hold no address dualscope knows of.
+   */
+  #routingHeaders(b: Buffer, p: number, end: number, first: number): void {
+    let nh = first;
+    for (let q = p, n = 0; q + 8 <= end && n < 16; n++) {
+      if (nh !== 0 && nh !== 43 && nh !== 60 && nh !== 51) return; // fragment header or upper layer: the chain ends
+      const len = nh === 51 ? (b[q + 1]! + 2) * 4 : (b[q + 1]! + 1) * 8;
+      if (q + len > end) return;
+      if (nh === 43) {
+        const type = b[q + 2]!;
+        const segments = type === 4 ? b[q + 4]! + 1 : type === 0 || type === 2 ? (len - 8) >> 4 : 0;
+        let a = q + 8;
+        for (let i = 0; i < segments && a + 16 <= q + len; i++, a += 16) this.addresses.mapInPlace(b, a, 16);
+        b.fill(0, type === 4 || type === 0 || type === 2 ? a : q + 4, q + len);
+      }
+      nh = b[q]!;
+      q += len;
+    }
   }
 
   /** A fragment handed to the hold; its datagram is anonymised once whole (see fragments.ts). */
