@@ -3,8 +3,15 @@
 // --queue and two local `dualscope worker --jobs 1`, runs alternating so that a shared machine's
 // drift hits every mode alike (BENCH_RUNS rounds, default 3; the fastest of each is shown).
 // BENCH_BATCH_FILES files (default 8) of BENCH_BATCH_PACKETS packets each (default 250 000).
+//
+// Besides wall clock and CPU, each local run's CPU is split by thread (sampled from /proc every
+// 100 ms): the coordinator's main thread, the worker threads (the `--jobs` busiest), and the rest —
+// V8's helper threads, which run garbage collection and compilation beside every isolate. On a
+// 2-core machine those helpers already keep the second core partly busy with --jobs 1, and the two
+// workers of --jobs 2 must share both cores with them: the speed-up is bounded by
+// (CPU of --jobs 1) / (wall of --jobs 1) cores of work fitting in 2, not by the pool.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,20 +44,37 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuOf(pid: number | undefined): number {
+/** CPU seconds (user + system) a process (or, with `/task/TID`, one thread) has used so far, from /proc (Linux). */
+function cpuOf(pid: number | undefined, task = ''): number {
   if (pid === undefined) return 0;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(`/proc/${pid}${task}/stat`, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
   } catch {
     return 0;
   }
 }
 
+/** The last CPU seconds seen of each thread of a process, sampled until it exits. */
+function sampleThreads(pid: number, into: Map<number, number>): void {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const cpu = cpuOf(pid, `/task/${tid}`);
+      if (cpu > 0) into.set(Number(tid), cpu);
+    }
+  } catch {
+    // exited between the listing and the read
+  }
+}
+
+interface Split { main: number; workers: number[]; helpers: number }
+
 let round = 0;
-/** Wall-clock and CPU seconds of one batch (CPU: the coordinator and its threads, plus the queue workers). */
-function batch(args: string[]): { wall: number; cpu: number } {
+/**
+ * Wall-clock and CPU seconds of one batch (CPU: the coordinator and its threads, plus the queue
+ * workers), and for the local pool the CPU by thread.
+ */
+async function batch(args: string[], jobs: number): Promise<{ wall: number; cpu: number; split?: Split }> {
   const index = join(work, 'index.sqlite');
   for (const f of [index, `${index}-wal`, `${index}-shm`]) rmSync(f, { force: true });
   const workersBefore = workers.reduce((n, w) => n + cpuOf(w.pid), 0);
@@ -58,16 +82,38 @@ function batch(args: string[]): { wall: number; cpu: number } {
   // from an earlier run would otherwise be collected instead of computed.
   const stamp = new Date(Date.UTC(2026, 0, 1, 0, 0, round++)).toISOString().replace('.000', '');
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, 'batch', dir, '--index', index, '--no-write', '--no-sets', '-q', '--generated-at', stamp, ...args], { encoding: 'utf8' });
+  // Under GNU time for the exact CPU total; its child, the batch, is sampled for the split.
+  const timer = spawn('/usr/bin/time', ['-f', '%U %S', process.execPath, BIN, 'batch', dir, '--index', index, '--no-write', '--no-sets', '-q', '--generated-at', stamp, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  timer.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const threads = new Map<number, number>();
+  let pid: number | undefined;
+  const sampler = setInterval(() => {
+    try {
+      pid ??= Number(readFileSync(`/proc/${timer.pid}/task/${timer.pid}/children`, 'utf8').trim().split(' ')[0]) || undefined;
+    } catch {
+      // not started yet, or done
+    }
+    if (pid !== undefined) sampleThreads(pid, threads);
+  }, 100);
+  const status = await new Promise<number | null>((resolve) => timer.on('exit', (code) => resolve(code)));
+  clearInterval(sampler);
   const wall = Number(process.hrtime.bigint() - t) / 1e9;
-  if (r.status !== 0) throw new Error(`batch ${args.join(' ')} failed: ${r.stderr.split('\n')[0]}`);
-  const [user, sys] = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-  const cpu = user! + sys! + workers.reduce((n, w) => n + cpuOf(w.pid), 0) - workersBefore;
-  return { wall, cpu };
+  if (status !== 0) throw new Error(`batch ${args.join(' ')} failed: ${stderr.split('\n')[0]}`);
+  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  // The queue workers' CPU counts for --queue runs only: idle, they still poll Redis.
+  const queued = args.includes('--queue');
+  const cpu = user! + sys! + (queued ? workers.reduce((n, w) => n + cpuOf(w.pid), 0) - workersBefore : 0);
+  // The split's last samples are up to 100 ms old, so it adds up to a little less than the total.
+  const main = pid === undefined ? 0 : (threads.get(pid) ?? 0);
+  const others = [...threads].filter(([tid]) => tid !== pid).map(([, c]) => c).sort((a, b) => b - a);
+  const split = { main, workers: others.slice(0, jobs), helpers: others.slice(jobs).reduce((a, b) => a + b, 0) };
+  return { wall, cpu, split: queued || pid === undefined ? undefined : split };
 }
 
-const times = new Map<string, { wall: number; cpu: number }[]>();
-const note = (mode: string, s: { wall: number; cpu: number }): void => void times.set(mode, [...(times.get(mode) ?? []), s]);
+type Run = { wall: number; cpu: number; split?: Split };
+const times = new Map<string, Run[]>();
+const note = (mode: string, s: Run): void => void times.set(mode, [...(times.get(mode) ?? []), s]);
 
 let redis: ChildProcess | undefined;
 let workers: ChildProcess[] = [];
@@ -83,9 +129,9 @@ if (spawnSync('redis-server', ['--version']).status === 0) {
 
 try {
   for (let round = 0; round < rounds; round++) {
-    note('--jobs 1', batch(['--jobs', '1']));
-    note('--jobs 2', batch(['--jobs', '2']));
-    if (queueUrl) note('--queue, 2 workers × 1 thread', batch(['--queue', queueUrl]));
+    note('--jobs 1', await batch(['--jobs', '1'], 1));
+    note('--jobs 2', await batch(['--jobs', '2'], 2));
+    if (queueUrl) note('--queue, 2 workers × 1 thread', await batch(['--queue', queueUrl], 0));
   }
 } finally {
   for (const w of workers) w.kill('SIGTERM');
@@ -101,6 +147,9 @@ for (const [mode, list] of times) {
   process.stdout.write(
     `${`dualscope batch ${mode}`.padEnd(44)} ${(total / b / 1e6).toFixed(2).padStart(6)} M packets/s  wall ${b.toFixed(1).padStart(6)} s (${list.map((s) => s.wall.toFixed(1)).join(', ')})  CPU ${cpu.toFixed(1)} s\n`,
   );
+  // The thread split of the run with the least CPU.
+  const split = [...list].sort((x, y) => x.cpu - y.cpu)[0]!.split;
+  if (split) process.stdout.write(`${''.padEnd(44)} CPU by thread: main ${split.main.toFixed(1)} s, workers ${split.workers.map((w) => w.toFixed(1)).join(' + ')} s, V8 helpers (GC, compiler) ${split.helpers.toFixed(1)} s\n`);
 }
 const speedup = best('--jobs 1') / best('--jobs 2');
 process.stdout.write(`\n2 jobs vs 1: ${speedup.toFixed(2)}× (target ≥ 1.8× with 2 idle cores: ${speedup >= 1.8 ? 'met' : 'NOT met'}${loadavg()[0]! > 2 ? '; the machine is loaded, so wall-clock ratios say little — compare the CPU seconds' : ''})\n`);

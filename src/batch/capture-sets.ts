@@ -85,6 +85,26 @@ export function groupCaptureSets(files: readonly SetCandidate[], partial: Partia
   return out;
 }
 
+/**
+ * The files that may belong to a capture set by their names alone, so that only they need a scan
+ * (their first and last packet times) before grouping. A file can continue another, or be continued,
+ * only when another file of its folder has the same ring-buffer stem and one of the two names holds
+ * a number (namesContinue needs one); every other file is a set of one whatever its times, and its
+ * analysis alone tells its facts. Linear in the number of files.
+ */
+export function nameChainCandidates(paths: readonly string[]): Set<string> {
+  const byStem = new Map<string, { paths: string[]; numbered: number }>();
+  for (const p of paths) {
+    const group = byStem.get(ringStem(p)) ?? { paths: [], numbered: 0 };
+    group.paths.push(p);
+    if (numbersIn(p).length > 0) group.numbered++;
+    byStem.set(ringStem(p), group);
+  }
+  const out = new Set<string>();
+  for (const g of byStem.values()) if (g.paths.length > 1 && g.numbered > 0) for (const p of g.paths) out.add(p);
+  return out;
+}
+
 /** The numbers in a file name, in order (`.gz` ignored). */
 const numbersIn = (path: string): string[] => basename(path).replace(/\.gz$/i, '').match(/\d+/g) ?? [];
 

@@ -35,7 +35,7 @@ const MAX_NAME_OCTETS = 255;
 /** More pointer hops than a legal name can need (at most 127 labels, each behind one pointer). */
 const MAX_POINTER_HOPS = 128;
 const ROOT_TEXT = '<Root>';
-const NO_ANSWERS: readonly DnsAnswer[] = Object.freeze([]) as readonly DnsAnswer[];
+const NO_ANSWERS: readonly DnsAnswer[] = Object.freeze([]);
 
 // ---------------------------------------------------------------------------------------------
 // Name reading. Results come back through module state instead of an object per name: the

@@ -175,4 +175,4 @@ export interface Packet {
   readonly dns: readonly DnsMessage[];
 }
 
-export const NO_DNS: readonly DnsMessage[] = Object.freeze([]) as readonly DnsMessage[];
+export const NO_DNS: readonly DnsMessage[] = Object.freeze([]);

@@ -9,7 +9,7 @@ export interface Detector<R> {
   /** The file's name, for messages. */
   readonly name: string;
   /** A reconstructed record is final. Returns findings that are final now. */
-  observe(record: R): Finding[];
+  observe(record: R): readonly Finding[];
   /**
    * The input ended at this capture time (the last packet's), told before the reconstructors flush
    * what is still open: a detector that judges silence at the end of a capture needs to know how
@@ -17,7 +17,7 @@ export interface Detector<R> {
    */
   captureEnd?(time: Micros): void;
   /** End of input: findings held back for aggregation. */
-  finish(): Finding[];
+  finish(): readonly Finding[];
   /**
    * When true, what observe() returned was provisional (shown at once by live capture) and
    * finish() restates every finding the detector stands by: updated counts replace earlier
@@ -25,6 +25,13 @@ export interface Detector<R> {
    */
   readonly restatesAtFinish?: boolean;
 }
+
+/**
+ * What a detector returns from observe() when it has nothing: one shared frozen list instead of a
+ * new `[]` per record (every detector sees every record, and most records show nothing). Typed
+ * readonly, as observe() and finish() return, so a caller's `push` onto it fails the build.
+ */
+export const NO_FINDINGS: readonly Finding[] = Object.freeze([]);
 
 /**
  * The records a detector reads: DNS transactions and lookups, or TCP connections and ICMP errors.

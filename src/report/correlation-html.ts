@@ -5,23 +5,16 @@
 // setAttribute only, so no capture string ever becomes markup; the one string written by hand
 // (the title) goes through escapeHtml.
 import type { CorrelatedReport } from './correlation-schema.js';
-import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js';
+import { CORRELATION_CLIENT_JS } from './html/assets.js';
+import { CORRELATION_META_CSP } from './html/csp.js';
+import { clip, escapeHtml, jsonForScript } from './html/escape.js';
+import type { LadderRow } from './html/client/ladder-row.js';
+import { reportPageHead } from './html/page-head.js';
 
 /** Rows drawn at most (evidence packets and other losses); the rest are counted. */
 export const MAX_LADDER_ROWS = 2000;
 
-export interface LadderRow {
-  /** Index into findings, or -1 for a loss no finding explains. */
-  finding: number;
-  role: string;
-  time: number;
-  /** [column, frame, time] per sighting. */
-  seen: [number, number, number][];
-  /** Column the packet was lost before (it left `lostFrom`), or -1. */
-  lostFrom: number;
-  lostTo: number;
-  detail: string;
-}
+export type { LadderRow };
 
 /** The points in path order: by their mean position over the flows' orders, weighted by packets. */
 export function ladderColumns(r: CorrelatedReport): string[] {
@@ -87,101 +80,13 @@ svg text{fill:var(--fg);font-size:12px}.axis{stroke:var(--line);stroke-width:2}.
 .dot{fill:var(--fg)}#tip{position:fixed;pointer-events:none;background:var(--bg);border:1px solid var(--line);padding:6px 8px;border-radius:4px;max-width:480px;white-space:pre-wrap;font-size:12px}
 `;
 
-const CLIENT_JS = `(function () {
-  'use strict';
-  var data = JSON.parse(document.getElementById('dualscope-correlation').textContent);
-  var NS = 'http://www.w3.org/2000/svg';
-  function el(tag, attrs, text, ns) {
-    var e = ns ? document.createElementNS(NS, tag) : document.createElement(tag);
-    for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, String(attrs[k]));
-    if (text !== undefined) e.textContent = text;
-    return e;
-  }
-  function iso(t) { var d = new Date(Math.floor(t / 1000)); return d.toISOString().replace('Z', '').slice(11, 23) + String(Math.abs(t) % 1000).padStart(3, '0'); }
-  var tip = document.getElementById('tip');
-  var cols = data.columns, rows = data.rows, findings = data.report.findings;
-  var colW = 180, left = 120, top = 40, rowH = 22, roleW = 320;
-  var width = left + cols.length * colW + roleW, height = top + rows.length * rowH + 20;
-  var svg = el('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img' }, undefined, true);
-  svg.appendChild(el('title', {}, 'ladder: one line per capture point, one arrow per evidence packet', true));
-  function x(c) { return left + c * colW + colW / 2; }
-  cols.forEach(function (label, c) {
-    svg.appendChild(el('text', { x: x(c), y: 18, 'text-anchor': 'middle', 'class': 'col' }, label.length > 28 ? label.slice(0, 27) + '\\u2026' : label, true));
-    svg.appendChild(el('line', { x1: x(c), x2: x(c), y1: top - 10, y2: height - 10, 'class': 'axis' }, undefined, true));
-  });
-  var rowEls = [];
-  rows.forEach(function (r, i) {
-    var y = top + i * rowH + rowH / 2;
-    var g = el('g', { 'class': 'row', 'data-finding': r.finding, 'data-row': i, tabindex: 0 }, undefined, true);
-    g.appendChild(el('text', { x: 4, y: y + 4, 'class': 'muted' }, iso(r.time), true));
-    g.appendChild(el('text', { x: left + cols.length * colW + 8, y: y + 4, 'class': 'role' }, r.role.length > 48 ? r.role.slice(0, 47) + '\u2026' : r.role, true));
-    var xs = r.seen.map(function (s) { return s[0]; }).filter(function (c) { return c >= 0; });
-    var first = Math.min.apply(null, xs), last = Math.max.apply(null, xs);
-    // arrows point the way the packet travelled: from the point that saw it first
-    var from = r.seen.length ? r.seen[0][0] : first, to = from === first ? last : first;
-    if (xs.length > 1) g.appendChild(el('line', { x1: x(from), x2: x(to), y1: y, y2: y, 'class': 'arrow' }, undefined, true));
-    r.seen.forEach(function (s) { if (s[0] >= 0) g.appendChild(el('circle', { cx: x(s[0]), cy: y, r: 3.5, 'class': 'dot' }, undefined, true)); });
-    if (r.lostFrom >= 0 && r.lostTo >= 0) {
-      var xm = (x(r.lostFrom) + x(r.lostTo)) / 2;
-      g.appendChild(el('line', { x1: x(r.lostFrom), x2: xm, y1: y, y2: y, 'class': 'lostline' }, undefined, true));
-      g.appendChild(el('path', { d: 'M' + (xm - 5) + ' ' + (y - 5) + 'L' + (xm + 5) + ' ' + (y + 5) + 'M' + (xm - 5) + ' ' + (y + 5) + 'L' + (xm + 5) + ' ' + (y - 5), 'class': 'x' }, undefined, true));
-    } else if (xs.length > 1) {
-      var dir = to > from ? -1 : 1;
-      g.appendChild(el('path', { d: 'M' + (x(to) + dir * 8) + ' ' + (y - 4) + 'L' + x(to) + ' ' + y + 'L' + (x(to) + dir * 8) + ' ' + (y + 4), 'class': 'arrow' }, undefined, true));
-    }
-    g.appendChild(el('rect', { x: left, y: y - rowH / 2, width: cols.length * colW, height: rowH, fill: 'transparent' }, undefined, true));
-    function text() {
-      var f = r.finding >= 0 ? findings[r.finding] : null;
-      var lines = [r.role, f ? f.kind + ' [' + f.status + ']' : 'loss no finding explains'];
-      if (r.detail) lines.push(r.detail);
-      r.seen.forEach(function (s) { lines.push('seen at ' + (cols[s[0]] || '?') + ': frame ' + s[1] + ', ' + iso(s[2])); });
-      if (r.lostFrom >= 0) lines.push('lost between ' + cols[r.lostFrom] + ' and ' + cols[r.lostTo]);
-      return lines.join('\\n');
-    }
-    g.addEventListener('mousemove', function (ev) { tip.textContent = text(); tip.hidden = false; tip.style.left = (ev.clientX + 12) + 'px'; tip.style.top = (ev.clientY + 12) + 'px'; });
-    g.addEventListener('mouseleave', function () { tip.hidden = true; });
-    g.addEventListener('click', function () { if (r.finding >= 0) select(r.finding); });
-    svg.appendChild(g);
-    rowEls.push(g);
-  });
-  document.getElementById('ladder').appendChild(svg);
-  var cards = [];
-  var list = document.getElementById('findings');
-  findings.forEach(function (f, i) {
-    var card = el('div', { 'class': 'finding sev-' + f.severity, 'data-finding': i, tabindex: 0 });
-    card.appendChild(el('div', {}, f.severity.toUpperCase() + ' ' + f.kind));
-    card.appendChild(el('div', { 'class': 'status' }, f.status + (f.location ? ' \\u2014 ' + f.location : '')));
-    card.appendChild(el('div', {}, f.summary));
-    card.appendChild(el('div', { 'class': 'muted' }, f.statusReason));
-    card.appendChild(el('div', { 'class': 'muted' }, 'found at: ' + f.views.map(function (v) { return v.point; }).join(', ')));
-    card.addEventListener('click', function () { select(i); });
-    list.appendChild(card);
-    cards.push(card);
-  });
-  var selected = -1;
-  function select(i) {
-    selected = selected === i ? -1 : i;
-    cards.forEach(function (c, k) { c.classList.toggle('sel', k === selected); });
-    var firstRow = null;
-    rowEls.forEach(function (g) {
-      var mine = Number(g.getAttribute('data-finding')) === selected;
-      g.classList.toggle('sel', mine);
-      g.classList.toggle('dim', selected >= 0 && !mine);
-      if (mine && !firstRow) firstRow = g;
-    });
-    if (firstRow && firstRow.scrollIntoView) firstRow.scrollIntoView({ block: 'center' });
-  }
-  document.documentElement.setAttribute('data-ready', '1');
-})();
-`;
 
 const when = (t: number | null): string => (t === null ? '—' : new Date(Math.floor(t / 1000)).toISOString());
 
-/** The page frame; everything inside is built by CLIENT_JS from the JSON block. */
+/** The page frame; everything inside is built by its script (html/client/correlation-client.ts) from the JSON block. */
 export function renderCorrelationHtml(report: CorrelatedReport): string {
   const columns = ladderColumns(report);
   const { rows, omitted } = ladderRows(report, columns);
-  const csp = ["default-src 'none'", "style-src 'unsafe-inline'", `script-src ${cspScriptHash(CLIENT_JS)}`, "base-uri 'none'", "form-action 'none'"].join('; ');
   const pointRows = report.points
     .map((p) => {
       const c = p.clock;
@@ -194,14 +99,7 @@ export function renderCorrelationHtml(report: CorrelatedReport): string {
     .join('');
   const embedded = { columns, rows, omittedRows: omitted, report: { ...report, points: report.points.map(({ anomalies: _a, ...p }) => p) } };
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${csp}">`,
-    '<meta name="referrer" content="no-referrer">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>dualscope correlation: ${escapeHtml(clip(report.points.map((p) => p.label).join(' + '), 120))}</title>`,
-    `<style>${CSS}</style>`,
-    '</head><body>',
+    ...reportPageHead(CORRELATION_META_CSP, `dualscope correlation: ${clip(report.points.map((p) => p.label).join(' + '), 120)}`, CSS),
     '<header><h1>dualscope correlation</h1>',
     `<p>${escapeHtml(report.overlap.note)}. Times on ${escapeHtml(clip(report.reference, 80))}'s clock.</p>`,
     `<table id="points"><tr><th>point</th><th>file</th><th>clock offset</th><th>matched / IP packets</th><th>span</th></tr>${pointRows}</table>`,
@@ -211,7 +109,7 @@ export function renderCorrelationHtml(report: CorrelatedReport): string {
     '<main><section id="findings" aria-label="findings"></section><section id="ladder" aria-label="ladder"></section></main>',
     '<div id="tip" role="tooltip" hidden></div>',
     `<script type="application/json" id="dualscope-correlation">${jsonForScript(embedded)}</script>`,
-    `<script>${CLIENT_JS}</script>`,
+    `<script>${CORRELATION_CLIENT_JS}</script>`,
     '</body></html>',
     '',
   ].join('\n');

@@ -10,6 +10,7 @@ import type { Incident, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
 import { REPORT_META_CSP } from './html/csp.js';
 import { clip, cspScriptHash, escapeHtml, jsonForScript } from './html/escape.js';
+import { reportPageHead } from './html/page-head.js';
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
 
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
@@ -60,14 +61,7 @@ export function renderHtml(report: Report, limits: Partial<HtmlLimits> = {}): st
   const embedded = { ...facts, findings: shown, findingsNotShown: findings.length - shown.length };
 
   return [
-    '<!DOCTYPE html>',
-    '<html lang="en"><head><meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${REPORT_META_CSP}">`,
-    '<meta name="referrer" content="no-referrer">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    `<title>dualscope: ${escapeHtml(clip(report.capture.file, 120))}</title>`,
-    `<style>${CSS}</style>`,
-    '</head><body>',
+    ...reportPageHead(REPORT_META_CSP, `dualscope: ${clip(report.capture.file, 120)}`, CSS),
     body,
     `<script type="application/json" id="dualscope-view">${jsonForScript(viewData)}</script>`,
     `<script type="application/json" id="dualscope-report">${jsonForScript(embedded)}</script>`,

@@ -2,7 +2,7 @@
 //
 //   GET  /                               the upload page (→ /login when a token is needed)
 //   GET  /login, POST /login, POST /logout
-//   GET  /app.js, /app.css, /favicon.ico the page's script, style and icon
+//   GET  /app.css, /favicon.ico          the pages' style and icon (the upload page's script is inline)
 //   GET  /api/events                     server-sent events: `analysis` (a summary), `deleted` ({id})
 //   POST /api/analyses[?name=N]          the capture as the raw body, or multipart field `capture` → 201 {"id"}
 //   GET  /api/analyses[?limit=N&before=C] {"analyses": [summary…], "next": C|null}, newest first, in pages
@@ -24,7 +24,7 @@ import { REPORT_HEADER_CSP, renderHtml, renderJson } from '../report/index.js';
 import { Auth } from './auth.js';
 import { EventHub } from './events.js';
 import { ClientGone, HttpError, readSmallBody, securityHeaders, sendError, sendJson } from './http-util.js';
-import { APP_CSS, APP_JS, FAVICON_SVG, loginPage, PAGE_CSP, uploadPage } from './page.js';
+import { APP_CSS, FAVICON_SVG, loginPage, PAGE_CSP, uploadPage } from './page.js';
 import { isDiskFull, isId, LIST_PAGE_MAX, parseCursor, Store, type AnalysisSummary } from './store.js';
 import { Uploads, type Progress, type UploadHost, type UploadLimits } from './upload.js';
 import { Workers } from './workers.js';
@@ -242,7 +242,6 @@ class UploadService implements UploadHost {
       res.end(html);
       return;
     }
-    if (path === '/app.js') return this.#asset(res, method, APP_JS, 'text/javascript; charset=utf-8');
     if (path === '/api/events') {
       allow(method, ['GET']);
       if (!this.#hub.add(res)) throw new HttpError(503, 'too many open event streams', { 'Retry-After': '10' });

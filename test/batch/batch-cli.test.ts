@@ -13,16 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const SLOW = 300_000;
 import { analyzeFile } from '../../src/analyze.js';
 import type { Finding } from '../../src/detect/index.js';
+import { CLI, ROOT, requireBuiltCli, runCli, type CliResult } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const DEMO = join(ROOT, 'samples/demo.pcapng');
 let tmp: string;
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args, { cwd: tmp });
 
 interface IndexedFile { id: number; path: string; status: string; error: string | null; packets: number | null; set_id: string | null; set_seq: number | null }
 interface IndexedFinding { file: string; finding_id: string; kind: string; time: number; json: string }
@@ -76,7 +72,7 @@ async function wholeSignatures(path: string): Promise<{ signatures: string[]; pr
 }
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'dualscope-batch-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -206,7 +202,7 @@ describe('dualscope batch: SIGKILL at any moment', () => {
 
     const index = join(tmp, 'many.sqlite');
     for (let attempt = 0; attempt < 3; attempt++) {
-      const child = spawn(process.execPath, [BIN, 'batch', dir, '--index', index, '--no-write', '--no-sets', '-q', '--jobs', '2'], { cwd: tmp, stdio: 'ignore' });
+      const child = spawn(process.execPath, [CLI, 'batch', dir, '--index', index, '--no-write', '--no-sets', '-q', '--jobs', '2'], { cwd: tmp, stdio: 'ignore' });
       const exited = new Promise((resolve) => child.on('exit', resolve));
       // Kill once some files are done (a different moment each time), or let it finish.
       const target = 4 + attempt * 8;

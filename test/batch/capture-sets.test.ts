@@ -1,7 +1,7 @@
 // The rule that groups files into capture sets (src/batch/capture-sets.ts), on the names the real
 // tools write and on times that do and do not continue.
 import { describe, expect, it } from 'vitest';
-import { groupCaptureSets, namesContinue } from '../../src/batch/capture-sets.js';
+import { groupCaptureSets, nameChainCandidates, namesContinue, ringStem } from '../../src/batch/capture-sets.js';
 
 const S = 1_000_000;
 
@@ -22,6 +22,23 @@ describe('namesContinue', () => {
     expect(namesContinue('/d/trace2.pcap', '/d/trace1.pcap')).toBe(false);
     expect(namesContinue('/d/a.pcap', '/d/a.pcap')).toBe(false);
     expect(namesContinue('/d/client.pcap', '/d/client.pcap1x')).toBe(false);
+  });
+});
+
+describe('nameChainCandidates', () => {
+  it('keeps every file whose name could continue or be continued, so the scan it skips never mattered', () => {
+    const names = [
+      '/d/trace.pcap', '/d/trace.pcap1', '/d/trace.pcap2', '/d/trace.pcap09', '/d/trace.pcap10',
+      '/d/ring_00001_20260101120000.pcapng', '/d/ring_00002_20260101120500.pcapng.gz',
+      '/d/trace-202601011200.pcap', '/d/trace-202601011300.pcap', '/d/lab-01.pcap', '/d/lab-03.pcap',
+      '/d/client.pcap', '/d/client.pcap1x', '/e/trace.pcap3', '/d/site-a.pcap', '/d/site-b.pcap', '/d/one-42.pcap',
+    ];
+    const candidates = nameChainCandidates(names);
+    // groupCaptureSets only ever tries namesContinue on files of one stem (same folder).
+    for (const a of names) for (const b of names) if (ringStem(a) === ringStem(b) && namesContinue(a, b)) expect([a, b].filter((p) => !candidates.has(p))).toEqual([]);
+    // Names without numbers never chain (batch-bench's site-a, site-b …), nor a file alone in its folder or stem.
+    for (const p of ['/d/site-a.pcap', '/d/site-b.pcap', '/d/one-42.pcap', '/e/trace.pcap3']) expect(candidates.has(p)).toBe(false);
+    expect(nameChainCandidates(['/d/a.pcap', '/d/b.pcapng', '/d/c.pcap.gz']).size).toBe(0);
   });
 });
 

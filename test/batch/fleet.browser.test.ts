@@ -2,21 +2,19 @@
 // chromium): no console errors, no requests, hostile capture strings and file names run nothing,
 // and a finding's link opens its file's own report at that finding.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs, on a shared machine
+import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { CLI, requireBuiltCli, ROOT } from '../support/cli.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
-const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`fleet.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+const HAVE_CHROMIUM = haveChromium('fleet.browser.test');
 
 /** A file name that is itself an attack on the page listing it. */
 const HOSTILE_FILE = `"><img src=x onerror=window.__pwned=9>.pcap`;
@@ -28,7 +26,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
   let fleetHtml: string;
 
   beforeAll(async () => {
-    if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+    requireBuiltCli();
     tmp = mkdtempSync(join(tmpdir(), 'dualscope-fleet-'));
     const dir = join(tmp, 'captures');
     mkdirSync(dir);
@@ -36,13 +34,10 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
     writeHostileCapture(join(dir, HOSTILE_FILE));
     writeFileSync(join(dir, 'damaged.pcap'), Buffer.from('<script>window.__pwned=7</script> not a capture'));
     fleetHtml = join(tmp, 'fleet', 'fleet.html');
-    const r = spawnSync(process.execPath, [BIN, 'batch', dir, '--index', join(tmp, 'i.sqlite'), '--out', join(tmp, 'reports'), '--html', fleetHtml, '--json', join(tmp, 'fleet', 'fleet.json'), '-q'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [CLI, 'batch', dir, '--index', join(tmp, 'i.sqlite'), '--out', join(tmp, 'reports'), '--html', fleetHtml, '--json', join(tmp, 'fleet', 'fleet.json'), '-q'], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(2); // the damaged file
     fleetJson = JSON.parse(readFileSync(join(tmp, 'fleet', 'fleet.json'), 'utf8')) as typeof fleetJson;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -52,19 +47,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
   async function open(url: string, allowed: (u: string) => boolean): Promise<{ page: Page; problems: string[] }> {
     const page = await browser.newPage();
     page.setDefaultTimeout(5000);
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('request', (r) => {
-      if (!allowed(r.url())) problems.push(`request: ${r.url()}`);
-    });
-    await page.route('**/*', (route) => (allowed(route.request().url()) ? route.continue() : route.abort()));
+    const problems = await watchPage(page, allowed, { block: true });
     await page.goto(url);
     return { page, problems };
   }

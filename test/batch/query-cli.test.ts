@@ -1,22 +1,17 @@
 // `dualscope query` over an index that `dualscope batch` wrote from real lab captures: each filter
 // against what the captures hold, the three formats, and bad input as one line.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ROOT, requireBuiltCli, runCli, type CliResult } from '../support/cli.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs each, on a shared machine
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 let tmp: string;
 let index: string;
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args, { cwd: tmp });
 const query = (...args: string[]): { kind: string; client: string; server: string; names: string[]; file: string; severity: string; time: string }[] => {
   const r = run(['query', index, '--format', 'json', ...args]);
   expect(r.status, r.stderr).toBe(0);
@@ -24,7 +19,7 @@ const query = (...args: string[]): { kind: string; client: string; server: strin
 };
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'dualscope-query-'));
   const dir = join(tmp, 'captures');
   mkdirSync(dir);

@@ -2,17 +2,16 @@
 // port, no persistence) and two `dualscope worker`s, one SIGKILLed mid-run: every file is indexed
 // exactly once and the findings equal the local pool's. An unreachable Redis is one line, exit 2.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CLI, ROOT, requireBuiltCli, runCli, type CliResult } from '../support/cli.js';
 
 vi.setConfig({ testTimeout: 300_000, hookTimeout: 120_000 }); // many CLI runs and a stalled-job timeout, on a shared machine
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const HAVE_REDIS = spawnSync('redis-server', ['--version']).status === 0;
 if (!HAVE_REDIS) console.warn('queue.test: skipped, no redis-server (scripts/setup.sh installs it as root)');
 
@@ -32,10 +31,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args, { cwd: tmp });
 
 interface Indexed { files: [string, string, number | null][]; findings: string[] }
 function readIndex(path: string): Indexed {
@@ -51,7 +47,7 @@ function readIndex(path: string): Indexed {
 
 describe.skipIf(!HAVE_REDIS)('dualscope batch --queue with workers', () => {
   beforeAll(async () => {
-    if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+    requireBuiltCli();
     tmp = mkdtempSync(join(tmpdir(), 'dualscope-queue-'));
     const port = await freePort();
     redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
@@ -81,7 +77,7 @@ describe.skipIf(!HAVE_REDIS)('dualscope batch --queue with workers', () => {
 
     const logs = new Map<ChildProcess, string>();
     const worker = (): ChildProcess => {
-      const w = spawn(process.execPath, [BIN, 'worker', '--queue', url, '--jobs', '1'], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
+      const w = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--jobs', '1'], { cwd: tmp, stdio: ['ignore', 'ignore', 'pipe'] });
       logs.set(w, '');
       w.stderr!.on('data', (d: Buffer) => logs.set(w, logs.get(w)! + d.toString()));
       children.push(w);
@@ -90,7 +86,7 @@ describe.skipIf(!HAVE_REDIS)('dualscope batch --queue with workers', () => {
     const victim = worker();
     const survivor = worker();
     const queued = join(tmp, 'queued.sqlite');
-    const coordinator = spawn(process.execPath, [BIN, 'batch', dir, '--index', queued, '--queue', url, '--out', join(tmp, 'queued-reports'), '--generated-at', '2026-01-01T00:00:00Z'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
+    const coordinator = spawn(process.execPath, [CLI, 'batch', dir, '--index', queued, '--queue', url, '--out', join(tmp, 'queued-reports'), '--generated-at', '2026-01-01T00:00:00Z'], { cwd: tmp, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(coordinator);
     let out = '';
     let err = '';

@@ -15,21 +15,16 @@ import { describeFsError, writeAtomically } from '../../src/cli/output.js';
 import { firstLine } from '../../src/cli/error-line.js';
 import { ProgressLine } from '../../src/cli/progress.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
-import { expectOneLineError } from '../support/cli.js';
+import { CLI, type CliResult, expectOneLineError, requireBuiltCli, ROOT, runCli } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const SAMPLE = join(ROOT, 'samples/same-port-drop-aaaa-client.pcap');
 const CONTROL = join(ROOT, 'samples/same-port-drop-reopen-client.pcapng');
 let tmp: string;
 
-function run(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], input?: Buffer): CliResult => runCli(args, { cwd: tmp, input });
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'dualscope-cli-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -168,7 +163,7 @@ describe('dualscope analyze: report files that cannot be written', () => {
 
   it.each(['/proc/dualscope-nope', '/sys/dualscope-nope', '/proc'])('--out %s is refused at once (mkdir would spin on /proc)', (out) => {
     const started = Date.now();
-    const r = spawnSync(process.execPath, [BIN, 'analyze', SAMPLE, '--out', out], { cwd: tmp, encoding: 'utf8', timeout: 10_000 });
+    const r = spawnSync(process.execPath, [CLI, 'analyze', SAMPLE, '--out', out], { cwd: tmp, encoding: 'utf8', timeout: 10_000 });
     expect(r.error, 'dualscope hung').toBeUndefined();
     expectOneLineError({ status: r.status, stderr: r.stderr }, /kernel file system/);
     expect(Date.now() - started).toBeLessThan(5000);

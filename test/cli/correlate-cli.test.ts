@@ -1,26 +1,20 @@
 // `dualscope correlate` as users run it (dist/): reports written, labels, exit statuses, one-line
 // errors, and the version-2 schema next to the unchanged version-1 one.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CorrelatedReport, Report } from '../../src/report/index.js';
-import { expectOneLineError } from '../support/cli.js';
+import { type CliResult, expectOneLineError, requireBuiltCli, ROOT, runCli } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const CLIENT = join(ROOT, 'samples/same-port-drop-a-client.pcap');
 const RESOLVER = join(ROOT, 'samples/same-port-drop-a-resolver.pcap');
 let tmp: string;
 
-function run(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[]): CliResult => runCli(args, { cwd: tmp });
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'dualscope-correlate-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

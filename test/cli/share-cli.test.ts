@@ -1,26 +1,20 @@
 // The sharing commands as users run them (dist/): analyze --annotate, extract from a report or a
 // capture, and their one-line errors.
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tsharkFields, tsharkPresent } from '../support/tshark.js';
-import { expectOneLineError } from '../support/cli.js';
+import { type CliResult, expectOneLineError, requireBuiltCli, ROOT, runCli } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const BLACKHOLE = join(ROOT, 'samples/pmtud-v6-blackhole-server.pcap');
 const AAAA = join(ROOT, 'samples/aaaa-unanswered-client.pcapng');
 let tmp: string;
 
-function run(args: string[], input?: Buffer): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: tmp, input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], input?: Buffer): CliResult => runCli(args, { cwd: tmp, input });
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'h19-share-cli-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -8,20 +8,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_INTERFACES } from '../../src/readers/formats.js';
 import { gzippedFlood } from '../support/floods.js';
+import { CLI, ROOT, requireBuiltCli, runCli, type CliResult } from '../support/cli.js';
 
-const ROOT = join(import.meta.dirname, '../..');
-const BIN = join(ROOT, 'dist/src/cli/main.js');
 const SAMPLE = join(ROOT, 'samples/same-port-drop-aaaa-client.pcap');
 const isRoot = process.getuid?.() === 0;
 let tmp: string;
 
-function run(args: string[], nodeArgs: string[] = []): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [...nodeArgs, BIN, ...args], { cwd: tmp, encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const run = (args: string[], nodeArgs: string[] = []): CliResult => runCli(args, { cwd: tmp, nodeArgs, timeout: 120_000 });
 
 beforeAll(() => {
-  if (!existsSync(BIN)) throw new Error('dist/ is missing: run `npm test` (it builds) or `npm run build`');
+  requireBuiltCli();
   tmp = mkdtempSync(join(tmpdir(), 'dualscope-special-'));
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -111,7 +107,7 @@ describe('a named pipe as input (item 5)', () => {
     expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
     const writer = spawn('sh', ['-c', `cat "${SAMPLE}" > "${fifo}"`]);
     const writerDone = new Promise<number | null>((r) => writer.on('close', r));
-    const cli = spawn(process.execPath, [BIN, 'analyze', fifo, '--json', join(tmp, 'fifo.json'), '--no-write', '--quiet'], { cwd: tmp });
+    const cli = spawn(process.execPath, [CLI, 'analyze', fifo, '--json', join(tmp, 'fifo.json'), '--no-write', '--quiet'], { cwd: tmp });
     let stderr = '';
     cli.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     // A hang is the failure: give up after 60 s rather than waiting for vitest's own timeout.

@@ -2,17 +2,16 @@
 // axis per capture point, one row per evidence packet with a ✕ where it vanished, hover and click
 // work, nothing is requested, nothing logs an error, and hostile point names and capture strings run
 // nothing. Built from lab captures of one run at two points.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
+import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
 import { ladderColumns, ladderRows, renderCorrelationHtml, type CorrelatedReport } from '../../src/report/index.js';
 
-const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`correlation-html.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+const HAVE_CHROMIUM = haveChromium('correlation-html.browser.test');
 const SAMPLES = resolve('samples');
 const PAGES = resolve('reports/browser-test');
 const OUT = resolve('reports/screenshots');
@@ -31,10 +30,7 @@ describe.skipIf(!HAVE_CHROMIUM)('correlation ladder in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(PAGES, { recursive: true });
     mkdirSync(OUT, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -46,19 +42,7 @@ describe.skipIf(!HAVE_CHROMIUM)('correlation ladder in Chromium', () => {
     const url = pathToFileURL(path).href;
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     page.setDefaultTimeout(5000);
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('request', (r) => {
-      if (r.url() !== url) problems.push(`request: ${r.url()}`);
-    });
-    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    const problems = await watchPage(page, (u) => u === url, { block: true });
     await page.goto(url);
     await page.waitForSelector('html[data-ready="1"]');
     return { page, problems };

@@ -5,15 +5,14 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import type { Report } from '../../src/report/schema.js';
+import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
 import { bigReport, scenarioReport } from '../support/report-builder.js';
 
-const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`html.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+const HAVE_CHROMIUM = haveChromium('html.browser.test');
 
 const OUT = resolve('reports/screenshots');
 /** Real captures (samples/README.md), opened once the analyzer exists in this tree. */
@@ -43,10 +42,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
   beforeAll(async () => {
     mkdirSync(OUT, { recursive: true });
     mkdirSync(PAGES, { recursive: true });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   });
   afterAll(async () => {
@@ -60,19 +56,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
     const url = pathToFileURL(path).href;
     const page = await context.newPage();
     page.setDefaultTimeout(5000);
-    const problems: string[] = [];
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('request', (r) => {
-      if (r.url() !== url) problems.push(`request: ${r.url()}`);
-    });
-    await page.route('**/*', (route) => (route.request().url() === url ? route.continue() : route.abort()));
+    const problems = await watchPage(page, (u) => u === url, { block: true });
     await page.goto(url);
     await page.waitForSelector('html[data-ready="1"]', { timeout: 5000 });
     return { page, html, problems };

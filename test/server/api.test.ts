@@ -10,6 +10,7 @@ import { analyzeFile } from '../../src/analyze.js';
 import { CaptureParser } from '../../src/readers/index.js';
 import { CLIENT_JS, cspScriptHash, Report } from '../../src/report/index.js';
 import { MAX_GZIP_RATIO, Store } from '../../src/server/index.js';
+import { PAGE_CSP, UPLOAD_JS } from '../../src/server/page.js';
 import {
   eventually, filesIn, multipartBody, pieces, repeatedCapture, request, sample, settled, sleep, startChildServer, startTestServer, tempDataDir,
 } from './support/client.js';
@@ -418,6 +419,23 @@ describe('the report CSP', () => {
   });
 });
 
+describe('the upload page CSP', () => {
+  it('allows exactly the page\'s inline script, which is the compiled src/server/client/upload-client.ts', async () => {
+    const server = await started();
+    const page = await request(`${server.url}/`);
+    expect(page.status).toBe(200);
+    const scripts = [...page.text.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]!);
+    expect(scripts).toEqual([UPLOAD_JS]);
+    expect(page.text).not.toMatch(/<script\s+src=/);
+    const scriptSrc = /script-src ([^;]*);/.exec(String(page.headers['content-security-policy']))![1];
+    expect(scriptSrc).toBe(`'sha256-${createHash('sha256').update(scripts[0]!, 'utf8').digest('base64')}'`);
+    expect(page.headers['content-security-policy']).toBe(PAGE_CSP);
+    // The script it allows is the compiled TypeScript (its opening lines), not a copy kept elsewhere.
+    expect(UPLOAD_JS).toContain("document.body.dataset['maxUpload']");
+    expect((await request(`${server.url}/app.js`)).status).toBe(404);
+  });
+});
+
 describe('Expect: 100-continue', () => {
   it('refuses an oversized or unauthorised upload before the body is sent', async () => {
     const server = await started({ maxUpload: 1024, token: 'a-token-of-sufficient-length' });
@@ -461,7 +479,7 @@ describe('a token-protected server', () => {
     expect(refused.status).toBe(401);
     expect(filesIn(server.dataDir).tmp).toEqual([]);
     expect((await request(`${server.url}/api/events`)).status).toBe(401);
-    expect((await request(`${server.url}/app.js`)).status).toBe(401);
+    expect((await request(`${server.url}/no-such-page`)).status).toBe(401); // nothing says what exists
 
     const auth = { Authorization: `Bearer ${TOKEN}` };
     const up = await request(`${server.url}/api/analyses?name=t.pcap`, { method: 'POST', headers: auth, body: readFileSync(SAME_PORT) });

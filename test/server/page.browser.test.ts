@@ -1,22 +1,23 @@
 // The upload page in a real browser (Debian's headless Chromium via playwright-core): two captures
 // uploaded through the file input are listed with the finding counts analyze gives, one report
 // opens and a finding is clicked; an oversized file, a non-capture and a hostile file name each get
-// a clear message or stay text; nothing logs an error and nothing leaves the server's origin.
+// a clear message or stay text; nothing logs an error, nothing breaks the page's CSP (its one inline
+// script, src/server/client/upload-client.ts, is allowed by hash only) and nothing leaves the
+// server's origin.
 // Screenshots go to reports/screenshots/ (git-ignored); with UPDATE_DOCS=1 the upload page also to
 // docs/serve.png (the README's picture), so a test run never changes a committed file by itself.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
 import type { Report } from '../../src/report/index.js';
+import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 import { request, sample, startTestServer } from './support/client.js';
 
-const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-if (!HAVE_CHROMIUM) console.warn(`page.browser.test: skipped, no Chromium at ${CHROMIUM} (scripts/setup.sh installs it as root)`);
+const HAVE_CHROMIUM = haveChromium('page.browser.test');
 
 const SHOTS = resolve('reports/screenshots');
 const DOCS_SHOT = resolve('docs/serve.png');
@@ -29,7 +30,7 @@ describe.skipIf(!HAVE_CHROMIUM)('upload page in Chromium', () => {
   let browser: Browser;
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let page: Page;
-  const problems: string[] = [];
+  let problems: string[] = [];
   let files: string;
   const expected = new Map<string, Report>();
 
@@ -38,23 +39,11 @@ describe.skipIf(!HAVE_CHROMIUM)('upload page in Chromium', () => {
     files = mkdtempSync(join(tmpdir(), 'dualscope-page-'));
     server = await startTestServer({ maxUpload: MAX_UPLOAD, workers: 2 });
     for (const f of [FIRST, SECOND]) expected.set(f.split('/').pop()!, await analyzeFile(f));
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('dialog', (d) => {
-      problems.push(`dialog: ${d.message()}`);
-      void d.dismiss();
-    });
-    page.on('request', (r) => {
-      if (!r.url().startsWith(server.url)) problems.push(`request elsewhere: ${r.url()}`);
-    });
+    // Not blocked: the page talks to its server (API, events, report pages); nothing else.
+    problems = await watchPage(page, (u) => u.startsWith(`${server.url}/`));
     await page.goto(`${server.url}/`);
     await page.waitForSelector('#live[data-state="open"]');
   });

@@ -65,7 +65,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   };
   const near = (a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean =>
     a.answer !== undefined && Math.abs(aaaa.firstSent - a.answer.time) <= o.separateLookupWindowMicros;
-  const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): Finding[] => {
+  const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): readonly Finding[] => {
     if (p === undefined) return NO_FINDINGS;
     const server = p.aaaa.attempts[0]!.server;
     const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
@@ -100,7 +100,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   return {
     name: 'aaaa-unanswered',
     restatesAtFinish: true,
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       const qa = question(r, QTYPE_A);
       const q6 = question(r, QTYPE_AAAA);
@@ -134,7 +134,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       remember(aaaaOnly, key, list);
       return NO_FINDINGS;
     },
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       return [...groups.groups.values()].map(finding);
     },
   };

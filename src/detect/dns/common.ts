@@ -13,8 +13,9 @@ import {
   type DnsQuestionRecord,
   type DnsReply,
 } from '../../reconstruct/dns/index.js';
+import { NO_FINDINGS } from '../detector.js';
 import { framesAndAddresses, sortEvidence } from '../evidence.js';
-import type { Evidence, Finding } from '../finding.js';
+import type { Evidence } from '../finding.js';
 
 export { formatDuration, qtypeName, rcodeName, sortEvidence };
 
@@ -41,12 +42,7 @@ export function printableName(name: string): string {
 /** Display filter: the evidence frames (or all DNS), narrowed by validated addresses (never by names). */
 export const displayFilter = (frames: readonly number[], addrs: readonly string[] = []): string => framesAndAddresses(frames, addrs, 'dns');
 
-/**
- * What a detector returns from observe() when it has nothing: one shared frozen list instead of a
- * new `[]` per record (six detectors see every record, and most records show nothing). Callers only
- * read what observe() returns.
- */
-export const NO_FINDINGS = Object.freeze([]) as unknown as Finding[];
+export { NO_FINDINGS };
 
 export const isAddressQtype = (t: number): boolean => t === QTYPE_A || t === QTYPE_AAAA;
 

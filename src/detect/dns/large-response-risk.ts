@@ -52,7 +52,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
 
   /** Groups that got their first occurrence (or a re-ask) from the record being observed: reported at once. */
   const fresh: Group[] = [];
-  const note = (g: Group, reasons: Reason[], name: string | undefined, ev: Evidence[], size: number): void => {
+  const note = (g: Group, reasons: readonly Reason[], name: string | undefined, ev: Evidence[], size: number): void => {
     g.occurrences++;
     if (g.occurrences === 1) fresh.push(g);
     for (const r of reasons) g.reasons.add(r);
@@ -64,7 +64,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
   // IPv4 fragments alone are not reported (routers fragment IPv4 on the way); IPv6 fragments are
   // (RFC 8900: widely dropped). Loopback never leaves the host; a cut or malformed message has no
   // trustworthy size.
-  const replyReasons = (r: DnsReply, transport: string, server: string): Reason[] => {
+  const replyReasons = (r: DnsReply, transport: string, server: string): readonly Reason[] => {
     if (transport !== 'udp' || r.truncated || r.malformed) return NO_REASONS;
     // Most replies are small and whole: decided before the (costly) address parse.
     if (!(r.fragmented && r.ipVersion === 6) && r.size <= o.safeSize) return NO_REASONS;
@@ -123,7 +123,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       let tx: ReturnType<typeof transmissions> | undefined;
       for (const a of q.attempts) {
         for (const r of a.replies) {
-          const reasons = replyReasons(r, a.transport, a.server);
+          let reasons = replyReasons(r, a.transport, a.server);
           if (reasons.length === 0) continue;
           const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
           // The client asking the same question again after this reply: it never got it.
@@ -133,7 +133,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           // every other question was already answered shows this reply was not received.
           const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
           if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
-            reasons.push('retried-after-large');
+            reasons = [...reasons, 'retried-after-large'];
             ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
           }
           const first = a.queries[0]!;
@@ -180,7 +180,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
 
   return {
     name: 'large-response-risk',
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type === 'lookup') lookup(r);
       else if (r.type === 'orphan') {
         const reasons = replyReasons(r.reply, r.transport, r.server);
@@ -197,7 +197,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       return out;
     },
     restatesAtFinish: true,
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
     },
   };
@@ -207,7 +207,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
 const MIN_REASK_MICROS = 500_000;
 
 /** replyReasons() for the usual small, whole reply: shared, as the caller skips an empty list. */
-const NO_REASONS: Reason[] = Object.freeze([]) as unknown as Reason[];
+const NO_REASONS: readonly Reason[] = Object.freeze([]);
 
 const isLoopback = (a: string): boolean => a === '::1' || inPrefix(a, '127.0.0.0/8');
 

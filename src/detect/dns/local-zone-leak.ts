@@ -85,7 +85,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
 
   return {
     name: 'local-zone-leak',
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.name);
       if (zone === undefined) return NO_FINDINGS;
@@ -162,7 +162,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       return g.occurrences === 1 ? [finding(g, undefined, o)] : [];
     },
     restatesAtFinish: true,
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       const out: Finding[] = [];
       // Upstream legs that belong to a client's query found here are reported inside its finding.
       const merged = new Set<string>();

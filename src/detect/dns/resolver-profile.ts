@@ -38,7 +38,7 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
   const clients = new CappedGroups<Profile>(o.maxClients);
   return {
     name: 'resolver-profile',
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       const p = clients.get(r.client, () => ({
         client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], maxTransmissions: 0,
@@ -49,7 +49,7 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
       return NO_FINDINGS;
     },
     restatesAtFinish: true, // a profile is only complete at the end; nothing is reported before
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       return [...clients.groups.values()]
         .filter((p) => p.aFirst + p.aaaaFirst > 0 || p.retryGaps.length > 0)
         .sort((a, b) => b.lookups - a.lookups || (a.client < b.client ? -1 : 1))

@@ -88,7 +88,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
     captureEnd(time) {
       o.captureEndMicros = time;
     },
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const drops = samePortDrops(r, o);
       // The server-side view, for every lookup (a round may be re-asked in a later lookup); a
@@ -117,7 +117,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
       }
       return out;
     },
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       const out: Finding[] = [];
       for (const pair of pairs.groups.values()) {
         const timeouts = pair.kept.map((d) => d.inferredTimeoutMicros);

@@ -57,7 +57,7 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
   const groups = new CappedGroups<Group>(o.maxGroups);
   return {
     name: 'slow-lookup',
-    observe(r: DnsRecord): Finding[] {
+    observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const delay = measuredDelay(r);
       if (delay === undefined || delay < o.slowMicros) return NO_FINDINGS;
@@ -78,7 +78,7 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
       return g.occurrences === 1 ? [finding(g, o)] : [];
     },
     restatesAtFinish: true,
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
     },
   };

@@ -145,7 +145,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
 
   return {
     name: 'fallback-delay',
-    observe(r: PathRecord): Finding[] {
+    observe(r: PathRecord): readonly Finding[] {
       if (r.type !== 'connection') return [];
       const t = r.last.time;
       if (t > latest) latest = t;
@@ -174,7 +174,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
       prune();
       return tryPair(r);
     },
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       failures.length = 0;
       successes.length = 0;
       v6Outcome.clear();

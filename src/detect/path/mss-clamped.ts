@@ -29,7 +29,7 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
   const reported = new Set<string>();
   return {
     name: 'mss-clamped',
-    observe(r: PathRecord): Finding[] {
+    observe(r: PathRecord): readonly Finding[] {
       if (r.type !== 'connection') return [];
       const cm = r.clientOptions?.mss;
       const sm = r.serverOptions?.mss;
@@ -50,7 +50,7 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
       }
       return out;
     },
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       reported.clear();
       return [];
     },

@@ -12,7 +12,7 @@
 // route, administratively prohibited: other codes).
 import { canonicalAddress } from '../../core/index.js';
 import type { NeighborRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, NO_FINDINGS, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, addrFilter, anyOf, ev, formatDuration, sortEvidence } from './common.js';
 
@@ -29,22 +29,20 @@ export interface NeighborUnreachableOptions {
 
 export const DEFAULT_NEIGHBOR_UNREACHABLE_OPTIONS: NeighborUnreachableOptions = { minSolicitationsWithoutError: Number.POSITIVE_INFINITY };
 
-const NONE: Finding[] = [];
-
 export function createNeighborUnreachable(options: Partial<NeighborUnreachableOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_NEIGHBOR_UNREACHABLE_OPTIONS, ...options };
   return {
     name: 'neighbor-unreachable',
-    observe(r: PathRecord): Finding[] {
-      if (r.type !== 'neighbor' || r.answered !== undefined) return NONE;
+    observe(r: PathRecord): readonly Finding[] {
+      if (r.type !== 'neighbor' || r.answered !== undefined) return NO_FINDINGS;
       // Failed resolution: the asker said so (an unreachable after at least one solicitation), or,
       // when enabled, kept asking long enough that it would have (Linux: 3 solicitations, 1 s apart).
-      if (r.unreachableCount === 0 && r.solicitationCount < o.minSolicitationsWithoutError) return NONE;
-      if (r.solicitationCount === 0) return NONE;
+      if (r.unreachableCount === 0 && r.solicitationCount < o.minSolicitationsWithoutError) return NO_FINDINGS;
+      if (r.solicitationCount === 0) return NO_FINDINGS;
       return [finding(r)];
     },
-    finish(): Finding[] {
-      return NONE;
+    finish(): readonly Finding[] {
+      return NO_FINDINGS;
     },
   };
 }

@@ -36,7 +36,7 @@ export function createPmtudBlackhole(options: Partial<PmtudBlackholeOptions> = {
   const o = { ...DEFAULT_PMTUD_BLACKHOLE_OPTIONS, ...options };
   return {
     name: 'pmtud-blackhole',
-    observe(r: PathRecord): Finding[] {
+    observe(r: PathRecord): readonly Finding[] {
       if (r.type !== 'connection') return [];
       const out: Finding[] = [];
       for (const d of [r.toClient, r.toServer]) {

@@ -11,7 +11,7 @@
 //    same host stalled on large segments (ICMP rate limiting).
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, NO_FINDINGS, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration } from './common.js';
 
@@ -38,8 +38,6 @@ export const DEFAULT_PTB_PROBLEM_OPTIONS: PtbProblemOptions = {
 
 const isPtb = (r: IcmpErrorRecord): boolean => r.kind === 'packet-too-big' || r.kind === 'frag-needed';
 const MAX_EVIDENCE = 16;
-/** Neighbour-discovery records tell nothing about Packet Too Big. */
-const NONE_FOR_NEIGHBOURS: Finding[] = [];
 
 interface RouterState {
   from: string;
@@ -137,11 +135,11 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
 
   return {
     name: 'ptb-problem',
-    observe(r: PathRecord): Finding[] {
-      if (r.type === 'neighbor') return NONE_FOR_NEIGHBOURS;
+    observe(r: PathRecord): readonly Finding[] {
+      if (r.type === 'neighbor') return NO_FINDINGS; // neighbour discovery tells nothing about Packet Too Big
       return r.type === 'icmp-error' ? onIcmp(r) : onConnection(r);
     },
-    finish(): Finding[] {
+    finish(): readonly Finding[] {
       const out: Finding[] = [];
       for (const s of routers.values()) {
         if (s.invalidCount > 0) out.push(aggregateFinding(s, 'invalid-mtu'));

@@ -1,2 +1,3 @@
-export { DnsReconstructor, lookupPattern } from './reconstructor.js';
+export { DnsReconstructor } from './reconstructor.js';
+export { lookupPattern } from './records.js';
 export * from './types.js';

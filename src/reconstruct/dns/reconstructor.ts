@@ -7,33 +7,16 @@
 // is what one client asked about one name: A and AAAA together (getaddrinfo), or one other qtype;
 // retries under new ids, ports, servers or over TCP belong to it. State is bounded and expires on
 // capture time; every record is emitted as soon as it is final, so a live capture can reuse this.
+//
+// Here: the pairing, the keys and their lookup, expiry. Beside it: the working state (state.ts),
+// the records built from it (records.ts) and the TCP/53 retry after TC=1 (tcp-fallback.ts).
 import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
-import {
-  DEFAULT_DNS_OPTIONS,
-  QTYPE_A,
-  QTYPE_AAAA,
-  type DnsAttempt,
-  type DnsLookup,
-  type DnsOptions,
-  type DnsQuerySent,
-  type DnsQuestionRecord,
-  type DnsRecord,
-  type DnsReply,
-  type DnsStats,
-  type DnsTcpFallback,
-  type LookupOutcome,
-  type LookupPattern,
-  type QuestionOutcome,
-  type TransactionOutcome,
-  type Transport,
-} from './types.js';
+import { lookupRecord, replyRecord, transactionRecord } from './records.js';
+import { append, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
+import { TcpFallbackWatch } from './tcp-fallback.js';
+import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
-const TCP_SYN = 0x02;
-const TCP_RST = 0x04;
-const TCP_ACK = 0x10;
-const DNS_PORT = 53;
-const MAX_DATA = 8;
 /**
  * expire() runs on its own when capture time has moved this far since the last run. Often enough
  * that a lookup closes within a tenth of a second of its linger time: at once a second, lookups
@@ -43,46 +26,12 @@ const MAX_DATA = 8;
  */
 const SELF_EXPIRE_MICROS = 100_000;
 
-type Pending = TransactionOutcome | 'pending';
-
-/**
- * One transmission key's question while it is pending or its lookup open. The socket and question
- * fields are read from `key` rather than copied: every field is a word of what a lookup keeps alive.
- */
-interface Attempt {
-  readonly key: TxKey;
-  /**
-   * While pending, the attempt is in #sockets under the hash of its socket (the 5-tuple, transport
-   * and id: what the client's socket matches a reply on), chained on `next`, to tell a reply to
-   * another question (RFC 5452 §9.1) from an orphan. A socket object of its own per query cost
-   * one more allocation per query for what the key already holds.
-   */
-  readonly hash: number;
-  next: Attempt | undefined;
-  /** The name as sent (the key holds it in lower case). */
-  readonly qname: string;
-  queries: DnsQuerySent[];
-  replies: DnsReply[];
-  readonly afterAnswer: boolean;
-  readonly lookup: Lookup;
-  readonly question: Question;
-  lastSent: Micros;
-  /** Size of the last transmission and of the last reply: to tell a second copy of one packet. */
-  lastSize: number;
-  lastReplyAt: Micros;
-  lastReplySize: number;
-  outcome: Pending;
-  /** Neighbours in #pending while pending. */
-  older: Attempt | undefined;
-  newer: Attempt | undefined;
-}
-
 /**
  * A transaction key: the socket and the question. The question is part of the key because
  * pipelined DNS over TCP may reuse one id for many questions. Lives while an attempt under it is
  * pending or was answered less than `unansweredAfterMicros` ago.
  */
-interface TxKey {
+export interface TxKey {
   readonly hash: number;
   readonly transport: Transport;
   readonly client: string;
@@ -100,46 +49,6 @@ interface TxKey {
   answeredAt: Micros;
   /** That answered attempt while its lookup is open (duplicates are added to it). */
   answer: Attempt | undefined;
-}
-
-interface Question {
-  readonly qtype: number;
-  attempts: Attempt[];
-  retransmissions: number;
-  readonly firstSent: Micros;
-  lastSent: Micros;
-  answer: DnsReply | undefined;
-  sawTc: boolean;
-}
-
-interface Fallback {
-  clientPort: number;
-  server: string;
-  synFrame: number;
-  synTime: Micros;
-  synRetries: number;
-  result: DnsTcpFallback['result'];
-  replyFrame: number | undefined;
-  replyTime: Micros | undefined;
-}
-
-interface Lookup {
-  readonly hash: number;
-  readonly client: string;
-  readonly name: string;
-  readonly nameLower: string;
-  readonly family: 'address' | number;
-  questions: Question[];
-  servers: string[];
-  fallbacks: Fallback[];
-  readonly start: Micros;
-  lastActivity: Micros;
-  pending: number;
-  closed: boolean;
-  next: Lookup | undefined;
-  /** Neighbours in #lookups while open. */
-  older: Lookup | undefined;
-  newer: Lookup | undefined;
 }
 
 // Keys are found by a numeric hash (FNV-1a over the fields, cut to a small integer) in HashChains;
@@ -178,8 +87,8 @@ export class DnsReconstructor {
   /** Open lookups by hash of (client, name, family), and ordered by last activity (re-inserted on activity). */
   readonly #lookupIndex = new HashChains<Lookup>();
   readonly #lookups = new AgeList<Lookup>();
-  /** Lookups that saw a TC=1 reply, by `${client}|${server}`: their TCP/53 attempt is watched. */
-  readonly #tcpWatch = new Map<string, Lookup>();
+  /** Lookups that saw a TC=1 reply: their TCP/53 attempt is watched. */
+  readonly #tcpWatch = new TcpFallbackWatch();
   readonly #ignoredPorts: ReadonlySet<number>;
   #now: Micros = Number.NEGATIVE_INFINITY;
   #lastExpire: Micros = Number.NEGATIVE_INFINITY;
@@ -401,7 +310,7 @@ export class DnsReconstructor {
         id: m.id,
         qname: q.name,
         qtype: q.type,
-        reply: this.#reply(p, m, q.type),
+        reply: replyRecord(p, m, q.type),
         questionMismatch: mismatch,
       });
       return;
@@ -417,11 +326,11 @@ export class DnsReconstructor {
     attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
-      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, this.#reply(p, m, attempt.key.qtype));
+      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, replyRecord(p, m, attempt.key.qtype));
       this.#touch(lookup, p.time);
       return;
     }
-    const reply = this.#reply(p, m, attempt.key.qtype);
+    const reply = replyRecord(p, m, attempt.key.qtype);
     if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, reply);
     attempt.outcome = 'answered';
     s.transactions.answered++;
@@ -436,7 +345,7 @@ export class DnsReconstructor {
     const question = attempt.question;
     if (reply.tc && m.transport === 'udp') {
       question.sawTc = true;
-      this.#tcpWatch.set(`${client}|${server}`, lookup);
+      this.#tcpWatch.watch(client, server, lookup);
     } else if (question.answer === undefined) {
       question.answer = reply;
     }
@@ -476,59 +385,10 @@ export class DnsReconstructor {
     this.#keys.delete(k);
   }
 
-  #reply(p: Packet, m: DnsMessage, qtype: number): DnsReply {
-    let answersOfType = 0;
-    let data: string[] = [];
-    for (const a of m.answers) {
-      if (a.type !== qtype) continue;
-      answersOfType++;
-      if (a.data !== undefined && data.length < MAX_DATA) data = append(data, a.data);
-    }
-    const ip = p.ip!;
-    return {
-      frame: p.frame,
-      time: p.time,
-      rcode: m.rcode,
-      ancount: m.ancount,
-      answersOfType,
-      data,
-      aa: m.aa,
-      ra: m.ra,
-      tc: m.tc,
-      size: m.size,
-      ednsUdpSize: m.edns?.udpPayloadSize,
-      ipVersion: ip.version,
-      fragmented: ip.reassembled,
-      fragmentFrames: ip.fragmentFrames === undefined ? undefined : [...ip.fragmentFrames],
-      truncated: m.truncated,
-      malformed: m.malformed,
-    };
-  }
-
-  /** TCP/53 after a TC=1 reply: SYN from the client, SYN-ACK or RST from the server. */
+  /** TCP/53 after a TC=1 reply (tcp-fallback.ts): a lookup it counted for has activity. */
   #tcpSegment(p: Packet): void {
-    const t = p.tcp!;
-    const ip = p.ip!;
-    if (t.dstPort === DNS_PORT && (t.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) {
-      const l = this.#tcpWatch.get(`${ip.src}|${ip.dst}`);
-      if (l === undefined || l.closed) return;
-      const last = l.fallbacks.at(-1);
-      if (last !== undefined && last.clientPort === t.srcPort && last.server === ip.dst) {
-        last.synRetries++;
-      } else if (l.fallbacks.length < MAX_DATA) {
-        l.fallbacks = append(l.fallbacks, { clientPort: t.srcPort, server: ip.dst, synFrame: p.frame, synTime: p.time, synRetries: 0, result: 'no-reply', replyFrame: undefined, replyTime: undefined });
-      }
-      this.#touch(l, p.time);
-    } else if (t.srcPort === DNS_PORT && (t.flags & (TCP_SYN | TCP_RST)) !== 0) {
-      const l = this.#tcpWatch.get(`${ip.dst}|${ip.src}`);
-      if (l === undefined || l.closed) return;
-      const f = l.fallbacks.find((x) => x.clientPort === t.dstPort && x.server === ip.src && x.result === 'no-reply');
-      if (f === undefined) return;
-      f.result = (t.flags & TCP_RST) !== 0 ? 'reset' : 'connected';
-      f.replyFrame = p.frame;
-      f.replyTime = p.time;
-      this.#touch(l, p.time);
-    }
+    const l = this.#tcpWatch.segment(p);
+    if (l !== undefined) this.#touch(l, p.time);
   }
 
   #lookupFor(client: string, name: string, nameLower: string, qtype: number, now: Micros, afterAnswer: boolean): Lookup {
@@ -595,25 +455,7 @@ export class DnsReconstructor {
   }
 
   #emitTransaction(a: Attempt): void {
-    const response = a.replies[0];
-    const k = a.key;
-    this.#emit({
-      type: 'transaction',
-      transport: k.transport,
-      client: k.client,
-      clientPort: k.clientPort,
-      server: k.server,
-      serverPort: k.serverPort,
-      id: k.id,
-      qname: a.qname,
-      qtype: k.qtype,
-      qclass: k.qclass,
-      // Final: a transmission under this key from now on starts a new attempt.
-      queries: a.queries,
-      response,
-      outcome: a.outcome === 'pending' ? 'unknown' : a.outcome,
-      timeToAnswerMicros: response === undefined ? undefined : response.time - a.queries[0]!.time,
-    });
+    this.#emit(transactionRecord(a));
   }
 
   /** Emits the lookup; attempts still pending (forced close) become unknown. */
@@ -626,18 +468,11 @@ export class DnsReconstructor {
     l.closed = true;
     this.#lookups.delete(l);
     this.#lookupIndex.delete(l);
-    for (const f of l.fallbacks) {
-      const k = `${l.client}|${f.server}`;
-      if (this.#tcpWatch.get(k) === l) this.#tcpWatch.delete(k);
-    }
+    this.#tcpWatch.release(l);
     for (const q of l.questions) {
       for (const a of q.attempts) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
         if (a.key.answer === a) a.key.answer = undefined;
-        if (q.sawTc) {
-          const k = `${l.client}|${a.key.server}`;
-          if (this.#tcpWatch.get(k) === l) this.#tcpWatch.delete(k);
-        }
       }
     }
     const record = lookupRecord(l, forced, this.options.parallelWindowMicros);
@@ -646,114 +481,3 @@ export class DnsReconstructor {
   }
 }
 
-/**
- * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here
- * (questions, servers, attempts, transmissions, replies, reply data) hold one or two items, and push
- * grows a small array to 17 slots: by object sizes, about a third of what a lookup keeps alive until
- * it closes, which is long enough to be copied by a scavenge or promoted. Bench capture, DNS stage
- * (dns minus decode only, CPU): 1.05 → 0.90 s. Callers store the result;
- * nothing else holds these lists before the record that lists them is final.
- */
-function append<T>(xs: T[], x: T): T[] {
-  if (xs.length === 0) return [x];
-  if (xs.length === 1) return [xs[0]!, x];
-  xs.push(x);
-  return xs;
-}
-
-function attemptRecord(a: Attempt): DnsAttempt {
-  const k = a.key;
-  return {
-    transport: k.transport,
-    clientPort: k.clientPort,
-    server: k.server,
-    serverPort: k.serverPort,
-    id: k.id,
-    qtype: k.qtype,
-    // Final once the lookup closes (later duplicates are only counted).
-    queries: a.queries,
-    replies: a.replies,
-    outcome: a.outcome === 'pending' ? 'unknown' : a.outcome,
-    afterAnswer: a.afterAnswer,
-  };
-}
-
-function questionRecord(q: Question): DnsQuestionRecord {
-  const attempts = q.attempts.map(attemptRecord);
-  let outcome: QuestionOutcome;
-  if (q.answer !== undefined) outcome = 'answered';
-  else if (q.sawTc) outcome = 'truncated';
-  else if (attempts.some((a) => a.outcome === 'unanswered')) outcome = 'unanswered';
-  else outcome = 'unknown';
-  return {
-    qtype: q.qtype,
-    attempts,
-    retransmissions: q.retransmissions,
-    firstSent: q.firstSent,
-    lastSent: q.lastSent,
-    answer: q.answer,
-    outcome,
-    timeToAnswerMicros: q.answer === undefined ? undefined : q.answer.time - q.firstSent,
-  };
-}
-
-function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros): DnsLookup {
-  const questions = l.questions.map(questionRecord);
-  let end = l.start;
-  for (const q of questions) {
-    const t = q.answer !== undefined ? q.answer.time : q.lastSent;
-    if (t > end) end = t;
-  }
-  let answered = 0;
-  let failed = 0;
-  for (const q of questions) {
-    if (q.outcome === 'answered') answered++;
-    else if (q.outcome === 'unanswered' || q.outcome === 'truncated') failed++;
-  }
-  let outcome: LookupOutcome;
-  if (answered === questions.length) outcome = 'answered';
-  else if (answered > 0) outcome = 'partial';
-  else if (failed > 0) outcome = 'unanswered';
-  else outcome = 'unknown';
-  const fallbacks: DnsTcpFallback[] = l.fallbacks.length === 0 ? [] : l.fallbacks.map((f) => ({
-    server: f.server,
-    synFrame: f.synFrame,
-    synTime: f.synTime,
-    synRetries: f.synRetries,
-    result: f.result,
-    replyFrame: f.replyFrame,
-    replyTime: f.replyTime,
-  }));
-  return {
-    type: 'lookup',
-    client: l.client,
-    name: l.name,
-    family: l.family,
-    questions,
-    start: l.start,
-    end,
-    totalMicros: end - l.start,
-    outcome,
-    pattern: lookupPattern(questions, parallelWindow),
-    firstQtype: questions[0]?.qtype ?? 0,
-    servers: l.servers,
-    tcpFallbacks: fallbacks,
-    forcedClose: forced,
-  };
-}
-
-/** From the first transmission of the first two questions: same socket or not, before a reply or not. */
-export function lookupPattern(questions: readonly DnsQuestionRecord[], parallelWindow: Micros): LookupPattern {
-  if (questions.length < 2) return 'single';
-  const first = questions[0]!.attempts[0];
-  const second = questions[1]!.attempts[0];
-  if (first === undefined || second === undefined) return 'single';
-  const t1 = first.queries[0]!.time;
-  const t2 = second.queries[0]!.time;
-  let firstReply = Number.POSITIVE_INFINITY;
-  for (const a of questions[0]!.attempts) for (const r of a.replies) if (r.time < firstReply) firstReply = r.time;
-  const parallel = t2 - t1 <= parallelWindow && t2 <= firstReply;
-  const samePort = first.clientPort === second.clientPort && first.transport === second.transport && first.server === second.server;
-  if (parallel) return samePort ? 'parallel-same-port' : 'parallel-separate-ports';
-  return samePort ? 'sequential-same-port' : 'sequential-separate-ports';
-}

@@ -1,13 +1,12 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
-import { TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
+import { IPV6_MIN_MTU, TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
 import { Direction, markAt, NONE, small, unwrapSeq } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
 const INITIAL_HOP_LIMITS = new Set([32, 64, 128, 255]);
 const TCP_BASE_HEADER = 20;
-const IPV6_MIN_MTU = 1280;
 
 /**
  * A connection lingers for seconds of capture time after it closes (closeLingerMicros), long enough

@@ -2,7 +2,7 @@
 // State is bounded and forgotten on capture time; a record is emitted as soon as it is final, so a
 // live capture can use the same code.
 import { EndpointSet, FlowTable, type Micros } from '../../core/index.js';
-import type { Arp, Icmp, Packet } from '../../decode/index.js';
+import { TcpFlag, type Arp, type Icmp, type Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
 import { unwrapSeq } from './direction.js';
 import { NameMap } from './names.js';
@@ -188,7 +188,7 @@ export class PathReconstructor {
     const tcp = p.tcp!;
     this.#tcpPackets++;
     let c = this.#conns.get(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
-    const synOnly = (tcp.flags & 0x12) === 0x02;
+    const synOnly = (tcp.flags & (TcpFlag.SYN | TcpFlag.ACK)) === TcpFlag.SYN;
     if (c !== undefined && synOnly && this.#isNewConnection(c, ip.src, tcp.srcPort, tcp.seq)) {
       this.#forget(c);
       this.#final(c, 'idle', p.time);

@@ -124,3 +124,6 @@ svg text{font:11px system-ui,sans-serif;fill:#374151}
  * text, and so its CSP hash, is exactly what the page runs.
  */
 export const CLIENT_JS = readClientScript('report-client.js');
+
+/** The correlation ladder's script (client/correlation-client.ts), compiled by the build. */
+export const CORRELATION_CLIENT_JS = readClientScript('correlation-client.js');
