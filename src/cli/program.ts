@@ -14,6 +14,7 @@ import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { registerCorrelateCommand } from './correlate-command.js';
 import { registerExtractCommand } from './extract-command.js';
+import { registerAnonymizeCommand } from './anonymize-command.js';
 import { registerLiveCommand } from './live-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
@@ -90,6 +91,7 @@ function program(): Command {
 
   registerCorrelateCommand(cmd);
   registerExtractCommand(cmd);
+  registerAnonymizeCommand(cmd);
   registerBatchCommand(cmd);
   registerQueryCommand(cmd);
   registerWorkerCommand(cmd);
