@@ -40,6 +40,7 @@ interface Gap {
   fillWireLength: number | undefined;
   ackedPast: boolean;
   segmentSizeBefore: number | undefined;
+  largestBefore: number;
 }
 
 /** PTB (or frag-needed) quoting this direction, with what the sender did afterwards. */
@@ -136,6 +137,8 @@ export class Direction {
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire!: number;
   runWire!: number;
+  /** Wire length of the largest new-data segment so far (SequenceGap.largestBefore). */
+  maxNewWire!: number;
 
   from!: string;
   fromPort!: number;
@@ -202,6 +205,7 @@ export class Direction {
     this._rstAt = 0;
     this.copies.reset();
     this.lastNewWire = 0;
+    this.maxNewWire = 0;
     this.runWire = 0;
   }
 
@@ -294,6 +298,7 @@ export class Direction {
     if (rel > this.highestEnd && this.packets > 1) this.openGap(rel, frame, time);
     else if (rel === this.highestEnd && wire === this.lastNewWire && wire > this.runWire) this.runWire = wire;
     this.lastNewWire = wire;
+    if (wire > this.maxNewWire) this.maxNewWire = wire;
     if (this.gapCount > 0 && (this.maxWireAfterGap === undefined || wire > this.maxWireAfterGap)) this.maxWireAfterGap = wire;
     if (this.highestAcked === undefined || this.highestAcked >= this.highestEnd) this.waitSince = time;
     if (this.segs.length - this.head < this.maxSegments) {
@@ -507,7 +512,7 @@ export class Direction {
     this.gapCount++;
     if (this.gaps.length < MAX_GAPS) {
       if (this.gaps === NONE) this.gaps = [];
-      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: this.runWire > 0 ? this.runWire : undefined });
+      this.gaps.push({ start: this.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: this.runWire > 0 ? this.runWire : undefined, largestBefore: this.maxNewWire });
     }
   }
 
