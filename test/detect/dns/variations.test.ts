@@ -301,3 +301,44 @@ describe('large answers the client never got, asked again after the lookup close
     expect(ofKind(findings(ps), 'dns.large_response_risk')[0]!.details['reasons']).not.toContain('retried-after-large');
   });
 });
+
+describe('dns.resolver_profile names only what the evidence shows (issue 15)', () => {
+  const profile = (ps: Packet[]): Finding => {
+    const p = ofKind(findings(ps), 'dns.resolver_profile');
+    expect(p).toHaveLength(1);
+    return p[0]!;
+  };
+  // A parallel pair from one socket, one reply lost, the pair re-sent on the same socket after `timeoutMs`.
+  const lostThenResent = (timeoutMs: number): Packet[] => {
+    const c = conversation(CLIENT, SERVER);
+    return [
+      c.query(0, 40000, 11, NAME, A), c.query(0.05, 40000, 12, NAME, AAAA),
+      c.reply(0.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(timeoutMs, 40000, 11, NAME, A), c.reply(timeoutMs + 0.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(timeoutMs + 0.5, 40000, 12, NAME, AAAA), c.reply(timeoutMs + 0.9, 40000, 12, NAME, AAAA, ADDR_AAAA),
+    ];
+  };
+
+  it('a parallel pair from one socket with no retry names no implementation: glibc, musl and the Windows stub all do that', () => {
+    const c = conversation(CLIENT, SERVER);
+    const f = profile([
+      c.query(0, 40000, 11, NAME, A), c.query(0.05, 40000, 12, NAME, AAAA),
+      c.reply(0.4, 40000, 11, NAME, A, ADDR_A), c.reply(0.5, 40000, 12, NAME, AAAA, ADDR_AAAA),
+    ]);
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', stub: 'unknown' });
+    expect(f.summary).not.toMatch(/glibc|musl|windows/i);
+    expect(f.confidence.reason).toContain('stub resolver unknown');
+  });
+
+  it('the same pattern re-sent after 1 s (the Windows stub\'s first retry) is not called glibc', () => {
+    const f = profile(lostThenResent(1000));
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', stub: 'unknown' });
+    expect(f.summary).not.toMatch(/glibc|musl/i);
+  });
+
+  it('names glibc when pattern, order, no EDNS and the 5 s default timeout all fit', () => {
+    const f = profile(lostThenResent(5000));
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', order: 'A-first', stub: 'glibc-default' });
+    expect(f.summary).toContain('(glibc defaults)');
+  });
+});
