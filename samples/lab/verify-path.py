@@ -8,6 +8,7 @@ capture shows. Never runs dualscope; exits non-zero when the designed mechanism 
   verify-path.py --out DIR blackhole-middle --scenario S --cap r2=FILE --cap r1=FILE
   verify-path.py --out DIR tso --scenario S --cap server=FILE
   verify-path.py --out DIR control (--expect-loss | --expect-nodf) --scenario S --cap server=F --cap client=F
+  verify-path.py --out DIR receiver-loss --port 9000 --scenario S --cap client=F
 """
 import argparse
 import os
@@ -172,11 +173,58 @@ def control(a, out):
         out.add(cap, a.scenario, point, [], PATH_KINDS + DNS_KINDS, '; '.join(obs) + '.', topology=a.topology)
 
 
+def receiver_loss(a, out):
+    """Ordinary loss seen by the receiver, capture started after the handshake: holes in the
+    server's sequence, some wider than any segment that arrived and open for a second, filled by
+    retransmissions of the sizes the server wrote (nothing size-dependent about the loss)."""
+    for point, cap in V.caps_of(a):
+        pk = V.load(out.path(cap))
+        tcp = [p for p in pk if not p['icmp'] and p['tcp.srcport']]
+        V.check(tcp, f'{cap}: no TCP')
+        V.check(not [p for p in tcp if V.truthy(p['tcp.flags.syn'])], f'{cap}: the capture holds a SYN')
+        errors = [p for p in pk if (p['icmpv6.type'] and int(p['icmpv6.type'].split(',')[0]) < 128) or p['icmp.type'] in ('3', '11', '12')]
+        V.check(not errors, f'{cap}: ICMP error seen: #{errors[0]["n"] if errors else 0}')
+        segs = [p for p in tcp if p['tcp.srcport'] == str(a.port) and int(p['tcp.len'] or 0) > 0]
+        V.check(segs, f'{cap}: no data from the server')
+        acks = [int(p['tcp.ack_raw']) for p in tcp if p['tcp.dstport'] == str(a.port) and p['tcp.ack_raw']]
+        high, high_t, biggest, holes = None, 0, 0, []
+        for p in segs:
+            seq, end, size = int(p['tcp.seq_raw']), int(p['tcp.seq_raw']) + int(p['tcp.len']), V.iplen(p)
+            if high is not None and seq > high:
+                holes.append({'start': high, 'end': seq, 'since': high_t, 'after': p['n'], 'fills': []})
+            for h in holes:
+                if seq < h['end'] and end > h['start']:
+                    h['fills'].append((p['n'], p['t'], size))
+            if high is None or end > high:
+                high, high_t = end, p['t']
+            biggest = max(biggest, size)
+        V.check(len(holes) >= 3, f'{cap}: only {len(holes)} holes in the sequence')
+        V.check(all(h['fills'] for h in holes), f'{cap}: a hole was never filled')
+        V.check(max(acks) >= high, f'{cap}: the transfer did not complete')
+        over = [p for p in segs if int(p['tcp.len']) > a.max_payload]
+        V.check(not over, f"{cap}: #{over[0]['n'] if over else 0} carries more than the {a.max_payload} bytes the server wrote at once")
+        filling = {n for h in holes for n, _, _ in h['fills']}
+        first_time = max(V.iplen(p) for p in segs if p['n'] not in filling)
+        long = [h for h in holes if h['fills'][-1][1] - h['since'] >= 1_000_000]
+        # the trap: a hole wider than any segment that arrived, open for a second, filled in pieces
+        trap = [h for h in long if h['end'] - h['start'] > first_time]
+        V.check(trap, f'{cap}: no hole wider than the largest segment stayed open for a second')
+        h = max(trap, key=lambda h: h['fills'][-1][1] - h['since'])
+        retx = [p for p in pk if V.truthy(p['tcp.analysis.retransmission'])]
+        obs = (f"no SYN (the capture starts mid-connection); {len(segs)} data segments from port {a.port}, up to {biggest} bytes; "
+               f"{len(holes)} holes in the sequence, filled by retransmissions of what the server wrote (≤ {a.max_payload} bytes a segment, none merged) "
+               f"(tshark marks {len(retx)} retransmissions); {len(long)} stayed open ≥ 1 s, {len(trap)} of them wider than the largest segment that arrived first time ({first_time} bytes), the longest "
+               f"{h['end'] - h['start']} bytes after "
+               f"#{h['after']} for {(h['fills'][-1][1] - h['since']) / 1e6:.2f} s, filled by {len(h['fills'])} segment(s) of "
+               f"{'/'.join(str(s) for _, _, s in h['fills'])} bytes; the transfer completes")
+        out.add(cap, a.scenario, point, [], PATH_KINDS + DNS_KINDS, obs + '.', topology=a.topology)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
     sub = ap.add_subparsers(dest='cmd', required=True)
-    for name in ('blackhole-sender', 'blackhole-middle', 'tso', 'control'):
+    for name in ('blackhole-sender', 'blackhole-middle', 'tso', 'control', 'receiver-loss'):
         s = sub.add_parser(name)
         s.add_argument('--cap', action='append', default=[])
         s.add_argument('--scenario', required=True)
@@ -185,10 +233,11 @@ def main():
         s.add_argument('--expect-loss', action='store_true')
         s.add_argument('--expect-nodf', action='store_true')
         s.add_argument('--port', type=int, default=80)
+        s.add_argument('--max-payload', type=int, default=1460)
     a = ap.parse_args()
     out = V.Out(a.out)
     try:
-        {'blackhole-sender': blackhole_sender, 'blackhole-middle': blackhole_middle, 'tso': tso, 'control': control}[a.cmd](a, out)
+        {'blackhole-sender': blackhole_sender, 'blackhole-middle': blackhole_middle, 'tso': tso, 'control': control, 'receiver-loss': receiver_loss}[a.cmd](a, out)
     except V.Fail as e:
         print(f'verify-path: FAILED: {e}', file=sys.stderr)
         return 1

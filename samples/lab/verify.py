@@ -816,6 +816,51 @@ def healthy(a, out):
                           "no retransmission, no ICMP error.")
 
 
+def app_retries(a, out):
+    """--calls getaddrinfo() calls for --name, none answered, each from its own socket: one lookup
+    per call, each lasting no longer than the stub's attempts × timeout."""
+    for point, cap in caps_of(a):
+        msgs = dns_msgs(load(out.path(cap)))
+        qs = [m for m in msgs if not m['qr'] and m['name'] == a.name]
+        check(qs, f'{cap}: no query for {a.name}')
+        check(not [m for m in msgs if m['qr']], f'{cap}: a reply was seen')
+        calls = {}
+        for m in qs:
+            calls.setdefault(m['cport'], []).append(m)
+        check(len(calls) == a.calls, f'{cap}: {len(calls)} sockets, not {a.calls}')
+        give_up = a.attempts * a.timeout_ms * 1000
+        spans, gaps, prev_end = [], [], None
+        for port, lst in calls.items():
+            check({'A', 'AAAA'} <= {m['qtype'] for m in lst}, f'{cap}: port {port} did not ask A and AAAA')
+            check(len(lst) >= 2 * a.attempts, f'{cap}: port {port} sent {len(lst)} queries, not {2 * a.attempts}')
+            span = lst[-1]['t'] - lst[0]['t']
+            check(span < give_up, f'{cap}: port {port} kept asking for {span} µs')
+            spans.append(span)
+            if prev_end is not None:
+                gaps.append(lst[0]['t'] - prev_end)
+            prev_end = lst[-1]['t']
+        cl, sv = qs[0]['client'], qs[0]['server']
+        # The slowest lookup's delay: first query to last retry of one call (measured from the
+        # stub's retries, the reply never came), never more than the stub's give-up time.
+        f = {'kind': 'dns.slow_lookup', 'client': cl, 'server': sv, 'names': [a.name],
+             'delayMicros': {'min': int(min(spans) * 0.9), 'max': give_up}}
+        obs = (f"{a.observed} {len(qs)} queries from {len(calls)} sockets, none answered; per socket the A+AAAA pair and its "
+               f"retries span {min(spans) / 1e6:.2f}–{max(spans) / 1e6:.2f} s; the next call starts "
+               f"{min(gaps) / 1e6:.2f}–{max(gaps) / 1e6:.2f} s after the previous one's last query; "
+               f"{(qs[-1]['t'] - qs[0]['t']) / 1e6:.1f} s from the first query to the last.")
+        out.add(cap, a.scenario, point, [f], ['dns.same_port_reply_drop', 'dns.aaaa_unanswered', 'dns.local_zone_leak'], obs,
+                may=['dns.resolver_profile'], topology=a.topology)
+
+
+def _extra_retries(sub):
+    s = scenario_parser(sub, 'app-retries')
+    s.add_argument('--observed', default='')
+    s.add_argument('--name', required=True)
+    s.add_argument('--calls', type=int, required=True)
+    s.add_argument('--timeout-ms', type=int, required=True)
+    s.add_argument('--attempts', type=int, required=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
@@ -838,8 +883,8 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited}
-EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large]
+HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited, 'app-retries': app_retries}
+EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large, _extra_retries]
 
 if __name__ == '__main__':
     sys.exit(main())

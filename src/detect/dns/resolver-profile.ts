@@ -1,7 +1,9 @@
 // dns.resolver_profile (info): per client, how its stub resolver asks for addresses — A-first or
-// AAAA-first, parallel from one socket (glibc default, musl), parallel from separate sockets
-// (single-request-reopen), or sequential (single-request) — and the timeout and attempts inferred
-// from its retry spacing. Reported for clients that asked both A and AAAA or retried at least once.
+// AAAA-first, parallel from one socket, parallel from separate sockets, or one after the other —
+// and the timeout and attempts inferred from its retry spacing. Reported for clients that asked both
+// A and AAAA or retried at least once. The pattern alone names no implementation (glibc, musl and
+// the Windows stub all send a parallel pair from one socket): a stub is named only when the retry
+// spacing, EDNS use and pattern together fit its documented defaults, "unknown" otherwise.
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
 import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -102,11 +104,30 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): voi
 
 const PATTERN_TEXT: Record<LookupPattern, string> = {
   single: 'one question only',
-  'parallel-same-port': 'A and AAAA in parallel from one socket (glibc default / musl)',
-  'parallel-separate-ports': 'A and AAAA in parallel from separate sockets (single-request-reopen or similar)',
-  'sequential-same-port': 'A and AAAA one after the other on one socket (single-request)',
+  'parallel-same-port': 'A and AAAA in parallel from one socket',
+  'parallel-separate-ports': 'A and AAAA in parallel from separate sockets',
+  'sequential-same-port': 'A and AAAA one after the other on one socket',
   'sequential-separate-ports': 'A and AAAA one after the other from separate sockets',
 };
+
+/** glibc's default timeout (RES_TIMEOUT, resolv.conf(5)); the window allows for capture jitter. */
+const GLIBC_TIMEOUT_MICROS = 5_000_000;
+const TIMEOUT_SLACK_MICROS = 300_000;
+
+/**
+ * The stub resolver, named only when the evidence fits one implementation's defaults: glibc sends
+ * the pair A-first from one socket without EDNS (unless `options edns0`) and re-sends after 5 s.
+ * The Windows stub and musl also send a parallel pair from one socket, but retry after 1 s or
+ * after timeout/attempts, so the pattern without the retry spacing names nothing.
+ */
+function stubOf(main: LookupPattern, order: string, timeout: number | undefined, edns: ReadonlySet<number>): { stub: string; why: string } {
+  if (timeout === undefined) return { stub: 'unknown', why: 'no timeout retry seen: the pattern alone does not tell glibc, musl and the Windows stub apart' };
+  const glibcTimeout = Math.abs(timeout - GLIBC_TIMEOUT_MICROS) <= TIMEOUT_SLACK_MICROS;
+  if (main === 'parallel-same-port' && order === 'A-first' && edns.size === 0 && glibcTimeout) {
+    return { stub: 'glibc-default', why: 'parallel A-first pair from one socket, no EDNS, re-sent after 5 s: glibc\'s defaults' };
+  }
+  return { stub: 'unknown', why: 'the retry spacing, socket use and EDNS fit no one implementation\'s defaults' };
+}
 
 function finding(p: Profile): Finding {
   const evidence = p.evidence;
@@ -118,11 +139,12 @@ function finding(p: Profile): Finding {
   const timeout = p.retryGaps.length > 0 ? median(p.retryGaps) : undefined;
   const patterns: Record<string, number> = {};
   for (const [k, v] of [...p.patterns.entries()].sort()) patterns[k] = v;
+  const { stub, why } = stubOf(main, order, timeout, p.edns);
   return {
     id: `dns.resolver_profile:${first.frame}`,
     kind: 'dns.resolver_profile',
     severity: 'info',
-    summary: `${p.client}: ${PATTERN_TEXT[main]}, ${order}${timeout !== undefined ? `, timeout ≈ ${durationText(timeout)}` : ''} (${p.lookups} address lookup(s))`,
+    summary: `${p.client}: ${PATTERN_TEXT[main]}, ${order}${timeout !== undefined ? `, timeout ≈ ${durationText(timeout)}` : ''}${stub === 'glibc-default' ? ' (glibc defaults)' : ''} (${p.lookups} address lookup(s))`,
     start: first.time,
     end: last.time,
     client: p.client,
@@ -132,7 +154,7 @@ function finding(p: Profile): Finding {
     impact: { description: 'how this client resolves names; parallel queries from one socket are exposed to same-port reply drops', occurrences: p.lookups },
     confidence: {
       level: p.lookups >= 3 ? 'high' : 'medium',
-      reason: `from ${p.lookups} lookup(s)${timeout !== undefined ? ` and ${p.retryGaps.length} timeout retr${p.retryGaps.length === 1 ? 'y' : 'ies'}` : ''}`,
+      reason: `from ${p.lookups} lookup(s)${timeout !== undefined ? ` and ${p.retryGaps.length} timeout retr${p.retryGaps.length === 1 ? 'y' : 'ies'}` : ''}; stub resolver ${stub === 'unknown' ? 'unknown' : stub}: ${why}`,
     },
     remedy: main === 'parallel-same-port'
       ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, use `options single-request-reopen`.'
@@ -141,6 +163,7 @@ function finding(p: Profile): Finding {
     details: {
       pattern: main,
       order,
+      stub,
       patterns: Object.entries(patterns).map(([k, v]) => `${k}:${v}`),
       aFirst: p.aFirst,
       aaaaFirst: p.aaaaFirst,

@@ -1,7 +1,8 @@
 // path.mss_clamped (info): evidence that the MSS, not PMTUD, keeps segments small on this path, or
 // that an MSS allows segments the path cannot carry.
 //  - asymmetric: one side's MSS implies a much smaller MTU than the other's (a router clamping
-//    the SYN, or a small link at that end); one finding per server port and MSS pair.
+//    the SYN, or a small link at that end); one finding per (client, server, MSS pair) with the
+//    count of connections that showed it (a busy client repeats it on every connection).
 // A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
 // must stay silent); blackholes report both MSS in their details.
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
@@ -12,7 +13,7 @@ import { REMEDY, connectionFilter, ev } from './common.js';
 export interface MssClampedOptions {
   /** The smaller side's implied MTU must be at least this much below the other's. */
   readonly minMtuDifference: number;
-  /** Pairs remembered for deduplication (bounded state). */
+  /** (client, server, MSS pair) groups remembered; connections beyond are not reported (bounded state). */
   readonly maxReported: number;
 }
 
@@ -26,34 +27,46 @@ const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
 
 export function createMssClamped(options: Partial<MssClampedOptions> = {}): Detector<PathRecord> {
   const o = { ...DEFAULT_MSS_CLAMPED_OPTIONS, ...options };
-  const reported = new Set<string>();
+  const groups = new Map<string, { finding: Finding; connections: number }>();
   return {
     name: 'mss-clamped',
     observe(r: PathRecord): readonly Finding[] {
       if (r.type !== 'connection') return [];
       const cm = r.clientOptions?.mss;
       const sm = r.serverOptions?.mss;
-      const out: Finding[] = [];
-      if (cm !== undefined && sm !== undefined && r.synAck !== undefined) {
-        const small = Math.min(cm, sm);
-        const large = Math.max(cm, sm);
-        // Only against a side on a plain 1500-byte link: a jumbo host talking to a 1500 host, or the
-        // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
-        const ethernetMss = 1500 - headers(r.version);
-        if (large === ethernetMss && small !== DEFAULT_MSS && large - small >= o.minMtuDifference) {
-          const key = `a|${r.server}|${r.serverPort}|${cm}|${sm}`;
-          if (!reported.has(key) && reported.size < o.maxReported) {
-            reported.add(key);
-            out.push(asymmetric(r, cm, sm));
-          }
-        }
+      if (cm === undefined || sm === undefined || r.synAck === undefined) return [];
+      const small = Math.min(cm, sm);
+      const large = Math.max(cm, sm);
+      // Only against a side on a plain 1500-byte link: a jumbo host talking to a 1500 host, or the
+      // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
+      const ethernetMss = 1500 - headers(r.version);
+      if (large !== ethernetMss || small === DEFAULT_MSS || large - small < o.minMtuDifference) return [];
+      const key = `${r.client}|${r.server}|${cm}|${sm}`;
+      const g = groups.get(key);
+      if (g !== undefined) {
+        g.connections++;
+        return [];
       }
+      if (groups.size >= o.maxReported) return [];
+      const finding = asymmetric(r, cm, sm);
+      groups.set(key, { finding, connections: 1 });
+      return [finding]; // at once (live capture); finish() restates it with the count
+    },
+    restatesAtFinish: true,
+    finish(): readonly Finding[] {
+      const out = [...groups.values()].map(({ finding, connections }) => withConnections(finding, connections));
+      groups.clear();
       return out;
     },
-    finish(): readonly Finding[] {
-      reported.clear();
-      return [];
-    },
+  };
+}
+
+function withConnections(f: Finding, connections: number): Finding {
+  return {
+    ...f,
+    summary: connections === 1 ? f.summary : `${f.summary} (${connections} connections)`,
+    impact: { ...f.impact, occurrences: connections },
+    details: { ...f.details, connections },
   };
 }
 

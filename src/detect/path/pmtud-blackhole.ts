@@ -6,8 +6,12 @@
 // direction and larger than the family minimum MTU, and the receiver evidently alive (it SACKs or
 // ACKs smaller segments sent meanwhile, or talks after the loss). Receiver side: bytes missing before
 // the capture point (the sequence jumps), never acknowledged, the receiver waiting ≥ minStall, and
-// the lost segments (the gap, cut to the MSS) larger than every segment that did arrive.
-// Not this: a slow server (nothing retransmitted), loss of all sizes (a lost size was delivered),
+// the lost segments (the gap, cut to the MSS) larger than every segment that did arrive; when the
+// bytes do arrive later, in pieces larger than anything before the gap (the sender learnt a smaller
+// MTU). Without a handshake or a run of equal segments the lost size is a guess from a 1500-byte
+// link: the confidence drops a level and the finding says so.
+// Not this: a slow server (nothing retransmitted), loss of all sizes (a lost size was delivered, or
+// the missing bytes came in pieces no larger than segments that got through before the gap),
 // a capture that ends mid-transfer (too few sends / too short a wait), IPv4 without DF.
 import { type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, PathRecord, RetransmittedRange } from '../../reconstruct/path/index.js';
@@ -209,15 +213,27 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
     const waited = (g.filled?.time ?? stallEnd) - g.since;
     if (waited < o.minStallMicros) return false;
     const lostEstimate = estimate(g);
-    if (g.filled !== undefined && (g.fillWireLength ?? 0) >= lostEstimate) return false;
+    if (g.filled !== undefined) {
+      // The missing bytes came through at a size that was lost (plain loss), or in pieces no
+      // larger than segments that got through before the gap: nothing shows size mattered.
+      const fill = g.fillWireLength ?? 0;
+      if (fill >= lostEstimate || fill <= g.largestBefore) return false;
+    }
     return lostEstimate > arrived && lostEstimate > familyMinMtu(c.version);
   });
   if (gap === undefined) return undefined;
   const lostEstimate = estimate(gap);
+  // The sender's segment size shown before the gap, or the MSS from the handshake, bounds the lost
+  // size; without either it is a guess from a 1500-byte link.
+  const sizeGuessed = gap.segmentSizeBefore === undefined && d.segmentCap === undefined;
   const role = senderRole(c, d);
   const waited = (gap.filled?.time ?? stallEnd) - gap.since;
   const receiverGaveUp = (role === 'server' ? c.toServer : c.toClient).rst !== undefined || (role === 'server' ? c.toServer : c.toClient).fin !== undefined;
-  const level = d.dupAcks + d.sackAcks >= 2 && (receiverGaveUp || waited >= 3 * o.minStallMicros) ? 'high' : 'medium';
+  const signalled = d.dupAcks + d.sackAcks >= 2 && (receiverGaveUp || waited >= 3 * o.minStallMicros);
+  const level = sizeGuessed ? (signalled ? 'medium' : 'low') : signalled ? 'high' : 'medium';
+  const sizeText = !sizeGuessed
+    ? `the missing ones ~${lostEstimate} (estimated from the gap and the MSS)`
+    : `the missing ones ~${lostEstimate} only by estimate: the capture holds no handshake (MSS) and no run of equal segments, so a 1500-byte link is assumed and the lost size is not known`;
   const evidence: Evidence[] = handshakeEvidence(c);
   if (seg !== undefined) evidence.push(ev(seg, 'evidence', 'largest segment that arrived', d.from, d.to, `${seg.wireLength} bytes on the wire`));
   evidence.push(ev(gap.after, 'evidence', 'segment after the missing bytes', d.from, d.to, `${gap.end - gap.start} bytes before it never arrived`));
@@ -229,7 +245,7 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
     id: `path.pmtud_blackhole:${sorted[0]!.frame}:${role === 'client' ? 'c2s' : 's2c'}`,
     kind: 'path.pmtud_blackhole',
     severity: gap.filled === undefined ? 'error' : 'warning',
-    summary: `PMTUD blackhole seen by the receiver ${endpoint(d.to, role === 'client' ? c.serverPort : c.clientPort)}: ${gap.end - gap.start} bytes from ${endpoint(d.from, role === 'client' ? c.clientPort : c.serverPort)} never arrived (segments of ~${lostEstimate} bytes) while ≤${arrived}-byte ones did${gap.filled === undefined ? '' : `, until smaller retransmissions after ${formatDuration(waited)}`}`,
+    summary: `PMTUD blackhole seen by the receiver ${endpoint(d.to, role === 'client' ? c.serverPort : c.clientPort)}: ${gap.end - gap.start} bytes from ${endpoint(d.from, role === 'client' ? c.clientPort : c.serverPort)} never arrived (segments of ~${lostEstimate} bytes${sizeGuessed ? ', estimated' : ''}) while ≤${arrived}-byte ones did${gap.filled === undefined ? '' : `, until smaller retransmissions after ${formatDuration(waited)}`}`,
     start: sorted[0]!.time,
     end: Math.max(...sorted.map((e) => e.time)),
     client: c.client,
@@ -243,7 +259,7 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
     },
     confidence: {
       level,
-      reason: `bytes missing before the capture point were never acknowledged; every segment that arrived was at most ${arrived} bytes, the missing ones ~${lostEstimate} (estimated from the gap and the MSS)${level === 'high' ? '; the receiver signalled the hole (duplicate ACKs / SACK)' : ''}`,
+      reason: `bytes missing before the capture point were never acknowledged; every segment that arrived was at most ${arrived} bytes, ${sizeText}${signalled ? '; the receiver signalled the hole (duplicate ACKs / SACK)' : ''}`,
     },
     remedy: REMEDY.blackhole,
     displayFilter: connectionFilter(c),
@@ -256,6 +272,7 @@ function receiverSide(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackhol
       pathMtuMax: lostEstimate - 1,
       largestDelivered: arrived,
       smallestLost: lostEstimate,
+      ...(sizeGuessed ? { lostSizeGuessed: true } : {}),
       mssClient: c.clientOptions?.mss ?? null,
       mssServer: c.serverOptions?.mss ?? null,
       missingBytes: gap.end - gap.start,

@@ -5,7 +5,9 @@
 // check the same). A repeat of the question under the same key is a retransmission (glibc re-sends
 // on the same socket with the same id), so time to answer runs from the FIRST transmission. A lookup
 // is what one client asked about one name: A and AAAA together (getaddrinfo), or one other qtype;
-// retries under new ids, ports, servers or over TCP belong to it. State is bounded and expires on
+// retries under new ids, ports, servers or over TCP belong to it, until the stub gives up (see
+// stubGaveUp: a question from a new socket after same-socket retries that got nothing is the
+// application's next call). State is bounded and expires on
 // capture time; every record is emitted as soon as it is final, so a live capture can reuse this.
 //
 // Here: the pairing, the keys and their lookup, expiry. Beside it: the working state (state.ts),
@@ -87,6 +89,26 @@ const sameKey = (a: KeyFields, b: KeyFields): boolean =>
 // keys cost about 280 ns per key and Map operation and two to three allocations per packet. On
 // bench/generate's 300 k packets (25% DNS), stage alone, process.cpuUsage: 0.45 → 0.36 s together
 // with answered keys that no longer hold their lookup; the whole series 0.51 → 0.28 s.
+/**
+ * The stub resolver has given up on this lookup and a question from `clientPort` is the
+ * application's next call: the stub had re-sent a query on its own socket (so it retries there),
+ * nothing was answered, and this question comes from a socket the lookup never used. A stub that
+ * retries on its socket moves to a new one within a call only after half an answer (glibc's
+ * reopen after one reply of the pair) or for another server (a socket per server, already in the
+ * lookup by then). Stubs that take a new socket for every retry never show a same-socket retry,
+ * so their retries stay one lookup (bounded by maxLookupMicros).
+ */
+function stubGaveUp(l: Lookup, clientPort: number): boolean {
+  let retriedOnSocket = false;
+  for (const q of l.questions) {
+    for (const a of q.attempts) {
+      if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
+      if (a.queries.length >= 2) retriedOnSocket = true;
+    }
+  }
+  return retriedOnSocket;
+}
+
 function socketHash(k: KeyFields): number {
   let h = mixNumber(FNV_OFFSET, k.transport === 'udp' ? 17 : 6);
   h = mixString(h, k.client);
@@ -265,7 +287,7 @@ export class DnsReconstructor {
       return;
     }
     const afterAnswer = key !== undefined && key.answered;
-    const lookup = this.#lookupFor(client, q.name, probe.qnameLower, q.type, p.time, afterAnswer);
+    const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, p.time, afterAnswer);
     let question: Question | undefined;
     for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
     if (question === undefined) {
@@ -435,7 +457,7 @@ export class DnsReconstructor {
     if (l !== undefined) this.#touch(l, p.time);
   }
 
-  #lookupFor(client: string, name: string, nameLower: string, qtype: number, now: Micros, afterAnswer: boolean): Lookup {
+  #lookupFor(client: string, clientPort: number, name: string, nameLower: string, qtype: number, now: Micros, afterAnswer: boolean): Lookup {
     const family: 'address' | number = qtype === QTYPE_A || qtype === QTYPE_AAAA ? 'address' : qtype;
     const hash = smallHash(mixNumber(mixString(mixString(FNV_OFFSET, client), nameLower), family === 'address' ? -1 : family));
     let open: Lookup | undefined;
@@ -459,8 +481,11 @@ export class DnsReconstructor {
       }
       const complete = open.pending === 0 && allAnswered;
       const reask = q !== undefined && q.answer !== undefined && complete && !afterAnswer;
-      if (!reask && now - open.start < this.options.maxLookupMicros) return open;
-      this.#close(open, !reask);
+      const gaveUp = !reask && stubGaveUp(open, clientPort);
+      if (!reask && !gaveUp && now - open.start < this.options.maxLookupMicros) return open;
+      // The stub moved on: what it still waited for went unanswered as far as it is concerned.
+      if (gaveUp) for (const x of open.questions) for (const a of x.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
+      this.#close(open, !reask && !gaveUp);
     }
     const l: Lookup = {
       hash, client, name, nameLower, family, questions: [], servers: [], fallbacks: [], start: now, lastActivity: now, pending: 0, closed: false,

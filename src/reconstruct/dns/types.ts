@@ -172,7 +172,7 @@ export interface DnsQuestionRecord {
 /**
  * How the client asked A and AAAA:
  * - single: only one of them;
- * - parallel-same-port: both from one socket before a reply (glibc default, musl);
+ * - parallel-same-port: both from one socket before a reply (glibc, musl, and Windows stubs in public captures);
  * - parallel-separate-ports: both before a reply, from two sockets (glibc single-request-reopen,
  *   systemd-resolved upstream, Windows);
  * - sequential-same-port / sequential-separate-ports: the second only after the first's reply or

@@ -41,6 +41,7 @@ interface Gap {
   fillWireLength: number | undefined;
   ackedPast: boolean;
   segmentSizeBefore: number | undefined;
+  largestBefore: number;
 }
 
 /** PTB (or frag-needed) quoting this direction, with what the sender did afterwards. */
@@ -139,6 +140,8 @@ export class Sizes {
   /** Wire length of the last new-data segment, and the largest seen twice back to back (SequenceGap.segmentSizeBefore). */
   lastNewWire = 0;
   runWire = 0;
+  /** Wire length of the largest new-data segment so far (SequenceGap.largestBefore). */
+  maxNewWire = 0;
 
   reset(): void {
     this.maxPayload = 0;
@@ -154,6 +157,7 @@ export class Sizes {
     this.maxOffloadedIpLength = 0;
     this.lastNewWire = 0;
     this.runWire = 0;
+    this.maxNewWire = 0;
   }
 }
 
@@ -392,6 +396,7 @@ export class Direction {
     if (rel > q.highestEnd && this.traffic.packets > 1) this.openGap(rel, frame, time);
     else if (rel === q.highestEnd && wire === z.lastNewWire && wire > z.runWire) z.runWire = wire;
     z.lastNewWire = wire;
+    if (wire > z.maxNewWire) z.maxNewWire = wire;
     this.noteWireAfterGap(wire);
     if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) this.waitSince = time;
     if (this.segs.length - this.head < this.maxSegments) {
@@ -614,7 +619,7 @@ export class Direction {
     if (this.gaps.length < MAX_GAPS) {
       if (this.gaps === NONE) this.gaps = [];
       const runWire = this.sizes.runWire;
-      this.gaps.push({ start: this.seq.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: runWire > 0 ? runWire : undefined });
+      this.gaps.push({ start: this.seq.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: runWire > 0 ? runWire : undefined, largestBefore: this.sizes.maxNewWire });
     }
   }
 

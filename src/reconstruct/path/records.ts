@@ -61,6 +61,8 @@ export interface SequenceGap {
    * missing segments were no larger). Undefined when no such pair passed.
    */
   readonly segmentSizeBefore: number | undefined;
+  /** Wire length of the largest segment that had passed here carrying new data when the gap opened (0: none). */
+  readonly largestBefore: number;
 }
 
 export interface Stall {

@@ -301,3 +301,83 @@ describe('large answers the client never got, asked again after the lookup close
     expect(ofKind(findings(ps), 'dns.large_response_risk')[0]!.details['reasons']).not.toContain('retried-after-large');
   });
 });
+
+describe('dns.resolver_profile names only what the evidence shows (issue 15)', () => {
+  const profile = (ps: Packet[]): Finding => {
+    const p = ofKind(findings(ps), 'dns.resolver_profile');
+    expect(p).toHaveLength(1);
+    return p[0]!;
+  };
+  // A parallel pair from one socket, one reply lost, the pair re-sent on the same socket after `timeoutMs`.
+  const lostThenResent = (timeoutMs: number): Packet[] => {
+    const c = conversation(CLIENT, SERVER);
+    return [
+      c.query(0, 40000, 11, NAME, A), c.query(0.05, 40000, 12, NAME, AAAA),
+      c.reply(0.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(timeoutMs, 40000, 11, NAME, A), c.reply(timeoutMs + 0.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(timeoutMs + 0.5, 40000, 12, NAME, AAAA), c.reply(timeoutMs + 0.9, 40000, 12, NAME, AAAA, ADDR_AAAA),
+    ];
+  };
+
+  it('a parallel pair from one socket with no retry names no implementation: glibc, musl and the Windows stub all do that', () => {
+    const c = conversation(CLIENT, SERVER);
+    const f = profile([
+      c.query(0, 40000, 11, NAME, A), c.query(0.05, 40000, 12, NAME, AAAA),
+      c.reply(0.4, 40000, 11, NAME, A, ADDR_A), c.reply(0.5, 40000, 12, NAME, AAAA, ADDR_AAAA),
+    ]);
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', stub: 'unknown' });
+    expect(f.summary).not.toMatch(/glibc|musl|windows/i);
+    expect(f.confidence.reason).toContain('stub resolver unknown');
+  });
+
+  it('the same pattern re-sent after 1 s (the Windows stub\'s first retry) is not called glibc', () => {
+    const f = profile(lostThenResent(1000));
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', stub: 'unknown' });
+    expect(f.summary).not.toMatch(/glibc|musl/i);
+  });
+
+  it('names glibc when pattern, order, no EDNS and the 5 s default timeout all fit', () => {
+    const f = profile(lostThenResent(5000));
+    expect(f.details).toMatchObject({ pattern: 'parallel-same-port', order: 'A-first', stub: 'glibc-default' });
+    expect(f.summary).toContain('(glibc defaults)');
+  });
+});
+
+describe('a lookup ends when the stub gives up (issue 15: dns.slow_lookup joined separate calls)', () => {
+  const c = conversation(CLIENT, SERVER);
+  // One getaddrinfo() call that gets nothing: the pair from one socket, re-sent there after 2 s.
+  const failedCall = (atMs: number, port: number, id: number): Packet[] => [
+    c.query(atMs, port, id, NAME, A), c.query(atMs + 0.05, port, id + 1, NAME, AAAA),
+    c.query(atMs + 2000, port, id, NAME, A), c.query(atMs + 2000.05, port, id + 1, NAME, AAAA),
+  ];
+
+  it('an application calling again from a new socket after the stub re-sent on its own and got nothing starts a new lookup', () => {
+    const { lookups, findings: fs } = run([...failedCall(0, 40000, 10), ...failedCall(4100, 40001, 20), ...failedCall(8200, 40002, 30)]);
+    expect(lookups).toHaveLength(3);
+    for (const l of lookups) expect(l.totalMicros).toBeLessThan(2_100_000);
+    const slow = ofKind(fs, 'dns.slow_lookup');
+    expect(slow).toHaveLength(1);
+    expect(slow[0]!.impact.delayMicros).toBeLessThan(2_100_000);
+    expect(slow[0]!.impact.occurrences).toBe(3);
+  });
+
+  it('a stub that takes a new socket for every retry (systemd-resolved, Windows) stays one lookup', () => {
+    const { lookups } = run([
+      c.query(0, 40000, 10, NAME, A), c.query(1000, 40001, 11, NAME, A), c.query(2000, 40002, 12, NAME, A),
+      c.reply(2000.4, 40002, 12, NAME, A, ADDR_A),
+    ]);
+    expect(lookups).toHaveLength(1);
+    expect(lookups[0]!.outcome).toBe('answered');
+  });
+
+  it('glibc moving to new sockets after half an answer (the same-socket round got one reply) stays one lookup', () => {
+    const { lookups } = run([
+      c.query(0, 40000, 10, NAME, A), c.query(0.05, 40000, 11, NAME, AAAA), c.reply(0.4, 40000, 10, NAME, A, ADDR_A),
+      c.query(2000, 40000, 10, NAME, A), c.reply(2000.4, 40000, 10, NAME, A, ADDR_A),
+      c.query(2000.5, 40000, 11, NAME, AAAA),
+      c.query(4000, 40001, 12, NAME, A), c.reply(4000.4, 40001, 12, NAME, A, ADDR_A),
+      c.query(4000.5, 40002, 13, NAME, AAAA), c.reply(4000.9, 40002, 13, NAME, AAAA, ADDR_AAAA),
+    ]);
+    expect(lookups).toHaveLength(1);
+  });
+});

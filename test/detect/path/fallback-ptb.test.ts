@@ -83,3 +83,31 @@ describe('path.ptb_problem', () => {
     expect(f[0]!.details).toMatchObject({ reason: 'wrong-host', deliveredTo: '2001:db8:2::81', quotedSource: S6 });
   });
 });
+
+describe('path.mss_clamped: one finding per (client, server, MSS pair) with the count of connections (issue 15)', () => {
+  // A clamped handshake and a short exchange, from client port `port`.
+  const clamped = (port: number, at: number, serverMss: number) => {
+    const cs = (x: object) => tcp6({ src: C6, dst: S6, sport: port, dport: 443, hopLimit: 64, ...x } as never);
+    const sc = (x: object) => tcp6({ src: S6, dst: C6, sport: 443, dport: port, hopLimit: 62, ...x } as never);
+    return [
+      cs({ flags: 'S', seq: 100, mss: 1440, time: at }),
+      sc({ flags: 'SA', seq: 900, ack: 101, mss: serverMss, time: at + 1 * MS }),
+      cs({ flags: 'A', seq: 101, ack: 901, time: at + 2 * MS }),
+      cs({ flags: 'FA', seq: 101, ack: 901, time: at + 3 * MS }),
+      sc({ flags: 'FA', seq: 901, ack: 102, time: at + 4 * MS }),
+      cs({ flags: 'A', seq: 102, ack: 902, time: at + 5 * MS }),
+    ];
+  };
+
+  it('counts the connections of one pair instead of repeating the finding, and keeps another MSS pair apart', () => {
+    resetFrames();
+    const ps = [...[0, 1, 2, 3, 4].flatMap((i) => clamped(40000 + i, i * 100 * MS, 1220)), ...clamped(41000, 600 * MS, 1300)];
+    const found = run(ps).findings.filter((f) => f.kind === 'path.mss_clamped');
+    expect(found).toHaveLength(2);
+    const byServerMss = new Map(found.map((f) => [f.details.mssServer, f]));
+    expect(byServerMss.get(1220)!.details.connections).toBe(5);
+    expect(byServerMss.get(1220)!.impact.occurrences).toBe(5);
+    expect(byServerMss.get(1220)!.summary).toContain('(5 connections)');
+    expect(byServerMss.get(1300)!.details.connections).toBe(1);
+  });
+});

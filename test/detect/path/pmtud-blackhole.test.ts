@@ -79,4 +79,64 @@ describe('path.pmtud_blackhole, receiver side', () => {
     expect(found[0]!.details).toMatchObject({ side: 'receiver', largestDelivered: 276, smallestLost: 1500, pathMtuMax: 1499, ptbVisible: false, capturePoint: 'client' });
     expect(found[0]!.impact.delayMicros).toBeGreaterThanOrEqual(6000 * MS);
   });
+
+  // A capture that starts mid-connection: no SYN, so no MSS; the server's data arrives at varied
+  // sizes up to `sizes`' largest, then `gap` bytes go missing and come (or not) as `fill` segments.
+  const midConnection = (o: { sizes: number[]; gap: number; fill?: number[]; fillAt?: number; endAt: number }) => {
+    resetFrames();
+    const cs = (x: object) => tcp6({ src: C6, dst: S6, sport: 40000, dport: 9000, hopLimit: 64, ts: true, ...x } as never);
+    const sc = (x: object) => tcp6({ src: S6, dst: C6, sport: 9000, dport: 40000, hopLimit: 62, ts: true, ...x } as never);
+    const ps = [];
+    let seq = 5000;
+    let t = 0;
+    for (const n of o.sizes) {
+      ps.push(sc({ flags: 'PA', seq, ack: 77, len: n, time: (t += 25) * MS }));
+      seq += n;
+      ps.push(cs({ flags: 'A', seq: 77, ack: seq, time: t * MS + 100 }));
+    }
+    const hole = seq;
+    seq += o.gap;
+    // two segments after the hole, each drawing a duplicate ACK with SACK
+    for (const n of [700, 800]) {
+      ps.push(sc({ flags: 'PA', seq, ack: 77, len: n, time: (t += 25) * MS }));
+      seq += n;
+      ps.push(cs({ flags: 'A', seq: 77, ack: hole, sack: [hole + o.gap, seq], time: t * MS + 100 }));
+    }
+    if (o.fill !== undefined) {
+      let at = hole;
+      let ft = o.fillAt!;
+      for (const n of o.fill) {
+        ps.push(sc({ flags: 'PA', seq: at, ack: 77, len: n, time: (ft += 10) * MS }));
+        at += n;
+        ps.push(cs({ flags: 'A', seq: 77, ack: at === hole + o.gap ? seq : at, time: ft * MS + 100 }));
+      }
+    }
+    ps.push(cs({ flags: 'FA', seq: 77, ack: o.fill !== undefined ? seq : hole, time: o.endAt * MS }));
+    return ps;
+  };
+
+  it('is silent for plain loss: the missing bytes come in pieces no larger than what got through before (issue 15)', () => {
+    // 2 500 bytes wider than any segment, open 1.9 s, then resent at the sizes first sent
+    const ps = midConnection({ sizes: [1250, 610, 1173, 980, 1239, 455], gap: 2412, fill: [1173, 1239], fillAt: 2100, endAt: 2500 });
+    expect(blackholes(ps)).toEqual([]);
+  });
+
+  it('still finds a recovered blackhole: the missing bytes come in pieces larger than anything before the gap', () => {
+    const ps = midConnection({ sizes: [204, 310, 96], gap: 2856, fill: [1208, 1208, 440], fillAt: 2100, endAt: 2500 });
+    const found = blackholes(ps);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.severity).toBe('warning');
+    expect(found[0]!.details).toMatchObject({ side: 'receiver', recovered: true, lostSizeGuessed: true });
+  });
+
+  it('lowers the confidence and says so when the lost size is a guess (no handshake, no run of equal segments)', () => {
+    const ps = midConnection({ sizes: [204, 310, 96], gap: 2856, endAt: 7000 });
+    const found = blackholes(ps);
+    expect(found).toHaveLength(1);
+    const f = found[0]!;
+    expect(f.details).toMatchObject({ side: 'receiver', recovered: false, lostSizeGuessed: true, smallestLost: 1500 });
+    expect(f.confidence.level).toBe('medium'); // the receiver SACKed the hole: high when the size is measured
+    expect(f.confidence.reason).toContain('only by estimate');
+    expect(f.summary).toContain('~1500 bytes, estimated');
+  });
 });
