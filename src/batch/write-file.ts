@@ -2,11 +2,18 @@
 // never leaves half a report under the real name.
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { threadId } from 'node:worker_threads';
 
+/**
+ * The temporary name is the same for every writer of one report (no process id in it): a worker
+ * killed mid-write (SIGKILL, OOM) leaves its temporary file behind, and the retried job overwrites
+ * and renames that same file, so nothing is left over. One job holds a report at a time (the local
+ * pool hands each file to one thread; the queue locks a job to one worker until it stalls), so two
+ * live writers of one report are not expected; if a stalled worker wakes up and races its
+ * successor, one rename fails and that attempt is retried.
+ */
 export function writeFileAtomically(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${threadId}`;
+  const tmp = `${path}.tmp-dualscope`;
   try {
     writeFileSync(tmp, content);
     renameSync(tmp, path);
