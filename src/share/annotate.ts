@@ -61,8 +61,25 @@ function evidenceTimes(findings: readonly SharedFinding[]): Map<number, number> 
  * a file (analyze --annotate, and batch runs).
  */
 export async function annotateCapture(capture: string, findings: readonly SharedFinding[], outPath: string): Promise<AnnotateResult> {
-  const comments = evidenceComments(findings);
-  const times = evidenceTimes(findings);
+  return writeAnnotated(capture, outPath, {
+    packetComments: evidenceComments(findings),
+    sectionComments: findingComments(findings, capture),
+    expectedTimes: evidenceTimes(findings),
+  });
+}
+
+export interface AnnotationPlan {
+  /** Comments by frame number. */
+  readonly packetComments: ReadonlyMap<number, readonly string[]>;
+  readonly sectionComments: readonly string[];
+  /** Capture time of each evidence frame on this file's own clock, where known, to catch findings of another file. */
+  readonly expectedTimes?: ReadonlyMap<number, number>;
+}
+
+/** The capture as pcapng with the plan's comments: the shared step of every annotating command. */
+export async function writeAnnotated(capture: string, outPath: string, plan: AnnotationPlan): Promise<AnnotateResult> {
+  const comments = plan.packetComments;
+  const times = plan.expectedTimes;
   const seen = new Set<number>();
   const mismatched: number[] = [];
   let annotated = 0;
@@ -70,13 +87,13 @@ export async function annotateCapture(capture: string, findings: readonly Shared
   let result: RewriteResult;
   try {
     result = await rewriteCapture(capture, out, {
-      sectionComments: findingComments(findings, capture),
+      sectionComments: plan.sectionComments,
       otherBlocks: 'copy',
       packet(frame) {
         const c = comments.get(frame.index);
         if (c === undefined) return [];
         seen.add(frame.index);
-        if (times.get(frame.index) !== frame.time) mismatched.push(frame.index);
+        if (times !== undefined && times.get(frame.index) !== frame.time) mismatched.push(frame.index);
         annotated++;
         return c;
       },
