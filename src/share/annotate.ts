@@ -2,7 +2,7 @@
 // evidence packet and the findings in the section header's comments. Wireshark lists them with
 // `frame.comment contains "dualscope"` and shows them under Expert Info; the frame numbers are
 // the original's, so the report's numbers open the same packets.
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Finding } from '../report/index.js';
 import { BlockFile } from '../writers/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -39,6 +39,24 @@ export function findingComments(findings: readonly SharedFinding[], source: stri
   const name = source === '-' ? 'stdin' : basename(source);
   const head = `${COMMENT_PREFIX} dualscope ${TOOL_VERSION} found ${findings.length} finding(s) in ${name}`;
   return [head, ...findings.map((f) => `${COMMENT_PREFIX} ${f.severity} ${f.id}: ${f.summary}`)];
+}
+
+/**
+ * The findings whose evidence lies in `capture`, each cut down to that evidence. A batch finding
+ * can name packets of a neighbouring file of its capture set (evidence `file`); those belong in
+ * that file's annotated copy, under that file's own frame numbers.
+ */
+export function findingsInCapture(entries: readonly { readonly file: string; readonly finding: SharedFinding }[], capture: string): SharedFinding[] {
+  const target = resolve(capture);
+  const kept: SharedFinding[] = [];
+  for (const { file, finding } of entries) {
+    const here = (e: Finding['evidence'][number]): boolean => resolve(e.file ?? file) === target;
+    const evidence = finding.evidence.filter(here);
+    const occurrences = finding.occurrences?.map((o) => ({ ...o, evidence: o.evidence.filter(here) })).filter((o) => o.evidence.length > 0);
+    if (evidence.length === 0 && (occurrences === undefined || occurrences.length === 0)) continue;
+    kept.push(occurrences === undefined ? { ...finding, evidence } : { ...finding, evidence, occurrences });
+  }
+  return kept;
 }
 
 export interface AnnotateResult extends RewriteResult {
