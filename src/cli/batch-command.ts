@@ -23,7 +23,10 @@ import {
   type FileRow,
   type JobRunner,
 } from '../batch/index.js';
+import { resolve, sep } from 'node:path';
+import { annotateCapture, findingsInCapture, type SharedFinding } from '../share/index.js';
 import { EXIT } from './analyze-command.js';
+import { annotationTargets, makeAnnotateFolder, writeCapture } from './capture-output.js';
 import { parseOptions } from './options.js';
 import { checkOutputPaths, writeAtomically } from './output.js';
 
@@ -51,6 +54,7 @@ export const BatchCliOptions = z.object({
   settle: seconds('--settle').positive('--settle must be above 0').default(DEFAULT_WATCH_OPTIONS.settle),
   poll: seconds('--poll').positive('--poll must be above 0').default(DEFAULT_WATCH_OPTIONS.poll),
   queue: z.string().min(1).optional(),
+  annotate: z.string().min(1).optional(),
 });
 export type BatchCliOptions = z.infer<typeof BatchCliOptions>;
 
@@ -67,6 +71,7 @@ export function registerBatchCommand(cmd: Command): void {
     .option('--set-gap <seconds>', "longest pause between a file's last packet and the next file's first for them to be one capture set", '60')
     .option('--lead-in <seconds>', "how much of the previous file of a set is read before a file (state only)", '60')
     .option('--run-out <seconds>', 'how much of the next file of a set is read after a file (to settle what is pending)', '60')
+    .option('--annotate <dir>', 'write each analysed capture as DIR/NAME.annotated.pcapng with its findings as packet comments (refreshed on every run)')
     .option('--json <path>', 'write the fleet report (JSON) here')
     .option('--html <path>', 'write the fleet report (HTML) here')
     .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding at or above this severity exists').choices(['info', 'warning', 'error']))
@@ -92,6 +97,7 @@ export async function runBatchCommand(inputs: string[], o: BatchCliOptions): Pro
     for (const m of expanded.missing) process.stderr.write(`dualscope: ${terminalSafe(m)}: no such file, or no capture matched\n`);
     if (expanded.files.length === 0) throw new UsageError('no capture files to analyse');
   }
+  const annotated = o.annotate !== undefined ? annotationPlan(o.annotate, expanded.files, o.watch) : undefined;
   if (o.queue !== undefined) await checkRedis(o.queue); // before the index is created: an unreachable Redis changes nothing
   const index = new BatchIndex(o.index);
   let runner: JobRunner | undefined;
@@ -107,11 +113,40 @@ export async function runBatchCommand(inputs: string[], o: BatchCliOptions): Pro
     }
     writeFleetReports(index, summary.files, o);
     if (!o.quiet) printSummary(summary, index, o);
+    if (annotated !== undefined) await annotateFiles(index, summary.files, annotated, o);
     return batchExitStatus(summary, index, o, expanded.missing.length);
   } finally {
     await runner?.close();
     index.close();
   }
+}
+
+/**
+ * --annotate DIR: where each input's annotated copy goes. Batch copies are refreshed on every run
+ * (as its reports are), but DIR must not hold inputs: its copies would be analysed next time.
+ */
+function annotationPlan(dir: string, files: readonly string[], watch: boolean): Map<string, string> {
+  if (watch) throw new UsageError('--annotate is not for --watch; run batch --annotate over the files once they are complete');
+  const abs = resolve(dir);
+  const inside = files.find((f) => resolve(f).startsWith(`${abs}${sep}`));
+  if (inside !== undefined) throw new UsageError(`--annotate ${dir} holds the input ${inside}; choose a folder outside the inputs`);
+  const outs = annotationTargets(dir, files, true);
+  return new Map(files.map((f, i) => [resolve(f), outs[i]!]));
+}
+
+/** Each analysed file's annotated copy: the comments of every finding with evidence in it (its own, and a neighbour's lead-in or run-out). */
+async function annotateFiles(index: BatchIndex, files: readonly FileRow[], targets: ReadonlyMap<string, string>, o: BatchCliOptions): Promise<void> {
+  makeAnnotateFolder(o.annotate!);
+  const entries = index.findings(files.map((f) => f.id)).map((s) => ({ file: s.file, finding: s.json as SharedFinding }));
+  let written = 0;
+  for (const f of files) {
+    const out = targets.get(resolve(f.path));
+    if (f.status !== 'done' || out === undefined) continue;
+    const findings = findingsInCapture(entries, f.path);
+    await writeCapture(out, () => annotateCapture(f.path, findings, out));
+    written++;
+  }
+  if (!o.quiet) process.stdout.write(`annotated captures: ${written} in ${terminalSafe(o.annotate!)}\n`);
 }
 
 /** The fleet report over these files, where --json/--html say. */

@@ -8,10 +8,12 @@ import { Option } from 'commander';
 import { secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
 import { correlateFiles, type CorrelateInput } from '../correlate/index.js';
-import { renderCorrelationHtml, renderCorrelationJson, renderCorrelationText, type CorrelatedReport } from '../report/index.js';
+import { renderCorrelationHtml, renderCorrelationJson, renderCorrelationText, terminalSafe, type CorrelatedReport } from '../report/index.js';
 import { EXIT } from './analyze-command.js';
 import { CorrelateCliOptions, parseOptions } from './options.js';
 import { checkOutputPaths, writeAtomically } from './output.js';
+import { annotationTargets, makeAnnotateFolder, writeCapture } from './capture-output.js';
+import { annotatePoint } from '../share/index.js';
 
 const stem = (file: string): string => basename(file).replace(/\.gz$/i, '').replace(/\.(pcapng|pcap|cap)$/i, '');
 
@@ -49,6 +51,7 @@ export async function runCorrelate(files: string[], o: CorrelateCliOptions): Pro
   const html = o.html ?? (o.write ? join(o.out, `${name}.html`) : undefined);
   if (!o.force) for (const p of [json, html]) if (p && existsSync(p)) throw new UsageError(`${p} exists; use --force to overwrite it`);
   checkOutputPaths([json, html]);
+  const annotated = o.annotate !== undefined ? annotationTargets(o.annotate, files, o.force) : undefined;
 
   const report = await correlateFiles(inputs, {
     generatedAt: o.generatedAt,
@@ -60,10 +63,21 @@ export async function runCorrelate(files: string[], o: CorrelateCliOptions): Pro
   });
   if (json) writeAtomically(json, renderCorrelationJson(report));
   if (html) writeAtomically(html, renderCorrelationHtml(report));
+  const annotatedLines: string[] = [];
+  if (annotated !== undefined) {
+    makeAnnotateFolder(o.annotate!);
+    for (let i = 0; i < inputs.length; i++) {
+      const out = annotated[i]!;
+      const { file, label } = inputs[i]!;
+      const r = await writeCapture(out, () => annotatePoint(report, label, file, out));
+      annotatedLines.push(`annotated capture (${terminalSafe(label)}): ${terminalSafe(out)} (${r.annotated} evidence packet(s) commented)\n`);
+    }
+  }
   if (!o.quiet) {
     process.stdout.write(renderCorrelationText(report, { color: o.color && process.stdout.isTTY === true, width: 80 }));
     const written = [json, html].filter(Boolean).join(', ');
     if (written) process.stdout.write(`\nreports: ${written}\n`);
+    for (const line of annotatedLines) process.stdout.write(line);
   }
   let exitCode: number = EXIT.ok;
   if (o.failOn !== undefined) {
@@ -82,6 +96,7 @@ export function registerCorrelateCommand(cmd: Command): void {
     .option('--label <FILE=NAME...>', 'name a capture point (default: the file name)')
     .option('--json <path>', 'write the JSON report (schemaVersion 2) here')
     .option('--html <path>', 'write the HTML ladder diagram here')
+    .option('--annotate <dir>', 'write each capture as DIR/NAME.annotated.pcapng with the findings as comments on the frames that point saw')
     .option('-o, --out <dir>', 'folder for FIRST-correlated.json/.html when --json/--html are not given', 'reports')
     .option('--no-write', 'write no report files, only the terminal summary')
     .option('-f, --force', 'overwrite existing report files')

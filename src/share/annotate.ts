@@ -2,7 +2,7 @@
 // evidence packet and the findings in the section header's comments. Wireshark lists them with
 // `frame.comment contains "dualscope"` and shows them under Expert Info; the frame numbers are
 // the original's, so the report's numbers open the same packets.
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
 import type { Finding } from '../report/index.js';
 import { BlockFile } from '../writers/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -41,6 +41,24 @@ export function findingComments(findings: readonly SharedFinding[], source: stri
   return [head, ...findings.map((f) => `${COMMENT_PREFIX} ${f.severity} ${f.id}: ${f.summary}`)];
 }
 
+/**
+ * The findings whose evidence lies in `capture`, each cut down to that evidence. A batch finding
+ * can name packets of a neighbouring file of its capture set (evidence `file`); those belong in
+ * that file's annotated copy, under that file's own frame numbers.
+ */
+export function findingsInCapture(entries: readonly { readonly file: string; readonly finding: SharedFinding }[], capture: string): SharedFinding[] {
+  const target = resolve(capture);
+  const kept: SharedFinding[] = [];
+  for (const { file, finding } of entries) {
+    const here = (e: Finding['evidence'][number]): boolean => resolve(e.file ?? file) === target;
+    const evidence = finding.evidence.filter(here);
+    const occurrences = finding.occurrences?.map((o) => ({ ...o, evidence: o.evidence.filter(here) })).filter((o) => o.evidence.length > 0);
+    if (evidence.length === 0 && (occurrences === undefined || occurrences.length === 0)) continue;
+    kept.push(occurrences === undefined ? { ...finding, evidence } : { ...finding, evidence, occurrences });
+  }
+  return kept;
+}
+
 export interface AnnotateResult extends RewriteResult {
   /** Evidence packets that got their comments. */
   annotated: number;
@@ -61,8 +79,25 @@ function evidenceTimes(findings: readonly SharedFinding[]): Map<number, number> 
  * a file (analyze --annotate, and batch runs).
  */
 export async function annotateCapture(capture: string, findings: readonly SharedFinding[], outPath: string): Promise<AnnotateResult> {
-  const comments = evidenceComments(findings);
-  const times = evidenceTimes(findings);
+  return writeAnnotated(capture, outPath, {
+    packetComments: evidenceComments(findings),
+    sectionComments: findingComments(findings, capture),
+    expectedTimes: evidenceTimes(findings),
+  });
+}
+
+export interface AnnotationPlan {
+  /** Comments by frame number. */
+  readonly packetComments: ReadonlyMap<number, readonly string[]>;
+  readonly sectionComments: readonly string[];
+  /** Capture time of each evidence frame on this file's own clock, where known, to catch findings of another file. */
+  readonly expectedTimes?: ReadonlyMap<number, number>;
+}
+
+/** The capture as pcapng with the plan's comments: the shared step of every annotating command. */
+export async function writeAnnotated(capture: string, outPath: string, plan: AnnotationPlan): Promise<AnnotateResult> {
+  const comments = plan.packetComments;
+  const times = plan.expectedTimes;
   const seen = new Set<number>();
   const mismatched: number[] = [];
   let annotated = 0;
@@ -70,13 +105,13 @@ export async function annotateCapture(capture: string, findings: readonly Shared
   let result: RewriteResult;
   try {
     result = await rewriteCapture(capture, out, {
-      sectionComments: findingComments(findings, capture),
+      sectionComments: plan.sectionComments,
       otherBlocks: 'copy',
       packet(frame) {
         const c = comments.get(frame.index);
         if (c === undefined) return [];
         seen.add(frame.index);
-        if (times.get(frame.index) !== frame.time) mismatched.push(frame.index);
+        if (times !== undefined && times.get(frame.index) !== frame.time) mismatched.push(frame.index);
         annotated++;
         return c;
       },
