@@ -5,6 +5,7 @@ import { Finding } from '../../../src/detect/index.js';
 import { impossiblePtbSource } from '../../../src/detect/path/common.js';
 import type { Packet } from '../../../src/decode/index.js';
 import { icmp4, icmp6, resetFrames } from '../../support/tcp-packets.js';
+import { runPath } from '../../reconstruct/path/pipeline.js';
 import { C4, C6, MS, S4, S6, run, transfer } from './scenarios.js';
 
 const ptbProblems = (ps: readonly Packet[]) => run(ps).findings.filter((f) => f.kind === 'path.ptb_problem');
@@ -109,5 +110,28 @@ describe('path.pmtud_blackhole: a forged PTB is no evidence that PMTUD works', (
     expect(found).toHaveLength(1);
     expect(found[0]!.details).toMatchObject({ side: 'sender', smallestLost: 1500, ptbSeen: 0 });
     expect(found[0]!.summary).toContain('no Packet Too Big');
+  });
+});
+
+describe('path.ptb_problem on a real capture (samples/lab/ptbbogus.sh, captured at the client)', () => {
+  // A TCP upload 2001:db8:15::10 → [2001:db8:15::80]:8080 over a veth; its first 1500-byte segment drew
+  // three PTBs (MTU 1400, 1280 bytes long) from ::ffff:192.0.2.1, :: and ff02::1 (tshark: frames
+  // 23–25, icmpv6.type == 2). Linux discarded them and went on sending 1514-byte frames. Before
+  // issue 15 they were reported as a router's "large" PTBs and as a PTB the sender "ignored".
+  const FILE = new URL('./captures/ptb-impossible-source-client.pcap', import.meta.url).pathname;
+
+  it('reports each impossible source once and nothing else about those PTBs, and no blackhole', async () => {
+    const { findings } = await runPath(FILE);
+    const ptb = findings.filter((f) => f.kind === 'path.ptb_problem');
+    expect(ptb.map((f) => [f.details.reason, f.details.router, f.evidence.map((e) => e.frame)]).sort()).toEqual([
+      ['impossible-source', '::', [24]],
+      ['impossible-source', '::ffff:192.0.2.1', [23]],
+      ['impossible-source', 'ff02::1', [25]],
+    ]);
+    for (const f of ptb) {
+      expect(() => Finding.parse(f)).not.toThrow();
+      expect(f.details).toMatchObject({ count: 1, deliveredTo: ['2001:db8:15::10'], mtus: [1400], ipVersion: 6 });
+    }
+    expect(findings.filter((f) => f.kind === 'path.pmtud_blackhole')).toEqual([]);
   });
 });
