@@ -1,6 +1,6 @@
 // Shared by the path detectors: display filters from validated values only, evidence from marks,
 // and the remedies (INCIDENTS.md §3, §4).
-import { formatDuration, type Micros } from '../../core/index.js';
+import { PrefixList, formatDuration, type Micros } from '../../core/index.js';
 import { IPV6_MIN_MTU } from '../../decode/index.js';
 import type { ConnectionRecord, DirectionSummary, Mark } from '../../reconstruct/path/index.js';
 import type { EvidenceMark } from '../../reconstruct/index.js';
@@ -63,3 +63,37 @@ export const REMEDY = {
     'The address is not on its link: the host lost or changed it (or is down) while DNS still hands it out. Restore the address on the host, or remove the stale AAAA/A record (and lower its TTL before address changes); monitor each address DNS publishes, not only the name.',
   mss: 'No action needed while the clamp matches the smallest link; keep it in sync with the path (clamp to PMTU), and remember that clamping only helps TCP — UDP and ICMP still need Packet Too Big to get through.',
 } as const;
+
+// Sources a Packet Too Big / frag-needed cannot genuinely come from. RFC 4443 §2.2 (and RFC 1812
+// §4.3.2.4 for IPv4) make an ICMP error's source a unicast address of the node that sent it, and
+// RFC 4443 §3.2 makes that node a router on the path (or, for a VIP, tunnel or IPVS address, the
+// quoted destination itself: Linux answers from the packet's destination when it is local, so a
+// PTB from the quoted destination is genuine and not listed here). Link-local sources are not
+// listed either: a first-hop router may have only link-local addresses (RFC 7404) and its PTB
+// reaches the on-link sender. Loopback is impossible only off the node: a PTB about loopback
+// traffic (a local tunnel) may come from the loopback address.
+const IMPOSSIBLE_SOURCES: readonly { list: PrefixList; why: string }[] = [
+  { list: new PrefixList(['::/128', '0.0.0.0/8']), why: 'unspecified ("this host / network"): no router sends from it (RFC 4291 §2.5.2, RFC 1122 §3.2.1.3)' },
+  { list: new PrefixList(['::ffff:0:0/96']), why: 'IPv4-mapped: it names an IPv4 host inside an IPv6 socket and never appears on the wire (RFC 4291 §2.5.5.2)' },
+  { list: new PrefixList(['ff00::/8', '224.0.0.0/4', '255.255.255.255/32']), why: 'multicast / broadcast: never a source address (RFC 4291 §2.7, RFC 1122 §3.2.1.3)' },
+  { list: new PrefixList(['240.0.0.0/4']), why: 'reserved (240.0.0.0/4): routers discard it as a martian source (RFC 1812 §5.3.7)' },
+];
+const LOOPBACK = new PrefixList(['::1/128', '127.0.0.0/8']);
+const LOOPBACK_WHY = 'loopback: it never leaves its node, and the quoted packet did (RFC 4291 §2.5.3, RFC 1122 §3.2.1.3)';
+
+/**
+ * Why the sender of a PTB (or ICMP 3/4) about `quoted` cannot be a router on that packet's path,
+ * or undefined when it can. Such a message is forged or mangled (a broken NAT64 / translator):
+ * it says nothing about the path MTU.
+ */
+export function impossiblePtbSource(from: string, quoted: { readonly src: string; readonly dst: string }): string | undefined {
+  for (const s of IMPOSSIBLE_SOURCES) if (s.list.has(from)) return s.why;
+  if (LOOPBACK.has(from) && !(LOOPBACK.has(quoted.src) || LOOPBACK.has(quoted.dst))) return LOOPBACK_WHY;
+  return undefined;
+}
+
+/** A PTB (or ICMP 3/4) quoting this connection whose source can be a router on its path. */
+export function genuinePtb(c: Pick<ConnectionRecord, 'client' | 'server'>, i: ConnectionRecord['icmp'][number]): boolean {
+  if (i.kind !== 'packet-too-big' && i.kind !== 'frag-needed') return false;
+  return impossiblePtbSource(i.from, i.quotes === 'to-server' ? { src: c.client, dst: c.server } : { src: c.server, dst: c.client }) === undefined;
+}

@@ -17,7 +17,7 @@ import { type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, PathRecord, RetransmittedRange } from '../../reconstruct/path/index.js';
 import { defineDetector, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { IPV6_MIN_MTU, REMEDY, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
+import { IPV6_MIN_MTU, REMEDY, genuinePtb, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
 
 export interface PmtudBlackholeOptions {
   /** Transmissions of one range (original included) before it counts as lost. */
@@ -53,9 +53,11 @@ export function createPmtudBlackhole(options: Partial<PmtudBlackholeOptions> = {
   };
 }
 
+// A PTB from a source no router can have (forged; path.ptb_problem reports it) neither proves that
+// PMTUD works nor counts as a PTB without effect: the verdict is made as if it were absent.
 function ptbsFor(c: ConnectionRecord, d: DirectionSummary) {
   const quotes = d === c.toServer ? 'to-server' : 'to-client';
-  return c.icmp.filter((i) => i.quotes === quotes && (i.kind === 'packet-too-big' || i.kind === 'frag-needed'));
+  return c.icmp.filter((i) => i.quotes === quotes && genuinePtb(c, i));
 }
 
 function handshakeEvidence(c: ConnectionRecord): Evidence[] {

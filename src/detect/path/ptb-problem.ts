@@ -8,12 +8,16 @@
 //    to the wrong server);
 //  - ignored: the sender kept sending segments above the PTB's MTU after it arrived;
 //  - burst-then-silence: a router sent PTBs to a host, then stayed silent while a later flow from the
-//    same host stalled on large segments (ICMP rate limiting).
+//    same host stalled on large segments (ICMP rate limiting);
+//  - impossible-source: sent from an address no router on the path can have (unspecified,
+//    IPv4-mapped, multicast / broadcast, reserved, loopback for a packet that left its node): forged
+//    or mangled, one finding per source. Such a message is evidence of nothing else: it counts for
+//    none of the reasons above, and path.pmtud_blackhole does not treat it as a PTB.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
 import { defineDetector, NO_FINDINGS, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration } from './common.js';
+import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration, genuinePtb, impossiblePtbSource } from './common.js';
 
 export interface PtbProblemOptions {
   /** PTBs longer than this (IP length) risk "large ICMP" filters. */
@@ -39,6 +43,17 @@ export const DEFAULT_PTB_PROBLEM_OPTIONS: PtbProblemOptions = {
 const isPtb = (r: IcmpErrorRecord): boolean => r.kind === 'packet-too-big' || r.kind === 'frag-needed';
 const MAX_EVIDENCE = 16;
 
+interface ImpossibleSource {
+  from: string;
+  version: 4 | 6;
+  why: string;
+  count: number;
+  evidence: IcmpErrorRecord[];
+  last: IcmpErrorRecord;
+  /** Hosts it was sent to, bounded. */
+  to: Set<string>;
+}
+
 interface RouterState {
   from: string;
   version: 4 | 6;
@@ -58,6 +73,20 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
   const o = { ...DEFAULT_PTB_PROBLEM_OPTIONS, ...options };
   const routers = new Map<string, RouterState>();
   const wrongHost = new Set<string>();
+  const impossible = new Map<string, ImpossibleSource>();
+
+  function noteImpossible(r: IcmpErrorRecord, why: string): void {
+    let s = impossible.get(r.from);
+    if (s === undefined) {
+      if (impossible.size >= o.maxRouters) return;
+      s = { from: r.from, version: r.version, why, count: 0, evidence: [], last: r, to: new Set() };
+      impossible.set(r.from, s);
+    }
+    s.count++;
+    s.last = r;
+    if (s.evidence.length < MAX_EVIDENCE) s.evidence.push(r);
+    if (s.to.size < 64) s.to.add(r.to);
+  }
 
   function router(r: IcmpErrorRecord): RouterState | undefined {
     let s = routers.get(r.from);
@@ -74,6 +103,11 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
 
   function onIcmp(r: IcmpErrorRecord): Finding[] {
     if (!isPtb(r)) return [];
+    const why = impossiblePtbSource(r.from, r.quoted);
+    if (why !== undefined) {
+      noteImpossible(r, why);
+      return [];
+    }
     const s = router(r);
     if (s !== undefined) {
       if (r.icmpLength > o.largeBytes) {
@@ -99,7 +133,7 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
   function onConnection(c: ConnectionRecord): Finding[] {
     const out: Finding[] = [];
     for (const p of c.icmp) {
-      if (p.kind !== 'packet-too-big' && p.kind !== 'frag-needed') continue;
+      if (!genuinePtb(c, p)) continue;
       if (p.mtu === undefined || p.mtu <= 0 || p.largerAfter < o.ignoredMinSegments) continue;
       // In a capture with offload artefacts (TSO/GSO at the sender) a segment of up to the MSS can
       // still be a GSO packet that leaves as several of the new size: sizes prove nothing there, so
@@ -116,7 +150,7 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
       const lost = d.unacked.filter((x) => x.sends >= o.minSends && !x.fragmentable);
       if (lost.length === 0) continue;
       const quotes = d === c.toServer ? 'to-server' : 'to-client';
-      if (c.icmp.some((i) => i.quotes === quotes && (i.kind === 'packet-too-big' || i.kind === 'frag-needed'))) continue;
+      if (c.icmp.some((i) => i.quotes === quotes && genuinePtb(c, i))) continue;
       const smallest = Math.min(...lost.map((x) => x.minWireLength));
       if (smallest <= familyMinMtu(c.version)) continue;
       // That size was delivered on this connection: plain loss, not a missing PTB.
@@ -145,7 +179,9 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
         if (s.invalidCount > 0) out.push(aggregateFinding(s, 'invalid-mtu'));
         if (s.largeCount > 0) out.push(aggregateFinding(s, 'large'));
       }
+      for (const s of impossible.values()) out.push(impossibleSourceFinding(s));
       routers.clear();
+      impossible.clear();
       wrongHost.clear();
       return out;
     },
@@ -208,6 +244,39 @@ function aggregateFinding(s: RouterState, reason: 'large' | 'invalid-mtu'): Find
       count,
       mtus,
       icmpLengths: sizes,
+      ipVersion: s.version,
+    },
+  };
+}
+
+function impossibleSourceFinding(s: ImpossibleSource): Finding {
+  const first = s.evidence[0]!;
+  const to = [...s.to];
+  return {
+    id: `path.ptb_problem:${first.frame}:impossible-source`,
+    kind: 'path.ptb_problem',
+    severity: 'warning',
+    summary: `${s.count} ${ptbName(s)} from ${s.from} to ${to.slice(0, 3).join(', ')}${to.length > 3 ? ` and ${to.length - 3} more` : ''} cannot come from a router on the path: the source is ${s.why}`,
+    start: first.time,
+    end: s.last.time,
+    client: undefined,
+    server: undefined,
+    names: [],
+    evidence: s.evidence.map((r) => icmpEvidence(r, 'PTB from an impossible source')),
+    impact: {
+      description: `forged or mangled: a conforming sender discards ${s.count === 1 ? 'it' : 'them'}, and ${s.count === 1 ? 'it says' : 'they say'} nothing about the path MTU (not used as PMTUD evidence here). Whoever sends it can try to shrink the sender's packets (RFC 5927) or probe its ICMP handling`,
+      occurrences: s.count,
+    },
+    confidence: { level: 'high', reason: `the source address (${s.from}) is in the capture and is never a router's unicast address (RFC 4443 §2.2)` },
+    remedy: 'Find who emits these (a translator or NAT64 that mis-maps ICMP sources, or an attacker) from the capture point\'s neighbour / MAC address; drop ICMP errors from such sources at the edge (martian / BCP 38 ingress filtering), while still letting every PTB from a real router through (RFC 4890). ' + REMEDY.ptb,
+    displayFilter: [ptbTypeFilter(s.version), addrFilter(s.from)].filter((x) => x !== undefined).join(' && '),
+    details: {
+      reason: 'impossible-source',
+      router: s.from,
+      why: s.why,
+      count: s.count,
+      deliveredTo: to,
+      mtus: [...new Set(s.evidence.map((r) => r.mtu ?? 0))].sort((a, b) => a - b),
       ipVersion: s.version,
     },
   };
@@ -303,5 +372,5 @@ function silenceFinding(s: RouterState, c: ConnectionRecord, lostFrame: number, 
 /** The registry's entry (src/detect/registry.ts). */
 export const ptbProblemDetector = defineDetector({
   kind: 'path.ptb_problem', records: 'path', lane: 'tcp', defaults: DEFAULT_PTB_PROBLEM_OPTIONS, create: createPtbProblem,
-  readme: { what: 'PTBs that cannot help: > 1024 bytes (dropped by "large ICMP" filters), MTU < 1280, quoting another host\'s flow, ignored by the sender, bursts then silence', remedy: '—' },
+  readme: { what: 'PTBs that cannot help: > 1024 bytes (dropped by "large ICMP" filters), MTU < 1280, quoting another host\'s flow, ignored by the sender, bursts then silence, sent from an impossible source (forged)', remedy: '—' },
 });
