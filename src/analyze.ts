@@ -3,9 +3,9 @@
 import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
-import { DnsReconstructor, PathReconstructor, TimelineCollector, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
+import { DnsReconstructor, PathReconstructor, TimelineCollector, type Lane, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
 import { createDetectors, DETECTORS, FindingSet, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
-import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
+import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane, type TimelineSource } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
@@ -192,7 +192,23 @@ export class Analysis {
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
-    if (!Number.isNaN(this.#last)) {
+    const findings = this.#finishDetection(true);
+    const first = Number.isNaN(this.#first) ? null : this.#first;
+    const last = Number.isNaN(this.#last) ? null : this.#last;
+    return buildReport(file, info, this.#options, {
+      packets: this.#packets,
+      first,
+      last,
+      anomalies: this.anomalies.toRecord(),
+      statistics: this.#statistics(),
+      findings,
+      timeline: this.#timeline,
+    });
+  }
+
+  /** Flushes trackers and detectors; returns this analysis's findings in report order. */
+  #finishDetection(captureEnds: boolean): Finding[] {
+    if (captureEnds && !Number.isNaN(this.#last)) {
       for (const d of this.#dnsDetectors) d.captureEnd?.(this.#last);
       for (const d of this.#pathDetectors) d.captureEnd?.(this.#last);
     }
@@ -200,49 +216,52 @@ export class Analysis {
     this.#path.finish();
     for (const d of this.#dnsDetectors) this.#finishDetector(d);
     for (const d of this.#pathDetectors) this.#finishDetector(d);
-    // The grouping stage: this analysis's occurrences (in a stable order) → one incident per cause.
-    const grouper = new IncidentGrouper();
-    for (const f of this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings)) grouper.add(f);
-    const incidents = grouper.incidents();
-    const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
-    for (const i of incidents) {
-      counts[i.severity]++;
-      counts.occurrences += i.count;
-    }
-    const first = Number.isNaN(this.#first) ? null : this.#first;
-    const last = Number.isNaN(this.#last) ? null : this.#last;
-    return {
-      schemaVersion: SCHEMA_VERSION,
-      tool: { name: 'dualscope', version: TOOL_VERSION },
-      generatedAt: this.#options.generatedAt ?? new Date().toISOString(),
-      capture: {
-        file,
-        format: info.format ?? null,
-        gzip: info.gzip,
-        byteOrder: info.byteOrder ?? null,
-        resolution: info.resolution ?? null,
-        linkTypes: info.linkTypes.map((value) => ({ value, name: linkTypeName(value) })),
-        interfaces: info.interfaces.length,
-        packets: this.#packets,
-        bytes: info.bytesRead,
-        firstTime: first,
-        lastTime: last,
-        durationMicros: first !== null && last !== null ? last - first : 0,
-        truncated: info.truncated,
-        skippedBytes: info.skippedBytes,
-        droppedByCapture: info.droppedByInterface ?? null,
-        ...notAnalysed(info),
-      },
-      anomalies: this.anomalies.toRecord(),
-      statistics: this.#statistics(),
-      counts,
-      findings: incidents.map(reportedIncident),
-      timeline: buildTimeline(incidents, this.#timeline, { contextLanes: this.#options.contextLanes, laneOf: this.#laneOf }),
-    };
+    return this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings);
   }
 
-  /** The lane kind of a finding's own evidence lane, from its detector's registry entry. */
-  readonly #laneOf = (kind: string): TimelineLane['kind'] => this.#options.detectors.find((d) => d.kind === kind)?.lane ?? 'tcp';
+  // ── pieces of one file (see PieceResult) ──────────────────────────────────────────────────────
+
+  #countsAtOwnedStart: PieceCounts | undefined;
+  #countsAtOwnedEnd: PieceCounts | undefined;
+
+  #counts(): PieceCounts {
+    return { statistics: this.#statistics(), anomalies: this.anomalies.toRecord() };
+  }
+
+  /** A piece's own frames begin with the next frame: what is counted from here on is the piece's. */
+  markOwnedStart(): void {
+    this.#countsAtOwnedStart = this.#counts();
+  }
+
+  /** A piece's own frames are over (its run-out begins): what is counted from here on is the next piece's. */
+  markOwnedEnd(): void {
+    this.#countsAtOwnedEnd ??= this.#counts();
+  }
+
+  /**
+   * End of a piece's input. `lastPiece`: nothing came after its own frames, so the capture ends
+   * here (detectors hear of the capture's end, and what the final flush counts is this piece's).
+   */
+  finishPiece(lastPiece: boolean): PieceResult {
+    if (lastPiece) this.#countsAtOwnedEnd = undefined;
+    const findings = this.#finishDetection(lastPiece);
+    const start = this.#countsAtOwnedStart ?? { statistics: {}, anomalies: {} };
+    const end = this.#countsAtOwnedEnd ?? this.#counts();
+    const collector = this.#timeline;
+    return {
+      packets: this.#packets,
+      first: Number.isNaN(this.#first) ? null : this.#first,
+      last: Number.isNaN(this.#last) ? null : this.#last,
+      findings,
+      statistics: {
+        dns: difference(end.statistics.dns, start.statistics.dns),
+        tcp: difference(end.statistics.tcp, start.statistics.tcp),
+        icmp: difference(end.statistics.icmp, start.statistics.icmp),
+      },
+      anomalies: difference(end.anomalies, start.anomalies),
+      timeline: { start: collector.start ?? null, end: collector.end ?? null, overview: collector.overview, lanes: collector.lanes(), packetsWithoutLane: collector.packetsWithoutLane },
+    };
+  }
 
   #statistics(): Report['statistics'] {
     const { icmpErrors, icmpMatched, icmpUnmatched, ...tcp } = this.#path.stats();
@@ -252,6 +271,150 @@ export class Analysis {
       icmp: flattenNumbers({ byType: icmpErrors, matchedToFlow: icmpMatched, unmatched: icmpUnmatched }),
     };
   }
+}
+
+/** Statistics and anomaly counts, at one moment of a piece's analysis. */
+interface PieceCounts {
+  statistics: Partial<Report['statistics']>;
+  anomalies: Partial<Record<string, number>>;
+}
+
+/**
+ * What one piece of a file split across threads hands back (plain data: it crosses threads). The
+ * findings are the piece's own (OwnedRange), not yet grouped into incidents; statistics and anomalies
+ * are what was counted while the piece's own frames were read (the lead-in builds state, the run-out
+ * settles it, and what they count is their own pieces'), so the pieces' counts add up to the file's.
+ */
+export interface PieceResult {
+  packets: number;
+  first: Micros | null;
+  last: Micros | null;
+  findings: Finding[];
+  statistics: Report['statistics'];
+  anomalies: Record<string, number>;
+  timeline: { start: Micros | null; end: Micros | null; overview: { bucketMicros: Micros; packets: number[] }; lanes: Lane[]; packetsWithoutLane: number };
+}
+
+/** a − b by key (keys of either; a key missing counts 0). */
+function difference(a: Partial<Record<string, number>> | undefined, b: Partial<Record<string, number>> | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const k of Object.keys(a ?? {})) out[k] = (a?.[k] ?? 0) - (b?.[k] ?? 0);
+  for (const k of Object.keys(b ?? {})) if (!(k in out)) out[k] = -(b?.[k] ?? 0);
+  return out;
+}
+
+/** The parts of a report an analysis (or the merge of pieces) has made. */
+interface ReportParts {
+  packets: number;
+  first: Micros | null;
+  last: Micros | null;
+  anomalies: Record<string, number>;
+  statistics: Report['statistics'];
+  /** In report order (compareFindings). */
+  findings: readonly Finding[];
+  timeline: TimelineSource;
+}
+
+function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, parts: ReportParts): Report {
+  // The grouping stage: the occurrences (in a stable order) → one incident per cause.
+  const grouper = new IncidentGrouper();
+  for (const f of parts.findings) grouper.add(f);
+  const incidents = grouper.incidents();
+  const counts = { info: 0, warning: 0, error: 0, occurrences: 0 };
+  for (const i of incidents) {
+    counts[i.severity]++;
+    counts.occurrences += i.count;
+  }
+  const { first, last } = parts;
+  // The lane kind of a finding's own evidence lane, from its detector's registry entry.
+  const laneOf = (kind: string): TimelineLane['kind'] => options.detectors.find((d) => d.kind === kind)?.lane ?? 'tcp';
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'dualscope', version: TOOL_VERSION },
+    generatedAt: options.generatedAt ?? new Date().toISOString(),
+    capture: {
+      file,
+      format: info.format ?? null,
+      gzip: info.gzip,
+      byteOrder: info.byteOrder ?? null,
+      resolution: info.resolution ?? null,
+      linkTypes: info.linkTypes.map((value) => ({ value, name: linkTypeName(value) })),
+      interfaces: info.interfaces.length,
+      packets: parts.packets,
+      bytes: info.bytesRead,
+      firstTime: first,
+      lastTime: last,
+      durationMicros: first !== null && last !== null ? last - first : 0,
+      truncated: info.truncated,
+      skippedBytes: info.skippedBytes,
+      droppedByCapture: info.droppedByInterface ?? null,
+      ...notAnalysed(info),
+    },
+    anomalies: parts.anomalies as Report['anomalies'],
+    statistics: parts.statistics,
+    counts,
+    findings: incidents.map(reportedIncident),
+    timeline: buildTimeline(incidents, parts.timeline, { contextLanes: options.contextLanes, laneOf }),
+  };
+}
+
+/**
+ * One report from the pieces of a file, in file order, as the one-thread analysis makes it:
+ * findings regrouped into incidents across pieces, counts summed, the timeline's lanes and overview
+ * joined. `info` and `readerAnomalies` are the whole file's, from the pass that cut it.
+ */
+export function mergePieces(file: string, info: CaptureInfo, readerAnomalies: Anomalies, pieces: readonly PieceResult[], partial: Partial<AnalyzeOptions> = {}): Report {
+  const options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
+  const anomalies = readerAnomalies.toRecord() as Record<string, number>;
+  const statistics: Report['statistics'] = { dns: {}, tcp: {}, icmp: {} };
+  let packets = 0;
+  let first: Micros | null = null;
+  let last: Micros | null = null;
+  for (const p of pieces) {
+    packets += p.packets;
+    if (first === null) first = p.first;
+    if (p.last !== null && (last === null || p.last > last)) last = p.last;
+    for (const [k, n] of Object.entries(p.anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
+    for (const part of ['dns', 'tcp', 'icmp'] as const) for (const [k, n] of Object.entries(p.statistics[part])) statistics[part][k] = (statistics[part][k] ?? 0) + n;
+  }
+  for (const part of ['dns', 'tcp', 'icmp'] as const) statistics[part] = Object.fromEntries(Object.entries(statistics[part]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const findings = pieces.flatMap((p) => p.findings).sort(compareFindings);
+  return buildReport(file, info, options, { packets, first, last, anomalies, statistics, findings, timeline: mergeTimelines(pieces.map((p) => p.timeline)) });
+}
+
+/**
+ * The pieces' timelines as one: overview buckets (every piece counted from the file's origin, so a
+ * piece's finer buckets fold exactly into the widest width), lanes joined by id in order of first
+ * appearance, their marks in file order.
+ */
+function mergeTimelines(parts: readonly PieceResult['timeline'][]): TimelineSource {
+  const bucketMicros = Math.max(1_000_000, ...parts.map((p) => p.overview.bucketMicros));
+  const buckets: number[] = [];
+  let end: Micros | undefined;
+  let packetsWithoutLane = 0;
+  const lanes = new Map<string, Lane>();
+  for (const p of parts) {
+    const fold = bucketMicros / p.overview.bucketMicros;
+    p.overview.packets.forEach((n, i) => {
+      const j = Math.floor(i / fold);
+      while (buckets.length <= j) buckets.push(0);
+      buckets[j]! += n;
+    });
+    if (p.end !== null && (end === undefined || p.end > end)) end = p.end;
+    packetsWithoutLane += p.packetsWithoutLane;
+    for (const lane of p.lanes) {
+      const known = lanes.get(lane.id);
+      if (known === undefined) lanes.set(lane.id, { ...lane, marks: [...lane.marks] });
+      else {
+        known.marks.push(...lane.marks);
+        known.omittedMarks += lane.omittedMarks;
+        known.packets += lane.packets;
+        known.lastTime = lane.lastTime;
+      }
+    }
+  }
+  const start = parts[0]?.start ?? undefined;
+  return { start: start ?? undefined, end, overview: { bucketMicros, packets: buckets }, lanes: () => [...lanes.values()], packetsWithoutLane };
 }
 
 const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {

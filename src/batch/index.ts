@@ -11,3 +11,4 @@ export { buildFleetReport, renderFleetHtml, renderFleetJson, reportLink, type Fl
 export { DEFAULT_WATCH_OPTIONS, watchInputs, type WatchOptions } from './watch.js';
 export { queryFindings, validateHost, type FindingQuery, type FindingRow } from './query.js';
 export { checkRedis, jobId, parseQueueUrl, QueueRunner, runQueueWorker, QUEUE_NAME } from './queue.js';
+export { analyzeInPieces, analyzePiece, DEFAULT_PIECE_CONTEXT_SECONDS, MIN_SPLIT_BYTES, PIECE_BYTES_ENV, shouldSplit, type PieceJob, type PiecesOptions } from './pieces.js';

@@ -8,9 +8,10 @@
 //          numbered from (k + 1) × CONTEXT_BASE, so the file's own frames keep their numbers, and
 //          evidence in a context file is mapped back to that file's own numbers and names it.
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
-import { readCapture, type Frame } from '../readers/index.js';
+import { readCapture, RenumberedFrame, StopReading } from '../readers/index.js';
 import { renderHtml, renderJson, type Finding, type Report } from '../report/index.js';
-import { Analysis, type AnalyzeOptions } from '../analyze.js';
+import { Analysis, type AnalyzeOptions, type PieceResult } from '../analyze.js';
+import { analyzePiece, type PieceJob } from './pieces.js';
 import type { ScanFacts } from './batch-index.js';
 import { writeFileAtomically } from './write-file.js';
 
@@ -41,16 +42,18 @@ export interface JobAnalyzeOptions {
   readonly generatedAt?: string | undefined;
 }
 
-export type Job = ScanJob | AnalyzeJob;
+export type Job = ScanJob | AnalyzeJob | PieceJob;
 
 export type JobResult =
   | { readonly ok: true; readonly type: 'scan'; readonly path: string; readonly facts: ScanFacts }
   | { readonly ok: true; readonly type: 'analyze'; readonly path: string; readonly facts: ScanFacts; readonly findings: unknown[]; readonly context: string[] }
+  | { readonly ok: true; readonly type: 'piece'; readonly path: string; readonly result: PieceResult }
   | { readonly ok: false; readonly type: Job['type']; readonly path: string; readonly error: string };
 
 /** Runs a job. An unusable file is a result (ok: false, one line), never a throw. */
 export async function runJob(job: Job, onPackets?: (packets: number) => void): Promise<JobResult> {
   try {
+    if (job.type === 'piece') return analyzePiece(job);
     return job.type === 'scan' ? await scan(job) : await analyzeJob(job, onPackets);
   } catch (e) {
     const why = e instanceof CaptureFormatError ? e.message : `${job.path}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`;
@@ -83,38 +86,16 @@ async function scan(job: ScanJob): Promise<JobResult> {
   };
 }
 
-/** Thrown by the run-out's frame handler to stop reading the next file. */
-class StopReading extends Error {}
-
-/** A frame of a neighbouring file, renumbered above the file's own (one object, refilled per frame). */
-class OffsetFrame implements Frame {
-  inner!: Frame;
-  offset = 0;
-  get index(): number { return this.inner.index + this.offset; }
-  get time(): Micros { return this.inner.time; }
-  get nanos(): number { return this.inner.nanos; }
-  get linkType(): number { return this.inner.linkType; }
-  get caplen(): number { return this.inner.caplen; }
-  get origlen(): number { return this.inner.origlen; }
-  get iface(): number { return this.inner.iface; }
-  get data(): Buffer { return this.inner.data; }
-  get bytes(): Buffer | undefined { return this.inner.bytes; }
-  get dataOffset(): number | undefined { return this.inner.dataOffset; }
-  get dataEnd(): number | undefined { return this.inner.dataEnd; }
-}
-
 async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void): Promise<JobResult> {
   const o = job.options;
   const context = contextFiles(job);
   const options: Partial<AnalyzeOptions> = {
-    dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-    detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
-    generatedAt: o.generatedAt,
+    ...jobAnalyzeOptions(o),
     owned: context.length > 0 ? { firstFrame: 1, lastFrame: CONTEXT_BASE - 1 } : undefined,
     onProgress: onPackets ? (_read, _total, packets) => onPackets(packets) : undefined,
   };
   const analysis = new Analysis(options);
-  const renumbered = new OffsetFrame();
+  const renumbered = new RenumberedFrame();
   // A neighbour that cannot be read (any more) costs its context, not this file's analysis.
   const readContext = async (path: string, from: Micros, until: Micros): Promise<void> => {
     renumbered.offset = CONTEXT_BASE * (context.indexOf(path) + 1);
@@ -143,6 +124,15 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
     facts: { format: c.format, linkTypes: c.linkTypes.map((l) => l.value), packets: c.packets, firstTime: c.firstTime, lastTime: c.lastTime, truncated: c.truncated || c.skippedBytes > 0 },
     findings: report.findings,
     context,
+  };
+}
+
+/** A job's plain options as analysis options. */
+export function jobAnalyzeOptions(o: JobAnalyzeOptions): Partial<AnalyzeOptions> {
+  return {
+    dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
+    detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+    generatedAt: o.generatedAt,
   };
 }
 

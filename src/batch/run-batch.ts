@@ -126,7 +126,7 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
       } else if (!result.ok) {
         index.recordFailure(row.id, result.error);
       }
-      events.onJobDone?.(result, result.ok ? result.facts.packets : 0);
+      events.onJobDone?.(result, result.ok && result.type !== 'piece' ? result.facts.packets : 0);
     }),
   );
   const files = index.files(paths);

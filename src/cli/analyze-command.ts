@@ -6,6 +6,7 @@ import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.j
 import { severityRank, type Severity } from '../detect/index.js';
 import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
 import { annotateCapture } from '../share/index.js';
+import { analyzeInPieces, defaultJobs, shouldSplit } from '../batch/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
 import { checkOutputPath, checkOutputPaths, refuseExisting, STDOUT, writeAtomically } from './output.js';
@@ -43,7 +44,10 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     const progress = !o.quiet && process.stderr.isTTY ? new ProgressLine(basename(file)) : undefined;
     let report: Report;
     try {
-      report = await analyzeFile(file, analyzeOptions(o, progress));
+      const jobs = o.jobs ?? defaultJobs();
+      report = shouldSplit(file, jobs)
+        ? await analyzeInPieces(file, { jobs, analyze: { dnsTimeout: o.dnsTimeout, slowLookup: o.slowLookup, generatedAt: o.generatedAt } })
+        : await analyzeFile(file, analyzeOptions(o, progress));
     } catch (e) {
       progress?.done();
       if (e instanceof CaptureFormatError) {

@@ -74,6 +74,9 @@ export class CaptureParser {
   #pendingLen = 0;
   #need = 0;
   #number = 0; // the last frame number given out
+  /** Bytes of the input in units consumed before the current one (see unitStart). */
+  #consumed = 0;
+  #unitStart = 0;
   #lastTime = 0; // the last delivered frame's time: stands in for an unrepresentable one
   #le = true;
   // classic pcap
@@ -307,7 +310,17 @@ export class CaptureParser {
     }
   }
 
+  /**
+   * Where the unit being parsed (the record whose frame onFrame is handling) starts in the input, in
+   * bytes: a reader of part of a file maps it to the file's own offset (pieces of one file).
+   */
+  get unitStart(): number {
+    return this.#unitStart;
+  }
+
   #consume(b: Buffer, off: number, size: number): void {
+    this.#unitStart = this.#consumed;
+    this.#consumed += size;
     const numberBefore = this.#number;
     const framesBefore = this.info.frames;
     if (this.#mode === Mode.Pcap) this.#pcapRecord(b, off, size);

@@ -60,6 +60,11 @@ export interface TimelineOptions {
   maxBuckets: number;
   /** Data segments closer than this in one direction are drawn as one bar. */
   dataCoalesceMicros: Micros;
+  /**
+   * Where the overview's first bucket starts; undefined: at the first packet. A piece of a file
+   * split across threads takes the whole file's, so that the pieces' buckets add up.
+   */
+  origin: Micros | undefined;
 }
 
 export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = {
@@ -68,6 +73,7 @@ export const DEFAULT_TIMELINE_OPTIONS: TimelineOptions = {
   maxMarks: 30_000,
   maxBuckets: 600,
   dataCoalesceMicros: 50_000,
+  origin: undefined,
 };
 
 interface TcpLaneState {
@@ -116,6 +122,7 @@ export class TimelineCollector {
 
   constructor(options: Partial<TimelineOptions> = {}) {
     this.#options = { ...DEFAULT_TIMELINE_OPTIONS, ...options };
+    this.#start = this.#options.origin;
   }
 
   packet(p: Packet): void {

@@ -24,7 +24,10 @@ export interface ProbeCounter {
 }
 
 /** The report's timeline: the lanes that show findings, the busiest others, and evidence lanes. */
-export function buildTimeline(findings: readonly LaneSubject[], collector: TimelineCollector, o: LaneChoiceOptions, counter?: ProbeCounter): Timeline {
+/** What the timeline is built from: a collector, or the pieces' collectors merged. */
+export type TimelineSource = Pick<TimelineCollector, 'lanes' | 'start' | 'end' | 'overview' | 'packetsWithoutLane'>;
+
+export function buildTimeline(findings: readonly LaneSubject[], collector: TimelineSource, o: LaneChoiceOptions, counter?: ProbeCounter): Timeline {
   const lanes = collector.lanes();
   const lanesOut = chooseLanes(findings, lanes, o, counter);
   return {

@@ -1,0 +1,156 @@
+// Every core on one file: `analyze FILE --jobs N`. The file is cut into pieces at record boundaries
+// (readers/pieces.ts: one pass that also yields the capture's facts, and decompresses gzip once into
+// a temporary file), each piece is analysed on a thread of the worker pool with a lead-in and a
+// run-out (OwnedRange in analyze.ts, as the files of a batch capture set), and the pieces' findings,
+// counts and timelines are merged into the one report the one-thread analysis makes (mergePieces).
+//
+// What cannot be the same: state older than the lead-in. A piece knows nothing of what happened more
+// than `contextSeconds` before its first frame (a connection whose handshake came earlier is seen
+// mid-stream, as in a capture started late); see README "Every core on one file".
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Anomalies, secondsToMicros, type Micros } from '../core/index.js';
+import { isGzipFile, planPieces, readPiece, StopReading, type Piece } from '../readers/index.js';
+import { PacketDecoder } from '../decode/index.js';
+import type { Report } from '../report/index.js';
+import { Analysis, mergePieces, type AnalyzeOptions, type PieceResult } from '../analyze.js';
+import { jobAnalyzeOptions, type JobAnalyzeOptions, type JobResult } from './jobs.js';
+import { ThreadPool, type JobRunner } from './pool.js';
+
+/**
+ * Files smaller than this stay on one thread: below it the pass that cuts the file, the threads'
+ * start-up and the lead-ins cost about what a second core saves.
+ */
+export const MIN_SPLIT_BYTES = 64 << 20;
+
+/** Lead-in and run-out of each piece, as a batch capture set's (seconds). */
+export const DEFAULT_PIECE_CONTEXT_SECONDS = 60;
+
+/**
+ * Forces pieces of about this many bytes on any file (tests: several pieces out of a small real
+ * capture). Internal; not an option users need.
+ */
+export const PIECE_BYTES_ENV = 'DUALSCOPE_PIECE_BYTES';
+
+export interface PieceJob {
+  readonly type: 'piece';
+  /** The file the report names. */
+  readonly path: string;
+  readonly piece: Piece;
+  /** The whole file's overview origin: the first decoded packet's time (undefined: the piece's own). */
+  readonly origin: Micros | undefined;
+  readonly contextMicros: Micros;
+  readonly options: JobAnalyzeOptions;
+}
+
+export interface PiecesOptions {
+  jobs: number;
+  analyze: JobAnalyzeOptions;
+  contextSeconds: number;
+  /** Bytes per piece; default: the file in `jobs` pieces (or PIECE_BYTES_ENV). */
+  pieceBytes: number | undefined;
+  /** A runner to use (tests); default: a pool of `jobs` threads, closed at the end. */
+  runner: JobRunner | undefined;
+}
+
+/** Whether analyze splits `path` across threads: more than one job, a regular file, big enough (or forced). */
+export function shouldSplit(path: string, jobs: number): boolean {
+  if (jobs <= 1 || path === '-') return false;
+  try {
+    const st = statSync(path);
+    return st.isFile() && (st.size >= MIN_SPLIT_BYTES || forcedPieceBytes() !== undefined);
+  } catch {
+    return false; // the one-thread reader says why
+  }
+}
+
+function forcedPieceBytes(): number | undefined {
+  const v = Number(process.env[PIECE_BYTES_ENV]);
+  return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+/**
+ * Analyses one file in pieces on several threads; the report is the one-thread report (see the
+ * top). Throws CaptureFormatError when nothing is readable, as analyzeFile does.
+ */
+export async function analyzeInPieces(path: string, partial: Partial<PiecesOptions> = {}): Promise<Report> {
+  const o: PiecesOptions = { jobs: 2, analyze: {}, contextSeconds: DEFAULT_PIECE_CONTEXT_SECONDS, pieceBytes: undefined, runner: undefined, ...partial };
+  const size = statSync(path).size;
+  const gzipped = isGzipFile(path);
+  // A gzip file's pieces are cut from its decompressed bytes: about 4× the file, a guess that only
+  // sets how evenly the threads share the work.
+  const dataBytes = gzipped ? size * 4 : size;
+  const pieceBytes = o.pieceBytes ?? forcedPieceBytes() ?? Math.max(1, Math.ceil(dataBytes / o.jobs));
+  const runner = o.runner ?? new ThreadPool(o.jobs);
+  const tmp = mkdtempSync(join(tmpdir(), 'dualscope-pieces-'));
+  const readerAnomalies = new Anomalies();
+  const contextMicros = secondsToMicros(o.contextSeconds);
+  const results: Promise<PieceResult>[] = [];
+  let origin: Micros | undefined;
+  const decoder = new PacketDecoder(new Anomalies());
+  try {
+    const info = await planPieces(path, readerAnomalies, {
+      pieceBytes,
+      contextMicros,
+      gunzipTo: join(tmp, 'capture'),
+      // The overview starts at the first packet the analysis decodes: the same decoder, on the same
+      // first frames, finds it here (a few frames, then nothing more is decoded).
+      onFrame: (f) => {
+        if (origin === undefined && decoder.decode(f) !== undefined) origin = f.time;
+      },
+      onPiece: (piece) => {
+        const job: PieceJob = { type: 'piece', path, piece, origin: piece.seq === 0 ? undefined : origin, contextMicros, options: o.analyze };
+        results.push(runPieceJob(runner, job));
+      },
+    });
+    const pieces = await Promise.all(results);
+    return mergePieces(path, info, readerAnomalies, pieces, jobAnalyzeOptions(o.analyze));
+  } finally {
+    // A failed piece leaves the others running: wait for them before removing what they read.
+    await Promise.allSettled(results);
+    if (o.runner === undefined) await runner.close();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function runPieceJob(runner: JobRunner, job: PieceJob): Promise<PieceResult> {
+  const r = await runner.run(job);
+  if (r.ok && r.type === 'piece') return r.result;
+  throw new Error(r.ok ? `${job.path}: unexpected result` : r.error);
+}
+
+/** A worker's part: one piece, its lead-in and run-out read from the file (see OwnedRange). */
+export function analyzePiece(job: PieceJob): JobResult {
+  const { piece, contextMicros } = job;
+  const owned = { firstFrame: piece.firstFrame, lastFrame: Number.MAX_SAFE_INTEGER };
+  const options: Partial<AnalyzeOptions> = { ...jobAnalyzeOptions(job.options), owned, timeline: { origin: job.origin } };
+  const analysis = new Analysis(options);
+  let phase = 'lead-in' as 'lead-in' | 'own' | 'run-out';
+  let lastOwned = 0;
+  let until = Number.NEGATIVE_INFINITY;
+  readPiece(piece, (frame, number, offset) => {
+    if (offset < piece.ownedFrom) {
+      if (frame.time >= piece.leadInFrom) analysis.frame(frame);
+      return;
+    }
+    if (offset < piece.ownedTo) {
+      if (phase === 'lead-in') {
+        phase = 'own';
+        analysis.markOwnedStart();
+      }
+      lastOwned = number;
+      if (frame.time + contextMicros > until) until = frame.time + contextMicros;
+      analysis.frame(frame);
+      return;
+    }
+    if (phase !== 'run-out') {
+      phase = 'run-out';
+      owned.lastFrame = lastOwned;
+      analysis.markOwnedEnd();
+    }
+    if (frame.time > until) throw new StopReading();
+    analysis.frame(frame);
+  });
+  return { ok: true, type: 'piece', path: job.path, result: analysis.finishPiece(phase !== 'run-out') };
+}

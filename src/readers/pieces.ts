@@ -1,0 +1,269 @@
+// One capture cut into pieces at record boundaries, so that several threads can analyse one file.
+//
+// planPieces is one pass over the file with the ordinary parser (no decoding): it yields the
+// capture's facts exactly as a one-thread read does, and finds where each piece starts. Every record
+// is a pcap record or a pcapng block; a piece starts at a packet record at or after a multiple of
+// `pieceBytes`. A piece read on its own needs what came before it in the file to be framed: the
+// pcap file header, or the pcapng section header and every interface description block of the
+// section so far (packets name interfaces by their position). That *header* is kept with each
+// piece, and readPiece parses it before the piece's own bytes.
+//
+// A piece is read with a lead-in: the frames before it whose time is at most `contextMicros` before
+// its first frame. Checkpoints every CHECKPOINT_RECORDS records remember (offset, frame number,
+// latest time so far, header), so the lead-in is read from the latest checkpoint before which every
+// frame is older than that: reading starts there and drops the older frames the checkpoint's span
+// still holds, which is exactly "every earlier frame at most contextMicros older".
+//
+// Gzip is decompressed once, by this pass, into a temporary file of the records as stored (the
+// bytes up to any damage): the pieces are read from it, and the caller removes it.
+import { closeSync, openSync, readSync, statSync, writeSync } from 'node:fs';
+import { Anomalies, CaptureFormatError, type Micros } from '../core/index.js';
+import { CaptureParser, type ParserInfo, type RawRecord } from './capture-parser.js';
+import type { Frame, FrameHandler } from './frame.js';
+import { readCapture, DEFAULT_CHUNK_SIZE } from './read-capture.js';
+import { BlockType } from './formats.js';
+
+/** Records between checkpoints: the lead-in starts at most this many records early. */
+const CHECKPOINT_RECORDS = 1024;
+
+export interface Piece {
+  /** 0-based. */
+  readonly seq: number;
+  /** The file the piece is read from: the capture, or the decompressed copy of a gzip one. */
+  readonly path: string;
+  /** Bytes to parse before the file's bytes at `readFrom` (empty when reading from offset 0). */
+  readonly header: Uint8Array;
+  /** Where reading starts (the lead-in's first record, or the piece's own when there is none). */
+  readonly readFrom: number;
+  /** The frame number of the last numbered record before `readFrom`. */
+  readonly numberBefore: number;
+  /** Lead-in frames older than this are dropped. */
+  readonly leadInFrom: Micros;
+  /** The piece's own records are those starting in [ownedFrom, ownedTo). */
+  readonly ownedFrom: number;
+  readonly ownedTo: number;
+  /** The frame number of the piece's first frame. */
+  readonly firstFrame: number;
+}
+
+export interface PlanOptions {
+  /** A piece starts at the first packet record at or after each multiple of this (bytes of the, decompressed, file). */
+  pieceBytes: number;
+  /** Lead-in length (µs). */
+  contextMicros: Micros;
+  /** Where a gzip capture is decompressed to (created, and left for the caller to remove). */
+  gunzipTo: string;
+  /**
+   * Called with each piece as soon as it can be read: at once for a plain file (the piece's end is
+   * the next multiple of pieceBytes, whatever the pass finds there), after the pass for gzip.
+   */
+  onPiece(piece: Piece): void;
+  /** Sees every frame of the pass (before onPiece for a piece starting with it). */
+  onFrame?: FrameHandler;
+}
+
+interface Checkpoint {
+  offset: number;
+  numberBefore: number;
+  /** The latest frame time before the checkpoint (−∞ before the first). */
+  maxTimeBefore: Micros;
+  header: Uint8Array;
+}
+
+/**
+ * The pass: returns the capture's facts as a one-thread read gives them (its parser anomalies are
+ * noted in `anomalies`), after calling onPiece for every piece. Throws CaptureFormatError when
+ * nothing is readable, as readCapture does.
+ */
+export async function planPieces(path: string, anomalies: Anomalies, o: PlanOptions): Promise<ParserInfo> {
+  let offset = 0; // where the next record starts
+  let number = 0; // the last frame number given out
+  let maxTime = Number.NEGATIVE_INFINITY;
+  let frameTime = 0; // the time of the record being handed to onRecord, when it is a frame
+  let header: Uint8Array = new Uint8Array(0);
+  let sinceCheckpoint = CHECKPOINT_RECORDS; // a checkpoint at the first record
+  const checkpoints: Checkpoint[] = [];
+  let nextBoundary = o.pieceBytes;
+  let pieces = 0;
+  const held: Piece[] = [];
+  const gzip = isGzipFile(path) ? new GunzipCopy(o.gunzipTo) : undefined;
+
+  const leadInStart = (firstTime: Micros): Checkpoint => {
+    const from = firstTime - o.contextMicros;
+    // maxTimeBefore grows with the offset: the last checkpoint with everything before it older.
+    let lo = 0;
+    let hi = checkpoints.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (checkpoints[mid]!.maxTimeBefore < from) lo = mid;
+      else hi = mid - 1;
+    }
+    return checkpoints[lo]!;
+  };
+
+  const onFrame: FrameHandler = (f: Frame) => {
+    frameTime = f.time;
+    o.onFrame?.(f);
+  };
+  const onRecord = (r: RawRecord): void => {
+    gzip?.write(r.bytes, r.offset, r.length);
+    if (++sinceCheckpoint >= CHECKPOINT_RECORDS || (r.delivered && offset >= nextBoundary)) {
+      sinceCheckpoint = 0;
+      checkpoints.push({ offset, numberBefore: number, maxTimeBefore: maxTime, header });
+    }
+    if (r.delivered && (pieces === 0 || offset >= nextBoundary)) {
+      const first = pieces === 0;
+      const lead = first ? checkpoints[0]! : leadInStart(frameTime);
+      const ownedTo = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
+      const piece: Piece = {
+        seq: pieces++,
+        path: gzip ? o.gunzipTo : path,
+        header: lead.offset === 0 ? new Uint8Array(0) : lead.header,
+        readFrom: lead.offset,
+        numberBefore: lead.numberBefore,
+        leadInFrom: frameTime - o.contextMicros,
+        // The first piece also owns what precedes its first packet (headers, non-packet blocks).
+        ownedFrom: first ? 0 : offset,
+        ownedTo,
+        firstFrame: r.frame,
+      };
+      nextBoundary = ownedTo;
+      if (gzip) held.push(piece);
+      else o.onPiece(piece);
+    }
+    if (r.frame > 0) number = r.frame;
+    if (r.delivered && frameTime > maxTime) maxTime = frameTime;
+    header = nextHeader(header, r);
+    offset += r.length;
+  };
+  let result: ParserInfo;
+  try {
+    result = await readCapture(path, onFrame, anomalies, { onRecord });
+  } finally {
+    gzip?.close();
+  }
+  // The last piece owns everything to the end of the file.
+  const last = held.length > 0 ? held[held.length - 1] : undefined;
+  for (const p of held) o.onPiece(p === last ? { ...p, ownedTo: Number.POSITIVE_INFINITY } : p);
+  return result;
+}
+
+/** Whether the file starts with the gzip magic (false when it cannot be read: the reader says why). */
+export function isGzipFile(path: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return false; // readCapture says why
+  }
+  try {
+    const b = Buffer.alloc(2);
+    return readSync(fd, b, 0, 2, 0) === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The header a piece starting after `r` needs: the pcap file header, or the section's SHB and IDBs. */
+function nextHeader(header: Uint8Array, r: RawRecord): Uint8Array {
+  if (r.format === 'pcap') return r.frame === 0 && !r.delivered && header.length === 0 ? copy(r) : header;
+  const type = r.littleEndian ? r.bytes.readUInt32LE(r.offset) : r.bytes.readUInt32BE(r.offset);
+  if (type === BlockType.SectionHeader) return copy(r);
+  if (type === BlockType.InterfaceDescription) return Buffer.concat([header, r.bytes.subarray(r.offset, r.offset + r.length)]);
+  return header;
+}
+
+const copy = (r: RawRecord): Uint8Array => Buffer.from(r.bytes.subarray(r.offset, r.offset + r.length));
+
+/** The decompressed records, written through a buffer (one write per MiB, not per record). */
+class GunzipCopy {
+  readonly #fd: number;
+  readonly #buf = Buffer.allocUnsafe(1 << 20);
+  #used = 0;
+
+  constructor(path: string) {
+    this.#fd = openSync(path, 'w', 0o600);
+  }
+
+  write(b: Buffer, off: number, len: number): void {
+    if (this.#used + len > this.#buf.length) this.#flush();
+    if (len > this.#buf.length) {
+      writeSync(this.#fd, b, off, len);
+      return;
+    }
+    b.copy(this.#buf, this.#used, off, off + len);
+    this.#used += len;
+  }
+
+  #flush(): void {
+    let done = 0;
+    while (done < this.#used) done += writeSync(this.#fd, this.#buf, done, this.#used - done);
+    this.#used = 0;
+  }
+
+  close(): void {
+    this.#flush();
+    closeSync(this.#fd);
+  }
+}
+
+/** Thrown by a piece's frame handler to stop reading (the run-out is over). */
+export class StopReading extends Error {}
+
+/**
+ * Reads a piece: its header, then the file from `readFrom`, calling onFrame with each frame, its
+ * number in the whole file and the file offset of its record, until the end of the file or until
+ * onFrame throws StopReading. Parser anomalies go to a counter of their own: the pass counted them
+ * once for the whole file.
+ */
+export function readPiece(piece: Piece, onFrame: (frame: Frame, number: number, offset: number) => void, chunkSize = DEFAULT_CHUNK_SIZE): void {
+  const parserAnomalies = new Anomalies();
+  const renumbered = new RenumberedFrame();
+  renumbered.offset = piece.numberBefore;
+  const base = piece.readFrom - piece.header.length;
+  // eslint-disable-next-line prefer-const
+  let parser: CaptureParser;
+  parser = new CaptureParser(piece.path, (f) => {
+    renumbered.inner = f;
+    onFrame(renumbered, f.index + piece.numberBefore, base + parser.unitStart);
+  }, parserAnomalies);
+  let fd: number;
+  try {
+    fd = openSync(piece.path, 'r');
+  } catch (e) {
+    throw new CaptureFormatError(piece.path, 'unreadable', `cannot open (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    if (piece.header.length > 0) parser.push(Buffer.from(piece.header));
+    const size = statSync(piece.path).size;
+    const buf = Buffer.allocUnsafe(chunkSize);
+    for (let pos = piece.readFrom; pos < size; ) {
+      const n = readSync(fd, buf, 0, chunkSize, pos);
+      if (n <= 0) break;
+      parser.push(n === chunkSize ? buf : buf.subarray(0, n));
+      pos += n;
+    }
+    parser.end();
+  } catch (e) {
+    if (!(e instanceof StopReading)) throw e;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A frame renumbered by an offset (one object, refilled per frame): context files, pieces. */
+export class RenumberedFrame implements Frame {
+  inner!: Frame;
+  offset = 0;
+  get index(): number { return this.inner.index + this.offset; }
+  get time(): Micros { return this.inner.time; }
+  get nanos(): number { return this.inner.nanos; }
+  get linkType(): number { return this.inner.linkType; }
+  get caplen(): number { return this.inner.caplen; }
+  get origlen(): number { return this.inner.origlen; }
+  get iface(): number { return this.inner.iface; }
+  get data(): Buffer { return this.inner.data; }
+  get bytes(): Buffer | undefined { return this.inner.bytes; }
+  get dataOffset(): number | undefined { return this.inner.dataOffset; }
+  get dataEnd(): number | undefined { return this.inner.dataEnd; }
+}
