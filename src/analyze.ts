@@ -32,6 +32,12 @@ export interface AnalyzeOptions {
   contextLanes: number;
   /** Only part of the input is this analysis's own; see OwnedRange. Undefined: all of it. */
   owned: OwnedRange | undefined;
+  /**
+   * A piece of a file split across threads: detectors that restate at finish (their findings sum up
+   * the whole capture) do not run here; the records they would see while the piece's own frames are
+   * read are kept for the merge, which runs them over every piece's records in file order.
+   */
+  replayWholeCaptureDetectors: boolean;
 }
 
 /**
@@ -69,6 +75,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   generatedAt: undefined,
   contextLanes: 12,
   owned: undefined,
+  replayWholeCaptureDetectors: false,
 };
 
 /** Trackers expire state each time capture time moves on by this much. */
@@ -98,10 +105,19 @@ export class Analysis {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...options };
     this.#decoder = new PacketDecoder(this.anomalies, { reusePackets: true });
     const detectors = createDetectors(this.#options.detect, this.#options.detectors);
-    this.#dnsDetectors = detectors.dns;
-    this.#pathDetectors = detectors.path;
-    this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
-    this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
+    const replay = this.#options.replayWholeCaptureDetectors;
+    this.#dnsDetectors = replay ? detectors.dns.filter((d) => !d.restatesAtFinish) : detectors.dns;
+    this.#pathDetectors = replay ? detectors.path.filter((d) => !d.restatesAtFinish) : detectors.path;
+    const replayDns = replay && this.#dnsDetectors.length < detectors.dns.length;
+    const replayPath = replay && this.#pathDetectors.length < detectors.path.length;
+    this.#dns = new DnsReconstructor(this.#options.dns, (r) => {
+      this.#observe(this.#dnsDetectors, r);
+      if (replayDns && this.#replaying) this.#replay.push({ dns: r });
+    });
+    this.#path = new PathReconstructor(this.#options.path, (r) => {
+      this.#observe(this.#pathDetectors, r);
+      if (replayPath && this.#replaying) this.#replay.push({ path: r });
+    });
     this.#timeline = new TimelineCollector(this.#options.timeline);
     if (this.#options.onIncident) this.#liveIncidents = new IncidentGrouper();
   }
@@ -223,6 +239,9 @@ export class Analysis {
 
   #countsAtOwnedStart: PieceCounts | undefined;
   #countsAtOwnedEnd: PieceCounts | undefined;
+  /** Records for the whole-capture detectors, kept while the piece's own frames are read. */
+  readonly #replay: ReplayEntry[] = [];
+  #replaying = false;
 
   #counts(): PieceCounts {
     return { statistics: this.#statistics(), anomalies: this.anomalies.toRecord() };
@@ -231,11 +250,13 @@ export class Analysis {
   /** A piece's own frames begin with the next frame: what is counted from here on is the piece's. */
   markOwnedStart(): void {
     this.#countsAtOwnedStart = this.#counts();
+    this.#replaying = true;
   }
 
   /** A piece's own frames are over (its run-out begins): what is counted from here on is the next piece's. */
   markOwnedEnd(): void {
     this.#countsAtOwnedEnd ??= this.#counts();
+    this.#replaying = false;
   }
 
   /**
@@ -243,8 +264,13 @@ export class Analysis {
    * here (detectors hear of the capture's end, and what the final flush counts is this piece's).
    */
   finishPiece(lastPiece: boolean): PieceResult {
-    if (lastPiece) this.#countsAtOwnedEnd = undefined;
+    if (lastPiece) {
+      this.#countsAtOwnedEnd = undefined;
+      this.#replaying = true;
+      if (!Number.isNaN(this.#last)) this.#replay.push({ captureEnd: this.#last });
+    }
     const findings = this.#finishDetection(lastPiece);
+    this.#replaying = false;
     const start = this.#countsAtOwnedStart ?? { statistics: {}, anomalies: {} };
     const end = this.#countsAtOwnedEnd ?? this.#counts();
     const collector = this.#timeline;
@@ -259,6 +285,7 @@ export class Analysis {
         icmp: difference(end.statistics.icmp, start.statistics.icmp),
       },
       anomalies: difference(end.anomalies, start.anomalies),
+      replay: this.#replay,
       timeline: { start: collector.start ?? null, end: collector.end ?? null, overview: collector.overview, lanes: collector.lanes(), packetsWithoutLane: collector.packetsWithoutLane },
     };
   }
@@ -292,8 +319,12 @@ export interface PieceResult {
   findings: Finding[];
   statistics: Report['statistics'];
   anomalies: Record<string, number>;
+  /** What the whole-capture detectors hear from this piece, in order (see replayWholeCaptureDetectors). */
+  replay: ReplayEntry[];
   timeline: { start: Micros | null; end: Micros | null; overview: { bucketMicros: Micros; packets: number[] }; lanes: Lane[]; packetsWithoutLane: number };
 }
+
+export type ReplayEntry = { dns: DnsRecord } | { path: PathRecord } | { captureEnd: Micros };
 
 /** a − b by key (keys of either; a key missing counts 0). */
 function difference(a: Partial<Record<string, number>> | undefined, b: Partial<Record<string, number>> | undefined): Record<string, number> {
@@ -359,62 +390,132 @@ function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, p
 }
 
 /**
- * One report from the pieces of a file, in file order, as the one-thread analysis makes it:
- * findings regrouped into incidents across pieces, counts summed, the timeline's lanes and overview
- * joined. `info` and `readerAnomalies` are the whole file's, from the pass that cut it.
+ * One report from the pieces of a file, as the one-thread analysis makes it: add() each piece's
+ * result in file order, then report(). Findings are regrouped into incidents across pieces, counts
+ * summed, the timelines' lanes and overview joined, and the detectors that restate at finish (their
+ * findings sum up the whole capture: resolver profiles, counts per client and server) run here over
+ * every piece's records in file order, as the one-thread analysis runs them: same records, same
+ * order, the capture's end where it fell. A piece's records are dropped once heard, so only the
+ * pieces that finished ahead of their turn wait in memory.
  */
-export function mergePieces(file: string, info: CaptureInfo, readerAnomalies: Anomalies, pieces: readonly PieceResult[], partial: Partial<AnalyzeOptions> = {}): Report {
-  const options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
-  const anomalies = readerAnomalies.toRecord() as Record<string, number>;
-  const statistics: Report['statistics'] = { dns: {}, tcp: {}, icmp: {} };
-  let packets = 0;
-  let first: Micros | null = null;
-  let last: Micros | null = null;
-  for (const p of pieces) {
-    packets += p.packets;
-    if (first === null) first = p.first;
-    if (p.last !== null && (last === null || p.last > last)) last = p.last;
-    for (const [k, n] of Object.entries(p.anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
-    for (const part of ['dns', 'tcp', 'icmp'] as const) for (const [k, n] of Object.entries(p.statistics[part])) statistics[part][k] = (statistics[part][k] ?? 0) + n;
-  }
-  for (const part of ['dns', 'tcp', 'icmp'] as const) statistics[part] = Object.fromEntries(Object.entries(statistics[part]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-  const findings = pieces.flatMap((p) => p.findings).sort(compareFindings);
-  return buildReport(file, info, options, { packets, first, last, anomalies, statistics, findings, timeline: mergeTimelines(pieces.map((p) => p.timeline)) });
-}
+export class PieceMerger {
+  readonly #options: AnalyzeOptions;
+  readonly #dns: Detector<DnsRecord>[];
+  readonly #path: Detector<PathRecord>[];
+  readonly #replayed = new FindingSet();
+  readonly #findings: Finding[] = [];
+  readonly #statistics: Report['statistics'];
+  readonly #anomalies: Record<string, number> = {};
+  #packets = 0;
+  #first: Micros | null = null;
+  #last: Micros | null = null;
+  #pieces = 0;
+  // the timeline
+  #bucketMicros: Micros = 1_000_000;
+  #buckets: number[] = [];
+  #start: Micros | undefined;
+  #end: Micros | undefined;
+  #packetsWithoutLane = 0;
+  readonly #lanes = new Map<string, Lane>();
 
-/**
- * The pieces' timelines as one: overview buckets (every piece counted from the file's origin, so a
- * piece's finer buckets fold exactly into the widest width), lanes joined by id in order of first
- * appearance, their marks in file order.
- */
-function mergeTimelines(parts: readonly PieceResult['timeline'][]): TimelineSource {
-  const bucketMicros = Math.max(1_000_000, ...parts.map((p) => p.overview.bucketMicros));
-  const buckets: number[] = [];
-  let end: Micros | undefined;
-  let packetsWithoutLane = 0;
-  const lanes = new Map<string, Lane>();
-  for (const p of parts) {
-    const fold = bucketMicros / p.overview.bucketMicros;
-    p.overview.packets.forEach((n, i) => {
+  constructor(partial: Partial<AnalyzeOptions> = {}) {
+    this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
+    const all = createDetectors(this.#options.detect, this.#options.detectors);
+    this.#dns = all.dns.filter((d) => d.restatesAtFinish);
+    this.#path = all.path.filter((d) => d.restatesAtFinish);
+    // Every counter, at 0 when no piece counted it (or there are no pieces: no packets).
+    this.#statistics = new Analysis(partial).finishPiece(true).statistics;
+  }
+
+  /** The next piece, in file order. */
+  add(p: PieceResult): void {
+    this.#packets += p.packets;
+    if (this.#pieces++ === 0) this.#first = p.first;
+    if (p.last !== null && (this.#last === null || p.last > this.#last)) this.#last = p.last;
+    for (const [k, n] of Object.entries(p.anomalies)) this.#anomalies[k] = (this.#anomalies[k] ?? 0) + n;
+    for (const part of ['dns', 'tcp', 'icmp'] as const) {
+      const into = this.#statistics[part];
+      for (const [k, n] of Object.entries(p.statistics[part])) into[k] = (into[k] ?? 0) + n;
+    }
+    for (const f of p.findings) this.#findings.push(f);
+    for (const e of p.replay) this.#hear(e);
+    this.#addTimeline(p.timeline);
+  }
+
+  #hear(e: ReplayEntry): void {
+    if ('dns' in e) {
+      for (const d of this.#dns) {
+        const found = d.observe(e.dns);
+        if (found.length > 0) this.#replayed.add(d, found);
+      }
+    } else if ('path' in e) {
+      for (const d of this.#path) {
+        const found = d.observe(e.path);
+        if (found.length > 0) this.#replayed.add(d, found);
+      }
+    } else {
+      for (const d of this.#dns) d.captureEnd?.(e.captureEnd);
+      for (const d of this.#path) d.captureEnd?.(e.captureEnd);
+    }
+  }
+
+  /**
+   * Overview buckets: every piece counts from the file's origin, so a piece's finer buckets fold
+   * exactly into the widest width. Lanes are joined by id in order of first appearance.
+   */
+  #addTimeline(t: PieceResult['timeline']): void {
+    if (t.overview.bucketMicros > this.#bucketMicros) {
+      const fold = t.overview.bucketMicros / this.#bucketMicros;
+      const folded: number[] = [];
+      this.#buckets.forEach((n, i) => {
+        const j = Math.floor(i / fold);
+        while (folded.length <= j) folded.push(0);
+        folded[j]! += n;
+      });
+      this.#buckets = folded;
+      this.#bucketMicros = t.overview.bucketMicros;
+    }
+    const fold = this.#bucketMicros / t.overview.bucketMicros;
+    t.overview.packets.forEach((n, i) => {
       const j = Math.floor(i / fold);
-      while (buckets.length <= j) buckets.push(0);
-      buckets[j]! += n;
+      while (this.#buckets.length <= j) this.#buckets.push(0);
+      this.#buckets[j]! += n;
     });
-    if (p.end !== null && (end === undefined || p.end > end)) end = p.end;
-    packetsWithoutLane += p.packetsWithoutLane;
-    for (const lane of p.lanes) {
-      const known = lanes.get(lane.id);
-      if (known === undefined) lanes.set(lane.id, { ...lane, marks: [...lane.marks] });
+    this.#start ??= t.start ?? undefined;
+    if (t.end !== null && (this.#end === undefined || t.end > this.#end)) this.#end = t.end;
+    this.#packetsWithoutLane += t.packetsWithoutLane;
+    for (const lane of t.lanes) {
+      const known = this.#lanes.get(lane.id);
+      if (known === undefined) this.#lanes.set(lane.id, lane);
       else {
-        known.marks.push(...lane.marks);
+        for (const m of lane.marks) known.marks.push(m);
         known.omittedMarks += lane.omittedMarks;
         known.packets += lane.packets;
         known.lastTime = lane.lastTime;
       }
     }
   }
-  const start = parts[0]?.start ?? undefined;
-  return { start: start ?? undefined, end, overview: { bucketMicros, packets: buckets }, lanes: () => [...lanes.values()], packetsWithoutLane };
+
+  /** The report. `info` and `readerAnomalies` are the whole file's, from the pass that cut it. */
+  report(file: string, info: CaptureInfo, readerAnomalies: Anomalies): Report {
+    for (const d of this.#dns) this.#replayed.finish(d);
+    for (const d of this.#path) this.#replayed.finish(d);
+    const anomalies = readerAnomalies.toRecord() as Record<string, number>;
+    for (const [k, n] of Object.entries(this.#anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
+    const findings = [...this.#findings, ...this.#replayed.values()].sort(compareFindings);
+    // In key order, as flattenNumbers gives them (a piece may have counted a key the others had not).
+    const statistics = { ...this.#statistics };
+    for (const part of ['dns', 'tcp', 'icmp'] as const) statistics[part] = Object.fromEntries(Object.entries(statistics[part]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const lanes = [...this.#lanes.values()];
+    const timeline: TimelineSource = {
+      start: this.#start,
+      end: this.#end,
+      overview: { bucketMicros: this.#bucketMicros, packets: this.#buckets },
+      lanes: () => lanes,
+      packetsWithoutLane: this.#packetsWithoutLane,
+    };
+    return buildReport(file, info, this.#options, { packets: this.#packets, first: this.#first, last: this.#last, anomalies, statistics, findings, timeline });
+  }
 }
 
 const STOP_REASONS: Record<NonNullable<CaptureInfo['stoppedBy']>, string> = {

@@ -14,7 +14,7 @@ import { Anomalies, secondsToMicros, type Micros } from '../core/index.js';
 import { isGzipFile, planPieces, readPiece, StopReading, type Piece } from '../readers/index.js';
 import { PacketDecoder } from '../decode/index.js';
 import type { Report } from '../report/index.js';
-import { Analysis, mergePieces, type AnalyzeOptions, type PieceResult } from '../analyze.js';
+import { Analysis, PieceMerger, type AnalyzeOptions, type PieceResult } from '../analyze.js';
 import { jobAnalyzeOptions, type JobAnalyzeOptions, type JobResult } from './jobs.js';
 import { ThreadPool, type JobRunner } from './pool.js';
 
@@ -26,6 +26,18 @@ export const MIN_SPLIT_BYTES = 64 << 20;
 
 /** Lead-in and run-out of each piece, as a batch capture set's (seconds). */
 export const DEFAULT_PIECE_CONTEXT_SECONDS = 60;
+
+/**
+ * A piece spans at least this many lead-ins of capture time: a shorter one would spend more of its
+ * work on its neighbour's frames than on its own (a dense capture of a few minutes stays one piece).
+ */
+const MIN_PIECE_SPAN_IN_CONTEXTS = 4;
+
+/**
+ * Pieces are at most this big, so that what a piece keeps until the merge (its findings, and the
+ * records of the whole-capture detectors) stays bounded however large the file.
+ */
+export const MAX_PIECE_BYTES = 256 << 20;
 
 /**
  * Forces pieces of about this many bytes on any file (tests: several pieces out of a small real
@@ -81,18 +93,23 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
   // A gzip file's pieces are cut from its decompressed bytes: about 4× the file, a guess that only
   // sets how evenly the threads share the work.
   const dataBytes = gzipped ? size * 4 : size;
-  const pieceBytes = o.pieceBytes ?? forcedPieceBytes() ?? Math.max(1, Math.ceil(dataBytes / o.jobs));
+  const forced = o.pieceBytes ?? forcedPieceBytes();
+  const pieceBytes = forced ?? Math.min(MAX_PIECE_BYTES, Math.max(1, Math.ceil(dataBytes / o.jobs)));
   const runner = o.runner ?? new ThreadPool(o.jobs);
   const tmp = mkdtempSync(join(tmpdir(), 'dualscope-pieces-'));
   const readerAnomalies = new Anomalies();
   const contextMicros = secondsToMicros(o.contextSeconds);
-  const results: Promise<PieceResult>[] = [];
+  const merger = new PieceMerger(jobAnalyzeOptions(o.analyze));
+  // Results are merged in file order: one that finishes early waits for those before it.
+  const running: Promise<PieceResult>[] = [];
+  let merged = Promise.resolve();
   let origin: Micros | undefined;
   const decoder = new PacketDecoder(new Anomalies());
   try {
     const info = await planPieces(path, readerAnomalies, {
       pieceBytes,
       contextMicros,
+      minPieceMicros: forced !== undefined ? 0 : MIN_PIECE_SPAN_IN_CONTEXTS * contextMicros,
       gunzipTo: join(tmp, 'capture'),
       // The overview starts at the first packet the analysis decodes: the same decoder, on the same
       // first frames, finds it here (a few frames, then nothing more is decoded).
@@ -101,14 +118,18 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
       },
       onPiece: (piece) => {
         const job: PieceJob = { type: 'piece', path, piece, origin: piece.seq === 0 ? undefined : origin, contextMicros, options: o.analyze };
-        results.push(runPieceJob(runner, job));
+        const result = runPieceJob(runner, job);
+        running.push(result);
+        merged = merged.then(async () => merger.add(await result));
+        merged.catch(() => undefined); // seen here at once; awaited (and thrown) after the pass
+        result.catch(() => undefined);
       },
     });
-    const pieces = await Promise.all(results);
-    return mergePieces(path, info, readerAnomalies, pieces, jobAnalyzeOptions(o.analyze));
+    await merged;
+    return merger.report(path, info, readerAnomalies);
   } finally {
     // A failed piece leaves the others running: wait for them before removing what they read.
-    await Promise.allSettled(results);
+    await Promise.allSettled(running);
     if (o.runner === undefined) await runner.close();
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -124,7 +145,7 @@ async function runPieceJob(runner: JobRunner, job: PieceJob): Promise<PieceResul
 export function analyzePiece(job: PieceJob): JobResult {
   const { piece, contextMicros } = job;
   const owned = { firstFrame: piece.firstFrame, lastFrame: Number.MAX_SAFE_INTEGER };
-  const options: Partial<AnalyzeOptions> = { ...jobAnalyzeOptions(job.options), owned, timeline: { origin: job.origin } };
+  const options: Partial<AnalyzeOptions> = { ...jobAnalyzeOptions(job.options), owned, timeline: { origin: job.origin }, replayWholeCaptureDetectors: true };
   const analysis = new Analysis(options);
   let phase = 'lead-in' as 'lead-in' | 'own' | 'run-out';
   let lastOwned = 0;

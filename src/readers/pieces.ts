@@ -42,8 +42,9 @@ export interface Piece {
   /** The piece's own records are those starting in [ownedFrom, ownedTo). */
   readonly ownedFrom: number;
   readonly ownedTo: number;
-  /** The frame number of the piece's first frame. */
+  /** The frame number of the piece's first frame, and its time. */
   readonly firstFrame: number;
+  readonly firstTime: Micros;
 }
 
 export interface PlanOptions {
@@ -51,11 +52,13 @@ export interface PlanOptions {
   pieceBytes: number;
   /** Lead-in length (µs). */
   contextMicros: Micros;
+  /** A piece spans at least this much capture time (µs) before the next may start. */
+  minPieceMicros: Micros;
   /** Where a gzip capture is decompressed to (created, and left for the caller to remove). */
   gunzipTo: string;
   /**
-   * Called with each piece as soon as it can be read: at once for a plain file (the piece's end is
-   * the next multiple of pieceBytes, whatever the pass finds there), after the pass for gzip.
+   * Called with each piece as soon as it can be read: for a plain file when the pass has found its
+   * end (the next piece's start), for gzip after the pass.
    */
   onPiece(piece: Piece): void;
   /** Sees every frame of the pass (before onPiece for a piece starting with it). */
@@ -85,7 +88,13 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
   const checkpoints: Checkpoint[] = [];
   let nextBoundary = o.pieceBytes;
   let pieces = 0;
+  let current: Piece | undefined;
   const held: Piece[] = [];
+  // A piece can be read once its end is known; a gzip capture's once its copy is complete.
+  const done = (p: Piece): void => {
+    if (gzip) held.push(p);
+    else o.onPiece(p);
+  };
   const gzip = isGzipFile(path) ? new GunzipCopy(o.gunzipTo) : undefined;
 
   const leadInStart = (firstTime: Micros): Checkpoint => {
@@ -111,11 +120,12 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
       sinceCheckpoint = 0;
       checkpoints.push({ offset, numberBefore: number, maxTimeBefore: maxTime, header });
     }
-    if (r.delivered && (pieces === 0 || offset >= nextBoundary)) {
-      const first = pieces === 0;
-      const lead = first ? checkpoints[0]! : leadInStart(frameTime);
-      const ownedTo = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
-      const piece: Piece = {
+    // A piece starts at a packet record past the next boundary, once the piece before spans at
+    // least minPieceMicros (a piece shorter than its lead-in would mostly analyse its neighbour's frames).
+    if (r.delivered && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros))) {
+      const lead = current === undefined ? checkpoints[0]! : leadInStart(frameTime);
+      if (current !== undefined) done({ ...current, ownedTo: offset });
+      current = {
         seq: pieces++,
         path: gzip ? o.gunzipTo : path,
         header: lead.offset === 0 ? new Uint8Array(0) : lead.header,
@@ -123,13 +133,12 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
         numberBefore: lead.numberBefore,
         leadInFrom: frameTime - o.contextMicros,
         // The first piece also owns what precedes its first packet (headers, non-packet blocks).
-        ownedFrom: first ? 0 : offset,
-        ownedTo,
+        ownedFrom: pieces === 1 ? 0 : offset,
+        ownedTo: Number.POSITIVE_INFINITY,
         firstFrame: r.frame,
+        firstTime: frameTime,
       };
-      nextBoundary = ownedTo;
-      if (gzip) held.push(piece);
-      else o.onPiece(piece);
+      nextBoundary = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
     }
     if (r.frame > 0) number = r.frame;
     if (r.delivered && frameTime > maxTime) maxTime = frameTime;
@@ -142,9 +151,8 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
   } finally {
     gzip?.close();
   }
-  // The last piece owns everything to the end of the file.
-  const last = held.length > 0 ? held[held.length - 1] : undefined;
-  for (const p of held) o.onPiece(p === last ? { ...p, ownedTo: Number.POSITIVE_INFINITY } : p);
+  if (current !== undefined) done(current); // the last piece owns everything to the end of the file
+  for (const p of held) o.onPiece(p);
   return result;
 }
 
