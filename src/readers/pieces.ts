@@ -244,7 +244,8 @@ export function readPiece(piece: Piece, onFrame: (frame: Frame, number: number, 
   try {
     if (piece.header.length > 0) parser.push(Buffer.from(piece.header));
     const size = statSync(piece.path).size;
-    const buf = Buffer.allocUnsafe(chunkSize);
+    const buf = Buffer.allocUnsafe(Math.max(4096, Math.min(chunkSize, size - piece.readFrom)));
+    chunkSize = buf.length;
     for (let pos = piece.readFrom; pos < size; ) {
       const n = readSync(fd, buf, 0, chunkSize, pos);
       if (n <= 0) break;

@@ -1,0 +1,143 @@
+// analyze --jobs: real samples cut into many small pieces (forced: a few hundred bytes each, so that
+// lookups, connections and incidents cross piece boundaries) give the report of the one-thread
+// analysis — findings (kind, severity, evidence frames, times, counts), statistics, anomalies and
+// capture facts, the timeline's overview and lanes — on pcap, pcapng and gzip. The one thing that
+// may differ, state older than the lead-in, is shown on the sample that has it. Pieces run here on
+// an inline runner that sends jobs and results through structuredClone, as a thread does; the CLI
+// case runs real worker threads.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaptureFormatError } from '../../src/core/index.js';
+import { analyzeFile } from '../../src/analyze.js';
+import { analyzeInPieces, PIECE_BYTES_ENV, runJob, type Job, type JobRunner } from '../../src/batch/index.js';
+import type { Report } from '../../src/report/index.js';
+import { ROOT, requireBuiltCli, runCli } from '../support/cli.js';
+
+const GENERATED_AT = '2026-01-01T00:00:00Z';
+const tmp = mkdtempSync(join(tmpdir(), 'i17-jobs-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Runs each job here, its job and result copied as postMessage copies them. */
+class InlineRunner implements JobRunner {
+  readonly concurrency = 1;
+  jobs = 0;
+  async run(job: Job) {
+    this.jobs++;
+    return structuredClone(await runJob(structuredClone(job)));
+  }
+  async close() {}
+}
+
+async function both(path: string, pieceBytes: number, contextSeconds = 3600): Promise<{ one: Report; split: Report; pieces: number }> {
+  const one = await analyzeFile(path, { generatedAt: GENERATED_AT });
+  const runner = new InlineRunner();
+  const split = await analyzeInPieces(path, { jobs: 2, runner, pieceBytes, contextSeconds, analyze: { generatedAt: GENERATED_AT } });
+  return { one, split, pieces: runner.jobs };
+}
+
+/** Everything but the timeline's lanes, which differ at piece boundaries (see README). */
+function expectSameReport(one: Report, split: Report): void {
+  expect(split.findings).toEqual(one.findings);
+  expect(split.counts).toEqual(one.counts);
+  expect(split.statistics).toEqual(one.statistics);
+  expect(split.anomalies).toEqual(one.anomalies);
+  expect(split.capture).toEqual(one.capture);
+  const { lanes: _a, ...timelineOne } = one.timeline;
+  const { lanes: _b, ...timelineSplit } = split.timeline;
+  expect(timelineSplit).toEqual(timelineOne);
+}
+
+// Samples with incidents of every family whose evidence spans many pieces at these sizes.
+const SAMPLES: [string, number][] = [
+  ['samples/demo.pcapng', 600],
+  ['samples/busy-mixed-client.pcapng', 1500],
+  ['samples/sticky-firewall-client.pcap', 400],
+  ['samples/same-port-drop-many-clients-lan.pcap', 500],
+  ['samples/pmtud-v6-blackhole-server.pcap', 2000],
+  ['samples/pmtud-mss-clamp-server.pcapng', 2000],
+  ['samples/fallback-happy-eyeballs-client.pcap', 300],
+  ['samples/neighbor-arp-failure-router.pcap', 500],
+  ['samples/rfc6303-leak-many-hosts-resolver.pcap', 500],
+  ['samples/aaaa-unanswered-recursive-resolver.pcapng', 400],
+];
+
+describe('analyze in pieces: the one-thread report', () => {
+  for (const [sample, pieceBytes] of SAMPLES) {
+    it(`${sample} in pieces of ${pieceBytes} bytes`, async () => {
+      const { one, split, pieces } = await both(join(ROOT, sample), pieceBytes);
+      expect(pieces).toBeGreaterThanOrEqual(4);
+      expect(one.findings.length).toBeGreaterThan(0);
+      expectSameReport(one, split);
+    });
+  }
+
+  it('a gzip capture, decompressed once', async () => {
+    const gz = join(tmp, 'busy-mixed-client.pcapng.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(ROOT, 'samples/busy-mixed-client.pcapng'))));
+    const { one, split, pieces } = await both(gz, 1500);
+    expect(pieces).toBeGreaterThanOrEqual(4);
+    expect(split.capture.gzip).toBe(true);
+    expectSameReport(one, split);
+  });
+
+  it('whole-capture findings are regrouped across pieces: the resolver profile counts every lookup', async () => {
+    const { one, split } = await both(join(ROOT, 'samples/demo.pcapng'), 600);
+    const profiles = (r: Report) => r.findings.filter((f) => f.kind === 'dns.resolver_profile').map((f) => f.summary);
+    expect(profiles(one).some((s) => s.includes('(3 address lookup(s))'))).toBe(true);
+    expect(profiles(split)).toEqual(profiles(one));
+  });
+
+  it('state older than the lead-in: a SYN-only connection ended by its 75 s handshake timer is not counted with a 60 s lead-in', async () => {
+    // demo.pcapng: an unanswered SYN whose handshake timer (75 s) fires in a later piece than the
+    // one holding the SYN; with a 60 s lead-in that piece never saw it, so nobody ends it.
+    const short = await both(join(ROOT, 'samples/demo.pcapng'), 600, 60);
+    expect(short.split.findings).toEqual(short.one.findings);
+    const diff = Object.fromEntries(Object.entries(short.one.statistics.tcp).filter(([k, v]) => short.split.statistics.tcp[k] !== v).map(([k, v]) => [k, [v, short.split.statistics.tcp[k]]]));
+    expect(diff).toEqual({ connections: [3, 2], open: [0, 1], 'byEnd.idle': [1, 0], 'byHandshake.unanswered': [1, 0] });
+    // A lead-in longer than that timer: the same again.
+    const long = await both(join(ROOT, 'samples/demo.pcapng'), 600, 76);
+    expectSameReport(long.one, long.split);
+  });
+
+  it('an unreadable file: the one-thread error', async () => {
+    const bad = join(tmp, 'not-a-capture.pcap');
+    writeFileSync(bad, 'this is not a capture file at all');
+    const one = await analyzeFile(bad).catch((e: unknown) => e);
+    const split = await analyzeInPieces(bad, { jobs: 2, runner: new InlineRunner(), pieceBytes: 10 }).catch((e: unknown) => e);
+    expect(one).toBeInstanceOf(CaptureFormatError);
+    expect(split).toBeInstanceOf(CaptureFormatError);
+    expect((split as Error).message).toBe((one as Error).message);
+  });
+});
+
+describe('dualscope analyze --jobs (worker threads)', () => {
+  beforeAll(() => requireBuiltCli());
+
+  it('--jobs 2 with forced small pieces writes the --jobs 1 JSON report', () => {
+    const input = join(ROOT, 'samples/busy-mixed-client.pcapng');
+    process.env[PIECE_BYTES_ENV] = '3000';
+    let reports: Report[];
+    try {
+      reports = ['1', '2'].map((jobs) => {
+        const out = join(tmp, `cli-${jobs}.json`);
+        const r = runCli(['analyze', input, '--jobs', jobs, '--json', out, '--generated-at', GENERATED_AT, '-q', '-f'], { cwd: tmp, timeout: 120_000 });
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        return JSON.parse(readFileSync(out, 'utf8')) as Report;
+      });
+    } finally {
+      delete process.env[PIECE_BYTES_ENV];
+    }
+    expectSameReport(reports[0]!, reports[1]!);
+  }, 120_000);
+
+  it('rejects a bad --jobs in one line', () => {
+    const r = runCli(['analyze', join(ROOT, 'samples/demo.pcapng'), '--jobs', '0', '--no-write', '-q'], { cwd: tmp });
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('--jobs');
+  });
+});
