@@ -340,6 +340,8 @@ function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[
   const qa = question(l, QTYPE_A);
   const q6 = question(l, QTYPE_AAAA);
   if (qa === undefined || q6 === undefined) return NO_DROPS;
+  // Each question sent once (most lookups): nothing was asked again, so no drop shows.
+  if (sentOnce(qa) && sentOnce(q6)) return NO_DROPS;
   let out: SamePortDrop[] | undefined;
   // AAAA attempts already paired: a list, as there are seldom more than one or two.
   let paired: DnsAttempt[] | undefined;
@@ -362,6 +364,8 @@ function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[
 }
 
 const NO_DROPS: readonly SamePortDrop[] = Object.freeze([]);
+
+const sentOnce = (q: DnsQuestionRecord): boolean => q.attempts.length === 1 && q.attempts[0]!.queries.length === 1;
 
 /**
  * The next transmission of `q` after `first` (sent at `t`): on the same socket if there is one
