@@ -229,9 +229,7 @@ export function readPiece(piece: Piece, onFrame: (frame: Frame, number: number, 
   const renumbered = new RenumberedFrame();
   renumbered.offset = piece.numberBefore;
   const base = piece.readFrom - piece.header.length;
-  // eslint-disable-next-line prefer-const
-  let parser: CaptureParser;
-  parser = new CaptureParser(piece.path, (f) => {
+  const parser: CaptureParser = new CaptureParser(piece.path, (f) => {
     renumbered.inner = f;
     onFrame(renumbered, f.index + piece.numberBefore, base + parser.unitStart);
   }, parserAnomalies);
