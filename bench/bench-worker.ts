@@ -1,9 +1,13 @@
 // One measurement in a fresh process, so peak RSS belongs to that mode alone.
-// Usage: node dist/bench/bench-worker.js read|decode|analyze FILE → one JSON line.
+// Usage: node dist/bench/bench-worker.js read|decode|analyze|analyze-jobs FILE → one JSON line.
+// analyze-jobs is `analyze --jobs` at its default (every core), as the CLI decides it; the findings'
+// digest lets the bench show that both analyses found the same.
 import { Anomalies } from '../src/core/index.js';
 import { readCapture } from '../src/readers/index.js';
 import { PacketDecoder } from '../src/decode/index.js';
 import { analyzeFile } from '../src/analyze.js';
+import { analyzeInPieces, defaultJobs, shouldSplit } from '../src/batch/index.js';
+import { createHash } from 'node:crypto';
 import { tuneGarbageCollector } from '../src/cli/heap.js';
 
 // As the `dualscope` executable does, so the figures are what users get.
@@ -15,6 +19,8 @@ if (!mode || !file) throw new Error('usage: bench-worker read|decode|analyze FIL
 const started = process.hrtime.bigint();
 let packets = 0;
 let findings = 0;
+let digest = '';
+let pieces = 1;
 if (mode === 'read') {
   const info = await readCapture(file, () => { packets++; }, new Anomalies());
   void info;
@@ -31,8 +37,17 @@ if (mode === 'read') {
   const report = await analyzeFile(file, { generatedAt: '2026-01-01T00:00:00Z' });
   packets = report.capture.packets;
   findings = report.findings.length;
+  digest = createHash('sha1').update(JSON.stringify(report.findings)).digest('hex');
+} else if (mode === 'analyze-jobs') {
+  const jobs = defaultJobs();
+  const report = shouldSplit(file, jobs)
+    ? await analyzeInPieces(file, { jobs, analyze: { generatedAt: '2026-01-01T00:00:00Z' }, onPieces: (n) => (pieces = n) })
+    : await analyzeFile(file, { generatedAt: '2026-01-01T00:00:00Z' });
+  packets = report.capture.packets;
+  findings = report.findings.length;
+  digest = createHash('sha1').update(JSON.stringify(report.findings)).digest('hex');
 } else {
   throw new Error(`unknown mode ${mode}`);
 }
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-process.stdout.write(`${JSON.stringify({ mode, packets, seconds, findings, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);
+process.stdout.write(`${JSON.stringify({ mode, packets, seconds, findings, digest, pieces, maxRssMb: process.resourceUsage().maxRSS / 1024 })}\n`);

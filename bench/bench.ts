@@ -4,10 +4,11 @@
 // loss, retries and the incidents dualscope reports; BENCH_EDGE_PACKETS, default 2 million). For
 // each it prints packets/s, MB/s and peak RSS for read-only, read+decode and the full analysis, next
 // to tshark on the same file in the same run (BENCH_RUNS runs of each dualscope mode, default 3: the
-// fastest is shown with the range). Speed targets live here, never in unit tests.
+// fastest is shown with the range). `analyze-jobs` is the full analysis at `--jobs`' default (every
+// core; RSS is the whole process, all threads). Speed targets live here, never in unit tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture } from './generate.js';
 import { generateEdgeCapture } from './generate-edge.js';
@@ -26,10 +27,13 @@ const worker = join(import.meta.dirname, 'bench-worker.js');
  */
 const runs = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 
+/** The one-thread analysis's findings digest per file, to compare --jobs with. */
+const digests = new Map<string, string>();
+
 interface Row { what: string; packets: number; seconds: number; maxRssMb: number | undefined; note?: string }
 
 function runNode(rows: Row[], file: string, mode: string): void {
-  const done: { packets: number; seconds: number; maxRssMb: number; findings: number }[] = [];
+  const done: { packets: number; seconds: number; maxRssMb: number; findings: number; digest: string; pieces: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(process.execPath, [worker, mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {
@@ -41,7 +45,13 @@ function runNode(rows: Row[], file: string, mode: string): void {
   done.sort((a, b) => a.seconds - b.seconds);
   const best = done[0]!;
   const spread = done.length > 1 ? `${runs} runs ${done[0]!.seconds.toFixed(1)}–${done[done.length - 1]!.seconds.toFixed(1)} s` : '1 run';
-  const findings = mode === 'analyze' ? `${best.findings} findings; ` : '';
+  let findings = mode.startsWith('analyze') ? `${best.findings} findings; ` : '';
+  if (mode === 'analyze-jobs') {
+    const one = digests.get(file);
+    const same = one === undefined ? 'not compared' : done.every((d) => d.digest === one) ? 'identical to one thread' : 'NOT identical to one thread';
+    findings = `${availableParallelism()} threads, ${best.pieces} piece(s), findings ${same}; `;
+  }
+  if (mode === 'analyze') digests.set(file, best.digest);
   rows.push({ what: `dualscope ${mode}`, packets: best.packets, seconds: best.seconds, maxRssMb: Math.max(...done.map((d) => d.maxRssMb)), note: `${findings}${spread}` });
 }
 
@@ -72,7 +82,7 @@ for (const spec of FILES) {
   }
   const size = statSync(file).size;
   const rows: Row[] = [];
-  for (const mode of ['read', 'decode', 'analyze']) runNode(rows, file, mode);
+  for (const mode of ['read', 'decode', 'analyze', 'analyze-jobs']) runNode(rows, file, mode);
   const packets = rows.find((r) => r.what === 'dualscope read')?.packets ?? spec.target;
   runTimed(rows, 'tshark -r FILE -q', 'tshark', ['-r', file, '-q'], packets, 'reads, does not dissect');
   // tshark -z expert dissects everything at ~60 k packets/s with ~800 MB per million packets:

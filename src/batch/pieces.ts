@@ -64,6 +64,8 @@ export interface PiecesOptions {
   pieceBytes: number | undefined;
   /** A runner to use (tests); default: a pool of `jobs` threads, closed at the end. */
   runner: JobRunner | undefined;
+  /** Told how many pieces the file was cut into, at the end of the cutting pass. */
+  onPieces?: (pieces: number) => void;
 }
 
 /** Whether analyze splits `path` across threads: more than one job, a regular file, big enough (or forced). */
@@ -125,6 +127,7 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
         result.catch(() => undefined);
       },
     });
+    o.onPieces?.(running.length);
     await merged;
     return merger.report(path, info, readerAnomalies);
   } finally {

@@ -46,7 +46,11 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     try {
       const jobs = o.jobs ?? defaultJobs();
       report = shouldSplit(file, jobs)
-        ? await analyzeInPieces(file, { jobs, analyze: { dnsTimeout: o.dnsTimeout, slowLookup: o.slowLookup, generatedAt: o.generatedAt } })
+        ? await analyzeInPieces(file, {
+            jobs,
+            analyze: { dnsTimeout: o.dnsTimeout, slowLookup: o.slowLookup, generatedAt: o.generatedAt },
+            ...(o.pieceContext !== undefined ? { contextSeconds: o.pieceContext } : {}),
+          })
         : await analyzeFile(file, analyzeOptions(o, progress));
     } catch (e) {
       progress?.done();

@@ -23,6 +23,7 @@ export const AnalyzeCliOptions = z.object({
   write: z.boolean().default(true),
   generatedAt: z.iso.datetime({ error: '--generated-at must be an ISO 8601 UTC time such as 2026-01-01T00:00:00Z' }).optional(),
   jobs: z.coerce.number().int('--jobs must be a whole number').min(1, '--jobs must be at least 1').max(256, '--jobs must be at most 256').optional(),
+  pieceContext: seconds('--piece-context').optional(),
 });
 export type AnalyzeCliOptions = z.infer<typeof AnalyzeCliOptions>;
 

@@ -46,6 +46,7 @@ function program(): Command {
     .option('--no-color', 'no colour in the terminal summary')
     .option('--generated-at <iso-time>', 'fix the report time (for reproducible reports)')
     .option('-j, --jobs <n>', 'threads for one large file (default: the number of cores; 1: one thread; files under 64 MiB use one)')
+    .option('--piece-context <seconds>', 'with --jobs: lead-in and run-out of each piece of a file split across threads (default 60)')
     .action(async (files: string[], raw: Record<string, unknown>) => {
       const o = parseOptions(AnalyzeCliOptions, raw);
       const outcome = await runAnalyze(files, o);
