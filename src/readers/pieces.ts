@@ -116,13 +116,14 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
   };
   const onRecord = (r: RawRecord): void => {
     gzip?.write(r.bytes, r.offset, r.length);
-    if (++sinceCheckpoint >= CHECKPOINT_RECORDS || (r.delivered && offset >= nextBoundary)) {
+    // A piece starts at a packet record past the next boundary, once the piece before spans at
+    // least minPieceMicros (a piece shorter than its lead-in would mostly analyse its neighbour's frames).
+    const startsPiece = r.delivered && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros));
+    if (++sinceCheckpoint >= CHECKPOINT_RECORDS || startsPiece) {
       sinceCheckpoint = 0;
       checkpoints.push({ offset, numberBefore: number, maxTimeBefore: maxTime, header });
     }
-    // A piece starts at a packet record past the next boundary, once the piece before spans at
-    // least minPieceMicros (a piece shorter than its lead-in would mostly analyse its neighbour's frames).
-    if (r.delivered && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros))) {
+    if (startsPiece) {
       const lead = current === undefined ? checkpoints[0]! : leadInStart(frameTime);
       if (current !== undefined) done({ ...current, ownedTo: offset });
       current = {
