@@ -335,9 +335,21 @@ def aaaa_unanswered(a, out):
             if a.mode == 'none':
                 f['details']['spanMicros'] = tol(lst[-1]['q']['t'] - lst[0]['q']['t'], 0.7, 1.3, 50_000)
             findings.append(f)
+        may = ['dns.slow_lookup', 'dns.resolver_profile']
+        if a.stub_defaults and point == 'client':
+            # The lab chose the stub and left its options at their defaults; the capture must show a
+            # retry after a full timeout for the profile to say so (glibc: RES_TIMEOUT 5 s).
+            timeout = {'glibc-default': 5_000_000}[a.stub_defaults]
+            first = min(e['q']['t'] for e in a4)
+            again = [e['q']['t'] - first for e in a4 if e['q']['t'] - first > 1_000_000]
+            check(again and abs(again[0] - timeout) < 300_000, f'{cap}: no retry after the {timeout} µs default timeout: {again}')
+            cl = a4[0]['q']['client']
+            findings.append({'kind': 'dns.resolver_profile', 'client': cl,
+                             'details': {'stub': a.stub_defaults, 'inferredTimeoutMicros': tol(again[0], 0.95, 1.05, 50_000)}})
+            may.remove('dns.resolver_profile')
         obs = (a.observed + ' ' + '; '.join(describe_ex(e) for e in sorted(ex, key=lambda e: e['q']['n'])[:14]) + '.')
         out.add(cap, a.scenario, point, findings, a.must_not.split(','), obs,
-                may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
+                may=may, topology=a.topology)
 
 
 RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
@@ -366,6 +378,9 @@ def _extra_dns(sub):
     s.add_argument('--mode', choices=['none', 'rcode'], default='none')
     s.add_argument('--rcode', type=int, default=3)
     s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.local_zone_leak')
+    s.add_argument('--stub-defaults', default='',
+                   help='the client stub resolver and its options as the lab set them (e.g. glibc-default: '
+                        'glibc with no resolv.conf options, timeout 5 s): its profile must say so')
 
 
 def truthy(v):

@@ -53,7 +53,12 @@ export function question(l: DnsLookup, qtype: number): DnsQuestionRecord | undef
 /** A reply a stub can use: NOERROR or NXDOMAIN, not truncated. */
 export const usable = (r: DnsReply): boolean => !r.tc && (r.rcode === 0 || r.rcode === 3);
 
-export function queryEvidence(q: DnsQuerySent, a: DnsAttempt, client: string, role: string): Evidence {
+/** What evidence shows of a reply (a record kept without the rest, see reply-lost-downstream.ts). */
+export type ReplyShown = Pick<DnsReply, 'frame' | 'time' | 'rcode' | 'answersOfType' | 'tc' | 'aa' | 'size' | 'fragmented'>;
+/** What evidence shows of an attempt: its socket and question type. */
+export type AttemptShown = Pick<DnsAttempt, 'clientPort' | 'server' | 'serverPort' | 'qtype' | 'transport' | 'id'>;
+
+export function queryEvidence(q: DnsQuerySent, a: AttemptShown, client: string, role: string): Evidence {
   return {
     frame: q.frame,
     time: q.time,
@@ -65,7 +70,7 @@ export function queryEvidence(q: DnsQuerySent, a: DnsAttempt, client: string, ro
   };
 }
 
-export function replyEvidence(r: DnsReply, a: DnsAttempt, client: string, role: string): Evidence {
+export function replyEvidence(r: ReplyShown, a: AttemptShown, client: string, role: string): Evidence {
   return {
     frame: r.frame,
     time: r.time,

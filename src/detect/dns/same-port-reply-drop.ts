@@ -8,6 +8,7 @@ import { defineDetector, type Detector, type Explanations } from '../detector.js
 import type { Evidence, Finding } from '../finding.js';
 import {
   CappedGroups,
+  type AttemptShown,
   displayFilter,
   durationText,
   median,
@@ -93,7 +94,10 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
       const drops = samePortDrops(r, o);
       // The server-side view, for every lookup (a round may be re-asked in a later lookup); a
       // socket this capture already shows losing a reply is not reported twice.
-      const losses = downstream.observe(r).filter((x) => !drops.some((d) => d.keptAttempt.clientPort === x.first.a.clientPort && d.keptAttempt.server === x.first.a.server));
+      const seen = downstream.observe(r);
+      const losses = seen.length === 0 || drops.length === 0
+        ? seen
+        : seen.filter((x) => !drops.some((d) => d.keptAttempt.clientPort === x.first.clientPort && d.keptAttempt.server === x.first.server));
       if (drops.length === 0 && losses.length === 0) return NO_FINDINGS;
       // The lookup's delay is this incident's, whether or not the pair's cap lets it be reported.
       explanations?.explain(r, KIND);
@@ -108,7 +112,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
       }
       for (const x of losses) {
-        const pair = pairOf(x.client, x.first.a.server);
+        const pair = pairOf(x.first.client, x.first.server);
         if (pair === undefined) continue;
         pair.occurrences++;
         if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
@@ -131,13 +135,12 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
 
 /** dns.same_port_reply_drop from a capture point before the loss (server, resolver, router). */
 function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
-  const { a, aaaa, aReply, aaaaReply } = x.first;
-  const client = x.client;
-  const server = a.server;
-  const port = a.clientPort;
+  const { client, server, clientPort: port, serverPort, aSent, aaaaSent, aReply, aaaaReply } = x.first;
+  const a: AttemptShown = { clientPort: port, server, serverPort, qtype: QTYPE_A, transport: 'udp', id: x.first.aId };
+  const aaaa: AttemptShown = { ...a, qtype: QTYPE_AAAA, id: x.first.aaaaId };
   const told: Evidence[] = [
-    queryEvidence(a.queries[0]!, a, client, 'A query (first round)'),
-    queryEvidence(aaaa.queries[0]!, aaaa, client, 'AAAA query (first round)'),
+    queryEvidence(aSent, a, client, 'A query (first round)'),
+    queryEvidence(aaaaSent, aaaa, client, 'AAAA query (first round)'),
     replyEvidence(aReply, a, client, 'A reply (left here)'),
     replyEvidence(aaaaReply, aaaa, client, 'AAAA reply (left here)'),
   ];
@@ -150,9 +153,9 @@ function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
   const evidence = sortEvidence(told).slice(0, 32);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
-  const name = printableName(x.name);
+  const name = printableName(x.first.name);
   const asked = [...new Set(x.reasks.map((re) => qtypeName(re.qtype)))].join(' and ');
-  const replyAge = Math.max(aReply.time - a.queries[0]!.time, aaaaReply.time - aaaa.queries[0]!.time);
+  const replyAge = Math.max(aReply.time - aSent.time, aaaaReply.time - aaaaSent.time);
   const which = x.lostReply === 'unknown'
     ? 'which reply of the pair was lost does not show here (the client asked again from the first question on)'
     : `the client asked again only for ${x.lostReply}: that reply was lost`;
@@ -167,7 +170,7 @@ function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
     end: last.time,
     client,
     server,
-    names: [x.name],
+    names: [x.first.name],
     evidence,
     impact: {
       description: `the client waited for its timeout (about ${durationText(x.reaskAfterMicros)}) before asking again; whether the lookup then succeeded does not show at this capture point`,
@@ -186,7 +189,7 @@ function downstreamFinding(x: DownstreamLoss, occurrences: number): Finding {
         (x.lostReply === 'unknown' ? ', which reply of the pair was lost' : '') + ', and whether the lookup finally succeeded',
       lostReply: x.lostReply,
       clientPort: port,
-      serverPort: a.serverPort,
+      serverPort,
       reasked: x.reasks.map((re) => qtypeName(re.qtype)),
       reaskFrames: x.reasks.map((re) => re.queries[0]!.frame),
       reaskAfterMicros: x.reaskAfterMicros,
@@ -337,6 +340,8 @@ function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[
   const qa = question(l, QTYPE_A);
   const q6 = question(l, QTYPE_AAAA);
   if (qa === undefined || q6 === undefined) return NO_DROPS;
+  // Each question sent once (most lookups): nothing was asked again, so no drop shows.
+  if (sentOnce(qa) && sentOnce(q6)) return NO_DROPS;
   let out: SamePortDrop[] | undefined;
   // AAAA attempts already paired: a list, as there are seldom more than one or two.
   let paired: DnsAttempt[] | undefined;
@@ -359,6 +364,8 @@ function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[
 }
 
 const NO_DROPS: readonly SamePortDrop[] = Object.freeze([]);
+
+const sentOnce = (q: DnsQuestionRecord): boolean => q.attempts.length === 1 && q.attempts[0]!.queries.length === 1;
 
 /**
  * The next transmission of `q` after `first` (sent at `t`): on the same socket if there is one

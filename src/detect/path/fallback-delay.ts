@@ -77,23 +77,23 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
     const t6 = firstSyn(c);
     if (t6 > t4) return undefined;
-    const shared = c.names.length > 0 && v4.names.some((n) => c.names.includes(n));
-    if (shared) return t4 - t6 <= o.windowMicros ? 'name' : undefined;
+    if (shareName(c.names, v4.names)) return t4 - t6 <= o.windowMicros ? 'name' : undefined;
     return (c.names.length === 0 || v4.names.length === 0) && t4 - t6 <= o.noDnsWindowMicros ? 'port' : undefined;
   }
 
   /** Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they are tied. */
   function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = firstSyn(v4);
-    let byName: V6Failure[] = [];
-    let byPort: V6Failure[] = [];
+    // Lists only when something ties: most successes follow no failure, and this runs for each.
+    let byName: V6Failure[] | undefined;
+    let byPort: V6Failure[] | undefined;
     for (const f of failures) {
       if (f.paired) continue;
       const tie = tied(f.c, v4, t4);
-      if (tie === 'name') byName.push(f);
-      else if (tie === 'port') byPort.push(f);
+      if (tie === 'name') (byName ??= []).push(f);
+      else if (tie === 'port') (byPort ??= []).push(f);
     }
-    if (byName.length > 0) {
+    if (byName !== undefined) {
       // The same client: prefer attempts from the host that asked, when the lookup says who asked.
       const asker = v4.lookup?.asker;
       const own = byName.filter((f) => f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker);
@@ -101,7 +101,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       const list = lastBurst(byName);
       return followsGiveUp(list, t4) ? { list, byName: true } : undefined;
     }
-    if (byPort.length > 0) {
+    if (byPort !== undefined) {
       // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
       const client = byPort[byPort.length - 1]!.c.client;
       byPort = byPort.filter((f) => f.c.client === client);
@@ -186,6 +186,12 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       return [];
     },
   };
+}
+
+/** Index loops, not some()/includes() with a closure: this runs for every waiting failure per success. */
+function shareName(a: readonly string[], b: readonly string[]): boolean {
+  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) if (a[i] === b[j]) return true;
+  return false;
 }
 
 function lastActivity(c: ConnectionRecord): Micros {

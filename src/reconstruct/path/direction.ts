@@ -515,7 +515,8 @@ export class Direction {
   }
 
   summary(endTime: Micros): DirectionSummary {
-    const unacked: Segment[] = [];
+    // Most connections end with nothing sent twice and unacknowledged: no list then.
+    let unacked: Segment[] | undefined;
     let firstLoss = Number.POSITIVE_INFINITY;
     let unackedBytes = 0;
     for (let j = this.head; j < this.segs.length; j++) {
@@ -523,12 +524,12 @@ export class Direction {
       if (s.sacked) continue; // (from `head` on, only SACK has delivered a segment)
       unackedBytes += s.end - s.start;
       if (s.sends < 2) continue;
-      unacked.push(s);
+      (unacked ??= []).push(s);
       if (s.firstTime < firstLoss) firstLoss = s.firstTime;
     }
-    unacked.sort((x, y) => y.sends - x.sends || x.start - y.start);
+    unacked?.sort((x, y) => y.sends - x.sends || x.start - y.start);
     let deliveredAfterFirstLoss: number | undefined;
-    if (unacked.length > 0) {
+    if (unacked !== undefined) {
       for (let i = 0; i + 1 < this.deliveryLog.length; i += 2) {
         const wire = this.deliveryLog[i + 1]!;
         if (this.deliveryLog[i]! > firstLoss && (deliveredAfterFirstLoss === undefined || wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = wire;
@@ -568,7 +569,7 @@ export class Direction {
       retransmissions: l.retransmissions,
       retransmittedBytes: l.retransmittedBytes,
       retransmissionFrames: this.retxFrames,
-      unacked: unacked.length === 0 ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange()),
+      unacked: unacked === undefined ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange()),
       recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange()),
       deliveredAfterFirstLoss,
       unackedBytes,
