@@ -1,11 +1,15 @@
 #!/usr/bin/python3
-"""MSS clamping on several connections (verify.py's contract): checks with tshark that every
+"""Path controls and counts (verify.py's contract), checked with tshark; never runs dualscope.
+
+mss-many: MSS clamping on several connections: checks that every
 connection's SYN-ACK arrived with an MSS smaller than the one each side sent (both routers clamp to
 the 1280 link), that no segment exceeded the clamped size and no ICMP arrived, and writes
 expected/NAME.json: one path.mss_clamped per (client, server, SYN MSS, SYN-ACK MSS) with the number
-of connections. Never runs dualscope.
+of connections.
+slow-server: a server that is simply slow: every connection completes, nothing is retransmitted, and
+the server's data pauses at least 2 s with nothing outstanding; no path finding may appear.
 
-  verify-mss.py --out DIR mss-many --scenario S --cap client=F --topology T
+  verify-mss.py --out DIR mss-many|slow-server --scenario S --cap client=F --topology T
 """
 import argparse
 import importlib.util
@@ -51,15 +55,43 @@ def mss_many(a, out):
             may=['dns.resolver_profile'], topology=a.topology)
 
 
+def slow_server(a, out):
+    caps = dict(c.split('=', 1) for c in a.cap)
+    cap = caps['client']
+    pk = V.load(out.path(cap))
+    check(not any(p['icmp'] and p['icmpv6.type'] not in ('135', '136') for p in pk), 'an ICMP error arrived')
+    check(not any(truthy(p['tcp.analysis.retransmission']) for p in pk), 'a retransmission')
+    syns = [p for p in pk if truthy(p['tcp.flags.syn']) and not truthy(p['tcp.flags.ack'])]
+    check(len(syns) == 2 and {':' in s['dst'] for s in syns} == {True, False}, f'{len(syns)} connections, not one per family')
+    notes = []
+    for s in syns:
+        data = [p for p in pk if p['src'] == s['dst'] and p['tcp.dstport'] == s['tcp.srcport'] and int(p['tcp.len'] or 0) > 0]
+        acks = [p for p in pk if p['src'] == s['src'] and p['tcp.srcport'] == s['tcp.srcport'] and truthy(p['tcp.flags.ack'])]
+        check(sum(int(p['tcp.len']) for p in data) >= 60000, f'SYN #{s["n"]}: the body did not arrive in full')
+        gaps = [(b['t'] - a_['t'], a_, b) for a_, b in zip(data, data[1:]) if b['t'] - a_['t'] >= 2_000_000]
+        check(len(gaps) >= 2, f'SYN #{s["n"]}: the server did not pause twice')
+        for _, before, after in gaps:
+            end = int(before['tcp.seq_raw']) + int(before['tcp.len'])
+            acked = any(int(p['tcp.ack_raw'] or 0) >= end and before['t'] <= p['t'] < after['t'] for p in acks)
+            check(acked, f'#{before["n"]}: data outstanding during the pause')
+        big = max(V.iplen(p) for p in data)
+        notes.append(f"{s['src']} -> {s['dst']} (SYN #{s['n']}): {len(data)} data segments up to {big} bytes, pauses of "
+                     + ', '.join(f"{g / 1e6:.2f} s after #{b['n']}" for g, b, _ in gaps) + ' with every byte acknowledged')
+    obs = '; '.join(notes) + '; nothing retransmitted, no ICMP error, both transfers complete.'
+    out.add(cap, a.scenario, 'client', [], ['path.pmtud_blackhole', 'path.ptb_problem', 'path.fallback_delay', 'path.mss_clamped'], obs,
+            may=[], topology=a.topology)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
     sub = ap.add_subparsers(dest='cmd', required=True)
     V.scenario_parser(sub, 'mss-many')
+    V.scenario_parser(sub, 'slow-server')
     a = ap.parse_args()
     out = V.Out(a.out)
     try:
-        mss_many(a, out)
+        (mss_many if a.cmd == 'mss-many' else slow_server)(a, out)
     except Fail as e:
         print(f'verify-mss: FAILED: {e}', file=sys.stderr)
         return 1
