@@ -11,6 +11,8 @@ import { CaptureView, createDetectors, FindingSet, type Finding } from '../../sr
 import type { Packet } from '../../src/decode/index.js';
 import { PathReconstructor, type ConnectionRecord, type HostViewRecord, type PathRecord } from '../../src/reconstruct/path/index.js';
 import { resetFrames, tcp4, tcp6 } from '../support/tcp-packets.js';
+import { conversation, PTR, T0 } from '../support/dns-packets.js';
+import { DnsReconstructor } from '../../src/reconstruct/dns/index.js';
 import { runPath } from '../reconstruct/path/pipeline.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');
@@ -144,5 +146,46 @@ describe('InboundView rules', () => {
     const { records } = pathRun(packets, 4);
     expect(records.some((r) => r.type === 'host-view')).toBe(false);
     expect(pathRun(packets.slice(2), 4).records.some((r) => r.type === 'host-view')).toBe(true);
+  });
+});
+
+describe('a verdict made before the host was shown one-sided', () => {
+  /** Both reconstructors and every detector, as the analysis wires them. */
+  function both(packets: readonly Packet[]): Finding[] {
+    const set = createDetectors();
+    const merged = new FindingSet();
+    const dns = new DnsReconstructor({}, (r) => { for (const d of set.dns) merged.add(d, d.observe(r)); });
+    const path = new PathReconstructor({}, (r) => { for (const d of set.path) merged.add(d, d.observe(r)); });
+    for (const p of packets) {
+      dns.packet(p);
+      path.packet(p);
+      dns.expire(p.time);
+    }
+    dns.finish();
+    path.finish();
+    for (const d of [...set.dns, ...set.path]) merged.finish(d);
+    return merged.values();
+  }
+  const leaks = (fs: readonly Finding[]) => fs.filter((f) => f.kind === 'dns.local_zone_leak');
+
+  it('withdraws a local-zone "unanswered" at the end when the evidence came later', () => {
+    resetFrames();
+    const c = conversation(B4, '192.0.2.53');
+    const reverse = [c.query(0, 40100, 7, '80.2.0.192.in-addr.arpa', PTR), c.tick(12_000)];
+    // Without later evidence: the silence stands (a resolver that never answered).
+    expect(leaks(both(reverse))).toHaveLength(1);
+    // B's connection 13 s later shows its inbound traffic is not in the capture.
+    const later = outboundOnly(4, B4, S4, 40101, T0 + 13_000 * MS);
+    expect(leaks(both([...reverse, ...later]))).toEqual([]);
+  });
+
+  it('keeps it when the client itself asked again (its own timeout, whatever the capture holds)', () => {
+    resetFrames();
+    const c = conversation(B4, '192.0.2.53');
+    const packets = [
+      c.query(0, 40100, 7, '80.2.0.192.in-addr.arpa', PTR), c.query(2000, 40100, 7, '80.2.0.192.in-addr.arpa', PTR),
+      c.tick(14_000), ...outboundOnly(4, B4, S4, 40101, T0 + 15_000 * MS),
+    ];
+    expect(leaks(both(packets))).toHaveLength(1);
   });
 });
