@@ -37,7 +37,7 @@ export async function collectPoint(point: number, file: string, analyze: Partial
   const packets: PointPacket[] = [];
   const doubles = new Map<number, number>();
   const forwarded = new Set<PointPacket>();
-  const recent = new Map<string, number>(); // signature → index of its latest first copy
+  const recent = new Map<number, number>(); // signature → index of its latest first copy
   let ipPackets = 0;
   let beyond = 0;
   let nextExpire = Number.NEGATIVE_INFINITY;

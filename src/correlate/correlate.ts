@@ -24,7 +24,7 @@ import { TOOL_VERSION } from '../version.js';
 import { estimateClock, toA, type ClockEstimate } from './clock.js';
 import { collectPoint, packetOfFrame, type CollectedPoint } from './collect.js';
 import { consistentCandidates, joinWindowed, pairAligned, uniqueCandidates, type Candidate } from './join.js';
-import { directionKey, flowOrders, JourneyBuilder, judgeJourney, type AlignedPoint, type Journey, type JourneyVerdict } from './path.js';
+import { DirectionKeys, directionKey, flowOrders, JourneyBuilder, judgeJourney, type AlignedPoint, type Journey, type JourneyVerdict } from './path.js';
 import { groupViews, type ViewKey } from './merge-views.js';
 import { dnsTypeName, packetLabel, type PointPacket } from './signature.js';
 
@@ -66,6 +66,21 @@ const MIN_UNIQUE = 4;
 /** Width of that band: path delays between capture points of one site vary less than this. */
 const CONSISTENT_BAND: Micros = 100_000;
 
+/**
+ * What one correlation held, counted (tests bound it: none of these may grow with every packet
+ * except `journeys`, which is one per packet seen anywhere).
+ */
+export interface CorrelationStats {
+  /** Journeys: a packet and its sightings at every point that saw it. */
+  journeys: number;
+  /** Journey verdicts kept: the lost packets' and the evidence packets' only, not one per journey. */
+  verdictsKept: number;
+  /** Distinct flow directions the clock samples name (one shared key each). */
+  directionKeys: number;
+  /** Clock samples over all pairs (one per packet unique at both points of a pair). */
+  clockSamples: number;
+}
+
 interface PairClock {
   readonly a: number;
   readonly b: number;
@@ -82,9 +97,11 @@ export async function correlateFiles(inputs: readonly CorrelateInput[], options:
   return correlateCollected(inputs, collected, o);
 }
 
-export function correlateCollected(inputs: readonly CorrelateInput[], collected: readonly CollectedPoint[], o: CorrelateOptions): CorrelatedReport {
+export function correlateCollected(inputs: readonly CorrelateInput[], collected: readonly CollectedPoint[], o: CorrelateOptions, stats?: CorrelationStats): CorrelatedReport {
   const n = collected.length;
   const labels = inputs.map((i) => i.label);
+  const keys = new DirectionKeys();
+  let clockSamples = 0;
 
   // 2. pairs: candidates and clocks
   const pairs: PairClock[] = [];
@@ -96,9 +113,9 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
     const trusted = unique.length >= MIN_UNIQUE ? unique : consistentCandidates(candidates, CONSISTENT_BAND);
     const samples = trusted.map((c) => {
       const p = pa[c.a]!;
-      const key = directionKey(p);
-      return { tA: p.time, d: c.d, dir: key, rev: `${key.slice(0, key.indexOf(' '))} ${p.dst} → ${p.src}`, hops: p.hopLimit - pb[c.b]!.hopLimit };
+      return { tA: p.time, d: c.d, dir: keys.of(p), rev: keys.reverseOf(p), hops: p.hopLimit - pb[c.b]!.hopLimit };
     });
+    clockSamples += samples.length;
     const estimate = estimateClock(samples);
     if (estimate !== undefined) pairs.push({ a, b, estimate, candidates });
   }
@@ -164,7 +181,14 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
   }
   const { journeys, journeyOf } = builder.build();
   const orders = flowOrders(journeys, n);
+  // A verdict is kept for a lost packet's journey (its loss needs it) and made again on demand for
+  // an evidence packet's (verdictOf): never one per journey, which was a Map per packet.
   const verdicts = new Map<Journey, JourneyVerdict>();
+  const verdictOf = (j: Journey): JourneyVerdict => {
+    let v = verdicts.get(j);
+    if (v === undefined) verdicts.set(j, (v = judgeJourney(j, builder, orders, o.maxPathDelay)));
+    return v;
+  };
   const matchedPerPoint = new Array<number>(n).fill(0);
   let matchedPackets = 0;
   const stretchAcc = new Map<string, StretchAcc>();
@@ -176,8 +200,8 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
       for (let k = 0; k + 1 < j.at.length; k++) noteStretch(stretchAcc, j.at[k]!, j.at[k + 1]!, builder, labels);
     }
     const v = judgeJourney(j, builder, orders, o.maxPathDelay);
-    verdicts.set(j, v);
     if (v.lostBetween !== undefined) {
+      verdicts.set(j, v);
       const last = j.at[j.at.length - 1]!;
       const key = `${v.lostBetween.from}>${v.lostBetween.to}`;
       const acc = stretchAcc.get(key) ?? newStretch(stretchAcc, key, v.lostBetween.from, v.lostBetween.to, labels);
@@ -197,7 +221,13 @@ export function correlateCollected(inputs: readonly CorrelateInput[], collected:
   }
 
   // 5. incidents
-  const findings = mergeFindings(collected, labels, builder, journeys, journeyOf, verdicts, losses);
+  const findings = mergeFindings(collected, labels, builder, journeys, journeyOf, verdictOf, losses);
+  if (stats !== undefined) {
+    stats.journeys = journeys.length;
+    stats.verdictsKept = verdicts.size;
+    stats.directionKeys = keys.size;
+    stats.clockSamples = clockSamples;
+  }
   const attached = new Set(findings.flatMap((f) => f.losses));
   const unexplained = losses.filter((l) => !attached.has(l.loss)).map((l) => l.loss);
   const counts = { info: 0, warning: 0, error: 0 };
@@ -352,7 +382,7 @@ function mergeFindings(
   b: JourneyBuilder,
   journeys: readonly Journey[],
   journeyOf: Int32Array,
-  verdicts: ReadonlyMap<Journey, JourneyVerdict>,
+  verdictOf: (j: Journey) => JourneyVerdict,
   losses: readonly { loss: Loss; journey: Journey }[],
 ): CorrelatedFinding[] {
   const views: View[] = [];
@@ -381,7 +411,7 @@ function mergeFindings(
   const groups = groupViews(keys, SAME_INCIDENT_SLACK).map((g) => g.map((i) => views[i]!));
   const out: CorrelatedFinding[] = [];
   const lossIndex = new LossIndex(losses);
-  for (const g of groups) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdicts, lossIndex));
+  for (const g of groups) out.push(incident(g, collected, labels, b, journeys, journeyOf, verdictOf, lossIndex));
   return out.sort(compareFindings);
 }
 
@@ -453,7 +483,7 @@ function incident(
   b: JourneyBuilder,
   journeys: readonly Journey[],
   journeyOf: Int32Array,
-  verdicts: ReadonlyMap<Journey, JourneyVerdict>,
+  verdictOf: (j: Journey) => JourneyVerdict,
   losses: LossIndex,
 ): CorrelatedFinding {
   const main = g.reduce((m, v) => (severityRank(v.finding.severity) > severityRank(m.finding.severity) ? v : m), g[0]!);
@@ -473,7 +503,7 @@ function incident(
       if (done.has(key)) continue;
       done.add(key);
       if (j !== undefined) evidenceJourneys.add(j);
-      const verdict = j === undefined ? undefined : verdicts.get(j);
+      const verdict = j === undefined ? undefined : verdictOf(j);
       const seenAt = j === undefined ? [] : j.at.map((s) => sighting(s, b, labels));
       evidence.push({
         role: e.role,

@@ -22,7 +22,7 @@ export interface Candidate {
  */
 export function joinWindowed(a: readonly PointPacket[], b: readonly PointPacket[], window: Micros): Candidate[] {
   const out: Candidate[] = [];
-  const inWindow = new Map<string, number[]>(); // signature → indices into b, oldest first
+  const inWindow = new Map<number, number[]>(); // signature → indices into b, oldest first
   let lo = 0; // b[lo…hi) are in the map
   let hi = 0;
   for (let i = 0; i < a.length; i++) {

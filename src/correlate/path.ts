@@ -24,6 +24,43 @@ export interface Journey {
 }
 
 export const directionKey = (p: PointPacket): string => `${p.kind === 'dns' ? 'udp' : p.kind} ${p.src} → ${p.dst}`;
+
+/**
+ * Direction keys (`proto src → dst`) made once per direction and shared, for what keeps one per
+ * matched packet (the clock samples): a key per packet was a new string each time.
+ */
+export class DirectionKeys {
+  readonly #keys = new Map<string, Map<string, Map<string, string>>>(); // proto → src → dst → key
+  #size = 0;
+
+  /** Distinct directions made so far. */
+  get size(): number {
+    return this.#size;
+  }
+
+  of(p: PointPacket): string {
+    return this.#key(p.kind === 'dns' ? 'udp' : p.kind, p.src, p.dst);
+  }
+
+  reverseOf(p: PointPacket): string {
+    return this.#key(p.kind === 'dns' ? 'udp' : p.kind, p.dst, p.src);
+  }
+
+  #key(proto: string, src: string, dst: string): string {
+    // Keyed by existing strings: a lookup allocates nothing.
+    let bySrc = this.#keys.get(proto);
+    if (bySrc === undefined) this.#keys.set(proto, (bySrc = new Map()));
+    let byDst = bySrc.get(src);
+    if (byDst === undefined) bySrc.set(src, (byDst = new Map()));
+    let key = byDst.get(dst);
+    if (key === undefined) {
+      key = `${proto} ${src} → ${dst}`;
+      byDst.set(dst, key);
+      this.#size++;
+    }
+    return key;
+  }
+}
 const reverseKey = (p: PointPacket): string => `${p.kind === 'dns' ? 'udp' : p.kind} ${p.dst} → ${p.src}`;
 
 /** Union–find over global packet ids: matched pairs join journeys. */

@@ -4,6 +4,12 @@
 // captured length (snaplen) — and keeps what the sender wrote once: IPv4 identification, TCP
 // sequence/acknowledgement/flags/length/timestamp, the DNS id and question, the ICMP error's type
 // and quoted packet, and otherwise a hash of the first payload bytes.
+//
+// The signature is kept for every packet of every point, so it is a number — a 53-bit hash of those
+// fields, computed without building a string — not text: a text signature cost ~10 heap strings
+// per packet (each number's text and the concatenation's nodes). Two different packets share a
+// hash with probability 2^-53 per pair compared; the join compares only packets within its time
+// window and then also checks the payload hash, so a collision is not a practical concern.
 import type { Micros } from '../core/index.js';
 import { IpProtocol, LinkType, TcpFlag, type Packet } from '../decode/index.js';
 import type { Frame } from '../readers/index.js';
@@ -18,7 +24,8 @@ export interface PointPacket {
   readonly frame: number;
   /** The point's own clock. */
   readonly time: Micros;
-  readonly sig: string;
+  /** What survives the path, hashed (sigHash below): equal for the same packet at two points. */
+  readonly sig: number;
   /** 'tcp' | 'udp' | 'dns' | 'icmp' | 'ip': what the signature was built from. */
   readonly kind: string;
   readonly version: 4 | 6;
@@ -97,13 +104,77 @@ function fnv1a(bytes: Buffer, from: number, to: number): number {
 }
 
 /**
+ * A 53-bit hash of a sequence of 32-bit words and strings, in two independent 32-bit lanes
+ * (MurmurHash3's word mixing with two seeds). One instance is reused for every packet: begin(),
+ * word()/text(), then value(). Undefined fields are words too (a marker), never skipped, so
+ * `tsVal undefined` and `tsVal 0` differ, as they did as text.
+ */
+class SigHasher {
+  #h1 = 0;
+  #h2 = 0;
+  #n = 0;
+
+  begin(tag: number): this {
+    this.#h1 = 0x9747b28c;
+    this.#h2 = 0x5bd1e995;
+    this.#n = 0;
+    return this.word(tag);
+  }
+
+  word(x: number): this {
+    let k = Math.imul(x | 0, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, 0x1b873593);
+    let h = this.#h1 ^ k;
+    h = (h << 13) | (h >>> 19);
+    this.#h1 = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    let k2 = Math.imul(x | 0, 0x85ebca6b);
+    k2 = (k2 << 17) | (k2 >>> 15);
+    k2 = Math.imul(k2, 0xc2b2ae35);
+    let g = this.#h2 ^ k2;
+    g = (g << 11) | (g >>> 21);
+    this.#h2 = (Math.imul(g, 9) + 0x38495ab5) | 0;
+    this.#n++;
+    return this;
+  }
+
+  /** A number that may be absent: a presence word, then the number. */
+  maybe(x: number | undefined): this {
+    return x === undefined ? this.word(0x7fffffff) : this.word(1).word(x);
+  }
+
+  text(t: string): this {
+    this.word(t.length);
+    for (let i = 0; i < t.length; i++) this.word(t.charCodeAt(i));
+    return this;
+  }
+
+  value(): number {
+    const a = fmix32(this.#h1 ^ this.#n);
+    const b = fmix32(this.#h2 ^ this.#n);
+    return (a >>> 0) * 0x200000 + (b >>> 11); // 32 + 21 bits: exact in a double
+  }
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+const SIG = new SigHasher();
+/** What a signature was built from: the first word, so two kinds never share one. */
+const enum SigTag { Tcp = 1, Dns, Udp, IcmpQuoting, Icmp, Ip }
+
+/**
  * The signature and path-relevant fields of one decoded packet, or undefined for a frame without IP.
  * Called once per frame, with the frame still valid.
  */
 export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket | undefined {
   const ip = p.ip;
   if (ip === undefined) return undefined;
-  const idPart = ip.id === undefined ? '' : `:${ip.id}`;
   // The transport payload's bounds in the frame, for the hash (only where the link header length is
   // known, the packet is not tunnelled, and the version nibble is where it should be).
   let payloadFrom = -1;
@@ -135,7 +206,7 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     payloadHash = fnv1a(bytes, payloadFrom, payloadFrom + hashedBytes);
   }
 
-  let sig: string;
+  const h = SIG;
   let kind: string;
   let srcPort = 0;
   let dstPort = 0;
@@ -152,7 +223,7 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     dstPort = t.dstPort;
     mss = t.mss;
     kind = 'tcp';
-    sig = `T${t.seq}:${t.ack}:${t.flags}:${t.payloadLength}:${t.tsVal ?? ''}${idPart}`;
+    h.begin(SigTag.Tcp).word(t.seq).word(t.ack).word(t.flags).word(t.payloadLength).maybe(t.tsVal);
   } else if (p.udp !== undefined && dns !== undefined && dns.question !== undefined) {
     srcPort = p.udp.srcPort;
     dstPort = p.udp.dstPort;
@@ -161,26 +232,29 @@ export function pointPacket(point: number, frame: Frame, p: Packet): PointPacket
     dnsName = dns.question.name;
     dnsType = dns.question.type;
     // The name in its original case: a resolver using 0x20 spells it anew per query, and that is a new packet.
-    sig = `D${dns.id}:${dns.qr ? 1 : 0}:${dns.question.type}:${dns.question.name}:${dns.size}:${dns.ancount}:${dns.rcode}${idPart}`;
+    h.begin(SigTag.Dns).word(dns.id).word(dns.qr ? 1 : 0).word(dns.question.type).text(dns.question.name).word(dns.size).word(dns.ancount).word(dns.rcode);
   } else if (p.udp !== undefined && !ip.fragment) {
     srcPort = p.udp.srcPort;
     dstPort = p.udp.dstPort;
     kind = 'udp';
-    sig = `U${p.udp.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    h.begin(SigTag.Udp).word(p.udp.length).word(hashedBytes).word(payloadHash);
   } else if (p.icmp !== undefined && p.icmp.quoted !== undefined) {
     const q = p.icmp.quoted;
     kind = 'icmp';
     quotedSrc = q.src;
     quotedDst = q.dst;
-    sig = `I${p.icmp.type}:${p.icmp.code}:${p.icmp.mtu ?? ''}:${q.src}:${q.dst}:${q.srcPort ?? ''}:${q.dstPort ?? ''}:${q.tcpSeq ?? ''}:${q.length}${idPart}`;
+    h.begin(SigTag.IcmpQuoting).word(p.icmp.type).word(p.icmp.code).maybe(p.icmp.mtu).text(q.src).text(q.dst).maybe(q.srcPort).maybe(q.dstPort).maybe(q.tcpSeq).word(q.length);
   } else if (p.icmp !== undefined) {
     kind = 'icmp';
-    sig = `E${p.icmp.type}:${p.icmp.code}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    h.begin(SigTag.Icmp).word(p.icmp.type).word(p.icmp.code).word(ip.length).word(hashedBytes).word(payloadHash);
   } else {
     kind = 'ip';
-    sig = `P${ip.protocol}:${ip.length}:${hashedBytes}:${payloadHash}${idPart}`;
+    h.begin(SigTag.Ip).word(ip.protocol).word(ip.length).word(hashedBytes).word(payloadHash);
   }
-  if (ip.protocol === IpProtocol.TCP || ip.protocol === IpProtocol.UDP) sig = `${ip.version}${sig}`;
+  h.maybe(ip.id);
+  // TCP and UDP carry the IP version in the signature (the same segment over v4 and v6 is two packets).
+  if (ip.protocol === IpProtocol.TCP || ip.protocol === IpProtocol.UDP) h.word(ip.version);
+  const sig = h.value();
   return {
     point,
     frame: frame.index,

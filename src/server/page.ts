@@ -4,6 +4,7 @@
 // never as markup, and the CSP allows exactly that script by its hash, so a hostile name cannot
 // run anything here either.
 import { cspScriptHash, readClientScript } from '../report/index.js';
+import { MAX_CASE_POINTS } from './cases.js';
 
 /** The upload page's script, as the build compiled it. */
 export const UPLOAD_JS = readClientScript('upload-client.js');
@@ -49,7 +50,7 @@ const pageHead = (title: string): string => `<!DOCTYPE html>
 
 export function uploadPage(maxUpload: number, authRequired: boolean): string {
   return `${pageHead('upload captures')}
-<body data-max-upload="${maxUpload}">
+<body data-max-upload="${maxUpload}" data-max-case-points="${MAX_CASE_POINTS}">
 <header class="top"><h1>dualscope</h1><p>Dual-stack (IPv6 + IPv4) incident analysis of packet captures</p>
 <span id="live" class="live" data-state="connecting">connecting…</span>${authRequired ? '<form method="post" action="/logout" class="logout"><button type="submit">log out</button></form>' : ''}</header>
 <main>
@@ -60,10 +61,24 @@ export function uploadPage(maxUpload: number, authRequired: boolean): string {
 </section>
 <section class="uploads-box"><h2>Uploads</h2><ul id="uploads"><li class="none">Nothing uploaded from this page yet.</li></ul></section>
 <section><h2>Analyses</h2>
-<table id="analyses"><thead><tr><th>Capture</th><th>Uploaded</th><th class="num">Size</th><th class="num">Packets</th><th>Findings</th><th>Status</th><th>Downloads</th><th></th></tr></thead>
+<div id="case-form" class="case-form" hidden>
+  <p><span id="case-count"></span> selected as the points of one case. Name each point (client, resolver, server…); the first is the clock reference.</p>
+  <ol id="case-points"></ol>
+  <button id="case-create" type="button">correlate as one case</button> <button id="case-clear" type="button" class="plain">clear the selection</button>
+</div>
+<table id="analyses"><thead><tr><th title="select 2 to 8 captures of one incident to correlate them as a case"><span class="sr">select</span></th><th>Capture</th><th>Uploaded</th><th class="num">Size</th><th class="num">Packets</th><th>Findings</th><th>Status</th><th>Downloads</th><th></th></tr></thead>
 <tbody></tbody></table>
 <p id="empty" class="none">No analyses yet.</p>
 <p><button id="older" type="button" hidden>show older analyses</button></p>
+</section>
+<section id="cases-box"><h2>Cases</h2>
+<p class="hint">A case is captures of one incident taken at the same time at several points — the client, a firewall, the resolver, the server — correlated into one report that says where packets vanished. Tick 2 to 8 analyses above, or upload the captures together:</p>
+<label class="button">upload captures as one case…<input id="case-files" type="file" multiple></label>
+<p id="case-msg" class="msg" role="status"></p>
+<table id="cases"><thead><tr><th>Capture points</th><th>Created</th><th class="num">Matched packets</th><th>Findings</th><th>Downloads</th><th></th></tr></thead>
+<tbody></tbody></table>
+<p id="no-cases" class="none">No cases yet.</p>
+<p><button id="older-cases" type="button" hidden>show older cases</button></p>
 </section>
 </main>
 <script>${UPLOAD_JS}</script>
@@ -142,4 +157,16 @@ body.login main { max-width: 380px; margin-top: 10vh; background: #fff; border: 
 body.login label { display: block; margin: 12px 0 4px; }
 body.login input { width: 100%; padding: 6px 8px; font: inherit; }
 .hint { color: var(--muted); font-size: 12px; }
+.sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+td.pick { width: 28px; }
+.case-form { background: #fff; border: 1px solid var(--accent); border-radius: 6px; padding: 8px 12px; margin-bottom: 8px; }
+.case-form p { margin: 0 0 6px; }
+.case-form ol { margin: 0 0 6px; padding-left: 22px; }
+.case-form li { margin: 3px 0; }
+.case-form li .file { display: inline-block; min-width: 200px; overflow-wrap: anywhere; color: var(--muted); }
+.case-form input[type=text] { padding: 3px 6px; font: inherit; width: 240px; }
+button.plain { background: #fff; color: var(--accent); }
+td.points .point { display: block; overflow-wrap: anywhere; }
+td.points .point .clock { color: var(--muted); font-size: 12px; margin-left: 6px; }
+#case-msg:empty { display: none; }
 `;

@@ -3,16 +3,18 @@
 //   GET  /                               the upload page (→ /login when a token is needed)
 //   GET  /login, POST /login, POST /logout
 //   GET  /app.css, /favicon.ico          the pages' style and icon (the upload page's script is inline)
-//   GET  /api/events                     server-sent events: `analysis` (a summary), `deleted` ({id})
+//   GET  /api/events                     server-sent events: `analysis` (a summary), `deleted` ({id}),
+//                                        `case` (a case's summary), `case-deleted` ({id})
 //   POST /api/analyses[?name=N]          the capture as the raw body, or multipart field `capture` → 201 {"id"}
 //   GET  /api/analyses[?limit=N&before=C] {"analyses": [summary…], "next": C|null}, newest first, in pages
 //   GET  /api/analyses/ID                summary (+ progress while it runs, + report when done)
 //   GET  /api/analyses/ID/report.html    the HTML timeline, under a CSP allowing only its own script
 //   GET  /api/analyses/ID/report.json    the JSON report as a download
 //   GET  /api/analyses/ID/capture        the capture as uploaded
-//   DELETE /api/analyses/ID              → 204
+//   DELETE /api/analyses/ID              → 204 (and every case that uses it: store.ts says why)
+//   /api/cases…                          several analyses correlated as one case (cases.ts)
 //
-// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 408, 413, 415, 500, 503 or 507.
+// Errors are JSON {"error": "…"} with 400, 401, 403, 404, 405, 408, 409, 413, 415, 422, 500, 503 or 507.
 // Receiving uploads is upload.ts's; this file routes, serves, and runs the queued analyses.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -170,7 +172,7 @@ class UploadService implements UploadHost {
       this.#announce(id);
     });
     this.#uploads = new Uploads(this, o);
-    this.#cases = new Cases(this.store, this.workers, o.log);
+    this.#cases = new Cases(this.store, this.workers, o.log, (event, data) => this.#hub.send(event, data));
   }
 
   get closing(): boolean {
@@ -256,13 +258,15 @@ class UploadService implements UploadHost {
       return this.#uploads.handle(req, res, url, expectsContinue);
     }
     if (path === '/api/cases') {
-      allow(method, ['POST']);
+      allow(method, ['GET', 'POST']);
+      if (method === 'GET') return this.#cases.list(res, url);
       if (this.#closing) throw new HttpError(503, 'the server is stopping');
       return this.#cases.create(req, res);
     }
     const c = /^\/api\/cases\/([^/]+)(?:\/(report\.html|report\.json))?$/.exec(path);
     if (c !== null) {
-      allow(method, ['GET']);
+      allow(method, c[2] === undefined ? ['GET', 'DELETE'] : ['GET']);
+      if (method === 'DELETE') return this.#cases.delete(res, c[1]!);
       return this.#cases.send(res, c[1]!, c[2]);
     }
     const m = /^\/api\/analyses\/([^/]+)(?:\/(report\.html|report\.json|capture))?$/.exec(path);
@@ -381,9 +385,10 @@ class UploadService implements UploadHost {
   #delete(res: ServerResponse, id: string): void {
     this.active.get(id)?.cancel();
     this.workers.remove(id);
-    this.store.delete(id);
+    const { cases } = this.store.delete(id);
     this.#progress.delete(id);
     this.#lastEvent.delete(id);
+    for (const c of cases) this.#hub.send('case-deleted', { id: c });
     this.#hub.send('deleted', { id });
     res.writeHead(204);
     res.end();

@@ -5,7 +5,13 @@
 //   DATA/captures/ID.cap      the original upload, renamed in only once it arrived whole
 //   DATA/reports/ID.json      the JSON report      (written to tmp/, then renamed)
 //   DATA/reports/ID.html      the HTML timeline
+//   DATA/cases/ID.json        a case's correlated report (several analyses' captures, cases.ts)
+//   DATA/cases/ID.html        its ladder diagram
 //   DATA/tmp/                 uploads and reports being written; emptied at every start
+//
+// A case lives only as long as every analysis it correlates: deleting an analysis deletes the
+// cases that use it (their reports hold that capture's packets, which the user asked to be rid of),
+// and a start removes cases whose analyses are gone (a crash between the two).
 //
 // A row exists once an upload has shown it is a capture. `stored` says the capture file is
 // complete. At start, rows whose capture is stored and that were `queued` or `running` (a crash,
@@ -16,7 +22,7 @@
 // deleting it cannot be written (SQLITE_FULL), the change is kept in memory, shown by get() and
 // list() at once, and written later (retryDeferred): an analysis never stays `running` for ever
 // because the disk was full when it ended.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
@@ -85,6 +91,18 @@ CREATE TABLE IF NOT EXISTS analyses (
   attempts    INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX IF NOT EXISTS analyses_created ON analyses (created_at);
+CREATE TABLE IF NOT EXISTS cases (
+  id          TEXT PRIMARY KEY,
+  created_at  TEXT NOT NULL,
+  summary     TEXT NOT NULL
+) STRICT;
+CREATE INDEX IF NOT EXISTS cases_created ON cases (created_at);
+CREATE TABLE IF NOT EXISTS case_points (
+  case_id     TEXT NOT NULL,
+  analysis_id TEXT NOT NULL,
+  PRIMARY KEY (case_id, analysis_id)
+) STRICT;
+CREATE INDEX IF NOT EXISTS case_points_analysis ON case_points (analysis_id);
 `;
 
 export const INTERRUPTED_UPLOAD = 'the upload was interrupted by a server stop or crash; upload the capture again';
@@ -110,12 +128,14 @@ export class Store {
   readonly capturesDir: string;
   readonly reportsDir: string;
   readonly tmpDir: string;
+  readonly casesDir: string;
 
   constructor(readonly dataDir: string) {
     this.capturesDir = join(dataDir, 'captures');
     this.reportsDir = join(dataDir, 'reports');
     this.tmpDir = join(dataDir, 'tmp');
-    for (const d of [dataDir, this.capturesDir, this.reportsDir, this.tmpDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
+    this.casesDir = join(dataDir, 'cases');
+    for (const d of [dataDir, this.capturesDir, this.reportsDir, this.tmpDir, this.casesDir]) mkdirSync(d, { recursive: true, mode: 0o700 });
     const dbPath = join(dataDir, DB_FILES[0]);
     // SQLite gives the -wal and -shm files the database file's mode: create it 0600 first, and
     // tighten files an older version left 0644.
@@ -147,7 +167,7 @@ export class Store {
   retryDeferred(): void {
     for (const id of this.#deferredDelete) {
       try {
-        this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+        this.#deleteRows(id);
         this.#deferredDelete.delete(id);
       } catch {
         return;
@@ -178,11 +198,19 @@ export class Store {
                   WHERE status = 'running' OR (status = 'queued' AND stored = 0)`)
         .run(now, INTERRUPTED_ANALYSIS, INTERRUPTED_UPLOAD);
     })();
+    this.#importLegacyCases();
+    // A case whose analysis is gone (deleted, then a crash before its case was) goes too.
+    this.#db.transaction(() => {
+      this.#db.exec(`DELETE FROM cases WHERE id IN (SELECT case_id FROM case_points WHERE analysis_id NOT IN (SELECT id FROM analyses))
+                        OR id NOT IN (SELECT case_id FROM case_points)`);
+      this.#db.exec('DELETE FROM case_points WHERE case_id NOT IN (SELECT id FROM cases)');
+    })();
     const known = new Set(this.#db.prepare<{ id: string }>('SELECT id FROM analyses').all().map((r) => r.id));
-    for (const dir of [this.capturesDir, this.reportsDir]) {
+    const knownCases = new Set(this.#db.prepare<{ id: string }>('SELECT id FROM cases').all().map((r) => r.id));
+    for (const [dir, ids] of [[this.capturesDir, known], [this.reportsDir, known], [this.casesDir, knownCases]] as const) {
       for (const f of readdirSync(dir)) {
         const id = f.slice(0, f.indexOf('.') < 0 ? f.length : f.indexOf('.'));
-        if (!known.has(id)) rmSync(join(dir, f), { force: true });
+        if (!ids.has(id)) rmSync(join(dir, f), { force: true });
       }
     }
     return this.#db
@@ -307,19 +335,125 @@ export class Store {
   }
 
   /**
-   * Removes every file of the analysis, then its row. Never throws: when the disk is full the row
-   * is gone from get() and list() at once and deleted later. False when there was no such row.
+   * Removes every file of the analysis and of the cases that use it, then their rows. Never
+   * throws: when the disk is full the rows are gone from get(), list(), getCase() and listCases()
+   * at once and deleted later. Returns whether there was such a row and the cases deleted with it.
    */
-  delete(id: string): boolean {
+  delete(id: string): { existed: boolean; cases: string[] } {
+    const cases = this.casesUsing(id);
     for (const p of [this.capturePath(id), this.reportPath(id, 'json'), this.reportPath(id, 'html')]) removeQuietly(p);
+    for (const c of cases) for (const p of [this.casePath(c, 'json'), this.casePath(c, 'html')]) removeQuietly(p);
     const existed = this.get(id) !== undefined;
     this.#deferredFail.delete(id);
     try {
-      this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+      this.#deleteRows(id);
     } catch {
       this.#deferredDelete.add(id);
     }
+    return { existed, cases };
+  }
+
+  /** The analysis's row, the cases that use it and their points: all of them or none. */
+  #deleteRows(id: string): void {
+    this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM cases WHERE id IN (SELECT case_id FROM case_points WHERE analysis_id = ?)').run(id);
+      this.#db.prepare('DELETE FROM case_points WHERE case_id NOT IN (SELECT id FROM cases)').run();
+      this.#db.prepare('DELETE FROM analyses WHERE id = ?').run(id);
+    })();
+  }
+
+  // ── cases ────────────────────────────────────────────────────────────────────────────────────
+
+  casePath(id: string, ext: 'json' | 'html'): string {
+    return join(this.casesDir, `${id}.${ext}`);
+  }
+
+  /** The cases that correlate this analysis (shown while it exists). */
+  casesUsing(analysis: string): string[] {
+    return this.#db.prepare<{ case_id: string }>('SELECT case_id FROM case_points WHERE analysis_id = ? ORDER BY case_id').all(analysis).map((r) => r.case_id);
+  }
+
+  /**
+   * Lists a case whose report files are in place. Refused — undefined returned, nothing written —
+   * unless every analysis it names still exists: returns the first one that does not (deleted while
+   * the case was being correlated). Throws what the database throws (a full disk).
+   */
+  addCase(id: string, createdAt: string, analyses: readonly string[], summary: string): string | undefined {
+    return this.#db.transaction(() => {
+      const gone = analyses.find((a) => this.get(a) === undefined);
+      if (gone !== undefined) return gone;
+      this.#db.prepare('INSERT INTO cases (id, created_at, summary) VALUES (?, ?, ?)').run(id, createdAt, summary);
+      const point = this.#db.prepare('INSERT INTO case_points (case_id, analysis_id) VALUES (?, ?)');
+      for (const a of analyses) point.run(id, a);
+      return undefined;
+    })();
+  }
+
+  /** A case's summary (the JSON text addCase stored), or undefined. */
+  getCase(id: string): string | undefined {
+    const row = this.#db.prepare<{ summary: string }>('SELECT summary FROM cases WHERE id = ?').get(id);
+    if (row === undefined || this.#caseLosesAnalysis(id)) return undefined;
+    return row.summary;
+  }
+
+  /** Cases newest first, in pages like list(). */
+  listCases(o: { limit?: number; before?: string } = {}): { cases: string[]; next: string | null } {
+    const limit = Math.max(1, Math.min(LIST_PAGE_MAX, Math.floor(o.limit ?? LIST_PAGE)));
+    const cursor = o.before === undefined ? undefined : parseCursor(o.before);
+    type CaseRow = { id: string; created_at: string; summary: string; seq: number };
+    const rows =
+      cursor === undefined
+        ? this.#db.prepare<CaseRow>('SELECT rowid AS seq, * FROM cases ORDER BY created_at DESC, rowid DESC LIMIT ?').all(limit + 1)
+        : this.#db
+            .prepare<CaseRow>('SELECT rowid AS seq, * FROM cases WHERE (created_at, rowid) < (?, ?) ORDER BY created_at DESC, rowid DESC LIMIT ?')
+            .all(cursor.createdAt, cursor.seq, limit + 1);
+    const page = rows.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      cases: page.filter((r) => !this.#caseLosesAnalysis(r.id)).map((r) => r.summary),
+      next: rows.length > limit && last !== undefined ? `${last.created_at}_${last.seq}` : null,
+    };
+  }
+
+  /** One of the case's analyses is deleted but its row could not be yet (a full disk). */
+  #caseLosesAnalysis(id: string): boolean {
+    if (this.#deferredDelete.size === 0) return false;
+    return this.#db.prepare<{ analysis_id: string }>('SELECT analysis_id FROM case_points WHERE case_id = ?').all(id).some((r) => this.#deferredDelete.has(r.analysis_id));
+  }
+
+  /** Removes the case's files and rows; false when there was no such case. Throws on a full disk. */
+  deleteCase(id: string): boolean {
+    // Rows first: on a full disk the case stays whole; files left by a crash go at the next start.
+    const existed = this.#db.transaction(() => {
+      this.#db.prepare('DELETE FROM case_points WHERE case_id = ?').run(id);
+      return this.#db.prepare('DELETE FROM cases WHERE id = ?').run(id).changes > 0;
+    })();
+    for (const p of [this.casePath(id, 'json'), this.casePath(id, 'html')]) removeQuietly(p);
     return existed;
+  }
+
+  /**
+   * Cases written before they were rows (DATA/cases/ID.meta.json, the summary, beside the reports):
+   * listed now when their analyses are all still there, else removed with their reports.
+   */
+  #importLegacyCases(): void {
+    for (const f of readdirSync(this.casesDir)) {
+      if (!f.endsWith('.meta.json')) continue;
+      const path = join(this.casesDir, f);
+      const id = f.slice(0, -'.meta.json'.length);
+      try {
+        const summary = JSON.parse(readFileSync(path, 'utf8')) as { createdAt?: unknown; points?: { analysis?: unknown }[] };
+        const analyses = (summary.points ?? []).map((p) => String(p.analysis));
+        if (isId(id) && typeof summary.createdAt === 'string' && analyses.length >= 2 && existsSync(this.casePath(id, 'html'))) {
+          this.#db.prepare('INSERT OR IGNORE INTO cases (id, created_at, summary) VALUES (?, ?, ?)').run(id, summary.createdAt, JSON.stringify(summary));
+          const point = this.#db.prepare('INSERT OR IGNORE INTO case_points (case_id, analysis_id) VALUES (?, ?)');
+          for (const a of analyses) point.run(id, a);
+        }
+      } catch {
+        // unreadable: removed below with the files no case row names
+      }
+      rmSync(path, { force: true });
+    }
   }
 
   #summary(r: Row): AnalysisSummary {

@@ -58,6 +58,32 @@ describe('correlate: lab captures from several points of one run', () => {
     expect(r.paths.find((p) => p.flow === 'udp 192.0.2.10 → 198.51.100.53')?.order).toEqual(['client', 'resolver']);
   });
 
+  it('same-port drop seen at client, resolver and authoritative server at once: lost between resolver and client, nothing upstream', async () => {
+    const r = await correlate('same-port-drop-three-points-client.pcap', 'same-port-drop-three-points-resolver.pcap', 'same-port-drop-three-points-server.pcapng');
+    expectSameClock(r);
+    const want = expected('same-port-drop-three-points-client').mustFind.filter((m) => m.kind === 'dns.same_port_reply_drop');
+    expect(want.every((w) => w.details?.lostReply === 'A')).toBe(true);
+    const got = r.findings.filter((f) => f.kind === 'dns.same_port_reply_drop');
+    expect(got.length).toBe(want.length);
+    for (const f of got) {
+      expect(f.status).toBe('proved');
+      expect(f.location).toBe('between resolver and client');
+      expect(f.losses.map((l) => l.packet)).toEqual([expect.stringMatching(/^DNS reply A (www|api)\.example\.test /)]);
+      expect(f.losses[0]!.seenAt.map((s) => s.point)).toEqual(['resolver']);
+    }
+    expect(r.unexplainedLosses).toEqual([]);
+    // The authoritative server saw the resolver's upstream A queries and answered them: matched at
+    // both ends of that stretch, nothing lost on it, the queries' path resolver → server.
+    const server = r.points.find((p) => p.label === 'server')!;
+    expect(server.matchedPackets).toBeGreaterThan(0);
+    expect(server.matchedPackets).toBe(server.ipPackets);
+    const upstream = r.stretches.filter((s) => [s.from, s.to].sort().join(' ') === 'resolver server');
+    expect(upstream.length).toBeGreaterThan(0);
+    for (const s of upstream) expect(s.lost, `${s.from} → ${s.to}`).toBe(0);
+    expect(r.paths.find((p) => p.flow === 'udp 2001:db8:5::1 → 2001:db8:5::53')?.order).toEqual(['resolver', 'server']);
+    expect(r.paths.find((p) => p.flow === 'udp 192.0.2.10 → 198.51.100.53')?.order).toEqual(['client', 'resolver']);
+  });
+
   it('same-port drop (AAAA lost): the AAAA reply left the server and never reached the client', async () => {
     const r = await correlate('same-port-drop-aaaa-client.pcap', 'same-port-drop-aaaa-server.pcap');
     expectSameClock(r);
