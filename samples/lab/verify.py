@@ -352,6 +352,19 @@ def aaaa_unanswered(a, out):
                 may=may, topology=a.topology)
 
 
+def single_query_loss(a, out):
+    """One question, its first transmission lost on the way (the firewall's counter says 1), re-sent and answered."""
+    for point, cap in caps_of(a):
+        ex = exchanges(dns_msgs(load(out.path(cap))), name=a.name)
+        check(ex, f'{cap}: no queries for {a.name}')
+        check(len({e['q']['qtype'] for e in ex}) == 1, f'{cap}: more than one question: {[describe_ex(e) for e in ex]}')
+        check(ex[0]['r'] is None and len(ex) >= 2, f'{cap}: the first transmission was not the one lost: {[describe_ex(e) for e in ex]}')
+        check(ex[-1]['r'] is not None and ex[-1]['r']['rcode'] == 0, f'{cap}: the re-sent query was not answered')
+        obs = a.observed + ' ' + '; '.join(describe_ex(e) for e in ex) + '.'
+        out.add(cap, a.scenario, point, [], a.must_not.split(','), obs, may=['dns.slow_lookup', 'dns.resolver_profile'],
+                topology=a.topology)
+
+
 RCODES = {0: 'NOERROR', 1: 'FORMERR', 2: 'SERVFAIL', 3: 'NXDOMAIN', 4: 'NOTIMP', 5: 'REFUSED'}
 
 
@@ -381,6 +394,10 @@ def _extra_dns(sub):
     s.add_argument('--stub-defaults', default='',
                    help='the client stub resolver and its options as the lab set them (e.g. glibc-default: '
                         'glibc with no resolv.conf options, timeout 5 s): its profile must say so')
+    s = scenario_parser(sub, 'single-query-loss')
+    s.add_argument('--observed', default='')
+    s.add_argument('--name', required=True)
+    s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.local_zone_leak')
 
 
 def truthy(v):
@@ -898,7 +915,7 @@ def main():
     return 0
 
 
-HANDLERS = {'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited, 'app-retries': app_retries}
+HANDLERS = {'single-query-loss': single_query_loss, 'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited, 'app-retries': app_retries}
 EXTRA = [_extra_dns, _extra_tcp, _extra_fb, _extra_leak, _extra_large, _extra_retries]
 
 if __name__ == '__main__':

@@ -3,6 +3,7 @@
 // per client/server) until finish(). It keeps only bounded state: never a list of all records.
 import type { Micros } from '../core/index.js';
 import type { DnsRecord, PathRecord } from '../reconstruct/index.js';
+import type { CaptureView } from './capture-view.js';
 import type { Finding } from './finding.js';
 
 export interface Detector<R> {
@@ -83,12 +84,13 @@ interface DetectorEntryBase<K extends string, O extends object> {
 
 export interface DnsDetectorEntry<K extends string = string, O extends object = object> extends DetectorEntryBase<K, O> {
   readonly records: 'dns';
-  create(options: Partial<O>, explanations: Explanations): Detector<DnsRecord>;
+  /** `view`: which hosts' inbound traffic the capture lacks (for verdicts that rest on silence). */
+  create(options: Partial<O>, explanations: Explanations, view: CaptureView): Detector<DnsRecord>;
 }
 
 export interface PathDetectorEntry<K extends string = string, O extends object = object> extends DetectorEntryBase<K, O> {
   readonly records: 'path';
-  create(options: Partial<O>, explanations: Explanations): Detector<PathRecord>;
+  create(options: Partial<O>, explanations: Explanations, view: CaptureView): Detector<PathRecord>;
 }
 
 export type DetectorEntry<K extends string = string, O extends object = object> = DnsDetectorEntry<K, O> | PathDetectorEntry<K, O>;

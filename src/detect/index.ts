@@ -1,5 +1,6 @@
 export * from './finding.js';
 export * from './detector.js';
+export * from './capture-view.js';
 export * from './registry.js';
 export * from './dns/index.js';
 export * from './path/index.js';

@@ -6,6 +6,7 @@
 // Order matters once: a detector that reads Explanations comes after every one that publishes them
 // (each record goes through the detectors in this order).
 import type { DnsRecord, PathRecord } from '../reconstruct/index.js';
+import { CaptureView } from './capture-view.js';
 import { Explanations, type Detector, type DetectorEntry } from './detector.js';
 import { aaaaUnansweredDetector } from './dns/aaaa-unanswered.js';
 import { largeResponseRiskDetector } from './dns/large-response-risk.js';
@@ -52,21 +53,26 @@ export const DEFAULT_DETECT_OPTIONS: { readonly [E in (typeof DETECTORS)[number]
 
 export interface DetectorSet {
   readonly dns: Detector<DnsRecord>[];
+  /** The path detectors, after the capture view's reader. */
   readonly path: Detector<PathRecord>[];
+  /** Which hosts' inbound traffic the capture lacks, as the path records have shown so far. */
+  readonly view: CaptureView;
 }
 
 /** The detectors of a registry, made with their options (by kind), grouped by the records they read. */
 export function createDetectors(options: DetectOptions = {}, registry: DetectorRegistry = DETECTORS): DetectorSet {
   const explanations = new Explanations();
+  const view = new CaptureView();
   const byKind = options as Readonly<Record<string, object | undefined>>;
   const dns: Detector<DnsRecord>[] = [];
-  const path: Detector<PathRecord>[] = [];
+  // The view's reader first: every detector then sees the view as of the record it is given.
+  const path: Detector<PathRecord>[] = [view.reader];
   for (const entry of registry) {
     const o = byKind[entry.kind] ?? {};
-    if (entry.records === 'dns') dns.push(entry.create(o, explanations));
-    else path.push(entry.create(o, explanations));
+    if (entry.records === 'dns') dns.push(entry.create(o, explanations, view));
+    else path.push(entry.create(o, explanations, view));
   }
-  return { dns, path };
+  return { dns, path, view };
 }
 
 /** The DNS detectors alone (tests that feed DNS records only). */

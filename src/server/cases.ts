@@ -18,8 +18,8 @@ import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { CaptureFormatError } from '../core/index.js';
 import { correlateFiles } from '../correlate/index.js';
 import { CORRELATION_HEADER_CSP, renderCorrelationHtml, renderCorrelationJson, type CorrelatedReport } from '../report/index.js';
-import { HttpError, readSmallBody, sendJson } from './http-util.js';
-import { isDiskFull, isId, LIST_PAGE_MAX, newId, parseCursor, removeQuietly, type Store } from './store.js';
+import { HttpError, pageQuery, readSmallBody, sendJson } from './http-util.js';
+import { isDiskFull, isId, newId, removeQuietly, type Store } from './store.js';
 import { cleanName } from './upload.js';
 import type { Workers } from './workers.js';
 
@@ -125,14 +125,7 @@ export class Cases {
 
   /** GET /api/cases[?limit=N&before=C] */
   list(res: ServerResponse, url: URL): void {
-    const limitText = url.searchParams.get('limit');
-    const before = url.searchParams.get('before') ?? undefined;
-    const limit = limitText === null ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= LIST_PAGE_MAX)) {
-      throw new HttpError(400, `limit must be a whole number from 1 to ${LIST_PAGE_MAX}`);
-    }
-    if (before !== undefined && parseCursor(before) === undefined) throw new HttpError(400, 'before must be the "next" value of a previous page');
-    const page = this.store.listCases({ limit, before });
+    const page = this.store.listCases(pageQuery(url));
     // The summaries are stored as JSON text: spliced in, not parsed and written again.
     const body = `{"cases":[${page.cases.join(',')}],"next":${JSON.stringify(page.next)}}`;
     res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });

@@ -1,5 +1,6 @@
 // Small HTTP helpers: errors with a status, JSON answers, security headers, bounded small bodies.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LIST_PAGE_MAX, parseCursor } from './store.js';
 
 /** An error the client caused, answered as JSON `{"error": message}` with this status. */
 export class HttpError extends Error {
@@ -196,3 +197,15 @@ export function discardBody(req: IncomingMessage, maxBytes: number, maxMillis: n
 }
 
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** A list's page from `?limit=N&before=C` (both optional), or 400 with what is wrong. */
+export function pageQuery(url: URL): { limit: number | undefined; before: string | undefined } {
+  const limitText = url.searchParams.get('limit');
+  const before = url.searchParams.get('before') ?? undefined;
+  const limit = limitText === null ? undefined : Number(limitText);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= LIST_PAGE_MAX)) {
+    throw new HttpError(400, `limit must be a whole number from 1 to ${LIST_PAGE_MAX}`);
+  }
+  if (before !== undefined && parseCursor(before) === undefined) throw new HttpError(400, 'before must be the "next" value of a previous page');
+  return { limit, before };
+}

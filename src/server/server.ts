@@ -26,9 +26,9 @@ import { REPORT_HEADER_CSP, renderHtml, renderJson } from '../report/index.js';
 import { Auth } from './auth.js';
 import { Cases } from './cases.js';
 import { EventHub } from './events.js';
-import { ClientGone, HttpError, readSmallBody, securityHeaders, sendError, sendJson } from './http-util.js';
+import { ClientGone, HttpError, pageQuery, readSmallBody, securityHeaders, sendError, sendJson } from './http-util.js';
 import { APP_CSS, FAVICON_SVG, loginPage, PAGE_CSP, uploadPage } from './page.js';
-import { isDiskFull, isId, LIST_PAGE_MAX, parseCursor, Store, type AnalysisSummary } from './store.js';
+import { isDiskFull, isId, Store, type AnalysisSummary } from './store.js';
 import { Uploads, type Progress, type UploadHost, type UploadLimits } from './upload.js';
 import { Workers } from './workers.js';
 
@@ -326,14 +326,7 @@ class UploadService implements UploadHost {
   // ── reading ──────────────────────────────────────────────────────────────────────────────────
 
   #list(res: ServerResponse, url: URL): void {
-    const limitText = url.searchParams.get('limit');
-    const before = url.searchParams.get('before') ?? undefined;
-    const limit = limitText === null ? undefined : Number(limitText);
-    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= LIST_PAGE_MAX)) {
-      throw new HttpError(400, `limit must be a whole number from 1 to ${LIST_PAGE_MAX}`);
-    }
-    if (before !== undefined && parseCursor(before) === undefined) throw new HttpError(400, 'before must be the "next" value of a previous page');
-    const page = this.store.list({ limit, before });
+    const page = this.store.list(pageQuery(url));
     sendJson(res, 200, { analyses: page.analyses.map((s) => this.#withProgress(s)), next: page.next });
   }
 

@@ -53,6 +53,10 @@ export function question(l: DnsLookup, qtype: number): DnsQuestionRecord | undef
 /** A reply a stub can use: NOERROR or NXDOMAIN, not truncated. */
 export const usable = (r: DnsReply): boolean => !r.tc && (r.rcode === 0 || r.rcode === 3);
 
+/** Two attempts from one client UDP socket to one server socket (the client is the lookup's). */
+export const sameUdpSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
+  x.transport === 'udp' && y.transport === 'udp' && x.clientPort === y.clientPort && x.server === y.server && x.serverPort === y.serverPort;
+
 /** What evidence shows of a reply (a record kept without the rest, see reply-lost-downstream.ts). */
 export type ReplyShown = Pick<DnsReply, 'frame' | 'time' | 'rcode' | 'answersOfType' | 'tc' | 'aa' | 'size' | 'fragmented'>;
 /** What evidence shows of an attempt: its socket and question type. */

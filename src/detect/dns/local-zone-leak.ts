@@ -3,8 +3,12 @@
 // them, or go straight to a globally routed server. A resolver that serves these zones answers at
 // once, from memory; any of these shows the query left the site. One finding per (client, server,
 // name); a resolver's upstream leg for the same name is folded into its client's finding.
+// Not this: a query of a host whose inbound traffic the capture lacks (CaptureView: a merged or
+// one-sided trace) that got no reply here — it may well have been answered; only the client asking
+// again after its timeout still shows it was not.
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
+import type { CaptureView } from '../capture-view.js';
 import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
@@ -61,6 +65,8 @@ interface Group {
   servers: Set<string>;
   start: number;
   end: number;
+  /** Every 'unanswered' of the group rests on the capture's silence alone (no re-sent question). */
+  unansweredBySilenceOnly: boolean;
 }
 
 /** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
@@ -75,7 +81,7 @@ interface Leg {
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
-export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
+export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView): Detector<DnsRecord> {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** Lookups per name (bounded): the legs of one query through a resolver. */
@@ -95,13 +101,18 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       let outcome: Group['outcome'] = 'answered';
       let delay = 0;
       let transmissions = 0;
+      let bySilence = true;
+      // A one-sided client's replies could not have been seen: only its own re-sent question speaks.
+      const blind = view?.oneSided(r.client) === true;
       for (const q of r.questions) {
         for (const a of q.attempts) transmissions += a.queries.length;
         // The client asking again with no reply in between proves it timed out at least once, even
         // when the capture ends before its last transmission could (a local zone answers in ms).
-        const timedOut = q.outcome === 'unanswered' || q.outcome === 'truncated' ||
-          (q.answer === undefined && q.lastSent - q.firstSent >= MIN_RETRY_MICROS && q.attempts.every((a) => a.replies.length === 0));
+        const askedAgain = q.answer === undefined && q.lastSent - q.firstSent >= MIN_RETRY_MICROS && q.attempts.every((a) => a.replies.length === 0);
+        const silent = q.outcome === 'unanswered' || q.outcome === 'truncated';
+        const timedOut = askedAgain || (silent && !blind);
         if (timedOut) {
+          if (askedAgain || q.outcome === 'truncated') bySilence = false;
           reasons.push('unanswered');
           outcome = 'timeout';
           delay = Math.max(delay, q.lastSent - q.firstSent);
@@ -145,9 +156,11 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       const g = groups.get(key, () => ({
         key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
         outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], servers: new Set<string>(), start: r.start, end: r.end,
+        unansweredBySilenceOnly: true,
       }));
       if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
+      if (reasons.includes('unanswered') && !bySilence) g.unansweredBySilenceOnly = false;
       g.clientQueries += transmissions;
       for (const q of r.questions) g.qtypes.add(q.qtype);
       for (const x of reasons) g.reasons.add(x);
@@ -190,6 +203,14 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       }
       for (const g of groups.groups.values()) {
         if (merged.has(g.key) && !upstream.has(g.key)) continue;
+        // The client was shown one-sided after its lookup was judged: a silence the capture could
+        // not have broken is withdrawn, and so is the finding when nothing else was wrong.
+        if (g.unansweredBySilenceOnly && g.reasons.has('unanswered') && view?.oneSided(g.client) === true) {
+          g.reasons.delete('unanswered');
+          g.reasons.delete('zone-already-failing');
+          if (g.reasons.size === 0) continue;
+          if (g.outcome === 'timeout') g.outcome = 'unknown';
+        }
         out.push(finding(g, upstream.get(g.key), o));
       }
       return out;

@@ -12,7 +12,7 @@
 // client's timeout (it may have arrived after the client gave up on it).
 import type { Micros } from '../../core/index.js';
 import { QTYPE_A, QTYPE_AAAA, type DnsAttempt, type DnsLookup, type DnsQuerySent, type DnsQuestionRecord, type DnsReply } from '../../reconstruct/dns/index.js';
-import { usable, type ReplyShown } from './common.js';
+import { sameUdpSocket, usable, type ReplyShown } from './common.js';
 
 export interface DownstreamLossOptions {
   /** A question asked again sooner than this after its first transmission is not a timeout retry. */
@@ -265,7 +265,7 @@ export class DownstreamLossTracker {
     let out: DownstreamLoss[] | undefined;
     for (const list of bySocket.values()) {
       const x = list[0]!;
-      const mine = here.findIndex((r) => sameSocket(r.a, x));
+      const mine = here.findIndex((r) => sameUdpSocket(r.a, x));
       const slot = mine >= 0 ? NONE : this.#rounds.find(l.client, x.clientPort, x.server, x.serverPort);
       if (mine < 0 && slot === NONE) continue;
       const round = mine >= 0 ? roundRecord(l, here[mine]!.a, here[mine]!.b) : this.#rounds.read(slot);
@@ -318,9 +318,6 @@ const roundRecord = (l: DnsLookup, a: DnsAttempt, b: DnsAttempt): FirstRound => 
   aaaaReply: firstUsable(b)!,
 });
 
-const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
-  x.clientPort === y.clientPort && x.serverPort === y.serverPort && x.server === y.server;
-
 /**
  * The AAAA attempt that makes a round with A attempt `i`: the first AAAA first transmission over UDP
  * on its socket, both answered here, unless an earlier A attempt already made that socket's round.
@@ -328,7 +325,7 @@ const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
 function roundPartner(as: readonly DnsAttempt[], i: number, q6: DnsQuestionRecord): DnsAttempt | undefined {
   const b = answeredPartner(as[i]!, q6);
   if (b === undefined) return undefined;
-  for (let j = 0; j < i; j++) if (sameSocket(as[j]!, as[i]!) && answeredPartner(as[j]!, q6) !== undefined) return undefined;
+  for (let j = 0; j < i; j++) if (sameUdpSocket(as[j]!, as[i]!) && answeredPartner(as[j]!, q6) !== undefined) return undefined;
   return b;
 }
 
@@ -339,7 +336,7 @@ function roundPartner(as: readonly DnsAttempt[], i: number, q6: DnsQuestionRecor
 function answeredPartner(a: DnsAttempt, q6: DnsQuestionRecord): DnsAttempt | undefined {
   if (a.afterAnswer || a.transport !== 'udp' || firstUsable(a) === undefined) return undefined;
   for (const x of q6.attempts) {
-    if (!x.afterAnswer && x.transport === 'udp' && sameSocket(x, a)) return firstUsable(x) === undefined ? undefined : x;
+    if (!x.afterAnswer && x.transport === 'udp' && sameUdpSocket(x, a)) return firstUsable(x) === undefined ? undefined : x;
   }
   return undefined;
 }

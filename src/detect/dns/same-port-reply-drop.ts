@@ -20,6 +20,7 @@ import {
   question,
   sortEvidence,
   transmissions,
+  sameUdpSocket,
   usable,
 } from './common.js';
 import { DownstreamLossTracker, type DownstreamLoss, type DownstreamLossOptions } from './reply-lost-downstream.js';
@@ -321,9 +322,6 @@ interface SamePortDrop {
   readonly attempts: readonly DnsAttempt[];
 }
 
-const sameSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
-  x.transport === 'udp' && y.transport === 'udp' && x.clientPort === y.clientPort && x.server === y.server && x.serverPort === y.serverPort;
-
 /**
  * INCIDENTS §1 from one lookup: the A and AAAA questions left one UDP socket for one server
  * together; one reply came, the other did not before the client asked that question again (after
@@ -350,7 +348,7 @@ function samePortDrops(l: DnsLookup, o: SamePortOptions): readonly SamePortDrop[
     const ta = a1.queries[0]!.time;
     let b1: DnsAttempt | undefined;
     for (const b of q6.attempts) {
-      if (paired?.includes(b) !== true && sameSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros) {
+      if (paired?.includes(b) !== true && sameUdpSocket(a1, b) && Math.abs(b.queries[0]!.time - ta) <= o.pairWindowMicros) {
         b1 = b;
         break;
       }
@@ -377,7 +375,7 @@ function nextOnSocket(q: DnsQuestionRecord, t: Micros, first: DnsQuerySent, sock
   let same: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
   let other: { sent: DnsQuerySent; attempt: DnsAttempt } | undefined;
   for (const a of q.attempts) {
-    const mine = sameSocket(a, socket);
+    const mine = sameUdpSocket(a, socket);
     for (const s of a.queries) {
       if (s.time <= t || s === first) continue;
       if (mine) {
@@ -452,14 +450,14 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   let keptResentOnSocket = false;
   for (const q of [qa, q6]) {
     for (const x of transmissions(q)) {
-      if (x.sent.time < roundEnd || !sameSocket(x.attempt, a1)) continue;
+      if (x.sent.time < roundEnd || !sameUdpSocket(x.attempt, a1)) continue;
       laterOnSocket++;
       if (x.attempt.replies.some((r) => r.time >= x.sent.time)) laterAnswered++;
       if (q === kept) keptResentOnSocket = true;
     }
   }
   const socketDead = laterOnSocket > 0 && laterAnswered === 0 && keptResentOnSocket &&
-    kept.attempts.some((a) => sameSocket(a, a1) && a.outcome === 'unanswered');
+    kept.attempts.some((a) => sameUdpSocket(a, a1) && a.outcome === 'unanswered');
   if (!answeredPromptly && !socketDead) return undefined;
   const lookupFailed = finalAnswer === undefined && socketDead && lost.answer === undefined;
   const end = finalAnswer !== undefined ? finalAnswer.time : l.end;
@@ -468,7 +466,7 @@ function pairDrop(l: DnsLookup, qa: DnsQuestionRecord, q6: DnsQuestionRecord, a1
   for (const q of [qa, q6]) {
     for (const a of q.attempts) {
       const t = a.queries[0]!.time;
-      if (sameSocket(a, a1) || a === re.attempt || a === finalAttempt || (t >= resend.time && t <= end)) attempts.push(a);
+      if (sameUdpSocket(a, a1) || a === re.attempt || a === finalAttempt || (t >= resend.time && t <= end)) attempts.push(a);
     }
   }
   return {
@@ -508,7 +506,7 @@ function stickyRound(
   roundEnd: Micros,
   o: SamePortOptions,
 ): SamePortDrop | undefined {
-  if (!sameSocket(keptRe.attempt, a1) || lostAttempt.replies.length > 0 || lost.answer !== undefined) return undefined;
+  if (!sameUdpSocket(keptRe.attempt, a1) || lostAttempt.replies.length > 0 || lost.answer !== undefined) return undefined;
   const lostFirst = lostAttempt.queries[0]!.time;
   if (keptRe.sent.time - keptAttempt.queries[0]!.time < o.minRetryMicros) return undefined;
   const prompt = Math.max(o.promptFactor * (keptReply.time - keptAttempt.queries[0]!.time), o.promptFloorMicros);
@@ -517,7 +515,7 @@ function stickyRound(
   const attempts: DnsAttempt[] = [];
   for (const q of [qa, q6]) {
     for (const a of q.attempts) {
-      if (!sameSocket(a, a1)) continue;
+      if (!sameUdpSocket(a, a1)) continue;
       attempts.push(a);
       for (const s of a.queries) if (s.time >= roundEnd && s.time > lastOnSocket) lastOnSocket = s.time;
       for (const r of a.replies) if (r.time >= roundEnd) return undefined; // something got through

@@ -5,9 +5,12 @@
 // Paired by name (DNS answers in the capture: the IPv6 address came from an AAAA answer and the
 // IPv4 one from an A answer for the same name) or, without DNS, by destination port and timing
 // (low confidence). Records arrive when final, in any order, so both sides wait in bounded lists.
+// Not this: a lone SYN of a client whose inbound traffic the capture lacks (CaptureView: a merged
+// or one-sided trace): its SYN-ACK could not have been seen. Its SYN retries still show a failure.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import type { CaptureView } from '../capture-view.js';
+import { defineDetector, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, addrFilter, anyOf, endpoint, ev, formatDuration, sortEvidence } from './common.js';
 
@@ -43,7 +46,7 @@ interface V6Failure {
   paired: boolean;
 }
 
-export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}): Detector<PathRecord> {
+export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView): Detector<PathRecord> {
   const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
   const failures: V6Failure[] = [];
   const successes: ConnectionRecord[] = [];
@@ -152,7 +155,9 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {})
       if (r.synCount === 0) return [];
       // Either family may fail first (IPv6 first by default, IPv4 first when the client prefers it);
       // a success pairs with failures of the other family only.
-      const failed = r.handshake === 'unanswered' || r.handshake === 'refused' || r.handshake === 'unreachable';
+      // One SYN that drew nothing the capture holds: from a one-sided client, that proves nothing.
+      const unprovable = r.handshake === 'unanswered' && r.synCount < 2 && view?.oneSided(r.client) === true;
+      const failed = (r.handshake === 'unanswered' && !unprovable) || r.handshake === 'refused' || r.handshake === 'unreachable';
       const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
       if (failed) s.failed++;
       else if (r.handshake === 'established') s.ok++;

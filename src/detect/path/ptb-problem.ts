@@ -170,7 +170,7 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
   return {
     name: 'ptb-problem',
     observe(r: PathRecord): readonly Finding[] {
-      if (r.type === 'neighbor') return NO_FINDINGS; // neighbour discovery tells nothing about Packet Too Big
+      if (r.type === 'neighbor' || r.type === 'host-view') return NO_FINDINGS; // neither tells anything about Packet Too Big
       return r.type === 'icmp-error' ? onIcmp(r) : onConnection(r);
     },
     finish(): readonly Finding[] {

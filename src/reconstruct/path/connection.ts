@@ -183,14 +183,19 @@ export class Connection {
     return this.lastTime + this.o.idleMicros;
   }
 
-  packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): void {
+  /**
+   * One segment of this connection. True when it shows its sender received a packet the capture
+   * does not hold: the client's ACK of a SYN-ACK not captured, or a SYN-ACK answering a SYN not
+   * captured (inbound-view.ts judges the host from that).
+   */
+  packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): boolean {
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
     // What could prompt the same packet to be sent again (see CopyFilter.isCopy): new data from
     // the peer for a pure ACK, duplicate ACKs and SACKs from the peer for anything else.
     const pureAck = tcp.payloadLength === 0 && (tcp.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
     const trigger = pureAck ? peer.traffic.payloadPackets : d.losses.dupAcks + d.losses.sackAcks;
-    if (d.isCopy(ip, tcp, time, trigger, peer.traffic.packets > 0, this.sackNegotiated())) return;
+    if (d.isCopy(ip, tcp, time, trigger, peer.traffic.packets > 0, this.sackNegotiated())) return false;
     this.lastFrame = frame;
     this.lastTime = time;
     d.seen(frame, time, ip.hopLimit);
@@ -201,7 +206,8 @@ export class Connection {
     const hasAck = (flags & TcpFlag.ACK) !== 0;
     const payload = tcp.payloadLength;
 
-    if (syn) this.synSegment(d, peer, tcp, frame, time, fromClient, hasAck);
+    let unseen = false;
+    if (syn) unseen = this.synSegment(d, peer, tcp, frame, time, fromClient, hasAck);
     else if (rst) this.reset(d, frame, time, fromClient);
     else this.segment(d, ip, tcp, frame, time, payload, fin);
 
@@ -216,6 +222,13 @@ export class Connection {
         this._establishedAt = this.#offset(time);
         // As tshark's first RTT: the last SYN to the ACK that completes the handshake.
         this.handshakeRtt = time - this.#at(this._synFrame !== -1 ? this._lastSynAt : this._synAckAt);
+      } else if (fromClient && this.synCount > 0) {
+        // After its SYN a client sends nothing but SYN retries until a SYN-ACK arrives: this ACK
+        // acknowledges one the capture does not hold (a trace of the client's outbound packets only,
+        // or a packet the capture lost). The handshake completed; it was not unanswered.
+        this._establishedFrame = frame;
+        this._establishedAt = this.#offset(time);
+        unseen = true;
       } else if (!fromClient && this.synCount > 0 && payload > 0) {
         this._establishedFrame = frame; // the SYN-ACK was not captured but the server talks
         this._establishedAt = this.#offset(time);
@@ -226,12 +239,16 @@ export class Connection {
       if (this.endedBy === undefined) this.endedBy = fromClient ? 'client' : 'server';
       if (peer.hasFin) this.close('fin');
     }
+    return unseen;
   }
 
-  private synSegment(d: Direction, peer: Direction, tcp: Tcp, frame: number, time: Micros, fromClient: boolean, hasAck: boolean): void {
+  /** A SYN or SYN-ACK. True for the first SYN-ACK of a connection whose SYN the capture does not hold. */
+  private synSegment(d: Direction, peer: Direction, tcp: Tcp, frame: number, time: Micros, fromClient: boolean, hasAck: boolean): boolean {
     const opts = packOptions(tcp.mss, tcp.windowScale, tcp.sackPermitted, tcp.tsVal !== undefined);
     d.syn(tcp.seq, frame, time);
+    let unseen = false;
     if (hasAck) {
+      unseen = this.synAckCount === 0 && this.synCount === 0;
       this.synAckCount++;
       if (this._synAckFrame === -1) {
         this._synAckFrame = frame;
@@ -258,6 +275,7 @@ export class Connection {
     const theirs = optionsMss(fromClient ? this._serverOptions : this._clientOptions);
     d.sizes.mssCap = minDefined(own, theirs);
     peer.sizes.mssCap = minDefined(own, theirs);
+    return unseen;
   }
 
   private reset(d: Direction, frame: number, time: Micros, fromClient: boolean): void {

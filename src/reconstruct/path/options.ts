@@ -40,6 +40,11 @@ export interface PathOptions {
   readonly reorderMicros: Micros;
   /** After a Packet Too Big arrives, the sender is given this long before its sizes count as ignoring it. */
   readonly ptbGraceMicros: Micros;
+  /**
+   * Destination addresses remembered to tell one-sided hosts (inbound-view.ts); past it no host is
+   * judged one-sided (~100 bytes each).
+   */
+  readonly maxInboundHosts: number;
 }
 
 export const DEFAULT_PATH_OPTIONS: PathOptions = {
@@ -58,4 +63,5 @@ export const DEFAULT_PATH_OPTIONS: PathOptions = {
   linkMtu: 1500,
   reorderMicros: 3_000,
   ptbGraceMicros: 50_000,
+  maxInboundHosts: 65_536,
 };

@@ -4,6 +4,7 @@
 import { EndpointSet, FlowTable, type Micros } from '../../core/index.js';
 import { TcpFlag, type Arp, type Icmp, type Packet } from '../../decode/index.js';
 import { Connection } from './connection.js';
+import { InboundView } from './inbound-view.js';
 import { NameMap } from './names.js';
 import { NeighborTracker } from './neighbors.js';
 import { DEFAULT_PATH_OPTIONS, type PathOptions } from './options.js';
@@ -61,6 +62,8 @@ export class PathReconstructor {
   readonly #services = new EndpointSet(MAX_SERVICES);
   readonly #names: NameMap;
   readonly #neighbors: NeighborTracker;
+  /** Whose inbound traffic the capture holds (hosts of a merge whose trace held only what they sent). */
+  readonly #inbound: InboundView;
   /**
    * Finished connections, to be reused (Connection.init): new ones lived long enough after their
    * FIN to be copied and promoted by V8's young-generation collector (bench, 5 M packets, every
@@ -89,6 +92,7 @@ export class PathReconstructor {
     this.#o = { ...DEFAULT_PATH_OPTIONS, ...options };
     this.#emit = emit;
     this.#names = new NameMap(this.#o.maxNames, this.#o.nameMaxAgeMicros);
+    this.#inbound = new InboundView(this.#o.maxInboundHosts, emit);
     this.#neighbors = new NeighborTracker({}, (r) => {
       const first = r.solicitations[0]?.time ?? this.#lastTime;
       const n = this.#names.lookup(r.address, first);
@@ -106,6 +110,7 @@ export class PathReconstructor {
     const ip = p.ip;
     if (ip === undefined) return;
     if (p.time > this.#lastTime) this.#lastTime = p.time;
+    this.#inbound.addressed(ip.dst, ip.src, p.frame, p.time);
     if (p.time >= this.#nextExpire) {
       this.expire(p.time);
       this.#nextExpire = p.time + EXPIRE_EVERY;
@@ -198,7 +203,7 @@ export class PathReconstructor {
       this.#conns.add(c.client, c.clientPort, c.server, c.serverPort, c);
     }
     const fromClient = c.isClient(ip.src, tcp.srcPort);
-    c.packet(p.frame, p.time, ip, tcp, fromClient);
+    if (c.packet(p.frame, p.time, ip, tcp, fromClient)) this.#inbound.receivedUnseen(ip.src, ip.dst, p.frame, p.time);
     const due = c.deadline(); // a packet moves it, and closing brings it nearer
     if (due < this.#nextDeadline) this.#nextDeadline = due;
     if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#services.add(ip.src, tcp.srcPort);

@@ -264,7 +264,25 @@ export interface NeighborRecord {
   readonly lookup: (Mark & { readonly asker: string }) | undefined;
 }
 
-export type PathRecord = ConnectionRecord | IcmpErrorRecord | NeighborRecord;
+/**
+ * What the capture holds of one host's inbound traffic, when that changes (inbound-view.ts). A host
+ * that evidently received packets (it acknowledged a SYN-ACK, or answered a SYN, that the capture
+ * does not hold) while nothing addressed to it is in the capture is one-sided: one trace of a merge
+ * that held only its outbound packets, a capture filtered on `src host`, one direction of a
+ * mirror. Its silence proves nothing: no reply, SYN-ACK or ACK to it could have been seen. A packet
+ * addressed to it later ends that (`oneSided: false`).
+ */
+export interface HostViewRecord {
+  readonly type: 'host-view';
+  readonly host: string;
+  readonly oneSided: boolean;
+  /** The packet that showed it: the host's own packet (one-sided), or the first one addressed to it. */
+  readonly evidence: Mark;
+  /** The other end of that packet. */
+  readonly peer: string;
+}
+
+export type PathRecord = ConnectionRecord | IcmpErrorRecord | NeighborRecord | HostViewRecord;
 
 export interface PathStats {
   readonly tcpPackets: number;
