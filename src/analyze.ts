@@ -4,7 +4,7 @@ import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
 import { DnsReconstructor, PathReconstructor, TimelineCollector, type Lane, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
-import { createDetectors, DETECTORS, FindingSet, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
+import { createDetectors, DETECTORS, FindingSet, type CaptureView, type CaptureViewState, type RecordScope, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
 import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane, type TimelineSource } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -34,10 +34,10 @@ export interface AnalyzeOptions {
   owned: OwnedRange | undefined;
   /**
    * A piece of a file split across threads: detectors that restate at finish (their findings sum up
-   * the whole capture) do not run here; the records they would see while the piece's own frames are
-   * read are kept for the merge, which runs them over every piece's records in file order.
+   * the whole capture) count the records this piece owns and hand what they counted to the merge
+   * (Detector.exportState) instead of findings; the merge adds up every piece's and finishes once.
    */
-  replayWholeCaptureDetectors: boolean;
+  pieceOfFile: boolean;
 }
 
 /**
@@ -75,7 +75,7 @@ export const DEFAULT_ANALYZE_OPTIONS: AnalyzeOptions = {
   generatedAt: undefined,
   contextLanes: 12,
   owned: undefined,
-  replayWholeCaptureDetectors: false,
+  pieceOfFile: false,
 };
 
 /** Trackers expire state each time capture time moves on by this much. */
@@ -90,6 +90,10 @@ export class Analysis {
   readonly #timeline: TimelineCollector;
   readonly #dnsDetectors: Detector<DnsRecord>[];
   readonly #pathDetectors: Detector<PathRecord>[];
+  readonly #view: CaptureView;
+  readonly #scope: RecordScope;
+  /** pieceOfFile: provisional findings of the detectors that restate are not kept (their state is). */
+  readonly #exportsState: boolean;
   readonly #findings = new FindingSet();
   /** Live grouping of occurrences as they are announced; only made when someone listens. */
   #liveIncidents: IncidentGrouper | undefined;
@@ -100,24 +104,25 @@ export class Analysis {
   // updated in place.
   #first: Micros = Number.NaN;
   #last: Micros = Number.NaN;
+  /** The latest time of any frame read, owned or not: where a piece that read to the file's end saw it end. */
+  #lastRead: Micros = Number.NaN;
 
   constructor(options: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...options };
     this.#decoder = new PacketDecoder(this.anomalies, { reusePackets: true });
     const detectors = createDetectors(this.#options.detect, this.#options.detectors);
-    const replay = this.#options.replayWholeCaptureDetectors;
-    this.#dnsDetectors = replay ? detectors.dns.filter((d) => !d.restatesAtFinish) : detectors.dns;
-    this.#pathDetectors = replay ? detectors.path.filter((d) => !d.restatesAtFinish) : detectors.path;
-    const replayDns = replay && this.#dnsDetectors.length < detectors.dns.length;
-    const replayPath = replay && this.#pathDetectors.length < detectors.path.length;
-    this.#dns = new DnsReconstructor(this.#options.dns, (r) => {
-      this.#observe(this.#dnsDetectors, r);
-      if (replayDns && this.#replaying) this.#replay.push({ dns: r });
-    });
-    this.#path = new PathReconstructor(this.#options.path, (r) => {
-      this.#observe(this.#pathDetectors, r);
-      if (replayPath && this.#replaying) this.#replay.push({ path: r });
-    });
+    this.#dnsDetectors = detectors.dns;
+    this.#pathDetectors = detectors.path;
+    this.#view = detectors.view;
+    this.#scope = detectors.scope;
+    this.#exportsState = this.#options.pieceOfFile;
+    if (this.#exportsState) {
+      const unmergeable = [...detectors.dns, ...detectors.path].find((d) => d.restatesAtFinish === true && (d.exportState === undefined || d.mergeState === undefined));
+      if (unmergeable !== undefined) throw new Error(`detector ${unmergeable.name} restates at finish but cannot hand its state to a merge: a capture cannot be split with it`);
+    }
+    if (this.#options.owned !== undefined) this.#scope.own(this.#options.owned);
+    this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
+    this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
     this.#timeline = new TimelineCollector(this.#options.timeline);
     if (this.#options.onIncident) this.#liveIncidents = new IncidentGrouper();
   }
@@ -125,12 +130,15 @@ export class Analysis {
   /** One frame. The only try/catch on the per-packet path: a decoder bug costs one frame, not the file. */
   frame(frame: Frame): void {
     const t = frame.time;
+    // Records made final while this frame is read are at its position (RecordScope).
+    this.#scope.position = frame.index;
     const owned = this.#owns(frame.index);
     if (owned) {
       this.#packets++;
       if (Number.isNaN(this.#first)) this.#first = t;
       if (t > this.#last || Number.isNaN(this.#last)) this.#last = t;
     }
+    if (t > this.#lastRead || Number.isNaN(this.#lastRead)) this.#lastRead = t;
     try {
       const p = this.#decoder.decode(frame);
       if (p !== undefined) {
@@ -142,7 +150,10 @@ export class Analysis {
         if (arp !== undefined) this.#path.arp(arp, frame.index, t);
       }
       if (t >= this.#nextExpire) {
-        this.#nextExpire = t + EXPIRE_STEP;
+        // On whole steps of capture time, not steps from the first frame: a piece of a file split
+        // across threads then expires state at the frames one thread does, and makes its records
+        // final at the same positions (RecordScope).
+        this.#nextExpire = t - (t % EXPIRE_STEP) + EXPIRE_STEP;
         this.#decoder.expire(t);
         this.#dns.expire(t);
         this.#path.expire(t);
@@ -188,7 +199,7 @@ export class Analysis {
   #observe<R>(detectors: readonly Detector<R>[], r: R): void {
     for (let i = 0; i < detectors.length; i++) {
       const found = detectors[i]!.observe(r);
-      if (found.length > 0) this.#add(detectors[i]!, found);
+      if (found.length > 0 && !(this.#exportsState && detectors[i]!.restatesAtFinish === true)) this.#add(detectors[i]!, found);
     }
   }
 
@@ -222,16 +233,23 @@ export class Analysis {
     });
   }
 
-  /** Flushes trackers and detectors; returns this analysis's findings in report order. */
-  #finishDetection(captureEnds: boolean): Finding[] {
-    if (captureEnds && !Number.isNaN(this.#last)) {
-      for (const d of this.#dnsDetectors) d.captureEnd?.(this.#last);
-      for (const d of this.#pathDetectors) d.captureEnd?.(this.#last);
+  /**
+   * Flushes trackers and detectors; returns this analysis's findings in report order. A piece of a
+   * split file (pieceOfFile) puts the restating detectors' states in `states` instead.
+   */
+  #finishDetection(captureEnds: boolean, states?: unknown[]): Finding[] {
+    if (captureEnds && !Number.isNaN(this.#lastRead)) {
+      for (const d of this.#dnsDetectors) d.captureEnd?.(this.#lastRead);
+      for (const d of this.#pathDetectors) d.captureEnd?.(this.#lastRead);
     }
+    // What the final flush makes final comes after every frame read.
+    this.#scope.position = Math.floor(this.#scope.position) + 0.5;
     this.#dns.finish();
     this.#path.finish();
-    for (const d of this.#dnsDetectors) this.#finishDetector(d);
-    for (const d of this.#pathDetectors) this.#finishDetector(d);
+    for (const d of [...this.#dnsDetectors, ...this.#pathDetectors] as Detector<never>[]) {
+      if (states !== undefined && d.restatesAtFinish === true) states.push(d.exportState!());
+      else this.#finishDetector(d);
+    }
     return this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings);
   }
 
@@ -239,9 +257,6 @@ export class Analysis {
 
   #countsAtOwnedStart: PieceCounts | undefined;
   #countsAtOwnedEnd: PieceCounts | undefined;
-  /** Records for the whole-capture detectors, kept while the piece's own frames are read. */
-  readonly #replay: ReplayEntry[] = [];
-  #replaying = false;
 
   #counts(): PieceCounts {
     return { statistics: this.#statistics(), anomalies: this.anomalies.toRecord() };
@@ -250,27 +265,23 @@ export class Analysis {
   /** A piece's own frames begin with the next frame: what is counted from here on is the piece's. */
   markOwnedStart(): void {
     this.#countsAtOwnedStart = this.#counts();
-    this.#replaying = true;
   }
 
   /** A piece's own frames are over (its run-out begins): what is counted from here on is the next piece's. */
   markOwnedEnd(): void {
     this.#countsAtOwnedEnd ??= this.#counts();
-    this.#replaying = false;
   }
 
   /**
    * End of a piece's input. `lastPiece`: nothing came after its own frames, so the capture ends
-   * here (detectors hear of the capture's end, and what the final flush counts is this piece's).
+   * here (what the final flush counts is this piece's). `readToEnd`: the input ended at the file's
+   * end (the last piece, or a run-out that reached it): detectors hear of the capture's end.
    */
-  finishPiece(lastPiece: boolean): PieceResult {
-    if (lastPiece) {
-      this.#countsAtOwnedEnd = undefined;
-      this.#replaying = true;
-      if (!Number.isNaN(this.#last)) this.#replay.push({ captureEnd: this.#last });
-    }
-    const findings = this.#finishDetection(lastPiece);
-    this.#replaying = false;
+  finishPiece(lastPiece: boolean, readToEnd = lastPiece): PieceResult {
+    if (lastPiece) this.#countsAtOwnedEnd = undefined;
+    const states: unknown[] = [];
+    // A run-out that reached the file's end saw the capture end, as one thread does.
+    const findings = this.#finishDetection(readToEnd, states);
     const start = this.#countsAtOwnedStart ?? { statistics: {}, anomalies: {} };
     const end = this.#countsAtOwnedEnd ?? this.#counts();
     const collector = this.#timeline;
@@ -285,7 +296,8 @@ export class Analysis {
         icmp: difference(end.statistics.icmp, start.statistics.icmp),
       },
       anomalies: difference(end.anomalies, start.anomalies),
-      replay: this.#replay,
+      states,
+      view: this.#view.exportState(this.#path.receivingHosts()),
       timeline: { start: collector.start ?? null, end: collector.end ?? null, overview: collector.overview, lanes: collector.lanes(), packetsWithoutLane: collector.packetsWithoutLane },
     };
   }
@@ -319,12 +331,12 @@ export interface PieceResult {
   findings: Finding[];
   statistics: Report['statistics'];
   anomalies: Record<string, number>;
-  /** What the whole-capture detectors hear from this piece, in order (see replayWholeCaptureDetectors). */
-  replay: ReplayEntry[];
+  /** What each detector that restates at finish counted of this piece's records, in registry order (Detector.exportState). */
+  states: unknown[];
+  /** Its one-sided hosts and the hosts it saw receiving (CaptureView.exportState). */
+  view: CaptureViewState;
   timeline: { start: Micros | null; end: Micros | null; overview: { bucketMicros: Micros; packets: number[] }; lanes: Lane[]; packetsWithoutLane: number };
 }
-
-export type ReplayEntry = { dns: DnsRecord } | { path: PathRecord } | { captureEnd: Micros };
 
 /** a − b by key (keys of either; a key missing counts 0). */
 function difference(a: Partial<Record<string, number>> | undefined, b: Partial<Record<string, number>> | undefined): Record<string, number> {
@@ -393,16 +405,14 @@ function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, p
  * One report from the pieces of a file, as the one-thread analysis makes it: add() each piece's
  * result in file order, then report(). Findings are regrouped into incidents across pieces, counts
  * summed, the timelines' lanes and overview joined, and the detectors that restate at finish (their
- * findings sum up the whole capture: resolver profiles, counts per client and server) run here over
- * every piece's records in file order, as the one-thread analysis runs them: same records, same
- * order, the capture's end where it fell. A piece's records are dropped once heard, so only the
- * pieces that finished ahead of their turn wait in memory.
+ * findings sum up the whole capture: resolver profiles, counts per client and server) are made
+ * here afresh, take every piece's state in file order (Detector.mergeState; the capture view
+ * likewise, as local_zone_leak consults it at finish) and finish once. No record crosses threads.
  */
 export class PieceMerger {
   readonly #options: AnalyzeOptions;
-  readonly #dns: Detector<DnsRecord>[];
-  readonly #path: Detector<PathRecord>[];
-  readonly #replayed = new FindingSet();
+  readonly #restating: Detector<never>[];
+  readonly #view: CaptureView;
   readonly #findings: Finding[] = [];
   readonly #statistics: Report['statistics'];
   readonly #anomalies: Record<string, number> = {};
@@ -421,8 +431,8 @@ export class PieceMerger {
   constructor(partial: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
     const all = createDetectors(this.#options.detect, this.#options.detectors);
-    this.#dns = all.dns.filter((d) => d.restatesAtFinish);
-    this.#path = all.path.filter((d) => d.restatesAtFinish);
+    this.#restating = ([...all.dns, ...all.path] as Detector<never>[]).filter((d) => d.restatesAtFinish === true);
+    this.#view = all.view;
     // Every counter, at 0 when no piece counted it (or there are no pieces: no packets).
     this.#statistics = new Analysis(partial).finishPiece(true).statistics;
   }
@@ -438,25 +448,9 @@ export class PieceMerger {
       for (const [k, n] of Object.entries(p.statistics[part])) into[k] = (into[k] ?? 0) + n;
     }
     for (const f of p.findings) this.#findings.push(f);
-    for (const e of p.replay) this.#hear(e);
+    this.#view.mergeState(p.view);
+    this.#restating.forEach((d, i) => d.mergeState!(p.states[i]));
     this.#addTimeline(p.timeline);
-  }
-
-  #hear(e: ReplayEntry): void {
-    if ('dns' in e) {
-      for (const d of this.#dns) {
-        const found = d.observe(e.dns);
-        if (found.length > 0) this.#replayed.add(d, found);
-      }
-    } else if ('path' in e) {
-      for (const d of this.#path) {
-        const found = d.observe(e.path);
-        if (found.length > 0) this.#replayed.add(d, found);
-      }
-    } else {
-      for (const d of this.#dns) d.captureEnd?.(e.captureEnd);
-      for (const d of this.#path) d.captureEnd?.(e.captureEnd);
-    }
   }
 
   /**
@@ -498,11 +492,10 @@ export class PieceMerger {
 
   /** The report. `info` and `readerAnomalies` are the whole file's, from the pass that cut it. */
   report(file: string, info: CaptureInfo, readerAnomalies: Anomalies): Report {
-    for (const d of this.#dns) this.#replayed.finish(d);
-    for (const d of this.#path) this.#replayed.finish(d);
+    const restated = this.#restating.flatMap((d) => d.finish());
     const anomalies = readerAnomalies.toRecord() as Record<string, number>;
     for (const [k, n] of Object.entries(this.#anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
-    const findings = [...this.#findings, ...this.#replayed.values()].sort(compareFindings);
+    const findings = [...this.#findings, ...restated].sort(compareFindings);
     // In key order, as flattenNumbers gives them (a piece may have counted a key the others had not).
     const statistics = { ...this.#statistics };
     for (const part of ['dns', 'tcp', 'icmp'] as const) statistics[part] = Object.fromEntries(Object.entries(statistics[part]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

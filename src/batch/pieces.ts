@@ -148,11 +148,12 @@ async function runPieceJob(runner: JobRunner, job: PieceJob): Promise<PieceResul
 export function analyzePiece(job: PieceJob): JobResult {
   const { piece, contextMicros } = job;
   const owned = { firstFrame: piece.firstFrame, lastFrame: Number.MAX_SAFE_INTEGER };
-  const options: Partial<AnalyzeOptions> = { ...jobAnalyzeOptions(job.options), owned, timeline: { origin: job.origin }, replayWholeCaptureDetectors: true };
+  const options: Partial<AnalyzeOptions> = { ...jobAnalyzeOptions(job.options), owned, timeline: { origin: job.origin }, pieceOfFile: true };
   const analysis = new Analysis(options);
   let phase = 'lead-in' as 'lead-in' | 'own' | 'run-out';
   let lastOwned = 0;
   let until = Number.NEGATIVE_INFINITY;
+  let stopped = false;
   readPiece(piece, (frame, number, offset) => {
     if (offset < piece.ownedFrom) {
       if (frame.time >= piece.leadInFrom) analysis.frame(frame);
@@ -173,8 +174,11 @@ export function analyzePiece(job: PieceJob): JobResult {
       owned.lastFrame = lastOwned;
       analysis.markOwnedEnd();
     }
-    if (frame.time > until) throw new StopReading();
+    if (frame.time > until) {
+      stopped = true;
+      throw new StopReading();
+    }
     analysis.frame(frame);
   });
-  return { ok: true, type: 'piece', path: job.path, result: analysis.finishPiece(phase !== 'run-out') };
+  return { ok: true, type: 'piece', path: job.path, result: analysis.finishPiece(phase !== 'run-out', !stopped) };
 }

@@ -8,6 +8,12 @@ import type { HostViewRecord, Mark, PathRecord } from '../reconstruct/index.js';
 import { NO_FINDINGS, type Detector } from './detector.js';
 import type { Finding } from './finding.js';
 
+/** What a piece's view hands to the merge (plain data). */
+export interface CaptureViewState {
+  readonly oneSided: readonly (readonly [string, Mark])[];
+  readonly receiving: readonly string[];
+}
+
 export class CaptureView {
   /** One-sided hosts, with the packet that showed it (bounded by the reconstructor's table). */
   readonly #oneSided = new Map<string, Mark>();
@@ -22,6 +28,34 @@ export class CaptureView {
   oneSided(host: string): boolean {
     return this.#oneSided.size !== 0 && this.#oneSided.has(host);
   }
+
+  /**
+   * A piece of a capture split across threads (analyze --jobs): its one-sided hosts and the hosts
+   * it saw receiving (InboundView's, passed in by the analysis), for mergeState.
+   */
+  exportState(receiving: readonly string[]): CaptureViewState {
+    return { oneSided: [...this.#oneSided], receiving };
+  }
+
+  /**
+   * Adds a piece's view. A host is one-sided on one thread when it showed it had received unseen
+   * packets and no packet addressed to it is anywhere in the capture: so it is one-sided in the
+   * merge when some piece judged it so and no piece saw it receive (the earliest piece's evidence).
+   */
+  mergeState(state: CaptureViewState): void {
+    for (const h of state.receiving) {
+      this.#receiving.add(h);
+      this.#oneSided.delete(h);
+    }
+    for (const [h, mark] of state.oneSided) {
+      if (this.#receiving.has(h)) continue;
+      const known = this.#oneSided.get(h);
+      if (known === undefined || mark.frame < known.frame) this.#oneSided.set(h, mark);
+    }
+  }
+
+  /** Hosts some merged piece saw receiving (only filled by mergeState). */
+  readonly #receiving = new Set<string>();
 
   /** The packet that showed `host` one-sided. */
   evidence(host: string): Mark | undefined {

@@ -25,6 +25,19 @@ export interface Detector<R> {
    * versions with the same id, and an earlier finding it does not restate is withdrawn.
    */
   readonly restatesAtFinish?: boolean;
+  /**
+   * A detector that restates at finish, run on one piece of a capture split across threads
+   * (analyze --jobs): what it has counted of the records its piece owns (see RecordScope), as plain
+   * structured-cloneable data — per-group counts, capped evidence, the order keys that decide which
+   * examples are kept — instead of findings. Called instead of finish().
+   */
+  exportState?(): unknown;
+  /**
+   * Adds a piece's exportState() to this (fresh) detector's state. The pieces' states are merged in
+   * file order, then finish() is called once: its findings are the ones the detector makes reading
+   * the whole capture on one thread.
+   */
+  mergeState?(state: unknown): void;
 }
 
 /**
@@ -68,6 +81,66 @@ export class Explanations {
 
 const NONE: readonly string[] = Object.freeze([]);
 
+/**
+ * Which records a detector counts, and in what order it saw them. A piece of a capture split
+ * across threads reads a lead-in and a run-out around its own frames: a detector sees those
+ * records too (a retry needs its earlier query, a lookup its earlier leg), but counts only the
+ * records the piece owns — those whose first frame is its own — so that every record is counted by
+ * exactly one piece. Without an owned range (one thread, live capture) every record is owned.
+ *
+ * `position` is where the record being observed was made final, in frames of the whole file (the
+ * frame being read when the reconstructor gave it out; past the last frame at the end): the same
+ * number in a piece as on one thread, so a detector that keeps "the first N" keeps the N smallest
+ * positions, and pieces merged in file order keep what one thread keeps.
+ */
+export class RecordScope {
+  #range: { readonly firstFrame: number; readonly lastFrame: number } | undefined;
+  /** See above; set by the analysis before each record goes to the detectors. */
+  position = 0;
+
+  /**
+   * Only records whose first frame is in [firstFrame, lastFrame] are owned. The range is read at
+   * each record (a piece learns its last frame when its run-out begins).
+   */
+  own(range: { readonly firstFrame: number; readonly lastFrame: number }): void {
+    this.#range = range;
+  }
+
+  /** Whether the record is counted here. */
+  owns(r: DnsRecord | PathRecord): boolean {
+    const range = this.#range;
+    if (range === undefined) return true;
+    const f = firstFrame(r);
+    return f >= range.firstFrame && f <= range.lastFrame;
+  }
+}
+
+/** The first frame of a record: the one whose piece counts it. */
+export function firstFrame(r: DnsRecord | PathRecord): number {
+  switch (r.type) {
+    case 'lookup': {
+      let min = Number.POSITIVE_INFINITY;
+      for (const q of r.questions) for (const a of q.attempts) for (const s of a.queries) if (s.frame < min) min = s.frame;
+      return min;
+    }
+    case 'transaction':
+      return r.queries[0]?.frame ?? r.response?.frame ?? 0;
+    case 'orphan':
+      return r.reply.frame;
+    case 'connection':
+      return r.start.frame;
+    case 'icmp-error':
+      return r.frame;
+    case 'host-view':
+      return r.evidence.frame;
+    case 'neighbor': {
+      const a = r.solicitations[0]?.frame ?? Number.POSITIVE_INFINITY;
+      const b = r.unreachables[0]?.frame ?? Number.POSITIVE_INFINITY;
+      return Math.min(a, b, r.answered?.frame ?? Number.POSITIVE_INFINITY);
+    }
+  }
+}
+
 /** What a detector file exports: everything the registry, the CLI, the schema and the README need. */
 interface DetectorEntryBase<K extends string, O extends object> {
   /** The incident kind its findings carry (`layer.snake_case`, never renamed). */
@@ -85,12 +158,12 @@ interface DetectorEntryBase<K extends string, O extends object> {
 export interface DnsDetectorEntry<K extends string = string, O extends object = object> extends DetectorEntryBase<K, O> {
   readonly records: 'dns';
   /** `view`: which hosts' inbound traffic the capture lacks (for verdicts that rest on silence). */
-  create(options: Partial<O>, explanations: Explanations, view: CaptureView): Detector<DnsRecord>;
+  create(options: Partial<O>, explanations: Explanations, view: CaptureView, scope: RecordScope): Detector<DnsRecord>;
 }
 
 export interface PathDetectorEntry<K extends string = string, O extends object = object> extends DetectorEntryBase<K, O> {
   readonly records: 'path';
-  create(options: Partial<O>, explanations: Explanations, view: CaptureView): Detector<PathRecord>;
+  create(options: Partial<O>, explanations: Explanations, view: CaptureView, scope: RecordScope): Detector<PathRecord>;
 }
 
 export type DetectorEntry<K extends string = string, O extends object = object> = DnsDetectorEntry<K, O> | PathDetectorEntry<K, O>;
@@ -100,4 +173,26 @@ export function defineDetector<const K extends string, O extends object>(entry: 
 export function defineDetector<const K extends string, O extends object>(entry: PathDetectorEntry<K, O>): PathDetectorEntry<K, O>;
 export function defineDetector(entry: DetectorEntry): DetectorEntry {
   return entry;
+}
+
+/**
+ * Two lists of examples kept with the position they were observed at (RecordScope), each in
+ * position order and each the first of its piece: the first `cap` of both, as one thread reading
+ * both pieces keeps them. `same` drops a later duplicate (a list that keeps distinct items).
+ */
+export function firstByPosition<T>(a: readonly T[], aAt: readonly number[], b: readonly T[], bAt: readonly number[], cap: number, same?: (x: T, y: T) => boolean): { items: T[]; at: number[] } {
+  const items: T[] = [];
+  const at: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (items.length < cap && (i < a.length || j < b.length)) {
+    // Ties: the earlier piece first (file order).
+    const fromA = j >= b.length || (i < a.length && aAt[i]! <= bAt[j]!);
+    const item = fromA ? a[i]! : b[j]!;
+    const pos = fromA ? aAt[i++]! : bAt[j++]!;
+    if (same !== undefined && items.some((x) => same(x, item))) continue;
+    items.push(item);
+    at.push(pos);
+  }
+  return { items, at };
 }

@@ -7,7 +7,7 @@
 // (each record goes through the detectors in this order).
 import type { DnsRecord, PathRecord } from '../reconstruct/index.js';
 import { CaptureView } from './capture-view.js';
-import { Explanations, type Detector, type DetectorEntry } from './detector.js';
+import { Explanations, RecordScope, type Detector, type DetectorEntry } from './detector.js';
 import { aaaaUnansweredDetector } from './dns/aaaa-unanswered.js';
 import { largeResponseRiskDetector } from './dns/large-response-risk.js';
 import { localZoneLeakDetector } from './dns/local-zone-leak.js';
@@ -57,22 +57,25 @@ export interface DetectorSet {
   readonly path: Detector<PathRecord>[];
   /** Which hosts' inbound traffic the capture lacks, as the path records have shown so far. */
   readonly view: CaptureView;
+  /** Which records the detectors count, and where each was made final (see RecordScope). */
+  readonly scope: RecordScope;
 }
 
 /** The detectors of a registry, made with their options (by kind), grouped by the records they read. */
 export function createDetectors(options: DetectOptions = {}, registry: DetectorRegistry = DETECTORS): DetectorSet {
   const explanations = new Explanations();
   const view = new CaptureView();
+  const scope = new RecordScope();
   const byKind = options as Readonly<Record<string, object | undefined>>;
   const dns: Detector<DnsRecord>[] = [];
   // The view's reader first: every detector then sees the view as of the record it is given.
   const path: Detector<PathRecord>[] = [view.reader];
   for (const entry of registry) {
     const o = byKind[entry.kind] ?? {};
-    if (entry.records === 'dns') dns.push(entry.create(o, explanations, view));
-    else path.push(entry.create(o, explanations, view));
+    if (entry.records === 'dns') dns.push(entry.create(o, explanations, view, scope));
+    else path.push(entry.create(o, explanations, view, scope));
   }
-  return { dns, path, view };
+  return { dns, path, view, scope };
 }
 
 /** The DNS detectors alone (tests that feed DNS records only). */

@@ -2,7 +2,7 @@
 // servers) while A for the same name is; or AAAA answered with an RFC 4074 error rcode while A
 // exists. One finding per (client, server, name, problem), over every lookup that paid for it.
 import { QTYPE_A, QTYPE_AAAA, type DnsLookup, type DnsQuestionRecord, type DnsRecord, type DnsReply } from '../../reconstruct/dns/index.js';
-import { defineDetector, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import {
   CappedGroups,
@@ -39,20 +39,29 @@ const REMEDY =
 const MAX_EVIDENCE = 32;
 
 interface Group {
+  key: string;
   first: AaaaProblem;
+  /** Where `first` was observed (RecordScope.position); the lists below keep where each item was first observed. */
+  firstAt: number;
   occurrences: number;
   /** The longest first-to-last AAAA transmission (or to the wrong answer) of one lookup. */
   maxDelay: number;
   totalDelay: number;
   /** AAAA transmissions, client ports and servers over every lookup of the group. */
   transmissions: number;
-  ports: Set<number>;
-  servers: Set<string>;
+  ports: number[];
+  portsAt: number[];
+  servers: string[];
+  serversAt: number[];
   rcodes: Set<number>;
   evidence: Evidence[];
+  evidenceAt: number[];
 }
 
-export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
+const MAX_PORTS = 64;
+const MAX_SERVERS = 8;
+
+export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {}, explanations?: Explanations, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_AAAA_UNANSWERED_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** The latest answered A question per client|server|name, and AAAA-only lookups waiting for one. */
@@ -66,18 +75,26 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   const near = (a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean =>
     a.answer !== undefined && Math.abs(aaaa.firstSent - a.answer.time) <= o.separateLookupWindowMicros;
   const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): readonly Finding[] => {
-    if (p === undefined) return NO_FINDINGS;
+    // Counted by the piece of a split capture that owns the lookup with the problem (RecordScope).
+    if (p === undefined || !scope.owns(r)) return NO_FINDINGS;
+    const at = scope.position;
     const server = p.aaaa.attempts[0]!.server;
-    const g = groups.get(`${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`, () => ({
+    const key = `${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`;
+    const g = groups.get(key, () => ({
+      key,
       first: p,
+      firstAt: at,
       occurrences: 0,
       maxDelay: 0,
       totalDelay: 0,
       transmissions: 0,
-      ports: new Set<number>(),
-      servers: new Set<string>(),
+      ports: [],
+      portsAt: [],
+      servers: [],
+      serversAt: [],
       rcodes: new Set<number>(),
       evidence: [],
+      evidenceAt: [],
     }));
     if (g === undefined) return NO_FINDINGS;
     g.occurrences++;
@@ -85,14 +102,21 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
     g.totalDelay += p.delayMicros;
     for (const a of p.aaaa.attempts) {
       g.transmissions += a.queries.length;
-      if (g.ports.size < 64) g.ports.add(a.clientPort);
-      if (g.servers.size < 8) g.servers.add(a.server);
+      if (g.ports.length < MAX_PORTS && !g.ports.includes(a.clientPort)) {
+        g.ports.push(a.clientPort);
+        g.portsAt.push(at);
+      }
+      if (g.servers.length < MAX_SERVERS && !g.servers.includes(a.server)) {
+        g.servers.push(a.server);
+        g.serversAt.push(at);
+      }
     }
     if (p.rcode !== undefined) g.rcodes.add(p.rcode);
     const ev = sortEvidence([...questionEvidence(r, p.a, 6), ...questionEvidence(r, p.aaaa, 24)]);
     for (const e of ev) {
       if (g.evidence.length >= MAX_EVIDENCE) break;
       g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
+      g.evidenceAt.push(at);
     }
     // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
     return g.occurrences === 1 ? [finding(g)] : [];
@@ -136,6 +160,31 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
     },
     finish(): readonly Finding[] {
       return [...groups.groups.values()].map(finding);
+    },
+    exportState: (): Group[] => [...groups.groups.values()],
+    mergeState(state: unknown): void {
+      for (const b of state as Group[]) {
+        const a = groups.groups.get(b.key);
+        if (a === undefined) {
+          groups.get(b.key, () => b);
+          continue;
+        }
+        if (b.firstAt < a.firstAt) {
+          a.first = b.first;
+          a.firstAt = b.firstAt;
+        }
+        a.occurrences += b.occurrences;
+        a.maxDelay = Math.max(a.maxDelay, b.maxDelay);
+        a.totalDelay += b.totalDelay;
+        a.transmissions += b.transmissions;
+        const ports = firstByPosition(a.ports, a.portsAt, b.ports, b.portsAt, MAX_PORTS, (x, y) => x === y);
+        [a.ports, a.portsAt] = [ports.items, ports.at];
+        const servers = firstByPosition(a.servers, a.serversAt, b.servers, b.serversAt, MAX_SERVERS, (x, y) => x === y);
+        [a.servers, a.serversAt] = [servers.items, servers.at];
+        for (const x of b.rcodes) a.rcodes.add(x);
+        const evidence = firstByPosition(a.evidence, a.evidenceAt, b.evidence, b.evidenceAt, MAX_EVIDENCE);
+        [a.evidence, a.evidenceAt] = [evidence.items, evidence.at];
+      }
     },
   };
 }

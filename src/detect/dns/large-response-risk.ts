@@ -4,7 +4,7 @@
 // a large answer (it never reached them). EDNS buffer sizes above 1232 are listed with these; alone
 // they are only a risk and are reported when `reportEdnsAlone` is set. One finding per pair.
 import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, firstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { inPrefix } from '../../core/index.js';
 import { CappedGroups, displayFilter, NO_FINDINGS, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
@@ -37,18 +37,32 @@ interface Group {
   largest: number;
   maxEdns: number;
   evidence: Evidence[];
+  /** Where each name and evidence item was observed (RecordScope.position): the first ones are kept. */
+  namesAt: number[];
+  evidenceAt: number[];
 }
+
+const MAX_NAMES = 10;
+const MAX_EVIDENCE = 32;
 
 const REMEDY =
   'Keep UDP DNS answers within 1232 octets: set the EDNS buffer size to 1232 on resolvers and ' +
   'servers (BIND `edns-udp-size`/`max-udp-size`, unbound `edns-buffer-size`), let TCP/53 through ' +
   'every firewall, and stop filters from dropping IPv6 fragments on the DNS path.';
 
-export function createLargeResponseRisk(options: Partial<LargeResponseRiskOptions> = {}): Detector<DnsRecord> {
+export function createLargeResponseRisk(options: Partial<LargeResponseRiskOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_LARGE_RESPONSE_RISK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
-  const group = (client: string, server: string): Group | undefined =>
-    groups.get(`${client}|${server}`, () => ({ client, server, reasons: new Set(), names: [], occurrences: 0, largest: 0, maxEdns: 0, evidence: [] }));
+  /**
+   * The pair's group, for a record this analysis counts; undefined for one another piece of a split
+   * capture counts (RecordScope) — it is still read, for the re-asks it remembers.
+   */
+  const group = (client: string, server: string, owned: boolean): Group | undefined =>
+    owned ? groups.get(`${client}|${server}`, () => ({ client, server, reasons: new Set(), names: [], occurrences: 0, largest: 0, maxEdns: 0, evidence: [], namesAt: [], evidenceAt: [] })) : undefined;
+  const pushEvidence = (g: Group, e: Evidence): void => {
+    g.evidence.push(e);
+    g.evidenceAt.push(scope.position);
+  };
 
   /** Groups that got their first occurrence (or a re-ask) from the record being observed: reported at once. */
   const fresh: Group[] = [];
@@ -56,9 +70,12 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     g.occurrences++;
     if (g.occurrences === 1) fresh.push(g);
     for (const r of reasons) g.reasons.add(r);
-    if (name !== undefined && g.names.length < 10 && !g.names.includes(name)) g.names.push(name);
+    if (name !== undefined && g.names.length < MAX_NAMES && !g.names.includes(name)) {
+      g.names.push(name);
+      g.namesAt.push(scope.position);
+    }
     g.largest = Math.max(g.largest, size);
-    for (const e of ev) if (g.evidence.length < 32 && !g.evidence.some((x) => x.frame === e.frame)) g.evidence.push(e);
+    for (const e of ev) if (g.evidence.length < MAX_EVIDENCE && !g.evidence.some((x) => x.frame === e.frame)) pushEvidence(g, e);
   };
 
   // IPv4 fragments alone are not reported (routers fragment IPv4 on the way); IPv6 fragments are
@@ -84,9 +101,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
    * after the lookup was closed (its linger is shorter than resolver timeouts) it is in a new
    * lookup. A new query (a new getaddrinfo() call) has a new id.
    */
-  const largeAnswers = new Map<string, { group: Group; time: number; size: number; querySize: number; queryEdns: number | undefined }>();
+  const largeAnswers = new Map<string, { group: Group | undefined; time: number; size: number; querySize: number; queryEdns: number | undefined }>();
   const queryKey = (client: string, a: DnsAttempt, qname: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${qname.toLowerCase()}`;
-  const rememberLarge = (key: string, g: Group, time: number, size: number, query: DnsAttempt['queries'][number]): void => {
+  const rememberLarge = (key: string, g: Group | undefined, time: number, size: number, query: DnsAttempt['queries'][number]): void => {
     largeAnswers.delete(key);
     largeAnswers.set(key, { group: g, time, size, querySize: query.size, queryEdns: query.ednsUdpSize });
     if (largeAnswers.size > o.maxRemembered) largeAnswers.delete(largeAnswers.keys().next().value!);
@@ -110,15 +127,20 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       const gap = sent.time - large.time;
       if (gap < MIN_REASK_MICROS || gap > o.reaskWindowMicros || sent.size !== large.querySize || sent.ednsUdpSize !== large.queryEdns) continue;
       largeAnswers.delete(key);
+      // Counted by the piece that counted the large answer.
       const g = large.group;
+      if (g === undefined) continue;
       if (!g.reasons.has('retried-after-large') && !fresh.includes(g)) fresh.push(g); // restated with the new reason
       g.reasons.add('retried-after-large');
-      if (g.evidence.length < 32) g.evidence.push(queryEvidence(sent, a, l.client, `${qtypeName(q.qtype)} asked again ${((sent.time - large.time) / 1e6).toFixed(1)} s after a ${large.size} B answer (not received)`));
+      if (g.evidence.length < MAX_EVIDENCE) pushEvidence(g, queryEvidence(sent, a, l.client, `${qtypeName(q.qtype)} asked again ${((sent.time - large.time) / 1e6).toFixed(1)} s after a ${large.size} B answer (not received)`));
     }
   };
 
   const lookup = (l: DnsLookup): void => {
     reasked(l);
+    // Looked up only once a reply is large: most lookups have none.
+    let owned: boolean | undefined;
+    const owns = (): boolean => (owned ??= scope.owns(l));
     for (const q of l.questions) {
       let tx: ReturnType<typeof transmissions> | undefined;
       for (const a of q.attempts) {
@@ -138,13 +160,13 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           }
           const first = a.queries[0]!;
           ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
-          const g = group(l.client, a.server);
+          const g = group(l.client, a.server, owns());
           if (g !== undefined) {
             note(g, reasons, l.name, ev, r.size);
             g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
             if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
-            if (!reasons.includes('retried-after-large')) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a.queries[0]!);
           }
+          if (!reasons.includes('retried-after-large') && (g !== undefined || !owns())) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a.queries[0]!);
         }
       }
       if (q.attempts.some((a) => a.transport === 'udp' && a.replies.some((r) => r.tc))) {
@@ -162,7 +184,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           ev.push({ frame: f.synFrame, time: f.synTime, mark: 'tcp-syn', role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
           if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.replyTime ?? f.synTime, role: 'TCP/53 RST', mark: 'tcp-rst', src: `${f.server}:53`, dst: l.client });
         }
-        const g = group(l.client, tcAttempt.server);
+        const g = group(l.client, tcAttempt.server, owns());
         if (g !== undefined) note(g, [reason], l.name, ev, tcReply.size);
       }
     }
@@ -170,7 +192,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       for (const q of l.questions) for (const a of q.attempts) {
         const e = maxEdns(a);
         if (e > o.safeSize) {
-          const g = group(l.client, a.server);
+          const g = group(l.client, a.server, owns());
           if (g !== undefined && g.occurrences === 0) note(g, ['edns-over-safe-size'], l.name, [queryEvidence(a.queries[0]!, a, l.client, `query advertising EDNS ${e}`)], 0);
           if (g !== undefined) g.maxEdns = Math.max(g.maxEdns, e);
         }
@@ -185,7 +207,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       else if (r.type === 'orphan') {
         const reasons = replyReasons(r.reply, r.transport, r.server);
         if (reasons.length > 0) {
-          const g = group(r.client, r.server);
+          const g = group(r.client, r.server, scope.owns(r));
           const fake: DnsAttempt = { transport: r.transport, clientPort: r.clientPort, server: r.server, serverPort: r.serverPort, id: r.id, qtype: r.qtype ?? 0, queries: [], replies: [r.reply], outcome: 'answered', afterAnswer: false };
           if (g !== undefined) note(g, reasons, r.qname, [replyEvidence(r.reply, fake, r.client, 'reply (its query is not in the capture)')], r.reply.size);
         }
@@ -199,6 +221,24 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     restatesAtFinish: true,
     finish(): readonly Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
+    },
+    exportState: (): Group[] => [...groups.groups.values()],
+    mergeState(state: unknown): void {
+      for (const b of state as Group[]) {
+        const a = groups.groups.get(`${b.client}|${b.server}`);
+        if (a === undefined) {
+          groups.get(`${b.client}|${b.server}`, () => b);
+          continue;
+        }
+        for (const r of b.reasons) a.reasons.add(r);
+        const names = firstByPosition(a.names, a.namesAt, b.names, b.namesAt, MAX_NAMES, (x, y) => x === y);
+        [a.names, a.namesAt] = [names.items, names.at];
+        a.occurrences += b.occurrences;
+        a.largest = Math.max(a.largest, b.largest);
+        a.maxEdns = Math.max(a.maxEdns, b.maxEdns);
+        const evidence = firstByPosition(a.evidence, a.evidenceAt, b.evidence, b.evidenceAt, MAX_EVIDENCE, (x, y) => x.frame === y.frame);
+        [a.evidence, a.evidenceAt] = [evidence.items, evidence.at];
+      }
     },
   };
 }

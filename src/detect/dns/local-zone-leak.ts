@@ -9,7 +9,7 @@
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
 import type { DnsRecord } from '../../reconstruct/dns/index.js';
 import type { CaptureView } from '../capture-view.js';
-import { defineDetector, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
@@ -62,6 +62,8 @@ interface Group {
   occurrences: number;
   maxDelay: number;
   evidence: Evidence[];
+  /** Where each evidence item was observed (RecordScope.position): the first MAX_EVIDENCE are kept. */
+  evidenceAt: number[];
   servers: Set<string>;
   start: number;
   end: number;
@@ -77,17 +79,38 @@ interface Leg {
   transmissions: number;
   unanswered: boolean;
   evidence: Evidence[];
+  /** Where it was observed (RecordScope.position): the first MAX_LEGS of a name are kept. */
+  at: number;
+}
+
+const MAX_EVIDENCE = 24;
+const MAX_LEGS = 8;
+
+/** What a piece of a split capture hands to the merge. */
+interface LocalZoneLeakState {
+  groups: Group[];
+  legs: [string, Leg[]][];
 }
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
-export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView): Detector<DnsRecord> {
+export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** Lookups per name (bounded): the legs of one query through a resolver. */
   const legs = new Map<string, Leg[]>();
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
+
+  const rememberLeg = (nameKey: string, leg: Leg): void => {
+    const known = legs.get(nameKey);
+    if (known !== undefined) {
+      if (known.length < MAX_LEGS) known.push(leg);
+    } else {
+      if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
+      legs.set(nameKey, [leg]);
+    }
+  };
 
   return {
     name: 'local-zone-leak',
@@ -141,21 +164,18 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       if (reasons.includes('unanswered') || reasons.includes('servfail')) failing.add(zoneKey);
       else if (outcome === 'unknown' && failing.has(zoneKey)) reasons.push('zone-already-failing');
       if (r.servers.some(isGlobal)) reasons.push('global-server');
+      // What comes before is context (the zone shown failing) for every record read; what follows is
+      // counted by the piece of a split capture that owns the lookup (RecordScope).
+      if (!scope.owns(r)) return NO_FINDINGS;
+      const at = scope.position;
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
-      const leg: Leg = { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) };
-      const known = legs.get(nameKey);
-      if (known !== undefined) {
-        if (known.length < 8) known.push(leg);
-      } else {
-        if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
-        legs.set(nameKey, [leg]);
-      }
+      rememberLeg(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12), at });
       if (reasons.length === 0) return NO_FINDINGS;
       const key = `${r.client}|${server}|${nameKey}`;
       const g = groups.get(key, () => ({
         key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
-        outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], servers: new Set<string>(), start: r.start, end: r.end,
+        outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], evidenceAt: [], servers: new Set<string>(), start: r.start, end: r.end,
         unansweredBySilenceOnly: true,
       }));
       if (g === undefined) return NO_FINDINGS;
@@ -169,7 +189,11 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       g.start = Math.min(g.start, r.start);
       g.end = Math.max(g.end, r.end);
       for (const s of r.servers) g.servers.add(s);
-      for (const e of allLookupEvidence(r, 8)) if (g.evidence.length < 24) g.evidence.push(e);
+      for (const e of allLookupEvidence(r, 8)) {
+        if (g.evidence.length >= MAX_EVIDENCE) break;
+        g.evidence.push(e);
+        g.evidenceAt.push(at);
+      }
       // Reported at once (live capture); finish() restates it with the resolver's upstream leg, or
       // withdraws it when it was itself the upstream leg of a client's lookup.
       return g.occurrences === 1 ? [finding(g, undefined, o)] : [];
@@ -214,6 +238,38 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
         out.push(finding(g, upstream.get(g.key), o));
       }
       return out;
+    },
+    exportState: (): LocalZoneLeakState => ({ groups: [...groups.groups.values()], legs: [...legs] }),
+    mergeState(state: unknown): void {
+      const b = state as LocalZoneLeakState;
+      for (const [name, list] of b.legs) {
+        const known = legs.get(name);
+        if (known === undefined) {
+          for (const leg of list) rememberLeg(name, leg);
+          continue;
+        }
+        const at = (xs: readonly Leg[]) => xs.map((x) => x.at);
+        legs.set(name, firstByPosition(known, at(known), list, at(list), MAX_LEGS).items);
+      }
+      for (const y of b.groups) {
+        const x = groups.groups.get(y.key);
+        if (x === undefined) {
+          groups.get(y.key, () => y);
+          continue;
+        }
+        x.occurrences += y.occurrences;
+        x.unansweredBySilenceOnly &&= y.unansweredBySilenceOnly;
+        x.clientQueries += y.clientQueries;
+        for (const q of y.qtypes) x.qtypes.add(q);
+        for (const r of y.reasons) x.reasons.add(r);
+        if (OUTCOME_RANK[y.outcome] > OUTCOME_RANK[x.outcome]) x.outcome = y.outcome;
+        x.maxDelay = Math.max(x.maxDelay, y.maxDelay);
+        x.start = Math.min(x.start, y.start);
+        x.end = Math.max(x.end, y.end);
+        for (const s of y.servers) x.servers.add(s);
+        const evidence = firstByPosition(x.evidence, x.evidenceAt, y.evidence, y.evidenceAt, MAX_EVIDENCE);
+        [x.evidence, x.evidenceAt] = [evidence.items, evidence.at];
+      }
     },
   };
 }

@@ -5,7 +5,7 @@
 // the Windows stub all send a parallel pair from one socket): a stub is named only when the retry
 // spacing, EDNS use and pattern together fit its documented defaults, "unknown" otherwise.
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, firstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, sortEvidence, transmissions } from './common.js';
 
@@ -26,28 +26,70 @@ interface Profile {
   aFirst: number;
   aaaaFirst: number;
   retryGaps: number[];
+  /** Where each gap was observed (RecordScope.position): the first MAX_GAPS are kept. */
+  retryGapsAt: number[];
   maxTransmissions: number;
-  servers: Set<string>;
+  /** The first MAX_SERVERS servers and EDNS sizes, with where each was first observed. */
+  servers: string[];
+  serversAt: number[];
   transports: Set<string>;
-  edns: Set<number>;
+  edns: number[];
+  ednsAt: number[];
+  /** The lookups whose evidence the finding may show, in observed order (see evidenceOf). */
+  candidates: EvidenceCandidate[];
+}
+
+/**
+ * A lookup's evidence, kept while it may still be shown: the client's first lookup, then lookups
+ * with a re-sent question until one shows a retransmission (or 16 items are gathered), as the
+ * finding shows the first lookup and the first re-sent one.
+ */
+interface EvidenceCandidate {
+  at: number;
+  retried: boolean;
   evidence: Evidence[];
 }
 
 const MAX_GAPS = 256;
+const MAX_SERVERS = 8;
+const MAX_EVIDENCE = 16;
+const showsRetry = (e: Evidence): boolean => e.role.includes('retransmission');
 
-export function createResolverProfile(options: Partial<ResolverProfileOptions> = {}): Detector<DnsRecord> {
+/** Whether more candidates can change the evidence: none shows a retry yet and there is room. */
+function wantsCandidates(cs: readonly EvidenceCandidate[]): boolean {
+  let items = 0;
+  for (const c of cs) {
+    if (!c.retried) continue;
+    if (c.evidence.some(showsRetry)) return false;
+    items += c.evidence.length;
+  }
+  return items < MAX_EVIDENCE;
+}
+
+/** The evidence: the first lookup's, and a re-sent lookup's while none shows a retry yet and there is room. */
+function evidenceOf(cs: readonly EvidenceCandidate[]): Evidence[] {
+  let ev: Evidence[] = [];
+  for (const c of cs) {
+    if (ev.length === 0 || (ev.length < MAX_EVIDENCE && c.retried && !ev.some(showsRetry))) ev = sortEvidence([...ev, ...c.evidence]).slice(0, MAX_EVIDENCE);
+  }
+  return ev;
+}
+
+export function createResolverProfile(options: Partial<ResolverProfileOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_RESOLVER_PROFILE_OPTIONS, ...options };
   const clients = new CappedGroups<Profile>(o.maxClients);
   return {
     name: 'resolver-profile',
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
+      // Another piece of a split capture counts it (RecordScope).
+      if (!scope.owns(r)) return NO_FINDINGS;
       const p = clients.get(r.client, () => ({
-        client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], maxTransmissions: 0,
-        servers: new Set(), transports: new Set(), edns: new Set(), evidence: [],
+        client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], retryGapsAt: [], maxTransmissions: 0,
+        servers: [], serversAt: [], transports: new Set(), edns: [], ednsAt: [], candidates: [],
       }));
       if (p === undefined) return NO_FINDINGS;
-      observeLookup(p, r, o);
+      observeLookup(p, r, o, scope.position);
       return NO_FINDINGS;
     },
     restatesAtFinish: true, // a profile is only complete at the end; nothing is reported before
@@ -58,10 +100,48 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
         .slice(0, o.maxFindings)
         .map(finding);
     },
+    exportState: (): Profile[] => [...clients.groups.values()],
+    mergeState(state: unknown): void {
+      for (const b of state as Profile[]) {
+        const a = clients.groups.get(b.client);
+        if (a === undefined) {
+          clients.get(b.client, () => b);
+          continue;
+        }
+        a.lookups += b.lookups;
+        for (const [k, n] of b.patterns) a.patterns.set(k, (a.patterns.get(k) ?? 0) + n);
+        a.aFirst += b.aFirst;
+        a.aaaaFirst += b.aaaaFirst;
+        const gaps = firstByPosition(a.retryGaps, a.retryGapsAt, b.retryGaps, b.retryGapsAt, MAX_GAPS);
+        a.retryGaps = gaps.items;
+        a.retryGapsAt = gaps.at;
+        a.maxTransmissions = Math.max(a.maxTransmissions, b.maxTransmissions);
+        const servers = firstByPosition(a.servers, a.serversAt, b.servers, b.serversAt, MAX_SERVERS, (x, y) => x === y);
+        a.servers = servers.items;
+        a.serversAt = servers.at;
+        for (const t of b.transports) a.transports.add(t);
+        const edns = firstByPosition(a.edns, a.ednsAt, b.edns, b.ednsAt, MAX_SERVERS, (x, y) => x === y);
+        a.edns = edns.items;
+        a.ednsAt = edns.at;
+        // Both lists in observed order; the merge keeps what one thread would have kept.
+        const all = [...a.candidates, ...b.candidates].sort((x, y) => x.at - y.at);
+        const kept: EvidenceCandidate[] = [];
+        for (const c of all) if (kept.length === 0 || (c.retried && wantsCandidates(kept))) kept.push(c);
+        a.candidates = kept;
+      }
+    },
   };
 }
 
-function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): void {
+/** Adds `x` to a first-MAX_SERVERS list of distinct values. */
+function addDistinct<T>(xs: T[], at: number[], x: T, pos: number): void {
+  if (xs.length < MAX_SERVERS && !xs.includes(x)) {
+    xs.push(x);
+    at.push(pos);
+  }
+}
+
+function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: number): void {
   p.lookups++;
   if (l.questions.length >= 2) {
     p.patterns.set(l.pattern, (p.patterns.get(l.pattern) ?? 0) + 1);
@@ -70,7 +150,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): voi
   } else {
     p.patterns.set('single', (p.patterns.get('single') ?? 0) + 1);
   }
-  for (const s of l.servers) if (p.servers.size < 8) p.servers.add(s);
+  for (const s of l.servers) addDistinct(p.servers, p.serversAt, s, at);
   for (const q of l.questions) {
     // One transmission (most questions): nothing to sort and no retry gap.
     if (q.attempts.length === 1 && q.attempts[0]!.queries.length === 1) {
@@ -78,7 +158,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): voi
       const sent = a.queries[0]!;
       if (p.maxTransmissions < 1) p.maxTransmissions = 1;
       p.transports.add(a.transport);
-      if (sent.ednsUdpSize !== undefined && p.edns.size < 8) p.edns.add(sent.ednsUdpSize);
+      if (sent.ednsUdpSize !== undefined) addDistinct(p.edns, p.ednsAt, sent.ednsUdpSize, at);
       continue;
     }
     const tx = transmissions(q);
@@ -86,19 +166,23 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions): voi
     for (let i = 0; i < tx.length; i++) {
       const x = tx[i]!;
       p.transports.add(x.attempt.transport);
-      if (x.sent.ednsUdpSize !== undefined && p.edns.size < 8) p.edns.add(x.sent.ednsUdpSize);
+      if (x.sent.ednsUdpSize !== undefined) addDistinct(p.edns, p.ednsAt, x.sent.ednsUdpSize, at);
       if (i === 0) continue;
       // A timeout retry: the previous transmission had no reply before this one.
       const prev = tx[i - 1]!;
       const gap = x.sent.time - prev.sent.time;
       const answeredBefore = prev.attempt.replies.some((r) => r.time >= prev.sent.time && r.time <= x.sent.time);
-      if (!answeredBefore && gap >= o.minRetryMicros && i === 1 && p.retryGaps.length < MAX_GAPS) p.retryGaps.push(gap);
+      if (!answeredBefore && gap >= o.minRetryMicros && i === 1 && p.retryGaps.length < MAX_GAPS) {
+        p.retryGaps.push(gap);
+        p.retryGapsAt.push(at);
+      }
     }
   }
-  if (p.evidence.length === 0 || (p.evidence.length < 16 && l.questions.some((q) => q.retransmissions > 0) && !p.evidence.some((e) => e.role.includes('retransmission')))) {
-    const ev: Evidence[] = [];
-    for (const q of l.questions) ev.push(...questionEvidence(l, q, 6));
-    p.evidence = sortEvidence([...p.evidence, ...ev]).slice(0, 16);
+  const retried = l.questions.some((q) => q.retransmissions > 0);
+  if (p.candidates.length === 0 || (retried && wantsCandidates(p.candidates))) {
+    const evidence: Evidence[] = [];
+    for (const q of l.questions) evidence.push(...questionEvidence(l, q, 6));
+    p.candidates.push({ at, retried, evidence });
   }
 }
 
@@ -130,7 +214,7 @@ function stubOf(main: LookupPattern, order: string, timeout: number | undefined,
 }
 
 function finding(p: Profile): Finding {
-  const evidence = p.evidence;
+  const evidence = evidenceOf(p.candidates);
   const first = evidence[0]!;
   const last = evidence[evidence.length - 1]!;
   const ranked = [...p.patterns.entries()].filter(([k]) => k !== 'single').sort((a, b) => b[1] - a[1]);
@@ -139,7 +223,7 @@ function finding(p: Profile): Finding {
   const timeout = p.retryGaps.length > 0 ? median(p.retryGaps) : undefined;
   const patterns: Record<string, number> = {};
   for (const [k, v] of [...p.patterns.entries()].sort()) patterns[k] = v;
-  const { stub, why } = stubOf(main, order, timeout, p.edns);
+  const { stub, why } = stubOf(main, order, timeout, new Set(p.edns));
   return {
     id: `dns.resolver_profile:${first.frame}`,
     kind: 'dns.resolver_profile',
@@ -148,7 +232,7 @@ function finding(p: Profile): Finding {
     start: first.time,
     end: last.time,
     client: p.client,
-    server: p.servers.size === 1 ? [...p.servers][0] : undefined,
+    server: p.servers.length === 1 ? p.servers[0] : undefined,
     names: [],
     evidence,
     impact: { description: 'how this client resolves names; parallel queries from one socket are exposed to same-port reply drops', occurrences: p.lookups },

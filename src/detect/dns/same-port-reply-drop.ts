@@ -4,7 +4,7 @@
 // repeat is visible and each occurrence keeps its own frames. Held until finish() for the counts.
 import type { Micros } from '../../core/index.js';
 import { QTYPE_A, QTYPE_AAAA, type DnsAttempt, type DnsLookup, type DnsQuerySent, type DnsQuestionRecord, type DnsRecord, type DnsReply } from '../../reconstruct/dns/index.js';
-import { defineDetector, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import {
   CappedGroups,
@@ -72,18 +72,22 @@ const REMEDY =
   'and fix the firewall or NAT that keeps one UDP session per 5-tuple and drops the second reply.';
 
 interface Pair {
+  key: string;
   occurrences: number;
   kept: SamePortDrop[];
   /** Seen from the server's side: replies that left here, questions the client asked again. */
   downstream: DownstreamLoss[];
+  /** Where each kept occurrence was observed (RecordScope.position): the first maxFindingsPerPair are kept. */
+  keptAt: number[];
+  downstreamAt: number[];
 }
 
-export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
+export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOptions> = {}, explanations?: Explanations, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o: SamePortReplyDropOptions = { ...DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, ...options };
   const pairs = new CappedGroups<Pair>(o.maxPairs);
   const downstream = new DownstreamLossTracker(o);
   const pairOf = (client: string, server: string): Pair | undefined =>
-    pairs.get(`${client}|${server}`, () => ({ occurrences: 0, kept: [], downstream: [] }));
+    pairs.get(`${client}|${server}`, () => ({ key: `${client}|${server}`, occurrences: 0, kept: [], downstream: [], keptAt: [], downstreamAt: [] }));
   return {
     name: 'same-port-reply-drop',
     restatesAtFinish: true,
@@ -102,6 +106,10 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
       if (drops.length === 0 && losses.length === 0) return NO_FINDINGS;
       // The lookup's delay is this incident's, whether or not the pair's cap lets it be reported.
       explanations?.explain(r, KIND);
+      // Counted by the piece of a split capture that owns the lookup (RecordScope); the rounds it
+      // showed the server-side tracker above are context for every piece that reads it.
+      if (!scope.owns(r)) return NO_FINDINGS;
+      const at = scope.position;
       const out: Finding[] = [];
       for (const d of drops) {
         const pair = pairOf(r.client, d.keptAttempt.server);
@@ -109,6 +117,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         pair.occurrences++;
         if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
         pair.kept.push(d);
+        pair.keptAt.push(at);
         // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
         out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
       }
@@ -118,6 +127,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         pair.occurrences++;
         if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
         pair.downstream.push(x);
+        pair.downstreamAt.push(at);
         out.push(downstreamFinding(x, pair.occurrences));
       }
       return out;
@@ -130,6 +140,35 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         for (const x of pair.downstream) out.push(downstreamFinding(x, pair.occurrences));
       }
       return out;
+    },
+    exportState: (): Pair[] => [...pairs.groups.values()],
+    mergeState(state: unknown): void {
+      for (const b of state as Pair[]) {
+        const a = pairs.groups.get(b.key);
+        if (a === undefined) {
+          pairs.get(b.key, () => b);
+          continue;
+        }
+        a.occurrences += b.occurrences;
+        // The first maxFindingsPerPair occurrences of either side, in observed order (ties: file order).
+        const all = [
+          ...a.kept.map((d, i) => ({ at: a.keptAt[i]!, d })), ...a.downstream.map((x, i) => ({ at: a.downstreamAt[i]!, x })),
+          ...b.kept.map((d, i) => ({ at: b.keptAt[i]!, d })), ...b.downstream.map((x, i) => ({ at: b.downstreamAt[i]!, x })),
+        ].map((e, order) => ({ ...e, order })).sort((p, q) => p.at - q.at || p.order - q.order).slice(0, o.maxFindingsPerPair);
+        a.kept = [];
+        a.keptAt = [];
+        a.downstream = [];
+        a.downstreamAt = [];
+        for (const e of all) {
+          if ('d' in e) {
+            a.kept.push(e.d);
+            a.keptAt.push(e.at);
+          } else {
+            a.downstream.push(e.x);
+            a.downstreamAt.push(e.at);
+          }
+        }
+      }
     },
   };
 }

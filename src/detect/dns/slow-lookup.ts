@@ -6,7 +6,7 @@
 // client/server pair with the slowest lookup as evidence.
 import type { Micros } from '../../core/index.js';
 import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
-import { defineDetector, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Finding } from '../finding.js';
 import { allLookupEvidence, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName } from './common.js';
 
@@ -32,9 +32,15 @@ interface Group {
   occurrences: number;
   worst: DnsLookup;
   worstDelay: number;
+  /** Where the worst lookup was observed (RecordScope.position): the first of equally slow ones is kept. */
+  worstAt: number;
   causes: Set<Cause>;
   names: string[];
+  /** Where each name was first observed. */
+  namesAt: number[];
 }
+
+const MAX_NAMES = 10;
 
 function measuredDelay(l: DnsLookup): number | undefined {
   if (l.outcome === 'answered' || l.outcome === 'partial') return l.totalMicros;
@@ -52,7 +58,7 @@ function causes(l: DnsLookup): Cause[] {
   return out;
 }
 
-export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, explanations?: Explanations): Detector<DnsRecord> {
+export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, explanations?: Explanations, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_SLOW_LOOKUP_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   return {
@@ -63,23 +69,50 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
       if (delay === undefined || delay < o.slowMicros) return NO_FINDINGS;
       // A more specific detector accounts for it (published before this detector sees the record).
       if (explanations !== undefined && explanations.explainedBy(r).length > 0) return NO_FINDINGS;
+      // Another piece of a split capture counts it (RecordScope).
+      if (!scope.owns(r)) return NO_FINDINGS;
+      const at = scope.position;
       const server = r.servers[0]!;
-      const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, causes: new Set(), names: [] }));
+      const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, worstAt: at, causes: new Set(), names: [], namesAt: [] }));
       if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       if (delay > g.worstDelay) {
         g.worst = r;
         g.worstDelay = delay;
+        g.worstAt = at;
       }
       for (const c of causes(r)) g.causes.add(c);
       const lower = r.name.toLowerCase(); // RFC 4343: one name whatever its case (0x20)
-      if (g.names.length < 10 && !g.names.includes(lower)) g.names.push(lower);
+      if (g.names.length < MAX_NAMES && !g.names.includes(lower)) {
+        g.names.push(lower);
+        g.namesAt.push(at);
+      }
       // Reported at once (live capture); finish() restates it with the group's worst case.
       return g.occurrences === 1 ? [finding(g, o)] : [];
     },
     restatesAtFinish: true,
     finish(): readonly Finding[] {
       return [...groups.groups.values()].map((g) => finding(g, o));
+    },
+    exportState: (): Group[] => [...groups.groups.values()],
+    mergeState(state: unknown): void {
+      for (const b of state as Group[]) {
+        const a = groups.groups.get(`${b.client}|${b.server}`);
+        if (a === undefined) {
+          groups.get(`${b.client}|${b.server}`, () => b);
+          continue;
+        }
+        a.occurrences += b.occurrences;
+        if (b.worstDelay > a.worstDelay || (b.worstDelay === a.worstDelay && b.worstAt < a.worstAt)) {
+          a.worst = b.worst;
+          a.worstDelay = b.worstDelay;
+          a.worstAt = b.worstAt;
+        }
+        for (const c of b.causes) a.causes.add(c);
+        const names = firstByPosition(a.names, a.namesAt, b.names, b.namesAt, MAX_NAMES, (x, y) => x === y);
+        a.names = names.items;
+        a.namesAt = names.at;
+      }
     },
   };
 }

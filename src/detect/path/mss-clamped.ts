@@ -6,7 +6,7 @@
 // A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
 // must stay silent); blackholes report both MSS in their details.
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, connectionFilter, ev } from './common.js';
 
@@ -25,9 +25,16 @@ const DEFAULT_MSS = 536;
 /** IP + TCP header bytes that MSS excludes (RFC 9293 §3.7.1). */
 const headers = (version: 4 | 6): number => (version === 6 ? 60 : 40);
 
-export function createMssClamped(options: Partial<MssClampedOptions> = {}): Detector<PathRecord> {
+/** One (client, server, MSS pair): the finding of its first connection (observed at `at`, RecordScope.position) and the count. */
+interface Group {
+  finding: Finding;
+  at: number;
+  connections: number;
+}
+
+export function createMssClamped(options: Partial<MssClampedOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_MSS_CLAMPED_OPTIONS, ...options };
-  const groups = new Map<string, { finding: Finding; connections: number }>();
+  const groups = new Map<string, Group>();
   return {
     name: 'mss-clamped',
     observe(r: PathRecord): readonly Finding[] {
@@ -41,6 +48,8 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
       // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
       const ethernetMss = 1500 - headers(r.version);
       if (large !== ethernetMss || small === DEFAULT_MSS || large - small < o.minMtuDifference) return [];
+      // Another piece of a split capture counts it (RecordScope).
+      if (!scope.owns(r)) return [];
       const key = `${r.client}|${r.server}|${cm}|${sm}`;
       const g = groups.get(key);
       if (g !== undefined) {
@@ -49,7 +58,7 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
       }
       if (groups.size >= o.maxReported) return [];
       const finding = asymmetric(r, cm, sm);
-      groups.set(key, { finding, connections: 1 });
+      groups.set(key, { finding, at: scope.position, connections: 1 });
       return [finding]; // at once (live capture); finish() restates it with the count
     },
     restatesAtFinish: true,
@@ -57,6 +66,21 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}): Dete
       const out = [...groups.values()].map(({ finding, connections }) => withConnections(finding, connections));
       groups.clear();
       return out;
+    },
+    exportState: (): [string, Group][] => [...groups],
+    mergeState(state: unknown): void {
+      for (const [key, b] of state as [string, Group][]) {
+        const a = groups.get(key);
+        if (a === undefined) {
+          if (groups.size < o.maxReported) groups.set(key, b);
+          continue;
+        }
+        a.connections += b.connections;
+        if (b.at < a.at) {
+          a.finding = b.finding;
+          a.at = b.at;
+        }
+      }
     },
   };
 }

@@ -56,6 +56,11 @@ export class InboundView {
     this.#emit({ type: 'host-view', host, oneSided: true, evidence: { frame, time }, peer });
   }
 
+  /** Hosts seen receiving (a piece of a split capture hands them to the merge: see CaptureView). */
+  get receivingHosts(): readonly string[] {
+    return [...this.#received];
+  }
+
   /** Hosts judged one-sided now (tests, statistics). */
   get oneSidedHosts(): readonly string[] {
     return [...this.#oneSided];

@@ -166,6 +166,11 @@ export class PathReconstructor {
     this.#udp.clear();
   }
 
+  /** Hosts the capture showed receiving so far (see InboundView; a split capture's merge needs them). */
+  receivingHosts(): readonly string[] {
+    return this.#inbound.receivingHosts;
+  }
+
   stats(): PathStats {
     return {
       tcpPackets: this.#tcpPackets,
