@@ -2,11 +2,19 @@
 // (readers/pieces.ts: one pass that also yields the capture's facts, and decompresses gzip once into
 // a temporary file), each piece is analysed on a thread of the worker pool with a lead-in and a
 // run-out (OwnedRange in analyze.ts, as the files of a batch capture set), and the pieces' findings,
-// counts and timelines are merged into the one report the one-thread analysis makes (mergePieces).
+// counts, timelines and the states of the detectors that restate at finish are merged into the one
+// report the one-thread analysis makes (PieceMerger). A file that makes one piece is analysed on
+// this thread as analyzeFile does.
 //
 // What cannot be the same: state older than the lead-in. A piece knows nothing of what happened more
 // than `contextSeconds` before its first frame (a connection whose handshake came earlier is seen
 // mid-stream, as in a capture started late); see README "Every core on one file".
+//
+// The context: 60 s by default, the longest look-back of the trackers and detectors that matters in
+// practice (an A answer and a separate AAAA lookup pair within 60 s; a re-ask after a large answer
+// within 30 s; resolver retries within 30 s), and a piece spans at least four of them so that it
+// does more of its own work than its neighbours'. A dense capture of a few minutes therefore stays
+// one piece; --piece-context shorter splits it, at the price of the exceptions in the README.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +22,7 @@ import { Anomalies, secondsToMicros, type Micros } from '../core/index.js';
 import { isGzipFile, planPieces, readPiece, StopReading, type Piece } from '../readers/index.js';
 import { PacketDecoder } from '../decode/index.js';
 import type { Report } from '../report/index.js';
-import { Analysis, PieceMerger, type AnalyzeOptions, type PieceResult } from '../analyze.js';
+import { Analysis, analyzeFile, PieceMerger, type AnalyzeOptions, type PieceResult } from '../analyze.js';
 import { jobAnalyzeOptions, type JobAnalyzeOptions, type JobResult } from './jobs.js';
 import { ThreadPool, type JobRunner } from './pool.js';
 
@@ -34,8 +42,8 @@ export const DEFAULT_PIECE_CONTEXT_SECONDS = 60;
 const MIN_PIECE_SPAN_IN_CONTEXTS = 4;
 
 /**
- * Pieces are at most this big, so that what a piece keeps until the merge (its findings, and the
- * records of the whole-capture detectors) stays bounded however large the file.
+ * Pieces are at most this big, so that a piece's work (and what a thread holds at once) stays
+ * bounded however large the file.
  */
 export const MAX_PIECE_BYTES = 256 << 20;
 
@@ -97,7 +105,9 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
   const dataBytes = gzipped ? size * 4 : size;
   const forced = o.pieceBytes ?? forcedPieceBytes();
   const pieceBytes = forced ?? Math.min(MAX_PIECE_BYTES, Math.max(1, Math.ceil(dataBytes / o.jobs)));
-  const runner = o.runner ?? new ThreadPool(o.jobs);
+  // Threads are started only once the file is known to make two pieces or more.
+  let runner = o.runner;
+  const threads = (): JobRunner => (runner ??= new ThreadPool(o.jobs));
   const tmp = mkdtempSync(join(tmpdir(), 'dualscope-pieces-'));
   const readerAnomalies = new Anomalies();
   const contextMicros = secondsToMicros(o.contextSeconds);
@@ -107,6 +117,16 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
   let merged = Promise.resolve();
   let origin: Micros | undefined;
   const decoder = new PacketDecoder(new Anomalies());
+  const dispatch = (job: PieceJob): void => {
+    const result = runPieceJob(threads(), job);
+    running.push(result);
+    merged = merged.then(async () => merger.add(await result));
+    merged.catch(() => undefined); // seen here at once; awaited (and thrown) after the pass
+    result.catch(() => undefined);
+  };
+  // The first piece waits for the second: a file that makes one piece is analysed here, as one
+  // thread analyses it (no thread, nothing copied).
+  let first: PieceJob | undefined;
   try {
     const info = await planPieces(path, readerAnomalies, {
       pieceBytes,
@@ -120,20 +140,27 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
       },
       onPiece: (piece) => {
         const job: PieceJob = { type: 'piece', path, piece, origin: piece.seq === 0 ? undefined : origin, contextMicros, options: o.analyze };
-        const result = runPieceJob(runner, job);
-        running.push(result);
-        merged = merged.then(async () => merger.add(await result));
-        merged.catch(() => undefined); // seen here at once; awaited (and thrown) after the pass
-        result.catch(() => undefined);
+        if (piece.seq === 0) {
+          first = job;
+          return;
+        }
+        if (first !== undefined) dispatch(first);
+        first = undefined;
+        dispatch(job);
       },
     });
+    if (first !== undefined || running.length === 0) {
+      o.onPieces?.(1);
+      rmSync(tmp, { recursive: true, force: true });
+      return await analyzeFile(path, jobAnalyzeOptions(o.analyze));
+    }
     o.onPieces?.(running.length);
     await merged;
     return merger.report(path, info, readerAnomalies);
   } finally {
     // A failed piece leaves the others running: wait for them before removing what they read.
     await Promise.allSettled(running);
-    if (o.runner === undefined) await runner.close();
+    if (o.runner === undefined) await runner?.close();
     rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,7 @@
 // may differ, state older than the lead-in, is shown on the sample that has it. Pieces run here on
 // an inline runner that sends jobs and results through structuredClone, as a thread does; the CLI
 // case runs real worker threads.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -15,6 +15,7 @@ import { analyzeFile } from '../../src/analyze.js';
 import { analyzeInPieces, PIECE_BYTES_ENV, runJob, type Job, type JobRunner } from '../../src/batch/index.js';
 import type { Report } from '../../src/report/index.js';
 import { ROOT, requireBuiltCli, runCli } from '../support/cli.js';
+import { CORPUS, corpusPresent } from '../support/corpus.js';
 
 const GENERATED_AT = '2026-01-01T00:00:00Z';
 const tmp = mkdtempSync(join(tmpdir(), 'i17-jobs-'));
@@ -38,17 +39,23 @@ async function both(path: string, pieceBytes: number, contextSeconds = 3600): Pr
   return { one, split, pieces: runner.jobs };
 }
 
-/** Everything but the timeline's lanes, which differ at piece boundaries (see README). */
+/**
+ * Everything but the timeline's lanes, which differ at piece boundaries (see README): the lanes, and
+ * with them how many were left out and how many packets had none (each piece fills its own).
+ */
 function expectSameReport(one: Report, split: Report): void {
   expect(split.findings).toEqual(one.findings);
   expect(split.counts).toEqual(one.counts);
   expect(split.statistics).toEqual(one.statistics);
   expect(split.anomalies).toEqual(one.anomalies);
   expect(split.capture).toEqual(one.capture);
-  const { lanes: _a, ...timelineOne } = one.timeline;
-  const { lanes: _b, ...timelineSplit } = split.timeline;
+  const { lanes: _a, omittedLanes: _c, packetsWithoutLane: _e, ...timelineOne } = one.timeline;
+  const { lanes: _b, omittedLanes: _d, packetsWithoutLane: _f, ...timelineSplit } = split.timeline;
   expect(timelineSplit).toEqual(timelineOne);
 }
+
+/** A lead-in and run-out longer than any capture's span: every piece knows all that came before it. */
+const WHOLE_CAPTURE_CONTEXT = Number.MAX_SAFE_INTEGER / 1e6;
 
 // Samples with incidents of every family whose evidence spans many pieces at these sizes.
 const SAMPLES: [string, number][] = [
@@ -111,6 +118,70 @@ describe('analyze in pieces: the one-thread report', () => {
     expect(split).toBeInstanceOf(CaptureFormatError);
     expect((split as Error).message).toBe((one as Error).message);
   });
+});
+
+/** Every capture under `dir` (recursively), relative to it. */
+function captures(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (rel: string): void => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel === '' ? e.name : `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(r);
+      else if (/\.(pcap|pcapng|cap|pcap\.gz|pcapng\.gz)$/i.test(e.name)) out.push(r);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
+/**
+ * Every sample and every corpus file, cut into about eight pieces (at least 200 bytes each): the
+ * one-thread findings, counts, statistics, anomalies and capture facts, or the one-thread error.
+ */
+async function expectSameInPieces(path: string): Promise<number> {
+  const pieceBytes = Math.max(200, Math.ceil(statSync(path).size / 8));
+  const one = await analyzeFile(path, { generatedAt: GENERATED_AT }).catch((e: unknown) => e);
+  const runner = new InlineRunner();
+  const split = await analyzeInPieces(path, { jobs: 2, runner, pieceBytes, contextSeconds: WHOLE_CAPTURE_CONTEXT, analyze: { generatedAt: GENERATED_AT } }).catch((e: unknown) => e);
+  if (one instanceof Error) {
+    expect(split).toBeInstanceOf(Error);
+    expect((split as Error).message).toBe(one.message);
+  } else {
+    expectSameReport(one as Report, split as Report);
+  }
+  return runner.jobs;
+}
+
+/** Each file in pieces; the files whose report differs, with the first line of the difference. */
+async function allInPieces(dir: string, files: readonly string[]): Promise<{ split: number; failed: string[] }> {
+  let split = 0;
+  const failed: string[] = [];
+  for (const f of files) {
+    try {
+      if ((await expectSameInPieces(join(dir, f))) >= 2) split++;
+    } catch (e) {
+      failed.push(`${f}: ${String((e as Error).message).split('\n')[0]}`);
+    }
+  }
+  return { split, failed };
+}
+
+describe('analyze in pieces: every sample and every corpus file', () => {
+  it('samples/', async () => {
+    const files = captures(join(ROOT, 'samples'));
+    expect(files.length).toBeGreaterThan(60);
+    const { split, failed } = await allInPieces(join(ROOT, 'samples'), files);
+    expect(failed).toEqual([]);
+    expect(split).toBeGreaterThan(60);
+  }, 600_000);
+
+  it.skipIf(!corpusPresent)('the public corpus', async () => {
+    const files = captures(CORPUS).filter((f) => !f.startsWith('truth/') && !f.startsWith('tools/'));
+    expect(files.length).toBeGreaterThan(100);
+    const { split, failed } = await allInPieces(CORPUS, files);
+    expect(failed).toEqual([]);
+    expect(split).toBeGreaterThan(50);
+  }, 600_000);
 });
 
 describe('dualscope analyze --jobs (worker threads)', () => {
