@@ -247,7 +247,7 @@ export class Analysis {
     this.#dns.finish();
     this.#path.finish();
     for (const d of [...this.#dnsDetectors, ...this.#pathDetectors] as Detector<never>[]) {
-      if (states !== undefined && d.restatesAtFinish === true) states.push(d.exportState!());
+      if (states !== undefined && d.exportState !== undefined) states.push(d.exportState());
       else this.#finishDetector(d);
     }
     return this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings);
@@ -331,7 +331,7 @@ export interface PieceResult {
   findings: Finding[];
   statistics: Report['statistics'];
   anomalies: Record<string, number>;
-  /** What each detector that restates at finish counted of this piece's records, in registry order (Detector.exportState). */
+  /** What each detector that sums up at finish counted of this piece's records, in registry order (Detector.exportState). */
   states: unknown[];
   /** Its one-sided hosts and the hosts it saw receiving (CaptureView.exportState). */
   view: CaptureViewState;
@@ -411,7 +411,7 @@ function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, p
  */
 export class PieceMerger {
   readonly #options: AnalyzeOptions;
-  readonly #restating: Detector<never>[];
+  readonly #summing: Detector<never>[];
   readonly #view: CaptureView;
   readonly #findings: Finding[] = [];
   readonly #statistics: Report['statistics'];
@@ -431,7 +431,7 @@ export class PieceMerger {
   constructor(partial: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
     const all = createDetectors(this.#options.detect, this.#options.detectors);
-    this.#restating = ([...all.dns, ...all.path] as Detector<never>[]).filter((d) => d.restatesAtFinish === true);
+    this.#summing = ([...all.dns, ...all.path] as Detector<never>[]).filter((d) => d.exportState !== undefined);
     this.#view = all.view;
     // Every counter, at 0 when no piece counted it (or there are no pieces: no packets).
     this.#statistics = new Analysis(partial).finishPiece(true).statistics;
@@ -449,7 +449,7 @@ export class PieceMerger {
     }
     for (const f of p.findings) this.#findings.push(f);
     this.#view.mergeState(p.view);
-    this.#restating.forEach((d, i) => d.mergeState!(p.states[i]));
+    this.#summing.forEach((d, i) => d.mergeState!(p.states[i]));
     this.#addTimeline(p.timeline);
   }
 
@@ -492,10 +492,10 @@ export class PieceMerger {
 
   /** The report. `info` and `readerAnomalies` are the whole file's, from the pass that cut it. */
   report(file: string, info: CaptureInfo, readerAnomalies: Anomalies): Report {
-    const restated = this.#restating.flatMap((d) => d.finish());
+    const summed = this.#summing.flatMap((d) => d.finish());
     const anomalies = readerAnomalies.toRecord() as Record<string, number>;
     for (const [k, n] of Object.entries(this.#anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
-    const findings = [...this.#findings, ...restated].sort(compareFindings);
+    const findings = [...this.#findings, ...summed].sort(compareFindings);
     // In key order, as flattenNumbers gives them (a piece may have counted a key the others had not).
     const statistics = { ...this.#statistics };
     for (const part of ['dns', 'tcp', 'icmp'] as const) statistics[part] = Object.fromEntries(Object.entries(statistics[part]).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));

@@ -26,10 +26,11 @@ export interface Detector<R> {
    */
   readonly restatesAtFinish?: boolean;
   /**
-   * A detector that restates at finish, run on one piece of a capture split across threads
+   * A detector whose findings sum up the capture at finish (every one that restates at finish, and
+   * one that holds findings back until then), run on one piece of a capture split across threads
    * (analyze --jobs): what it has counted of the records its piece owns (see RecordScope), as plain
-   * structured-cloneable data — per-group counts, capped evidence, the order keys that decide which
-   * examples are kept — instead of findings. Called instead of finish().
+   * structured-cloneable data — per-group counts, capped evidence, the positions that decide which
+   * examples are kept — instead of finish()'s findings. Called instead of finish().
    */
   exportState?(): unknown;
   /**

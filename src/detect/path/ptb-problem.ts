@@ -15,7 +15,7 @@
 //    none of the reasons above, and path.pmtud_blackhole does not treat it as a PTB.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, NO_FINDINGS, type Detector } from '../detector.js';
+import { defineDetector, firstByPosition, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration, genuinePtb, impossiblePtbSource } from './common.js';
 
@@ -51,8 +51,14 @@ interface ImpossibleSource {
   evidence: IcmpErrorRecord[];
   last: IcmpErrorRecord;
   /** Hosts it was sent to, bounded. */
-  to: Set<string>;
+  to: string[];
+  /** Where each evidence record and host was first observed (RecordScope.position); `last`'s. */
+  evidenceAt: number[];
+  toAt: number[];
+  lastAt: number;
 }
+
+const MAX_TO = 64;
 
 interface RouterState {
   from: string;
@@ -62,6 +68,9 @@ interface RouterState {
   largeCount: number;
   invalid: IcmpErrorRecord[];
   invalidCount: number;
+  /** Where each of `large` and `invalid` was observed (RecordScope.position). */
+  largeAt: number[];
+  invalidAt: number[];
   first: IcmpErrorRecord;
   last: IcmpErrorRecord;
   /** Hosts it sent PTBs to (the senders), bounded. */
@@ -69,7 +78,17 @@ interface RouterState {
   silenceReported: boolean;
 }
 
-export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Detector<PathRecord> {
+/**
+ * What a piece of a split capture hands to the merge: the PTBs it owns (RecordScope) counted per
+ * router for the findings held until finish (the wrong-host, ignored and silence findings are made
+ * as records arrive, and belong to the piece of their first evidence frame like any other).
+ */
+interface PtbProblemState {
+  routers: RouterState[];
+  impossible: ImpossibleSource[];
+}
+
+export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_PTB_PROBLEM_OPTIONS, ...options };
   const routers = new Map<string, RouterState>();
   const wrongHost = new Set<string>();
@@ -79,20 +98,27 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
     let s = impossible.get(r.from);
     if (s === undefined) {
       if (impossible.size >= o.maxRouters) return;
-      s = { from: r.from, version: r.version, why, count: 0, evidence: [], last: r, to: new Set() };
+      s = { from: r.from, version: r.version, why, count: 0, evidence: [], last: r, to: [], evidenceAt: [], toAt: [], lastAt: scope.position };
       impossible.set(r.from, s);
     }
     s.count++;
     s.last = r;
-    if (s.evidence.length < MAX_EVIDENCE) s.evidence.push(r);
-    if (s.to.size < 64) s.to.add(r.to);
+    s.lastAt = scope.position;
+    if (s.evidence.length < MAX_EVIDENCE) {
+      s.evidence.push(r);
+      s.evidenceAt.push(scope.position);
+    }
+    if (s.to.length < MAX_TO && !s.to.includes(r.to)) {
+      s.to.push(r.to);
+      s.toAt.push(scope.position);
+    }
   }
 
   function router(r: IcmpErrorRecord): RouterState | undefined {
     let s = routers.get(r.from);
     if (s === undefined) {
       if (routers.size >= o.maxRouters) return undefined;
-      s = { from: r.from, version: r.version, count: 0, large: [], largeCount: 0, invalid: [], invalidCount: 0, first: r, last: r, to: new Set(), silenceReported: false };
+      s = { from: r.from, version: r.version, count: 0, large: [], largeCount: 0, invalid: [], invalidCount: 0, largeAt: [], invalidAt: [], first: r, last: r, to: new Set(), silenceReported: false };
       routers.set(r.from, s);
     }
     s.count++;
@@ -103,20 +129,29 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
 
   function onIcmp(r: IcmpErrorRecord): Finding[] {
     if (!isPtb(r)) return [];
+    // What is held until finish counts the PTBs this piece of a split capture owns; the router's
+    // recent PTBs (for burst-then-silence) are context, read in every piece.
+    const owned = scope.owns(r);
     const why = impossiblePtbSource(r.from, r.quoted);
     if (why !== undefined) {
-      noteImpossible(r, why);
+      if (owned) noteImpossible(r, why);
       return [];
     }
     const s = router(r);
-    if (s !== undefined) {
+    if (s !== undefined && owned) {
       if (r.icmpLength > o.largeBytes) {
         s.largeCount++;
-        if (s.large.length < MAX_EVIDENCE) s.large.push(r);
+        if (s.large.length < MAX_EVIDENCE) {
+          s.large.push(r);
+          s.largeAt.push(scope.position);
+        }
       }
       if (r.version === 6 && r.mtu !== undefined && r.mtu < IPV6_MIN_MTU) {
         s.invalidCount++;
-        if (s.invalid.length < MAX_EVIDENCE) s.invalid.push(r);
+        if (s.invalid.length < MAX_EVIDENCE) {
+          s.invalid.push(r);
+          s.invalidAt.push(scope.position);
+        }
       }
     }
     const out: Finding[] = [];
@@ -185,6 +220,39 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}): Dete
       wrongHost.clear();
       return out;
     },
+    exportState: (): PtbProblemState => ({
+      routers: [...routers.values()].filter((s) => s.largeCount + s.invalidCount > 0).map((s) => ({ ...s, to: new Set() })),
+      impossible: [...impossible.values()],
+    }),
+    mergeState(state: unknown): void {
+      const b = state as PtbProblemState;
+      for (const y of b.routers) {
+        const x = routers.get(y.from);
+        if (x === undefined) {
+          if (routers.size < o.maxRouters) routers.set(y.from, y);
+          continue;
+        }
+        x.largeCount += y.largeCount;
+        x.invalidCount += y.invalidCount;
+        const large = firstByPosition(x.large, x.largeAt, y.large, y.largeAt, MAX_EVIDENCE);
+        [x.large, x.largeAt] = [large.items, large.at];
+        const invalid = firstByPosition(x.invalid, x.invalidAt, y.invalid, y.invalidAt, MAX_EVIDENCE);
+        [x.invalid, x.invalidAt] = [invalid.items, invalid.at];
+      }
+      for (const y of b.impossible) {
+        const x = impossible.get(y.from);
+        if (x === undefined) {
+          if (impossible.size < o.maxRouters) impossible.set(y.from, y);
+          continue;
+        }
+        x.count += y.count;
+        if (y.lastAt >= x.lastAt) [x.last, x.lastAt] = [y.last, y.lastAt];
+        const evidence = firstByPosition(x.evidence, x.evidenceAt, y.evidence, y.evidenceAt, MAX_EVIDENCE);
+        [x.evidence, x.evidenceAt] = [evidence.items, evidence.at];
+        const to = firstByPosition(x.to, x.toAt, y.to, y.toAt, MAX_TO, (p, q) => p === q);
+        [x.to, x.toAt] = [to.items, to.at];
+      }
+    },
   };
 }
 
@@ -251,7 +319,7 @@ function aggregateFinding(s: RouterState, reason: 'large' | 'invalid-mtu'): Find
 
 function impossibleSourceFinding(s: ImpossibleSource): Finding {
   const first = s.evidence[0]!;
-  const to = [...s.to];
+  const to = s.to;
   return {
     id: `path.ptb_problem:${first.frame}:impossible-source`,
     kind: 'path.ptb_problem',
