@@ -5,7 +5,7 @@ import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
 import { DnsReconstructor, PathReconstructor, TimelineCollector, type Lane, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
 import { createDetectors, DETECTORS, FindingSet, type CaptureView, type CaptureViewState, type RecordScope, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
-import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane, type TimelineSource } from './report/index.js';
+import { buildTimeline, ONE_SIDED_EXAMPLES, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane, type TimelineSource } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
@@ -230,6 +230,7 @@ export class Analysis {
       statistics: this.#statistics(),
       findings,
       timeline: this.#timeline,
+      view: this.#view,
     });
   }
 
@@ -356,6 +357,8 @@ interface ReportParts {
   /** In report order (compareFindings). */
   findings: readonly Finding[];
   timeline: TimelineSource;
+  /** Which hosts the capture shows one-sided (the merge's view, for pieces). */
+  view: CaptureView;
 }
 
 function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, parts: ReportParts): Report {
@@ -392,6 +395,7 @@ function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, p
       skippedBytes: info.skippedBytes,
       droppedByCapture: info.droppedByInterface ?? null,
       ...notAnalysed(info),
+      ...oneSided(parts.view),
     },
     anomalies: parts.anomalies as Report['anomalies'],
     statistics: parts.statistics,
@@ -507,7 +511,7 @@ export class PieceMerger {
       lanes: () => lanes,
       packetsWithoutLane: this.#packetsWithoutLane,
     };
-    return buildReport(file, info, this.#options, { packets: this.#packets, first: this.#first, last: this.#last, anomalies, statistics, findings, timeline });
+    return buildReport(file, info, this.#options, { packets: this.#packets, first: this.#first, last: this.#last, anomalies, statistics, findings, timeline, view: this.#view });
   }
 }
 
@@ -529,6 +533,12 @@ function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notA
       reason: info.stoppedBy !== undefined ? `${info.stoppedBy}: ${STOP_REASONS[info.stoppedBy]}` : 'the file ends inside a record',
     },
   };
+}
+
+/** The hosts the capture shows one-sided, when there are any (see CaptureView). */
+function oneSided(view: CaptureView): { oneSided?: Report['capture']['oneSided'] } {
+  const hosts = view.hosts();
+  return hosts.length === 0 ? {} : { oneSided: { hosts: hosts.length, examples: hosts.slice(0, ONE_SIDED_EXAMPLES) } };
 }
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */

@@ -57,6 +57,11 @@ export class CaptureView {
   /** Hosts some merged piece saw receiving (only filled by mergeState). */
   readonly #receiving = new Set<string>();
 
+  /** Every one-sided host with the packet that showed it, earliest first (for the report's capture facts). */
+  hosts(): { host: string; frame: number; time: number }[] {
+    return [...this.#oneSided].map(([host, m]) => ({ host, frame: m.frame, time: m.time })).sort((a, b) => a.frame - b.frame);
+  }
+
   /** The packet that showed `host` one-sided. */
   evidence(host: string): Mark | undefined {
     return this.#oneSided.get(host);
