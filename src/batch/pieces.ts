@@ -74,6 +74,8 @@ export interface PiecesOptions {
   runner: JobRunner | undefined;
   /** Told how many pieces the file was cut into, at the end of the cutting pass. */
   onPieces?: (pieces: number) => void;
+  /** A file that makes one piece is analysed here: its progress, as analyzeFile reports it. */
+  onProgress?: AnalyzeOptions['onProgress'];
 }
 
 /** Whether analyze splits `path` across threads: more than one job, a regular file, big enough (or forced). */
@@ -152,7 +154,7 @@ export async function analyzeInPieces(path: string, partial: Partial<PiecesOptio
     if (first !== undefined || running.length === 0) {
       o.onPieces?.(1);
       rmSync(tmp, { recursive: true, force: true });
-      return await analyzeFile(path, jobAnalyzeOptions(o.analyze));
+      return await analyzeFile(path, { ...jobAnalyzeOptions(o.analyze), onProgress: o.onProgress });
     }
     o.onPieces?.(running.length);
     await merged;

@@ -49,6 +49,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
         ? await analyzeInPieces(file, {
             jobs,
             analyze: { dnsTimeout: o.dnsTimeout, slowLookup: o.slowLookup, generatedAt: o.generatedAt },
+            onProgress: analyzeOptions(o, progress).onProgress,
             ...(o.pieceContext !== undefined ? { contextSeconds: o.pieceContext } : {}),
           })
         : await analyzeFile(file, analyzeOptions(o, progress));

@@ -109,6 +109,16 @@ describe('analyze in pieces: the one-thread report', () => {
     expectSameReport(long.one, long.split);
   });
 
+  it('a file that makes one piece is analysed on this thread: no job runs, the one-thread report', async () => {
+    const path = join(ROOT, 'samples/busy-mixed-client.pcapng');
+    const runner = new InlineRunner();
+    let told = 0;
+    const split = await analyzeInPieces(path, { jobs: 2, runner, pieceBytes: 1 << 30, contextSeconds: 60, analyze: { generatedAt: GENERATED_AT }, onPieces: (n) => (told = n) });
+    expect(runner.jobs).toBe(0);
+    expect(told).toBe(1);
+    expect(split).toEqual(await analyzeFile(path, { generatedAt: GENERATED_AT }));
+  });
+
   it('an unreadable file: the one-thread error', async () => {
     const bad = join(tmp, 'not-a-capture.pcap');
     writeFileSync(bad, 'this is not a capture file at all');
