@@ -33,9 +33,10 @@ export interface AnalyzeOptions {
   /** Only part of the input is this analysis's own; see OwnedRange. Undefined: all of it. */
   owned: OwnedRange | undefined;
   /**
-   * A piece of a file split across threads: detectors that restate at finish (their findings sum up
-   * the whole capture) count the records this piece owns and hand what they counted to the merge
-   * (Detector.exportState) instead of findings; the merge adds up every piece's and finishes once.
+   * A piece of a file split across threads: detectors whose findings sum up the whole capture at
+   * finish (those that restate, and those that hold findings back until then) count the records this
+   * piece owns and hand what they counted to the merge (Detector.exportState) instead of findings;
+   * the merge adds up every piece's and finishes once.
    */
   pieceOfFile: boolean;
 }
@@ -236,7 +237,8 @@ export class Analysis {
 
   /**
    * Flushes trackers and detectors; returns this analysis's findings in report order. A piece of a
-   * split file (pieceOfFile) puts the restating detectors' states in `states` instead.
+   * split file (pieceOfFile) puts the states of the detectors that sum up at finish (Detector.exportState)
+   * in `states` instead of finishing them.
    */
   #finishDetection(captureEnds: boolean, states?: unknown[]): Finding[] {
     if (captureEnds && !Number.isNaN(this.#lastRead)) {
