@@ -64,6 +64,18 @@ const PLAIN = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) PLAIN[c] = 1;
 PLAIN[0x2e] = 0;
 PLAIN[0x5c] = 0;
+/**
+ * Names already read in the current message, by where they start (offset from msgBase): a name that
+ * is only a compression pointer to one of them (an answer's owner pointing at the question, the
+ * next link of a CNAME chain) reuses its string instead of building the same text again. A name's
+ * text depends only on the bytes from where it starts, so the reuse gives the same text; the first
+ * names read are kept, as pointers lead back to them. Reset per message (decodeDns).
+ */
+const KNOWN_NAMES = 8;
+const knownOffsets = new Int32Array(KNOWN_NAMES);
+const knownTexts: string[] = new Array<string>(KNOWN_NAMES).fill('');
+let knownCount = 0;
+
 /** The name's text is built here and decoded once (latin1: one byte, one char). */
 const TEXT = Buffer.alloc(4 * MAX_NAME_OCTETS + 8);
 let textLen = 0;
@@ -91,6 +103,16 @@ function appendLabel(b: Buffer, start: number, end: number): void {
  * it makes the same checks and builds no string.
  */
 function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true): string {
+  if (keepText && knownCount > 0 && off + 1 < msgEnd && (b[off]! & 0xc0) === 0xc0) {
+    const target = ((b[off]! & 0x3f) << 8) | b[off + 1]!;
+    for (let i = 0; i < knownCount; i++) {
+      if (knownOffsets[i] !== target) continue;
+      nameEnd = off + 2;
+      nameStatus = NAME_OK;
+      nameTooLong = false;
+      return knownTexts[i]!;
+    }
+  }
   if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
   let pos = off;
   let end = -1; // where the name ends in place, fixed by the first pointer or the root byte
@@ -148,8 +170,14 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
   nameTooLong = tooLong;
   if (!keepText) return '';
   if (textLen === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : '';
-  const text = TEXT.toString('latin1', 0, textLen);
-  return text === ROOT_TEXT ? '\\060Root>' : text;
+  let text = TEXT.toString('latin1', 0, textLen);
+  if (text === ROOT_TEXT) text = '\\060Root>';
+  // Reusable when read whole, and when one more pointer hop in front of it stays within the limit.
+  if (nameStatus === NAME_OK && !tooLong && hops < MAX_POINTER_HOPS && knownCount < KNOWN_NAMES) {
+    knownOffsets[knownCount] = off - msgBase;
+    knownTexts[knownCount++] = text;
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -162,6 +190,7 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
   if (end - base < HEADER.length) return anomalies.note('dns.short_header');
   msgBase = base;
   msgEnd = end;
+  knownCount = 0;
   const flags = u16(b, base + HEADER.flags);
   const qdcount = u16(b, base + HEADER.qdcount);
   const ancount = u16(b, base + HEADER.ancount);
