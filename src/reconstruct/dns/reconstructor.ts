@@ -15,7 +15,7 @@
 import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
-import { append, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
+import { append, EMPTY, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
@@ -291,7 +291,7 @@ export class DnsReconstructor {
     let question: Question | undefined;
     for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
     if (question === undefined) {
-      question = { qtype: q.type, attempts: [], retransmissions: 0, firstSent: p.time, lastSent: p.time, answer: undefined, sawTc: false };
+      question = { qtype: q.type, attempts: EMPTY, retransmissions: 0, firstSent: p.time, lastSent: p.time, answer: undefined, sawTc: false };
       lookup.questions = append(lookup.questions, question);
     } else {
       question.retransmissions++;
@@ -305,7 +305,7 @@ export class DnsReconstructor {
       next: undefined,
       qname: q.name,
       queries: [sent],
-      replies: [],
+      replies: EMPTY,
       afterAnswer,
       lookup,
       question,
@@ -488,7 +488,7 @@ export class DnsReconstructor {
       this.#close(open, !reask && !gaveUp);
     }
     const l: Lookup = {
-      hash, client, name, nameLower, family, questions: [], servers: [], fallbacks: [], start: now, lastActivity: now, pending: 0, closed: false,
+      hash, client, name, nameLower, family, questions: EMPTY, servers: EMPTY, fallbacks: EMPTY, start: now, lastActivity: now, pending: 0, closed: false,
       next: undefined, older: undefined, newer: undefined,
     };
     this.#lookupIndex.add(l);

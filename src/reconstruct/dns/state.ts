@@ -85,6 +85,13 @@ export interface Lookup {
 }
 
 /**
+ * Every list here starts as this one shared, frozen array: append() makes a new array for the first
+ * item and never pushes onto an empty one, and a record may list it (nothing to list). Five empty
+ * arrays per lookup were some 160 bytes of what a lookup keeps alive until it closes.
+ */
+export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
+
+/**
  * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here
  * (questions, servers, attempts, transmissions, replies, reply data) hold one or two items, and push
  * grows a small array to 17 slots: by object sizes, about a third of what a lookup keeps alive until
