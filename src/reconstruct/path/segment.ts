@@ -8,18 +8,20 @@ const MAX_SEND_TIMES = 12;
 
 /** What transmissions after the first add to a segment: most segments are sent once. */
 interface Resends {
-  /** Frames and times of the transmissions, the first included (the first MAX_SEND_TIMES). */
+  /** Frames and times (offsets) of the transmissions, the first included (the first MAX_SEND_TIMES). */
   readonly frames: number[];
-  readonly times: Micros[];
+  readonly times: number[];
   minWire: number;
   maxWire: number;
   lastWire: number;
-  lastTime: Micros;
+  lastAt: number;
 }
 
 /**
  * A segment sent and not yet acknowledged (mutable while tracked). Sent once it is ten fields;
  * the rest is made on the first resend (bench: segments were 15 % of the path stage's garbage).
+ * Times are offsets from its direction's epoch, as everywhere in a Direction (see direction.ts):
+ * toRange() turns them into capture times.
  */
 export class Segment {
   sends = 1;
@@ -32,7 +34,8 @@ export class Segment {
     readonly start: number,
     public end: number,
     readonly firstFrame: number,
-    readonly firstTime: Micros,
+    /** Offset from the direction's epoch. */
+    readonly firstAt: number,
     readonly firstWire: number,
     public fragmentable: boolean,
   ) {}
@@ -46,25 +49,27 @@ export class Segment {
   get lastWire(): number {
     return this.resends?.lastWire ?? this.firstWire;
   }
-  get lastTime(): Micros {
-    return this.resends?.lastTime ?? this.firstTime;
+  /** Offset from the direction's epoch. */
+  get lastAt(): number {
+    return this.resends?.lastAt ?? this.firstAt;
   }
 
-  resend(frame: number, time: Micros, wire: number, fragmentable: boolean): void {
+  /** Sent again in `frame` at offset `at`. */
+  resend(frame: number, at: number, wire: number, fragmentable: boolean): void {
     this.sends++;
     const r = this.resends;
     if (r === undefined) {
       const w = this.firstWire;
-      this.resends = { frames: [this.firstFrame, frame], times: [this.firstTime, time], minWire: wire < w ? wire : w, maxWire: wire > w ? wire : w, lastWire: wire, lastTime: time };
+      this.resends = { frames: [this.firstFrame, frame], times: [this.firstAt, at], minWire: wire < w ? wire : w, maxWire: wire > w ? wire : w, lastWire: wire, lastAt: at };
     } else {
       if (r.frames.length < MAX_SEND_TIMES) {
         r.frames.push(frame);
-        r.times.push(time);
+        r.times.push(at);
       }
       if (wire < r.minWire) r.minWire = wire;
       if (wire > r.maxWire) r.maxWire = wire;
       r.lastWire = wire;
-      r.lastTime = time;
+      r.lastAt = at;
     }
     if (fragmentable) this.fragmentable = true;
   }
@@ -75,13 +80,14 @@ export class Segment {
     return frames === undefined ? this.firstFrame : frames[frames.length - 1]!;
   }
 
-  toRange(): RetransmittedRange {
+  /** The record of it; `epoch` is its direction's. */
+  toRange(epoch: Micros): RetransmittedRange {
     return {
       start: this.start,
       end: this.end,
       sends: this.sends,
       frames: this.resends?.frames ?? [this.firstFrame],
-      times: this.resends?.times ?? [this.firstTime],
+      times: this.resends === undefined ? [epoch + this.firstAt] : this.resends.times.map((t) => epoch + t),
       minWireLength: this.minWire,
       maxWireLength: this.maxWire,
       lastWireLength: this.lastWire,

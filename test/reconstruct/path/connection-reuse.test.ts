@@ -34,7 +34,7 @@ describe('Connection reuse', () => {
       for (const f of captureFrames(join(SAMPLES, file))) {
         const p = decoder.decode(f);
         if (p?.ip === undefined || p.tcp === undefined) continue;
-        used.packet(p.frame, p.time, p.ip, p.tcp, fed % 3 !== 0);
+        used.packet(p, fed % 3 !== 0);
         fed++;
       }
     }
