@@ -289,7 +289,8 @@ export class DnsReconstructor {
     const afterAnswer = key !== undefined && key.answered;
     const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, p.time, afterAnswer);
     let question: Question | undefined;
-    for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
+    // Indexed: a new lookup's list is the frozen EMPTY, and for-of over it makes an iterator.
+    for (let i = 0; i < lookup.questions.length; i++) if (lookup.questions[i]!.qtype === q.type) { question = lookup.questions[i]; break; }
     if (question === undefined) {
       question = { qtype: q.type, attempts: EMPTY, retransmissions: 0, firstSent: p.time, lastSent: p.time, answer: undefined, sawTc: false };
       lookup.questions = append(lookup.questions, question);
@@ -305,7 +306,7 @@ export class DnsReconstructor {
       next: undefined,
       qname: q.name,
       queries: [sent],
-      replies: EMPTY,
+      replies: [],
       afterAnswer,
       lookup,
       question,

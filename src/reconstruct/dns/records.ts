@@ -3,7 +3,7 @@
 // and TCP/53 fallbacks. Pure functions: the reconstructor decides when a record is final.
 import type { Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
-import { append, EMPTY, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
+import { append, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
 import type {
   DnsAttempt,
   DnsLookup,
@@ -19,7 +19,7 @@ import type {
 /** A reply as the records keep it: the answers of the asked type (their data capped), flags, size, IP facts. */
 export function replyRecord(p: Packet, m: DnsMessage, qtype: number): DnsReply {
   let answersOfType = 0;
-  let data: string[] = EMPTY;
+  let data: string[] = [];
   for (const a of m.answers) {
     if (a.type !== qtype) continue;
     answersOfType++;
@@ -123,7 +123,7 @@ export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros)
   else if (answered > 0) outcome = 'partial';
   else if (failed > 0) outcome = 'unanswered';
   else outcome = 'unknown';
-  const fallbacks: DnsTcpFallback[] = l.fallbacks.length === 0 ? EMPTY : l.fallbacks.map((f) => ({
+  const fallbacks: DnsTcpFallback[] = l.fallbacks.length === 0 ? [] : l.fallbacks.map((f) => ({
     server: f.server,
     synFrame: f.synFrame,
     synTime: f.synTime,

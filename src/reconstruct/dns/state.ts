@@ -85,9 +85,11 @@ export interface Lookup {
 }
 
 /**
- * Every list here starts as this one shared, frozen array: append() makes a new array for the first
- * item and never pushes onto an empty one, and a record may list it (nothing to list). Five empty
- * arrays per lookup were some 160 bytes of what a lookup keeps alive until it closes.
+ * The working lists no record shows as they are (a lookup's questions, servers and TCP fallbacks, a
+ * question's attempts) start as this one shared, frozen array: append() makes a new array for the
+ * first item and never pushes onto an empty one. Loops over them are indexed: for-of over a frozen
+ * array makes an iterator (and a result object per step) where over a plain one it makes none, so
+ * lists that records hand to the detectors (replies, reply data) start as plain `[]`.
  */
 export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 
