@@ -86,28 +86,32 @@ function attemptRecord(a: Attempt): DnsAttempt {
   };
 }
 
-function questionRecord(q: Question): DnsQuestionRecord {
+/** `epoch`: what the state's offsets count from (state.ts). */
+function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
   const attempts = q.attempts.map(attemptRecord);
   let outcome: QuestionOutcome;
   if (q.answer !== undefined) outcome = 'answered';
   else if (q.sawTc) outcome = 'truncated';
   else if (attempts.some((a) => a.outcome === 'unanswered')) outcome = 'unanswered';
   else outcome = 'unknown';
+  const firstSent = epoch + q.firstSentAt;
   return {
     qtype: q.qtype,
     attempts,
     retransmissions: q.retransmissions,
-    firstSent: q.firstSent,
-    lastSent: q.lastSent,
+    firstSent,
+    lastSent: epoch + q.lastSentAt,
     answer: q.answer,
     outcome,
-    timeToAnswerMicros: q.answer === undefined ? undefined : q.answer.time - q.firstSent,
+    timeToAnswerMicros: q.answer === undefined ? undefined : q.answer.time - firstSent,
   };
 }
 
-export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros): DnsLookup {
-  const questions = l.questions.map(questionRecord);
-  let end = l.start;
+/** `epoch`: what the state's offsets count from (state.ts). */
+export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros, epoch: Micros): DnsLookup {
+  const questions = l.questions.map((q) => questionRecord(q, epoch));
+  const start = epoch + l.startAt;
+  let end = start;
   for (const q of questions) {
     const t = q.answer !== undefined ? q.answer.time : q.lastSent;
     if (t > end) end = t;
@@ -138,9 +142,9 @@ export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros)
     name: l.name,
     family: l.family,
     questions,
-    start: l.start,
+    start,
     end,
-    totalMicros: end - l.start,
+    totalMicros: end - start,
     outcome,
     pattern: lookupPattern(questions, parallelWindow),
     firstQtype: questions[0]?.qtype ?? 0,
