@@ -21,7 +21,7 @@
 import { type Anomalies, ipv4Text } from '../core/index.js';
 import { ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u16, u32 } from './bytes.js';
-import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion } from './types.js';
+import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion, Mutable } from './types.js';
 
 const HEADER = { id: 0, flags: 2, qdcount: 4, ancount: 6, nscount: 8, arcount: 10, length: 12 } as const;
 /** Fixed part of a resource record after its owner name: type, class, TTL, RDLENGTH. */
@@ -182,11 +182,37 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
 
 // ---------------------------------------------------------------------------------------------
 
+/** Answer records a DnsScratch keeps for reuse; a message with more answers gets new ones for the rest. */
+const MAX_POOLED_ANSWERS = 64;
+
+/**
+ * What decodeDns refills in place instead of making new records (PacketDecoder's `reusePackets`):
+ * the message, its question and EDNS records, and answer records. The answers list itself is new
+ * per message (exact size; the shared empty one when there are none), the strings are new.
+ */
+export interface DnsScratch {
+  readonly message: Mutable<DnsMessage>;
+  readonly question: Mutable<DnsQuestion>;
+  readonly edns: Mutable<DnsEdns>;
+  readonly answers: Mutable<DnsAnswer>[];
+}
+
+export const newDnsScratch = (): DnsScratch => ({ message: newMessage(), question: newQuestion(), edns: newEdns(), answers: [] });
+
+const newQuestion = (): Mutable<DnsQuestion> => ({ name: '', type: 0, class: 0 });
+const newEdns = (): Mutable<DnsEdns> => ({ udpPayloadSize: 0, extendedRcode: 0, version: 0, dnssecOk: false });
+const newAnswer = (): Mutable<DnsAnswer> => ({ name: '', type: 0, ttl: 0, data: undefined });
+const newMessage = (): Mutable<DnsMessage> => ({
+  transport: 'udp', id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, rcode: 0, qdcount: 0, ancount: 0, nscount: 0,
+  arcount: 0, question: undefined, answers: NO_ANSWERS, edns: undefined, size: 0, malformed: false, truncated: false,
+});
+
 /**
  * Decodes one DNS message: b[base, end), by default all of `b` (a UDP payload, or the bytes after a
- * TCP length prefix). Returns undefined only when even the 12-octet header is not there.
+ * TCP length prefix). Returns undefined only when even the 12-octet header is not there. With
+ * `scratch`, the message returned is scratch's, refilled: valid until the next call with it.
  */
-export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies, base = 0, end = b.length): DnsMessage | undefined {
+export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies, base = 0, end = b.length, scratch?: DnsScratch): DnsMessage | undefined {
   if (end - base < HEADER.length) return anomalies.note('dns.short_header');
   msgBase = base;
   msgEnd = end;
@@ -197,9 +223,11 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
   const nscount = u16(b, base + HEADER.nscount);
   const arcount = u16(b, base + HEADER.arcount);
 
-  let question: DnsQuestion | undefined;
+  let question: Mutable<DnsQuestion> | undefined;
   let answers: DnsAnswer[] | undefined;
-  let edns: DnsEdns | undefined;
+  /** With scratch: how many of its answer records this message filled. */
+  let pooled = 0;
+  let edns: Mutable<DnsEdns> | undefined;
   let malformed = false;
   let truncated = false;
   let pos: number = base + HEADER.length;
@@ -212,7 +240,12 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
       if (pos + QUESTION_FIXED > end) { truncated = true; break sections; }
-      if (i === 0) question = { name, type: u16(b, pos), class: u16(b, pos + 2) };
+      if (i === 0) {
+        question = scratch?.question ?? newQuestion();
+        question.name = name;
+        question.type = u16(b, pos);
+        question.class = u16(b, pos + 2);
+      }
       pos += QUESTION_FIXED;
     }
     const rrTotal = ancount + nscount + arcount;
@@ -263,41 +296,54 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
             break;
         }
         if (badRdata) { malformed = true; anomalies.note('dns.bad_rdata'); break sections; }
-        (answers ??= []).push({ name, type, ttl, data });
+        // With scratch, its answer records are filled in order: the list is then a copy of its first
+        // `pooled`, made at the end; past the pool's size, new records in a list of their own.
+        let answer: Mutable<DnsAnswer>;
+        if (scratch !== undefined && pooled < MAX_POOLED_ANSWERS) {
+          if (pooled === scratch.answers.length) scratch.answers.push(newAnswer());
+          answer = scratch.answers[pooled++]!;
+        } else {
+          answer = newAnswer();
+          answers ??= scratch === undefined ? [] : scratch.answers.slice(0, pooled);
+          answers.push(answer);
+        }
+        answer.name = name;
+        answer.type = type;
+        answer.ttl = ttl;
+        answer.data = data;
       } else if (inAdditional && type === DnsType.OPT && edns === undefined) {
         // RFC 6891 §6.1.3: the TTL field holds EXTENDED-RCODE, VERSION, DO and Z.
-        edns = {
-          udpPayloadSize: klass,
-          extendedRcode: ttl >>> 24,
-          version: (ttl >>> 16) & 0xff,
-          dnssecOk: (ttl & 0x8000) !== 0,
-        };
+        edns = scratch?.edns ?? newEdns();
+        edns.udpPayloadSize = klass;
+        edns.extendedRcode = ttl >>> 24;
+        edns.version = (ttl >>> 16) & 0xff;
+        edns.dnssecOk = (ttl & 0x8000) !== 0;
       }
       pos = rdend;
     }
   }
   if (truncated) anomalies.note('dns.truncated_message');
-  return {
-    transport,
-    id: u16(b, base + HEADER.id),
-    qr: (flags & 0x8000) !== 0,
-    opcode: (flags >>> 11) & 0xf,
-    aa: (flags & 0x0400) !== 0,
-    tc: (flags & 0x0200) !== 0,
-    rd: (flags & 0x0100) !== 0,
-    ra: (flags & 0x0080) !== 0,
-    rcode: flags & 0xf,
-    qdcount,
-    ancount,
-    nscount,
-    arcount,
-    question,
-    answers: answers ?? NO_ANSWERS,
-    edns,
-    size: end - base,
-    malformed,
-    truncated,
-  };
+  const m = scratch?.message ?? newMessage();
+  m.transport = transport;
+  m.id = u16(b, base + HEADER.id);
+  m.qr = (flags & 0x8000) !== 0;
+  m.opcode = (flags >>> 11) & 0xf;
+  m.aa = (flags & 0x0400) !== 0;
+  m.tc = (flags & 0x0200) !== 0;
+  m.rd = (flags & 0x0100) !== 0;
+  m.ra = (flags & 0x0080) !== 0;
+  m.rcode = flags & 0xf;
+  m.qdcount = qdcount;
+  m.ancount = ancount;
+  m.nscount = nscount;
+  m.arcount = arcount;
+  m.question = question;
+  m.answers = answers ?? (pooled === 0 ? NO_ANSWERS : scratch!.answers.slice(0, pooled));
+  m.edns = edns;
+  m.size = end - base;
+  m.malformed = malformed;
+  m.truncated = truncated;
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,7 +20,9 @@ import type {
 export function replyRecord(p: Packet, m: DnsMessage, qtype: number): DnsReply {
   let answersOfType = 0;
   let data: string[] = [];
-  for (const a of m.answers) {
+  // Indexed: a message without answers lists the decoder's frozen empty array (for-of makes an iterator).
+  for (let i = 0; i < m.answers.length; i++) {
+    const a = m.answers[i]!;
     if (a.type !== qtype) continue;
     answersOfType++;
     if (a.data !== undefined && data.length < MAX_DATA) data = append(data, a.data);
