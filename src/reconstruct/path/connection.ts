@@ -142,7 +142,9 @@ export class Connection {
   /** SYNs from the client (the first maxSynsPerConnection). */
   get syns(): Mark[] {
     if (this._synFrame === -1) return NONE;
-    return [{ frame: this._synFrame, time: this.#at(this._synAt) }, ...this._moreSyns];
+    const first = { frame: this._synFrame, time: this.#at(this._synAt) };
+    // Spread only when there is more: spreading the frozen NONE goes through an iterator.
+    return this._moreSyns.length === 0 ? [first] : [first, ...this._moreSyns];
   }
   get synAck(): Mark | undefined { return markAt(this._synAckFrame, this.startTime, this._synAckAt); }
   get established(): Mark | undefined { return markAt(this._establishedFrame, this.startTime, this._establishedAt); }
