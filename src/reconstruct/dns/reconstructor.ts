@@ -100,8 +100,10 @@ const sameKey = (a: KeyFields, b: KeyFields): boolean =>
  */
 function stubGaveUp(l: Lookup, clientPort: number): boolean {
   let retriedOnSocket = false;
-  for (const q of l.questions) {
-    for (const a of q.attempts) {
+  for (let i = 0; i < l.questions.length; i++) {
+    const q = l.questions[i]!;
+    for (let j = 0; j < q.attempts.length; j++) {
+      const a = q.attempts[j]!;
       if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
       if (a.queries.length >= 2) retriedOnSocket = true;
     }
@@ -487,7 +489,8 @@ export class DnsReconstructor {
       // is answered is a new getaddrinfo() call; while something is still missing it is a retry.
       let q: Question | undefined;
       let allAnswered = true;
-      for (const x of open.questions) {
+      for (let i = 0; i < open.questions.length; i++) {
+        const x = open.questions[i]!;
         if (x.qtype === qtype && q === undefined) q = x;
         if (x.answer === undefined) allAnswered = false;
       }
@@ -550,9 +553,11 @@ export class DnsReconstructor {
     this.#lookups.delete(l);
     this.#lookupIndex.delete(l);
     this.#tcpWatch.release(l);
-    for (const q of l.questions) {
-      for (const a of q.attempts) {
+    for (let i = 0; i < l.questions.length; i++) {
+      const attempts = l.questions[i]!.attempts;
+      for (let j = 0; j < attempts.length; j++) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
+        const a = attempts[j]!;
         if (a.key.answer === a) a.key.answer = undefined;
       }
     }

@@ -101,7 +101,8 @@ export interface Lookup {
  * question's attempts) start as this one shared, frozen array: append() makes a new array for the
  * first item and never pushes onto an empty one. Loops over them are indexed: for-of over a frozen
  * array makes an iterator (and a result object per step) where over a plain one it makes none, so
- * lists that records hand to the detectors (replies, reply data) start as plain `[]`.
+ * lists that records hand to the detectors (replies, reply data) start as plain `[]`. (for-of makes
+ * them over any array in code V8 has not optimised: the loops a lookup's close runs are indexed too.)
  */
 export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 

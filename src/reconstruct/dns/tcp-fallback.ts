@@ -58,9 +58,10 @@ export class TcpFallbackWatch {
   release(l: Lookup): void {
     // Indexed: most lookups' list is the frozen EMPTY, and for-of over it makes an iterator.
     for (let i = 0; i < l.fallbacks.length; i++) this.#forget(l, l.fallbacks[i]!.server);
-    for (const q of l.questions) {
+    for (let i = 0; i < l.questions.length; i++) {
+      const q = l.questions[i]!;
       if (!q.sawTc) continue;
-      for (const a of q.attempts) this.#forget(l, a.key.server);
+      for (let j = 0; j < q.attempts.length; j++) this.#forget(l, q.attempts[j]!.key.server);
     }
   }
 
