@@ -403,7 +403,7 @@ export class Direction {
     this.noteWireAfterGap(wire);
     if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) q.waitAt = at;
     if (this.segs.length - this.head < this.maxSegments) {
-      const seg = new Segment(rel, end, frame, at, wire, fragmentable);
+      const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
       if (this.segs === NONE) this.segs = [seg];
       else this.segs.push(seg);
     } else this.untracked++;
@@ -423,7 +423,7 @@ export class Direction {
       s.resend(frame, at, wire, fragmentable);
       if (end > s.end) s.end = end;
     } else if (this.segs.length - this.head < this.maxSegments) {
-      const seg = new Segment(rel, end, frame, at, wire, fragmentable);
+      const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
       if (!intoGap) seg.sends = 2; // its bytes went out before, in other segment boundaries
       this.insert(seg);
     }
@@ -466,6 +466,8 @@ export class Direction {
         if (s.end > a) break;
         if (!s.sacked) this.delivered(s, frame, at);
         this.head++;
+        // Sent once, it is in no list but `segs`, whose slots before `head` are never read again.
+        if (s.sends === 1) Segment.release(s);
       }
       if (this.head === this.segs.length) {
         // All delivered: let the segments (and the array) go now rather than when the connection ends.

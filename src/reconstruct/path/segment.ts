@@ -17,28 +17,66 @@ interface Resends {
   lastAt: number;
 }
 
+/** Segments given back by release(), for make() to hand out again. */
+const spare: Segment[] = [];
+const MAX_SPARE = 1024;
+
 /**
  * A segment sent and not yet acknowledged (mutable while tracked). Sent once it is ten fields;
  * the rest is made on the first resend (bench: segments were 15 % of the path stage's garbage).
  * Times are offsets from its direction's epoch, as everywhere in a Direction (see direction.ts):
  * toRange() turns them into capture times.
+ *
+ * Made with make() and, once nothing refers to it, given back with release() for the next make():
+ * a segment per data packet was the largest single allocation of the TCP reconstruction. A Direction
+ * releases a segment sent once when the cumulative ACK passes it (only segments sent more than once
+ * are kept beyond that, in `recovered`); every field is set in init() and nowhere else
+ * (test/reconstruct/path/connection-reuse.test.ts compares a remade segment with a new one).
  */
 export class Segment {
-  sends = 1;
+  sends!: number;
   /** When it was acknowledged (ACK or SACK): kept for a segment sent more than once, the only kind a record shows. */
-  acked: Mark | undefined = undefined;
+  acked!: Mark | undefined;
   /** Acknowledged by SACK (a cumulative ACK moves the direction's `head` past it instead). */
-  sacked = false;
-  resends: Resends | undefined = undefined;
-  constructor(
-    readonly start: number,
-    public end: number,
-    readonly firstFrame: number,
-    /** Offset from the direction's epoch. */
-    readonly firstAt: number,
-    readonly firstWire: number,
-    public fragmentable: boolean,
-  ) {}
+  sacked!: boolean;
+  resends!: Resends | undefined;
+  start!: number;
+  end!: number;
+  firstFrame!: number;
+  /** Offset from the direction's epoch. */
+  firstAt!: number;
+  firstWire!: number;
+  fragmentable!: boolean;
+
+  /** Use make(). */
+  private constructor(start: number, end: number, firstFrame: number, firstAt: number, firstWire: number, fragmentable: boolean) {
+    this.init(start, end, firstFrame, firstAt, firstWire, fragmentable);
+  }
+
+  /** A segment as sent once: a released one set as new, or a new one. */
+  static make(start: number, end: number, firstFrame: number, firstAt: number, firstWire: number, fragmentable: boolean): Segment {
+    const s = spare.pop();
+    return s === undefined ? new Segment(start, end, firstFrame, firstAt, firstWire, fragmentable) : s.init(start, end, firstFrame, firstAt, firstWire, fragmentable);
+  }
+
+  /** Gives `s` back for make(): the caller and everything else hold no reference to it any more. */
+  static release(s: Segment): void {
+    if (spare.length < MAX_SPARE) spare.push(s);
+  }
+
+  private init(start: number, end: number, firstFrame: number, firstAt: number, firstWire: number, fragmentable: boolean): this {
+    this.sends = 1;
+    this.acked = undefined;
+    this.sacked = false;
+    this.resends = undefined;
+    this.start = start;
+    this.end = end;
+    this.firstFrame = firstFrame;
+    this.firstAt = firstAt;
+    this.firstWire = firstWire;
+    this.fragmentable = fragmentable;
+    return this;
+  }
 
   get minWire(): number {
     return this.resends?.minWire ?? this.firstWire;
