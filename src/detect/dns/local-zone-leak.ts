@@ -27,11 +27,15 @@ export interface LocalZoneLeakOptions {
    */
   retriedSlowMicros: Micros;
   maxGroups: number;
-  /** Names remembered to see a resolver forward what it was asked (bounded). */
-  maxRememberedNames: number;
+  /**
+   * Lookups remembered in all (the newest; at most 8 per name) to see a resolver forward what it
+   * was asked. A bound on the total, not per name: 4,096 names of 8 legs each held ~30 MB of
+   * evidence on an incident-rich capture; 4,096 legs hold ~4 MB.
+   */
+  maxRememberedLegs: number;
 }
 
-export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, retriedSlowMicros: 100_000, maxGroups: 256, maxRememberedNames: 4096 };
+export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, retriedSlowMicros: 100_000, maxGroups: 256, maxRememberedLegs: 4096 };
 
 const REMEDY =
   'Serve the RFC 6303 locally served zones on the resolver (unbound does by default; BIND: ' +
@@ -69,6 +73,9 @@ interface Group {
   unansweredBySilenceOnly: boolean;
 }
 
+/** Legs kept per name: the first ones since the name was (again) remembered. */
+const LEGS_PER_NAME = 8;
+
 /** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
 interface Leg {
   client: string;
@@ -81,16 +88,41 @@ interface Leg {
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
-export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView): Detector<DnsRecord> {
+/** The detector, and (for tests of its bound) how many legs it holds. */
+export type LocalZoneLeakDetector = Detector<DnsRecord> & { rememberedLegs(): number };
+
+export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView): LocalZoneLeakDetector {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** Lookups per name (bounded): the legs of one query through a resolver. */
   const legs = new Map<string, Leg[]>();
+  /** The name of every remembered leg, oldest first from `legHead`: the oldest leg goes first. */
+  let legOrder: string[] = [];
+  let legHead = 0;
+  const remember = (nameKey: string, leg: Leg): void => {
+    const known = legs.get(nameKey);
+    if (known === undefined) legs.set(nameKey, [leg]);
+    else if (known.length < LEGS_PER_NAME) known.push(leg);
+    else return;
+    legOrder.push(nameKey);
+    if (legOrder.length - legHead > o.maxRememberedLegs) {
+      // A name's legs are in the order remembered, so its first is the oldest leg of all.
+      const oldest = legOrder[legHead++]!;
+      const list = legs.get(oldest)!;
+      list.shift();
+      if (list.length === 0) legs.delete(oldest);
+      if (legHead > 1024 && legHead * 2 > legOrder.length) {
+        legOrder = legOrder.slice(legHead);
+        legHead = 0;
+      }
+    }
+  };
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
 
   return {
     name: 'local-zone-leak',
+    rememberedLegs: () => legOrder.length - legHead,
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.name);
@@ -144,13 +176,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
       const leg: Leg = { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) };
-      const known = legs.get(nameKey);
-      if (known !== undefined) {
-        if (known.length < 8) known.push(leg);
-      } else {
-        if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
-        legs.set(nameKey, [leg]);
-      }
+      remember(nameKey, leg);
       if (reasons.length === 0) return NO_FINDINGS;
       const key = `${r.client}|${server}|${nameKey}`;
       const g = groups.get(key, () => ({
