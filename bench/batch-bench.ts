@@ -2,7 +2,11 @@
 // `dualscope batch` with --jobs 1 and --jobs 2, and — when redis-server is installed — with
 // --queue and two local `dualscope worker --jobs 1`, runs alternating so that a shared machine's
 // drift hits every mode alike (BENCH_RUNS rounds, default 3; the fastest of each is shown).
-// BENCH_BATCH_FILES files (default 8) of BENCH_BATCH_PACKETS packets each (default 250 000).
+// BENCH_BATCH_FILES files (default 4) of BENCH_BATCH_PACKETS packets each (default 1 000 000, ≈ 450 MB:
+// the size of a ring buffer's file). Every mode starts cold — the pool's threads and the queue's
+// worker processes are started for each run — because each worker compiles its own code: with small
+// files that warm-up, not the analysis, decides the ratio (250 000-packet files: the first file a
+// worker analyses costs ~1.7× the next).
 //
 // Besides wall clock and CPU, each local run's CPU is split by thread (sampled from /proc every
 // 100 ms): the coordinator's main thread, the worker threads (the `--jobs` busiest), and the rest —
@@ -18,8 +22,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateCapture } from './generate.js';
 
-const files = Math.max(2, Number(process.env.BENCH_BATCH_FILES ?? 8));
-const perFile = Math.max(1000, Number(process.env.BENCH_BATCH_PACKETS ?? 250_000));
+const files = Math.max(2, Number(process.env.BENCH_BATCH_FILES ?? 4));
+const perFile = Math.max(1000, Number(process.env.BENCH_BATCH_PACKETS ?? 1_000_000));
 const rounds = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
 const BIN = join(import.meta.dirname, '../src/cli/main.js');
 const dir = join(tmpdir(), 'dualscope-bench', `batch-${files}x${perFile}`);
@@ -123,18 +127,44 @@ if (spawnSync('redis-server', ['--version']).status === 0) {
   redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
   await new Promise((r) => setTimeout(r, 500));
   queueUrl = `redis://127.0.0.1:${port}`;
-  workers = [0, 1].map(() => spawn(process.execPath, [BIN, 'worker', '--queue', queueUrl!, '--jobs', '1', '-q'], { stdio: 'ignore' }));
-  await new Promise((r) => setTimeout(r, 1500));
+}
+
+/** Two `dualscope worker --jobs 1` on the queue, started cold for one run; resolves once both wait for jobs. */
+async function startQueueWorkers(url: string): Promise<ChildProcess[]> {
+  const started = [0, 1].map(() => spawn(process.execPath, [BIN, 'worker', '--queue', url, '--jobs', '1'], { stdio: ['ignore', 'ignore', 'pipe'] }));
+  await Promise.all(
+    started.map(
+      (w) =>
+        new Promise<void>((resolve, reject) => {
+          let said = '';
+          w.stderr!.on('data', (d: Buffer) => {
+            said += d.toString();
+            if (said.includes('waiting for jobs')) resolve();
+          });
+          w.once('exit', (code) => reject(new Error(`dualscope worker exited (${code}): ${said.split('\n')[0]}`)));
+        }),
+    ),
+  );
+  return started;
+}
+
+async function stopQueueWorkers(): Promise<void> {
+  await Promise.all(workers.map((w) => new Promise((resolve) => (w.exitCode !== null ? resolve(null) : (w.once('exit', resolve), w.kill('SIGTERM'))))));
+  workers = [];
 }
 
 try {
   for (let round = 0; round < rounds; round++) {
     note('--jobs 1', await batch(['--jobs', '1'], 1));
     note('--jobs 2', await batch(['--jobs', '2'], 2));
-    if (queueUrl) note('--queue, 2 workers × 1 thread', await batch(['--queue', queueUrl], 0));
+    if (queueUrl) {
+      workers = await startQueueWorkers(queueUrl);
+      note('--queue, 2 workers × 1 thread', await batch(['--queue', queueUrl], 0));
+      await stopQueueWorkers();
+    }
   }
 } finally {
-  for (const w of workers) w.kill('SIGTERM');
+  await stopQueueWorkers();
   redis?.kill('SIGTERM');
 }
 

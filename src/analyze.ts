@@ -4,8 +4,8 @@ import { Anomalies, linkTypeName, type Micros } from './core/index.js';
 import { readCapture, type CaptureInfo, type Frame } from './readers/index.js';
 import { PacketDecoder } from './decode/index.js';
 import { DnsReconstructor, PathReconstructor, TimelineCollector, type DnsOptions, type DnsRecord, type PathOptions, type PathRecord, type TimelineOptions } from './reconstruct/index.js';
-import { createDetectors, DETECTORS, FindingSet, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
-import { buildTimeline, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
+import { createDetectors, DETECTORS, FindingSet, type CaptureView, IncidentGrouper, severityRank, type Detector, type DetectOptions, type DetectorRegistry, type Finding, type IncidentUpdate } from './detect/index.js';
+import { buildTimeline, ONE_SIDED_EXAMPLES, reportedIncident, SCHEMA_VERSION, type Report, type TimelineLane } from './report/index.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
@@ -83,6 +83,7 @@ export class Analysis {
   readonly #timeline: TimelineCollector;
   readonly #dnsDetectors: Detector<DnsRecord>[];
   readonly #pathDetectors: Detector<PathRecord>[];
+  readonly #view: CaptureView;
   readonly #findings = new FindingSet();
   /** Live grouping of occurrences as they are announced; only made when someone listens. */
   #liveIncidents: IncidentGrouper | undefined;
@@ -100,6 +101,7 @@ export class Analysis {
     const detectors = createDetectors(this.#options.detect, this.#options.detectors);
     this.#dnsDetectors = detectors.dns;
     this.#pathDetectors = detectors.path;
+    this.#view = detectors.view;
     this.#dns = new DnsReconstructor(this.#options.dns, (r) => this.#observe(this.#dnsDetectors, r));
     this.#path = new PathReconstructor(this.#options.path, (r) => this.#observe(this.#pathDetectors, r));
     this.#timeline = new TimelineCollector(this.#options.timeline);
@@ -232,6 +234,7 @@ export class Analysis {
         skippedBytes: info.skippedBytes,
         droppedByCapture: info.droppedByInterface ?? null,
         ...notAnalysed(info),
+        ...oneSided(this.#view),
       },
       anomalies: this.anomalies.toRecord(),
       statistics: this.#statistics(),
@@ -272,6 +275,12 @@ function notAnalysed(info: CaptureInfo): { notAnalysed?: Report['capture']['notA
       reason: info.stoppedBy !== undefined ? `${info.stoppedBy}: ${STOP_REASONS[info.stoppedBy]}` : 'the file ends inside a record',
     },
   };
+}
+
+/** The hosts the capture shows one-sided, when there are any (see CaptureView). */
+function oneSided(view: CaptureView): { oneSided?: Report['capture']['oneSided'] } {
+  const hosts = view.hosts();
+  return hosts.length === 0 ? {} : { oneSided: { hosts: hosts.length, examples: hosts.slice(0, ONE_SIDED_EXAMPLES) } };
 }
 
 /** Errors first, then by time, kind and id: stable, so two runs diff cleanly. */

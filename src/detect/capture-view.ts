@@ -23,6 +23,11 @@ export class CaptureView {
     return this.#oneSided.size !== 0 && this.#oneSided.has(host);
   }
 
+  /** Every one-sided host with the packet that showed it, earliest first (for the report's capture facts). */
+  hosts(): { host: string; frame: number; time: number }[] {
+    return [...this.#oneSided].map(([host, m]) => ({ host, frame: m.frame, time: m.time })).sort((a, b) => a.frame - b.frame);
+  }
+
   /** The packet that showed `host` one-sided. */
   evidence(host: string): Mark | undefined {
     return this.#oneSided.get(host);

@@ -108,6 +108,9 @@ function renderHeader(h: Selection, report: Report): void {
     ...(c.notAnalysed !== undefined
       ? [['Not analysed', `${bytes(c.notAnalysed.bytes)} (${(c.notAnalysed.share * 100).toFixed(1)} % of the file) after frame ${c.notAnalysed.afterFrame}: ${c.notAnalysed.reason}`] as [string, string]]
       : []),
+    ...(c.oneSided !== undefined
+      ? [['One-sided', `the capture lacks the inbound packets of ${c.oneSided.hosts} host${c.oneSided.hosts === 1 ? '' : 's'}: ${c.oneSided.examples.map((h) => `${h.host} (frame ${h.frame})`).join(', ')}${c.oneSided.hosts > c.oneSided.examples.length ? ` and ${c.oneSided.hosts - c.oneSided.examples.length} more` : ''}; verdicts resting on silence towards them are withheld`] as [string, string]]
+      : []),
     ['Dropped by capture', c.droppedByCapture === null ? 'not recorded' : String(c.droppedByCapture)],
     ['Generated', `${report.tool.name} ${report.tool.version}, ${report.generatedAt}`],
   ];

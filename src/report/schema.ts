@@ -11,6 +11,9 @@ const Micros = z.number().int();
 
 export const LinkTypeRef = z.object({ value: z.number().int(), name: z.string() });
 
+/** How many one-sided hosts a report names (the count is always whole). */
+export const ONE_SIDED_EXAMPLES = 20;
+
 export const CaptureFacts = z.object({
   file: z.string().describe('as given on the command line (or the upload name)'),
   format: z.enum(['pcap', 'pcapng']).nullable(),
@@ -34,6 +37,19 @@ export const CaptureFacts = z.object({
       share: z.number().describe('their share of the bytes read, 0..1'),
       afterFrame: z.number().int().describe('the last frame analysed before the damage'),
       reason: z.string(),
+    })
+    .optional(),
+  /**
+   * Present only when the capture lacks some host's inbound packets (a one-sided trace: captured
+   * on one side of an asymmetric path, or merged from a filter on one direction). Verdicts that rest
+   * on silence towards those hosts are withheld (INCIDENTS.md, "Merged or one-sided traces").
+   */
+  oneSided: z
+    .object({
+      hosts: z.number().int().describe('hosts whose inbound packets are not in the capture although they evidently received some'),
+      examples: z
+        .array(z.object({ host: z.string(), frame: z.number().int().describe('the packet that showed it'), time: Micros }))
+        .describe(`the earliest shown of them, at most ${ONE_SIDED_EXAMPLES}`),
     })
     .optional(),
 });

@@ -77,6 +77,12 @@ export function renderText(report: Report, options: Partial<TextOptions> = {}): 
     out.push(...wrap(`NOT ANALYSED: ${na.bytes} bytes, ${(na.share * 100).toFixed(1)} % of the file, after frame ${na.afterFrame} (${na.reason}); findings cover only what came before`, width, '    ', `  ${paint('error', '!')} `));
   }
   if (c.truncated) out.push(...wrap(`truncated: the file ends inside a record; ${c.skippedBytes} bytes after the last complete one were skipped, everything before was analysed`, width, '    ', `  ${paint('warning', '!')} `));
+  if (c.oneSided !== undefined) {
+    const o = c.oneSided;
+    const named = o.examples.map((h) => `${terminalSafe(h.host)} (frame ${h.frame})`).join(', ');
+    const more = o.hosts > o.examples.length ? ` and ${o.hosts - o.examples.length} more` : '';
+    out.push(...wrap(`one-sided: the capture lacks the inbound packets of ${o.hosts === 1 ? 'one host' : `${o.hosts} hosts`}, ${named}${more}; silence towards ${o.hosts === 1 ? 'it' : 'them'} proves nothing, so verdicts resting on it are withheld`, width, '    ', `  ${paint('warning', '!')} `));
+  }
   if (c.droppedByCapture) out.push(`  ${paint('warning', '!')} the capture tool recorded ${c.droppedByCapture} dropped packets`);
   const anomalies = Object.entries(report.anomalies).filter(([, n]) => n > 0);
   out.push(...wrap(`anomalies: ${anomalies.length ? anomalies.map(([k, n]) => `${k} ${n}`).join(', ') : 'none'}`, width, '    ', '  '));

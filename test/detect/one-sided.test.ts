@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
+import { renderHtml, renderText } from '../../src/report/index.js';
 import { CaptureView, createDetectors, FindingSet, type Finding } from '../../src/detect/index.js';
 import type { Packet } from '../../src/decode/index.js';
 import { PathReconstructor, type ConnectionRecord, type HostViewRecord, type PathRecord } from '../../src/reconstruct/path/index.js';
@@ -48,6 +49,19 @@ describe('one-sided hosts in a merged capture (real lab capture)', () => {
       expect(c.handshake).toBe('established');
       expect(c.synAck).toBeUndefined();
     }
+  });
+
+  it('names the one-sided host in the capture facts (JSON, terminal, HTML), and nobody in a two-sided capture', async () => {
+    const report = await analyzeFile(capture);
+    expect(report.capture.oneSided?.hosts).toBe(lab.oneSidedHosts.length);
+    expect(report.capture.oneSided?.examples.map((h) => h.host).sort()).toEqual([...lab.oneSidedHosts].sort());
+    const text = renderText(report, { width: 200 });
+    for (const host of lab.oneSidedHosts) expect(text).toContain(host);
+    expect(text).toMatch(/one-sided: the capture lacks the inbound packets of/);
+    expect(renderHtml(report)).toMatch(/<dt>One-sided<\/dt><dd>the capture lacks the inbound packets of 2 hosts/);
+    const complete = await analyzeFile(join(SAMPLES, 'demo.pcapng'));
+    expect(complete.capture.oneSided).toBeUndefined();
+    expect(renderText(complete)).not.toMatch(/one-sided/);
   });
 
   it('would accuse the host without the per-host view (the test can fail)', async () => {
