@@ -21,7 +21,7 @@
 import { type Anomalies, ipv4Text } from '../core/index.js';
 import { ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u16, u32 } from './bytes.js';
-import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion } from './types.js';
+import type { DnsAnswer, DnsEdns, DnsMessage, DnsQuestion, Mutable } from './types.js';
 
 const HEADER = { id: 0, flags: 2, qdcount: 4, ancount: 6, nscount: 8, arcount: 10, length: 12 } as const;
 /** Fixed part of a resource record after its owner name: type, class, TTL, RDLENGTH. */
@@ -64,6 +64,18 @@ const PLAIN = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) PLAIN[c] = 1;
 PLAIN[0x2e] = 0;
 PLAIN[0x5c] = 0;
+/**
+ * Names already read in the current message, by where they start (offset from msgBase): a name that
+ * is only a compression pointer to one of them (an answer's owner pointing at the question, the
+ * next link of a CNAME chain) reuses its string instead of building the same text again. A name's
+ * text depends only on the bytes from where it starts, so the reuse gives the same text; the first
+ * names read are kept, as pointers lead back to them. Reset per message (decodeDns).
+ */
+const KNOWN_NAMES = 8;
+const knownOffsets = new Int32Array(KNOWN_NAMES);
+const knownTexts: string[] = new Array<string>(KNOWN_NAMES).fill('');
+let knownCount = 0;
+
 /** The name's text is built here and decoded once (latin1: one byte, one char). */
 const TEXT = Buffer.alloc(4 * MAX_NAME_OCTETS + 8);
 let textLen = 0;
@@ -91,6 +103,16 @@ function appendLabel(b: Buffer, start: number, end: number): void {
  * it makes the same checks and builds no string.
  */
 function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true): string {
+  if (keepText && knownCount > 0 && off + 1 < msgEnd && (b[off]! & 0xc0) === 0xc0) {
+    const target = ((b[off]! & 0x3f) << 8) | b[off + 1]!;
+    for (let i = 0; i < knownCount; i++) {
+      if (knownOffsets[i] !== target) continue;
+      nameEnd = off + 2;
+      nameStatus = NAME_OK;
+      nameTooLong = false;
+      return knownTexts[i]!;
+    }
+  }
   if (++generation === 0xffffffff) { visited.fill(0); generation = 1; }
   let pos = off;
   let end = -1; // where the name ends in place, fixed by the first pointer or the root byte
@@ -148,29 +170,64 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
   nameTooLong = tooLong;
   if (!keepText) return '';
   if (textLen === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : '';
-  const text = TEXT.toString('latin1', 0, textLen);
-  return text === ROOT_TEXT ? '\\060Root>' : text;
+  let text = TEXT.toString('latin1', 0, textLen);
+  if (text === ROOT_TEXT) text = '\\060Root>';
+  // Reusable when read whole, and when one more pointer hop in front of it stays within the limit.
+  if (nameStatus === NAME_OK && !tooLong && hops < MAX_POINTER_HOPS && knownCount < KNOWN_NAMES) {
+    knownOffsets[knownCount] = off - msgBase;
+    knownTexts[knownCount++] = text;
+  }
+  return text;
 }
 
 // ---------------------------------------------------------------------------------------------
 
+/** Answer records a DnsScratch keeps for reuse; a message with more answers gets new ones for the rest. */
+const MAX_POOLED_ANSWERS = 64;
+
+/**
+ * What decodeDns refills in place instead of making new records (PacketDecoder's `reusePackets`):
+ * the message, its question and EDNS records, and answer records. The answers list itself is new
+ * per message (exact size; the shared empty one when there are none), the strings are new.
+ */
+export interface DnsScratch {
+  readonly message: Mutable<DnsMessage>;
+  readonly question: Mutable<DnsQuestion>;
+  readonly edns: Mutable<DnsEdns>;
+  readonly answers: Mutable<DnsAnswer>[];
+}
+
+export const newDnsScratch = (): DnsScratch => ({ message: newMessage(), question: newQuestion(), edns: newEdns(), answers: [] });
+
+const newQuestion = (): Mutable<DnsQuestion> => ({ name: '', type: 0, class: 0 });
+const newEdns = (): Mutable<DnsEdns> => ({ udpPayloadSize: 0, extendedRcode: 0, version: 0, dnssecOk: false });
+const newAnswer = (): Mutable<DnsAnswer> => ({ name: '', type: 0, ttl: 0, data: undefined });
+const newMessage = (): Mutable<DnsMessage> => ({
+  transport: 'udp', id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, rcode: 0, qdcount: 0, ancount: 0, nscount: 0,
+  arcount: 0, question: undefined, answers: NO_ANSWERS, edns: undefined, size: 0, malformed: false, truncated: false,
+});
+
 /**
  * Decodes one DNS message: b[base, end), by default all of `b` (a UDP payload, or the bytes after a
- * TCP length prefix). Returns undefined only when even the 12-octet header is not there.
+ * TCP length prefix). Returns undefined only when even the 12-octet header is not there. With
+ * `scratch`, the message returned is scratch's, refilled: valid until the next call with it.
  */
-export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies, base = 0, end = b.length): DnsMessage | undefined {
+export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomalies, base = 0, end = b.length, scratch?: DnsScratch): DnsMessage | undefined {
   if (end - base < HEADER.length) return anomalies.note('dns.short_header');
   msgBase = base;
   msgEnd = end;
+  knownCount = 0;
   const flags = u16(b, base + HEADER.flags);
   const qdcount = u16(b, base + HEADER.qdcount);
   const ancount = u16(b, base + HEADER.ancount);
   const nscount = u16(b, base + HEADER.nscount);
   const arcount = u16(b, base + HEADER.arcount);
 
-  let question: DnsQuestion | undefined;
+  let question: Mutable<DnsQuestion> | undefined;
   let answers: DnsAnswer[] | undefined;
-  let edns: DnsEdns | undefined;
+  /** With scratch: how many of its answer records this message filled. */
+  let pooled = 0;
+  let edns: Mutable<DnsEdns> | undefined;
   let malformed = false;
   let truncated = false;
   let pos: number = base + HEADER.length;
@@ -183,7 +240,12 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
       if (nameTooLong) malformed = true; // illegal, but its end is known: read on
       pos = nameEnd;
       if (pos + QUESTION_FIXED > end) { truncated = true; break sections; }
-      if (i === 0) question = { name, type: u16(b, pos), class: u16(b, pos + 2) };
+      if (i === 0) {
+        question = scratch?.question ?? newQuestion();
+        question.name = name;
+        question.type = u16(b, pos);
+        question.class = u16(b, pos + 2);
+      }
       pos += QUESTION_FIXED;
     }
     const rrTotal = ancount + nscount + arcount;
@@ -234,41 +296,54 @@ export function decodeDns(b: Buffer, transport: 'udp' | 'tcp', anomalies: Anomal
             break;
         }
         if (badRdata) { malformed = true; anomalies.note('dns.bad_rdata'); break sections; }
-        (answers ??= []).push({ name, type, ttl, data });
+        // With scratch, its answer records are filled in order: the list is then a copy of its first
+        // `pooled`, made at the end; past the pool's size, new records in a list of their own.
+        let answer: Mutable<DnsAnswer>;
+        if (scratch !== undefined && pooled < MAX_POOLED_ANSWERS) {
+          if (pooled === scratch.answers.length) scratch.answers.push(newAnswer());
+          answer = scratch.answers[pooled++]!;
+        } else {
+          answer = newAnswer();
+          answers ??= scratch === undefined ? [] : scratch.answers.slice(0, pooled);
+          answers.push(answer);
+        }
+        answer.name = name;
+        answer.type = type;
+        answer.ttl = ttl;
+        answer.data = data;
       } else if (inAdditional && type === DnsType.OPT && edns === undefined) {
         // RFC 6891 §6.1.3: the TTL field holds EXTENDED-RCODE, VERSION, DO and Z.
-        edns = {
-          udpPayloadSize: klass,
-          extendedRcode: ttl >>> 24,
-          version: (ttl >>> 16) & 0xff,
-          dnssecOk: (ttl & 0x8000) !== 0,
-        };
+        edns = scratch?.edns ?? newEdns();
+        edns.udpPayloadSize = klass;
+        edns.extendedRcode = ttl >>> 24;
+        edns.version = (ttl >>> 16) & 0xff;
+        edns.dnssecOk = (ttl & 0x8000) !== 0;
       }
       pos = rdend;
     }
   }
   if (truncated) anomalies.note('dns.truncated_message');
-  return {
-    transport,
-    id: u16(b, base + HEADER.id),
-    qr: (flags & 0x8000) !== 0,
-    opcode: (flags >>> 11) & 0xf,
-    aa: (flags & 0x0400) !== 0,
-    tc: (flags & 0x0200) !== 0,
-    rd: (flags & 0x0100) !== 0,
-    ra: (flags & 0x0080) !== 0,
-    rcode: flags & 0xf,
-    qdcount,
-    ancount,
-    nscount,
-    arcount,
-    question,
-    answers: answers ?? NO_ANSWERS,
-    edns,
-    size: end - base,
-    malformed,
-    truncated,
-  };
+  const m = scratch?.message ?? newMessage();
+  m.transport = transport;
+  m.id = u16(b, base + HEADER.id);
+  m.qr = (flags & 0x8000) !== 0;
+  m.opcode = (flags >>> 11) & 0xf;
+  m.aa = (flags & 0x0400) !== 0;
+  m.tc = (flags & 0x0200) !== 0;
+  m.rd = (flags & 0x0100) !== 0;
+  m.ra = (flags & 0x0080) !== 0;
+  m.rcode = flags & 0xf;
+  m.qdcount = qdcount;
+  m.ancount = ancount;
+  m.nscount = nscount;
+  m.arcount = arcount;
+  m.question = question;
+  m.answers = answers ?? (pooled === 0 ? NO_ANSWERS : scratch!.answers.slice(0, pooled));
+  m.edns = edns;
+  m.size = end - base;
+  m.malformed = malformed;
+  m.truncated = truncated;
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -132,6 +132,37 @@ describe('names', () => {
     expect(m.malformed).toBe(true);
   });
 
+  it('a pointer to a name read before gives its text, in this message only', () => {
+    // Answer owners point at the question; the next message's pointer to the same offset must
+    // read that message's own name, not the text kept from the one before.
+    const first = decode(response)!;
+    expect(first.answers.map((x) => x.name)).toEqual(['www.example.com', 'web.example.com', 'web.example.com']);
+    const second = decode(Buffer.concat([header(1, 1), hex`
+      05 6f74686572 00      // @12 other
+      0001 0001             // A IN
+      c00c 0001 0001 0000003c 0004 c0000202 // other A 192.0.2.2
+    `]))!;
+    expect(second.question?.name).toBe('other');
+    expect(second.answers).toEqual([{ name: 'other', type: 1, ttl: 60, data: '192.0.2.2' }]);
+  });
+
+  it('a pointer to a name that took the most hops allowed is one hop too many', () => {
+    // The first answer's owner takes exactly 128 hops (@19 → @51 → @53 → … → @305, then "b"); the
+    // second answer's owner points at the first's and would take 129: a loop as far as the limit
+    // is concerned, whether or not the first owner's text was kept for reuse.
+    const chain = Buffer.alloc(254);
+    for (let i = 0; i < 127; i++) chain.writeUInt16BE(0xc000 | (51 + 2 * (i + 1)), 2 * i);
+    const a = new Anomalies();
+    const m = decode(Buffer.concat([header(1, 2), hex`
+      01 61 00 0001 0001                       // @12 a A IN
+      c033 0001 0001 0000003c 0004 c0000201    // @19 → @51 … b A 192.0.2.1
+      c013 0001 0001 0000003c 0004 c0000202    // @35 → @19: one hop more
+    `, chain, hex`01 62 00`]), a)!;
+    expect(m.answers).toEqual([{ name: 'b', type: 1, ttl: 60, data: '192.0.2.1' }]);
+    expect(a.get('dns.name_loop')).toBe(1);
+    expect(m.malformed).toBe(true);
+  });
+
   it('accepts a forward pointer (tcpdump dns_fwdptr)', () => {
     const m = decode(Buffer.concat([header(), hex`
       c012                // @12 → @18, ahead of us

@@ -47,6 +47,30 @@ describe('PacketDecoder chain', () => {
     expect(compared).toBeGreaterThan(10_000);
   });
 
+  it('with reusePackets, refills one UDP DNS message, its answers past the pool included', () => {
+    // A response with 70 A answers (the decoder keeps 64 answer records for reuse), then a query:
+    // each decodes as a fresh decoder decodes it, into the same message object.
+    const answers = Buffer.concat(Array.from({ length: 70 }, (_, i) => Buffer.from(`c00c000100010000003c0004c00002${(i + 1).toString(16).padStart(2, '0')}`, 'hex')));
+    const q = dnsQuery(0x4321, 'many.example');
+    const opt = Buffer.from('0000291000000080000000', 'hex'); // EDNS: size 4096, DO
+    const response = Buffer.concat([q.subarray(0, 2), Buffer.from('81800001004600000001', 'hex'), q.subarray(12), answers, opt]);
+    const frames = [response, q, response].map((m, i) => frame(eth(V4, ipv4({ protocol: 17 }, i === 1 ? udp(40000, 53, m) : udp(53, 40000, m)))));
+    const fresh = new PacketDecoder(new Anomalies());
+    const reused = new PacketDecoder(new Anomalies(), { reusePackets: true });
+    const seen = frames.map((f) => {
+      const a = fresh.decode(f)!.dns;
+      const b = reused.decode(f)!.dns;
+      expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+      const m = b[0]!;
+      return { m, data: m.answers.map((x) => x.data), edns: m.edns?.udpPayloadSize };
+    });
+    const all = Array.from({ length: 70 }, (_, i) => `192.0.2.${i + 1}`);
+    expect(seen.map((x) => [x.data, x.edns])).toEqual([[all, 4096], [[], undefined], [all, 4096]]);
+    expect(seen[1]!.m).toBe(seen[0]!.m);
+    // Without reusePackets every message is new.
+    expect(fresh.decode(frames[1]!)!.dns[0]).not.toBe(fresh.decode(frames[1]!)!.dns[0]);
+  });
+
   it('gives the IPv4 identification, none for IPv6', () => {
     const d = new PacketDecoder(new Anomalies());
     expect(d.decode(frame(eth(V4, ipv4({ protocol: 59, id: 0x872d }, Buffer.alloc(0)))))!.ip!.id).toBe(0x872d);

@@ -15,7 +15,7 @@
 import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
-import { append, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
+import { append, EMPTY, MAX_DATA, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
@@ -50,9 +50,9 @@ export interface TxKey extends KeyFields {
   readonly hash: number;
   next: TxKey | undefined;
   pending: Attempt | undefined;
-  /** In #answered: an attempt under this key was (first) answered at `answeredAt`. */
+  /** In #answered: an attempt under this key was (first) answered at `answeredAt` (an offset, see state.ts). */
   answered: boolean;
-  answeredAt: Micros;
+  answeredAt: number;
   /** Answered again since it joined #answered: fresher than its place there. */
   answeredAgain: boolean;
   /** That answered attempt while its lookup is open (duplicates are added to it). */
@@ -102,8 +102,10 @@ const sameKey = (a: KeyFields, b: KeyFields): boolean =>
  */
 function stubGaveUp(l: Lookup, clientPort: number): boolean {
   let retriedOnSocket = false;
-  for (const q of l.questions) {
-    for (const a of q.attempts) {
+  for (let i = 0; i < l.questions.length; i++) {
+    const q = l.questions[i]!;
+    for (let j = 0; j < q.attempts.length; j++) {
+      const a = q.attempts[j]!;
       if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
       if (a.queries.length >= 2) retriedOnSocket = true;
     }
@@ -150,6 +152,8 @@ export class DnsReconstructor {
   };
   #now: Micros = Number.NEGATIVE_INFINITY;
   #lastExpire: Micros = Number.NEGATIVE_INFINITY;
+  /** The first packet's capture time: the working state's times are offsets from it (state.ts). */
+  #epoch: Micros = Number.NaN;
   readonly #stats: DnsStats = {
     messages: 0,
     queries: 0,
@@ -175,6 +179,7 @@ export class DnsReconstructor {
 
   /** Feed every packet (non-DNS ones advance the clock and show TCP/53 fallbacks). */
   packet(p: Packet): void {
+    if (Number.isNaN(this.#epoch)) this.#epoch = p.time;
     if (p.time > this.#now) this.#now = p.time;
     if (this.#now - this.#lastExpire >= SELF_EXPIRE_MICROS) this.expire(this.#now);
     // Most packets are not DNS: one length check (of the shared empty array) and out.
@@ -205,7 +210,8 @@ export class DnsReconstructor {
     if (now > this.#now) this.#now = now;
     this.#lastExpire = now;
     const o = this.options;
-    for (let a = this.#pending.oldest; a !== undefined && a.lastSent + o.unansweredAfterMicros <= now;) {
+    const nowAt = this.#offset(now); // NaN before the first packet: nothing to expire then
+    for (let a = this.#pending.oldest; a !== undefined && a.lastSentAt + o.unansweredAfterMicros <= nowAt;) {
       const newer = a.newer;
       this.#finalize(a, 'unanswered');
       a = newer;
@@ -213,7 +219,7 @@ export class DnsReconstructor {
     const answered = this.#answered;
     while (this.#answeredHead < answered.length) {
       const k = answered[this.#answeredHead]!;
-      if (k.answeredAt + o.unansweredAfterMicros > now) {
+      if (k.answeredAt + o.unansweredAfterMicros > nowAt) {
         if (!k.answeredAgain) break;
         // Answered again since it was queued: it goes to the back rather than hold up the older
         // keys behind it (a key answered every few seconds would keep them all, without bound).
@@ -232,7 +238,7 @@ export class DnsReconstructor {
       this.#answered = answered.slice(this.#answeredHead);
       this.#answeredHead = 0;
     }
-    for (let l = this.#lookups.oldest; l !== undefined && l.lastActivity + o.lookupLingerMicros <= now;) {
+    for (let l = this.#lookups.oldest; l !== undefined && l.lastActivityAt + o.lookupLingerMicros <= nowAt;) {
       const newer = l.newer;
       if (l.pending === 0) this.#close(l, false);
       l = newer;
@@ -250,8 +256,8 @@ export class DnsReconstructor {
     this.expire(this.#now);
     for (const a of this.#pending.toArray()) {
       // A later transmission of the question (another key) shows the client timed out on this one.
-      const retried = a.question.lastSent > a.lastSent;
-      const waited = this.#now - a.lastSent >= this.options.unansweredAfterMicros;
+      const retried = a.question.lastSentAt > a.lastSentAt;
+      const waited = this.#offset(this.#now) - a.lastSentAt >= this.options.unansweredAfterMicros;
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
     for (const l of this.#lookups.toArray()) this.#close(l, false);
@@ -280,12 +286,13 @@ export class DnsReconstructor {
       return;
     }
     s.queries++;
+    const at = this.#offset(p.time);
     const sent: DnsQuerySent = { frame: p.frame, time: p.time, size: m.size, ednsUdpSize: m.edns?.udpPayloadSize };
     const probe = this.#probeFor(m, client, cport, server, sport);
     let key = this.#findKey(probe);
     const existing = key?.pending;
     if (existing !== undefined) {
-      if (p.time - existing.lastSent <= this.options.copyWindowMicros && m.size === existing.lastSize) {
+      if (at - existing.lastSentAt <= this.options.copyWindowMicros && m.size === existing.lastSize) {
         // The same packet written twice (router `-i any`, mirrored span): not a retransmission.
         s.queries--;
         s.copies++;
@@ -295,23 +302,24 @@ export class DnsReconstructor {
       s.retransmissions++;
       existing.question.retransmissions++;
       if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries = append(existing.queries, sent);
-      existing.lastSent = p.time;
+      existing.lastSentAt = at;
       existing.lastSize = m.size;
-      existing.question.lastSent = p.time;
+      existing.question.lastSentAt = at;
       this.#pending.touch(existing);
-      this.#touch(existing.lookup, p.time);
+      this.#touch(existing.lookup, at);
       return;
     }
     const afterAnswer = key !== undefined && key.answered;
-    const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, p.time, afterAnswer);
+    const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, at, afterAnswer);
     let question: Question | undefined;
-    for (const x of lookup.questions) if (x.qtype === q.type) { question = x; break; }
+    // Indexed: a new lookup's list is the frozen EMPTY, and for-of over it makes an iterator.
+    for (let i = 0; i < lookup.questions.length; i++) if (lookup.questions[i]!.qtype === q.type) { question = lookup.questions[i]; break; }
     if (question === undefined) {
-      question = { qtype: q.type, attempts: [], retransmissions: 0, firstSent: p.time, lastSent: p.time, answer: undefined, sawTc: false };
+      question = { qtype: q.type, attempts: EMPTY, retransmissions: 0, firstSentAt: at, lastSentAt: at, answer: undefined, sawTc: false };
       lookup.questions = append(lookup.questions, question);
     } else {
       question.retransmissions++;
-      question.lastSent = p.time;
+      question.lastSentAt = at;
     }
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers = append(lookup.servers, server);
     key ??= this.#addKey(probe);
@@ -325,9 +333,9 @@ export class DnsReconstructor {
       afterAnswer,
       lookup,
       question,
-      lastSent: p.time,
+      lastSentAt: at,
       lastSize: m.size,
-      lastReplyAt: Number.NEGATIVE_INFINITY,
+      lastReplyAt: 0, // unread while lastReplySize is -1
       lastReplySize: -1,
       outcome: 'pending',
       older: undefined,
@@ -336,7 +344,7 @@ export class DnsReconstructor {
     // Past the cap the attempt is still paired (so its reply is no orphan) but not listed.
     if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts = append(question.attempts, attempt);
     lookup.pending++;
-    this.#touch(lookup, p.time);
+    this.#touch(lookup, at);
     key.pending = attempt;
     this.#sockets.add(attempt);
     this.#pending.add(attempt);
@@ -384,18 +392,19 @@ export class DnsReconstructor {
       return;
     }
     const lookup = attempt.lookup;
-    if (p.time - attempt.lastReplyAt <= this.options.copyWindowMicros && m.size === attempt.lastReplySize) {
+    const at = this.#offset(p.time);
+    if (at - attempt.lastReplyAt <= this.options.copyWindowMicros && m.size === attempt.lastReplySize) {
       // The same reply written twice (router `-i any`, mirrored span): not a duplicate response.
       s.responses--;
       s.copies++;
       return;
     }
-    attempt.lastReplyAt = p.time;
+    attempt.lastReplyAt = at;
     attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
       if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, replyRecord(p, m, attempt.key.qtype));
-      this.#touch(lookup, p.time);
+      this.#touch(lookup, at);
       return;
     }
     const reply = replyRecord(p, m, attempt.key.qtype);
@@ -408,7 +417,7 @@ export class DnsReconstructor {
     if (!k.answered) this.#answered.push(k);
     else k.answeredAgain = true;
     k.answered = true;
-    k.answeredAt = p.time;
+    k.answeredAt = at;
     k.answer = attempt;
     lookup.pending--;
     const question = attempt.question;
@@ -418,7 +427,7 @@ export class DnsReconstructor {
     } else if (question.answer === undefined) {
       question.answer = reply;
     }
-    this.#touch(lookup, p.time);
+    this.#touch(lookup, at);
     this.#emitTransaction(attempt);
   }
 
@@ -471,10 +480,15 @@ export class DnsReconstructor {
   /** TCP/53 after a TC=1 reply (tcp-fallback.ts): a lookup it counted for has activity. */
   #tcpSegment(p: Packet): void {
     const l = this.#tcpWatch.segment(p);
-    if (l !== undefined) this.#touch(l, p.time);
+    if (l !== undefined) this.#touch(l, this.#offset(p.time));
   }
 
-  #lookupFor(client: string, clientPort: number, name: string, nameLower: string, qtype: number, now: Micros, afterAnswer: boolean): Lookup {
+  /** Capture time `t` as an offset from the epoch (see state.ts). */
+  #offset(t: Micros): number {
+    return offsetFrom(this.#epoch, t);
+  }
+
+  #lookupFor(client: string, clientPort: number, name: string, nameLower: string, qtype: number, at: number, afterAnswer: boolean): Lookup {
     const family: 'address' | number = qtype === QTYPE_A || qtype === QTYPE_AAAA ? 'address' : qtype;
     const hash = smallHash(mixNumber(mixString(mixString(FNV_OFFSET, client), nameLower), family === 'address' ? -1 : family));
     let open: Lookup | undefined;
@@ -484,7 +498,7 @@ export class DnsReconstructor {
         break;
       }
     }
-    if (open !== undefined && open.pending === 0 && now - open.lastActivity >= this.options.lookupLingerMicros) {
+    if (open !== undefined && open.pending === 0 && at - open.lastActivityAt >= this.options.lookupLingerMicros) {
       // Quiet for the linger time: closed now, whatever the expire() cadence.
       this.#close(open, false);
     } else if (open !== undefined) {
@@ -492,20 +506,21 @@ export class DnsReconstructor {
       // is answered is a new getaddrinfo() call; while something is still missing it is a retry.
       let q: Question | undefined;
       let allAnswered = true;
-      for (const x of open.questions) {
+      for (let i = 0; i < open.questions.length; i++) {
+        const x = open.questions[i]!;
         if (x.qtype === qtype && q === undefined) q = x;
         if (x.answer === undefined) allAnswered = false;
       }
       const complete = open.pending === 0 && allAnswered;
       const reask = q !== undefined && q.answer !== undefined && complete && !afterAnswer;
       const gaveUp = !reask && stubGaveUp(open, clientPort);
-      if (!reask && !gaveUp && now - open.start < this.options.maxLookupMicros) return open;
+      if (!reask && !gaveUp && at - open.startAt < this.options.maxLookupMicros) return open;
       // The stub moved on: what it still waited for went unanswered as far as it is concerned.
       if (gaveUp) for (const x of open.questions) for (const a of x.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
       this.#close(open, !reask && !gaveUp);
     }
     const l: Lookup = {
-      hash, client, name, nameLower, family, questions: [], servers: [], fallbacks: [], start: now, lastActivity: now, pending: 0, closed: false,
+      hash, client, name, nameLower, family, questions: EMPTY, servers: EMPTY, fallbacks: EMPTY, startAt: at, lastActivityAt: at, pending: 0, closed: false,
       next: undefined, older: undefined, newer: undefined,
     };
     this.#lookupIndex.add(l);
@@ -518,9 +533,9 @@ export class DnsReconstructor {
     return l;
   }
 
-  #touch(l: Lookup, t: Micros): void {
+  #touch(l: Lookup, at: number): void {
     if (l.closed) return;
-    if (t > l.lastActivity) l.lastActivity = t;
+    if (at > l.lastActivityAt) l.lastActivityAt = at;
     this.#lookups.touch(l);
   }
 
@@ -555,13 +570,15 @@ export class DnsReconstructor {
     this.#lookups.delete(l);
     this.#lookupIndex.delete(l);
     this.#tcpWatch.release(l);
-    for (const q of l.questions) {
-      for (const a of q.attempts) {
+    for (let i = 0; i < l.questions.length; i++) {
+      const attempts = l.questions[i]!.attempts;
+      for (let j = 0; j < attempts.length; j++) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
+        const a = attempts[j]!;
         if (a.key.answer === a) a.key.answer = undefined;
       }
     }
-    const record = lookupRecord(l, forced, this.options.parallelWindowMicros);
+    const record = lookupRecord(l, forced, this.options.parallelWindowMicros, this.#epoch);
     this.#stats.lookups[record.outcome]++;
     this.#emit(record);
   }

@@ -10,6 +10,18 @@ import type { DnsQuerySent, DnsReply, DnsTcpFallback, TransactionOutcome } from 
 /** At most this many servers, reply data and TCP/53 fallbacks are kept per lookup or reply. */
 export const MAX_DATA = 8;
 
+/**
+ * Times in this state (the fields named `…At`) are offsets from the reconstructor's epoch, the
+ * first packet's capture time, and small integers where they fit: a field holding µs since 1970 is a
+ * heap number of its own, allocated with every object and copied with it by each young-generation
+ * collection (answered keys live 10 s of capture time: long enough to be promoted). records.ts adds
+ * the epoch back. Offsets beyond ±2^31 µs (35 min) stay doubles: exact, only boxed.
+ */
+export function offsetFrom(epoch: Micros, t: Micros): number {
+  const d = t - epoch;
+  return (d | 0) === d ? d | 0 : d;
+}
+
 export type Pending = TransactionOutcome | 'pending';
 
 /**
@@ -33,10 +45,10 @@ export interface Attempt {
   readonly afterAnswer: boolean;
   readonly lookup: Lookup;
   readonly question: Question;
-  lastSent: Micros;
-  /** Size of the last transmission and of the last reply: to tell a second copy of one packet. */
+  lastSentAt: number;
+  /** Size of the last transmission and of the last reply (-1: none yet): to tell a second copy of one packet. */
   lastSize: number;
-  lastReplyAt: Micros;
+  lastReplyAt: number;
   lastReplySize: number;
   outcome: Pending;
   /** Neighbours in #pending while pending. */
@@ -48,8 +60,8 @@ export interface Question {
   readonly qtype: number;
   attempts: Attempt[];
   retransmissions: number;
-  readonly firstSent: Micros;
-  lastSent: Micros;
+  readonly firstSentAt: number;
+  lastSentAt: number;
   answer: DnsReply | undefined;
   sawTc: boolean;
 }
@@ -74,8 +86,8 @@ export interface Lookup {
   questions: Question[];
   servers: string[];
   fallbacks: Fallback[];
-  readonly start: Micros;
-  lastActivity: Micros;
+  readonly startAt: number;
+  lastActivityAt: number;
   pending: number;
   closed: boolean;
   next: Lookup | undefined;
@@ -83,6 +95,16 @@ export interface Lookup {
   older: Lookup | undefined;
   newer: Lookup | undefined;
 }
+
+/**
+ * The working lists no record shows as they are (a lookup's questions, servers and TCP fallbacks, a
+ * question's attempts) start as this one shared, frozen array: append() makes a new array for the
+ * first item and never pushes onto an empty one. Loops over them are indexed: for-of over a frozen
+ * array makes an iterator (and a result object per step) where over a plain one it makes none, so
+ * lists that records hand to the detectors (replies, reply data) start as plain `[]`. (for-of makes
+ * them over any array in code V8 has not optimised: the loops a lookup's close runs are indexed too.)
+ */
+export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 
 /**
  * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here

@@ -56,10 +56,12 @@ export class TcpFallbackWatch {
 
   /** The lookup closed: its pairs are no longer watched (unless a newer lookup took them over). */
   release(l: Lookup): void {
-    for (const f of l.fallbacks) this.#forget(l, f.server);
-    for (const q of l.questions) {
+    // Indexed: most lookups' list is the frozen EMPTY, and for-of over it makes an iterator.
+    for (let i = 0; i < l.fallbacks.length; i++) this.#forget(l, l.fallbacks[i]!.server);
+    for (let i = 0; i < l.questions.length; i++) {
+      const q = l.questions[i]!;
       if (!q.sawTc) continue;
-      for (const a of q.attempts) this.#forget(l, a.key.server);
+      for (let j = 0; j < q.attempts.length; j++) this.#forget(l, q.attempts[j]!.key.server);
     }
   }
 

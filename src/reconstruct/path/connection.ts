@@ -1,6 +1,6 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
-import { IPV6_MIN_MTU, TcpFlag, type Ip, type Tcp } from '../../decode/index.js';
+import { IPV6_MIN_MTU, TcpFlag, type Ip, type Packet, type Tcp } from '../../decode/index.js';
 import { Direction, markAt, NONE, small } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
@@ -142,7 +142,9 @@ export class Connection {
   /** SYNs from the client (the first maxSynsPerConnection). */
   get syns(): Mark[] {
     if (this._synFrame === -1) return NONE;
-    return [{ frame: this._synFrame, time: this.#at(this._synAt) }, ...this._moreSyns];
+    const first = { frame: this._synFrame, time: this.#at(this._synAt) };
+    // Spread only when there is more: spreading the frozen NONE goes through an iterator.
+    return this._moreSyns.length === 0 ? [first] : [first, ...this._moreSyns];
   }
   get synAck(): Mark | undefined { return markAt(this._synAckFrame, this.startTime, this._synAckAt); }
   get established(): Mark | undefined { return markAt(this._establishedFrame, this.startTime, this._establishedAt); }
@@ -184,21 +186,26 @@ export class Connection {
   }
 
   /**
-   * One segment of this connection. True when it shows its sender received a packet the capture
-   * does not hold: the client's ACK of a SYN-ACK not captured, or a SYN-ACK answering a SYN not
-   * captured (inbound-view.ts judges the host from that).
+   * One segment of this connection (`p` has ip and tcp). True when it shows its sender received a
+   * packet the capture does not hold: the client's ACK of a SYN-ACK not captured, or a SYN-ACK
+   * answering a SYN not captured (inbound-view.ts judges the host from that). The packet's time
+   * becomes an offset from the start here, once: every call below takes that (see Direction).
    */
-  packet(frame: number, time: Micros, ip: Ip, tcp: Tcp, fromClient: boolean): boolean {
+  packet(p: Packet, fromClient: boolean): boolean {
+    const ip = p.ip!;
+    const tcp = p.tcp!;
+    const frame = p.frame;
+    const at = this.#offset(p.time);
     const d = fromClient ? this.toServer : this.toClient;
     const peer = fromClient ? this.toClient : this.toServer;
     // What could prompt the same packet to be sent again (see CopyFilter.isCopy): new data from
     // the peer for a pure ACK, duplicate ACKs and SACKs from the peer for anything else.
     const pureAck = tcp.payloadLength === 0 && (tcp.flags & (TcpFlag.SYN | TcpFlag.FIN | TcpFlag.RST)) === 0;
     const trigger = pureAck ? peer.traffic.payloadPackets : d.losses.dupAcks + d.losses.sackAcks;
-    if (d.isCopy(ip, tcp, time, trigger, peer.traffic.packets > 0, this.sackNegotiated())) return false;
+    if (d.isCopy(ip, tcp, at, trigger, peer.traffic.packets > 0, this.sackNegotiated())) return false;
     this.lastFrame = frame;
-    this.lastTime = time;
-    d.seen(frame, time, ip.hopLimit);
+    this._lastAt = at;
+    d.seen(frame, at, ip.hopLimit);
     const flags = tcp.flags;
     const syn = (flags & TcpFlag.SYN) !== 0;
     const rst = (flags & TcpFlag.RST) !== 0;
@@ -207,35 +214,35 @@ export class Connection {
     const payload = tcp.payloadLength;
 
     let unseen = false;
-    if (syn) unseen = this.synSegment(d, peer, tcp, frame, time, fromClient, hasAck);
-    else if (rst) this.reset(d, frame, time, fromClient);
-    else this.segment(d, ip, tcp, frame, time, payload, fin);
+    if (syn) unseen = this.synSegment(d, peer, tcp, frame, at, fromClient, hasAck);
+    else if (rst) this.reset(d, frame, at, fromClient);
+    else this.segment(d, ip, tcp, frame, at, payload, fin);
 
     if (hasAck && !rst && peer.seq.base !== undefined) {
       const a = peer.relative(tcp.ack);
-      peer.ack(a, frame, time, payload === 0 && !syn && !fin, this.o.stallMicros);
-      if (tcp.sack !== undefined) peer.sack(tcp.sack, frame, time);
+      peer.ack(a, frame, at, payload === 0 && !syn && !fin, this.o.stallMicros);
+      if (tcp.sack !== undefined) peer.sack(tcp.sack, frame, at);
     }
     if (this._establishedFrame === -1 && hasAck && !syn && !rst) {
       if (fromClient && this._synAckFrame !== -1) {
         this._establishedFrame = frame;
-        this._establishedAt = this.#offset(time);
+        this._establishedAt = at;
         // As tshark's first RTT: the last SYN to the ACK that completes the handshake.
-        this.handshakeRtt = time - this.#at(this._synFrame !== -1 ? this._lastSynAt : this._synAckAt);
+        this.handshakeRtt = at - (this._synFrame !== -1 ? this._lastSynAt : this._synAckAt);
       } else if (fromClient && this.synCount > 0) {
         // After its SYN a client sends nothing but SYN retries until a SYN-ACK arrives: this ACK
         // acknowledges one the capture does not hold (a trace of the client's outbound packets only,
         // or a packet the capture lost). The handshake completed; it was not unanswered.
         this._establishedFrame = frame;
-        this._establishedAt = this.#offset(time);
+        this._establishedAt = at;
         unseen = true;
       } else if (!fromClient && this.synCount > 0 && payload > 0) {
         this._establishedFrame = frame; // the SYN-ACK was not captured but the server talks
-        this._establishedAt = this.#offset(time);
+        this._establishedAt = at;
       }
     }
     if (fin && !d.hasFin) {
-      d.setFin(frame, time);
+      d.setFin(frame, at);
       if (this.endedBy === undefined) this.endedBy = fromClient ? 'client' : 'server';
       if (peer.hasFin) this.close('fin');
     }
@@ -243,16 +250,16 @@ export class Connection {
   }
 
   /** A SYN or SYN-ACK. True for the first SYN-ACK of a connection whose SYN the capture does not hold. */
-  private synSegment(d: Direction, peer: Direction, tcp: Tcp, frame: number, time: Micros, fromClient: boolean, hasAck: boolean): boolean {
+  private synSegment(d: Direction, peer: Direction, tcp: Tcp, frame: number, at: number, fromClient: boolean, hasAck: boolean): boolean {
     const opts = packOptions(tcp.mss, tcp.windowScale, tcp.sackPermitted, tcp.tsVal !== undefined);
-    d.syn(tcp.seq, frame, time);
+    d.syn(tcp.seq, frame, at);
     let unseen = false;
     if (hasAck) {
       unseen = this.synAckCount === 0 && this.synCount === 0;
       this.synAckCount++;
       if (this._synAckFrame === -1) {
         this._synAckFrame = frame;
-        this._synAckAt = this.#offset(time);
+        this._synAckAt = at;
       }
       this._serverOptions = opts;
     } else {
@@ -260,12 +267,13 @@ export class Connection {
       if (this._synFrame === -1) {
         if (this.o.maxSynsPerConnection > 0) {
           this._synFrame = frame;
-          this._synAt = this._lastSynAt = this.#offset(time);
+          this._synAt = this._lastSynAt = at;
         }
       } else if (1 + this._moreSyns.length < this.o.maxSynsPerConnection) {
-        if (this._moreSyns === NONE) this._moreSyns = [{ frame, time }];
-        else this._moreSyns.push({ frame, time });
-        this._lastSynAt = this.#offset(time);
+        const mark = { frame, time: this.#at(at) };
+        if (this._moreSyns === NONE) this._moreSyns = [mark];
+        else this._moreSyns.push(mark);
+        this._lastSynAt = at;
       }
       this._clientOptions = opts;
     }
@@ -278,46 +286,46 @@ export class Connection {
     return unseen;
   }
 
-  private reset(d: Direction, frame: number, time: Micros, fromClient: boolean): void {
-    if (!d.hasRst) d.setRst(frame, time);
+  private reset(d: Direction, frame: number, at: number, fromClient: boolean): void {
+    if (!d.hasRst) d.setRst(frame, at);
     if (!fromClient && this._establishedFrame === -1 && this._synAckFrame === -1 && this.synCount > 0 && this._failureFrame === -1) {
       this._failureFrame = frame;
-      this._failureAt = this.#offset(time);
+      this._failureAt = at;
       this._failureKind = 'refused';
     }
     this.endedBy ??= fromClient ? 'client' : 'server';
     this.close('rst');
   }
 
-  private segment(d: Direction, ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fin: boolean): void {
+  private segment(d: Direction, ip: Ip, tcp: Tcp, frame: number, at: number, payload: number, fin: boolean): void {
     const seqLen = payload + (fin ? 1 : 0);
-    d.startWithout(tcp.seq, time);
+    d.startWithout(tcp.seq, at);
     const sq = d.seq;
     const rel = d.relative(tcp.seq);
     if (seqLen === 0) {
       // A bare ACK whose sequence number is beyond everything seen: its sender sent bytes that never
       // passed the capture point (tshark: "previous segment not captured").
-      if (rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, time);
+      if (rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, at);
       return;
     }
     const end = rel + seqLen;
     const fragmentable = ip.version === 4 && !ip.dontFragment;
-    const wire = payload > 0 ? d.payloadSent(ip, tcp, frame, time, payload, fragmentable, this.o.linkMtu) : ip.length;
+    const wire = payload > 0 ? d.payloadSent(ip, tcp, frame, at, payload, fragmentable, this.o.linkMtu) : ip.length;
     // A FIN beyond everything seen: bytes before it never passed here (a server giving up on a
     // stalled response closes with its FIN after them), as for a bare ACK above.
-    if (payload === 0 && rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, time);
+    if (payload === 0 && rel > sq.highestEnd && rel - sq.highestEnd < 0x40000000 && d.traffic.packets > 1) d.gapTo(rel, frame, at);
     if (rel >= sq.highestEnd) {
-      if (payload > 0) d.newData(rel, end, frame, time, wire, fragmentable);
-      else d.setHighestEnd(end, time);
+      if (payload > 0) d.newData(rel, end, frame, at, wire, fragmentable);
+      else d.setHighestEnd(end, at);
       return;
     }
     // RFC 9293 §3.8.4 keep-alive: one byte (or none) just below the next sequence number.
     if (payload <= 1 && !fin && rel === sq.highestEnd - 1) return;
     // As tshark: within the handshake RTT of the highest segment, not ending there, it is reordering.
     const reorder = this.handshakeRtt ?? this.o.reorderMicros;
-    const outOfOrder = payload > 0 && time - d.highestEndTime < reorder && end !== sq.highestEnd;
+    const outOfOrder = payload > 0 && at - sq.highestEndAt < reorder && end !== sq.highestEnd;
     if (!outOfOrder) d.noteRetransmission(frame, payload);
-    if (payload > 0) d.oldData(rel, end, frame, time, wire, fragmentable);
+    if (payload > 0) d.oldData(rel, end, frame, at, wire, fragmentable);
   }
 
   /** An ICMP error quoting this connection. `quotesClient`: it quotes a packet the client sent. */

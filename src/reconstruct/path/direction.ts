@@ -61,7 +61,9 @@ export const small = (x: number): number => ((x | 0) === x ? x | 0 : x);
 
 /**
  * How the state below is kept, once for all of it. Capture times are offsets from the connection's
- * start (`epoch`, behind Direction's accessors) and raw sequence numbers signed 32-bit values:
+ * start (`epoch`, behind Direction's accessors), and so are the times Direction's methods take
+ * (`at`: Connection.packet works out one per packet): an absolute capture time passed to a function
+ * V8 does not inline is a heap number allocated for the call. Raw sequence numbers are signed 32-bit values:
  * small integers live in the object, while a field holding µs since 1970 or a sequence number
  * ≥ 2^31 is a heap number of its own (half of the ~43 objects a finished connection kept until its
  * record, each copied twice by the young generation's collector: bench/generate capture, heap
@@ -282,8 +284,8 @@ export class Direction {
   get rst(): Mark | undefined { return markAt(this.ends.rstFrame, this.epoch, this.ends.rstAt); }
   get hasFin(): boolean { return this.ends.finFrame !== -1; }
   get hasRst(): boolean { return this.ends.rstFrame !== -1; }
-  setFin(frame: number, time: Micros): void { this.ends.finFrame = frame; this.ends.finAt = small(time - this.epoch); }
-  setRst(frame: number, time: Micros): void { this.ends.rstFrame = frame; this.ends.rstAt = small(time - this.epoch); }
+  setFin(frame: number, at: number): void { this.ends.finFrame = frame; this.ends.finAt = at; }
+  setRst(frame: number, at: number): void { this.ends.rstFrame = frame; this.ends.rstAt = at; }
 
   get firstTime(): Micros { return this.epoch + this.traffic.firstAt; }
   get lastTime(): Micros { return this.epoch + this.traffic.lastAt; }
@@ -291,12 +293,13 @@ export class Direction {
   get maxPayloadTime(): Micros { return this.epoch + this.sizes.maxPayloadAt; }
   get maxDeliveredTime(): Micros { return this.epoch + this.sizes.maxDeliveredAt; }
   get waitSince(): Micros | undefined { return this.seq.waitAt === undefined ? undefined : this.epoch + this.seq.waitAt; }
-  set waitSince(t: Micros | undefined) { this.seq.waitAt = t === undefined ? undefined : small(t - this.epoch); }
+  /** The capture time of offset `at`. */
+  timeAt(at: number): Micros { return this.epoch + at; }
 
-  /** The highest sequence end sent is now `end` (relative), at `time`. */
-  setHighestEnd(end: number, time: Micros): void {
+  /** The highest sequence end sent is now `end` (relative), at offset `at`. */
+  setHighestEnd(end: number, at: number): void {
     this.seq.highestEnd = end;
-    this.seq.highestEndAt = small(time - this.epoch);
+    this.seq.highestEndAt = at;
   }
 
   /** `seq` (raw) relative to the base, unwrapped near the highest end sent. */
@@ -308,21 +311,21 @@ export class Direction {
    * A SYN with sequence number `seq` (raw): a retransmission when it repeats the one seen; else the
    * sequence space starts over from it.
    */
-  syn(seq: number, frame: number, time: Micros): void {
+  syn(seq: number, frame: number, at: number): void {
     if (this.seq.isn === (seq | 0)) {
       this.noteRetransmission(frame, 0);
       return;
     }
     this.seq.isn = seq | 0;
     this.seq.base = seq | 0;
-    this.setHighestEnd(1, time);
+    this.setHighestEnd(1, at);
   }
 
   /** Without the SYN, the first segment's sequence number becomes the base. */
-  startWithout(seq: number, time: Micros): void {
+  startWithout(seq: number, at: number): void {
     if (this.seq.base !== undefined) return;
     this.seq.base = seq | 0;
-    this.setHighestEnd(0, time);
+    this.setHighestEnd(0, at);
   }
 
   /** Watches what this direction sends after a PTB quoting it. */
@@ -332,20 +335,20 @@ export class Direction {
   }
 
   /** True when this packet is a second sighting of the previous one (see CopyFilter.isCopy). */
-  isCopy(ip: Ip, tcp: Tcp, time: Micros, trigger: number, peerSeen: boolean, sackNegotiated: boolean): boolean {
-    return this.copies.isCopy(ip, tcp, small(time - this.epoch), trigger, peerSeen, sackNegotiated);
+  isCopy(ip: Ip, tcp: Tcp, at: number, trigger: number, peerSeen: boolean, sackNegotiated: boolean): boolean {
+    return this.copies.isCopy(ip, tcp, at, trigger, peerSeen, sackNegotiated);
   }
 
   /** Counts a packet sent in this direction. */
-  seen(frame: number, time: Micros, hopLimit: number): void {
+  seen(frame: number, at: number, hopLimit: number): void {
     const t = this.traffic;
     if (t.packets++ === 0) {
       t.firstFrame = frame;
-      t.firstAt = small(time - this.epoch);
+      t.firstAt = at;
       t.firstHopLimit = hopLimit;
     }
     t.lastFrame = frame;
-    t.lastAt = small(time - this.epoch);
+    t.lastAt = at;
   }
 
   /**
@@ -353,7 +356,7 @@ export class Direction {
    * on the wire (an offload artefact, a segment larger than the cap in force, counts as what the
    * sender's NIC cut it into).
    */
-  payloadSent(ip: Ip, tcp: Tcp, frame: number, time: Micros, payload: number, fragmentable: boolean, linkMtu: number): number {
+  payloadSent(ip: Ip, tcp: Tcp, frame: number, at: number, payload: number, fragmentable: boolean, linkMtu: number): number {
     const t = this.traffic;
     const z = this.sizes;
     t.payloadPackets++;
@@ -362,11 +365,11 @@ export class Direction {
     if (wire < ip.length) {
       z.offloaded++;
       if (ip.length > z.maxOffloadedIpLength) z.maxOffloadedIpLength = ip.length;
-    } else if (this.ptbs.length > 0 && !fragmentable) this.watchSize(frame, time, wire); // without DF a router may fragment it: no PTB to obey
+    } else if (this.ptbs.length > 0 && !fragmentable) this.watchSize(frame, at, wire); // without DF a router may fragment it: no PTB to obey
     if (payload > z.maxPayload) {
       z.maxPayload = payload;
       z.maxPayloadFrame = frame;
-      z.maxPayloadAt = small(time - this.epoch);
+      z.maxPayloadAt = at;
       z.maxPayloadIpLength = ip.length;
       z.maxPayloadWire = wire;
     }
@@ -390,21 +393,21 @@ export class Direction {
   }
 
   /** A segment carrying new data (at or beyond the highest end seen). */
-  newData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
+  newData(rel: number, end: number, frame: number, at: number, wire: number, fragmentable: boolean): void {
     const q = this.seq;
     const z = this.sizes;
-    if (rel > q.highestEnd && this.traffic.packets > 1) this.openGap(rel, frame, time);
+    if (rel > q.highestEnd && this.traffic.packets > 1) this.openGap(rel, frame, at);
     else if (rel === q.highestEnd && wire === z.lastNewWire && wire > z.runWire) z.runWire = wire;
     z.lastNewWire = wire;
     if (wire > z.maxNewWire) z.maxNewWire = wire;
     this.noteWireAfterGap(wire);
-    if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) this.waitSince = time;
+    if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) q.waitAt = at;
     if (this.segs.length - this.head < this.maxSegments) {
-      const seg = new Segment(rel, end, frame, time, wire, fragmentable);
+      const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
       if (this.segs === NONE) this.segs = [seg];
       else this.segs.push(seg);
     } else this.untracked++;
-    this.setHighestEnd(end, time);
+    this.setHighestEnd(end, at);
     if (this.head > 256 && this.head * 2 > this.segs.length) {
       this.segs.splice(0, this.head);
       this.head = 0;
@@ -412,19 +415,19 @@ export class Direction {
   }
 
   /** A segment starting below the highest end: a retransmission, or a first arrival into a gap. */
-  oldData(rel: number, end: number, frame: number, time: Micros, wire: number, fragmentable: boolean): void {
-    const intoGap = this.fill(rel, end, frame, time, wire);
+  oldData(rel: number, end: number, frame: number, at: number, wire: number, fragmentable: boolean): void {
+    const intoGap = this.fill(rel, end, frame, at, wire);
     this.noteWireAfterGap(wire);
     const s = this.find(rel);
     if (s !== undefined && !intoGap) {
-      s.resend(frame, time, wire, fragmentable);
+      s.resend(frame, at, wire, fragmentable);
       if (end > s.end) s.end = end;
     } else if (this.segs.length - this.head < this.maxSegments) {
-      const seg = new Segment(rel, end, frame, time, wire, fragmentable);
+      const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
       if (!intoGap) seg.sends = 2; // its bytes went out before, in other segment boundaries
       this.insert(seg);
     }
-    if (end > this.seq.highestEnd) this.setHighestEnd(end, time);
+    if (end > this.seq.highestEnd) this.setHighestEnd(end, at);
   }
 
   private noteWireAfterGap(wire: number): void {
@@ -440,7 +443,7 @@ export class Direction {
   }
 
   /** The peer acknowledged up to `a` (relative). */
-  ack(a: number, frame: number, time: Micros, isPureAck: boolean, stallMicros: Micros): void {
+  ack(a: number, frame: number, at: number, isPureAck: boolean, stallMicros: Micros): void {
     const q = this.seq;
     if (a > q.highestEnd) {
       this.losses.ackedUnseen++;
@@ -450,20 +453,21 @@ export class Direction {
     const prev = q.highestAcked;
     if (prev === undefined || a > prev) {
       if (prev !== undefined && prev < q.highestEnd && q.waitAt !== undefined) {
-        const since = this.epoch + q.waitAt;
-        const d = time - since;
+        const d = at - q.waitAt;
         if (d >= stallMicros && (this.longestStall === undefined || d > this.longestStall.to - this.longestStall.from)) {
-          this.longestStall = { from: since, to: time, outstanding: q.highestEnd - prev, resolved: true };
+          this.longestStall = { from: this.timeAt(q.waitAt), to: this.timeAt(at), outstanding: q.highestEnd - prev, resolved: true };
         }
       }
       q.highestAcked = a;
-      this.waitSince = a < q.highestEnd ? time : undefined;
+      q.waitAt = a < q.highestEnd ? at : undefined;
       this.ackedPast(a);
       while (this.head < this.segs.length) {
         const s = this.segs[this.head]!;
         if (s.end > a) break;
-        if (!s.sacked) this.delivered(s, frame, time);
+        if (!s.sacked) this.delivered(s, frame, at);
         this.head++;
+        // Sent once, it is in no list but `segs`, whose slots before `head` are never read again.
+        if (s.sends === 1) Segment.release(s);
       }
       if (this.head === this.segs.length) {
         // All delivered: let the segments (and the array) go now rather than when the connection ends.
@@ -476,7 +480,7 @@ export class Direction {
   }
 
   /** SACK blocks [left, right, …] (raw) from the peer. */
-  sack(blocks: readonly number[], frame: number, time: Micros): void {
+  sack(blocks: readonly number[], frame: number, at: number): void {
     const base = this.seq.base;
     if (base === undefined) return;
     this.losses.sackAcks++;
@@ -488,7 +492,7 @@ export class Direction {
         if (s.start >= r) break;
         if (!s.sacked && s.start >= l && s.end <= r) {
           s.sacked = true;
-          this.delivered(s, frame, time);
+          this.delivered(s, frame, at);
         }
       }
     }
@@ -504,7 +508,8 @@ export class Direction {
   }
 
   /** Watches the sizes sent after a PTB quoting this direction. */
-  private watchSize(frame: number, time: Micros, wire: number): void {
+  private watchSize(frame: number, at: number, wire: number): void {
+    const time = this.timeAt(at);
     for (const w of this.ptbs) {
       if (time < w.from) continue;
       if (wire > w.mtu) {
@@ -525,7 +530,7 @@ export class Direction {
       unackedBytes += s.end - s.start;
       if (s.sends < 2) continue;
       (unacked ??= []).push(s);
-      if (s.firstTime < firstLoss) firstLoss = s.firstTime;
+      if (s.firstAt < firstLoss) firstLoss = s.firstAt;
     }
     unacked?.sort((x, y) => y.sends - x.sends || x.start - y.start);
     let deliveredAfterFirstLoss: number | undefined;
@@ -569,8 +574,8 @@ export class Direction {
       retransmissions: l.retransmissions,
       retransmittedBytes: l.retransmittedBytes,
       retransmissionFrames: this.retxFrames,
-      unacked: unacked === undefined ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange()),
-      recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange()),
+      unacked: unacked === undefined ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange(this.epoch)),
+      recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange(this.epoch)),
       deliveredAfterFirstLoss,
       unackedBytes,
       ackedBytes: this.seq.highestAcked ?? 0,
@@ -587,22 +592,22 @@ export class Direction {
   }
 
   /** Segment `s` reached the peer: the ACK (or SACK) in `ackFrame` says so. */
-  private delivered(s: Segment, ackFrame: number, ackTime: Micros): void {
-    if (s.sends > 1) s.acked = { frame: ackFrame, time: ackTime };
+  private delivered(s: Segment, ackFrame: number, ackAt: number): void {
+    if (s.sends > 1) s.acked = { frame: ackFrame, time: this.timeAt(ackAt) };
     const wire = s.lastWire;
-    const time = s.sends === 1 ? s.firstTime : s.lastTime;
-    if (this.deliveryLog === NONE) this.deliveryLog = [time, wire];
-    else if (this.deliveryLog.length < 2 * DELIVERED_LOG) this.deliveryLog.push(time, wire);
+    const sentAt = s.sends === 1 ? s.firstAt : s.lastAt;
+    if (this.deliveryLog === NONE) this.deliveryLog = [sentAt, wire];
+    else if (this.deliveryLog.length < 2 * DELIVERED_LOG) this.deliveryLog.push(sentAt, wire);
     else {
       const i = 2 * (this.deliveredAt++ % DELIVERED_LOG);
-      this.deliveryLog[i] = time;
+      this.deliveryLog[i] = sentAt;
       this.deliveryLog[i + 1] = wire;
     }
     const z = this.sizes;
     if (wire > z.maxDeliveredWire) {
       z.maxDeliveredWire = wire;
       z.maxDeliveredFrame = s.sends === 1 ? s.firstFrame : s.lastKeptFrame();
-      z.maxDeliveredAt = small(time - this.epoch);
+      z.maxDeliveredAt = sentAt;
     }
     if (s.sends > 1) {
       if (this.recovered === NONE) this.recovered = [s];
@@ -615,29 +620,29 @@ export class Direction {
     }
   }
 
-  private openGap(rel: number, frame: number, time: Micros): void {
+  private openGap(rel: number, frame: number, at: number): void {
     this.losses.gapCount++;
     if (this.gaps.length < MAX_GAPS) {
       if (this.gaps === NONE) this.gaps = [];
       const runWire = this.sizes.runWire;
-      this.gaps.push({ start: this.seq.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: runWire > 0 ? runWire : undefined, largestBefore: this.sizes.maxNewWire });
+      this.gaps.push({ start: this.seq.highestEnd, end: rel, since: this.highestEndTime, after: { frame, time: this.timeAt(at) }, filled: undefined, fillWireLength: undefined, ackedPast: false, segmentSizeBefore: runWire > 0 ? runWire : undefined, largestBefore: this.sizes.maxNewWire });
     }
   }
 
   /** The sender's sequence number moved to `rel` without the bytes in between passing here. */
-  gapTo(rel: number, frame: number, time: Micros): void {
-    this.openGap(rel, frame, time);
-    this.setHighestEnd(rel, time);
+  gapTo(rel: number, frame: number, at: number): void {
+    this.openGap(rel, frame, at);
+    this.setHighestEnd(rel, at);
   }
 
   /** Marks gaps this segment fills; true when it lies inside one (first seen here, not sent again). */
-  private fill(rel: number, end: number, frame: number, time: Micros, wire: number): boolean {
+  private fill(rel: number, end: number, frame: number, at: number, wire: number): boolean {
     if (this.gaps.length === 0) return false;
     let inside = false;
     for (const g of this.gaps) {
       if (rel < g.end && end > g.start) {
         if (g.filled === undefined) {
-          g.filled = { frame, time };
+          g.filled = { frame, time: this.timeAt(at) };
           g.fillWireLength = wire;
         } else if (wire > (g.fillWireLength ?? 0)) g.fillWireLength = wire;
         inside = true;

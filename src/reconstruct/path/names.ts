@@ -6,6 +6,8 @@ import type { DnsMessage } from '../../decode/index.js';
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
 const MAX_NAMES_PER_ADDRESS = 8;
+/** A new entry's names until the first (withName makes a new list, never pushes onto this one). */
+const NO_NAMES: readonly string[] = Object.freeze([]);
 
 export interface NameEntry {
   /**
@@ -50,7 +52,7 @@ export class NameMap {
       let e = this.#byAddress.get(a.data);
       if (e === undefined) {
         if (this.#byAddress.size >= this.limit && this.#oldest !== undefined) this.#forget(this.#oldest);
-        e = { names: [], frame, time, asker, address: a.data, older: undefined, newer: undefined };
+        e = { names: NO_NAMES, frame, time, asker, address: a.data, older: undefined, newer: undefined };
         this.#byAddress.set(a.data, e);
       } else {
         this.#unlink(e); // moved to the newest end below
@@ -92,14 +94,21 @@ export class NameMap {
   }
 }
 
-/** `names` with `name` first: the same array when it already is, else a new one. */
+/**
+ * `names` with `name` first: the same array when it already is, else a new one of exact size (an
+ * address many names share gets a new list per answer: push grew each to 17 slots). Indexed loops:
+ * `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
+ */
 function withName(names: readonly string[], name: string | undefined): readonly string[] {
   if (name === undefined || name === '') return names;
   const n = normalName(name);
   if (names[0] === n) return names; // the usual case: the same name answered again
   // Newest first; a shared address (one server, many names) keeps the names asked for last.
-  const out = [n];
-  for (const x of names) if (x !== n && out.length < MAX_NAMES_PER_ADDRESS) out.push(x);
+  let kept = 0;
+  for (let i = 0; i < names.length && kept < MAX_NAMES_PER_ADDRESS - 1; i++) if (names[i] !== n) kept++;
+  const out = new Array<string>(kept + 1);
+  out[0] = n;
+  for (let i = 0, j = 1; j <= kept; i++) if (names[i] !== n) out[j++] = names[i]!;
   return out;
 }
 

@@ -203,7 +203,7 @@ export class PathReconstructor {
       this.#conns.add(c.client, c.clientPort, c.server, c.serverPort, c);
     }
     const fromClient = c.isClient(ip.src, tcp.srcPort);
-    if (c.packet(p.frame, p.time, ip, tcp, fromClient)) this.#inbound.receivedUnseen(ip.src, ip.dst, p.frame, p.time);
+    if (c.packet(p, fromClient)) this.#inbound.receivedUnseen(ip.src, ip.dst, p.frame, p.time);
     const due = c.deadline(); // a packet moves it, and closing brings it nearer
     if (due < this.#nextDeadline) this.#nextDeadline = due;
     if ((tcp.flags & 0x12) === 0x12 && !fromClient) this.#services.add(ip.src, tcp.srcPort);

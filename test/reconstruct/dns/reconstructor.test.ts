@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DnsReconstructor, type DnsLookup, type DnsRecord, type DnsTransaction, type DnsOrphanResponse } from '../../../src/reconstruct/dns/index.js';
-import { A, AAAA, conversation } from '../../support/dns-packets.js';
+import { A, AAAA, conversation, ms } from '../../support/dns-packets.js';
 import type { Packet } from '../../../src/decode/index.js';
+import { EMPTY } from '../../../src/reconstruct/dns/state.js';
 
 const CLIENT = '2001:db8:1::10';
 const SERVER = '2001:db8:2::53';
@@ -17,6 +18,42 @@ const lookups = (rs: DnsRecord[]): DnsLookup[] => rs.filter((r): r is DnsLookup 
 const transactions = (rs: DnsRecord[]): DnsTransaction[] => rs.filter((r): r is DnsTransaction => r.type === 'transaction');
 
 describe('transactions', () => {
+  it('keeps capture times exact though the state counts from the first packet (state.ts offsets)', () => {
+    // Three hours on (offsets past 2^31 µs are doubles) and a packet from before the first one.
+    const c = conversation(CLIENT, SERVER);
+    const later = 3 * 3600 * 1000;
+    const { records } = run([
+      c.query(0, 40000, 7, 'a.example', A),
+      c.query(later, 40001, 8, 'b.example', A), c.query(later + 1000.5, 40001, 8, 'b.example', A),
+      c.reply(later + 1500.25, 40001, 8, 'b.example', A, { answers: ['192.0.2.2'] }),
+      c.query(later - 5000, 40002, 9, 'c.example', A), c.reply(later - 4990, 40002, 9, 'c.example', A, { answers: ['192.0.2.3'] }),
+    ]);
+    const b = lookups(records).find((l) => l.name === 'b.example')!;
+    expect([b.start, b.end, b.totalMicros]).toEqual([ms(later), ms(later + 1500.25), 1_500_250]);
+    expect([b.questions[0]!.firstSent, b.questions[0]!.lastSent, b.questions[0]!.timeToAnswerMicros]).toEqual([ms(later), ms(later + 1000.5), 1_500_250]);
+    const bt = transactions(records).find((t) => t.qname === 'b.example')!;
+    expect([bt.queries.length, bt.timeToAnswerMicros]).toEqual([2, 1_500_250]);
+    const cl = lookups(records).find((l) => l.name === 'c.example')!;
+    expect([cl.start, cl.totalMicros, cl.outcome]).toEqual([ms(later - 5000), 10_000, 'answered']);
+    expect(lookups(records).find((l) => l.name === 'a.example')!.start).toBe(ms(0));
+  });
+
+  it('lists start as one shared empty array and grow apart (state.ts EMPTY)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 40000, 7, 'a.example', A), c.query(0, 40001, 8, 'b.example', A),
+      c.reply(1, 40000, 7, 'a.example', A, { answers: ['192.0.2.1'] }), c.tick(20_000),
+    ]);
+    expect(EMPTY).toHaveLength(0);
+    const a = lookups(records).find((l) => l.name === 'a.example');
+    const b = lookups(records).find((l) => l.name === 'b.example');
+    expect(a!.questions[0]!.attempts[0]!.replies.map((r) => r.data)).toEqual([['192.0.2.1']]);
+    expect(b!.questions[0]!.attempts[0]!.replies).toEqual([]);
+    expect(a!.servers).toEqual([SERVER]);
+    expect(b!.servers).toEqual([SERVER]);
+    expect(a!.tcpFallbacks).toEqual([]);
+  });
+
   it('measures time to answer from the first transmission across a same-key retransmission', () => {
     const c = conversation(CLIENT, SERVER);
     const { records } = run([c.query(0, 40000, 7, 'a.example', A), c.query(2000, 40000, 7, 'a.example', A), c.reply(2001, 40000, 7, 'a.example', A, { answers: ['192.0.2.1'] })]);

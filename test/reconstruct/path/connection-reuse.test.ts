@@ -12,6 +12,7 @@ import { Connection } from '../../../src/reconstruct/path/connection.js';
 import type { Direction } from '../../../src/reconstruct/path/direction.js';
 import { DEFAULT_PATH_OPTIONS } from '../../../src/reconstruct/path/options.js';
 import type { ConnectionRecord } from '../../../src/reconstruct/path/records.js';
+import { Segment } from '../../../src/reconstruct/path/segment.js';
 import { captureFrames } from '../../decode/capture-frames.js';
 import { runPath } from './pipeline.js';
 
@@ -34,7 +35,7 @@ describe('Connection reuse', () => {
       for (const f of captureFrames(join(SAMPLES, file))) {
         const p = decoder.decode(f);
         if (p?.ip === undefined || p.tcp === undefined) continue;
-        used.packet(p.frame, p.time, p.ip, p.tcp, fed % 3 !== 0);
+        used.packet(p, fed % 3 !== 0);
         fed++;
       }
     }
@@ -55,6 +56,23 @@ describe('Connection reuse', () => {
     expect(Object.keys(used)).toEqual(Object.keys(fresh));
     expect(Object.keys(used.toServer)).toEqual(Object.keys(fresh.toServer));
     for (const k of ['traffic', 'seq', 'sizes', 'losses', 'ends'] as const) expect(Object.keys(used.toServer[k])).toEqual(Object.keys(fresh.toServer[k]));
+  });
+
+  it('a released segment is made again exactly as a new one', () => {
+    const used = Segment.make(1000, 2448, 7, 150, 1500, false);
+    used.resend(9, 400, 1280, true);
+    used.sacked = true;
+    used.acked = { frame: 11, time: 5_000 };
+    used.end = 3000;
+    Segment.release(used);
+    const again = Segment.make(0, 1448, 3, 20, 1500, false);
+    expect(again).toBe(used);
+    // Another one, new or remade from a segment sent once (earlier tests in this file release some).
+    const fresh = Segment.make(0, 1448, 3, 20, 1500, false);
+    expect(fresh).not.toBe(again);
+    expect({ ...again }).toEqual({ ...fresh });
+    expect(Object.keys(again)).toEqual(Object.keys(fresh));
+    expect(again.toRange(1_000_000)).toEqual(fresh.toRange(1_000_000));
   });
 
   describe('over thousands of connections that close and are replaced', () => {
