@@ -301,7 +301,7 @@ export class Analysis {
       anomalies: difference(end.anomalies, start.anomalies),
       states,
       view: this.#view.exportState(this.#path.receivingHosts()),
-      timeline: { start: collector.start ?? null, end: collector.end ?? null, overview: collector.overview, lanes: collector.lanes(), packetsWithoutLane: collector.packetsWithoutLane },
+      timeline: { start: collector.start ?? null, end: collector.end ?? null, overview: collector.overview, lanes: collector.plainLanes(), packetsWithoutLane: collector.packetsWithoutLane },
     };
   }
 

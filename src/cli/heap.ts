@@ -7,7 +7,10 @@
 //    capture time (connections after their FIN, answered DNS keys) dies old, so the heap fills
 //    with garbage up to that limit: 220–310 MB peak RSS on the bench's 5-million-packet file.
 //    Twice what survived keeps it under 200 MB for a few percent more time (bench, 5 M packets,
-//    with 2. set: 5.95 s / 224 MB → 6.15 s / 155 MB).
+//    with 2. set: 5.95 s / 224 MB → 6.15 s / 155 MB). One and a half times since the incident-rich
+//    edge file (bench/generate-edge.ts), whose live heap is 70–75 MB: edge 2 M packets 268 → 245 MB
+//    peak RSS, easy 1 M 142 → 136 MB, CPU time the same within run-to-run noise (a full collection
+//    of that heap is ~50 ms; a few more of them in 20 s of CPU).
 // 2. No allocation-site pretenuring. V8 notices sites whose objects survive young collections
 //    (connections, lookups, UDP flows: they live 0.5–2 s of capture time, a scavenge or two) and
 //    starts allocating them straight in the old generation, where only a full mark-compact frees
@@ -15,7 +18,7 @@
 //    instead (bench, 5 M packets: 7.4–7.7 s → 6.15 s, and 10 MB less peak RSS).
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 100;
+export const HEAP_GROWING_PERCENT = 50;
 
 /**
  * Flags that already say how the heap should grow or how large it may get. V8 uses the growing

@@ -15,6 +15,7 @@ export class FindingSet {
     if (ids === undefined) this.#idsBy.set(detector, (ids = new Set()));
     const fresh: Finding[] = [];
     for (const f of findings) {
+      flattenTexts(f);
       if (!this.#findings.has(f.id)) fresh.push(f);
       this.#findings.set(f.id, f);
       ids.add(f.id);
@@ -36,3 +37,25 @@ export class FindingSet {
     return [...this.#findings.values()];
   }
 }
+
+/**
+ * A finding's texts, each made one flat string. V8 keeps a string built with `+` or a template as
+ * a tree of its pieces (~32 B a piece) until something reads its characters; reading one makes it
+ * flat, and the garbage collector then drops the tree. A finding lives until the report and its
+ * summary alone has tens of pieces: on the edge file (2,254 findings) the trees were ~4 MB, about
+ * three quarters of the findings' texts.
+ */
+function flattenTexts(f: Finding): void {
+  flat(f.summary);
+  flat(f.displayFilter);
+  for (const e of f.evidence) {
+    flat(e.role);
+    if (e.detail !== undefined) flat(e.detail);
+    if (e.src !== undefined) flat(e.src);
+    if (e.dst !== undefined) flat(e.dst);
+  }
+}
+
+const flat = (s: string): void => {
+  s.charCodeAt(0);
+};

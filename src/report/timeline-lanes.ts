@@ -91,7 +91,8 @@ export function chooseLanes(findings: readonly LaneSubject[], lanes: readonly La
       kind: lane.kind,
       label: lane.label,
       findingIds: chosen.get(lane) ?? [],
-      marks: lane.marks.map((m) => ({ ...m, frames: m.frames.slice() })),
+      // Field by field: a collector's mark may build its texts when read (DnsQueryMark).
+      marks: lane.marks.map((m) => ({ t0: m.t0, t1: m.t1, type: m.type, frame: m.frame, frames: m.frames.slice(), label: m.label, detail: m.detail, outcome: m.outcome })),
       omittedMarks: lane.omittedMarks,
     });
   }

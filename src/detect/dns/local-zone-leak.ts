@@ -27,11 +27,15 @@ export interface LocalZoneLeakOptions {
    */
   retriedSlowMicros: Micros;
   maxGroups: number;
-  /** Names remembered to see a resolver forward what it was asked (bounded). */
-  maxRememberedNames: number;
+  /**
+   * Lookups remembered in all (the newest; at most 8 per name) to see a resolver forward what it
+   * was asked. A bound on the total, not per name: 4,096 names of 8 legs each held ~30 MB of
+   * evidence on an incident-rich capture; 4,096 legs hold ~4 MB.
+   */
+  maxRememberedLegs: number;
 }
 
-export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, retriedSlowMicros: 100_000, maxGroups: 256, maxRememberedNames: 4096 };
+export const DEFAULT_LOCAL_ZONE_LEAK_OPTIONS: LocalZoneLeakOptions = { forwardWindowMicros: 1_000_000, slowMicros: 500_000, retriedSlowMicros: 100_000, maxGroups: 256, maxRememberedLegs: 4096 };
 
 const REMEDY =
   'Serve the RFC 6303 locally served zones on the resolver (unbound does by default; BIND: ' +
@@ -71,6 +75,9 @@ interface Group {
   unansweredBySilenceOnly: boolean;
 }
 
+/** Legs kept per name: the first ones since the name was (again) remembered. */
+const LEGS_PER_NAME = 8;
+
 /** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
 interface Leg {
   client: string;
@@ -79,41 +86,54 @@ interface Leg {
   transmissions: number;
   unanswered: boolean;
   evidence: Evidence[];
-  /** Where it was observed (RecordScope.position): the first MAX_LEGS of a name are kept. */
-  at: number;
 }
 
 const MAX_EVIDENCE = 24;
-const MAX_LEGS = 8;
 
 /** What a piece of a split capture hands to the merge. */
 interface LocalZoneLeakState {
   groups: Group[];
-  legs: [string, Leg[]][];
+  /** Every remembered leg with its name, oldest first. */
+  legs: [string, Leg][];
 }
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
 
-export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
+/** The detector, and (for tests of its bound) how many legs it holds. */
+export type LocalZoneLeakDetector = Detector<DnsRecord> & { rememberedLegs(): number };
+
+export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): LocalZoneLeakDetector {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
   /** Lookups per name (bounded): the legs of one query through a resolver. */
   const legs = new Map<string, Leg[]>();
+  /** The name of every remembered leg, oldest first from `legHead`: the oldest leg goes first. */
+  let legOrder: string[] = [];
+  let legHead = 0;
+  const remember = (nameKey: string, leg: Leg): void => {
+    const known = legs.get(nameKey);
+    if (known === undefined) legs.set(nameKey, [leg]);
+    else if (known.length < LEGS_PER_NAME) known.push(leg);
+    else return;
+    legOrder.push(nameKey);
+    if (legOrder.length - legHead > o.maxRememberedLegs) {
+      // A name's legs are in the order remembered, so its first is the oldest leg of all.
+      const oldest = legOrder[legHead++]!;
+      const list = legs.get(oldest)!;
+      list.shift();
+      if (list.length === 0) legs.delete(oldest);
+      if (legHead > 1024 && legHead * 2 > legOrder.length) {
+        legOrder = legOrder.slice(legHead);
+        legHead = 0;
+      }
+    }
+  };
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
 
-  const rememberLeg = (nameKey: string, leg: Leg): void => {
-    const known = legs.get(nameKey);
-    if (known !== undefined) {
-      if (known.length < MAX_LEGS) known.push(leg);
-    } else {
-      if (legs.size >= o.maxRememberedNames) legs.delete(legs.keys().next().value!);
-      legs.set(nameKey, [leg]);
-    }
-  };
-
   return {
     name: 'local-zone-leak',
+    rememberedLegs: () => legOrder.length - legHead,
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.name);
@@ -170,7 +190,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       const at = scope.position;
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
-      rememberLeg(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12), at });
+      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) });
       if (reasons.length === 0) return NO_FINDINGS;
       const key = `${r.client}|${server}|${nameKey}`;
       const g = groups.get(key, () => ({
@@ -239,18 +259,22 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       }
       return out;
     },
-    exportState: (): LocalZoneLeakState => ({ groups: [...groups.groups.values()], legs: [...legs] }),
+    // The legs go in the order they were remembered, and the merge remembers them again in that
+    // order, piece after piece: the total bound then drops the legs one thread would have dropped.
+    exportState: (): LocalZoneLeakState => {
+      const taken = new Map<string, number>();
+      const ordered: [string, Leg][] = [];
+      for (let i = legHead; i < legOrder.length; i++) {
+        const name = legOrder[i]!;
+        const k = taken.get(name) ?? 0;
+        taken.set(name, k + 1);
+        ordered.push([name, legs.get(name)![k]!]);
+      }
+      return { groups: [...groups.groups.values()], legs: ordered };
+    },
     mergeState(state: unknown): void {
       const b = state as LocalZoneLeakState;
-      for (const [name, list] of b.legs) {
-        const known = legs.get(name);
-        if (known === undefined) {
-          for (const leg of list) rememberLeg(name, leg);
-          continue;
-        }
-        const at = (xs: readonly Leg[]) => xs.map((x) => x.at);
-        legs.set(name, firstByPosition(known, at(known), list, at(list), MAX_LEGS).items);
-      }
+      for (const [name, leg] of b.legs) remember(name, leg);
       for (const y of b.groups) {
         const x = groups.groups.get(y.key);
         if (x === undefined) {

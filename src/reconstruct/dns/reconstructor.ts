@@ -53,6 +53,8 @@ export interface TxKey extends KeyFields {
   /** In #answered: an attempt under this key was (first) answered at `answeredAt` (an offset, see state.ts). */
   answered: boolean;
   answeredAt: number;
+  /** Answered again since it joined #answered: fresher than its place there. */
+  answeredAgain: boolean;
   /** That answered attempt while its lookup is open (duplicates are added to it). */
   answer: Attempt | undefined;
 }
@@ -217,9 +219,18 @@ export class DnsReconstructor {
     const answered = this.#answered;
     while (this.#answeredHead < answered.length) {
       const k = answered[this.#answeredHead]!;
-      if (k.answeredAt + o.unansweredAfterMicros > nowAt) break;
+      if (k.answeredAt + o.unansweredAfterMicros > nowAt) {
+        if (!k.answeredAgain) break;
+        // Answered again since it was queued: it goes to the back rather than hold up the older
+        // keys behind it (a key answered every few seconds would keep them all, without bound).
+        k.answeredAgain = false;
+        this.#answeredHead++;
+        answered.push(k);
+        continue;
+      }
       this.#answeredHead++;
       k.answered = false;
+      k.answeredAgain = false;
       k.answer = undefined;
       this.#releaseKey(k);
     }
@@ -255,6 +266,11 @@ export class DnsReconstructor {
     this.#keys.clear();
     this.#sockets.clear();
     this.#tcpWatch.clear();
+  }
+
+  /** Keys kept as answered in the last `unansweredAfterMicros` (for tests of that bound). */
+  get answeredKeys(): number {
+    return this.#answered.length - this.#answeredHead;
   }
 
   stats(): DnsStats {
@@ -399,6 +415,7 @@ export class DnsReconstructor {
     // The key keeps its place among the answered (first answer time) when answered again.
     const k = attempt.key;
     if (!k.answered) this.#answered.push(k);
+    else k.answeredAgain = true;
     k.answered = true;
     k.answeredAt = at;
     k.answer = attempt;
@@ -448,7 +465,7 @@ export class DnsReconstructor {
     const key: TxKey = {
       hash: probe.keyHash, transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
       serverPort: probe.serverPort, id: probe.id, qclass: probe.qclass, qtype: probe.qtype, qnameLower: probe.qnameLower,
-      next: undefined, pending: undefined, answered: false, answeredAt: 0, answer: undefined,
+      next: undefined, pending: undefined, answered: false, answeredAt: 0, answeredAgain: false, answer: undefined,
     };
     this.#keys.add(key);
     return key;
