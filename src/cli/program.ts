@@ -45,7 +45,7 @@ function program(): Command {
     .option('-v, --verbose', 'same as --all')
     .option('--no-color', 'no colour in the terminal summary')
     .option('--generated-at <iso-time>', 'fix the report time (for reproducible reports)')
-    .option('-j, --jobs <n>', 'threads for one large file (default: the number of cores when the file makes two pieces or more — 64 MiB and four piece contexts of capture time each — else one; 1: one thread)')
+    .option('-j, --jobs <n>', 'threads for one large file (default 1; with N > 1 a file of 64 MiB or more that spans at least two pieces of four piece contexts each is split; see the README before using it)')
     .option('--piece-context <seconds>', 'with --jobs: lead-in and run-out of each piece of a file split across threads (default 60)')
     .action(async (files: string[], raw: Record<string, unknown>) => {
       const o = parseOptions(AnalyzeCliOptions, raw);
