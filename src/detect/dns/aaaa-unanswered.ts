@@ -164,11 +164,8 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
     exportState: (): Group[] => [...groups.groups.values()],
     mergeState(state: unknown): void {
       for (const b of state as Group[]) {
-        const a = groups.groups.get(b.key);
-        if (a === undefined) {
-          groups.get(b.key, () => b);
-          continue;
-        }
+        const a = groups.mergeTarget(b.key, b);
+        if (a === undefined) continue;
         if (b.firstAt < a.firstAt) {
           a.first = b.first;
           a.firstAt = b.firstAt;

@@ -130,6 +130,17 @@ export class CappedGroups<V> {
     }
     return v;
   }
+
+  /**
+   * A piece's group, when the pieces of a split capture are merged: taken as it is when this table
+   * has none under `key` (room permitting), and then undefined; otherwise this table's group, for
+   * the caller to add the piece's counts to.
+   */
+  mergeTarget(key: string, piece: V): V | undefined {
+    const mine = this.groups.get(key);
+    if (mine === undefined) this.get(key, () => piece);
+    return mine;
+  }
 }
 
 /** All transmissions of a question with the attempt each belongs to, oldest first. */

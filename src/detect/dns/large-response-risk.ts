@@ -225,11 +225,8 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     exportState: (): Group[] => [...groups.groups.values()],
     mergeState(state: unknown): void {
       for (const b of state as Group[]) {
-        const a = groups.groups.get(`${b.client}|${b.server}`);
-        if (a === undefined) {
-          groups.get(`${b.client}|${b.server}`, () => b);
-          continue;
-        }
+        const a = groups.mergeTarget(`${b.client}|${b.server}`, b);
+        if (a === undefined) continue;
         for (const r of b.reasons) a.reasons.add(r);
         const names = firstByPosition(a.names, a.namesAt, b.names, b.namesAt, MAX_NAMES, (x, y) => x === y);
         [a.names, a.namesAt] = [names.items, names.at];

@@ -276,11 +276,8 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       const b = state as LocalZoneLeakState;
       for (const [name, leg] of b.legs) remember(name, leg);
       for (const y of b.groups) {
-        const x = groups.groups.get(y.key);
-        if (x === undefined) {
-          groups.get(y.key, () => y);
-          continue;
-        }
+        const x = groups.mergeTarget(y.key, y);
+        if (x === undefined) continue;
         x.occurrences += y.occurrences;
         x.unansweredBySilenceOnly &&= y.unansweredBySilenceOnly;
         x.clientQueries += y.clientQueries;

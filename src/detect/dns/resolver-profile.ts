@@ -103,11 +103,8 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
     exportState: (): Profile[] => [...clients.groups.values()],
     mergeState(state: unknown): void {
       for (const b of state as Profile[]) {
-        const a = clients.groups.get(b.client);
-        if (a === undefined) {
-          clients.get(b.client, () => b);
-          continue;
-        }
+        const a = clients.mergeTarget(b.client, b);
+        if (a === undefined) continue;
         a.lookups += b.lookups;
         for (const [k, n] of b.patterns) a.patterns.set(k, (a.patterns.get(k) ?? 0) + n);
         a.aFirst += b.aFirst;

@@ -97,11 +97,8 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
     exportState: (): Group[] => [...groups.groups.values()],
     mergeState(state: unknown): void {
       for (const b of state as Group[]) {
-        const a = groups.groups.get(`${b.client}|${b.server}`);
-        if (a === undefined) {
-          groups.get(`${b.client}|${b.server}`, () => b);
-          continue;
-        }
+        const a = groups.mergeTarget(`${b.client}|${b.server}`, b);
+        if (a === undefined) continue;
         a.occurrences += b.occurrences;
         if (b.worstDelay > a.worstDelay || (b.worstDelay === a.worstDelay && b.worstAt < a.worstAt)) {
           a.worst = b.worst;
