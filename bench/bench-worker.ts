@@ -1,6 +1,6 @@
 // One measurement in a fresh process, so peak RSS belongs to that mode alone.
 // Usage: node dist/bench/bench-worker.js read|decode|analyze|analyze-jobs FILE → one JSON line.
-// analyze-jobs is `analyze --jobs` at its default (every core), as the CLI decides it; the findings'
+// analyze-jobs is `analyze --jobs N` with N = every core (the CLI's default is one thread); the findings'
 // digest lets the bench show that both analyses found the same.
 import { Anomalies } from '../src/core/index.js';
 import { readCapture } from '../src/readers/index.js';

@@ -4,8 +4,8 @@
 // loss, retries and the incidents dualscope reports; BENCH_EDGE_PACKETS, default 2 million). For
 // each it prints packets/s, MB/s and peak RSS for read-only, read+decode and the full analysis, next
 // to tshark on the same file in the same run (BENCH_RUNS runs of each dualscope mode, default 3: the
-// fastest is shown with the range). `analyze-jobs` is the full analysis at `--jobs`' default (every
-// core; RSS is the whole process, all threads). Speed targets live here, never in unit tests.
+// fastest is shown with the range). `analyze-jobs` is the full analysis with `--jobs` set to every
+// core (not the CLI's default, one thread; RSS is the whole process, all threads). Speed targets live here, never in unit tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
