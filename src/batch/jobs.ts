@@ -219,8 +219,9 @@ export function mapFindingFrames<F extends Finding>(f: F, ownSlot: number, pathO
   const evidence = f.evidence.map((e) => {
     const at = setFrame(e.frame);
     const file = at.slot === ownSlot ? undefined : pathOfSlot.get(at.slot);
-    const { file: _none, ...rest } = e;
-    return file === undefined ? { ...rest, frame: at.frame } : { ...rest, frame: at.frame, file };
+    const { frame: _set, file: _none, ...rest } = e;
+    // The report's key order: frame, file, then the rest.
+    return file === undefined ? { frame: at.frame, ...rest } : { frame: at.frame, file, ...rest };
   });
   const displayFilter = f.displayFilter.replace(/frame\.number in \{([^}]*)\}/, (_m, list: string) => {
     const own = list.split(/\s+/).filter((n) => n !== '' && setFrame(Number(n)).slot === ownSlot).map((n) => setFrame(Number(n)).frame);
@@ -254,9 +255,23 @@ export function mapFindingFrames<F extends Finding>(f: F, ownSlot: number, pathO
  */
 function mapSetFrames(report: Report, slot: number, pathOfSlot: ReadonlyMap<number, string>): Report {
   const own = (n: number): number => (setFrame(n).slot === slot ? setFrame(n).frame : n);
-  const findings = report.findings.map((i) => ({ ...mapFindingFrames(i, slot, pathOfSlot), occurrences: i.occurrences.map((o) => mapFindingFrames(o, slot, pathOfSlot)) }));
+  const findings = report.findings.map((i) => {
+    const occurrences = i.occurrences.map((o) => mapFindingFrames(o, slot, pathOfSlot));
+    // The incident names occurrences by id (its representatives, where its path MTU came from).
+    const renamed = new Map(i.occurrences.map((o, k) => [o.id, occurrences[k]!.id]));
+    const incident = renameIds(mapFindingFrames(i, slot, pathOfSlot), renamed) as typeof i;
+    return { ...incident, occurrences };
+  });
   const lanes = report.timeline.lanes.map((l) => ({ ...l, marks: l.marks.map((m) => ({ ...m, frame: own(m.frame), frames: m.frames.map(own) })) }));
   const oneSided = report.capture.oneSided;
   const capture = oneSided === undefined ? report.capture : { ...report.capture, oneSided: { ...oneSided, examples: oneSided.examples.map((x) => ({ ...x, frame: own(x.frame) })) } };
   return { ...report, capture, findings, timeline: { ...report.timeline, lanes } };
+}
+
+/** `value` with every string that is a key of `renamed` replaced (plain JSON data). */
+function renameIds(value: unknown, renamed: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return renamed.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => renameIds(v, renamed));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameIds(v, renamed)]));
+  return value;
 }
