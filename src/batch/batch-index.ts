@@ -252,6 +252,11 @@ export class BatchIndex {
     return r ? toFileRow(r) : undefined;
   }
 
+  fileById(id: number): FileRow | undefined {
+    const r = this.#db.prepare(`SELECT ${FILE_COLUMNS} FROM files WHERE id = ?`).get(id) as FileRecord | undefined;
+    return r ? toFileRow(r) : undefined;
+  }
+
   files(paths?: readonly string[]): FileRow[] {
     if (paths === undefined) return (this.#db.prepare(`SELECT ${FILE_COLUMNS} FROM files ORDER BY path`).all() as FileRecord[]).map(toFileRow);
     const out: FileRow[] = [];

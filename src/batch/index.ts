@@ -5,7 +5,7 @@ export { DEFAULT_SET_OPTIONS, groupCaptureSets, ringStem, type SetCandidate, typ
 export { expandInputs, looksLikeCapture, type ExpandedInputs } from './inputs.js';
 export { fingerprint, FINGERPRINT_EDGE_BYTES } from './fingerprint.js';
 export { contextFiles, mapFindingFrames, MAX_SET_SLOT, SET_FRAME_BASE, setFrame, runJob, type AnalyzeJob, type Job, type JobAnalyzeOptions, type JobResult, type ScanJob, type SetMemberJob } from './jobs.js';
-export { mergeCaptureSet, setSettled, setSignature } from './set-merge.js';
+export { dropCaptureSet, mergeCaptureSet, setSettled, setSignature } from './set-merge.js';
 export { defaultJobs, PoolClosedError, ThreadPool, type JobRunner } from './pool.js';
 export { DEFAULT_BATCH_OPTIONS, reportNames, runBatch, type BatchEvents, type BatchOptions, type BatchSummary } from './run-batch.js';
 export { buildFleetReport, renderFleetHtml, renderFleetJson, reportLink, type FleetIncident, type FleetIncidentFile, type FleetReport } from './fleet.js';

@@ -25,7 +25,7 @@ import { fingerprint } from './fingerprint.js';
 import { statSync } from 'node:fs';
 import { MAX_SET_SLOT, SET_FRAME_BASE, type AnalyzeJob, type Job, type JobAnalyzeOptions, type JobResult } from './jobs.js';
 import { PoolClosedError, type JobRunner } from './pool.js';
-import { mergeCaptureSet, setSettled } from './set-merge.js';
+import { dropCaptureSet, mergeCaptureSet, setSettled } from './set-merge.js';
 
 export interface BatchOptions {
   /** Folder for each file's NAME.json and NAME.html (mirroring the inputs' folders); undefined: none. */
@@ -277,13 +277,14 @@ function assignSlots(sets: ReadonlyMap<string, readonly string[]>, byPath: Reado
 
 /**
  * A set merged before whose files are among this run's but which is not one of its sets any more
- * (a file added in front, one gone, `--no-sets`): its findings go. The new sets are merged afresh.
+ * (a file added in front, one gone, `--no-sets`): its findings go, from the index and the files'
+ * reports. The new sets are merged afresh.
  */
 function dropRegroupedSets(index: BatchIndex, sets: ReadonlyMap<string, readonly string[]>, paths: ReadonlySet<string>): void {
   for (const stored of index.captureSets()) {
     if (!stored.members.some((p) => paths.has(p))) continue; // another batch's files, sharing the index
     const now = sets.get(stored.setId);
-    if (now === undefined || !sameList(now, stored.members)) index.dropCaptureSet(stored.setId);
+    if (now === undefined || !sameList(now, stored.members)) dropCaptureSet(index, stored.setId);
   }
 }
 

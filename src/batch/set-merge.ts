@@ -78,6 +78,18 @@ export function mergeCaptureSet(index: BatchIndex, setId: string, members: reado
   return true;
 }
 
+/**
+ * A set that is no more (its files regrouped: a file added in front, its first file gone,
+ * `--no-sets`): its findings leave the files' reports and the index.
+ */
+export function dropCaptureSet(index: BatchIndex, setId: string): void {
+  for (const [fileId, ids] of index.setFindingIds(setId)) {
+    const r = index.fileById(fileId);
+    if (r?.status === 'done' && r.reportJson !== null) patchReport(r.reportJson, r.reportHtml, ids, []);
+  }
+  index.dropCaptureSet(setId);
+}
+
 /** The slot of the file holding the finding's earliest evidence (ties: the one listed first). */
 function earliestSlot(f: DetectedFinding): number | undefined {
   if (f.evidence.length === 0) return undefined;

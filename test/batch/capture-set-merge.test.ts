@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
-import { BatchIndex, DEFAULT_BATCH_OPTIONS, PoolClosedError, runBatch, runJob, type BatchOptions, type Job, type JobRunner } from '../../src/batch/index.js';
+import { BatchIndex, DEFAULT_BATCH_OPTIONS, dropCaptureSet, PoolClosedError, runBatch, runJob, type BatchOptions, type Job, type JobRunner } from '../../src/batch/index.js';
 import type { Finding, Report } from '../../src/report/index.js';
 import { ROOT } from '../support/cli.js';
 
@@ -225,6 +225,34 @@ describe.skipIf(!haveEditcap)('a capture set merges the detectors that sum up at
         const mine = index.findings([f.id]).map((s) => (s.json as { id: string }).id).sort();
         expect(mine).toEqual(own.findings.map((i) => i.id).sort());
       }
+    } finally {
+      index.close();
+    }
+  }, 180_000);
+
+  it('a ring that drops its oldest file: the old set goes from the index and the reports, the rest keep their analyses', async () => {
+    const { paths } = ring('same-port-drop-many-clients-lan.pcap', 10, 'rotate');
+    const index = new BatchIndex(join(tmp, 'rotate.sqlite'));
+    // A short lead-in and run-out, so that most files do not read the file that goes.
+    const o = options('rotate', { leadIn: 0.2, runOut: 0.2 });
+    try {
+      await runBatch(paths, index, new InlineRunner(), o);
+      expect(index.captureSets().map((s) => s.setId)).toEqual([paths[0]]);
+      const rest = paths.slice(1);
+      const again = await runBatch(rest, index, new InlineRunner(), o);
+      expect(again.analysed).toBeLessThan(rest.length);
+      expect(index.captureSets().map((s) => [s.setId, s.members])).toEqual([[rest[0], rest]]);
+      // Only the new set's findings, each once, in the index and in the reports.
+      const ids = index.db.prepare('SELECT DISTINCT set_id AS id FROM findings WHERE set_id IS NOT NULL').all();
+      expect(ids).toEqual([{ id: rest[0] }]);
+      const rows = index.findings(index.files(rest).map((f) => f.id)).map((s) => `${s.file} ${(s.json as { id: string }).id}`);
+      expect(new Set(rows).size).toBe(rows.length);
+      expectReportsMatchIndex(index, rest);
+      expect(index.findings().some((s) => (s.json as { kind: string }).kind === 'dns.resolver_profile')).toBe(true);
+      // Dropping a set takes its findings out of the reports as well.
+      dropCaptureSet(index, rest[0]!);
+      expect(index.db.prepare('SELECT count(*) AS n FROM findings WHERE set_id IS NOT NULL').get()).toEqual({ n: 0 });
+      expectReportsMatchIndex(index, rest);
     } finally {
       index.close();
     }
