@@ -221,7 +221,10 @@ export class Analysis {
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
-    const findings = this.#finishDetection(true);
+    return this.#report(file, info, this.#finishDetection(true));
+  }
+
+  #report(file: string, info: CaptureInfo, findings: readonly Finding[]): Report {
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return buildReport(file, info, this.#options, {
@@ -265,19 +268,7 @@ export class Analysis {
    */
   finishMember(file: string, info: CaptureInfo, readToEnd: boolean): { report: Report; summing: SummingState } {
     const states: unknown[] = [];
-    const findings = this.#finishDetection(readToEnd, states);
-    const first = Number.isNaN(this.#first) ? null : this.#first;
-    const last = Number.isNaN(this.#last) ? null : this.#last;
-    const report = buildReport(file, info, this.#options, {
-      packets: this.#packets,
-      first,
-      last,
-      anomalies: this.anomalies.toRecord(),
-      statistics: this.#statistics(),
-      findings,
-      timeline: this.#timeline,
-      view: this.#view,
-    });
+    const report = this.#report(file, info, this.#finishDetection(readToEnd, states));
     return { report, summing: { states, view: this.#view.exportState(this.#path.receivingHosts()) } };
   }
 
