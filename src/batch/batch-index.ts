@@ -383,29 +383,33 @@ export class BatchIndex {
   /** The set's findings (by file id), replacing any earlier merge's, and what the merge read: one transaction. */
   recordSetMerge(set: CaptureSetRow, findings: ReadonlyMap<number, readonly unknown[]>): void {
     this.#db.transaction(() => {
-      this.#dropSet(set.setId);
-      for (const [fileId, list] of findings) for (const f of list) this.#insertFinding(fileId, f, set.setId);
+      const touched = this.#dropSet(set.setId);
+      for (const [fileId, list] of findings) {
+        for (const f of list) this.#insertFinding(fileId, f, set.setId);
+        touched.add(fileId);
+      }
       this.#db.prepare('INSERT INTO capture_sets (set_id, members, signature, merged_at) VALUES (?, ?, ?, ?)').run(set.setId, JSON.stringify(set.members), set.signature, new Date().toISOString());
-      this.#recount();
+      this.#recount(touched);
     })();
   }
 
   /** A set that is no more (its files regrouped): its findings and record go. */
   dropCaptureSet(setId: string): void {
-    this.#db.transaction(() => {
-      this.#dropSet(setId);
-      this.#recount();
-    })();
+    this.#db.transaction(() => this.#recount(this.#dropSet(setId)))();
   }
 
-  #dropSet(setId: string): void {
+  /** Deletes the set's findings and record; returns the files that had some. */
+  #dropSet(setId: string): Set<number> {
+    const files = new Set((this.#db.prepare('SELECT DISTINCT file_id AS id FROM findings WHERE set_id = ?').all(setId) as { id: number }[]).map((r) => r.id));
     this.#db.prepare('DELETE FROM findings WHERE set_id = ?').run(setId);
     this.#db.prepare('DELETE FROM capture_sets WHERE set_id = ?').run(setId);
+    return files;
   }
 
-  /** Each done file's count of findings, its own and those its sets attributed to it. */
-  #recount(): void {
-    this.#db.prepare("UPDATE files SET findings = (SELECT count(*) FROM findings WHERE file_id = files.id) WHERE status = 'done'").run();
+  /** These files' counts of findings (of done files), their own and those their sets gave them. */
+  #recount(fileIds: ReadonlySet<number>): void {
+    const update = this.#db.prepare("UPDATE files SET findings = (SELECT count(*) FROM findings WHERE file_id = files.id) WHERE id = ? AND status = 'done'");
+    for (const id of fileIds) update.run(id);
   }
 
   /** Findings of the given files (all files when undefined), by time. */

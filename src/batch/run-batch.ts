@@ -263,12 +263,13 @@ function assignSlots(sets: ReadonlyMap<string, readonly string[]>, byPath: Reado
   const slots = new Map<string, number>();
   for (const paths of sets.values()) {
     let previous = -1;
-    for (const p of paths) {
+    paths.forEach((p, i) => {
       const kept = byPath.get(p)!.stateSlot;
-      const slot = kept !== null && kept > previous && kept <= MAX_SET_SLOT - (paths.length - slots.size) ? kept : previous + 1;
+      // A kept slot must leave room for the files after it.
+      const slot = kept !== null && kept > previous && kept <= MAX_SET_SLOT - (paths.length - 1 - i) ? kept : previous + 1;
       slots.set(p, slot);
       previous = slot;
-    }
+    });
     // Out of slots (a very long-running ring): number the set afresh.
     if (previous > MAX_SET_SLOT) paths.forEach((p, i) => slots.set(p, i));
   }
