@@ -109,10 +109,24 @@ export class RecordScope {
 
   /** Whether the record is counted here. */
   owns(r: DnsRecord | PathRecord): boolean {
+    return this.#range === undefined || this.#ownsFrame(firstFrame(r));
+  }
+
+  /**
+   * Whether a finding is reported here: its earliest evidence frame is owned (ties: the one listed
+   * first). The analysis keeps a piece's findings by this rule, and a detector that hands findings
+   * to the merge picks them by it.
+   */
+  ownsFinding(f: Finding): boolean {
+    if (this.#range === undefined || f.evidence.length === 0) return true;
+    let earliest = f.evidence[0]!;
+    for (const e of f.evidence) if (e.time < earliest.time) earliest = e;
+    return this.#ownsFrame(earliest.frame);
+  }
+
+  #ownsFrame(frame: number): boolean {
     const range = this.#range;
-    if (range === undefined) return true;
-    const f = firstFrame(r);
-    return f >= range.firstFrame && f <= range.lastFrame;
+    return range === undefined || (frame >= range.firstFrame && frame <= range.lastFrame);
   }
 }
 
