@@ -30,9 +30,10 @@ def lookups(ex):
 
 def same_port_drop(a, out):
     """Per name: A and AAAA leave one socket back-to-back; one reply never arrives; the lost question
-    alone is asked again on that socket with the same id after the stub's retry interval (musl:
-    timeout/attempts) and answered at once; the answered question is not asked again. The
-    firewall's drop counter must equal the number of lost replies seen at the client."""
+    alone is asked again with the same id after the stub's retry interval (musl: timeout/attempts,
+    c-ares: timeout), from the same socket (musl) or a new one (c-ares), as --resend-from says, and
+    answered at once; the answered question is not asked again. The firewall's drop counter must
+    equal the number of lost replies seen at the client."""
     caps = dict(c.split('=', 1) for c in a.cap)
     ex = V.exchanges(V.dns_msgs(V.load(out.path(caps['client']))))
     retry = a.retry_ms * 1000
@@ -55,8 +56,11 @@ def same_port_drop(a, out):
         again = [e for e in mine if e['q']['qtype'] == lost and e['q']['n'] > fl['q']['n']]
         check(again, f'{name}: the {lost} question was never asked again')
         rs = again[0]
-        check((rs['q']['client'], rs['q']['cport'], rs['q']['server'], rs['q']['id']) == sock + (fl['q']['id'],),
-              f'{name}: the {lost} question was asked again from another socket or under another id')
+        check(rs['q']['id'] == fl['q']['id'] and (rs['q']['client'], rs['q']['server']) == (sock[0], sock[2]),
+              f'{name}: the {lost} question was asked again under another id or of another server')
+        same_socket = rs['q']['cport'] == sock[1]
+        check(same_socket == (a.resend_from == 'same-socket'),
+              f"{name}: the {lost} question was asked again from port {rs['q']['cport']}, not from {a.resend_from}")
         rgap = rs['q']['t'] - fl['q']['t']
         check(0.8 * retry <= rgap <= 1.5 * retry, f'{name}: {lost} asked again after {rgap} µs, not after the {retry} µs retry interval')
         check(rs['r'] is not None and rs['r']['t'] - rs['q']['t'] < 50_000, f'{name}: the re-sent {lost} was not answered at once')
@@ -70,8 +74,8 @@ def same_port_drop(a, out):
         how = 'together' if fk['r']['t'] > f6['q']['t'] and fk['r']['t'] > fa['q']['t'] else 'the second after the first reply'
         observed.append(
             f"{name}: A #{fa['q']['n']} and AAAA #{f6['q']['n']} from port {sock[1]} {gap} µs apart ({how}); "
-            f"{kept} answered #{fk['r']['n']}, the {lost} reply never arrives; only {lost} is asked again, #{rs['q']['n']} on "
-            f"the same socket with the same id {rgap / 1e6:.3f} s later, and answered #{rs['r']['n']}, {delay / 1e6:.3f} s after it "
+            f"{kept} answered #{fk['r']['n']}, the {lost} reply never arrives; only {lost} is asked again, #{rs['q']['n']} "
+            f"{'on the same socket' if same_socket else 'from a new port, %d,' % rs['q']['cport']} with the same id {rgap / 1e6:.3f} s later, and answered #{rs['r']['n']}, {delay / 1e6:.3f} s after it "
             f"was first asked" + ('' if not re_kept else f"; {kept} asked again too ({', '.join('#%d' % e['q']['n'] for e in re_kept)})"))
     check(findings, 'no reply lost at the client')
     check(int(a.fw_drops) == len(findings), f'firewall dropped {a.fw_drops} replies, the client misses {len(findings)}')
@@ -89,8 +93,8 @@ def same_port_drop(a, out):
                   f"server: {f['names'][0]}: both first-round replies did not leave")
         out.add(caps['server'], a.scenario, 'server', [], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
                 f'Server side of the same lookups ({a.stub} stub): both replies of each first round leave the server (the '
-                'firewall between here and the client drops the second); the client asks the lost question again on the '
-                'same port under the same id and it is answered. A re-asked question whose first reply did leave is what '
+                'firewall between here and the client drops the second); the client asks the lost question again under '
+                'the same id and it is answered. A re-asked question whose first reply did leave is what '
                 'this point can see.',
                 may=['dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
 
@@ -156,6 +160,7 @@ def main():
     s.add_argument('--stub', required=True)
     s.add_argument('--retry-ms', type=int, required=True, help="the stub's first re-send interval as the lab set it")
     s.add_argument('--resend', choices=['lost-only', 'any'], default='lost-only')
+    s.add_argument('--resend-from', choices=['same-socket', 'new-socket'], default='same-socket')
     s.add_argument('--fw-drops', required=True)
     s = V.scenario_parser(sub, 'separate-sockets')
     s.add_argument('--stub', required=True)
