@@ -128,8 +128,10 @@ def separate_sockets(a, out):
 
 def multi_server(a, out):
     """Every question goes to every --servers at once from one socket (musl asks all nameservers in
-    parallel and takes the first answer); every query is answered at once; nothing is re-sent."""
+    parallel and takes the first answer); every query is answered at once, except those to the
+    --silent servers, which are never answered; nothing is re-sent."""
     servers = a.servers.split(',')
+    silent = a.silent.split(',') if a.silent else []
     for point, cap in V.caps_of(a):
         ex = V.exchanges(V.dns_msgs(V.load(out.path(cap))))
         check(ex, f'{cap}: no DNS queries')
@@ -141,12 +143,18 @@ def multi_server(a, out):
                       f"{name} {qt}: asked of {[e['q']['server'] for e in sent]}, not once of each of {servers}")
                 check(len({(e['q']['cport'], e['q']['id']) for e in sent}) == 1, f'{name} {qt}: not one socket and id for all servers')
             check(len({e['q']['cport'] for e in mine}) == 1, f'{name}: A and AAAA from different sockets')
-            check(all(e['r'] is not None and e['r']['t'] - e['q']['t'] < 50_000 for e in mine), f'{name}: a query not answered at once')
+            check(all(e['r'] is not None and e['r']['t'] - e['q']['t'] < 50_000 for e in mine if e['q']['server'] not in silent),
+                  f'{name}: a query not answered at once')
+            check(all(e['r'] is None for e in mine if e['q']['server'] in silent), f'{name}: a silent server answered')
             t0 = min(e['q']['t'] for e in mine)
             span = max(e['q']['t'] for e in mine) - t0
             check(span < 20_000, f'{name}: its {len(mine)} queries span {span} µs')
             observed.append(f"{name}: {len(mine)} queries ({', '.join('#%d %s→%s' % (e['q']['n'], e['q']['qtype'], e['q']['server']) for e in mine)}) "
-                            f"from port {mine[0]['q']['cport']} within {span} µs, each answered (#{', #'.join(str(e['r']['n']) for e in mine)})")
+                            f"from port {mine[0]['q']['cport']} within {span} µs, answered #{', #'.join(str(e['r']['n']) for e in mine if e['r'])}")
+        last = max(p['t'] for p in V.load(out.path(cap)))
+        last_q = max(e['q']['t'] for e in ex)
+        if silent:
+            observed.append(f"{', '.join(silent)} never answers; the capture runs {(last - last_q) / 1e6:.1f} s past the last query")
         out.add(cap, a.scenario, point, [], a.must_not.split(','),
                 f'{a.stub} stub resolver with {len(servers)} nameservers. ' + '; '.join(observed) + '.',
                 may=['dns.resolver_profile'], topology=a.topology)
@@ -169,6 +177,7 @@ def main():
     s = V.scenario_parser(sub, 'multi-server')
     s.add_argument('--stub', required=True)
     s.add_argument('--servers', required=True)
+    s.add_argument('--silent', default='', help='servers the lab made silent (their queries must go unanswered)')
     s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
     a = ap.parse_args()
     out = V.Out(a.out)
