@@ -232,7 +232,7 @@ function finding(p: Profile): Finding {
       reason: `from ${p.lookups} lookup(s)${timeout !== undefined ? ` and ${p.retryGaps.length} timeout retr${p.retryGaps.length === 1 ? 'y' : 'ies'}` : ''}; stub resolver ${stub === 'unknown' ? 'unknown' : stub}: ${why}`,
     },
     remedy: main === 'parallel-same-port'
-      ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, use `options single-request-reopen`.'
+      ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, fix its UDP handling (glibc clients can use `options single-request-reopen` meanwhile; musl and c-ares ignore it).'
       : 'Nothing to fix: this describes the client.',
     displayFilter: displayFilter(evidence.map((e) => e.frame), [p.client]),
     details: {
