@@ -191,10 +191,7 @@ export class Analysis {
 
   /** A finding is this analysis's when its earliest evidence frame is owned (see OwnedRange). */
   #ownsFinding(f: Finding): boolean {
-    if (this.#options.owned === undefined || f.evidence.length === 0) return true;
-    let earliest = f.evidence[0]!;
-    for (const e of f.evidence) if (e.time < earliest.time) earliest = e; // ties: the one listed first
-    return this.#owns(earliest.frame);
+    return this.#scope.ownsFinding(f);
   }
 
   /** Every detector sees the record. An indexed loop: a for-of iterator per record was measurable. */
