@@ -115,6 +115,7 @@ describe.skipIf(!haveEditcap)('a capture set merges the detectors that sum up at
     ['dns-large-fragmented-server.pcapng', 3, ['dns.large_response_risk']],
     ['dns-tc-tcp-blocked-client.pcap', 3, ['dns.large_response_risk', 'dns.resolver_profile']],
     ['demo.pcapng', 7, ['dns.same_port_reply_drop', 'path.pmtud_blackhole']],
+    ['fallback-timeout-client.pcapng', 3, ['path.fallback_delay']],
   ];
   for (const [sample, packets, kinds] of CASES) {
     it(`${sample} in files of ${packets} packets: the whole capture's findings, each once, in the file where it starts`, async () => {
