@@ -2,8 +2,9 @@
 // (samples/lab/scenarios/stub-*.sh; samples/README.md "Other stub resolvers"). samples.test.ts
 // already checks each capture against the lab's expected findings; this file pins what differs
 // from glibc in each stub and must still come out right: musl re-sends only the lost question on
-// the same socket after timeout/attempts, c-ares re-sends it from a new socket, Go asks from a
-// socket per question, musl asks every nameserver at once, Node's Happy Eyeballs waits 250 ms.
+// the same socket after timeout/attempts (so behind a sticky firewall it looks like a server
+// ignoring AAAA), c-ares re-sends it from a new socket, Go asks from a socket per question, musl
+// asks every nameserver at once, Node's Happy Eyeballs waits 250 ms.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +76,33 @@ describe('musl 1.2 stub resolver behind the second-reply-dropping firewall', () 
     expect(roles).toContain('AAAA query to another server');
     expect(roles.filter((r) => r.includes('retransmission'))).toEqual([]);
     expect(profile!.details['retriesObserved']).toBe(0);
+  });
+});
+
+describe('musl behind the sticky firewall (every reply after the first on a 5-tuple dropped)', () => {
+  it('client side: the AAAA looks unanswered, and the finding says the firewall fits as well as the server', async () => {
+    const report = await analyse('stub-musl-sticky-firewall-client.pcap');
+    expect(kinds(report)).not.toContain('dns.same_port_reply_drop');
+    const [o] = occurrences(report, 'dns.aaaa_unanswered');
+    expect(o!.details).toMatchObject({ problem: 'unanswered', stickyFirewallFits: true });
+    expect(o!.confidence.level).not.toBe('high');
+    expect(o!.summary).toContain('stateful firewall');
+    expect(o!.remedy).toContain('capture at the server');
+  });
+
+  it('server side: both replies left and the AAAA was asked again under the same id: the reply was lost downstream', async () => {
+    const report = await analyse('stub-musl-sticky-firewall-server.pcap');
+    expect(kinds(report)).not.toContain('dns.aaaa_unanswered');
+    const found = occurrences(report, 'dns.same_port_reply_drop');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.details).toMatchObject({ seenFrom: 'server-side', lostReply: 'AAAA', reasked: ['AAAA'] });
+  });
+
+  it("glibc at a server that ignores AAAA (control): glibc's second A answer on the socket rules the firewall out", async () => {
+    const report = await analyse('aaaa-unanswered-client.pcapng');
+    const [o] = occurrences(report, 'dns.aaaa_unanswered');
+    expect(o!.details['stickyFirewallFits']).toBe(false);
+    expect(o!.confidence.level).toBe('high');
   });
 });
 

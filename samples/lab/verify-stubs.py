@@ -5,6 +5,7 @@ set up, cross-checks it with what the lab counted (nft drop counters), and write
 expected/NAME.json. Never runs dualscope.
 
   verify-stubs.py --out DIR same-port-drop --stub musl --retry-ms 1000 --fw-drops N --cap client=F [--cap server=F]
+  verify-stubs.py --out DIR sticky --stub musl --retry-ms 1000 --fw-drops N --error TEXT --cap client=F
   verify-stubs.py --out DIR separate-sockets --stub go --fw-drops 0 --cap client=F
   verify-stubs.py --out DIR multi-server --stub musl --servers S1,S2 --cap client=F
 """
@@ -99,6 +100,78 @@ def same_port_drop(a, out):
                 may=['dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
 
 
+def sticky(a, out):
+    """The sticky firewall (every reply after the first of a 5-tuple dropped): A and AAAA leave one
+    socket; exactly one reply arrives; the other question is re-sent on that socket under the same
+    id every --retry-ms and never answered; the stub gave up (the lab saw getaddrinfo fail) and the
+    capture runs past that. The drop counter equals the replies missing at the client."""
+    caps = dict(c.split('=', 1) for c in a.cap)
+    pk = V.load(out.path(caps['client']))
+    msgs = V.dns_msgs(pk)
+    qs = [m for m in msgs if not m['qr']]
+    rs = [m for m in msgs if m['qr']]
+    check(qs, 'client: no queries')
+    sock = (qs[0]['client'], qs[0]['cport'], qs[0]['server'])
+    check(all((q['client'], q['cport'], q['server']) == sock for q in qs), 'client: queries from more than one socket')
+    first = {}
+    for q in qs:
+        first.setdefault(q['qtype'], q)
+    check({'A', 'AAAA'} <= set(first), 'client: A and AAAA not both asked')
+    gap = abs(first['AAAA']['t'] - first['A']['t'])
+    check(gap < 20_000, f'client: A and AAAA {gap} µs apart')
+    check(len(rs) == 1, f'client: {len(rs)} replies arrived, expected exactly the first one')
+    kept = rs[0]['qtype']
+    lost = 'AAAA' if kept == 'A' else 'A'
+    again = [q for q in qs if q['n'] not in (first['A']['n'], first['AAAA']['n'])]
+    check(again and all(q['qtype'] == lost and q['id'] == first[lost]['id'] for q in again),
+          f'client: the re-sends are not all the {lost} question under its first id')
+    times = [first[lost]['t']] + [q['t'] for q in again]
+    gaps = [b - t for t, b in zip(times, times[1:])]
+    retry = a.retry_ms * 1000
+    check(all(0.8 * retry <= g <= 1.5 * retry for g in gaps), f'client: re-sent after {gaps} µs, not every {retry} µs')
+    tail = pk[-1]['t'] - qs[-1]['t']
+    check(tail > 1.5 * retry, f'client: the capture ends {tail} µs after the last query, before the stub gave up')
+    missing = len(qs) - len(rs)  # dnsmasq answers every query it gets; the firewall let one reply through
+    check(int(a.fw_drops) == missing, f'firewall dropped {a.fw_drops} replies, the client misses {missing}')
+    finding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
+               'names': [qs[0]['name']], 'details': {'lostReply': lost, 'lookupFailed': True},
+               'frames': sorted({first['A']['n'], first['AAAA']['n'], rs[0]['n']} | {q['n'] for q in again})}
+    obs = (f"{a.stub} stub resolver. A #{first['A']['n']} and AAAA #{first['AAAA']['n']} for {qs[0]['name']} leave port {sock[1]} "
+           f"{gap} µs apart; only the {kept} reply arrives (#{rs[0]['n']}); {lost} alone is re-sent on the same socket under the "
+           f"same id ({', '.join('#%d +%.3f s' % (q['n'], (q['t'] - first[lost]['t']) / 1e6) for q in again)}) and never answered; "
+           f"getaddrinfo failed ({a.error}) although the {kept} answer had arrived; the capture runs {tail / 1e6:.1f} s past the "
+           f"last query. The firewall counted {a.fw_drops} dropped replies.")
+    if 'server' not in caps:
+        out.add(caps['client'], a.scenario, 'client', [finding], ['dns.aaaa_unanswered', 'dns.local_zone_leak'], obs,
+                may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
+        return
+    # The stub re-sent only the lost question, so at the client nothing tells this firewall from a
+    # server that never answers AAAA (INCIDENTS §2): the client capture can prove neither.
+    out.add(caps['client'], a.scenario, 'client', [], ['dns.local_zone_leak'],
+            obs + f' At this point the capture looks like a server that never answers {lost}: no second reply ever '
+            f'arrives on the 5-tuple to show the firewall, and the server capture is what tells them apart.',
+            may=['dns.aaaa_unanswered', 'dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology,
+            notes=f'The lab knows the server answered every {lost} query (see the server capture). A finding of dns.aaaa_unanswered '
+                  'here must say that a firewall dropping every reply after the first on a UDP 5-tuple fits the capture as well.')
+    sm = [m for m in V.dns_msgs(V.load(out.path(caps['server']))) if m['client'] == sock[0] and m['cport'] == sock[1]]
+    sq = [m for m in sm if not m['qr']]
+    sr = [m for m in sm if m['qr']]
+    check(len(sq) == len(qs) and len(sr) == len(qs), f'server: {len(sq)} queries and {len(sr)} replies, not {len(qs)} each')
+    check(all(any(r['id'] == q['id'] and r['qtype'] == q['qtype'] and r['t'] > q['t'] for r in sr) for q in sq), 'server: a query left unanswered')
+    sfirst = {}
+    for q in sq:
+        sfirst.setdefault(q['qtype'], q)
+    sagain = [q for q in sq if q['n'] not in (sfirst['A']['n'], sfirst['AAAA']['n'])]
+    sfinding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
+                'names': [qs[0]['name']], 'details': {'lostReply': lost},
+                'frames': sorted({sfirst['A']['n'], sfirst['AAAA']['n']} | {q['n'] for q in sagain})}
+    out.add(caps['server'], a.scenario, 'server', [sfinding], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
+            f"Server side of the same lookup: A #{sfirst['A']['n']} and AAAA #{sfirst['AAAA']['n']} from port {sock[1]} are both "
+            f"answered at once, and {lost} is asked again on the same port under the same id "
+            f"({', '.join('#%d' % q['n'] for q in sagain)}) and answered each time: the replies are lost on the way to the client.",
+            may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
+
+
 def separate_sockets(a, out):
     """Per name: A and AAAA leave together from two different sockets, each answered at its first
     attempt; the firewall (which drops the second reply of a 5-tuple) dropped nothing."""
@@ -170,6 +243,11 @@ def main():
     s.add_argument('--resend', choices=['lost-only', 'any'], default='lost-only')
     s.add_argument('--resend-from', choices=['same-socket', 'new-socket'], default='same-socket')
     s.add_argument('--fw-drops', required=True)
+    s = V.scenario_parser(sub, 'sticky')
+    s.add_argument('--stub', required=True)
+    s.add_argument('--retry-ms', type=int, required=True)
+    s.add_argument('--fw-drops', required=True)
+    s.add_argument('--error', required=True, help='what the lookup program printed when it failed')
     s = V.scenario_parser(sub, 'separate-sockets')
     s.add_argument('--stub', required=True)
     s.add_argument('--fw-drops', required=True)
@@ -182,7 +260,7 @@ def main():
     a = ap.parse_args()
     out = V.Out(a.out)
     try:
-        {'same-port-drop': same_port_drop, 'separate-sockets': separate_sockets, 'multi-server': multi_server}[a.cmd](a, out)
+        {'same-port-drop': same_port_drop, 'sticky': sticky, 'separate-sockets': separate_sockets, 'multi-server': multi_server}[a.cmd](a, out)
     except Fail as e:
         print(f'verify-stubs: FAILED: {e}', file=sys.stderr)
         return 1

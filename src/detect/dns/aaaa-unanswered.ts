@@ -36,6 +36,10 @@ const REMEDY =
   'The server must answer AAAA queries: NOERROR with an empty answer (NODATA) when the name has no ' +
   'IPv6 address (RFC 4074). Test AAAA on every GSLB / load-balancer name before it goes live.';
 
+const STICKY_REMEDY =
+  'But first rule out a stateful firewall or NAT between client and server that drops every reply after the first ' +
+  'of a UDP 5-tuple (INCIDENTS §1): capture at the server too; if the AAAA replies leave it, the firewall is the cause.';
+
 const MAX_EVIDENCE = 32;
 
 interface Group {
@@ -56,6 +60,8 @@ interface Group {
   rcodes: Set<number>;
   evidence: Evidence[];
   evidenceAt: number[];
+  /** Every lookup of the group also fits the sticky firewall (see stickyFirewallFits). */
+  stickyFits: boolean;
 }
 
 const MAX_PORTS = 64;
@@ -95,9 +101,11 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       rcodes: new Set<number>(),
       evidence: [],
       evidenceAt: [],
+      stickyFits: true,
     }));
     if (g === undefined) return NO_FINDINGS;
     g.occurrences++;
+    g.stickyFits &&= p.stickyFits;
     g.maxDelay = Math.max(g.maxDelay, p.delayMicros);
     g.totalDelay += p.delayMicros;
     for (const a of p.aaaa.attempts) {
@@ -171,6 +179,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
           a.firstAt = b.firstAt;
         }
         a.occurrences += b.occurrences;
+        a.stickyFits &&= b.stickyFits;
         a.maxDelay = Math.max(a.maxDelay, b.maxDelay);
         a.totalDelay += b.totalDelay;
         a.transmissions += b.transmissions;
@@ -203,7 +212,10 @@ function finding(g: Group): Finding {
     ? `AAAA ${name} never answered (${n} transmission(s), ${ports.length} port(s), ${servers.length} server(s)) while A was`
     : `AAAA ${name} answered ${rcodes} while A has addresses (RFC 4074: should be NOERROR/NODATA)`;
   const repeat = g.occurrences > 1 ? `; ${g.occurrences} lookups` : '';
-  const confidence = p.problem === 'unanswered'
+  const sticky = p.problem === 'unanswered' && g.stickyFits;
+  const confidence = sticky
+    ? { level: 'medium' as const, reason: `AAAA went unanswered ${n} time(s) while A was answered, but always on the socket that had its A answered, and no second reply ever arrived there: a firewall dropping every reply after the first on a UDP 5-tuple looks the same from this capture point` }
+    : p.problem === 'unanswered'
     ? n > 1
       ? { level: 'high' as const, reason: `AAAA went unanswered ${n} times while the A query for the same name was answered` }
       : { level: 'medium' as const, reason: 'AAAA unanswered once while A was answered; with no retry in the capture one lost packet cannot be ruled out' }
@@ -212,7 +224,7 @@ function finding(g: Group): Finding {
     id: `dns.aaaa_unanswered:${first.frame}`,
     kind: KIND,
     severity: 'warning',
-    summary: `${what}; ${server} is ${role.split(':')[0]}${repeat}`,
+    summary: `${what}; ${server} is ${role.split(':')[0]}${repeat}${sticky ? '; or a stateful firewall drops every reply after the first on the socket (the client never re-asked A to show otherwise)' : ''}`,
     start: first.time,
     end: last.time,
     client: l.client,
@@ -227,7 +239,7 @@ function finding(g: Group): Finding {
       occurrences: g.occurrences,
     },
     confidence,
-    remedy: REMEDY,
+    remedy: sticky ? REMEDY + ' ' + STICKY_REMEDY : REMEDY,
     displayFilter: displayFilter(evidence.map((e) => e.frame), [l.client, server]),
     details: {
       problem: p.problem,
@@ -242,6 +254,7 @@ function finding(g: Group): Finding {
       totalDelayMicros: g.totalDelay,
       aAnswerFrame: p.a.answer!.frame,
       pattern: l.pattern,
+      stickyFirewallFits: sticky,
     },
   };
 }
@@ -262,6 +275,8 @@ interface AaaaProblem {
   readonly serverRole: 'authoritative' | 'recursive' | 'unknown';
   /** First AAAA transmission to the last AAAA transmission (or to the wrong answer). */
   readonly delayMicros: number;
+  /** Unanswered, and a sticky firewall explains it as well (stickyFirewallFits). */
+  readonly stickyFits: boolean;
 }
 
 /**
@@ -282,7 +297,7 @@ function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem |
   if (aaaa.outcome === 'answered') {
     const r = aaaa.answer!;
     if (!RFC4074_RCODES.has(r.rcode)) return undefined;
-    return { lookup: l, aaaa, a, problem: 'wrong-rcode', rcode: r.rcode, serverRole: role(r), delayMicros: Math.max(0, r.time - aaaa.firstSent) };
+    return { lookup: l, aaaa, a, problem: 'wrong-rcode', rcode: r.rcode, serverRole: role(r), delayMicros: Math.max(0, r.time - aaaa.firstSent), stickyFits: false };
   }
   if (aaaa.outcome !== 'unanswered') return undefined;
   // No reply on any attempt; the last attempts may be cut by the capture end (unknown) as long as
@@ -294,7 +309,27 @@ function aaaaProblem(l: DnsLookup, separateA?: DnsQuestionRecord): AaaaProblem |
   // signature (every reply after the first on the 5-tuple dropped), not the server's.
   const aaaaSockets = new Set(aaaa.attempts.map((x) => `${x.clientPort}|${x.server}`));
   if (a.attempts.some((x) => (x.outcome === 'unanswered' || (x.afterAnswer && x.replies.length === 0)) && aaaaSockets.has(`${x.clientPort}|${x.server}`))) return undefined;
-  return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent };
+  return { lookup: l, aaaa, a, problem: 'unanswered', rcode: undefined, serverRole: role(aReply), delayMicros: aaaa.lastSent - aaaa.firstSent, stickyFits: stickyFirewallFits(a, aaaa) };
+}
+
+/**
+ * Whether INCIDENTS §1's sticky firewall (every reply after the first on a UDP 5-tuple dropped)
+ * explains the unanswered AAAA as well as a server ignoring it does: every AAAA transmission left
+ * a UDP socket whose A question was answered there, and that A reply was the only reply the socket
+ * ever received. A stub that re-sends only the unanswered question on the same socket (musl) shows
+ * nothing else at the client. A second reply on the 5-tuple (glibc re-asks A there and gets it
+ * answered again), or an AAAA sent from a socket of its own, rules the firewall out.
+ */
+function stickyFirewallFits(a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean {
+  for (const x of aaaa.attempts) {
+    if (x.transport !== 'udp') return false;
+    let replies = 0;
+    for (const y of a.attempts) {
+      if (y.transport === 'udp' && y.clientPort === x.clientPort && y.server === x.server && y.serverPort === x.serverPort) replies += y.replies.length;
+    }
+    if (replies !== 1) return false;
+  }
+  return true;
 }
 
 function role(r: DnsReply): AaaaProblem['serverRole'] {
