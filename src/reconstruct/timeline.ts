@@ -244,6 +244,10 @@ export class TimelineCollector {
     const server = m.qr ? ip.src : ip.dst;
     let lane = this.#dnsLanes.get(client)?.get(server);
     if (lane === undefined) {
+      if (this.#lanes.size >= this.#options.maxLanes) {
+        this.packetsWithoutLane++; // before building the lane's strings, as for TCP: a busy capture's per-packet path
+        return;
+      }
       lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
       if (!lane) return;
       let byServer = this.#dnsLanes.get(client);
