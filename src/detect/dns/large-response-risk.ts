@@ -154,7 +154,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         forgetLarge(k);
       }
     }
-    for (const q of l.questions) for (const a of q.attempts) {
+    for (let i = 0; i < l.questions.length; i++) for (let j = 0; j < l.questions[i]!.attempts.length; j++) {
+      const q = l.questions[i]!;
+      const a = q.attempts[j]!;
       if (a.transport !== 'udp' || !largeIds.has(a.id)) continue;
       const key = queryKey(l.client, a, l.name);
       const large = largeAnswers.get(key);
@@ -175,35 +177,43 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     }
   };
 
+  /** A large reply `r` to attempt `a` of question `q`: noted, and remembered to see a re-ask. `tx`: transmissions(q). */
+  const largeReply = (l: DnsLookup, q: DnsQuestionRecord, a: DnsAttempt, r: DnsReply, reasons: readonly Reason[], tx: ReturnType<typeof transmissions>): void => {
+    const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
+    // The client asking the same question again after this reply: it never got it.
+    const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
+    // glibc re-sends every question of a round when one is missing: only a re-ask while
+    // every other question was already answered shows this reply was not received.
+    const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
+    if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
+      reasons = [...reasons, 'retried-after-large'];
+      ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
+    }
+    const first = a.queries[0]!;
+    ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
+    const g = group(l.client, a.server, scope.owns(l));
+    if (g !== undefined) {
+      note(g, reasons, l.name, ev, r.size);
+      g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
+      if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
+    }
+    if (!reasons.includes('retried-after-large') && (g !== undefined || !scope.owns(l))) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a);
+  };
+
   const lookup = (l: DnsLookup): void => {
     reasked(l);
+    // Indexed loops, and the closures a large reply needs in largeReply(): a closure over a loop's
+    // variables makes a context object per pass, and for-of an iterator where V8 has not optimised.
     // scope.owns(l) is asked only once a reply is large: most lookups have none.
-    for (const q of l.questions) {
+    for (let i = 0; i < l.questions.length; i++) {
+      const q = l.questions[i]!;
       let tx: ReturnType<typeof transmissions> | undefined;
-      for (const a of q.attempts) {
-        for (const r of a.replies) {
-          let reasons = replyReasons(r, a.transport, a.server);
-          if (reasons.length === 0) continue;
-          const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
-          // The client asking the same question again after this reply: it never got it.
-          tx ??= transmissions(q);
-          const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
-          // glibc re-sends every question of a round when one is missing: only a re-ask while
-          // every other question was already answered shows this reply was not received.
-          const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
-          if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
-            reasons = [...reasons, 'retried-after-large'];
-            ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
-          }
-          const first = a.queries[0]!;
-          ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
-          const g = group(l.client, a.server, scope.owns(l));
-          if (g !== undefined) {
-            note(g, reasons, l.name, ev, r.size);
-            g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
-            if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
-          }
-          if (!reasons.includes('retried-after-large') && (g !== undefined || !scope.owns(l))) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a);
+      for (let j = 0; j < q.attempts.length; j++) {
+        const a = q.attempts[j]!;
+        for (let k = 0; k < a.replies.length; k++) {
+          const r = a.replies[k]!;
+          const reasons = replyReasons(r, a.transport, a.server);
+          if (reasons.length > 0) largeReply(l, q, a, r, reasons, (tx ??= transmissions(q)));
         }
       }
       if (sawUdpTc(q)) {
