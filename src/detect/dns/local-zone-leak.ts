@@ -138,6 +138,18 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
   };
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
+  /**
+   * The group of (client, server, name), made from lookup `l` when new. A function of its own: a
+   * closure in observe() over its record would make a context object for every record observed.
+   */
+  const groupOf = (l: DnsLookup, server: string, nameKey: string, zone: string, outcome: Group['outcome']): Group | undefined => {
+    const key = `${l.client}|${server}|${nameKey}`;
+    return groups.get(key, () => ({
+      key, client: l.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
+      outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], evidenceAt: [], servers: new Set<string>(), start: l.start, end: l.end,
+      unansweredBySilenceOnly: true,
+    }));
+  };
 
   return {
     name: 'local-zone-leak',
@@ -200,12 +212,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
       remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), lookup: r });
       if (reasons.length === 0) return NO_FINDINGS;
-      const key = `${r.client}|${server}|${nameKey}`;
-      const g = groups.get(key, () => ({
-        key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
-        outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], evidenceAt: [], servers: new Set<string>(), start: r.start, end: r.end,
-        unansweredBySilenceOnly: true,
-      }));
+      const g = groupOf(r, server, nameKey, zone, outcome);
       if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       if (reasons.includes('unanswered') && !bySilence) g.unansweredBySilenceOnly = false;
