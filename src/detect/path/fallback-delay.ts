@@ -113,22 +113,28 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         if (askedBySameHost(f, v4, asker)) lastOwn = f;
       } else if (tie === 'port') lastByPort = f;
     }
-    if (lastByName !== undefined) {
-      if (!followsGiveUp((lastOwn ?? lastByName).c, t4)) return undefined;
-      let byName = failures.filter((f) => !f.paired && tied(f.c, v4, t4 - f.firstSyn) === 'name');
-      // The same client: prefer attempts from the host that asked, when the lookup says who asked.
-      const own = byName.filter((f) => askedBySameHost(f, v4, asker));
-      if (own.length > 0) byName = own;
-      return { list: lastBurst(byName), byName: true };
-    }
-    if (lastByPort !== undefined) {
-      if (!followsGiveUp(lastByPort.c, t4)) return undefined;
-      // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
-      const client = lastByPort.c.client;
-      const byPort = failures.filter((f) => !f.paired && tied(f.c, v4, t4 - f.firstSyn) === 'port' && f.c.client === client);
-      return { list: lastBurst(byPort), byName: false };
-    }
+    if (lastByName !== undefined) return followsGiveUp((lastOwn ?? lastByName).c, t4) ? { list: tiedList(v4, 'name', lastOwn !== undefined), byName: true } : undefined;
+    if (lastByPort !== undefined) return followsGiveUp(lastByPort.c, t4) ? { list: tiedList(v4, 'port', false), byName: false } : undefined;
     return undefined;
+  }
+
+  /**
+   * The failures `v4` follows, tied by `tie`: by name, those of the host that asked when `own`; by
+   * port, those of the client of the latest. Apart from match(): its closures over `v4` made a
+   * context object for every success tried.
+   */
+  function tiedList(v4: ConnectionRecord, tie: 'name' | 'port', own: boolean): V6Failure[] {
+    const t4 = firstSyn(v4);
+    let list = failures.filter((f) => !f.paired && tied(f.c, v4, t4 - f.firstSyn) === tie);
+    // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
+    const asker = v4.lookup?.asker;
+    if (tie === 'name' && own) list = list.filter((f) => askedBySameHost(f, v4, asker));
+    if (tie === 'port') {
+      // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
+      const client = list[list.length - 1]!.c.client;
+      list = list.filter((f) => f.c.client === client);
+    }
+    return lastBurst(list);
   }
 
   /**
@@ -189,7 +195,12 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         const out: Finding[] = [];
         const before = pairings;
         const all = before !== pairingsAtFullRetry;
-        for (const ok of [...successes]) if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok) - firstSyn(r)) !== undefined)) out.push(...tryPair(ok));
+        // By index, without a copy per failure: a pairing takes out only the success it pairs.
+        for (let i = 0; i < successes.length;) {
+          const ok = successes[i]!;
+          if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok) - firstSyn(r)) !== undefined)) out.push(...tryPair(ok));
+          if (successes[i] === ok) i++;
+        }
         if (all && pairings === before) pairingsAtFullRetry = before;
         return out;
       }
