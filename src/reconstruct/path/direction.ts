@@ -3,7 +3,7 @@
 // range sent again and again at one size while smaller ones get through can be told from plain loss.
 import type { Micros } from '../../core/index.js';
 import type { Ip, Tcp } from '../../decode/index.js';
-import type { DirectionSummary, IcmpRef, Mark, SequenceGap, Stall } from './records.js';
+import type { DirectionSummary, IcmpRef, Mark, RetransmittedRange, SequenceGap, Stall } from './records.js';
 import { CopyFilter } from './copy-filter.js';
 import { Segment } from './segment.js';
 
@@ -17,6 +17,12 @@ const TCP_BASE_HEADER = 20;
 /** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
 export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
   frame === -1 ? undefined : { frame, time: epoch + offset };
+
+/**
+ * The records of segments whose times count from `epoch`. A function of its own: a closure over
+ * `this` in summary() made a context object for every direction summarised.
+ */
+const ranges = (segments: readonly Segment[], epoch: Micros): RetransmittedRange[] => segments.map((s) => s.toRange(epoch));
 
 /** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
 export function unwrapSeq(seq: number, base: number, ref: number): number {
@@ -574,8 +580,8 @@ export class Direction {
       retransmissions: l.retransmissions,
       retransmittedBytes: l.retransmittedBytes,
       retransmissionFrames: this.retxFrames,
-      unacked: unacked === undefined ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange(this.epoch)),
-      recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange(this.epoch)),
+      unacked: unacked === undefined ? NONE : ranges(unacked.slice(0, MAX_KEPT_RANGES), this.epoch),
+      recovered: this.recovered === NONE ? NONE : ranges(this.recovered, this.epoch),
       deliveredAfterFirstLoss,
       unackedBytes,
       ackedBytes: this.seq.highestAcked ?? 0,
