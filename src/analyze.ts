@@ -33,10 +33,11 @@ export interface AnalyzeOptions {
   /** Only part of the input is this analysis's own; see OwnedRange. Undefined: all of it. */
   owned: OwnedRange | undefined;
   /**
-   * A piece of a file split across threads: detectors whose findings sum up the whole capture at
-   * finish (those that restate, and those that hold findings back until then) count the records this
-   * piece owns and hand what they counted to the merge (Detector.exportState) instead of findings;
-   * the merge adds up every piece's and finishes once.
+   * A piece of a file split across threads, or a file of a batch's capture set: detectors whose
+   * findings sum up the whole capture at finish (those that restate, and those that hold findings
+   * back until then) count the records this piece owns and hand what they counted to the merge
+   * (Detector.exportState) instead of findings; the merge (SummingMerge) adds up every piece's and
+   * finishes once.
    */
   pieceOfFile: boolean;
 }
@@ -190,10 +191,7 @@ export class Analysis {
 
   /** A finding is this analysis's when its earliest evidence frame is owned (see OwnedRange). */
   #ownsFinding(f: Finding): boolean {
-    if (this.#options.owned === undefined || f.evidence.length === 0) return true;
-    let earliest = f.evidence[0]!;
-    for (const e of f.evidence) if (e.time < earliest.time) earliest = e; // ties: the one listed first
-    return this.#owns(earliest.frame);
+    return this.#scope.ownsFinding(f);
   }
 
   /** Every detector sees the record. An indexed loop: a for-of iterator per record was measurable. */
@@ -220,7 +218,10 @@ export class Analysis {
 
   /** End of input: flush trackers and detectors, and build the report. */
   finish(file: string, info: CaptureInfo): Report {
-    const findings = this.#finishDetection(true);
+    return this.#report(file, info, this.#finishDetection(true));
+  }
+
+  #report(file: string, info: CaptureInfo, findings: readonly Finding[]): Report {
     const first = Number.isNaN(this.#first) ? null : this.#first;
     const last = Number.isNaN(this.#last) ? null : this.#last;
     return buildReport(file, info, this.#options, {
@@ -254,6 +255,18 @@ export class Analysis {
       else this.#finishDetector(d);
     }
     return this.#findings.values().filter((f) => this.#ownsFinding(f)).sort(compareFindings);
+  }
+
+  /**
+   * End of input for a file of a capture set (pieceOfFile): the file's report without the findings
+   * of the detectors that sum up at finish, and their states with the capture view's, for the
+   * set's merge (SummingMerge). `readToEnd`: the input ended at the set's end (the last file, or a
+   * run-out that reached it): detectors hear of the capture's end, as for a piece.
+   */
+  finishMember(file: string, info: CaptureInfo, readToEnd: boolean): { report: Report; summing: SummingState } {
+    const states: unknown[] = [];
+    const report = this.#report(file, info, this.#finishDetection(readToEnd, states));
+    return { report, summing: { states, view: this.#view.exportState(this.#path.receivingHosts()) } };
   }
 
   // ── pieces of one file (see PieceResult) ──────────────────────────────────────────────────────
@@ -417,8 +430,7 @@ function buildReport(file: string, info: CaptureInfo, options: AnalyzeOptions, p
  */
 export class PieceMerger {
   readonly #options: AnalyzeOptions;
-  readonly #summing: Detector<never>[];
-  readonly #view: CaptureView;
+  readonly #summing: SummingMerge;
   readonly #findings: Finding[] = [];
   readonly #statistics: Report['statistics'];
   readonly #anomalies: Record<string, number> = {};
@@ -436,9 +448,7 @@ export class PieceMerger {
 
   constructor(partial: Partial<AnalyzeOptions> = {}) {
     this.#options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
-    const all = createDetectors(this.#options.detect, this.#options.detectors);
-    this.#summing = ([...all.dns, ...all.path] as Detector<never>[]).filter((d) => d.exportState !== undefined);
-    this.#view = all.view;
+    this.#summing = new SummingMerge(partial);
     // Every counter, at 0 when no piece counted it (or there are no pieces: no packets).
     this.#statistics = new Analysis(partial).finishPiece(true).statistics;
   }
@@ -454,8 +464,7 @@ export class PieceMerger {
       for (const [k, n] of Object.entries(p.statistics[part])) into[k] = (into[k] ?? 0) + n;
     }
     for (const f of p.findings) this.#findings.push(f);
-    this.#view.mergeState(p.view);
-    this.#summing.forEach((d, i) => d.mergeState!(p.states[i]));
+    this.#summing.add({ states: p.states, view: p.view });
     this.#addTimeline(p.timeline);
   }
 
@@ -498,7 +507,7 @@ export class PieceMerger {
 
   /** The report. `info` and `readerAnomalies` are the whole file's, from the pass that cut it. */
   report(file: string, info: CaptureInfo, readerAnomalies: Anomalies): Report {
-    const summed = this.#summing.flatMap((d) => d.finish());
+    const summed = this.#summing.finish();
     const anomalies = readerAnomalies.toRecord() as Record<string, number>;
     for (const [k, n] of Object.entries(this.#anomalies)) anomalies[k] = (anomalies[k] ?? 0) + n;
     const findings = [...this.#findings, ...summed].sort(compareFindings);
@@ -513,7 +522,47 @@ export class PieceMerger {
       lanes: () => lanes,
       packetsWithoutLane: this.#packetsWithoutLane,
     };
-    return buildReport(file, info, this.#options, { packets: this.#packets, first: this.#first, last: this.#last, anomalies, statistics, findings, timeline, view: this.#view });
+    return buildReport(file, info, this.#options, { packets: this.#packets, first: this.#first, last: this.#last, anomalies, statistics, findings, timeline, view: this.#summing.view });
+  }
+}
+
+/**
+ * What the detectors that sum up at finish counted in one piece of a capture (a piece of a file, or
+ * a file of a batch's capture set), as plain structured-cloneable data: their states in registry
+ * order (Detector.exportState) and the capture view's (CaptureView.exportState).
+ */
+export interface SummingState {
+  states: unknown[];
+  view: CaptureViewState;
+}
+
+/**
+ * The merge of the detectors that sum up at finish, shared by the pieces of one file (PieceMerger)
+ * and the files of a capture set (the batch coordinator): fresh detectors take every piece's state
+ * in capture order (Detector.mergeState; the capture view likewise, as local_zone_leak consults it
+ * at finish), then finish once, as one thread reading the whole capture does. Only states cross; a
+ * piece's state can be dropped once added.
+ */
+export class SummingMerge {
+  readonly #summing: Detector<never>[];
+  readonly view: CaptureView;
+
+  constructor(partial: Partial<AnalyzeOptions> = {}) {
+    const options = { ...DEFAULT_ANALYZE_OPTIONS, ...partial };
+    const all = createDetectors(options.detect, options.detectors);
+    this.#summing = ([...all.dns, ...all.path] as Detector<never>[]).filter((d) => d.exportState !== undefined);
+    this.view = all.view;
+  }
+
+  /** The next piece's state, in capture order. */
+  add(s: SummingState): void {
+    this.view.mergeState(s.view);
+    this.#summing.forEach((d, i) => d.mergeState!(s.states[i]));
+  }
+
+  /** Every merged detector's findings (call once, after the last add). */
+  finish(): Finding[] {
+    return this.#summing.flatMap((d) => d.finish());
   }
 }
 

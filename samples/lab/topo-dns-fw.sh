@@ -47,6 +47,38 @@ add_auth() {
   route6 "$p-a" default via 2001:db8:5::1; route "$p-a" default via 203.0.113.1
   nsx "$p-s" ping -c1 -W1 2001:db8:5::53 >/dev/null || die "topology $p: auth unreachable"
 }
+# forwarder_to_slow_auth P DNSMASQ_ARGS...: after add_auth P, the authoritative server 40 ms (round
+# trip) away — delayrelay.py on 2001:db8:5::53 in front of dnsmasq (answering from DNSMASQ_ARGS) on
+# ::54 — and unbound on P-s (198.51.100.53, 2001:db8:2::53) forwarding example.test to it.
+forwarder_to_slow_auth() {
+  local p="$1"; shift
+  addr "$p-a" eth0 2001:db8:5::54/64
+  bg "$p-a" "relay-$p" "$PY" "$LAB_DIR/delayrelay.py" --listen 2001:db8:5::53 53 --to 2001:db8:5::54 53 --delay-ms 20 >/dev/null
+  dnsmasq_start "$p-a" 2001:db8:5::54 "$@"
+  unbound_conf 198.51.100.53 2001:db8:2::53 <<'CONF' | unbound_start "$p-s"
+forward-zone:
+  name: "example.test."
+  forward-addr: 2001:db8:5::53
+CONF
+}
+# cached_aaaa_drop_a P: the A-reply drop of the same-port-drop-a scenarios, set up and armed.
+# topo_dns_fw + add_auth + forwarder_to_slow_auth for www.example.test and api.example.test; the
+# resolver's cache warmed with their AAAA records only, so a lookup's cached AAAA reply leaves
+# first and its A reply, which waits for the authoritative server, is the 5-tuple's second reply:
+# fw_drop_second_reply on P-f drops it. The client asks 198.51.100.53 (timeout:2 attempts:2).
+cached_aaaa_drop_a() {
+  local p="$1" n
+  topo_dns_fw "$p"
+  add_auth "$p"
+  forwarder_to_slow_auth "$p" \
+    --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
+    --host-record=api.example.test,203.0.113.81,2001:db8:3::81
+  for n in www.example.test api.example.test; do
+    nsx "$p-s" dig +short +tries=1 +time=2 @198.51.100.53 AAAA "$n" | grep -q 2001:db8:3:: || die "warm-up $n"
+  done
+  resolv "$p-c" "nameserver 198.51.100.53" "options timeout:2 attempts:2"
+  fw_drop_second_reply "$p-f"
+}
 # unbound_conf LISTEN...: an unbound server: section for the lab (no chroot, no DNSSEC, short logs);
 # extra lines are read from stdin and appended.
 unbound_conf() {

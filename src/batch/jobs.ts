@@ -4,9 +4,14 @@
 //
 // scan:    read every frame (no decoding) for the facts that group files into capture sets.
 // analyze: one file, with the tail of the previous files of its set as lead-in and the head of the
-//          next ones as run-out (see OwnedRange in analyze.ts). The k-th context file's frames are
-//          numbered from (k + 1) × CONTEXT_BASE, so the file's own frames keep their numbers, and
-//          evidence in a context file is mapped back to that file's own numbers and names it.
+//          next ones as run-out (see OwnedRange in analyze.ts). A file of a set of several files
+//          numbers every frame it reads — its own and its neighbours' — by the file's slot in the
+//          set: frame n of the file in slot s is s × SET_FRAME_BASE + n. Positions and evidence
+//          frames are then those of one trace across the whole set, so the detectors that sum up
+//          at finish hand the coordinator states it merges in set order (set-merge.ts); the file's
+//          report maps every evidence frame back to its own file's number and names that file when
+//          it is not the report's own.
+import { serialize } from 'node:v8';
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
 import { readCapture, RenumberedFrame, StopReading } from '../readers/index.js';
 import { renderHtml, renderJson, type Finding, type Report } from '../report/index.js';
@@ -15,8 +20,19 @@ import { analyzePiece, type PieceJob } from './pieces.js';
 import type { ScanFacts } from './batch-index.js';
 import { writeFileAtomically } from './write-file.js';
 
-/** Context files are numbered from multiples of this, far above any file's own frame numbers. */
-export const CONTEXT_BASE = 2 ** 40;
+/**
+ * The frames of the file in slot s of a capture set are numbered from s × SET_FRAME_BASE: room for
+ * 4 G frames per file (a pcap record takes 16 bytes at least: 64 GB and more) and 2 M slots below
+ * 2^53. A file with more frames than that is analysed alone (run-batch.ts).
+ */
+export const SET_FRAME_BASE = 2 ** 32;
+export const MAX_SET_SLOT = Math.floor(Number.MAX_SAFE_INTEGER / SET_FRAME_BASE) - 1;
+
+/** Where a set-numbered frame lies: its file's slot, and its number in that file. */
+export function setFrame(frame: number): { slot: number; frame: number } {
+  const slot = Math.floor(frame / SET_FRAME_BASE);
+  return { slot, frame: frame - slot * SET_FRAME_BASE };
+}
 
 export interface ScanJob {
   readonly type: 'scan';
@@ -33,6 +49,17 @@ export interface AnalyzeJob {
   readonly reportJson: string | null;
   readonly reportHtml: string | null;
   readonly options: JobAnalyzeOptions;
+  /** A file of a capture set of several files (see the top); null: a file alone. */
+  readonly member: SetMemberJob | null;
+}
+
+export interface SetMemberJob {
+  /** The file's slot in its set: its frames are numbered from slot × SET_FRAME_BASE. */
+  readonly slot: number;
+  /** Each context file's slot, in contextFiles order. */
+  readonly contextSlots: readonly number[];
+  /** The set's last file is this one or its run-out's last: a run-out read to its end saw the capture end. */
+  readonly endsSet: boolean;
 }
 
 /** The analysis options a job carries (plain values: they cross threads and Redis). */
@@ -46,7 +73,22 @@ export type Job = ScanJob | AnalyzeJob | PieceJob;
 
 export type JobResult =
   | { readonly ok: true; readonly type: 'scan'; readonly path: string; readonly facts: ScanFacts }
-  | { readonly ok: true; readonly type: 'analyze'; readonly path: string; readonly facts: ScanFacts; readonly findings: unknown[]; readonly context: string[] }
+  | {
+      readonly ok: true;
+      readonly type: 'analyze';
+      readonly path: string;
+      readonly facts: ScanFacts;
+      readonly findings: unknown[];
+      readonly context: string[];
+      /**
+       * A set member's SummingState (what the detectors that sum up at finish counted of its own
+       * records), v8-serialized and base64-encoded: it holds Maps and Sets, and crosses a thread or
+       * a Redis queue (JSON) alike. Null for a file alone.
+       */
+      readonly summing: string | null;
+      /** The member's slot (null for a file alone). */
+      readonly slot: number | null;
+    }
   | { readonly ok: true; readonly type: 'piece'; readonly path: string; readonly result: PieceResult }
   | { readonly ok: false; readonly type: Job['type']; readonly path: string; readonly error: string };
 
@@ -89,18 +131,25 @@ async function scan(job: ScanJob): Promise<JobResult> {
 async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void): Promise<JobResult> {
   const o = job.options;
   const context = contextFiles(job);
+  const member = job.member;
+  const base = member === null ? 0 : member.slot * SET_FRAME_BASE;
   const options: Partial<AnalyzeOptions> = {
     ...jobAnalyzeOptions(o),
-    owned: context.length > 0 ? { firstFrame: 1, lastFrame: CONTEXT_BASE - 1 } : undefined,
+    owned: member !== null ? { firstFrame: base + 1, lastFrame: base + SET_FRAME_BASE - 1 } : undefined,
+    pieceOfFile: member !== null,
     onProgress: onPackets ? (_read, _total, packets) => onPackets(packets) : undefined,
   };
   const analysis = new Analysis(options);
   const renumbered = new RenumberedFrame();
+  let stopped = false;
   // A neighbour that cannot be read (any more) costs its context, not this file's analysis.
-  const readContext = async (path: string, from: Micros, until: Micros): Promise<void> => {
-    renumbered.offset = CONTEXT_BASE * (context.indexOf(path) + 1);
+  const readContext = async (path: string, k: number, from: Micros, until: Micros): Promise<void> => {
+    renumbered.offset = member!.contextSlots[k]! * SET_FRAME_BASE;
     await readCapture(path, (f) => {
-      if (f.time > until) throw new StopReading();
+      if (f.time > until) {
+        stopped = true;
+        throw new StopReading();
+      }
       if (f.time < from) return;
       renumbered.inner = f;
       analysis.frame(renumbered);
@@ -108,12 +157,29 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
       if (!(e instanceof StopReading) && !(e instanceof CaptureFormatError)) throw e;
     });
   };
-  if (job.leadIn) for (const p of job.leadIn.paths) await readContext(p, job.leadIn.fromTime, Number.POSITIVE_INFINITY);
-  const info = await readCapture(job.path, (f) => analysis.frame(f), analysis.anomalies, {
-    onProgress: options.onProgress ? (read, total) => options.onProgress!(read, total, analysis.packets) : undefined,
-  });
-  if (job.runOut) for (const p of job.runOut.paths) await readContext(p, Number.NEGATIVE_INFINITY, job.runOut.untilTime);
-  const report = mapContextFrames(analysis.finish(job.path, info), context);
+  const lead = job.leadIn?.paths ?? [];
+  for (const [k, p] of lead.entries()) await readContext(p, k, job.leadIn!.fromTime, Number.POSITIVE_INFINITY);
+  const onProgress = options.onProgress ? (read: number, total: number | undefined) => options.onProgress!(read, total, analysis.packets) : undefined;
+  const info =
+    member === null
+      ? await readCapture(job.path, (f) => analysis.frame(f), analysis.anomalies, { onProgress })
+      : await readCapture(job.path, (f) => {
+          renumbered.offset = base;
+          renumbered.inner = f;
+          analysis.frame(renumbered);
+        }, analysis.anomalies, { onProgress });
+  if (job.runOut) for (const [k, p] of job.runOut.paths.entries()) await readContext(p, lead.length + k, Number.NEGATIVE_INFINITY, job.runOut.untilTime);
+  let report: Report;
+  let summing: string | null = null;
+  if (member === null) {
+    report = analysis.finish(job.path, info);
+  } else {
+    const pathOfSlot = new Map<number, string>(context.map((p, k) => [member.contextSlots[k]!, p]));
+    pathOfSlot.set(member.slot, job.path);
+    const finished = analysis.finishMember(job.path, info, member.endsSet && !stopped);
+    report = mapSetFrames(finished.report, member.slot, pathOfSlot);
+    summing = serialize(finished.summing).toString('base64');
+  }
   if (job.reportJson) writeFileAtomically(job.reportJson, renderJson(report));
   if (job.reportHtml) writeFileAtomically(job.reportHtml, renderHtml(report));
   const c = report.capture;
@@ -124,6 +190,8 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
     facts: { format: c.format, linkTypes: c.linkTypes.map((l) => l.value), packets: c.packets, firstTime: c.firstTime, lastTime: c.lastTime, truncated: c.truncated || c.skippedBytes > 0 },
     findings: report.findings,
     context,
+    summing,
+    slot: member?.slot ?? null,
   };
 }
 
@@ -140,26 +208,70 @@ export function jobAnalyzeOptions(o: JobAnalyzeOptions): Partial<AnalyzeOptions>
 export const contextFiles = (job: AnalyzeJob): string[] => [...(job.leadIn?.paths ?? []), ...(job.runOut?.paths ?? [])];
 
 /**
- * Evidence frames from a context file get that file's own number and name it; a display filter's
- * `frame.number` set keeps only this file's frames (the others would open the wrong packets here).
+ * A finding (incident or occurrence) of the file in slot `ownSlot`, its frames set-numbered (see
+ * the top): each evidence frame gets its own file's number and names that file when it is not the
+ * report's own; the display filter's `frame.number` set keeps only the report's own frames (the
+ * others would open the wrong packets there), and an id made of the kind and a first frame
+ * (`kind:frame…`) takes that frame's own number, as do the frames its details name (`…Frame`,
+ * `…Frames`: the evidence says which file holds them).
  */
-function mapContextFrames(report: Report, context: readonly string[]): Report {
-  if (context.length === 0) return report;
-  const inContext = (f: Finding): boolean => f.evidence.some((e) => e.frame >= CONTEXT_BASE);
-  const mapped = <F extends Finding>(f: F): F => {
-    if (!inContext(f)) return f;
-    const evidence = f.evidence.map((e) => {
-      if (e.frame < CONTEXT_BASE) return e;
-      const k = Math.floor(e.frame / CONTEXT_BASE);
-      return { ...e, frame: e.frame - k * CONTEXT_BASE, file: context[k - 1]! };
-    });
-    const displayFilter = f.displayFilter.replace(/frame\.number in \{([^}]*)\}/, (_m, list: string) => {
-      const own = list.split(/\s+/).filter((n) => n !== '' && Number(n) < CONTEXT_BASE);
-      return `frame.number in {${own.join(' ')}}`;
-    });
-    return { ...f, evidence, displayFilter };
-  };
-  // An incident and each of its occurrences: every evidence list may hold context frames.
-  const findings = report.findings.map((i) => (inContext(i) || i.occurrences.some(inContext) ? { ...mapped(i), occurrences: i.occurrences.map(mapped) } : i));
-  return { ...report, findings };
+export function mapFindingFrames<F extends Finding>(f: F, ownSlot: number, pathOfSlot: ReadonlyMap<number, string>): F {
+  const evidence = f.evidence.map((e) => {
+    const at = setFrame(e.frame);
+    const file = at.slot === ownSlot ? undefined : pathOfSlot.get(at.slot);
+    const { frame: _set, file: _none, ...rest } = e;
+    // The report's key order: frame, file, then the rest.
+    return file === undefined ? { frame: at.frame, ...rest } : { frame: at.frame, file, ...rest };
+  });
+  const displayFilter = f.displayFilter.replace(/frame\.number in \{([^}]*)\}/, (_m, list: string) => {
+    const own = list.split(/\s+/).filter((n) => n !== '' && setFrame(Number(n)).slot === ownSlot).map((n) => setFrame(Number(n)).frame);
+    return `frame.number in {${own.join(' ')}}`;
+  });
+  const id = f.id.replace(/^([^:@]+):(\d+)/, (_m, kind: string, n: string) => `${kind}:${setFrame(Number(n)).frame}`);
+  // Frames a detector names in its details (aAnswerFrame, reaskFrames …): their own files' numbers,
+  // and beside them (`aAnswerFrameFile`, `reaskFramesFiles`) the files holding them when any is not
+  // the report's own.
+  const details: Finding['details'] = {};
+  const fileOf = (n: number): string => pathOfSlot.get(setFrame(n).slot) ?? '';
+  for (const [k, v] of Object.entries(f.details)) {
+    if (/Frames?$/.test(k) && typeof v === 'number') {
+      details[k] = setFrame(v).frame;
+      if (setFrame(v).slot !== ownSlot) details[`${k}File`] = fileOf(v);
+    } else if (/Frames$/.test(k) && Array.isArray(v) && v.every((n) => typeof n === 'number')) {
+      const frames = v as number[];
+      details[k] = frames.map((n) => setFrame(n).frame);
+      if (frames.some((n) => setFrame(n).slot !== ownSlot)) details[`${k}Files`] = frames.map(fileOf);
+    } else {
+      details[k] = v;
+    }
+  }
+  return { ...f, id, evidence, displayFilter, details };
+}
+
+/**
+ * A set member's report with its frames back in its own file's numbers (mapFindingFrames for every
+ * incident and occurrence; the timeline's marks and the one-sided examples of its own frames).
+ * Marks drawn from a neighbour's frames keep their set numbers: a mark names no file.
+ */
+function mapSetFrames(report: Report, slot: number, pathOfSlot: ReadonlyMap<number, string>): Report {
+  const own = (n: number): number => (setFrame(n).slot === slot ? setFrame(n).frame : n);
+  const findings = report.findings.map((i) => {
+    const occurrences = i.occurrences.map((o) => mapFindingFrames(o, slot, pathOfSlot));
+    // The incident names occurrences by id (its representatives, where its path MTU came from).
+    const renamed = new Map(i.occurrences.map((o, k) => [o.id, occurrences[k]!.id]));
+    const incident = renameIds(mapFindingFrames(i, slot, pathOfSlot), renamed) as typeof i;
+    return { ...incident, occurrences };
+  });
+  const lanes = report.timeline.lanes.map((l) => ({ ...l, marks: l.marks.map((m) => ({ ...m, frame: own(m.frame), frames: m.frames.map(own) })) }));
+  const oneSided = report.capture.oneSided;
+  const capture = oneSided === undefined ? report.capture : { ...report.capture, oneSided: { ...oneSided, examples: oneSided.examples.map((x) => ({ ...x, frame: own(x.frame) })) } };
+  return { ...report, capture, findings, timeline: { ...report.timeline, lanes } };
+}
+
+/** `value` with every string that is a key of `renamed` replaced (plain JSON data). */
+function renameIds(value: unknown, renamed: ReadonlyMap<string, string>): unknown {
+  if (typeof value === 'string') return renamed.get(value) ?? value;
+  if (Array.isArray(value)) return value.map((v) => renameIds(v, renamed));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameIds(v, renamed)]));
+  return value;
 }

@@ -9,7 +9,12 @@
 // 3. files are grouped into capture sets (capture-sets.ts; each file alone with `sets: false`);
 // 4. a file is analysed unless it is done with the same neighbours (a ring buffer that grew a file
 //    makes its previous last file due again, now with a run-out); its findings and `done` status
-//    go into the index in one transaction.
+//    go into the index in one transaction;
+// 5. once every file of a set of several files is analysed, the set is merged (set-merge.ts): the
+//    findings that sum up the whole trace are made once for the set and replace the set's earlier
+//    ones. A set whose files were all done before this run is merged here if its last merge is
+//    missing (a kill) or read other analyses; a set that no longer exists (its files regrouped)
+//    loses its findings.
 //
 // An unreadable or damaged file is recorded `failed` with its reason, and the batch goes on.
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
@@ -18,8 +23,9 @@ import type { BatchIndex, FileRow } from './batch-index.js';
 import { DEFAULT_SET_OPTIONS, groupCaptureSets, nameChainCandidates, type SetMember } from './capture-sets.js';
 import { fingerprint } from './fingerprint.js';
 import { statSync } from 'node:fs';
-import type { AnalyzeJob, Job, JobAnalyzeOptions, JobResult } from './jobs.js';
+import { MAX_SET_SLOT, SET_FRAME_BASE, type AnalyzeJob, type Job, type JobAnalyzeOptions, type JobResult } from './jobs.js';
 import { PoolClosedError, type JobRunner } from './pool.js';
+import { dropCaptureSet, mergeCaptureSet, setSettled } from './set-merge.js';
 
 export interface BatchOptions {
   /** Folder for each file's NAME.json and NAME.html (mirroring the inputs' folders); undefined: none. */
@@ -109,7 +115,18 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
   // 3 and 4. sets, then analyses
   const plan = planAnalyses([...rows.values()], mayChain, o);
   for (const m of plan.members.values()) index.recordSet(rows.get(m.path)!.id, m.setId, m.seq, m.prev, m.next);
+  dropRegroupedSets(index, plan.sets, new Set(rows.keys()));
   events.onPlan?.({ files: rows.size, toScan: 0, toAnalyze: plan.jobs.length, skipped: plan.skipped });
+  // A set is merged as soon as its last job of this run is done (and every set once more at the end).
+  const waiting = new Map<string, number>();
+  for (const job of plan.jobs) {
+    const setId = plan.members.get(job.path)!.setId;
+    if (plan.sets.has(setId)) waiting.set(setId, (waiting.get(setId) ?? 0) + 1);
+  }
+  const merge = (setId: string): void => {
+    const members = index.files(plan.sets.get(setId)!);
+    if (setSettled(members)) mergeCaptureSet(index, setId, members, o.analyze);
+  };
   let failed = 0;
   await Promise.all(
     plan.jobs.map(async (job) => {
@@ -121,14 +138,32 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
       });
       if (result === undefined) return;
       if (result.ok && result.type === 'analyze') {
-        index.recordAnalysis(row.id, { findings: result.findings, facts: result.facts, context: result.context, reportJson: job.reportJson, reportHtml: job.reportHtml });
+        index.recordAnalysis(row.id, {
+          findings: result.findings,
+          facts: result.facts,
+          context: result.context,
+          reportJson: job.reportJson,
+          reportHtml: job.reportHtml,
+          summing: result.summing === null ? null : Buffer.from(result.summing, 'base64'),
+          slot: result.slot,
+          contextSlots: job.member?.contextSlots ?? [],
+        });
         events.onPackets?.(result.facts.packets - packets);
       } else if (!result.ok) {
         index.recordFailure(row.id, result.error);
       }
+      const setId = plan.members.get(job.path)!.setId;
+      const left = waiting.get(setId);
+      if (left !== undefined) {
+        waiting.set(setId, left - 1);
+        if (left === 1) merge(setId);
+      }
       events.onJobDone?.(result, result.ok && result.type !== 'piece' ? result.facts.packets : 0);
     }),
   );
+  // Sets with no job in this run (a run killed between the last analysis and the merge), and sets
+  // whose jobs were cut short by a stop (not settled: left for the next run).
+  if (!o.signal?.aborted) for (const setId of plan.sets.keys()) merge(setId);
   const files = index.files(paths);
   failed = files.filter((f) => f.status === 'failed').length;
   return { files, analysed: plan.jobs.length, skipped: plan.skipped, failed };
@@ -158,13 +193,27 @@ async function runOrStop(runner: JobRunner, job: Job, signal: AbortSignal | unde
  * needed no scan (not in `mayChain`) is analysed straight from `pending` (or `failed`: tried again),
  * alone; its analysis records its facts, or why it is unreadable.
  */
-function planAnalyses(rows: FileRow[], mayChain: ReadonlySet<string>, o: BatchOptions): { jobs: AnalyzeJob[]; skipped: number; members: Map<string, SetMember> } {
+function planAnalyses(rows: FileRow[], mayChain: ReadonlySet<string>, o: BatchOptions): { jobs: AnalyzeJob[]; skipped: number; members: Map<string, SetMember>; sets: Map<string, string[]> } {
   const unscanned = (r: FileRow): boolean => (r.status === 'pending' || r.status === 'failed') && !mayChain.has(r.path);
   const readable = rows.filter((r) => r.status === 'scanned' || r.status === 'done' || unscanned(r));
-  const members: Map<string, SetMember> = o.sets
-    ? groupCaptureSets(readable, { maxGapMicros: secondsToMicros(o.setGap) })
-    : new Map(readable.map((r) => [r.path, { path: r.path, setId: r.path, seq: 0, prev: null, next: null }]));
+  const alone = (r: FileRow): SetMember => ({ path: r.path, setId: r.path, seq: 0, prev: null, next: null });
+  const members: Map<string, SetMember> = o.sets ? groupCaptureSets(readable, { maxGapMicros: secondsToMicros(o.setGap) }) : new Map(readable.map((r) => [r.path, alone(r)]));
   const byPath = new Map(readable.map((r) => [r.path, r]));
+  // Sets of several files, in order. A file with more frames than a slot numbers (SET_FRAME_BASE)
+  // makes its set's files be analysed alone.
+  const sets = new Map<string, string[]>();
+  for (const m of [...members.values()].sort((a, b) => a.seq - b.seq)) {
+    if (m.prev === null && m.next === null) continue;
+    const list = sets.get(m.setId) ?? [];
+    list.push(m.path);
+    sets.set(m.setId, list);
+  }
+  for (const [setId, paths] of sets) {
+    if (paths.every((p) => (byPath.get(p)!.packets ?? 0) < SET_FRAME_BASE)) continue;
+    sets.delete(setId);
+    for (const p of paths) members.set(p, alone(byPath.get(p)!));
+  }
+  const slots = assignSlots(sets, byPath);
   const names = reportNames(readable.map((r) => r.path));
   const jobs: AnalyzeJob[] = [];
   let skipped = 0;
@@ -179,7 +228,13 @@ function planAnalyses(rows: FileRow[], mayChain: ReadonlySet<string>, o: BatchOp
     const run: string[] = [];
     for (let n = m.next ? byPath.get(m.next) : undefined; n && n.firstTime !== null && n.firstTime <= runUntil; n = members.get(n.path)?.next ? byPath.get(members.get(n.path)!.next!) : undefined) run.push(n.path);
     const context = [...lead, ...run];
-    if (r.status === 'done' && sameList(r.context, context)) {
+    const slot = slots.get(r.path);
+    const member =
+      slot === undefined
+        ? null
+        : { slot, contextSlots: context.map((p) => slots.get(p)!), endsSet: members.get(run.length > 0 ? run[run.length - 1]! : r.path)!.next === null };
+    const sameAnalysis = member === null ? r.stateSlot === null : r.stateSlot === member.slot && sameList(r.contextSlots, member.contextSlots);
+    if (r.status === 'done' && sameList(r.context, context) && sameAnalysis) {
       skipped++;
       continue;
     }
@@ -192,12 +247,49 @@ function planAnalyses(rows: FileRow[], mayChain: ReadonlySet<string>, o: BatchOp
       reportJson: o.out === undefined ? null : resolve(o.out, `${name}.json`),
       reportHtml: o.out === undefined ? null : resolve(o.out, `${name}.html`),
       options: o.analyze,
+      member,
     });
   }
-  return { jobs, skipped, members };
+  return { jobs, skipped, members, sets };
 }
 
-const sameList = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+/**
+ * Each set member's slot (its frames are numbered from slot × SET_FRAME_BASE, jobs.ts): slots rise
+ * along the set, and a file keeps the slot it was analysed with while that still rises — so a
+ * ring buffer that grows or loses its oldest file does not renumber (and analyse again) the files
+ * in between. A file new to its set, or whose slot no longer fits, takes the next one.
+ */
+function assignSlots(sets: ReadonlyMap<string, readonly string[]>, byPath: ReadonlyMap<string, FileRow>): Map<string, number> {
+  const slots = new Map<string, number>();
+  for (const paths of sets.values()) {
+    let previous = -1;
+    paths.forEach((p, i) => {
+      const kept = byPath.get(p)!.stateSlot;
+      // A kept slot must leave room for the files after it.
+      const slot = kept !== null && kept > previous && kept <= MAX_SET_SLOT - (paths.length - 1 - i) ? kept : previous + 1;
+      slots.set(p, slot);
+      previous = slot;
+    });
+    // Out of slots (a very long-running ring): number the set afresh.
+    if (previous > MAX_SET_SLOT) paths.forEach((p, i) => slots.set(p, i));
+  }
+  return slots;
+}
+
+/**
+ * A set merged before whose files are among this run's but which is not one of its sets any more
+ * (a file added in front, one gone, `--no-sets`): its findings go, from the index and the files'
+ * reports. The new sets are merged afresh.
+ */
+function dropRegroupedSets(index: BatchIndex, sets: ReadonlyMap<string, readonly string[]>, paths: ReadonlySet<string>): void {
+  for (const stored of index.captureSets()) {
+    if (!stored.members.some((p) => paths.has(p))) continue; // another batch's files, sharing the index
+    const now = sets.get(stored.setId);
+    if (now === undefined || !sameList(now, stored.members)) dropCaptureSet(index, stored.setId);
+  }
+}
+
+const sameList = <T>(a: readonly T[], b: readonly T[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * Report names: each file's path below the inputs' common folder, its capture extension (and .gz)

@@ -109,10 +109,24 @@ export class RecordScope {
 
   /** Whether the record is counted here. */
   owns(r: DnsRecord | PathRecord): boolean {
+    return this.#range === undefined || this.#ownsFrame(firstFrame(r));
+  }
+
+  /**
+   * Whether a finding is reported here: its earliest evidence frame is owned (ties: the one listed
+   * first). The analysis keeps a piece's findings by this rule, and a detector that hands findings
+   * to the merge picks them by it.
+   */
+  ownsFinding(f: Finding): boolean {
+    if (this.#range === undefined || f.evidence.length === 0) return true;
+    let earliest = f.evidence[0]!;
+    for (const e of f.evidence) if (e.time < earliest.time) earliest = e;
+    return this.#ownsFrame(earliest.frame);
+  }
+
+  #ownsFrame(frame: number): boolean {
     const range = this.#range;
-    if (range === undefined) return true;
-    const f = firstFrame(r);
-    return f >= range.firstFrame && f <= range.lastFrame;
+    return range === undefined || (frame >= range.firstFrame && frame <= range.lastFrame);
   }
 }
 
@@ -197,3 +211,19 @@ export function firstByPosition<T>(a: readonly T[], aAt: readonly number[], b: r
   }
   return { items, at };
 }
+
+/**
+ * A holder's capped list `list` and its positions `${list}At` (the convention every detector's
+ * mergeable state follows), merged with another holder's by firstByPosition and kept in `into`:
+ * one merged list a line in a detector's mergeState.
+ */
+export function mergeFirstByPosition<K extends string, H extends PositionedList<K>>(into: H, from: H, list: K, cap: number, same?: (x: H[K][number], y: H[K][number]) => boolean): void {
+  const at: `${K}At` = `${list}At`;
+  // (TypeScript does not resolve a template-literal key of a generic holder to number[] by itself.)
+  const merged = firstByPosition(into[list], into[at] as number[], from[list], from[at] as number[], cap, same);
+  into[list] = merged.items as H[K];
+  into[at] = merged.at as H[`${K}At`];
+}
+
+/** A holder of a list `K` of examples and their positions `${K}At` (see mergeFirstByPosition). */
+type PositionedList<K extends string> = { [P in K]: unknown[] } & { [P in `${K}At`]: number[] };

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs, on a shared machine
-import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { haveChromium, launchChromium, openWatched } from '../support/browser.js';
 import { CLI, requireBuiltCli, ROOT } from '../support/cli.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 
@@ -44,13 +44,7 @@ describe.skipIf(!HAVE_CHROMIUM)('fleet report in Chromium', () => {
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
-  async function open(url: string, allowed: (u: string) => boolean): Promise<{ page: Page; problems: string[] }> {
-    const page = await browser.newPage();
-    page.setDefaultTimeout(5000);
-    const problems = await watchPage(page, allowed, { block: true });
-    await page.goto(url);
-    return { page, problems };
-  }
+  const open = (url: string, allowed: (u: string) => boolean): Promise<{ page: Page; problems: string[] }> => openWatched(browser, url, { allowed, block: true, timeout: 5000 });
 
   it('the JSON holds every incident, the kinds, and the damaged file', () => {
     expect(fleetJson.incidents.length).toBeGreaterThanOrEqual(3);

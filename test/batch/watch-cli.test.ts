@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { analyzeFile } from '../../src/analyze.js';
+import type { Finding } from '../../src/report/index.js';
 
 vi.setConfig({ testTimeout: 180_000, hookTimeout: 180_000 }); // several CLI runs, on a shared machine
 
@@ -85,6 +87,20 @@ describe.skipIf(!haveEditcap)('dualscope batch --watch', () => {
       const kinds = db.prepare("SELECT x.kind FROM findings x WHERE x.kind = 'path.pmtud_blackhole'").all();
       db.close();
       expect(kinds).toHaveLength(1);
+      // The set grew twice: its merge was made again each time and replaced, so each client's
+      // resolver profile is there once, as for the whole capture, counting all three files.
+      const whole = (await analyzeFile(join(ROOT, 'samples/demo.pcapng'))).findings.flatMap((i) => i.occurrences).filter((o) => o.kind === 'dns.resolver_profile');
+      const profiles = await until('the set merged with its three files', () => {
+        const d = new Database(index, { readonly: true });
+        try {
+          const merged = d.prepare('SELECT members FROM capture_sets').all() as { members: string }[];
+          if (merged.length !== 1 || (JSON.parse(merged[0]!.members) as string[]).length !== 3) return undefined;
+          return (d.prepare("SELECT json FROM findings WHERE kind = 'dns.resolver_profile'").all() as { json: string }[]).flatMap((x) => (JSON.parse(x.json) as { occurrences: Finding[] }).occurrences);
+        } finally {
+          d.close();
+        }
+      });
+      expect(profiles.map((p) => [p.client, p.impact.occurrences]).sort()).toEqual(whole.map((p) => [p.client, p.impact.occurrences]).sort());
     } finally {
       child.kill('SIGTERM');
     }

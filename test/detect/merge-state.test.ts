@@ -1,10 +1,11 @@
-// The detectors that sum up the capture at finish (those that restate at finish, and
-// path.ptb_problem's counts per router), split in two at several frames of a real capture (each
-// half reads every record, as a piece with a long enough lead-in and run-out does, but owns only its
-// own frames' records): exportState() of both halves merged in file order into fresh detectors gives
-// exactly the findings of one detector that read the whole capture. The split frames are the first
-// and last evidence frames of each of the detector's findings (so a split falls inside an incident,
-// between its lookups or connections) and the middle of the capture.
+// The detectors that sum up the capture at finish (those that restate at finish, path.ptb_problem's
+// counts per router, and path.fallback_delay's fallbacks that rest on lone SYNs), split in two at
+// several frames of a real capture (each half reads every record, as a piece with a long enough
+// lead-in and run-out does, but owns only its own frames' records): exportState() of both halves
+// merged in file order into fresh detectors gives exactly the findings of one detector that read
+// the whole capture. The split frames are the first and last evidence frames of each of the
+// detector's findings (so a split falls inside an incident, between its lookups or connections) and
+// the middle of the capture.
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
@@ -88,6 +89,7 @@ const CASES: [kind: string, detector: string, sample: string][] = [
   ['dns.same_port_reply_drop', 'same-port-reply-drop', 'samples/same-port-drop-many-clients-lan.pcap'],
   ['dns.slow_lookup', 'slow-lookup', 'samples/slow-lookup-app-retries-client.pcap'],
   ['dns.local_zone_leak', 'local-zone-leak', 'samples/rfc6303-leak-many-hosts-resolver.pcap'],
+  ['path.fallback_delay', 'fallback-delay', 'samples/fallback-happy-eyeballs-client.pcap'],
   ['path.mss_clamped', 'mss-clamped', 'samples/mss-clamp-many-client.pcap'],
   ['path.ptb_problem', 'ptb-problem', 'samples/pmtud-v6-ptb-delivered-server.pcap'],
 ];

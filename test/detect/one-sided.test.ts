@@ -3,10 +3,12 @@
 // what the lab set up in samples/expected/onesided-merge-lan.json): B gets no "unanswered" verdict,
 // A's real incident is still reported. Before this, B's answered reverse lookups were two
 // dns.local_zone_leak errors and B's IPv6 page a path.fallback_delay paired with A's IPv4 one.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
+import { analyzeInPieces, runJob, type JobRunner } from '../../src/batch/index.js';
 import { renderHtml, renderText } from '../../src/report/index.js';
 import { CaptureView, createDetectors, FindingSet, type Finding } from '../../src/detect/index.js';
 import type { Packet } from '../../src/decode/index.js';
@@ -15,6 +17,7 @@ import { resetFrames, tcp4, tcp6 } from '../support/tcp-packets.js';
 import { conversation, PTR, T0 } from '../support/dns-packets.js';
 import { DnsReconstructor } from '../../src/reconstruct/dns/index.js';
 import { runPath } from '../reconstruct/path/pipeline.js';
+import { rewritePcapRecords } from '../support/pcap-clock.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');
 const lab = JSON.parse(readFileSync(join(SAMPLES, 'expected/onesided-merge-lan.json'), 'utf8')) as {
@@ -201,5 +204,50 @@ describe('a verdict made before the host was shown one-sided', () => {
       c.tick(14_000), ...outboundOnly(4, B4, S4, 40101, T0 + 15_000 * MS),
     ];
     expect(leaks(both(packets))).toHaveLength(1);
+  });
+
+  describe('a lone IPv6 SYN judged before its client proved one-sided (the lab merge, cut)', () => {
+    // The lab's merge as a capture with a gap holds it: B's first IPv6 connection keeps only its
+    // SYN (frames 8–12 left out), and everything from B's next lookup on (frame 29) comes 100 s
+    // later. The lone SYN's connection goes idle (75 s) and is judged in the gap, unanswered,
+    // before B's next IPv6 connection — its ACK of a SYN-ACK the capture lacks — shows B one-sided.
+    // A's IPv4 fetch 115 ms after that SYN (B's own DNS answers are not in the capture) pairs with
+    // it by port and timing: a Happy Eyeballs fallback of B's that nothing in the capture shows.
+    const dir = mkdtempSync(join(tmpdir(), 'dualscope-onesided-cut-'));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    const GAP_FROM = 29;
+    const cut = join(dir, 'onesided-merge-cut.pcap');
+    rewritePcapRecords(capture, cut, (frame, t, perSecond) => (frame >= 8 && frame <= 12 ? undefined : frame >= GAP_FROM ? t + 100n * perSecond : t));
+    const B6_ = lab.oneSidedHosts.find((h) => h.includes(':'))!;
+    const fallbacks = (r: Awaited<ReturnType<typeof analyzeFile>>) => r.findings.flatMap((i) => i.occurrences).filter((f) => f.kind === 'path.fallback_delay');
+
+    it('reports no fallback for it, as when the client was known one-sided first', async () => {
+      const report = await analyzeFile(cut);
+      expect(report.capture.oneSided?.examples.map((h) => h.host)).toContain(B6_);
+      expect(fallbacks(report)).toEqual([]);
+      // The pairing itself is real: judging nobody one-sided, the lone SYN makes the fallback.
+      const blind = fallbacks(await analyzeFile(cut, { path: { maxInboundHosts: 0 } }));
+      expect(blind.map((f) => [f.client, f.details.classification, f.details.failedSyns])).toEqual([[B6_, 'happy-eyeballs', 1]]);
+    });
+
+    it('reports none either when the capture is split across threads before the host is shown one-sided', async () => {
+      // Two pieces, cut at the gap, with a 10 s lead-in and run-out: the first piece pairs the
+      // lone SYN and never sees B one-sided; only the merge of both pieces' views knows.
+      const firstPart = join(dir, 'first-part.pcap');
+      rewritePcapRecords(cut, firstPart, (frame, t) => (frame < GAP_FROM - 5 ? t : undefined));
+      let pieces = 0;
+      const runner: JobRunner = {
+        concurrency: 1,
+        run: async (job) => {
+          pieces++;
+          return structuredClone(await runJob(structuredClone(job)));
+        },
+        close: async () => undefined,
+      };
+      const split = await analyzeInPieces(cut, { jobs: 2, runner, pieceBytes: statSync(firstPart).size - 24, contextSeconds: 10 });
+      expect(pieces).toBeGreaterThanOrEqual(2);
+      expect(split.capture.oneSided?.examples.map((h) => h.host)).toContain(B6_);
+      expect(fallbacks(split)).toEqual([]);
+    });
   });
 });

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
-import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { haveChromium, launchChromium, openWatched } from '../support/browser.js';
 import { ladderColumns, ladderRows, renderCorrelationHtml, type CorrelatedReport } from '../../src/report/index.js';
 
 const HAVE_CHROMIUM = haveChromium('correlation-html.browser.test');
@@ -40,12 +40,7 @@ describe.skipIf(!HAVE_CHROMIUM)('correlation ladder in Chromium', () => {
     const path = join(PAGES, `${name}.html`);
     writeFileSync(path, renderCorrelationHtml(report));
     const url = pathToFileURL(path).href;
-    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    page.setDefaultTimeout(5000);
-    const problems = await watchPage(page, (u) => u === url, { block: true });
-    await page.goto(url);
-    await page.waitForSelector('html[data-ready="1"]');
-    return { page, problems };
+    return openWatched(browser, url, { viewport: { width: 1440, height: 900 }, allowed: (u) => u === url, block: true, ready: 'html[data-ready="1"]', timeout: 5000 });
   }
 
   it('draws one axis per point, a row per evidence packet and a ✕ where the A replies vanished', async () => {

@@ -9,7 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import type { Report } from '../../src/report/schema.js';
-import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { haveChromium, launchChromium, openWatched } from '../support/browser.js';
 import { bigReport, scenarioReport } from '../support/report-builder.js';
 
 const HAVE_CHROMIUM = haveChromium('html.browser.test');
@@ -54,11 +54,7 @@ describe.skipIf(!HAVE_CHROMIUM)('HTML report in Chromium', () => {
     const path = join(PAGES, `${name}.html`);
     writeFileSync(path, html);
     const url = pathToFileURL(path).href;
-    const page = await context.newPage();
-    page.setDefaultTimeout(5000);
-    const problems = await watchPage(page, (u) => u === url, { block: true });
-    await page.goto(url);
-    await page.waitForSelector('html[data-ready="1"]', { timeout: 5000 });
+    const { page, problems } = await openWatched(context, url, { allowed: (u) => u === url, block: true, ready: 'html[data-ready="1"]', timeout: 5000 });
     return { page, html, problems };
   }
 

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { haveChromium } from '../support/browser.js';
 import { request, sample, startTestServer } from './support/client.js';
+import { openUploadPage } from './support/upload-page.js';
 
 const HAVE_CHROMIUM = haveChromium('cases.browser.test');
 
@@ -34,12 +35,7 @@ describe.skipIf(!HAVE_CHROMIUM)('cases on the upload page in Chromium', () => {
     copyFileSync(CLIENT, join(files, HOSTILE_CLIENT));
     copyFileSync(RESOLVER, join(files, HOSTILE_RESOLVER));
     server = await startTestServer({ workers: 2 });
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await context.newPage();
-    problems = await watchPage(page, (u) => u.startsWith(`${server.url}/`));
-    await page.goto(`${server.url}/`);
-    await page.waitForSelector('#live[data-state="open"]');
+    ({ browser, page, problems } = await openUploadPage(server.url, { width: 1280, height: 900 }));
   });
 
   afterAll(async () => {

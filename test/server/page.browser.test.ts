@@ -13,9 +13,10 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
 import type { Report } from '../../src/report/index.js';
-import { haveChromium, launchChromium, watchPage } from '../support/browser.js';
+import { haveChromium } from '../support/browser.js';
 import { writeHostileCapture } from '../support/hostile-capture.js';
 import { request, sample, startTestServer } from './support/client.js';
+import { openUploadPage } from './support/upload-page.js';
 
 const HAVE_CHROMIUM = haveChromium('page.browser.test');
 
@@ -39,13 +40,7 @@ describe.skipIf(!HAVE_CHROMIUM)('upload page in Chromium', () => {
     files = mkdtempSync(join(tmpdir(), 'dualscope-page-'));
     server = await startTestServer({ maxUpload: MAX_UPLOAD, workers: 2 });
     for (const f of [FIRST, SECOND]) expected.set(f.split('/').pop()!, await analyzeFile(f));
-    browser = await launchChromium();
-    const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-    page = await context.newPage();
-    // Not blocked: the page talks to its server (API, events, report pages); nothing else.
-    problems = await watchPage(page, (u) => u.startsWith(`${server.url}/`));
-    await page.goto(`${server.url}/`);
-    await page.waitForSelector('#live[data-state="open"]');
+    ({ browser, page, problems } = await openUploadPage(server.url, { width: 1280, height: 860 }));
   });
 
   afterAll(async () => {

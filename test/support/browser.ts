@@ -1,7 +1,7 @@
 // Headless Chromium for the browser tests (Debian's chromium, driven by playwright-core): where it
 // is, how it is launched, and what every test watches a page for. scripts/setup.sh installs it.
 import { existsSync } from 'node:fs';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.DUALSCOPE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -48,4 +48,23 @@ export async function watchPage(page: Page, allowed: (url: string) => boolean, o
   });
   if (o.block) await page.route('**/*', (route) => (allowed(route.request().url()) ? route.continue() : route.abort()));
   return problems;
+}
+
+/**
+ * Opens `url` in a new page of `into` (a browser, or one of its contexts), at `viewport` if given,
+ * watched from before its first request (watchPage with `allowed` and `block`), and waits for the
+ * `ready` selector when given. `timeout`: the page's default for every wait (Playwright's 30 s otherwise).
+ */
+export async function openWatched(
+  into: Browser | BrowserContext,
+  url: string,
+  o: { allowed: (url: string) => boolean; block?: boolean; ready?: string; timeout?: number; viewport?: { width: number; height: number } },
+): Promise<{ page: Page; problems: string[] }> {
+  const page = await into.newPage();
+  if (o.viewport !== undefined) await page.setViewportSize(o.viewport);
+  if (o.timeout !== undefined) page.setDefaultTimeout(o.timeout);
+  const problems = await watchPage(page, o.allowed, { block: o.block });
+  await page.goto(url);
+  if (o.ready !== undefined) await page.waitForSelector(o.ready);
+  return { page, problems };
 }

@@ -11,25 +11,7 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 p=spb
-topo_dns_fw $p
-add_auth $p
-# the authoritative server is 40 ms away (delayrelay.py on 2001:db8:5::53 in front of dnsmasq on ::54)
-addr $p-a eth0 2001:db8:5::54/64
-bg $p-a relay-$p "$PY" "$LAB_DIR/delayrelay.py" --listen 2001:db8:5::53 53 --to 2001:db8:5::54 53 --delay-ms 20 >/dev/null
-dnsmasq_start $p-a 2001:db8:5::54 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81
-unbound_conf 198.51.100.53 2001:db8:2::53 <<'CONF' | unbound_start $p-s
-forward-zone:
-  name: "example.test."
-  forward-addr: 2001:db8:5::53
-CONF
-# warm the resolver's cache with the AAAA records only
-for n in www.example.test api.example.test; do
-  nsx $p-s dig +short +tries=1 +time=2 @198.51.100.53 AAAA $n | grep -q 2001:db8:3:: || die "warm-up $n"
-done
-resolv $p-c "nameserver 198.51.100.53" "options timeout:2 attempts:2"
-fw_drop_second_reply $p-f
+cached_aaaa_drop_a $p
 
 cap_start $p-c any "$WORK_DIR/$p-client.pcap"
 cap_start $p-s any "$WORK_DIR/$p-resolver.pcap" -y LINUX_SLL --time-stamp-precision=nano

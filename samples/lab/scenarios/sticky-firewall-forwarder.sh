@@ -11,14 +11,7 @@ source "$LAB_DIR/topo-dns-fw.sh"
 p=h15w
 topo_dns_fw $p
 add_auth $p
-addr $p-a eth0 2001:db8:5::54/64
-bg $p-a relay-$p "$PY" "$LAB_DIR/delayrelay.py" --listen 2001:db8:5::53 53 --to 2001:db8:5::54 53 --delay-ms 20 >/dev/null
-dnsmasq_start $p-a 2001:db8:5::54 --host-record=www.example.test,203.0.113.80,2001:db8:3::80
-unbound_conf 198.51.100.53 2001:db8:2::53 <<'CONF' | unbound_start $p-s
-forward-zone:
-  name: "example.test."
-  forward-addr: 2001:db8:5::53
-CONF
+forwarder_to_slow_auth $p --host-record=www.example.test,203.0.113.80,2001:db8:3::80
 resolv $p-c "nameserver 198.51.100.53" "options timeout:2 attempts:5"
 fw_drop_later_replies $p-f
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"

@@ -2,7 +2,7 @@
 // servers) while A for the same name is; or AAAA answered with an RFC 4074 error rcode while A
 // exists. One finding per (client, server, name, problem), over every lookup that paid for it.
 import { QTYPE_A, QTYPE_AAAA, type DnsLookup, type DnsQuestionRecord, type DnsRecord, type DnsReply } from '../../reconstruct/dns/index.js';
-import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import {
   CappedGroups,
@@ -186,13 +186,10 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
         a.maxDelay = Math.max(a.maxDelay, b.maxDelay);
         a.totalDelay += b.totalDelay;
         a.transmissions += b.transmissions;
-        const ports = firstByPosition(a.ports, a.portsAt, b.ports, b.portsAt, MAX_PORTS, (x, y) => x === y);
-        [a.ports, a.portsAt] = [ports.items, ports.at];
-        const servers = firstByPosition(a.servers, a.serversAt, b.servers, b.serversAt, MAX_SERVERS, (x, y) => x === y);
-        [a.servers, a.serversAt] = [servers.items, servers.at];
+        mergeFirstByPosition(a, b, 'ports', MAX_PORTS, (x, y) => x === y);
+        mergeFirstByPosition(a, b, 'servers', MAX_SERVERS, (x, y) => x === y);
         for (const x of b.rcodes) a.rcodes.add(x);
-        const evidence = firstByPosition(a.evidence, a.evidenceAt, b.evidence, b.evidenceAt, MAX_EVIDENCE);
-        [a.evidence, a.evidenceAt] = [evidence.items, evidence.at];
+        mergeFirstByPosition(a, b, 'evidence', MAX_EVIDENCE);
       }
     },
   };

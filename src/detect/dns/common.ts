@@ -88,15 +88,28 @@ export function replyEvidence(r: ReplyShown, a: AttemptShown, client: string, ro
   };
 }
 
-/** Every query and reply of a question as evidence, in time order. */
+/**
+ * Every query and reply of a question as evidence, in time order. A later copy to the first
+ * query's server is a retransmission; one to another server is not (musl asks every nameserver at
+ * once, glibc moves on to the next after its timeout): it is labelled as a query to another server.
+ */
 export function questionEvidence(l: DnsLookup, q: DnsQuestionRecord, limit = 24): Evidence[] {
   const out: Evidence[] = [];
   const name = qtypeName(q.qtype);
-  let first = true;
+  let first: DnsQuerySent | undefined;
+  let firstServer = '';
   for (const a of q.attempts) {
     for (const s of a.queries) {
-      out.push(queryEvidence(s, a, l.client, first ? `${name} query` : `${name} retransmission`));
-      first = false;
+      if (first === undefined || s.time < first.time || (s.time === first.time && s.frame < first.frame)) {
+        first = s;
+        firstServer = a.server;
+      }
+    }
+  }
+  for (const a of q.attempts) {
+    for (const s of a.queries) {
+      const role = s === first ? `${name} query` : a.server === firstServer ? `${name} retransmission` : `${name} query to another server`;
+      out.push(queryEvidence(s, a, l.client, role));
     }
     for (const r of a.replies) out.push(replyEvidence(r, a, l.client, `${name} reply`));
   }

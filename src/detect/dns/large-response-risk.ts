@@ -4,7 +4,7 @@
 // a large answer (it never reached them). EDNS buffer sizes above 1232 are listed with these; alone
 // they are only a risk and are reported when `reportEdnsAlone` is set. One finding per pair.
 import type { DnsAttempt, DnsLookup, DnsQuestionRecord, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
-import { defineDetector, firstByPosition, RecordScope, type Detector } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { inPrefix } from '../../core/index.js';
 import { CappedGroups, displayFilter, NO_FINDINGS, printableName, qtypeName, queryEvidence, replyEvidence, transmissions } from './common.js';
@@ -275,13 +275,11 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
         const a = groups.mergeTarget(`${b.client}|${b.server}`, b);
         if (a === undefined) continue;
         for (const r of b.reasons) a.reasons.add(r);
-        const names = firstByPosition(a.names, a.namesAt, b.names, b.namesAt, MAX_NAMES, (x, y) => x === y);
-        [a.names, a.namesAt] = [names.items, names.at];
+        mergeFirstByPosition(a, b, 'names', MAX_NAMES, (x, y) => x === y);
         a.occurrences += b.occurrences;
         a.largest = Math.max(a.largest, b.largest);
         a.maxEdns = Math.max(a.maxEdns, b.maxEdns);
-        const evidence = firstByPosition(a.evidence, a.evidenceAt, b.evidence, b.evidenceAt, MAX_EVIDENCE, (x, y) => x.frame === y.frame);
-        [a.evidence, a.evidenceAt] = [evidence.items, evidence.at];
+        mergeFirstByPosition(a, b, 'evidence', MAX_EVIDENCE, (x, y) => x.frame === y.frame);
       }
     },
   };

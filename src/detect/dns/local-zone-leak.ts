@@ -9,7 +9,7 @@
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
 import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
 import type { CaptureView } from '../capture-view.js';
-import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
 import { locallyServedZone } from './local-zones.js';
@@ -303,8 +303,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
         x.start = Math.min(x.start, y.start);
         x.end = Math.max(x.end, y.end);
         for (const s of y.servers) x.servers.add(s);
-        const evidence = firstByPosition(x.evidence, x.evidenceAt, y.evidence, y.evidenceAt, MAX_EVIDENCE);
-        [x.evidence, x.evidenceAt] = [evidence.items, evidence.at];
+        mergeFirstByPosition(x, y, 'evidence', MAX_EVIDENCE);
       }
     },
   };

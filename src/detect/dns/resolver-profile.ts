@@ -5,7 +5,7 @@
 // the Windows stub all send a parallel pair from one socket): a stub is named only when the retry
 // spacing, EDNS use and pattern together fit its documented defaults, "unknown" otherwise.
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
-import { defineDetector, firstByPosition, RecordScope, type Detector } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, sortEvidence, transmissions } from './common.js';
 
@@ -114,17 +114,11 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
         for (const [k, n] of b.patterns) a.patterns.set(k, (a.patterns.get(k) ?? 0) + n);
         a.aFirst += b.aFirst;
         a.aaaaFirst += b.aaaaFirst;
-        const gaps = firstByPosition(a.retryGaps, a.retryGapsAt, b.retryGaps, b.retryGapsAt, MAX_GAPS);
-        a.retryGaps = gaps.items;
-        a.retryGapsAt = gaps.at;
+        mergeFirstByPosition(a, b, 'retryGaps', MAX_GAPS);
         a.maxTransmissions = Math.max(a.maxTransmissions, b.maxTransmissions);
-        const servers = firstByPosition(a.servers, a.serversAt, b.servers, b.serversAt, MAX_SERVERS, (x, y) => x === y);
-        a.servers = servers.items;
-        a.serversAt = servers.at;
+        mergeFirstByPosition(a, b, 'servers', MAX_SERVERS, (x, y) => x === y);
         for (const t of b.transports) a.transports.add(t);
-        const edns = firstByPosition(a.edns, a.ednsAt, b.edns, b.ednsAt, MAX_SERVERS, (x, y) => x === y);
-        a.edns = edns.items;
-        a.ednsAt = edns.at;
+        mergeFirstByPosition(a, b, 'edns', MAX_SERVERS, (x, y) => x === y);
         // Both lists in observed order; the merge keeps what one thread would have kept.
         const all = [...a.candidates, ...b.candidates].sort((x, y) => x.at - y.at);
         const kept: EvidenceCandidate[] = [];
@@ -243,7 +237,7 @@ function finding(p: Profile): Finding {
       reason: `from ${p.lookups} lookup(s)${timeout !== undefined ? ` and ${p.retryGaps.length} timeout retr${p.retryGaps.length === 1 ? 'y' : 'ies'}` : ''}; stub resolver ${stub === 'unknown' ? 'unknown' : stub}: ${why}`,
     },
     remedy: main === 'parallel-same-port'
-      ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, use `options single-request-reopen`.'
+      ? 'Nothing to fix by itself; if replies go missing behind a stateful firewall, fix its UDP handling (glibc clients can use `options single-request-reopen` meanwhile; musl and c-ares ignore it).'
       : 'Nothing to fix: this describes the client.',
     displayFilter: displayFilter(evidence.map((e) => e.frame), [p.client]),
     details: {

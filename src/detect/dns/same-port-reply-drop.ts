@@ -67,9 +67,14 @@ export const DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS: SamePortReplyDropOptions = {
   maxFindingsPerPair: 20,
 };
 
+// The firewall is the cause, and the only fix for every client: `single-request-reopen` is glibc's
+// option, and the other stubs that send the pair from one socket read no such option (musl reads
+// ndots, timeout and attempts; c-ares, behind Node's dns.resolve*, keeps one UDP socket per server):
+// the lab's musl and c-ares captures (samples/stub-*) show both losing the reply the same way.
 const REMEDY =
-  'Add `options single-request-reopen` to /etc/resolv.conf on the client (a new socket per query), ' +
-  'and fix the firewall or NAT that keeps one UDP session per 5-tuple and drops the second reply.';
+  'Fix the firewall or NAT that keeps one UDP session per 5-tuple and drops the second reply. ' +
+  'On glibc clients `options single-request-reopen` in /etc/resolv.conf (a new socket per query) avoids it meanwhile; ' +
+  'musl and c-ares (Node\'s dns.resolve*) ignore that option.';
 
 interface Pair {
   key: string;
@@ -588,5 +593,5 @@ function stickyRound(
 /** The registry's entry (src/detect/registry.ts). */
 export const samePortReplyDropDetector = defineDetector({
   kind: KIND, records: 'dns', lane: 'dns', defaults: DEFAULT_SAME_PORT_REPLY_DROP_OPTIONS, create: createSamePortReplyDrop, explains: 'publishes',
-  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply (or, sticky, every reply after the first: the lookup fails, an error); the stub re-asks after its timeout. From the client (reply missing) or from the server / resolver / a router before the loss (both replies left, the client re-asked under the same id), saying what that capture point cannot know', remedy: '`options single-request-reopen`; fix the firewall\'s UDP handling' },
+  readme: { what: 'A and AAAA sent from one socket; a stateful firewall drops the second reply (or, sticky, every reply after the first: the lookup fails, an error); the stub re-asks after its timeout. From the client (reply missing) or from the server / resolver / a router before the loss (both replies left, the client re-asked under the same id), saying what that capture point cannot know', remedy: 'fix the firewall\'s UDP handling; glibc clients meanwhile: `options single-request-reopen` (musl and c-ares ignore it)' },
 });

@@ -6,7 +6,7 @@
 // client/server pair with the slowest lookup as evidence.
 import type { Micros } from '../../core/index.js';
 import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
-import { defineDetector, firstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Finding } from '../finding.js';
 import { allLookupEvidence, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName } from './common.js';
 
@@ -110,9 +110,7 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
           a.worstAt = b.worstAt;
         }
         for (const c of b.causes) a.causes.add(c);
-        const names = firstByPosition(a.names, a.namesAt, b.names, b.namesAt, MAX_NAMES, (x, y) => x === y);
-        a.names = names.items;
-        a.namesAt = names.at;
+        mergeFirstByPosition(a, b, 'names', MAX_NAMES, (x, y) => x === y);
       }
     },
   };

@@ -7,10 +7,13 @@
 // (low confidence). Records arrive when final, in any order, so both sides wait in bounded lists.
 // Not this: a lone SYN of a client whose inbound traffic the capture lacks (CaptureView: a merged
 // or one-sided trace): its SYN-ACK could not have been seen. Its SYN retries still show a failure.
+// The capture may show the client one-sided only after its lone SYN was judged: a fallback that
+// rests on lone SYNs alone is therefore held until finish, and dropped there when every client of
+// its failed attempts proved one-sided (as dns.local_zone_leak withdraws such a silence).
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
 import type { CaptureView } from '../capture-view.js';
-import { defineDetector, NO_FINDINGS, type Detector, type Explanations } from '../detector.js';
+import { defineDetector, NO_FINDINGS, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, addrFilter, anyOf, endpoint, ev, formatDuration, sortEvidence } from './common.js';
 
@@ -40,6 +43,23 @@ export const DEFAULT_FALLBACK_DELAY_OPTIONS: FallbackDelayOptions = {
 
 export type FallbackClass = 'happy-eyeballs' | 'timeout' | 'fast-rst' | 'fast-unreachable';
 
+/**
+ * A fallback whose failed attempts are all lone unanswered SYNs, held until finish (see the top):
+ * the finding, and the clients whose one-sidedness would leave those SYNs proving nothing.
+ */
+interface HeldFallback {
+  readonly finding: Finding;
+  readonly clients: readonly string[];
+}
+
+/** What a piece of a split capture hands to the merge: the held fallbacks it reports (RecordScope.ownsFinding). */
+interface FallbackDelayState {
+  readonly held: readonly HeldFallback[];
+}
+
+/** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
+const loneSyn = (c: ConnectionRecord): boolean => c.handshake === 'unanswered' && c.synCount < 2;
+
 /** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
   readonly c: ConnectionRecord;
@@ -52,9 +72,11 @@ interface V6Failure {
 const askedBySameHost = (f: V6Failure, v4: ConnectionRecord, asker: string | undefined): boolean =>
   f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker;
 
-export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView): Detector<PathRecord> {
+export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
   const failures: V6Failure[] = [];
+  /** Oldest first; past maxPending the oldest is reported at once, as before the hold. */
+  const held: HeldFallback[] = [];
   const successes: ConnectionRecord[] = [];
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
@@ -168,7 +190,10 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     for (const f of m.list) f.paired = true;
     const i = successes.indexOf(v4);
     if (i >= 0) successes.splice(i, 1);
-    return [finding(v4, m.list.map((f) => f.c), m.byName, v6Outcome)];
+    const f = finding(v4, m.list.map((x) => x.c), m.byName, v6Outcome);
+    if (!m.list.every((x) => loneSyn(x.c))) return [f];
+    held.push({ finding: f, clients: [...new Set(m.list.map((x) => x.c.client))] });
+    return held.length > o.maxPending ? [held.shift()!.finding] : NO_FINDINGS;
   }
 
   return {
@@ -180,8 +205,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       if (r.synCount === 0) return NO_FINDINGS;
       // Either family may fail first (IPv6 first by default, IPv4 first when the client prefers it);
       // a success pairs with failures of the other family only.
-      // One SYN that drew nothing the capture holds: from a one-sided client, that proves nothing.
-      const unprovable = r.handshake === 'unanswered' && r.synCount < 2 && view?.oneSided(r.client) === true;
+      const unprovable = loneSyn(r) && view?.oneSided(r.client) === true;
       const failed = (r.handshake === 'unanswered' && !unprovable) || r.handshake === 'refused' || r.handshake === 'unreachable';
       const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
       if (failed) s.failed++;
@@ -213,7 +237,16 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       failures.length = 0;
       successes.length = 0;
       v6Outcome.clear();
-      return [];
+      // A lone SYN judged before its client proved one-sided proves nothing either. (The success it
+      // was paired with is not offered to other failures again: one thread knowing the client
+      // one-sided first might have paired it with another client's failure; that is not redone.)
+      const stands = held.filter((h) => !h.clients.every((c) => view?.oneSided(c) === true)).map((h) => h.finding);
+      held.length = 0;
+      return stands;
+    },
+    exportState: (): FallbackDelayState => ({ held: held.filter((h) => scope.ownsFinding(h.finding)) }),
+    mergeState(state: unknown): void {
+      for (const h of (state as FallbackDelayState).held) held.push(h);
     },
   };
 }

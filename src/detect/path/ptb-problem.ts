@@ -15,7 +15,7 @@
 //    none of the reasons above, and path.pmtud_blackhole does not treat it as a PTB.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, firstByPosition, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
+import { defineDetector, mergeFirstByPosition, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration, genuinePtb, impossiblePtbSource } from './common.js';
 
@@ -241,10 +241,8 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
         }
         x.largeCount += y.largeCount;
         x.invalidCount += y.invalidCount;
-        const large = firstByPosition(x.large, x.largeAt, y.large, y.largeAt, MAX_EVIDENCE);
-        [x.large, x.largeAt] = [large.items, large.at];
-        const invalid = firstByPosition(x.invalid, x.invalidAt, y.invalid, y.invalidAt, MAX_EVIDENCE);
-        [x.invalid, x.invalidAt] = [invalid.items, invalid.at];
+        mergeFirstByPosition(x, y, 'large', MAX_EVIDENCE);
+        mergeFirstByPosition(x, y, 'invalid', MAX_EVIDENCE);
       }
       for (const y of b.impossible) {
         const x = impossible.get(y.from);
@@ -254,10 +252,8 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
         }
         x.count += y.count;
         if (y.lastAt >= x.lastAt) [x.last, x.lastAt] = [y.last, y.lastAt];
-        const evidence = firstByPosition(x.evidence, x.evidenceAt, y.evidence, y.evidenceAt, MAX_EVIDENCE);
-        [x.evidence, x.evidenceAt] = [evidence.items, evidence.at];
-        const to = firstByPosition(x.to, x.toAt, y.to, y.toAt, MAX_TO, (p, q) => p === q);
-        [x.to, x.toAt] = [to.items, to.at];
+        mergeFirstByPosition(x, y, 'evidence', MAX_EVIDENCE);
+        mergeFirstByPosition(x, y, 'to', MAX_TO, (p, q) => p === q);
       }
     },
   };
