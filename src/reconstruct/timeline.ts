@@ -142,17 +142,38 @@ interface TcpLaneState {
   backwardText: string;
 }
 
+/**
+ * A DNS lane with its open queries, found by DNS id and then compared field by field (client port,
+ * question type and name): a key string per message (lane, port, id, type and name) was the
+ * collector's largest allocation on an incident-rich capture.
+ */
+interface DnsLane {
+  readonly lane: Lane;
+  /** Open queries by DNS id, chained on `next`. */
+  readonly open: Map<number, OpenQuery>;
+  /** How many: a full lane with none open needs no work at all. */
+  openCount: number;
+}
+
+interface OpenQuery {
+  mark: DnsQueryMark;
+  readonly lane: DnsLane;
+  readonly clientPort: number;
+  readonly id: number;
+  readonly qtype: string;
+  readonly qname: string;
+  next: OpenQuery | undefined;
+}
+
 export class TimelineCollector {
   readonly #options: TimelineOptions;
   readonly #lanes = new Map<string, Lane>();
   /** TCP lanes by flow (no per-packet key strings; remembers the flow it found last). */
   readonly #tcp = new FlowTable<TcpLaneState>();
-  /** Open DNS queries: `${laneId}#${clientPort}#${id}#${qtype}#${qname}` → mark and its lane. */
-  readonly #openQueries = new Map<string, { mark: DnsQueryMark; lane: Lane }>();
+  /** Open DNS queries of every lane, oldest first (a query asked again keeps its place): the bound. */
+  readonly #openQueries = new Set<OpenQuery>();
   /** DNS lanes by client → server (no per-message lane-id string once the lane exists). */
-  readonly #dnsLanes = new Map<string, Map<string, Lane>>();
-  /** Open queries per DNS lane: a full lane with none open needs no work at all. */
-  readonly #openPerLane = new Map<Lane, number>();
+  readonly #dnsLanes = new Map<string, Map<string, DnsLane>>();
   /** Packets of flows that came after the lane bound: counted, not drawn. */
   packetsWithoutLane = 0;
   #marks = 0;
@@ -242,41 +263,49 @@ export class TimelineCollector {
     const clientPort = m.qr ? (p.udp?.dstPort ?? p.tcp?.dstPort ?? 0) : (p.udp?.srcPort ?? p.tcp?.srcPort ?? 0);
     const client = m.qr ? ip.dst : ip.src;
     const server = m.qr ? ip.src : ip.dst;
-    let lane = this.#dnsLanes.get(client)?.get(server);
-    if (lane === undefined) {
-      lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
+    let dns = this.#dnsLanes.get(client)?.get(server);
+    if (dns === undefined) {
+      if (this.#lanes.size >= this.#options.maxLanes) {
+        this.packetsWithoutLane++; // before building the lane's strings, as for TCP: a busy capture's per-packet path
+        return;
+      }
+      const lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
       if (!lane) return;
       let byServer = this.#dnsLanes.get(client);
       if (!byServer) this.#dnsLanes.set(client, (byServer = new Map()));
-      byServer.set(server, lane);
+      byServer.set(server, (dns = { lane, open: new Map(), openCount: 0 }));
     } else {
-      lane.packets++;
-      lane.lastTime = p.time;
+      dns.lane.packets++;
+      dns.lane.lastTime = p.time;
     }
+    const lane = dns.lane;
     // A full lane with no open query gains nothing from this message: count it and stop early.
-    if (!this.#hasRoom(lane) && (m.qr ? (this.#openPerLane.get(lane) ?? 0) === 0 : true)) {
+    if (!this.#hasRoom(lane) && (m.qr ? dns.openCount === 0 : true)) {
       lane.omittedMarks++;
       return;
     }
-    const id = lane.id;
     const qname = m.question?.name ?? '';
     const qtype = m.question ? qtypeName(m.question.type) : '?';
-    const key = `${id}#${clientPort}#${m.id}#${qtype}#${qname}`;
+    const open = this.#openQuery(dns, clientPort, m.id, qtype, qname);
     if (!m.qr) {
       const mark = new DnsQueryMark(p.time, p.frame, qtype, qname, m.id, clientPort, m.transport);
       if (this.#push(lane, mark)) {
-        if (!this.#openQueries.has(key)) this.#openPerLane.set(lane, (this.#openPerLane.get(lane) ?? 0) + 1);
-        this.#openQueries.set(key, { mark, lane });
+        if (open !== undefined) {
+          open.mark = mark; // asked again: the newer mark waits for the answer, in the older's place
+          return;
+        }
+        const q: OpenQuery = { mark, lane: dns, clientPort, id: m.id, qtype, qname, next: dns.open.get(m.id) };
+        dns.open.set(m.id, q);
+        dns.openCount++;
+        this.#openQueries.add(q);
         this.#trimOpenQueries();
       }
       return;
     }
-    const entry = this.#openQueries.get(key);
-    const open = entry?.mark;
     const outcome = m.rcode === 0 ? (m.ancount > 0 ? 'answered' : 'nodata') : `rcode-${m.rcode}`;
-    if (open && open.t1 === null) {
-      open.answered(p.time, p.frame, outcome, m.ancount);
-      this.#forgetQuery(key, lane);
+    if (open !== undefined && open.mark.t1 === null) {
+      open.mark.answered(p.time, p.frame, outcome, m.ancount);
+      this.#forgetQuery(open);
       return;
     }
     this.#push(lane, {
@@ -285,18 +314,33 @@ export class TimelineCollector {
     });
   }
 
+  /** The lane's open query from `clientPort` under `id` with this question, if there is one. */
+  #openQuery(dns: DnsLane, clientPort: number, id: number, qtype: string, qname: string): OpenQuery | undefined {
+    for (let q = dns.open.get(id); q !== undefined; q = q.next) if (q.clientPort === clientPort && q.qtype === qtype && q.qname === qname) return q;
+    return undefined;
+  }
+
   /** Open queries are bounded too: the oldest are forgotten (they stay marked unanswered). */
   #trimOpenQueries(): void {
     if (this.#openQueries.size <= 4 * this.#options.maxLanes) return;
-    const oldest = this.#openQueries.entries().next().value;
-    if (oldest !== undefined) this.#forgetQuery(oldest[0], oldest[1].lane);
+    const oldest = this.#openQueries.values().next().value;
+    if (oldest !== undefined) this.#forgetQuery(oldest);
   }
 
-  #forgetQuery(key: string, lane: Lane): void {
-    if (!this.#openQueries.delete(key)) return;
-    const n = (this.#openPerLane.get(lane) ?? 1) - 1;
-    if (n > 0) this.#openPerLane.set(lane, n);
-    else this.#openPerLane.delete(lane);
+  #forgetQuery(q: OpenQuery): void {
+    if (!this.#openQueries.delete(q)) return;
+    const dns = q.lane;
+    dns.openCount--;
+    // Out of its chain of queries under the same id.
+    const head = dns.open.get(q.id)!;
+    if (head === q) {
+      if (q.next === undefined) dns.open.delete(q.id);
+      else dns.open.set(q.id, q.next);
+    } else {
+      let before = head;
+      while (before.next !== q) before = before.next!;
+      before.next = q.next;
+    }
   }
 
   #hasRoom(lane: Lane): boolean {

@@ -41,11 +41,20 @@ export function buildTimeline(findings: readonly LaneSubject[], collector: Timel
 }
 
 export function chooseLanes(findings: readonly LaneSubject[], lanes: readonly Lane[], o: LaneChoiceOptions, counter: ProbeCounter = { probes: 0 }): TimelineLane[] {
+  // Only frames a finding cites are looked up, so only they are indexed: every frame of up to 30 k
+  // marks, each with its list, was most of what the report's building allocated.
+  const cited = new Set<number>();
+  for (const f of findings) for (const o of f.occurrences ?? [f]) for (const e of o.evidence) cited.add(e.frame);
   const byFrame = new Map<number, Lane[]>();
   const byPair = new Map<string, Lane[]>();
+  // Indexed loops: this runs once per report, so unoptimised, where for-of makes an iterator and a
+  // result object per step.
   for (const lane of lanes) {
-    for (const m of lane.marks) {
-      for (const fr of m.frames) {
+    for (let i = 0; i < lane.marks.length; i++) {
+      const frames = lane.marks[i]!.frames;
+      for (let j = 0; j < frames.length; j++) {
+        const fr = frames[j]!;
+        if (!cited.has(fr)) continue;
         const list = byFrame.get(fr);
         if (list === undefined) byFrame.set(fr, [lane]);
         else if (list[list.length - 1] !== lane) list.push(lane);

@@ -80,9 +80,14 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   };
   const near = (a: DnsQuestionRecord, aaaa: DnsQuestionRecord): boolean =>
     a.answer !== undefined && Math.abs(aaaa.firstSent - a.answer.time) <= o.separateLookupWindowMicros;
-  const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): readonly Finding[] => {
-    // Counted by the piece of a split capture that owns the lookup with the problem (RecordScope).
-    if (p === undefined || !scope.owns(r)) return NO_FINDINGS;
+  /**
+   * Counted by the piece of a split capture that owns the lookup with the problem (RecordScope).
+   * Most lookups have none: told here, before problemFound() and its closure (a context object on
+   * every call).
+   */
+  const observeProblem = (r: DnsLookup, p: AaaaProblem | undefined): readonly Finding[] =>
+    p === undefined || !scope.owns(r) ? NO_FINDINGS : problemFound(r, p);
+  const problemFound = (r: DnsLookup, p: AaaaProblem): readonly Finding[] => {
     const at = scope.position;
     const server = p.aaaa.attempts[0]!.server;
     const key = `${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`;
@@ -127,7 +132,20 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       g.evidenceAt.push(at);
     }
     // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
-    return g.occurrences === 1 ? [finding(g)] : [];
+    return g.occurrences === 1 ? [finding(g)] : NO_FINDINGS;
+  };
+  /**
+   * An A-only lookup answered with addresses: remembered, and paired with the AAAA-only lookups
+   * waiting for it. Apart from observe(): its closures over `qa` made a context object per record.
+   */
+  const answeredAOnly = (r: DnsLookup, qa: DnsQuestionRecord, nameKey: string): readonly Finding[] => {
+    const server = qa.attempts.find((x) => x.replies.includes(qa.answer!))?.server ?? qa.attempts[0]!.server;
+    const key = `${r.client}|${server}|${nameKey}`;
+    remember(answeredA, key, qa);
+    const waiting = aaaaOnly.get(key);
+    if (waiting === undefined) return NO_FINDINGS;
+    aaaaOnly.delete(key);
+    return waiting.flatMap((w) => (near(qa, question(w, QTYPE_AAAA)!) ? observeProblem(w, aaaaProblem(w, qa)) : []));
   };
   return {
     name: 'aaaa-unanswered',
@@ -147,13 +165,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       if (qa !== undefined) {
         // An A-only lookup: remember its answer, and pair it with AAAA-only lookups waiting for it.
         if (qa.answer === undefined || qa.answer.rcode !== 0 || qa.answer.answersOfType === 0) return NO_FINDINGS;
-        const server = qa.attempts.find((x) => x.replies.includes(qa.answer!))?.server ?? qa.attempts[0]!.server;
-        const key = `${r.client}|${server}|${nameKey}`;
-        remember(answeredA, key, qa);
-        const waiting = aaaaOnly.get(key);
-        if (waiting === undefined) return NO_FINDINGS;
-        aaaaOnly.delete(key);
-        return waiting.flatMap((w) => (near(qa, question(w, QTYPE_AAAA)!) ? observeProblem(w, aaaaProblem(w, qa)) : []));
+        return answeredAOnly(r, qa, nameKey);
       }
       if (q6 === undefined) return NO_FINDINGS;
       // An AAAA-only lookup that failed: the A of the same name may have been asked before or after.

@@ -46,8 +46,10 @@ export { NO_FINDINGS };
 
 export const isAddressQtype = (t: number): boolean => t === QTYPE_A || t === QTYPE_AAAA;
 
+/** A loop: find() with a closure over `qtype` made a context and a closure per call (several per lookup). */
 export function question(l: DnsLookup, qtype: number): DnsQuestionRecord | undefined {
-  return l.questions.find((q) => q.qtype === qtype);
+  for (let i = 0; i < l.questions.length; i++) if (l.questions[i]!.qtype === qtype) return l.questions[i];
+  return undefined;
 }
 
 /** A reply a stub can use: NOERROR or NXDOMAIN, not truncated. */

@@ -3,7 +3,7 @@
 // 1280-octet IPv6 path), answers with TC=1 whose TCP/53 retry fails, and clients that re-ask after
 // a large answer (it never reached them). EDNS buffer sizes above 1232 are listed with these; alone
 // they are only a risk and are reported when `reportEdnsAlone` is set. One finding per pair.
-import type { DnsAttempt, DnsLookup, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
+import type { DnsAttempt, DnsLookup, DnsQuestionRecord, DnsRecord, DnsReply } from '../../reconstruct/dns/index.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { inPrefix } from '../../core/index.js';
@@ -25,6 +25,17 @@ export interface LargeResponseRiskOptions {
 }
 
 export const DEFAULT_LARGE_RESPONSE_RISK_OPTIONS: LargeResponseRiskOptions = { safeSize: 1232, reaskWindowMicros: 30_000_000, reportEdnsAlone: false, maxGroups: 256, maxRemembered: 1024 };
+
+/** A large answer, remembered to tell when its query is sent again (the answer never reached the client). */
+interface LargeAnswer {
+  group: Group | undefined;
+  /** The query's DNS id (see largeIds). */
+  id: number;
+  time: number;
+  size: number;
+  querySize: number;
+  queryEdns: number | undefined;
+}
 
 type Reason = 'ipv6-fragmented' | 'ipv4-fragmented' | 'over-safe-size' | 'retried-after-large' | 'tc-tcp-failed' | 'edns-over-safe-size';
 
@@ -101,22 +112,52 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
    * after the lookup was closed (its linger is shorter than resolver timeouts) it is in a new
    * lookup. A new query (a new getaddrinfo() call) has a new id.
    */
-  const largeAnswers = new Map<string, { group: Group | undefined; time: number; size: number; querySize: number; queryEdns: number | undefined }>();
+  const largeAnswers = new Map<string, LargeAnswer>();
+  /**
+   * How many remembered answers were sent under each DNS id: an attempt under another id (nearly
+   * all of them, as ids are random) is no re-ask, and needs no key built. Building one per attempt
+   * of every lookup was ~15 % of what the DNS detectors allocate on an incident-rich capture.
+   */
+  const largeIds = new Map<number, number>();
+  /**
+   * The time of the first remembered answer (in the map's order), NaN when not known: while it is
+   * within the window, so is the lookup's start for all of them, and nothing is forgotten (no
+   * iterator per lookup).
+   */
+  let firstTime = Number.NaN;
   const queryKey = (client: string, a: DnsAttempt, qname: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${qname.toLowerCase()}`;
-  const rememberLarge = (key: string, g: Group | undefined, time: number, size: number, query: DnsAttempt['queries'][number]): void => {
+  const forgetLarge = (key: string): void => {
+    const v = largeAnswers.get(key);
+    if (v === undefined) return;
     largeAnswers.delete(key);
-    largeAnswers.set(key, { group: g, time, size, querySize: query.size, queryEdns: query.ednsUdpSize });
-    if (largeAnswers.size > o.maxRemembered) largeAnswers.delete(largeAnswers.keys().next().value!);
+    firstTime = Number.NaN; // it may have been the first
+    const n = largeIds.get(v.id)! - 1;
+    if (n > 0) largeIds.set(v.id, n);
+    else largeIds.delete(v.id);
+  };
+  const rememberLarge = (key: string, g: Group | undefined, time: number, size: number, a: DnsAttempt): void => {
+    const query = a.queries[0]!;
+    forgetLarge(key);
+    largeAnswers.set(key, { group: g, id: a.id, time, size, querySize: query.size, queryEdns: query.ednsUdpSize });
+    largeIds.set(a.id, (largeIds.get(a.id) ?? 0) + 1);
+    if (largeAnswers.size > o.maxRemembered) forgetLarge(largeAnswers.keys().next().value!);
   };
   const reasked = (l: DnsLookup): void => {
     if (largeAnswers.size === 0) return; // the usual case: no key to build per lookup
     // Oldest first (each entry is re-inserted when refreshed): forget what is past the window.
-    for (const [k, v] of largeAnswers) {
-      if (l.start - v.time <= o.reaskWindowMicros) break;
-      largeAnswers.delete(k);
+    if (!(l.start - firstTime <= o.reaskWindowMicros)) {
+      for (const [k, v] of largeAnswers) {
+        if (l.start - v.time <= o.reaskWindowMicros) {
+          firstTime = v.time;
+          break;
+        }
+        forgetLarge(k);
+      }
     }
-    for (const q of l.questions) for (const a of q.attempts) {
-      if (a.transport !== 'udp') continue;
+    for (let i = 0; i < l.questions.length; i++) for (let j = 0; j < l.questions[i]!.attempts.length; j++) {
+      const q = l.questions[i]!;
+      const a = q.attempts[j]!;
+      if (a.transport !== 'udp' || !largeIds.has(a.id)) continue;
       const key = queryKey(l.client, a, l.name);
       const large = largeAnswers.get(key);
       const sent = a.queries[0];
@@ -126,7 +167,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       // (Windows nslookup) asking something else under a reused id is not taken for one.
       const gap = sent.time - large.time;
       if (gap < MIN_REASK_MICROS || gap > o.reaskWindowMicros || sent.size !== large.querySize || sent.ednsUdpSize !== large.queryEdns) continue;
-      largeAnswers.delete(key);
+      forgetLarge(key);
       // Counted by the piece that counted the large answer.
       const g = large.group;
       if (g === undefined) continue;
@@ -136,40 +177,46 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
     }
   };
 
+  /** A large reply `r` to attempt `a` of question `q`: noted, and remembered to see a re-ask. `tx`: transmissions(q). */
+  const largeReply = (l: DnsLookup, q: DnsQuestionRecord, a: DnsAttempt, r: DnsReply, reasons: readonly Reason[], tx: ReturnType<typeof transmissions>): void => {
+    const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
+    // The client asking the same question again after this reply: it never got it.
+    const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
+    // glibc re-sends every question of a round when one is missing: only a re-ask while
+    // every other question was already answered shows this reply was not received.
+    const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
+    if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
+      reasons = [...reasons, 'retried-after-large'];
+      ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
+    }
+    const first = a.queries[0]!;
+    ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
+    const g = group(l.client, a.server, scope.owns(l));
+    if (g !== undefined) {
+      note(g, reasons, l.name, ev, r.size);
+      g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
+      if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
+    }
+    if (!reasons.includes('retried-after-large') && (g !== undefined || !scope.owns(l))) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a);
+  };
+
   const lookup = (l: DnsLookup): void => {
     reasked(l);
-    // Looked up only once a reply is large: most lookups have none.
-    let owned: boolean | undefined;
-    const owns = (): boolean => (owned ??= scope.owns(l));
-    for (const q of l.questions) {
+    // Indexed loops, and the closures a large reply needs in largeReply(): a closure over a loop's
+    // variables makes a context object per pass, and for-of an iterator where V8 has not optimised.
+    // scope.owns(l) is asked only once a reply is large: most lookups have none.
+    for (let i = 0; i < l.questions.length; i++) {
+      const q = l.questions[i]!;
       let tx: ReturnType<typeof transmissions> | undefined;
-      for (const a of q.attempts) {
-        for (const r of a.replies) {
-          let reasons = replyReasons(r, a.transport, a.server);
-          if (reasons.length === 0) continue;
-          const ev: Evidence[] = [replyEvidence(r, a, l.client, `${qtypeName(q.qtype)} reply, ${r.size} B${r.fragmented ? ` in ${r.fragmentFrames?.length ?? '?'} fragments` : ''}`)];
-          // The client asking the same question again after this reply: it never got it.
-          tx ??= transmissions(q);
-          const again = tx.find((x) => x.sent.time > r.time && x.attempt.transport === 'udp');
-          // glibc re-sends every question of a round when one is missing: only a re-ask while
-          // every other question was already answered shows this reply was not received.
-          const othersDone = again !== undefined && l.questions.every((o2) => o2 === q || (o2.answer !== undefined && o2.answer.time <= again.sent.time));
-          if (again !== undefined && othersDone && q.answer?.frame === r.frame) {
-            reasons = [...reasons, 'retried-after-large'];
-            ev.push(queryEvidence(again.sent, again.attempt, l.client, `${qtypeName(q.qtype)} asked again (large reply not received)`));
-          }
-          const first = a.queries[0]!;
-          ev.unshift(queryEvidence(first, a, l.client, `${qtypeName(q.qtype)} query${first.ednsUdpSize !== undefined ? `, EDNS ${first.ednsUdpSize}` : ''}`));
-          const g = group(l.client, a.server, owns());
-          if (g !== undefined) {
-            note(g, reasons, l.name, ev, r.size);
-            g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
-            if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
-          }
-          if (!reasons.includes('retried-after-large') && (g !== undefined || !owns())) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a.queries[0]!);
+      for (let j = 0; j < q.attempts.length; j++) {
+        const a = q.attempts[j]!;
+        for (let k = 0; k < a.replies.length; k++) {
+          const r = a.replies[k]!;
+          const reasons = replyReasons(r, a.transport, a.server);
+          if (reasons.length > 0) largeReply(l, q, a, r, reasons, (tx ??= transmissions(q)));
         }
       }
-      if (q.attempts.some((a) => a.transport === 'udp' && a.replies.some((r) => r.tc))) {
+      if (sawUdpTc(q)) {
         const tcAttempt = q.attempts.find((a) => a.replies.some((r) => r.tc))!;
         const tcReply = tcAttempt.replies.find((r) => r.tc)!;
         const failed = l.tcpFallbacks.filter((f) => f.result !== 'connected');
@@ -184,7 +231,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           ev.push({ frame: f.synFrame, time: f.synTime, mark: 'tcp-syn', role: `TCP/53 SYN (${f.result}${f.synRetries > 0 ? `, ${f.synRetries} retries` : ''})`, src: l.client, dst: `${f.server}:53` });
           if (f.replyFrame !== undefined) ev.push({ frame: f.replyFrame, time: f.replyTime ?? f.synTime, role: 'TCP/53 RST', mark: 'tcp-rst', src: `${f.server}:53`, dst: l.client });
         }
-        const g = group(l.client, tcAttempt.server, owns());
+        const g = group(l.client, tcAttempt.server, scope.owns(l));
         if (g !== undefined) note(g, [reason], l.name, ev, tcReply.size);
       }
     }
@@ -192,7 +239,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       for (const q of l.questions) for (const a of q.attempts) {
         const e = maxEdns(a);
         if (e > o.safeSize) {
-          const g = group(l.client, a.server, owns());
+          const g = group(l.client, a.server, scope.owns(l));
           if (g !== undefined && g.occurrences === 0) note(g, ['edns-over-safe-size'], l.name, [queryEvidence(a.queries[0]!, a, l.client, `query advertising EDNS ${e}`)], 0);
           if (g !== undefined) g.maxEdns = Math.max(g.maxEdns, e);
         }
@@ -245,6 +292,16 @@ const MIN_REASK_MICROS = 500_000;
 const NO_REASONS: readonly Reason[] = Object.freeze([]);
 
 const isLoopback = (a: string): boolean => a === '::1' || inPrefix(a, '127.0.0.0/8');
+
+/** A UDP attempt of the question got a TC=1 reply (a loop: this runs for every question of every lookup). */
+function sawUdpTc(q: DnsQuestionRecord): boolean {
+  for (let i = 0; i < q.attempts.length; i++) {
+    const a = q.attempts[i]!;
+    if (a.transport !== 'udp') continue;
+    for (let j = 0; j < a.replies.length; j++) if (a.replies[j]!.tc) return true;
+  }
+  return false;
+}
 
 function maxEdns(a: DnsAttempt): number {
   let m = 0;

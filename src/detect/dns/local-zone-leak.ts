@@ -7,7 +7,7 @@
 // one-sided trace) that got no reply here — it may well have been answered; only the client asking
 // again after its timeout still shows it was not.
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
-import type { DnsRecord } from '../../reconstruct/dns/index.js';
+import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
 import type { CaptureView } from '../capture-view.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -85,8 +85,16 @@ interface Leg {
   servers: readonly string[];
   transmissions: number;
   unanswered: boolean;
-  evidence: Evidence[];
+  /**
+   * The lookup itself (final, so unchanged): its evidence is built only for the legs a finding
+   * takes, at finish. Built for every lookup in a locally served zone (reverse lookups of private
+   * addresses: many on a busy network), it was most of what this detector allocated.
+   */
+  lookup: DnsLookup;
 }
+
+/** What a leg shows in the finding it joins. */
+const legEvidence = (leg: Leg): Evidence[] => allLookupEvidence(leg.lookup, 8).slice(0, 12);
 
 const MAX_EVIDENCE = 24;
 
@@ -130,6 +138,18 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
   };
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
+  /**
+   * The group of (client, server, name), made from lookup `l` when new. A function of its own: a
+   * closure in observe() over its record would make a context object for every record observed.
+   */
+  const groupOf = (l: DnsLookup, server: string, nameKey: string, zone: string, outcome: Group['outcome']): Group | undefined => {
+    const key = `${l.client}|${server}|${nameKey}`;
+    return groups.get(key, () => ({
+      key, client: l.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
+      outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], evidenceAt: [], servers: new Set<string>(), start: l.start, end: l.end,
+      unansweredBySilenceOnly: true,
+    }));
+  };
 
   return {
     name: 'local-zone-leak',
@@ -190,14 +210,9 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       const at = scope.position;
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
-      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), evidence: allLookupEvidence(r, 8).slice(0, 12) });
+      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), lookup: r });
       if (reasons.length === 0) return NO_FINDINGS;
-      const key = `${r.client}|${server}|${nameKey}`;
-      const g = groups.get(key, () => ({
-        key, client: r.client, server, name: nameKey, nameLower: nameKey, zone, qtypes: new Set<number>(), reasons: new Set<Reason>(),
-        outcome, clientQueries: 0, occurrences: 0, maxDelay: 0, evidence: [], evidenceAt: [], servers: new Set<string>(), start: r.start, end: r.end,
-        unansweredBySilenceOnly: true,
-      }));
+      const g = groupOf(r, server, nameKey, zone, outcome);
       if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       if (reasons.includes('unanswered') && !bySilence) g.unansweredBySilenceOnly = false;
@@ -237,7 +252,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
           for (const s of leg.servers) up.to.add(s);
           up.queries += leg.transmissions;
           up.unanswered ||= leg.unanswered;
-          for (const e of leg.evidence) if (up.evidence.length < 16) up.evidence.push(e);
+          if (up.evidence.length < 16) for (const e of legEvidence(leg)) if (up.evidence.length < 16) up.evidence.push(e);
           for (const s of leg.servers) merged.add(`${leg.client}|${s}|${g.nameLower}`);
         }
         if (up.to.size > 0) {

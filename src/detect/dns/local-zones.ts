@@ -36,17 +36,36 @@ const ZONES_7793: readonly string[] = Array.from({ length: 64 }, (_, i) => `${64
 export const LOCALLY_SERVED_ZONES: readonly string[] = Object.freeze([...ZONES_6303, ...ZONES_7793]);
 
 const zoneSet = new Set(LOCALLY_SERVED_ZONES);
+/** Their lengths: only a suffix of one of these lengths can be a zone, so only those are cut out. */
+const zoneLengths = new Set(LOCALLY_SERVED_ZONES.map((z) => z.length));
+
+/**
+ * `name` ends in `.arpa` (any case, a trailing dot ignored), told without lower-casing it: that makes
+ * a new string, and this runs for every lookup, nearly all of them for other names.
+ */
+function endsInArpa(name: string): boolean {
+  const end = name.endsWith('.') ? name.length - 1 : name.length;
+  if (end < 5) return false;
+  const i = end - 5;
+  return name.charCodeAt(i) === 0x2e && lowerAt(name, i + 1) === 0x61 && lowerAt(name, i + 2) === 0x72 && lowerAt(name, i + 3) === 0x70 && lowerAt(name, i + 4) === 0x61; // .arpa
+}
+
+/** The character code at `i`, an ASCII letter's in lower case. */
+const lowerAt = (s: string, i: number): number => s.charCodeAt(i) | 0x20;
 
 /** The locally served zone a name lies in (case-insensitive, trailing dot ignored), or undefined. */
 export function locallyServedZone(name: string): string | undefined {
+  if (!endsInArpa(name)) return undefined;
   let n = name.toLowerCase();
   if (n.endsWith('.')) n = n.slice(0, -1);
   if (!n.endsWith('.arpa')) return undefined;
   // Walk the suffixes from the longest: at most 34 labels for ip6.arpa.
   let i = 0;
   for (let guard = 0; guard < 130; guard++) {
-    const suffix = n.slice(i);
-    if (zoneSet.has(suffix)) return suffix;
+    if (zoneLengths.has(n.length - i)) {
+      const suffix = n.slice(i);
+      if (zoneSet.has(suffix)) return suffix;
+    }
     const dot = n.indexOf('.', i);
     if (dot < 0) return undefined;
     i = dot + 1;

@@ -78,16 +78,21 @@ function evidenceOf(cs: readonly EvidenceCandidate[]): Evidence[] {
 export function createResolverProfile(options: Partial<ResolverProfileOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_RESOLVER_PROFILE_OPTIONS, ...options };
   const clients = new CappedGroups<Profile>(o.maxClients);
+  /**
+   * The client's new profile (undefined past the bound). Apart from observe(): a closure there over
+   * its record would make a context object (and the closure itself) for every record observed.
+   */
+  const newProfile = (client: string): Profile | undefined => clients.get(client, () => ({
+    client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], retryGapsAt: [], maxTransmissions: 0,
+    servers: [], serversAt: [], transports: new Set(), edns: [], ednsAt: [], candidates: [],
+  }));
   return {
     name: 'resolver-profile',
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
       // Another piece of a split capture counts it (RecordScope).
       if (!scope.owns(r)) return NO_FINDINGS;
-      const p = clients.get(r.client, () => ({
-        client: r.client, lookups: 0, patterns: new Map(), aFirst: 0, aaaaFirst: 0, retryGaps: [], retryGapsAt: [], maxTransmissions: 0,
-        servers: [], serversAt: [], transports: new Set(), edns: [], ednsAt: [], candidates: [],
-      }));
+      const p = clients.groups.get(r.client) ?? newProfile(r.client);
       if (p === undefined) return NO_FINDINGS;
       observeLookup(p, r, o, scope.position);
       return NO_FINDINGS;

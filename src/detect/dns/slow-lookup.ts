@@ -49,18 +49,23 @@ function measuredDelay(l: DnsLookup): number | undefined {
   return retried ? l.totalMicros : undefined;
 }
 
-function causes(l: DnsLookup): Cause[] {
-  const out: Cause[] = [];
-  if (l.questions.some((q) => q.retransmissions > 0)) out.push('client-retried');
-  else out.push('slow-server');
-  if (l.outcome === 'unanswered' || l.outcome === 'partial') out.push('failed');
-  if (l.tcpFallbacks.length > 0) out.push('tcp-fallback');
-  return out;
+function addCauses(to: Set<Cause>, l: DnsLookup): void {
+  to.add(l.questions.some((q) => q.retransmissions > 0) ? 'client-retried' : 'slow-server');
+  if (l.outcome === 'unanswered' || l.outcome === 'partial') to.add('failed');
+  if (l.tcpFallbacks.length > 0) to.add('tcp-fallback');
 }
 
 export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, explanations?: Explanations, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<DnsRecord> {
   const o = { ...DEFAULT_SLOW_LOOKUP_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
+  /**
+   * The pair's group, made with `l` as its worst lookup when new. A function of its own: a closure
+   * in observe() over its record would make a context object for every record observed.
+   */
+  const groupOf = (l: DnsLookup, delay: number, at: number): Group | undefined => {
+    const server = l.servers[0]!;
+    return groups.get(`${l.client}|${server}`, () => ({ client: l.client, server, occurrences: 0, worst: l, worstDelay: delay, worstAt: at, causes: new Set(), names: [], namesAt: [] }));
+  };
   return {
     name: 'slow-lookup',
     observe(r: DnsRecord): readonly Finding[] {
@@ -72,8 +77,7 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
       // Another piece of a split capture counts it (RecordScope).
       if (!scope.owns(r)) return NO_FINDINGS;
       const at = scope.position;
-      const server = r.servers[0]!;
-      const g = groups.get(`${r.client}|${server}`, () => ({ client: r.client, server, occurrences: 0, worst: r, worstDelay: delay, worstAt: at, causes: new Set(), names: [], namesAt: [] }));
+      const g = groupOf(r, delay, at);
       if (g === undefined) return NO_FINDINGS;
       g.occurrences++;
       if (delay > g.worstDelay) {
@@ -81,14 +85,14 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
         g.worstDelay = delay;
         g.worstAt = at;
       }
-      for (const c of causes(r)) g.causes.add(c);
+      addCauses(g.causes, r);
       const lower = r.name.toLowerCase(); // RFC 4343: one name whatever its case (0x20)
       if (g.names.length < MAX_NAMES && !g.names.includes(lower)) {
         g.names.push(lower);
         g.namesAt.push(at);
       }
       // Reported at once (live capture); finish() restates it with the group's worst case.
-      return g.occurrences === 1 ? [finding(g, o)] : [];
+      return g.occurrences === 1 ? [finding(g, o)] : NO_FINDINGS;
     },
     restatesAtFinish: true,
     finish(): readonly Finding[] {

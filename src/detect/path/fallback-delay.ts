@@ -63,8 +63,14 @@ const loneSyn = (c: ConnectionRecord): boolean => c.handshake === 'unanswered' &
 /** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
   readonly c: ConnectionRecord;
+  /** Its first SYN's capture time (firstSyn). */
+  readonly firstSyn: Micros;
   paired: boolean;
 }
+
+/** The failed attempt came from the host that asked for the success's name, or asked for it itself. */
+const askedBySameHost = (f: V6Failure, v4: ConnectionRecord, asker: string | undefined): boolean =>
+  f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker;
 
 export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
@@ -95,42 +101,62 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   }
 
   /** How a failed attempt may lead to this success of the other family: the same port, earlier, and the same name or (without DNS) soon enough. */
-  function tied(c: ConnectionRecord, v4: ConnectionRecord, t4: Micros): 'name' | 'port' | undefined {
+  /**
+   * `since`: from the failure's first SYN to the success's. A difference, not the two capture times:
+   * this runs for every success against every waiting failure, and a capture time passed to a call
+   * V8 does not inline is a heap number made for the call, where a difference is a small integer.
+   */
+  function tied(c: ConnectionRecord, v4: ConnectionRecord, since: Micros): 'name' | 'port' | undefined {
     if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
-    const t6 = firstSyn(c);
-    if (t6 > t4) return undefined;
-    if (shareName(c.names, v4.names)) return t4 - t6 <= o.windowMicros ? 'name' : undefined;
-    return (c.names.length === 0 || v4.names.length === 0) && t4 - t6 <= o.noDnsWindowMicros ? 'port' : undefined;
+    if (since < 0) return undefined;
+    if (shareName(c.names, v4.names)) return since <= o.windowMicros ? 'name' : undefined;
+    return (c.names.length === 0 || v4.names.length === 0) && since <= o.noDnsWindowMicros ? 'port' : undefined;
   }
 
-  /** Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they are tied. */
+  /**
+   * Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they
+   * are tied. This runs for every success against every waiting failure, and most successes follow
+   * none (on a busy port many tie by port and time alone, and the give-up test refuses them): that
+   * test reads only the last failure of the list (failures are kept in first-SYN order, and the
+   * lists below keep it), so it is asked first and the lists are built only when it passes.
+   */
   function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = firstSyn(v4);
-    // Lists only when something ties: most successes follow no failure, and this runs for each.
-    let byName: V6Failure[] | undefined;
-    let byPort: V6Failure[] | undefined;
-    for (const f of failures) {
+    const asker = v4.lookup?.asker;
+    let lastByName: V6Failure | undefined;
+    let lastOwn: V6Failure | undefined;
+    let lastByPort: V6Failure | undefined;
+    for (let i = 0; i < failures.length; i++) {
+      const f = failures[i]!;
       if (f.paired) continue;
-      const tie = tied(f.c, v4, t4);
-      if (tie === 'name') (byName ??= []).push(f);
-      else if (tie === 'port') (byPort ??= []).push(f);
+      const tie = tied(f.c, v4, t4 - f.firstSyn);
+      if (tie === 'name') {
+        lastByName = f;
+        if (askedBySameHost(f, v4, asker)) lastOwn = f;
+      } else if (tie === 'port') lastByPort = f;
     }
-    if (byName !== undefined) {
-      // The same client: prefer attempts from the host that asked, when the lookup says who asked.
-      const asker = v4.lookup?.asker;
-      const own = byName.filter((f) => f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker);
-      if (own.length > 0) byName = own;
-      const list = lastBurst(byName);
-      return followsGiveUp(list, t4) ? { list, byName: true } : undefined;
-    }
-    if (byPort !== undefined) {
-      // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
-      const client = byPort[byPort.length - 1]!.c.client;
-      byPort = byPort.filter((f) => f.c.client === client);
-      const list = lastBurst(byPort);
-      return followsGiveUp(list, t4) ? { list, byName: false } : undefined;
-    }
+    if (lastByName !== undefined) return followsGiveUp((lastOwn ?? lastByName).c, t4) ? { list: tiedList(v4, 'name', lastOwn !== undefined), byName: true } : undefined;
+    if (lastByPort !== undefined) return followsGiveUp(lastByPort.c, t4) ? { list: tiedList(v4, 'port', false), byName: false } : undefined;
     return undefined;
+  }
+
+  /**
+   * The failures `v4` follows, tied by `tie`: by name, those of the host that asked when `own`; by
+   * port, those of the client of the latest. Apart from match(): its closures over `v4` made a
+   * context object for every success tried.
+   */
+  function tiedList(v4: ConnectionRecord, tie: 'name' | 'port', own: boolean): V6Failure[] {
+    const t4 = firstSyn(v4);
+    let list = failures.filter((f) => !f.paired && tied(f.c, v4, t4 - f.firstSyn) === tie);
+    // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
+    const asker = v4.lookup?.asker;
+    if (tie === 'name' && own) list = list.filter((f) => askedBySameHost(f, v4, asker));
+    if (tie === 'port') {
+      // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
+      const client = list[list.length - 1]!.c.client;
+      list = list.filter((f) => f.c.client === client);
+    }
+    return lastBurst(list);
   }
 
   /**
@@ -140,8 +166,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * falls between two retries). An IPv4 connection started later is another attempt, not this
    * fallback (a busy capture has IPv4 connections to the same port all the time).
    */
-  function followsGiveUp(list: readonly V6Failure[], t4: Micros): boolean {
-    const c = list[list.length - 1]!.c;
+  function followsGiveUp(c: ConnectionRecord, t4: Micros): boolean {
     const syns = c.syns;
     const lastSyn = syns[syns.length - 1]?.time ?? c.start.time;
     const lastGap = syns.length >= 2 ? lastSyn - syns[syns.length - 2]!.time : 0;
@@ -160,7 +185,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
 
   function tryPair(v4: ConnectionRecord): readonly Finding[] {
     const m = match(v4);
-    if (m === undefined) return [];
+    if (m === undefined) return NO_FINDINGS;
     pairings++;
     for (const f of m.list) f.paired = true;
     const i = successes.indexOf(v4);
@@ -174,10 +199,10 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   return {
     name: 'fallback-delay',
     observe(r: PathRecord): readonly Finding[] {
-      if (r.type !== 'connection') return [];
+      if (r.type !== 'connection') return NO_FINDINGS;
       const t = r.last.time;
       if (t > latest) latest = t;
-      if (r.synCount === 0) return [];
+      if (r.synCount === 0) return NO_FINDINGS;
       // Either family may fail first (IPv6 first by default, IPv4 first when the client prefers it);
       // a success pairs with failures of the other family only.
       const unprovable = loneSyn(r) && view?.oneSided(r.client) === true;
@@ -187,18 +212,23 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       else if (r.handshake === 'established') s.ok++;
       v6Outcome.set(r.server, s);
       if (failed) {
-        failures.push({ c: r, paired: false });
-        failures.sort((a, b) => firstSyn(a.c) - firstSyn(b.c));
+        failures.push({ c: r, firstSyn: firstSyn(r), paired: false });
+        failures.sort((a, b) => a.firstSyn - b.firstSyn);
         prune();
         // A success of the other family already final may follow it.
         const out: Finding[] = [];
         const before = pairings;
         const all = before !== pairingsAtFullRetry;
-        for (const ok of [...successes]) if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok)) !== undefined)) out.push(...tryPair(ok));
+        // By index, without a copy per failure: a pairing takes out only the success it pairs.
+        for (let i = 0; i < successes.length;) {
+          const ok = successes[i]!;
+          if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok) - firstSyn(r)) !== undefined)) out.push(...tryPair(ok));
+          if (successes[i] === ok) i++;
+        }
         if (all && pairings === before) pairingsAtFullRetry = before;
         return out;
       }
-      if (r.handshake !== 'established') return [];
+      if (r.handshake !== 'established') return NO_FINDINGS;
       successes.push(r);
       prune();
       return tryPair(r);

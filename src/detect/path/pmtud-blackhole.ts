@@ -15,7 +15,7 @@
 // a capture that ends mid-transfer (too few sends / too short a wait), IPv4 without DF.
 import { type Micros } from '../../core/index.js';
 import type { ConnectionRecord, DirectionSummary, PathRecord, RetransmittedRange } from '../../reconstruct/path/index.js';
-import { defineDetector, type Detector } from '../detector.js';
+import { defineDetector, NO_FINDINGS, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, genuinePtb, connectionFilter, endpoint, ev, familyMinMtu, formatDuration, senderRole, sortEvidence } from './common.js';
 
@@ -41,16 +41,25 @@ export function createPmtudBlackhole(options: Partial<PmtudBlackholeOptions> = {
   return {
     name: 'pmtud-blackhole',
     observe(r: PathRecord): readonly Finding[] {
-      if (r.type !== 'connection') return [];
-      const out: Finding[] = [];
-      for (const d of [r.toClient, r.toServer]) {
-        const f = senderSide(r, d, o) ?? receiverSide(r, d, o);
-        if (f !== undefined) out.push(f);
-      }
-      return out;
+      if (r.type !== 'connection') return NO_FINDINGS;
+      // Most connections lost nothing and have no gap: no list and no pair of directions for them.
+      const toClient = inDirection(r, r.toClient, o);
+      const toServer = inDirection(r, r.toServer, o);
+      if (toClient === undefined) return toServer === undefined ? NO_FINDINGS : [toServer];
+      return toServer === undefined ? [toClient] : [toClient, toServer];
     },
     finish: () => [],
   };
+}
+
+/**
+ * The blackhole seen in direction `d`, from its sender's side or its receiver's. The usual case, no
+ * retransmitted range left unacknowledged and no gap, is decided here: the sides' closures (over
+ * their arguments) make a context object on every call.
+ */
+function inDirection(c: ConnectionRecord, d: DirectionSummary, o: PmtudBlackholeOptions): Finding | undefined {
+  if (d.unacked.length === 0 && d.gaps.length === 0) return undefined;
+  return senderSide(c, d, o) ?? receiverSide(c, d, o);
 }
 
 // A PTB from a source no router can have (forged; path.ptb_problem reports it) neither proves that

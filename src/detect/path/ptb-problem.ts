@@ -165,7 +165,14 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
     return out;
   }
 
-  function onConnection(c: ConnectionRecord): Finding[] {
+  function onConnection(c: ConnectionRecord): readonly Finding[] {
+    // Most connections have no ICMP and nothing unacknowledged: they are done here, without the
+    // list, the pair of directions and the context object for the closures over `c` below.
+    if (c.icmp.length === 0 && c.toClient.unacked.length === 0 && c.toServer.unacked.length === 0) return NO_FINDINGS;
+    return connectionProblems(c);
+  }
+
+  function connectionProblems(c: ConnectionRecord): Finding[] {
     const out: Finding[] = [];
     for (const p of c.icmp) {
       if (!genuinePtb(c, p)) continue;

@@ -111,7 +111,9 @@ function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
 
 /** `epoch`: what the state's offsets count from (state.ts). */
 export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros, epoch: Micros): DnsLookup {
-  const questions = l.questions.map((q) => questionRecord(q, epoch));
+  // A loop, not map() with a closure over `epoch`: that made a context object and a closure per lookup.
+  const questions: DnsQuestionRecord[] = [];
+  for (let i = 0; i < l.questions.length; i++) questions.push(questionRecord(l.questions[i]!, epoch));
   const start = epoch + l.startAt;
   let end = start;
   let answered = 0;

@@ -3,7 +3,7 @@
 // range sent again and again at one size while smaller ones get through can be told from plain loss.
 import type { Micros } from '../../core/index.js';
 import type { Ip, Tcp } from '../../decode/index.js';
-import type { DirectionSummary, IcmpRef, Mark, SequenceGap, Stall } from './records.js';
+import type { DirectionSummary, IcmpRef, Mark, RetransmittedRange, SequenceGap, Stall } from './records.js';
 import { CopyFilter } from './copy-filter.js';
 import { Segment } from './segment.js';
 
@@ -17,6 +17,12 @@ const TCP_BASE_HEADER = 20;
 /** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
 export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
   frame === -1 ? undefined : { frame, time: epoch + offset };
+
+/**
+ * The records of segments whose times count from `epoch`. A function of its own: a closure over
+ * `this` in summary() made a context object for every direction summarised.
+ */
+const ranges = (segments: readonly Segment[], epoch: Micros): RetransmittedRange[] => segments.map((s) => s.toRange(epoch));
 
 /** The 32-bit sequence number `seq` as an offset from `base`, unwrapped to lie nearest `ref`. */
 export function unwrapSeq(seq: number, base: number, ref: number): number {
@@ -217,10 +223,14 @@ export class Direction {
   head!: number;
   untracked!: number;
   /**
-   * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length. One
-   * array of pairs, since these arrays were a quarter of what a finished connection keeps.
+   * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length, in the
+   * first `deliveryLength` numbers of `deliveryLog`. One array of pairs, since these arrays were a
+   * quarter of what a finished connection keeps. The array outlives its connection (see park()):
+   * `length = 0` would give its storage up, and growing it again from two numbers for every
+   * connection was a tenth of what the easy bench file allocated.
    */
   deliveryLog!: number[];
+  deliveryLength!: number;
   deliveredAt!: number;
   retxFrames!: number[];
   recovered!: Segment[];
@@ -269,10 +279,11 @@ export class Direction {
   park(): void {
     this.segs = NONE;
     this.head = 0;
-    // Internal (the record gets what summary() computes from it): its array is kept, emptied; at
-    // most 2 × DELIVERED_LOG numbers. Undefined only while the constructor runs init().
-    if (this.deliveryLog !== undefined && this.deliveryLog !== NONE) this.deliveryLog.length = 0;
-    else this.deliveryLog = NONE;
+    // Internal (the record gets what summary() computes from it): its array is kept with its
+    // storage, at most 2 × DELIVERED_LOG small integers, and counts as empty. Undefined only while
+    // the constructor runs init().
+    this.deliveryLog ??= NONE;
+    this.deliveryLength = 0;
     this.retxFrames = NONE;
     this.recovered = NONE;
     this.gaps = NONE;
@@ -535,7 +546,7 @@ export class Direction {
     unacked?.sort((x, y) => y.sends - x.sends || x.start - y.start);
     let deliveredAfterFirstLoss: number | undefined;
     if (unacked !== undefined) {
-      for (let i = 0; i + 1 < this.deliveryLog.length; i += 2) {
+      for (let i = 0; i + 1 < this.deliveryLength; i += 2) {
         const wire = this.deliveryLog[i + 1]!;
         if (this.deliveryLog[i]! > firstLoss && (deliveredAfterFirstLoss === undefined || wire > deliveredAfterFirstLoss)) deliveredAfterFirstLoss = wire;
       }
@@ -574,8 +585,8 @@ export class Direction {
       retransmissions: l.retransmissions,
       retransmittedBytes: l.retransmittedBytes,
       retransmissionFrames: this.retxFrames,
-      unacked: unacked === undefined ? NONE : unacked.slice(0, MAX_KEPT_RANGES).map((s) => s.toRange(this.epoch)),
-      recovered: this.recovered === NONE ? NONE : this.recovered.map((s) => s.toRange(this.epoch)),
+      unacked: unacked === undefined ? NONE : ranges(unacked.slice(0, MAX_KEPT_RANGES), this.epoch),
+      recovered: this.recovered === NONE ? NONE : ranges(this.recovered, this.epoch),
       deliveredAfterFirstLoss,
       unackedBytes,
       ackedBytes: this.seq.highestAcked ?? 0,
@@ -596,9 +607,15 @@ export class Direction {
     if (s.sends > 1) s.acked = { frame: ackFrame, time: this.timeAt(ackAt) };
     const wire = s.lastWire;
     const sentAt = s.sends === 1 ? s.firstAt : s.lastAt;
-    if (this.deliveryLog === NONE) this.deliveryLog = [sentAt, wire];
-    else if (this.deliveryLog.length < 2 * DELIVERED_LOG) this.deliveryLog.push(sentAt, wire);
-    else {
+    const n = this.deliveryLength;
+    if (n < 2 * DELIVERED_LOG) {
+      if (this.deliveryLog === NONE) this.deliveryLog = [sentAt, wire];
+      else if (n < this.deliveryLog.length) {
+        this.deliveryLog[n] = sentAt;
+        this.deliveryLog[n + 1] = wire;
+      } else this.deliveryLog.push(sentAt, wire);
+      this.deliveryLength = n + 2;
+    } else {
       const i = 2 * (this.deliveredAt++ % DELIVERED_LOG);
       this.deliveryLog[i] = sentAt;
       this.deliveryLog[i + 1] = wire;
