@@ -259,7 +259,7 @@ function mapSetFrames(report: Report, slot: number, pathOfSlot: ReadonlyMap<numb
     const occurrences = i.occurrences.map((o) => mapFindingFrames(o, slot, pathOfSlot));
     // The incident names occurrences by id (its representatives, where its path MTU came from).
     const renamed = new Map(i.occurrences.map((o, k) => [o.id, occurrences[k]!.id]));
-    const incident = renameIds(mapFindingFrames(i, slot, pathOfSlot), renamed) as typeof i;
+    const incident = renameOccurrenceRefs(mapFindingFrames(i, slot, pathOfSlot), renamed);
     return { ...incident, occurrences };
   });
   const lanes = report.timeline.lanes.map((l) => ({ ...l, marks: l.marks.map((m) => ({ ...m, frame: own(m.frame), frames: m.frames.map(own) })) }));
@@ -268,10 +268,17 @@ function mapSetFrames(report: Report, slot: number, pathOfSlot: ReadonlyMap<numb
   return { ...report, capture, findings, timeline: { ...report.timeline, lanes } };
 }
 
-/** `value` with every string that is a key of `renamed` replaced (plain JSON data). */
-function renameIds(value: unknown, renamed: ReadonlyMap<string, string>): unknown {
-  if (typeof value === 'string') return renamed.get(value) ?? value;
-  if (Array.isArray(value)) return value.map((v) => renameIds(v, renamed));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, renameIds(v, renamed)]));
-  return value;
+/**
+ * The incident's references to its occurrences (representatives, where its path MTU came from)
+ * renamed; only those fields: a capture's strings (a DNS name) may spell an id too.
+ */
+function renameOccurrenceRefs<I extends Report['findings'][number]>(incident: I, renamed: ReadonlyMap<string, string>): I {
+  const ref = (id: string): string => renamed.get(id) ?? id;
+  const { first, worst, last } = incident.representatives;
+  const mtu = incident.pathMtu;
+  return {
+    ...incident,
+    representatives: { first: ref(first), worst: ref(worst), last: ref(last) },
+    ...(mtu === undefined ? {} : { pathMtu: { ...mtu, minFrom: mtu.minFrom === null ? null : ref(mtu.minFrom), maxFrom: mtu.maxFrom === null ? null : ref(mtu.maxFrom) } }),
+  };
 }

@@ -92,6 +92,11 @@ function expectReportsMatchIndex(index: BatchIndex, paths: readonly string[]): v
     const inIndex = stored.filter((s) => s.file === f.path).flatMap((s) => (s.json as { occurrences: Finding[] }).occurrences.map((o) => JSON.stringify(o))).sort();
     expect(inReport, f.path).toEqual(inIndex);
     expect(report.counts.occurrences).toBe(inReport.length);
+    // An incident names its occurrences by the ids they have in this report.
+    for (const i of report.findings) {
+      const ids = new Set(i.occurrences.map((o) => o.id));
+      for (const ref of [i.representatives.first, i.representatives.worst, i.representatives.last, i.pathMtu?.minFrom, i.pathMtu?.maxFrom]) if (ref != null) expect(ids.has(ref), `${i.id} names ${ref}`).toBe(true);
+    }
     expect(f.findings).toBe(stored.filter((s) => s.file === f.path).length);
     const html = readFileSync(f.reportHtml!, 'utf8');
     for (const i of report.findings) expect(html).toContain(`data-id="${escapeHtml(i.id)}"`);
