@@ -135,8 +135,8 @@ export class AnsweredKeys {
     if (x === s) {
       this.#heads[b] = this.#next[s]!;
     } else {
-      while (this.#next[x] !== s) x = this.#next[x]!;
-      this.#next[x] = this.#next[s]!;
+      while (x !== NONE && this.#next[x] !== s) x = this.#next[x]!;
+      if (x !== NONE) this.#next[x] = this.#next[s]!;
     }
     this.#live[s] = undefined;
     this.#front = (s + 1) & this.#mask;
