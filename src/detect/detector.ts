@@ -227,3 +227,37 @@ export function mergeFirstByPosition<K extends string, H extends PositionedList<
 
 /** A holder of a list `K` of examples and their positions `${K}At` (see mergeFirstByPosition). */
 type PositionedList<K extends string> = { [P in K]: unknown[] } & { [P in `${K}At`]: number[] };
+
+/**
+ * A detector's bounded table of groups (per client, per router, ...): past `cap` keys new keys are
+ * refused (and counted), existing ones still update. Its mergeTarget is the one rule by which the
+ * pieces' groups of a split capture join (see mergeState).
+ */
+export class CappedGroups<V> {
+  readonly groups = new Map<string, V>();
+  refused = 0;
+  constructor(private readonly cap: number) {}
+  get(key: string, make: () => V): V | undefined {
+    let v = this.groups.get(key);
+    if (v === undefined) {
+      if (this.groups.size >= this.cap) {
+        this.refused++;
+        return undefined;
+      }
+      v = make();
+      this.groups.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * A piece's group, when the pieces of a split capture are merged: taken as it is when this table
+   * has none under `key` (room permitting), and then undefined; otherwise this table's group, for
+   * the caller to add the piece's counts to.
+   */
+  mergeTarget(key: string, piece: V): V | undefined {
+    const mine = this.groups.get(key);
+    if (mine === undefined) this.get(key, () => piece);
+    return mine;
+  }
+}
