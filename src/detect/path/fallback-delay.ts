@@ -57,12 +57,24 @@ interface FallbackDelayState {
   readonly held: readonly HeldFallback[];
 }
 
+/**
+ * What the detector keeps of a connection while it waits (up to maxPending of each family): the
+ * fields the pairing and the finding read. Not the record itself, which holds both direction
+ * summaries (~2.5 kB a connection on the incident-rich bench file, ten times this).
+ */
+type Attempt = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'last' | 'syns' | 'synCount' | 'handshake' | 'handshakeFailure' | 'icmp' | 'established'>;
+
+const attemptOf = (c: ConnectionRecord): Attempt => ({
+  version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, last: c.last,
+  syns: c.syns, synCount: c.synCount, handshake: c.handshake, handshakeFailure: c.handshakeFailure, icmp: c.icmp, established: c.established,
+});
+
 /** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
-const loneSyn = (c: ConnectionRecord): boolean => c.handshake === 'unanswered' && c.synCount < 2;
+const loneSyn = (c: Attempt): boolean => c.handshake === 'unanswered' && c.synCount < 2;
 
 /** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
-  readonly c: ConnectionRecord;
+  readonly c: Attempt;
   /** Its first SYN's capture time (firstSyn). */
   readonly firstSyn: Micros;
   /** Arrival order: the waiting list is in (firstSyn, seq) order (see later()). */
@@ -76,7 +88,7 @@ interface V6Failure {
 const later = (a: V6Failure, b: V6Failure): boolean => a.firstSyn > b.firstSyn || (a.firstSyn === b.firstSyn && a.seq > b.seq);
 
 /** The failed attempt came from the host that asked for the success's name, or asked for it itself. */
-const askedBySameHost = (f: V6Failure, v4: ConnectionRecord, asker: string | undefined): boolean =>
+const askedBySameHost = (f: V6Failure, v4: Attempt, asker: string | undefined): boolean =>
   f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker;
 
 export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
@@ -94,7 +106,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   let failureSeq = 0;
   /** Oldest first; past maxPending the oldest is reported at once, as before the hold. */
   const held: HeldFallback[] = [];
-  const successes: ConnectionRecord[] = [];
+  const successes: Attempt[] = [];
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
   let latest: Micros = 0;
@@ -108,7 +120,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   let pairings = 0;
   let pairingsAtFullRetry = 0;
 
-  const firstSyn = (c: ConnectionRecord): Micros => c.syns[0]?.time ?? c.start.time;
+  const firstSyn = (c: Attempt): Micros => c.syns[0]?.time ?? c.start.time;
 
   function addFailure(f: V6Failure): void {
     failures.push(f);
@@ -143,7 +155,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * this runs for every success against each failure it may be tied to, and a capture time passed to a call
    * V8 does not inline is a heap number made for the call, where a difference is a small integer.
    */
-  function tied(f: V6Failure, v4: ConnectionRecord, since: Micros): 'name' | 'port' | undefined {
+  function tied(f: V6Failure, v4: Attempt, since: Micros): 'name' | 'port' | undefined {
     const c = f.c;
     if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
     if (since < 0) return undefined;
@@ -158,7 +170,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * Sets `last` to the latest failures tied to `v4`: the failures that can be are those under its
    * names and those without a name, or, when `v4` has no name, every one.
    */
-  function findTies(v4: ConnectionRecord): void {
+  function findTies(v4: Attempt): void {
     last.byName = last.own = last.byPort = undefined;
     if (v4.names.length === 0) considerTies(failures, v4);
     else {
@@ -171,7 +183,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   }
 
   /** Updates `last` with the failures among `candidates` tied to `v4`. */
-  function considerTies(candidates: readonly V6Failure[], v4: ConnectionRecord): void {
+  function considerTies(candidates: readonly V6Failure[], v4: Attempt): void {
     const t4 = firstSyn(v4);
     const asker = v4.lookup?.asker;
     for (let i = 0; i < candidates.length; i++) {
@@ -192,7 +204,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * test reads only the last failure of the list (failures are kept in first-SYN order, and the
    * lists below keep it), so it is asked first and the lists are built only when it passes.
    */
-  function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
+  function match(v4: Attempt): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = firstSyn(v4);
     findTies(v4);
     const { byName: lastByName, own: lastOwn, byPort: lastByPort } = last;
@@ -206,7 +218,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * port, those of the client of the latest. Apart from match(): its closures over `v4` made a
    * context object for every success tried.
    */
-  function tiedList(v4: ConnectionRecord, tie: 'name' | 'port', own: boolean): V6Failure[] {
+  function tiedList(v4: Attempt, tie: 'name' | 'port', own: boolean): V6Failure[] {
     const t4 = firstSyn(v4);
     let list = failures.filter((f) => !f.paired && tied(f, v4, t4 - f.firstSyn) === tie);
     // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
@@ -227,7 +239,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * falls between two retries). An IPv4 connection started later is another attempt, not this
    * fallback (a busy capture has IPv4 connections to the same port all the time).
    */
-  function followsGiveUp(c: ConnectionRecord, t4: Micros): boolean {
+  function followsGiveUp(c: Attempt, t4: Micros): boolean {
     const syns = c.syns;
     const lastSyn = syns[syns.length - 1]?.time ?? c.start.time;
     const lastGap = syns.length >= 2 ? lastSyn - syns[syns.length - 2]!.time : 0;
@@ -244,7 +256,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     return sorted.slice(i);
   }
 
-  function tryPair(v4: ConnectionRecord): readonly Finding[] {
+  function tryPair(v4: Attempt): readonly Finding[] {
     const m = match(v4);
     if (m === undefined) return NO_FINDINGS;
     pairings++;
@@ -273,7 +285,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       if (failed) s.failed++;
       else if (r.handshake === 'established') s.ok++;
       if (failed) {
-        const failure: V6Failure = { c: r, firstSyn: firstSyn(r), seq: failureSeq++, names: new Set(r.names), paired: false };
+        const failure: V6Failure = { c: attemptOf(r), firstSyn: firstSyn(r), seq: failureSeq++, names: new Set(r.names), paired: false };
         addFailure(failure);
         prune();
         // A success of the other family already final may follow it.
@@ -290,9 +302,10 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         return out;
       }
       if (r.handshake !== 'established') return NO_FINDINGS;
-      successes.push(r);
+      const success = attemptOf(r);
+      successes.push(success);
       prune();
-      return tryPair(r);
+      return tryPair(success);
     },
     finish(): readonly Finding[] {
       failures.length = 0;
@@ -320,11 +333,11 @@ function hasAnyOf(set: ReadonlySet<string>, names: readonly string[]): boolean {
   return false;
 }
 
-function lastActivity(c: ConnectionRecord): Micros {
+function lastActivity(c: Attempt): Micros {
   return c.last.time;
 }
 
-function classify(v6: readonly ConnectionRecord[], v4: ConnectionRecord, heMax: Micros): { cls: FallbackClass; signal: ConnectionRecord | undefined } {
+function classify(v6: readonly Attempt[], v4: Attempt, heMax: Micros): { cls: FallbackClass; signal: Attempt | undefined } {
   const t4 = v4.syns[0]?.time ?? v4.start.time;
   const t6 = v6[0]!.syns[0]?.time ?? v6[0]!.start.time;
   // A failure the client heard about before it tried IPv4.
@@ -337,7 +350,7 @@ function classify(v6: readonly ConnectionRecord[], v4: ConnectionRecord, heMax: 
   return { cls: 'timeout', signal: undefined };
 }
 
-function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
+function finding(v4: Attempt, v6: readonly Attempt[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
   const first6 = v6[0]!;
   const t6 = first6.syns[0]?.time ?? first6.start.time;
   const t4 = v4.syns[0]?.time ?? v4.start.time;
