@@ -63,20 +63,27 @@ export type RecordFamily = 'dns' | 'path';
  */
 export class Explanations {
   #record: object | undefined;
-  #kinds: string[] = [];
+  /**
+   * The record's kinds are the first `#count` of `#kinds`: written over for each record explained,
+   * never a new list (a list per explained lookup was most of what the board allocated; it is read
+   * only for the rare slow lookup).
+   */
+  readonly #kinds: string[] = [];
+  #count = 0;
 
   /** `kind`'s detector accounts for this record (its rule matched, reported or not). */
   explain(record: object, kind: string): void {
     if (this.#record !== record) {
       this.#record = record;
-      this.#kinds = [];
+      this.#count = 0;
     }
-    if (!this.#kinds.includes(kind)) this.#kinds.push(kind);
+    for (let i = 0; i < this.#count; i++) if (this.#kinds[i] === kind) return;
+    this.#kinds[this.#count++] = kind;
   }
 
   /** The kinds that account for the record, if it is the one being observed. */
   explainedBy(record: object): readonly string[] {
-    return this.#record === record ? this.#kinds : NONE;
+    return this.#record === record && this.#count > 0 ? this.#kinds.slice(0, this.#count) : NONE;
   }
 }
 
