@@ -144,7 +144,9 @@ describe('path.ptb_problem: the pieces of a split capture merged keep at most ma
   const R2 = '2001:db8:9::2';
   const records = () => {
     resetFrames();
-    return run([ptb6(R1, 1), ptb6(R1, 2), ptb6(R2, 3), ptb6(R1, 4)].map((p) => ({ ...p, ip: { ...p.ip, length: 1280 } }))).records;
+    const large = (from: string, frame: number) =>
+      icmp6({ src: from, dst: S6, kind: 'packet-too-big', mtu: 1400, length: 1280, quoted: { src: S6, dst: C6, sport: 80, dport: 40000, length: 1500, seq: 1 }, frame, time: frame * MS });
+    return run([large(R1, 1), large(R1, 2), large(R2, 3), large(R1, 4)]).records;
   };
   const piece = (firstFrame: number, lastFrame: number, maxRouters: number) => {
     const scope = new RecordScope();
