@@ -20,17 +20,18 @@ export interface FlowNode<V> {
 }
 
 interface Node<V> extends FlowNode<V> {
+  value: V;
   /** Neighbours in insertion order. A removed node keeps `next`, so an iteration standing on it goes on. */
   prev: Node<V> | undefined;
   next: Node<V> | undefined;
   /** The next node in the same bucket. */
   chained: Node<V> | undefined;
-  readonly hash: number;
+  hash: number;
   /** The endpoints as added (either direction matches). */
-  readonly a: string;
-  readonly aPort: number;
-  readonly b: string;
-  readonly bPort: number;
+  a: string;
+  aPort: number;
+  b: string;
+  bPort: number;
 }
 
 /**
@@ -120,12 +121,9 @@ export class FlowTable<V> {
   add(src: string, srcPort: number, dst: string, dstPort: number, value: V): void {
     const hash = flowHash(src, srcPort, dst, dstPort);
     const i = hash & (this.#buckets.length - 1);
-    const node: Node<V> = { value, prev: this.#last, next: undefined, chained: this.#buckets[i], hash, a: src, aPort: srcPort, b: dst, bPort: dstPort };
+    const node: Node<V> = { value, prev: undefined, next: undefined, chained: this.#buckets[i], hash, a: src, aPort: srcPort, b: dst, bPort: dstPort };
     this.#buckets[i] = node;
-    if (this.#last === undefined) this.#first = node;
-    else this.#last.next = node;
-    this.#last = node;
-    if (++this.#size > this.#buckets.length) this.#grow();
+    this.#append(node);
     this.#remember(src, srcPort, dst, dstPort, node);
   }
 
@@ -133,6 +131,41 @@ export class FlowTable<V> {
   delete(src: string, srcPort: number, dst: string, dstPort: number, value: V): void {
     const node = this.#find(flowHash(src, srcPort, dst, dstPort), src, srcPort, dst, dstPort);
     if (node === undefined || node.value !== value) return;
+    this.#unlink(node);
+    node.chained = undefined;
+  }
+
+  /**
+   * What delete() of the oldest flow and then add() do, with the oldest's node reused for the new
+   * flow: a table kept full (UDP flows of a busy resolver) otherwise made a node per new flow that
+   * died old. The oldest's value is returned (undefined when the table is empty). Not while walking
+   * the table: the node walked could be the one reused.
+   */
+  replaceOldest(src: string, srcPort: number, dst: string, dstPort: number, value: V): V | undefined {
+    const node = this.#first;
+    if (node === undefined) {
+      this.add(src, srcPort, dst, dstPort, value);
+      return undefined;
+    }
+    const old = node.value;
+    this.#unlink(node);
+    const hash = flowHash(src, srcPort, dst, dstPort);
+    const i = hash & (this.#buckets.length - 1);
+    node.value = value;
+    node.hash = hash;
+    node.a = src;
+    node.aPort = srcPort;
+    node.b = dst;
+    node.bPort = dstPort;
+    node.chained = this.#buckets[i];
+    this.#buckets[i] = node;
+    this.#append(node);
+    this.#remember(src, srcPort, dst, dstPort, node);
+    return old;
+  }
+
+  /** Takes `node` out of its chain and the order (it keeps `next`: see `first`). */
+  #unlink(node: Node<V>): void {
     if (node === this.#hit) this.#hitValid = false;
     const i = node.hash & (this.#buckets.length - 1);
     let x = this.#buckets[i];
@@ -141,12 +174,21 @@ export class FlowTable<V> {
       while (x!.chained !== node) x = x!.chained;
       x!.chained = node.chained;
     }
-    node.chained = undefined;
     if (node.prev === undefined) this.#first = node.next;
     else node.prev.next = node.next;
     if (node.next === undefined) this.#last = node.prev;
     else node.next.prev = node.prev;
     this.#size--;
+  }
+
+  /** Makes `node` (in its chain, not in the order) the newest. */
+  #append(node: Node<V>): void {
+    node.prev = this.#last;
+    node.next = undefined;
+    if (this.#last === undefined) this.#first = node;
+    else this.#last.next = node;
+    this.#last = node;
+    if (++this.#size > this.#buckets.length) this.#grow();
   }
 
   clear(): void {
