@@ -282,7 +282,10 @@ export class PathReconstructor {
       rolesFrom = 'port';
     }
     const id = this.#nextId++;
-    const [client, clientPort, server, serverPort] = fromClient ? [ip.src, tcp.srcPort, ip.dst, tcp.dstPort] : [ip.dst, tcp.dstPort, ip.src, tcp.srcPort];
+    const client = fromClient ? ip.src : ip.dst;
+    const clientPort = fromClient ? tcp.srcPort : tcp.dstPort;
+    const server = fromClient ? ip.dst : ip.src;
+    const serverPort = fromClient ? tcp.dstPort : tcp.srcPort;
     const spare = this.#spare.pop();
     const c = spare !== undefined
       ? spare.init(id, ip.version, client, clientPort, server, serverPort, rolesFrom, p.frame, p.time, this.#o)
