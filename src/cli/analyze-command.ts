@@ -44,9 +44,10 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     const progress = !o.quiet && process.stderr.isTTY ? new ProgressLine(basename(file)) : undefined;
     let report: Report;
     try {
-      // One thread unless asked: on this project's bench files, splitting cost more than it saved
-      // (README, "One large file on every core": the easy 5 M-packet file at --jobs 2 ran at 0.63
-      // M packets/s and 357 MB against one thread's 0.73 M/s and 154 MB).
+      // One thread unless asked: on this 2-core machine one thread already keeps ~1.3 cores busy
+      // (V8's compiler and collector threads) and splitting adds work (lead-ins, run-outs, the
+      // cutting pass): --jobs 2 on the easy bench file is about break-even (README, "One large file
+      // on every core").
       const jobs = o.jobs ?? 1;
       report = shouldSplit(file, jobs)
         ? await analyzeInPieces(file, {

@@ -58,7 +58,9 @@ export interface PlanOptions {
   gunzipTo: string;
   /**
    * Called with each piece as soon as it can be read: for a plain file when the pass has found its
-   * end (the next piece's start), for gzip after the pass.
+   * end (the next piece's start) or, for the last piece, its start (no boundary is left before the
+   * file's end, so it owns the rest: its thread starts while the pass reads on for the capture's
+   * facts); for gzip after the pass.
    */
   onPiece(piece: Piece): void;
   /** Sees every frame of the pass (before onPiece for a piece starting with it). */
@@ -89,6 +91,8 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
   let nextBoundary = o.pieceBytes;
   let pieces = 0;
   let current: Piece | undefined;
+  /** The last piece has started (and been handed on): the pass only reads on for the facts. */
+  let lastStarted = false;
   const held: Piece[] = [];
   // A piece can be read once its end is known; a gzip capture's once its copy is complete.
   const done = (p: Piece): void => {
@@ -96,6 +100,8 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
     else o.onPiece(p);
   };
   const gzip = isGzipFile(path) ? new GunzipCopy(o.gunzipTo) : undefined;
+  // No piece starts at or past the file's end: a piece with no boundary left before it is the last.
+  const fileBytes = gzip ? Number.POSITIVE_INFINITY : statSync(path, { throwIfNoEntry: false })?.size ?? Number.POSITIVE_INFINITY;
 
   const leadInStart = (firstTime: Micros): Checkpoint => {
     const from = firstTime - o.contextMicros;
@@ -118,7 +124,7 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
     gzip?.write(r.bytes, r.offset, r.length);
     // A piece starts at a packet record past the next boundary, once the piece before spans at
     // least minPieceMicros (a piece shorter than its lead-in would mostly analyse its neighbour's frames).
-    const startsPiece = r.delivered && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros));
+    const startsPiece = r.delivered && !lastStarted && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros));
     if (++sinceCheckpoint >= CHECKPOINT_RECORDS || startsPiece) {
       sinceCheckpoint = 0;
       checkpoints.push({ offset, numberBefore: number, maxTimeBefore: maxTime, header });
@@ -140,6 +146,11 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
         firstTime: frameTime,
       };
       nextBoundary = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
+      if (nextBoundary >= fileBytes) {
+        done(current);
+        current = undefined;
+        lastStarted = true;
+      }
     }
     if (r.frame > 0) number = r.frame;
     if (r.delivered && frameTime > maxTime) maxTime = frameTime;

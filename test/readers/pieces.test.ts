@@ -113,6 +113,33 @@ describe('cutting a capture into pieces', () => {
     expect(whole.frames.length).toBe(29);
   });
 
+  it('the last piece is handed on as soon as it starts (its thread need not wait for the pass to reach the end); gzip after the pass', async () => {
+    const path = join(ROOT, 'samples/busy-mixed-client.pcapng');
+    const size = readFileSync(path).length;
+    const framesWhenHanded = async (file: string): Promise<{ handed: number[]; frames: number }> => {
+      let frames = 0;
+      const handed: number[] = [];
+      await planPieces(file, new Anomalies(), {
+        pieceBytes: Math.ceil(size / 2),
+        contextMicros: 0,
+        minPieceMicros: 0,
+        gunzipTo: join(tmp, 'gunzipped-last'),
+        onFrame: () => frames++,
+        onPiece: () => handed.push(frames),
+      });
+      return { handed, frames };
+    };
+    const plain = await framesWhenHanded(path);
+    expect(plain.handed.length).toBe(2);
+    // Both at the second piece's first frame: long before the pass read the file's last frame.
+    expect(plain.handed[1]).toBe(plain.handed[0]);
+    expect(plain.handed[1]).toBeLessThan(plain.frames * 0.75);
+    const gz = join(tmp, 'busy.pcapng.gz');
+    writeFileSync(gz, gzipSync(readFileSync(path)));
+    const gzipped = await framesWhenHanded(gz);
+    expect(gzipped.handed.every((n) => n === gzipped.frames)).toBe(true);
+  });
+
   it('the lead-in: the frames just before a piece, back to `contextMicros` before its first frame', async () => {
     const path = join(ROOT, 'samples/demo.pcapng');
     const whole = await wholeFile(path);
