@@ -46,6 +46,38 @@ describe('FlowTable', () => {
     expect(t.size).toBe(ref.size);
   });
 
+  it('replaces the oldest flow as delete() and add() would, in random runs against a plain map (the reused node)', () => {
+    const t = new FlowTable<number>();
+    const ref = new Map<string, number>(); // insertion order: the first key is the oldest
+    const key = (a: string, ap: number, b: string, bp: number): string => (a < b || (a === b && ap <= bp) ? `${a}|${ap}|${b}|${bp}` : `${b}|${bp}|${a}|${ap}`);
+    const addrs = ['192.0.2.1', '192.0.2.2', '2001:db8::1', '2001:db8::2'];
+    let seed = 777;
+    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 16) % n; };
+    let replaced = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const [a, b] = [addrs[rnd(4)]!, addrs[rnd(4)]!];
+      const [ap, bp] = [1 + rnd(4), 1 + rnd(4)];
+      const k = key(a, ap, b, bp);
+      const op = rnd(10);
+      if (op < 5) expect(t.get(b, bp, a, ap)).toBe(ref.get(k));
+      else if (op < 8 && !ref.has(k)) {
+        if (ref.size >= 12) {
+          const [oldestKey, oldestValue] = ref.entries().next().value as [string, number];
+          expect(t.replaceOldest(a, ap, b, bp, i)).toBe(oldestValue);
+          ref.delete(oldestKey);
+          replaced++;
+        } else t.add(a, ap, b, bp, i);
+        ref.set(k, i);
+      } else if (op >= 8 && ref.has(k)) { t.delete(a, ap, b, bp, ref.get(k)!); ref.delete(k); }
+      expect(t.oldest()).toBe(ref.values().next().value);
+    }
+    expect(replaced).toBeGreaterThan(1000);
+    expect(values(t)).toEqual([...ref.values()]);
+    const empty = new FlowTable<number>();
+    expect(empty.replaceOldest('192.0.2.1', 1, '192.0.2.2', 2, 5)).toBeUndefined(); // empty: an add
+    expect([empty.size, empty.get('192.0.2.2', 2, '192.0.2.1', 1)]).toEqual([1, 5]);
+  });
+
   it('keeps insertion order through deletions, including the value being walked', () => {
     const t = new FlowTable<number>();
     for (let i = 1; i <= 6; i++) t.add('10.0.0.1', i, '10.0.0.2', 80, i);

@@ -436,13 +436,27 @@ function optionsMss(packed: number): number | undefined {
   return packed === NO_OPTIONS || (packed & OPT_NO_MSS) !== 0 ? undefined : packed & 0xffff;
 }
 
+/**
+ * The SideOptions of each packed value met lately, shared by the records (frozen: nothing may
+ * change one) rather than two new objects per connection: a capture holds few SYN option layouts.
+ * Cleared when full.
+ */
+const sideOptions = new Map<number, SideOptions>();
+const MAX_SIDE_OPTIONS = 1024;
+
 function unpackOptions(packed: number): SideOptions | undefined {
   if (packed === NO_OPTIONS) return undefined;
-  const wscale = (packed >> OPT_WSCALE_SHIFT) & 0x1ff;
-  return {
-    mss: optionsMss(packed),
-    windowScale: wscale === OPT_NO_WSCALE ? undefined : wscale,
-    sackPermitted: (packed & OPT_SACK) !== 0,
-    timestamps: (packed & OPT_TS) !== 0,
-  };
+  let o = sideOptions.get(packed);
+  if (o === undefined) {
+    const wscale = (packed >> OPT_WSCALE_SHIFT) & 0x1ff;
+    o = Object.freeze({
+      mss: optionsMss(packed),
+      windowScale: wscale === OPT_NO_WSCALE ? undefined : wscale,
+      sackPermitted: (packed & OPT_SACK) !== 0,
+      timestamps: (packed & OPT_TS) !== 0,
+    });
+    if (sideOptions.size >= MAX_SIDE_OPTIONS) sideOptions.clear();
+    sideOptions.set(packed, o);
+  }
+  return o;
 }

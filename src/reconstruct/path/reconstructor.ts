@@ -31,10 +31,10 @@ export function flowKey(src: string, srcPort: number, dst: string, dstPort: numb
 
 /** A UDP flow seen lately, for matching the ICMP errors that quote it. */
 interface DatagramFlow {
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
   last: Micros;
 }
 
@@ -232,9 +232,17 @@ export class PathReconstructor {
       f.last = time;
       return;
     }
-    if (this.#udp.size >= this.#o.maxDatagramFlows) {
-      const oldest = this.#udp.oldest();
-      if (oldest !== undefined) this.#udp.delete(oldest.src, oldest.srcPort, oldest.dst, oldest.dstPort, oldest);
+    if (this.#udp.size >= this.#o.maxDatagramFlows && this.#udp.size > 0) {
+      // Full (a busy resolver's queries, a new source port each): the oldest flow's object and its
+      // node in the table become the new flow's, rather than new ones that would die old.
+      const f = this.#udp.oldest()!;
+      f.src = src;
+      f.srcPort = srcPort;
+      f.dst = dst;
+      f.dstPort = dstPort;
+      f.last = time;
+      this.#udp.replaceOldest(src, srcPort, dst, dstPort, f);
+      return;
     }
     this.#udp.add(src, srcPort, dst, dstPort, { src, srcPort, dst, dstPort, last: time });
   }
@@ -274,7 +282,10 @@ export class PathReconstructor {
       rolesFrom = 'port';
     }
     const id = this.#nextId++;
-    const [client, clientPort, server, serverPort] = fromClient ? [ip.src, tcp.srcPort, ip.dst, tcp.dstPort] : [ip.dst, tcp.dstPort, ip.src, tcp.srcPort];
+    const client = fromClient ? ip.src : ip.dst;
+    const clientPort = fromClient ? tcp.srcPort : tcp.dstPort;
+    const server = fromClient ? ip.dst : ip.src;
+    const serverPort = fromClient ? tcp.dstPort : tcp.srcPort;
     const spare = this.#spare.pop();
     const c = spare !== undefined
       ? spare.init(id, ip.version, client, clientPort, server, serverPort, rolesFrom, p.frame, p.time, this.#o)
