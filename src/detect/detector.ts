@@ -63,20 +63,27 @@ export type RecordFamily = 'dns' | 'path';
  */
 export class Explanations {
   #record: object | undefined;
-  #kinds: string[] = [];
+  /**
+   * The record's kinds are the first `#count` of `#kinds`: written over for each record explained,
+   * never a new list (a list per explained lookup was most of what the board allocated; it is read
+   * only for the rare slow lookup).
+   */
+  readonly #kinds: string[] = [];
+  #count = 0;
 
   /** `kind`'s detector accounts for this record (its rule matched, reported or not). */
   explain(record: object, kind: string): void {
     if (this.#record !== record) {
       this.#record = record;
-      this.#kinds = [];
+      this.#count = 0;
     }
-    if (!this.#kinds.includes(kind)) this.#kinds.push(kind);
+    for (let i = 0; i < this.#count; i++) if (this.#kinds[i] === kind) return;
+    this.#kinds[this.#count++] = kind;
   }
 
   /** The kinds that account for the record, if it is the one being observed. */
   explainedBy(record: object): readonly string[] {
-    return this.#record === record ? this.#kinds : NONE;
+    return this.#record === record && this.#count > 0 ? this.#kinds.slice(0, this.#count) : NONE;
   }
 }
 
@@ -227,3 +234,37 @@ export function mergeFirstByPosition<K extends string, H extends PositionedList<
 
 /** A holder of a list `K` of examples and their positions `${K}At` (see mergeFirstByPosition). */
 type PositionedList<K extends string> = { [P in K]: unknown[] } & { [P in `${K}At`]: number[] };
+
+/**
+ * A detector's bounded table of groups (per client, per router, ...): past `cap` keys new keys are
+ * refused (and counted), existing ones still update. Its mergeTarget is the one rule by which the
+ * pieces' groups of a split capture join (see mergeState).
+ */
+export class CappedGroups<V> {
+  readonly groups = new Map<string, V>();
+  refused = 0;
+  constructor(private readonly cap: number) {}
+  get(key: string, make: () => V): V | undefined {
+    let v = this.groups.get(key);
+    if (v === undefined) {
+      if (this.groups.size >= this.cap) {
+        this.refused++;
+        return undefined;
+      }
+      v = make();
+      this.groups.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * A piece's group, when the pieces of a split capture are merged: taken as it is when this table
+   * has none under `key` (room permitting), and then undefined; otherwise this table's group, for
+   * the caller to add the piece's counts to.
+   */
+  mergeTarget(key: string, piece: V): V | undefined {
+    const mine = this.groups.get(key);
+    if (mine === undefined) this.get(key, () => piece);
+    return mine;
+  }
+}

@@ -13,7 +13,7 @@ import {
   type DnsQuestionRecord,
   type DnsReply,
 } from '../../reconstruct/dns/index.js';
-import { NO_FINDINGS } from '../detector.js';
+import { CappedGroups, NO_FINDINGS } from '../detector.js';
 import { framesAndAddresses, sortEvidence } from '../evidence.js';
 import type { Evidence } from '../finding.js';
 
@@ -42,7 +42,7 @@ export function printableName(name: string): string {
 /** Display filter: the evidence frames (or all DNS), narrowed by validated addresses (never by names). */
 export const displayFilter = (frames: readonly number[], addrs: readonly string[] = []): string => framesAndAddresses(frames, addrs, 'dns');
 
-export { NO_FINDINGS };
+export { CappedGroups, NO_FINDINGS };
 
 export const isAddressQtype = (t: number): boolean => t === QTYPE_A || t === QTYPE_AAAA;
 
@@ -126,36 +126,6 @@ export function median(xs: readonly number[]): number {
   if (xs.length === 0) return 0;
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)]!;
-}
-
-/** A bounded map: past `cap` keys new keys are refused (and counted), existing ones still update. */
-export class CappedGroups<V> {
-  readonly groups = new Map<string, V>();
-  refused = 0;
-  constructor(private readonly cap: number) {}
-  get(key: string, make: () => V): V | undefined {
-    let v = this.groups.get(key);
-    if (v === undefined) {
-      if (this.groups.size >= this.cap) {
-        this.refused++;
-        return undefined;
-      }
-      v = make();
-      this.groups.set(key, v);
-    }
-    return v;
-  }
-
-  /**
-   * A piece's group, when the pieces of a split capture are merged: taken as it is when this table
-   * has none under `key` (room permitting), and then undefined; otherwise this table's group, for
-   * the caller to add the piece's counts to.
-   */
-  mergeTarget(key: string, piece: V): V | undefined {
-    const mine = this.groups.get(key);
-    if (mine === undefined) this.get(key, () => piece);
-    return mine;
-  }
 }
 
 /** All transmissions of a question with the attempt each belongs to, oldest first. */

@@ -204,9 +204,9 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
         }
       }
       const server = r.servers[0]!;
-      const zoneKey = `${r.client}|${server}|${zone}`;
-      if (reasons.includes('unanswered') || reasons.includes('servfail')) failing.add(zoneKey);
-      else if (outcome === 'unknown' && failing.has(zoneKey)) reasons.push('zone-already-failing');
+      // The (client, server, zone) key is made only where the zone's state is written or read: most lookups do neither.
+      if (reasons.includes('unanswered') || reasons.includes('servfail')) failing.add(`${r.client}|${server}|${zone}`);
+      else if (outcome === 'unknown' && failing.has(`${r.client}|${server}|${zone}`)) reasons.push('zone-already-failing');
       if (r.servers.some(isGlobal)) reasons.push('global-server');
       const at = scope.position;
       const nameKey = r.name.toLowerCase();

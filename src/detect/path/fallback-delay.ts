@@ -57,27 +57,56 @@ interface FallbackDelayState {
   readonly held: readonly HeldFallback[];
 }
 
+/**
+ * What the detector keeps of a connection while it waits (up to maxPending of each family): the
+ * fields the pairing and the finding read. Not the record itself, which holds both direction
+ * summaries (~2.5 kB a connection on the incident-rich bench file, ten times this).
+ */
+type Attempt = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'last' | 'syns' | 'synCount' | 'handshake' | 'handshakeFailure' | 'icmp' | 'established'>;
+
+const attemptOf = (c: ConnectionRecord): Attempt => ({
+  version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, last: c.last,
+  syns: c.syns, synCount: c.synCount, handshake: c.handshake, handshakeFailure: c.handshakeFailure, icmp: c.icmp, established: c.established,
+});
+
 /** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
-const loneSyn = (c: ConnectionRecord): boolean => c.handshake === 'unanswered' && c.synCount < 2;
+const loneSyn = (c: Attempt): boolean => c.handshake === 'unanswered' && c.synCount < 2;
 
 /** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
-  readonly c: ConnectionRecord;
+  readonly c: Attempt;
   /** Its first SYN's capture time (firstSyn). */
   readonly firstSyn: Micros;
+  /** Arrival order: the waiting list is in (firstSyn, seq) order (see later()). */
+  readonly seq: number;
+  /** `c.names` as a set: every success, and every waiting success per failure, is tested against it. */
+  readonly names: ReadonlySet<string>;
   paired: boolean;
 }
 
+/** Whether `a` comes after `b` in the waiting list (its first SYN later; ties, arrived later). */
+const later = (a: V6Failure, b: V6Failure): boolean => a.firstSyn > b.firstSyn || (a.firstSyn === b.firstSyn && a.seq > b.seq);
+
 /** The failed attempt came from the host that asked for the success's name, or asked for it itself. */
-const askedBySameHost = (f: V6Failure, v4: ConnectionRecord, asker: string | undefined): boolean =>
+const askedBySameHost = (f: V6Failure, v4: Attempt, asker: string | undefined): boolean =>
   f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker;
 
 export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_FALLBACK_DELAY_OPTIONS, ...options };
+  /** In (firstSyn, seq) order. */
   const failures: V6Failure[] = [];
+  /**
+   * The waiting failures by each name they have, and those without one: a success tied to a failure
+   * shares a name with it, or one of them has none (see tied()). A success looks up its own names
+   * instead of testing every waiting failure (on the incident-rich bench file each failure had about
+   * four names, and comparing name lists was the detector's largest cost).
+   */
+  const failuresByName = new Map<string, V6Failure[]>();
+  const namelessFailures: V6Failure[] = [];
+  let failureSeq = 0;
   /** Oldest first; past maxPending the oldest is reported at once, as before the hold. */
   const held: HeldFallback[] = [];
-  const successes: ConnectionRecord[] = [];
+  const successes: Attempt[] = [];
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
   let latest: Micros = 0;
@@ -93,11 +122,31 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   const ids = new Set<string>();
   let pairingsAtFullRetry = 0;
 
-  const firstSyn = (c: ConnectionRecord): Micros => c.syns[0]?.time ?? c.start.time;
+  const firstSyn = (c: Attempt): Micros => c.syns[0]?.time ?? c.start.time;
+
+  function addFailure(f: V6Failure): void {
+    failures.push(f);
+    failures.sort((a, b) => a.firstSyn - b.firstSyn);
+    if (f.names.size === 0) namelessFailures.push(f);
+    for (const n of f.names) {
+      const list = failuresByName.get(n);
+      if (list === undefined) failuresByName.set(n, [f]);
+      else list.push(f);
+    }
+  }
+
+  function forgetFailure(f: V6Failure): void {
+    if (f.names.size === 0) namelessFailures.splice(namelessFailures.indexOf(f), 1);
+    for (const n of f.names) {
+      const list = failuresByName.get(n)!;
+      if (list.length === 1) failuresByName.delete(n);
+      else list.splice(list.indexOf(f), 1);
+    }
+  }
 
   function prune(): void {
     const horizon = latest - 2 * o.windowMicros;
-    while (failures.length > 0 && (failures.length > o.maxPending || firstSyn(failures[0]!.c) < horizon)) failures.shift();
+    while (failures.length > 0 && (failures.length > o.maxPending || firstSyn(failures[0]!.c) < horizon)) forgetFailure(failures.shift()!);
     while (successes.length > 0 && (successes.length > o.maxPending || firstSyn(successes[0]!) < horizon)) successes.shift();
     if (v6Outcome.size > 4 * o.maxPending) v6Outcome.clear();
   }
@@ -105,38 +154,62 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   /** How a failed attempt may lead to this success of the other family: the same port, earlier, and the same name or (without DNS) soon enough. */
   /**
    * `since`: from the failure's first SYN to the success's. A difference, not the two capture times:
-   * this runs for every success against every waiting failure, and a capture time passed to a call
+   * this runs for every success against each failure it may be tied to, and a capture time passed to a call
    * V8 does not inline is a heap number made for the call, where a difference is a small integer.
    */
-  function tied(c: ConnectionRecord, v4: ConnectionRecord, since: Micros): 'name' | 'port' | undefined {
+  function tied(f: V6Failure, v4: Attempt, since: Micros): 'name' | 'port' | undefined {
+    const c = f.c;
     if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
     if (since < 0) return undefined;
-    if (shareName(c.names, v4.names)) return since <= o.windowMicros ? 'name' : undefined;
+    if (hasAnyOf(f.names, v4.names)) return since <= o.windowMicros ? 'name' : undefined;
     return (c.names.length === 0 || v4.names.length === 0) && since <= o.noDnsWindowMicros ? 'port' : undefined;
+  }
+
+  /** The latest failures tied to the success match() is trying: one object per detector, not one per success. */
+  const last: { byName: V6Failure | undefined; own: V6Failure | undefined; byPort: V6Failure | undefined } = { byName: undefined, own: undefined, byPort: undefined };
+
+  /**
+   * Sets `last` to the latest failures tied to `v4`: the failures that can be are those under its
+   * names and those without a name, or, when `v4` has no name, every one.
+   */
+  function findTies(v4: Attempt): void {
+    last.byName = last.own = last.byPort = undefined;
+    if (v4.names.length === 0) considerTies(failures, v4);
+    else {
+      for (const n of v4.names) {
+        const list = failuresByName.get(n);
+        if (list !== undefined) considerTies(list, v4);
+      }
+      considerTies(namelessFailures, v4);
+    }
+  }
+
+  /** Updates `last` with the failures among `candidates` tied to `v4`. */
+  function considerTies(candidates: readonly V6Failure[], v4: Attempt): void {
+    const t4 = firstSyn(v4);
+    const asker = v4.lookup?.asker;
+    for (let i = 0; i < candidates.length; i++) {
+      const f = candidates[i]!;
+      if (f.paired) continue;
+      const tie = tied(f, v4, t4 - f.firstSyn);
+      if (tie === 'name') {
+        if (last.byName === undefined || later(f, last.byName)) last.byName = f;
+        if (askedBySameHost(f, v4, asker) && (last.own === undefined || later(f, last.own))) last.own = f;
+      } else if (tie === 'port' && (last.byPort === undefined || later(f, last.byPort))) last.byPort = f;
+    }
   }
 
   /**
    * Does this IPv4 success follow these IPv6 failures? Returns the failures it follows and how they
-   * are tied. This runs for every success against every waiting failure, and most successes follow
+   * are tied. This runs for every success against the failures it may be tied to, and most successes follow
    * none (on a busy port many tie by port and time alone, and the give-up test refuses them): that
    * test reads only the last failure of the list (failures are kept in first-SYN order, and the
    * lists below keep it), so it is asked first and the lists are built only when it passes.
    */
-  function match(v4: ConnectionRecord): { list: V6Failure[]; byName: boolean } | undefined {
+  function match(v4: Attempt): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = firstSyn(v4);
-    const asker = v4.lookup?.asker;
-    let lastByName: V6Failure | undefined;
-    let lastOwn: V6Failure | undefined;
-    let lastByPort: V6Failure | undefined;
-    for (let i = 0; i < failures.length; i++) {
-      const f = failures[i]!;
-      if (f.paired) continue;
-      const tie = tied(f.c, v4, t4 - f.firstSyn);
-      if (tie === 'name') {
-        lastByName = f;
-        if (askedBySameHost(f, v4, asker)) lastOwn = f;
-      } else if (tie === 'port') lastByPort = f;
-    }
+    findTies(v4);
+    const { byName: lastByName, own: lastOwn, byPort: lastByPort } = last;
     if (lastByName !== undefined) return followsGiveUp((lastOwn ?? lastByName).c, t4) ? { list: tiedList(v4, 'name', lastOwn !== undefined), byName: true } : undefined;
     if (lastByPort !== undefined) return followsGiveUp(lastByPort.c, t4) ? { list: tiedList(v4, 'port', false), byName: false } : undefined;
     return undefined;
@@ -147,9 +220,9 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * port, those of the client of the latest. Apart from match(): its closures over `v4` made a
    * context object for every success tried.
    */
-  function tiedList(v4: ConnectionRecord, tie: 'name' | 'port', own: boolean): V6Failure[] {
+  function tiedList(v4: Attempt, tie: 'name' | 'port', own: boolean): V6Failure[] {
     const t4 = firstSyn(v4);
-    let list = failures.filter((f) => !f.paired && tied(f.c, v4, t4 - f.firstSyn) === tie);
+    let list = failures.filter((f) => !f.paired && tied(f, v4, t4 - f.firstSyn) === tie);
     // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
     const asker = v4.lookup?.asker;
     if (tie === 'name' && own) list = list.filter((f) => askedBySameHost(f, v4, asker));
@@ -168,7 +241,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * falls between two retries). An IPv4 connection started later is another attempt, not this
    * fallback (a busy capture has IPv4 connections to the same port all the time).
    */
-  function followsGiveUp(c: ConnectionRecord, t4: Micros): boolean {
+  function followsGiveUp(c: Attempt, t4: Micros): boolean {
     const syns = c.syns;
     const lastSyn = syns[syns.length - 1]?.time ?? c.start.time;
     const lastGap = syns.length >= 2 ? lastSyn - syns[syns.length - 2]!.time : 0;
@@ -185,7 +258,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     return sorted.slice(i);
   }
 
-  function tryPair(v4: ConnectionRecord): readonly Finding[] {
+  function tryPair(v4: Attempt): readonly Finding[] {
     const m = match(v4);
     if (m === undefined) return NO_FINDINGS;
     pairings++;
@@ -214,13 +287,13 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       // a success pairs with failures of the other family only.
       const unprovable = loneSyn(r) && view?.oneSided(r.client) === true;
       const failed = (r.handshake === 'unanswered' && !unprovable) || r.handshake === 'refused' || r.handshake === 'unreachable';
-      const s = v6Outcome.get(r.server) ?? { failed: 0, ok: 0 };
+      let s = v6Outcome.get(r.server);
+      if (s === undefined) v6Outcome.set(r.server, (s = { failed: 0, ok: 0 }));
       if (failed) s.failed++;
       else if (r.handshake === 'established') s.ok++;
-      v6Outcome.set(r.server, s);
       if (failed) {
-        failures.push({ c: r, firstSyn: firstSyn(r), paired: false });
-        failures.sort((a, b) => a.firstSyn - b.firstSyn);
+        const failure: V6Failure = { c: attemptOf(r), firstSyn: firstSyn(r), seq: failureSeq++, names: new Set(r.names), paired: false };
+        addFailure(failure);
         prune();
         // A success of the other family already final may follow it.
         const out: Finding[] = [];
@@ -229,19 +302,22 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         // By index, without a copy per failure: a pairing takes out only the success it pairs.
         for (let i = 0; i < successes.length;) {
           const ok = successes[i]!;
-          if (ok.version !== r.version && (all || pairings !== before || tied(r, ok, firstSyn(ok) - firstSyn(r)) !== undefined)) out.push(...tryPair(ok));
+          if (ok.version !== r.version && (all || pairings !== before || tied(failure, ok, firstSyn(ok) - failure.firstSyn) !== undefined)) out.push(...tryPair(ok));
           if (successes[i] === ok) i++;
         }
         if (all && pairings === before) pairingsAtFullRetry = before;
         return out;
       }
       if (r.handshake !== 'established') return NO_FINDINGS;
-      successes.push(r);
+      const success = attemptOf(r);
+      successes.push(success);
       prune();
-      return tryPair(r);
+      return tryPair(success);
     },
     finish(): readonly Finding[] {
       failures.length = 0;
+      failuresByName.clear();
+      namelessFailures.length = 0;
       successes.length = 0;
       v6Outcome.clear();
       // A lone SYN judged before its client proved one-sided proves nothing either. (The success it
@@ -258,17 +334,17 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   };
 }
 
-/** Index loops, not some()/includes() with a closure: this runs for every waiting failure per success. */
-function shareName(a: readonly string[], b: readonly string[]): boolean {
-  for (let i = 0; i < a.length; i++) for (let j = 0; j < b.length; j++) if (a[i] === b[j]) return true;
+/** An index loop, not some() with a closure: this runs for every waiting success per failure. */
+function hasAnyOf(set: ReadonlySet<string>, names: readonly string[]): boolean {
+  for (let i = 0; i < names.length; i++) if (set.has(names[i]!)) return true;
   return false;
 }
 
-function lastActivity(c: ConnectionRecord): Micros {
+function lastActivity(c: Attempt): Micros {
   return c.last.time;
 }
 
-function classify(v6: readonly ConnectionRecord[], v4: ConnectionRecord, heMax: Micros): { cls: FallbackClass; signal: ConnectionRecord | undefined } {
+function classify(v6: readonly Attempt[], v4: Attempt, heMax: Micros): { cls: FallbackClass; signal: Attempt | undefined } {
   const t4 = v4.syns[0]?.time ?? v4.start.time;
   const t6 = v6[0]!.syns[0]?.time ?? v6[0]!.start.time;
   // A failure the client heard about before it tried IPv4.
@@ -281,7 +357,7 @@ function classify(v6: readonly ConnectionRecord[], v4: ConnectionRecord, heMax: 
   return { cls: 'timeout', signal: undefined };
 }
 
-function finding(v4: ConnectionRecord, v6: readonly ConnectionRecord[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
+function finding(v4: Attempt, v6: readonly Attempt[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
   const first6 = v6[0]!;
   const t6 = first6.syns[0]?.time ?? first6.start.time;
   const t4 = v4.syns[0]?.time ?? v4.start.time;

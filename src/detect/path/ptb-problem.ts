@@ -15,7 +15,7 @@
 //    none of the reasons above, and path.pmtud_blackhole does not treat it as a PTB.
 import type { Micros } from '../../core/index.js';
 import type { ConnectionRecord, IcmpErrorRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, mergeFirstByPosition, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
+import { CappedGroups, defineDetector, mergeFirstByPosition, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { IPV6_MIN_MTU, REMEDY, addrFilter, anyOf, connectionFilter, endpoint, ev, familyMinMtu, framesFilter, formatDuration, genuinePtb, impossiblePtbSource } from './common.js';
 
@@ -90,17 +90,13 @@ interface PtbProblemState {
 
 export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _explanations?: unknown, _view?: unknown, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
   const o = { ...DEFAULT_PTB_PROBLEM_OPTIONS, ...options };
-  const routers = new Map<string, RouterState>();
+  const routers = new CappedGroups<RouterState>(o.maxRouters);
   const wrongHost = new Set<string>();
-  const impossible = new Map<string, ImpossibleSource>();
+  const impossible = new CappedGroups<ImpossibleSource>(o.maxRouters);
 
   function noteImpossible(r: IcmpErrorRecord, why: string): void {
-    let s = impossible.get(r.from);
-    if (s === undefined) {
-      if (impossible.size >= o.maxRouters) return;
-      s = { from: r.from, version: r.version, why, count: 0, evidence: [], last: r, to: [], evidenceAt: [], toAt: [], lastAt: scope.position };
-      impossible.set(r.from, s);
-    }
+    const s = impossible.get(r.from, () => ({ from: r.from, version: r.version, why, count: 0, evidence: [], last: r, to: [], evidenceAt: [], toAt: [], lastAt: scope.position }));
+    if (s === undefined) return;
     s.count++;
     s.last = r;
     s.lastAt = scope.position;
@@ -115,12 +111,8 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
   }
 
   function router(r: IcmpErrorRecord): RouterState | undefined {
-    let s = routers.get(r.from);
-    if (s === undefined) {
-      if (routers.size >= o.maxRouters) return undefined;
-      s = { from: r.from, version: r.version, count: 0, large: [], largeCount: 0, invalid: [], invalidCount: 0, largeAt: [], invalidAt: [], first: r, last: r, to: new Set(), silenceReported: false };
-      routers.set(r.from, s);
-    }
+    const s = routers.get(r.from, () => ({ from: r.from, version: r.version, count: 0, large: [], largeCount: 0, invalid: [], invalidCount: 0, largeAt: [], invalidAt: [], first: r, last: r, to: new Set<string>(), silenceReported: false }));
+    if (s === undefined) return undefined;
     s.count++;
     s.last = r;
     if (s.to.size < 64) s.to.add(r.to);
@@ -198,7 +190,7 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
       // That size was delivered on this connection: plain loss, not a missing PTB.
       if (d.maxDelivered !== undefined && d.maxDelivered.wireLength >= smallest) continue;
       const firstLoss = Math.min(...lost.map((x) => x.times[0]!));
-      for (const s of routers.values()) {
+      for (const s of routers.groups.values()) {
         if (s.silenceReported || !s.to.has(d.from) || s.version !== c.version) continue;
         if (s.last.time >= firstLoss || firstLoss - s.last.time > o.silenceWindowMicros) continue;
         if (s.last.mtu === undefined || s.last.mtu >= smallest) continue;
@@ -217,39 +209,33 @@ export function createPtbProblem(options: Partial<PtbProblemOptions> = {}, _expl
     },
     finish(): readonly Finding[] {
       const out: Finding[] = [];
-      for (const s of routers.values()) {
+      for (const s of routers.groups.values()) {
         if (s.invalidCount > 0) out.push(aggregateFinding(s, 'invalid-mtu'));
         if (s.largeCount > 0) out.push(aggregateFinding(s, 'large'));
       }
-      for (const s of impossible.values()) out.push(impossibleSourceFinding(s));
-      routers.clear();
-      impossible.clear();
+      for (const s of impossible.groups.values()) out.push(impossibleSourceFinding(s));
+      routers.groups.clear();
+      impossible.groups.clear();
       wrongHost.clear();
       return out;
     },
     exportState: (): PtbProblemState => ({
-      routers: [...routers.values()].filter((s) => s.largeCount + s.invalidCount > 0).map((s) => ({ ...s, to: new Set() })),
-      impossible: [...impossible.values()],
+      routers: [...routers.groups.values()].filter((s) => s.largeCount + s.invalidCount > 0).map((s) => ({ ...s, to: new Set() })),
+      impossible: [...impossible.groups.values()],
     }),
     mergeState(state: unknown): void {
       const b = state as PtbProblemState;
       for (const y of b.routers) {
-        const x = routers.get(y.from);
-        if (x === undefined) {
-          if (routers.size < o.maxRouters) routers.set(y.from, y);
-          continue;
-        }
+        const x = routers.mergeTarget(y.from, y);
+        if (x === undefined) continue;
         x.largeCount += y.largeCount;
         x.invalidCount += y.invalidCount;
         mergeFirstByPosition(x, y, 'large', MAX_EVIDENCE);
         mergeFirstByPosition(x, y, 'invalid', MAX_EVIDENCE);
       }
       for (const y of b.impossible) {
-        const x = impossible.get(y.from);
-        if (x === undefined) {
-          if (impossible.size < o.maxRouters) impossible.set(y.from, y);
-          continue;
-        }
+        const x = impossible.mergeTarget(y.from, y);
+        if (x === undefined) continue;
         x.count += y.count;
         if (y.lastAt >= x.lastAt) [x.last, x.lastAt] = [y.last, y.lastAt];
         mergeFirstByPosition(x, y, 'evidence', MAX_EVIDENCE);

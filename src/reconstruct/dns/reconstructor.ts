@@ -15,6 +15,7 @@
 import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
+import { AnsweredKeys } from './answered-keys.js';
 import { append, EMPTY, MAX_DATA, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
@@ -44,19 +45,17 @@ interface KeyFields {
 /**
  * A transaction key: the socket and the question. The question is part of the key because
  * pipelined DNS over TCP may reuse one id for many questions. Lives while an attempt under it is
- * pending or was answered less than `unansweredAfterMicros` ago.
+ * pending or its answered attempt's lookup is open; that it was answered in the last
+ * `unansweredAfterMicros` is kept apart, as a fingerprint (answered-keys.ts).
  */
 export interface TxKey extends KeyFields {
   readonly hash: number;
   next: TxKey | undefined;
   pending: Attempt | undefined;
-  /** In #answered: an attempt under this key was (first) answered at `answeredAt` (an offset, see state.ts). */
-  answered: boolean;
-  answeredAt: number;
-  /** Answered again since it joined #answered: fresher than its place there. */
-  answeredAgain: boolean;
-  /** That answered attempt while its lookup is open (duplicates are added to it). */
+  /** The answered attempt while its lookup is open (duplicates are added to it). */
   answer: Attempt | undefined;
+  /** Its slot among the answered keys, or -1 (see AnsweredKeys). */
+  answeredSlot: number;
 }
 
 /**
@@ -74,10 +73,14 @@ interface KeyProbe extends KeyFields {
   qclass: number;
   qtype: number;
   qnameLower: string;
-  /** socketHash of the socket fields (before smallHash), and the key's hash (keyHash). */
+  /** socketHash of the socket fields (before smallHash), and the key's hash (keyHash, 32 bits). */
   socketHash: number;
   keyHash: number;
 }
+
+/** The probe's fingerprint fields beside its hash (see AnsweredKeys). */
+const portsOf = (k: KeyFields): number => ((k.clientPort << 16) | k.serverPort) >>> 0;
+const idTypeOf = (k: KeyFields): number => ((k.id << 16) | k.qtype) >>> 0;
 
 const sameSocket = (a: KeyFields, b: KeyFields): boolean =>
   a.id === b.id && a.clientPort === b.clientPort && a.serverPort === b.serverPort && a.transport === b.transport &&
@@ -122,9 +125,9 @@ function socketHash(k: KeyFields): number {
   return mixNumber(h, k.id);
 }
 
-/** The key's hash: the socket's, the question's class and type, and the name (lower case). */
+/** The key's hash: the socket's, the question's class and type, and the name (lower case); 32 bits, unsigned. */
 const keyHash = (socket: number, k: KeyFields): number =>
-  smallHash(mixString(mixNumber(mixNumber(socket, k.qclass), k.qtype), k.qnameLower));
+  mixString(mixNumber(mixNumber(socket, k.qclass), k.qtype), k.qnameLower) >>> 0;
 
 export class DnsReconstructor {
   readonly options: DnsOptions;
@@ -135,12 +138,13 @@ export class DnsReconstructor {
   readonly #keys = new HashChains<TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
   readonly #pending = new AgeList<Attempt>();
-  /**
-   * Answered recently: to tell duplicates and re-asks from orphans. Ordered by first answer time,
-   * a queue from #answeredHead (a key answered again keeps its place).
-   */
-  #answered: TxKey[] = [];
-  #answeredHead = 0;
+  /** Answered recently: to tell duplicates and re-asks from orphans. */
+  readonly #answered = new AnsweredKeys();
+  /** An answered key's time is up: its answer is no longer added to, and the key goes unless pending. */
+  readonly #answerExpired = (k: TxKey): void => {
+    k.answer = undefined;
+    this.#releaseKey(k);
+  };
   /** Open lookups by hash of (client, name, family), and ordered by last activity (re-inserted on activity). */
   readonly #lookupIndex = new HashChains<Lookup>();
   readonly #lookups = new AgeList<Lookup>();
@@ -216,28 +220,7 @@ export class DnsReconstructor {
       this.#finalize(a, 'unanswered');
       a = newer;
     }
-    const answered = this.#answered;
-    while (this.#answeredHead < answered.length) {
-      const k = answered[this.#answeredHead]!;
-      if (k.answeredAt + o.unansweredAfterMicros > nowAt) {
-        if (!k.answeredAgain) break;
-        // Answered again since it was queued: it goes to the back rather than hold up the older
-        // keys behind it (a key answered every few seconds would keep them all, without bound).
-        k.answeredAgain = false;
-        this.#answeredHead++;
-        answered.push(k);
-        continue;
-      }
-      this.#answeredHead++;
-      k.answered = false;
-      k.answeredAgain = false;
-      k.answer = undefined;
-      this.#releaseKey(k);
-    }
-    if (this.#answeredHead > 1024 && this.#answeredHead * 2 > answered.length) {
-      this.#answered = answered.slice(this.#answeredHead);
-      this.#answeredHead = 0;
-    }
+    this.#answered.expire(nowAt - o.unansweredAfterMicros, this.#answerExpired);
     for (let l = this.#lookups.oldest; l !== undefined && l.lastActivityAt + o.lookupLingerMicros <= nowAt;) {
       const newer = l.newer;
       if (l.pending === 0) this.#close(l, false);
@@ -261,8 +244,7 @@ export class DnsReconstructor {
       this.#finalize(a, retried || waited ? 'unanswered' : 'unknown');
     }
     for (const l of this.#lookups.toArray()) this.#close(l, false);
-    this.#answered = [];
-    this.#answeredHead = 0;
+    this.#answered.clear();
     this.#keys.clear();
     this.#sockets.clear();
     this.#tcpWatch.clear();
@@ -270,7 +252,7 @@ export class DnsReconstructor {
 
   /** Keys kept as answered in the last `unansweredAfterMicros` (for tests of that bound). */
   get answeredKeys(): number {
-    return this.#answered.length - this.#answeredHead;
+    return this.#answered.size;
   }
 
   stats(): DnsStats {
@@ -309,7 +291,7 @@ export class DnsReconstructor {
       this.#touch(existing.lookup, at);
       return;
     }
-    const afterAnswer = key !== undefined && key.answered;
+    const afterAnswer = this.#answeredSlot(probe) >= 0;
     const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, at, afterAnswer);
     let question: Question | undefined;
     // Indexed: a new lookup's list is the frozen EMPTY, and for-of over it makes an iterator.
@@ -322,6 +304,9 @@ export class DnsReconstructor {
       question.lastSentAt = at;
     }
     if (!lookup.servers.includes(server) && lookup.servers.length < MAX_DATA) lookup.servers = append(lookup.servers, server);
+    // A key in #keys has an attempt pending or an answer in an open lookup: with neither, the lookup
+    // #lookupFor just closed held its answer, and the key object was released with it.
+    if (key !== undefined && key.pending === undefined && key.answer === undefined) key = undefined;
     key ??= this.#addKey(probe);
     const attempt: Attempt = {
       key,
@@ -365,12 +350,12 @@ export class DnsReconstructor {
     const q = m.question!;
     const probe = this.#probeFor(m, client, cport, server, sport);
     const key = this.#findKey(probe);
-    if (key !== undefined && key.pending === undefined && key.answer === undefined) {
+    const attempt = key?.pending ?? key?.answer;
+    if (attempt === undefined && this.#answeredSlot(probe) >= 0) {
       // A duplicate of an answer whose lookup is closed: nothing left to add it to.
       s.duplicateResponses++;
       return;
     }
-    const attempt = key?.pending ?? key?.answer;
     if (attempt === undefined) {
       // RFC 5452 §9.1: a reply must match the question as well as the id and ports.
       const mismatch = this.#findSocket(probe) !== undefined;
@@ -414,10 +399,9 @@ export class DnsReconstructor {
     this.#unpend(attempt);
     // The key keeps its place among the answered (first answer time) when answered again.
     const k = attempt.key;
-    if (!k.answered) this.#answered.push(k);
-    else k.answeredAgain = true;
-    k.answered = true;
-    k.answeredAt = at;
+    const slot = this.#answeredSlot(probe);
+    if (slot < 0) this.#answered.add(probe.keyHash, portsOf(probe), idTypeOf(probe), at, k);
+    else this.#answered.answeredAgain(slot, at, k);
     k.answer = attempt;
     lookup.pending--;
     const question = attempt.question;
@@ -456,25 +440,35 @@ export class DnsReconstructor {
   }
 
   #findKey(probe: KeyProbe): TxKey | undefined {
-    for (let k = this.#keys.chain(probe.keyHash); k !== undefined; k = k.next) if (sameKey(k, probe)) return k;
+    for (let k = this.#keys.chain(smallHash(probe.keyHash)); k !== undefined; k = k.next) if (sameKey(k, probe)) return k;
     return undefined;
+  }
+
+  /** The probe's key among those answered in the last `unansweredAfterMicros` (its slot), or -1. */
+  #answeredSlot(probe: KeyProbe): number {
+    return this.#answered.find(probe.keyHash, portsOf(probe), idTypeOf(probe));
   }
 
   /** A stored key with the probe's fields (the probe itself is reused). */
   #addKey(probe: KeyProbe): TxKey {
     const key: TxKey = {
-      hash: probe.keyHash, transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
+      hash: smallHash(probe.keyHash), transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
       serverPort: probe.serverPort, id: probe.id, qclass: probe.qclass, qtype: probe.qtype, qnameLower: probe.qnameLower,
-      next: undefined, pending: undefined, answered: false, answeredAt: 0, answeredAgain: false, answer: undefined,
+      next: undefined, pending: undefined, answer: undefined, answeredSlot: -1,
     };
     this.#keys.add(key);
     return key;
   }
 
-  /** Forgets a key once nothing is pending or answered under it. */
+  /**
+   * Forgets a key object once nothing is pending under it and its answer's lookup is closed (or the
+   * answer's time is up); that it was answered stays in #answered.
+   */
   #releaseKey(k: TxKey): void {
-    if (k.pending !== undefined || k.answered) return;
+    if (k.pending !== undefined || k.answer !== undefined) return;
     this.#keys.delete(k);
+    if (k.answeredSlot >= 0) this.#answered.detach(k.answeredSlot);
+    k.answeredSlot = -1;
   }
 
   /** TCP/53 after a TC=1 reply (tcp-fallback.ts): a lookup it counted for has activity. */
@@ -575,7 +569,10 @@ export class DnsReconstructor {
       for (let j = 0; j < attempts.length; j++) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
         const a = attempts[j]!;
-        if (a.key.answer === a) a.key.answer = undefined;
+        if (a.key.answer === a) {
+          a.key.answer = undefined;
+          this.#releaseKey(a.key);
+        }
       }
     }
     const record = lookupRecord(l, forced, this.options.parallelWindowMicros, this.#epoch);

@@ -14,8 +14,8 @@ export const MAX_DATA = 8;
  * Times in this state (the fields named `…At`) are offsets from the reconstructor's epoch, the
  * first packet's capture time, and small integers where they fit: a field holding µs since 1970 is a
  * heap number of its own, allocated with every object and copied with it by each young-generation
- * collection (answered keys live 10 s of capture time: long enough to be promoted). records.ts adds
- * the epoch back. Offsets beyond ±2^31 µs (35 min) stay doubles: exact, only boxed.
+ * collection (lookups and their attempts can live seconds of capture time: long enough to be
+ * promoted). records.ts adds the epoch back. Offsets beyond ±2^31 µs (35 min) stay doubles: exact, only boxed.
  */
 export function offsetFrom(epoch: Micros, t: Micros): number {
   const d = t - epoch;

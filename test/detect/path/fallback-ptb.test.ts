@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Finding } from '../../../src/detect/index.js';
+import { createFallbackDelay } from '../../../src/detect/path/fallback-delay.js';
 import type { Packet } from '../../../src/decode/index.js';
 import { dnsAnswer, icmp6, resetFrames, tcp4, tcp6 } from '../../support/tcp-packets.js';
 import { C4, C6, MS, S4, S6, run } from './scenarios.js';
@@ -55,6 +56,34 @@ describe('path.fallback_delay', () => {
 
   it('does not pair attempts to another service port', () => {
     expect(fallbacks(fallback({ dns: false, v4At: 7002, v6: 'silent', port4: 443 }))).toEqual([]);
+  });
+});
+
+describe('path.fallback_delay: waiting failures found by name', () => {
+  // The fallback of the first test, plus an unanswered IPv6 SYN to another name's server: the
+  // detector is fed both failures, then the IPv4 success, with room for one or two failures.
+  const OTHER6 = '2001:db8:2::99';
+  const records = () => {
+    const ps = fallback({ dns: true, v4At: 7002, v6: 'silent' });
+    ps.push(dnsAnswer({ client: C4, server: '192.0.2.53', name: 'other.example.test', addresses: [OTHER6], time: 3 * MS }));
+    ps.push(tcp6({ src: C6, dst: OTHER6, sport: 50002, dport: 80, flags: 'S', seq: 31, time: 4 * MS }));
+    const sorted = ps.sort((a, b) => a.time - b.time).map((p, i) => ({ ...p, frame: i + 1 }));
+    const connections = run(sorted).connections;
+    const to = (server: string) => connections.find((c) => c.server === server)!;
+    return [to(S6), to(OTHER6), to(S4)];
+  };
+  const found = (maxPending: number) => {
+    const d = createFallbackDelay({ maxPending });
+    const out = records().flatMap((r) => d.observe(r));
+    return [...out, ...d.finish()].map((f) => [f.details.ipv6Server, f.names]);
+  };
+
+  it('pairs the success with the failure under its name among other waiting failures', () => {
+    expect(found(2)).toEqual([[S6, ['www.example.test']]]);
+  });
+
+  it('forgets a failure pushed out of the waiting list (past maxPending) under its names too', () => {
+    expect(found(1)).toEqual([]);
   });
 });
 

@@ -1,7 +1,8 @@
 // Issue 15: a Packet Too Big (or ICMP 3/4) from a source no router on the path can have is reported
 // as such and is not taken as evidence about the path MTU.
 import { describe, expect, it } from 'vitest';
-import { Finding } from '../../../src/detect/index.js';
+import { Finding, RecordScope } from '../../../src/detect/index.js';
+import { createPtbProblem } from '../../../src/detect/path/ptb-problem.js';
 import { impossiblePtbSource } from '../../../src/detect/path/common.js';
 import type { Packet } from '../../../src/decode/index.js';
 import { icmp4, icmp6, resetFrames } from '../../support/tcp-packets.js';
@@ -133,5 +134,46 @@ describe('path.ptb_problem on a real capture (samples/lab/ptbbogus.sh, captured 
       expect(f.details).toMatchObject({ count: 1, deliveredTo: ['2001:db8:15::10'], mtus: [1400], ipVersion: 6 });
     }
     expect(findings.filter((f) => f.kind === 'path.pmtud_blackhole')).toEqual([]);
+  });
+});
+
+describe('path.ptb_problem: the pieces of a split capture merged keep at most maxRouters routers', () => {
+  // Large (1280-byte) PTBs from routers R1 (frames 1, 2), R2 (3) and R1 again (4). Piece A owns
+  // frames 1–2; piece B owns 3–4 and, without a lead-in, met R2 first.
+  const R1 = '2001:db8:9::1';
+  const R2 = '2001:db8:9::2';
+  const records = () => {
+    resetFrames();
+    const large = (from: string, frame: number) =>
+      icmp6({ src: from, dst: S6, kind: 'packet-too-big', mtu: 1400, length: 1280, quoted: { src: S6, dst: C6, sport: 80, dport: 40000, length: 1500, seq: 1 }, frame, time: frame * MS });
+    return run([large(R1, 1), large(R1, 2), large(R2, 3), large(R1, 4)]).records;
+  };
+  const piece = (firstFrame: number, lastFrame: number, maxRouters: number) => {
+    const scope = new RecordScope();
+    scope.own({ firstFrame, lastFrame });
+    const d = createPtbProblem({ maxRouters }, undefined, undefined, scope);
+    for (const r of records()) {
+      if (r.type !== 'icmp-error' || r.frame < firstFrame) continue;
+      scope.position = r.frame;
+      d.observe(r);
+    }
+    return structuredClone(d.exportState!());
+  };
+  const merged = (maxRouters: number) => {
+    const d = createPtbProblem({ maxRouters });
+    d.mergeState!(piece(1, 2, maxRouters));
+    d.mergeState!(piece(3, 4, maxRouters));
+    return d.finish().map((f) => [f.details.router, f.details.count, f.evidence.map((e) => e.frame)]);
+  };
+
+  it('adds a router both pieces hold, and takes one only a piece holds while there is room', () => {
+    expect(merged(2).sort()).toEqual([
+      [R1, 3, [1, 2, 4]],
+      [R2, 1, [3]],
+    ]);
+  });
+
+  it('refuses a piece\'s router past the cap', () => {
+    expect(merged(1)).toEqual([[R1, 2, [1, 2]]]);
   });
 });
