@@ -67,6 +67,8 @@ export interface JobAnalyzeOptions {
   readonly dnsTimeout?: number | undefined;
   readonly slowLookup?: number | undefined;
   readonly generatedAt?: string | undefined;
+  /** Detector options by kind (plain data), e.g. a smaller bound in a test of the merge. */
+  readonly detect?: AnalyzeOptions['detect'] | undefined;
 }
 
 export type Job = ScanJob | AnalyzeJob | PieceJob;
@@ -199,7 +201,7 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
 export function jobAnalyzeOptions(o: JobAnalyzeOptions): Partial<AnalyzeOptions> {
   return {
     dns: o.dnsTimeout !== undefined ? { unansweredAfterMicros: secondsToMicros(o.dnsTimeout) } : {},
-    detect: o.slowLookup !== undefined ? { 'dns.slow_lookup': { slowMicros: secondsToMicros(o.slowLookup) } } : {},
+    detect: { ...o.detect, ...(o.slowLookup !== undefined ? { 'dns.slow_lookup': { ...o.detect?.['dns.slow_lookup'], slowMicros: secondsToMicros(o.slowLookup) } } : {}) },
     generatedAt: o.generatedAt,
   };
 }

@@ -112,6 +112,25 @@ describe('analyze in pieces: the one-thread report', () => {
     expectSameReport(long.one, long.split);
   });
 
+  // A detector's bound (groups, remembered legs) filled by the records a piece reads, context
+  // included, as on one thread: a piece counting only its own once dropped lookups of a client
+  // one thread profiles (edge bench file: resolver_profile client counts), and a merge replaying
+  // only the pieces' own legs dropped legs one thread keeps (local_zone_leak upstream legs).
+  it.each([
+    ['samples/onesided-merge-lan.pcap', { 'dns.resolver_profile': { maxClients: 1 } }],
+    ['samples/rfc6303-leak-many-hosts-resolver.pcap', { 'dns.local_zone_leak': { maxRememberedLegs: 3 } }],
+  ])('a bound filled across pieces: %s with %j', async (file, detect) => {
+    const path = join(ROOT, file);
+    const analyze = { generatedAt: GENERATED_AT, detect };
+    const one = await analyzeFile(path, analyze);
+    let pieces = 0;
+    const split = await analyzeInPieces(path, { jobs: 2, runner: new InlineRunner(), pieceBytes: Math.ceil(statSync(path).size / 8), contextSeconds: WHOLE_CAPTURE_CONTEXT, analyze, onPieces: (n) => (pieces = n) });
+    expect(pieces).toBeGreaterThanOrEqual(4);
+    const kind = Object.keys(detect)[0]!;
+    expect(one.findings.filter((f) => f.kind === kind).length).toBeGreaterThan(0);
+    expectSameReport(one, split);
+  });
+
   it('a file that makes one piece is analysed on this thread: no job runs, the one-thread report', async () => {
     const path = join(ROOT, 'samples/busy-mixed-client.pcapng');
     const runner = new InlineRunner();

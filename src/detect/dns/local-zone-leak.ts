@@ -85,6 +85,8 @@ interface Leg {
   servers: readonly string[];
   transmissions: number;
   unanswered: boolean;
+  /** Where it was observed (RecordScope.position): the merge of a split capture takes each leg once. */
+  at: number;
   /**
    * The lookup itself (final, so unchanged): its evidence is built only for the legs a finding
    * takes, at finish. Built for every lookup in a locally served zone (reverse lookups of private
@@ -136,6 +138,8 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       }
     }
   };
+  /** mergeState: the position of the last leg taken from a piece. */
+  let mergedLegsUpTo = Number.NEGATIVE_INFINITY;
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
   const failing = new Set<string>();
   /**
@@ -204,13 +208,14 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       if (reasons.includes('unanswered') || reasons.includes('servfail')) failing.add(`${r.client}|${server}|${zone}`);
       else if (outcome === 'unknown' && failing.has(`${r.client}|${server}|${zone}`)) reasons.push('zone-already-failing');
       if (r.servers.some(isGlobal)) reasons.push('global-server');
-      // What comes before is context (the zone shown failing) for every record read; what follows is
-      // counted by the piece of a split capture that owns the lookup (RecordScope).
-      if (!scope.owns(r)) return NO_FINDINGS;
       const at = scope.position;
       const nameKey = r.name.toLowerCase();
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
-      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), lookup: r });
+      // The legs are context, like the zone shown failing: remembered from every record read, so that
+      // a piece of a split capture holds (and drops, by the bounds) the legs one thread does.
+      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), at, lookup: r });
+      // What follows is counted by the piece of a split capture that owns the lookup (RecordScope).
+      if (!scope.owns(r)) return NO_FINDINGS;
       if (reasons.length === 0) return NO_FINDINGS;
       const g = groupOf(r, server, nameKey, zone, outcome);
       if (g === undefined) return NO_FINDINGS;
@@ -275,7 +280,8 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       return out;
     },
     // The legs go in the order they were remembered, and the merge remembers them again in that
-    // order, piece after piece: the total bound then drops the legs one thread would have dropped.
+    // order, piece after piece, each leg once (a piece's lead-in holds legs an earlier piece already
+    // gave): the bounds then drop the legs one thread would have dropped.
     exportState: (): LocalZoneLeakState => {
       const taken = new Map<string, number>();
       const ordered: [string, Leg][] = [];
@@ -289,7 +295,12 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
     },
     mergeState(state: unknown): void {
       const b = state as LocalZoneLeakState;
-      for (const [name, leg] of b.legs) remember(name, leg);
+      const upTo = mergedLegsUpTo;
+      for (const [name, leg] of b.legs) {
+        if (leg.at <= upTo) continue;
+        remember(name, leg);
+        mergedLegsUpTo = Math.max(mergedLegsUpTo, leg.at);
+      }
       for (const y of b.groups) {
         const x = groups.mergeTarget(y.key, y);
         if (x === undefined) continue;

@@ -90,10 +90,12 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
     name: 'resolver-profile',
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup' || r.family !== 'address') return NO_FINDINGS;
-      // Another piece of a split capture counts it (RecordScope).
-      if (!scope.owns(r)) return NO_FINDINGS;
+      // Which clients have a profile (the first maxClients seen) is decided by every record read,
+      // context included, as on one thread: a piece whose own clients alone filled the table would
+      // drop the lookups of a client one thread profiles. Another piece of a split capture counts
+      // the lookup itself (RecordScope); a profile with nothing counted is left out at finish.
       const p = clients.groups.get(r.client) ?? newProfile(r.client);
-      if (p === undefined) return NO_FINDINGS;
+      if (p === undefined || !scope.owns(r)) return NO_FINDINGS;
       observeLookup(p, r, o, scope.position);
       return NO_FINDINGS;
     },
