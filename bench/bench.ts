@@ -5,7 +5,9 @@
 // each it prints packets/s, MB/s and peak RSS for read-only, read+decode and the full analysis, next
 // to tshark on the same file in the same run (BENCH_RUNS runs of each dualscope mode, default 3: the
 // fastest is shown with the range). `analyze-jobs` is the full analysis with `--jobs` set to every
-// core (not the CLI's default, one thread; RSS is the whole process, all threads). Speed targets live here, never in unit tests.
+// core (not the CLI's default, one thread; RSS is the whole process, all threads). `analyze-report` is
+// the one-thread analysis followed by rendering the JSON and HTML reports, as `dualscope analyze`
+// writes them by default. Speed targets live here, never in unit tests.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -33,7 +35,7 @@ const digests = new Map<string, string>();
 interface Row { what: string; packets: number; seconds: number; maxRssMb: number | undefined; note?: string }
 
 function runNode(rows: Row[], file: string, mode: string): void {
-  const done: { packets: number; seconds: number; maxRssMb: number; findings: number; digest: string; pieces: number }[] = [];
+  const done: { packets: number; seconds: number; maxRssMb: number; findings: number; digest: string; pieces: number; reportBytes: number }[] = [];
   for (let i = 0; i < runs; i++) {
     const r = spawnSync(process.execPath, [worker, mode, file], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) {
@@ -51,6 +53,7 @@ function runNode(rows: Row[], file: string, mode: string): void {
     const same = one === undefined ? 'not compared' : done.every((d) => d.digest === one) ? 'identical to one thread' : 'NOT identical to one thread';
     findings = `${availableParallelism()} threads, ${best.pieces} piece(s), findings ${same}; `;
   }
+  if (mode === 'analyze-report') findings = `${best.findings} findings, then the JSON and HTML reports rendered (${(best.reportBytes / 1e6).toFixed(0)} M characters); `;
   if (mode === 'analyze') digests.set(file, best.digest);
   rows.push({ what: `dualscope ${mode}`, packets: best.packets, seconds: best.seconds, maxRssMb: Math.max(...done.map((d) => d.maxRssMb)), note: `${findings}${spread}` });
 }
@@ -82,7 +85,7 @@ for (const spec of FILES) {
   }
   const size = statSync(file).size;
   const rows: Row[] = [];
-  for (const mode of ['read', 'decode', 'analyze', 'analyze-jobs']) runNode(rows, file, mode);
+  for (const mode of ['read', 'decode', 'analyze', 'analyze-jobs', 'analyze-report']) runNode(rows, file, mode);
   const packets = rows.find((r) => r.what === 'dualscope read')?.packets ?? spec.target;
   runTimed(rows, 'tshark -r FILE -q', 'tshark', ['-r', file, '-q'], packets, 'reads, does not dissect');
   // tshark -z expert dissects everything at ~60 k packets/s with ~800 MB per million packets:
@@ -118,6 +121,6 @@ for (const spec of FILES) {
     const ok = (b: boolean): string => (b ? 'met' : 'NOT met');
     return `${spec.name} ${mode}: ${(pps / 1e6).toFixed(2)} M packets/s (target ≥ ${minPps / 1e6} M: ${ok(pps >= minPps)}), peak RSS ${rss.toFixed(0)} MB (target < ${maxRssMb} MB: ${ok(rss < maxRssMb)})`;
   };
-  verdicts.push(verdict('decode', 2e6, 150), verdict('analyze', 1e6, 200));
+  verdicts.push(verdict('decode', 2e6, 150), verdict('analyze', 1e6, 200), verdict('analyze-report', 1e6, 200));
 }
 process.stdout.write(`\ntargets, one core:\n${verdicts.map((v) => `  ${v}\n`).join('')}`);
