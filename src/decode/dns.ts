@@ -80,6 +80,39 @@ let knownCount = 0;
 const TEXT = Buffer.alloc(4 * MAX_NAME_OCTETS + 8);
 let textLen = 0;
 
+/**
+ * Name texts read lately, by a hash of their bytes (direct-mapped; a slot holds the last text that
+ * hashed to it): a name asked and answered again and again (the question of a retry, of a reply, of
+ * the next client's lookup) comes back as the same string object. That saves the latin1 decode and
+ * the string per name, and everything downstream keys maps on names and compares them: one string
+ * object has its hash computed once, and two references to it compare without reading characters.
+ * The text is whatever the bytes say (compared byte by byte): a slot only ever saves work.
+ */
+const NAME_SLOTS = 1 << 12;
+/** Longer texts are decoded every time (rare; each would push a short one out). */
+const MAX_CACHED_TEXT = 96;
+const nameTexts: string[] = new Array<string>(NAME_SLOTS).fill('');
+
+/** TEXT[0, textLen) as a string: the cached one when a slot holds these bytes. */
+function nameText(): string {
+  const n = textLen;
+  if (n > MAX_CACHED_TEXT) return TEXT.toString('latin1', 0, n);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < n; i++) h = Math.imul(h ^ TEXT[i]!, 0x01000193);
+  const slot = (h ^ (h >>> 16)) & (NAME_SLOTS - 1);
+  const cached = nameTexts[slot]!;
+  if (cached.length === n) {
+    let same = true;
+    for (let i = 0; i < n; i++) {
+      if (cached.charCodeAt(i) !== TEXT[i]) { same = false; break; }
+    }
+    if (same) return cached;
+  }
+  const text = TEXT.toString('latin1', 0, n);
+  nameTexts[slot] = text;
+  return text;
+}
+
 function appendLabel(b: Buffer, start: number, end: number): void {
   let n = textLen;
   if (n > 0) TEXT[n++] = 0x2e;
@@ -170,7 +203,7 @@ function readName(b: Buffer, off: number, anomalies: Anomalies, keepText = true)
   nameTooLong = tooLong;
   if (!keepText) return '';
   if (textLen === 0) return nameStatus === NAME_OK && !tooLong ? ROOT_TEXT : '';
-  let text = TEXT.toString('latin1', 0, textLen);
+  let text = nameText();
   if (text === ROOT_TEXT) text = '\\060Root>';
   // Reusable when read whole, and when one more pointer hop in front of it stays within the limit.
   if (nameStatus === NAME_OK && !tooLong && hops < MAX_POINTER_HOPS && knownCount < KNOWN_NAMES) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ANOMALIES, Anomalies } from '../../src/core/index.js';
 import { decodeDns, looksLikeDns, wiresharkNameText } from '../../src/decode/dns.js';
 import { hex, mutations, seeded } from '../support/hex.js';
+import { dnsQuery } from './build.js';
 
 const query = hex`
   1234 0100 0001 0000 0000 0001          // id 0x1234, RD; 1 question, 1 additional
@@ -316,5 +317,22 @@ describe('looksLikeDns', () => {
       if (looksLikeDns(b)) accepted++;
     }
     expect(accepted).toBe(0);
+  });
+});
+
+describe('name texts', () => {
+  it('are the text of their own bytes whatever was read before: more names than the text cache holds, twice, differing in case only', () => {
+    const a = new Anomalies();
+    const names: string[] = [];
+    for (let i = 0; i < 12_000; i++) names.push(`h${i.toString(36)}.Example.ORG`, `h${i.toString(36)}.example.org`, `x\\032${i}.example.org`);
+    const wrong: string[] = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < names.length; i++) {
+        const wire = names[i]!.replace('\\032', ' ');
+        const got = decodeDns(dnsQuery(i & 0xffff, wire), 'udp', a)!.question!.name;
+        if (got !== names[i]) wrong.push(`${names[i]} read as ${got}`);
+      }
+    }
+    expect(wrong.slice(0, 5)).toEqual([]);
   });
 });
