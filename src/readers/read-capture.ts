@@ -20,11 +20,12 @@ export interface ReadOptions {
 }
 
 /**
- * Bytes per read. Each chunk costs a trip through the event loop for its read's completion; at
- * 4 MiB a 2.2 GB file is ~550 of them (bench, 5 M packets: ~2 % faster than 1 MiB). Two buffers
- * of this size are kept.
+ * Bytes per read. Each chunk costs a trip through the event loop for its read's completion (a
+ * 2.2 GB file at 1 MiB is ~2,100 of them, a few ms in all). Two buffers of this size are kept, and
+ * they count in full towards peak RSS: 1 MiB rather than 4 MiB is 6 MB less, for the same CPU time
+ * (reading the easy 1 M file, alternating runs: 0.61–0.73 s user+sys against 0.66–1.11 s at 4 MiB).
  */
-export const DEFAULT_CHUNK_SIZE = 4 << 20;
+export const DEFAULT_CHUNK_SIZE = 1 << 20;
 const GZIP_MAGIC = [0x1f, 0x8b] as const;
 
 const isGzip = (b: Buffer): boolean => b.length >= 2 && b[0] === GZIP_MAGIC[0] && b[1] === GZIP_MAGIC[1];

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEdgeCapture } from '../../bench/generate-edge.js';
+import { analyzeFile } from '../../src/analyze.js';
+import { allLookupEvidence, shownLookup } from '../../src/detect/dns/common.js';
 import { createLocalZoneLeak } from '../../src/detect/dns/local-zone-leak.js';
+import { CaptureView, DETECTORS, Explanations, RecordScope, type Finding } from '../../src/detect/index.js';
 import { locallyServedZone } from '../../src/detect/dns/local-zones.js';
 import type { DnsRecord } from '../../src/reconstruct/dns/index.js';
 import { runDns } from '../reconstruct/dns/pipeline.js';
@@ -15,8 +18,8 @@ const TMP = mkdtempSync(join(tmpdir(), 'i17e-retained-'));
 afterAll(() => rmSync(TMP, { recursive: true, force: true }));
 
 let records: DnsRecord[] = [];
+const file = join(TMP, 'edge.pcap');
 beforeAll(async () => {
-  const file = join(TMP, 'edge.pcap');
   generateEdgeCapture(file, 60_000);
   records = (await runDns(file)).records;
 }, 120_000);
@@ -42,4 +45,27 @@ describe('local_zone_leak remembers a bounded number of legs in all', () => {
     expect(most).toBe(200);
     expect(bounded.rememberedLegs()).toBe(200);
   });
+});
+
+describe('what is kept in place of the whole record shows the same', () => {
+  it('a remembered leg (shownLookup) gives the evidence of the lookup it was copied from', () => {
+    let lookups = 0;
+    for (const r of records) {
+      if (r.type !== 'lookup') continue;
+      lookups++;
+      expect(allLookupEvidence(shownLookup(r), 8)).toEqual(allLookupEvidence(r, 8));
+    }
+    expect(lookups).toBeGreaterThan(1000);
+  });
+
+  it('a file analysed without listeners, which keeps no provisional findings, reports what one with listeners does', async () => {
+    const restating = new Set<string>(DETECTORS.filter((d) => d.create({}, new Explanations(), new CaptureView(), new RecordScope()).restatesAtFinish === true).map((d) => d.kind));
+    const announced: Finding[] = [];
+    const withListener = await analyzeFile(file, { generatedAt: 'x', onFinding: (f) => announced.push(f) });
+    const without = await analyzeFile(file, { generatedAt: 'x' });
+    // The listener heard provisional findings of the detectors that restate: the run kept them.
+    expect(announced.filter((f) => restating.has(f.kind)).length).toBeGreaterThan(0);
+    expect(without.findings).toEqual(withListener.findings);
+    expect(without.findings.length).toBeGreaterThan(10);
+  }, 120_000);
 });

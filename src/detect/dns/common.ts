@@ -14,7 +14,7 @@ import {
   type DnsReply,
 } from '../../reconstruct/dns/index.js';
 import { CappedGroups, NO_FINDINGS } from '../detector.js';
-import { framesAndAddresses, sortEvidence } from '../evidence.js';
+import { flatText, framesAndAddresses, sortEvidence } from '../evidence.js';
 import type { Evidence } from '../finding.js';
 
 export { formatDuration, qtypeName, rcodeName, sortEvidence };
@@ -63,16 +63,48 @@ export const sameUdpSocket = (x: DnsAttempt, y: DnsAttempt): boolean =>
 export type ReplyShown = Pick<DnsReply, 'frame' | 'time' | 'rcode' | 'answersOfType' | 'tc' | 'aa' | 'size' | 'fragmented'>;
 /** What evidence shows of an attempt: its socket and question type. */
 export type AttemptShown = Pick<DnsAttempt, 'clientPort' | 'server' | 'serverPort' | 'qtype' | 'transport' | 'id'>;
+/** What evidence shows of a lookup (questionEvidence): its questions' attempts, queries and replies. */
+export interface LookupShown {
+  readonly client: string;
+  readonly questions: readonly {
+    readonly qtype: number;
+    readonly attempts: readonly (AttemptShown & { readonly queries: readonly DnsQuerySent[]; readonly replies: readonly ReplyShown[] })[];
+  }[];
+}
+
+/**
+ * A copy of what evidence shows of a lookup, for a detector that keeps lookups in case a finding
+ * cites them: without the replies' answer data and the rest of the record, a kept lookup is about
+ * half its size (local_zone_leak's 4,096 remembered legs: ~5.8 MB → ~3.6 MB, edge file 2 M).
+ */
+export function shownLookup(l: DnsLookup): LookupShown {
+  return {
+    client: l.client,
+    questions: l.questions.map((q) => ({
+      qtype: q.qtype,
+      attempts: q.attempts.map((a) => ({
+        transport: a.transport,
+        clientPort: a.clientPort,
+        server: a.server,
+        serverPort: a.serverPort,
+        id: a.id,
+        qtype: a.qtype,
+        queries: a.queries,
+        replies: a.replies.map((r): ReplyShown => ({ frame: r.frame, time: r.time, rcode: r.rcode, answersOfType: r.answersOfType, tc: r.tc, aa: r.aa, size: r.size, fragmented: r.fragmented })),
+      })),
+    })),
+  };
+}
 
 export function queryEvidence(q: DnsQuerySent, a: AttemptShown, client: string, role: string): Evidence {
   return {
     frame: q.frame,
     time: q.time,
-    role,
+    role: flatText(role),
     mark: 'dns-query',
-    src: `${client}:${a.clientPort}`,
-    dst: `${a.server}:${a.serverPort}`,
-    detail: `${qtypeName(a.qtype)} ${a.transport} id 0x${a.id.toString(16).padStart(4, '0')}, ${q.size} B`,
+    src: flatText(`${client}:${a.clientPort}`),
+    dst: flatText(`${a.server}:${a.serverPort}`),
+    detail: flatText(`${qtypeName(a.qtype)} ${a.transport} id 0x${a.id.toString(16).padStart(4, '0')}, ${q.size} B`),
   };
 }
 
@@ -80,11 +112,11 @@ export function replyEvidence(r: ReplyShown, a: AttemptShown, client: string, ro
   return {
     frame: r.frame,
     time: r.time,
-    role,
+    role: flatText(role),
     mark: 'dns-answer',
-    src: `${a.server}:${a.serverPort}`,
-    dst: `${client}:${a.clientPort}`,
-    detail: `${qtypeName(a.qtype)} ${rcodeName(r.rcode)}, ${r.answersOfType} answer(s)${r.tc ? ', TC' : ''}${r.aa ? ', AA' : ''}, ${r.size} B${r.fragmented ? ', fragmented' : ''}`,
+    src: flatText(`${a.server}:${a.serverPort}`),
+    dst: flatText(`${client}:${a.clientPort}`),
+    detail: flatText(`${qtypeName(a.qtype)} ${rcodeName(r.rcode)}, ${r.answersOfType} answer(s)${r.tc ? ', TC' : ''}${r.aa ? ', AA' : ''}, ${r.size} B${r.fragmented ? ', fragmented' : ''}`),
   };
 }
 
@@ -93,7 +125,7 @@ export function replyEvidence(r: ReplyShown, a: AttemptShown, client: string, ro
  * query's server is a retransmission; one to another server is not (musl asks every nameserver at
  * once, glibc moves on to the next after its timeout): it is labelled as a query to another server.
  */
-export function questionEvidence(l: DnsLookup, q: DnsQuestionRecord, limit = 24): Evidence[] {
+export function questionEvidence(l: LookupShown, q: LookupShown['questions'][number], limit = 24): Evidence[] {
   const out: Evidence[] = [];
   const name = qtypeName(q.qtype);
   let first: DnsQuerySent | undefined;
@@ -116,7 +148,7 @@ export function questionEvidence(l: DnsLookup, q: DnsQuestionRecord, limit = 24)
   return sortEvidence(out).slice(0, limit);
 }
 
-export function allLookupEvidence(l: DnsLookup, limitPerQuestion = 24): Evidence[] {
+export function allLookupEvidence(l: LookupShown, limitPerQuestion = 24): Evidence[] {
   const out: Evidence[] = [];
   for (const q of l.questions) out.push(...questionEvidence(l, q, limitPerQuestion));
   return sortEvidence(out);

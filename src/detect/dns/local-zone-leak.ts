@@ -11,7 +11,7 @@ import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
 import type { CaptureView } from '../capture-view.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName } from './common.js';
+import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName, shownLookup, type LookupShown } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
 const KIND = 'dns.local_zone_leak';
@@ -88,11 +88,11 @@ interface Leg {
   /** Where it was observed (RecordScope.position): the merge of a split capture takes each leg once. */
   at: number;
   /**
-   * The lookup itself (final, so unchanged): its evidence is built only for the legs a finding
-   * takes, at finish. Built for every lookup in a locally served zone (reverse lookups of private
-   * addresses: many on a busy network), it was most of what this detector allocated.
+   * What evidence shows of the lookup (shownLookup): its evidence is built only for the legs a
+   * finding takes, at finish. Built for every lookup in a locally served zone (reverse lookups of
+   * private addresses: many on a busy network), it was most of what this detector allocated.
    */
-  lookup: DnsLookup;
+  lookup: LookupShown;
 }
 
 /** What a leg shows in the finding it joins. */
@@ -213,7 +213,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
       // The legs are context, like the zone shown failing: remembered from every record read, so that
       // a piece of a split capture holds (and drops, by the bounds) the legs one thread does.
-      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), at, lookup: r });
+      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), at, lookup: shownLookup(r) });
       // What follows is counted by the piece of a split capture that owns the lookup (RecordScope).
       if (!scope.owns(r)) return NO_FINDINGS;
       if (reasons.length === 0) return NO_FINDINGS;

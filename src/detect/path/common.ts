@@ -4,7 +4,7 @@ import { PrefixList, formatDuration, type Micros } from '../../core/index.js';
 import { IPV6_MIN_MTU } from '../../decode/index.js';
 import type { ConnectionRecord, DirectionSummary, Mark } from '../../reconstruct/path/index.js';
 import type { EvidenceMark } from '../../reconstruct/index.js';
-import { addrFilter, anyOf, framesFilter, sortEvidence } from '../evidence.js';
+import { addrFilter, anyOf, flatText, framesFilter, sortEvidence } from '../evidence.js';
 import type { Evidence } from '../finding.js';
 
 export { addrFilter, anyOf, formatDuration, framesFilter, IPV6_MIN_MTU, sortEvidence };
@@ -30,10 +30,10 @@ export function connectionFilter(c: Pick<ConnectionRecord, 'client' | 'clientPor
 
 /** Evidence from a mark of a record: `mark` is how the timeline draws it, `role` what it is in the story. */
 export function ev(m: Mark, mark: EvidenceMark, role: string, src?: string, dst?: string, detail?: string): Evidence {
-  const e: Evidence = { frame: m.frame, time: m.time, role, mark };
-  if (src !== undefined) e.src = src;
-  if (dst !== undefined) e.dst = dst;
-  if (detail !== undefined) e.detail = detail;
+  const e: Evidence = { frame: m.frame, time: m.time, role: flatText(role), mark };
+  if (src !== undefined) e.src = flatText(src);
+  if (dst !== undefined) e.dst = flatText(dst);
+  if (detail !== undefined) e.detail = flatText(detail);
   return e;
 }
 
