@@ -10,6 +10,8 @@
 LAB_DIR="${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 SAMPLES_DIR="$(cd "$LAB_DIR/.." && pwd)"
 WORK_DIR="${LAB_WORK_DIR:-$LAB_DIR/work}"   # LAB_WORK_DIR: a private one when two people run the lab at once
+# LAB_NS_PREFIX: put before the namespace names of the scenarios that name theirs
+# p=${LAB_NS_PREFIX-}TAG (the sticky-firewall and stub-* ones), for the same reason.
 PY=/usr/bin/python3           # Debian's python3 (stdlib only), not whatever is first on PATH
 [[ -x $PY ]] || PY=python3
 

@@ -138,6 +138,36 @@ table inet lab {
 NFT
 }
 
+# stub_dns_lab P FW N NAMESERVERS [DNSMASQ_ARG...]: the set-up the sticky-firewall and stub-* scenarios
+# share. topo_dns_fw P with the DNS server not forwarding (it answers as itself only); dnsmasq on
+# P-s 2001:db8:2::53 answering the first N of www, api, db.example.test (203.0.113.80/81/82,
+# 2001:db8:3::80/81/82) and DNSMASQ_ARGs; the client's resolv.conf naming NAMESERVERS (comma
+# separated, in that order) with options timeout:2 attempts:2; and on P-f the firewall FW:
+# second-reply (fw_drop_second_reply), later-replies (fw_drop_later_replies) or none.
+stub_dns_lab() {
+  local p="$1" fw="$2" n="$3" servers="$4"; shift 4
+  local records=() lines=() i
+  local names=(www api db)
+  ((n >= 1 && n <= ${#names[@]})) || die "stub_dns_lab: $n names (1 to ${#names[@]})"
+  for ((i = 0; i < n; i++)); do records+=("--host-record=${names[i]}.example.test,203.0.113.8$i,2001:db8:3::8$i"); done
+  IFS=, read -ra lines <<<"$servers"
+  for i in "${!lines[@]}"; do lines[i]="nameserver ${lines[i]}"; done
+  topo_dns_fw "$p"
+  nsx "$p-s" sysctl -qw net.ipv6.conf.all.forwarding=0
+  dnsmasq_start "$p-s" 2001:db8:2::53 "$@" "${records[@]}"
+  resolv "$p-c" "${lines[@]}" "options timeout:2 attempts:2"
+  case "$fw" in
+    second-reply) fw_drop_second_reply "$p-f" ;;
+    later-replies) fw_drop_later_replies "$p-f" ;;
+    none) ;;
+    *) die "stub_dns_lab: firewall $fw (second-reply, later-replies or none)" ;;
+  esac
+}
+# TOPO_DNS_FW_STICKY: TOPO_DNS_FW with fw_drop_later_replies' rule, for the expected files.
+TOPO_DNS_FW_STICKY="${TOPO_DNS_FW/2nd reply per UDP conntrack entry dropped/every reply after the first per UDP conntrack entry dropped}"
+# fw_drops P: the packets P-f's nftables drop rule counted (read after the lookups, for verify).
+fw_drops() { nsx "$1-f" nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\).*drop.*/\1/p'; }
+
 # sticky_lookup P NAME OUT: getent ahosts NAME in the background, with a ping to the router every
 # 200 ms as other traffic; the captures are stopped 1 s after the client's last query (the lookup is still waiting for its answer, as when someone stops
 # a capture right after the error appears), then getent must have failed.

@@ -14,7 +14,7 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail, tol = V.check, V.Fail, V.tol
+check, tol = V.check, V.tol
 
 
 def same_port_drop_any(a, out):
@@ -107,14 +107,7 @@ def main():
     s.add_argument('--timeout', required=True)
     s.add_argument('--fw-drops', required=True)
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        {'same-port-drop-any': same_port_drop_any}[a.cmd](a, out)
-    except Fail as e:
-        print(f'verify-dns: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-dns', a, {'same-port-drop-any': same_port_drop_any}[a.cmd])
 
 
 if __name__ == '__main__':

@@ -19,7 +19,7 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail, truthy = V.check, V.Fail, V.truthy
+check, truthy = V.check, V.truthy
 
 
 def mss_many(a, out):
@@ -89,14 +89,7 @@ def main():
     V.scenario_parser(sub, 'mss-many')
     V.scenario_parser(sub, 'slow-server')
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        (mss_many if a.cmd == 'mss-many' else slow_server)(a, out)
-    except Fail as e:
-        print(f'verify-mss: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-mss', a, (mss_many if a.cmd == 'mss-many' else slow_server))
 
 
 if __name__ == '__main__':

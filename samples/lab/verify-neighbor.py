@@ -14,7 +14,7 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail, tol = V.check, V.Fail, V.tol
+check, tol = V.check, V.tol
 
 F = ['frame.number', 'frame.time_epoch', 'sll.pkttype', 'ipv6.src', 'ipv6.dst', 'ip.src', 'ip.dst',
      'icmpv6.type', 'icmpv6.code', 'icmpv6.nd.ns.target_address', 'icmpv6.nd.na.target_address',
@@ -164,14 +164,7 @@ def main():
         s.add_argument(opt, required=True)
     V.scenario_parser(sub, 'control')
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        {'unreachable': unreachable, 'control': control}[a.cmd](a, out)
-    except Fail as e:
-        print(f'verify-neighbor: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-neighbor', a, {'unreachable': unreachable, 'control': control}[a.cmd])
 
 
 if __name__ == '__main__':

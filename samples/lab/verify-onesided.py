@@ -17,7 +17,7 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail, truthy = V.check, V.Fail, V.truthy
+check, truthy = V.check, V.truthy
 
 
 def onesided(a, out):
@@ -84,14 +84,7 @@ def main():
     s.add_argument('--b-cap', required=True)
     s.add_argument('--name', default='www.example.test')
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        onesided(a, out)
-    except Fail as e:
-        print(f'verify-onesided: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-onesided', a, onesided)
 
 
 if __name__ == '__main__':

@@ -235,14 +235,7 @@ def main():
         s.add_argument('--port', type=int, default=80)
         s.add_argument('--max-payload', type=int, default=1460)
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        {'blackhole-sender': blackhole_sender, 'blackhole-middle': blackhole_middle, 'tso': tso, 'control': control, 'receiver-loss': receiver_loss}[a.cmd](a, out)
-    except V.Fail as e:
-        print(f'verify-path: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-path', a, {'blackhole-sender': blackhole_sender, 'blackhole-middle': blackhole_middle, 'tso': tso, 'control': control, 'receiver-loss': receiver_loss}[a.cmd])
 
 
 if __name__ == '__main__':

@@ -13,28 +13,18 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail = V.check, V.Fail
+check = V.check
 
 
 def sticky(a, out):
+    """glibc behind the sticky firewall: after its timeout (2 s) it asks again on the same socket and
+    nothing more arrives. At the server or resolver every query is answered; the firewall counted
+    at least the replies missing at the client."""
     caps = dict(c.split('=', 1) for c in a.cap)
     cpk = V.load(out.path(caps['client']))
-    cm = V.dns_msgs(cpk)
-    qs = [m for m in cm if not m['qr']]
-    rs = [m for m in cm if m['qr']]
-    check(qs, 'client: no queries')
-    sock = (qs[0]['client'], qs[0]['cport'], qs[0]['server'])
-    check(all((q['client'], q['cport'], q['server']) == sock for q in qs), 'client: queries from more than one socket')
-    first = {}
-    for q in qs:
-        first.setdefault(q['qtype'], q)
-    check({'A', 'AAAA'} <= set(first), 'client: A and AAAA not both asked')
-    gap = abs(first['AAAA']['t'] - first['A']['t'])
-    check(gap < 100_000, f'client: A and AAAA {gap} µs apart')
-    check(len(rs) == 1, f'client: {len(rs)} replies arrived, expected exactly the first one')
-    kept = rs[0]['qtype']
-    lost = 'AAAA' if kept == 'A' else 'A'
-    again = [q for q in qs if q['t'] > rs[0]['t'] and q['n'] not in (first['A']['n'], first['AAAA']['n'])]
+    r = V.StickyRound(V.dns_msgs(cpk), max_gap=100_000)
+    qs, rs, sock, first = r.qs, r.rs, r.sock, r.first
+    again = [q for q in qs if q['t'] > rs[0]['t'] and q['n'] not in r.firsts()]
     check(again, 'client: nothing asked again after the first reply')
     rgap = again[0]['t'] - first[again[0]['qtype']]['t']
     check(1_800_000 <= rgap <= 2_600_000, f'client: asked again after {rgap} µs, not after the 2 s timeout')
@@ -43,36 +33,25 @@ def sticky(a, out):
     tail = end - qs[-1]['t']
     check(tail < a.max_tail * 1e6, f'client: the capture runs {tail} µs past the last query')
     desc_again = ', '.join(f"#{q['n']} {q['qtype']} id {q['id']}" for q in again)
-    obs = (f"A #{first['A']['n']} and AAAA #{first['AAAA']['n']} for {qs[0]['name']} leave port {sock[1]} {gap} µs apart; "
-           f"only the {kept} reply arrives (#{rs[0]['n']}); the client asks again on the same socket"
+    obs = (r.said() + "the client asks again on the same socket"
            f"{' with the same id' if same_id else ''} ({desc_again}) {rgap / 1e6:.3f} s after the first question, "
            f"and no reply arrives; the last packet of the capture is {tail / 1e6:.3f} s after the last query. "
            f"getent ahosts failed. The firewall counted {a.fw_drops} dropped replies by the time getent gave up.")
-    finding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
-               'names': [qs[0]['name']], 'details': {'lostReply': lost, 'lookupFailed': True},
-               'frames': sorted({first['A']['n'], first['AAAA']['n'], rs[0]['n']} | {q['n'] for q in again})}
     must_not = ['dns.aaaa_unanswered', 'dns.local_zone_leak']
-    out.add(caps['client'], a.scenario, 'client', [finding], must_not, obs,
+    out.add(caps['client'], a.scenario, 'client', [r.client_finding(again)], must_not, obs,
             may=['dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology)
     spoint = 'resolver' if 'resolver' in caps else 'server' if 'server' in caps else None
     if spoint is None:
         return
-    sm = [m for m in V.dns_msgs(V.load(out.path(caps[spoint]))) if m['client'] == sock[0] and m['cport'] == sock[1]]
-    sq = [m for m in sm if not m['qr']]
-    sr = [m for m in sm if m['qr']]
+    sq, sr, sfirst, sagain = r.far_side(out.path(caps[spoint]))
     check(len(sq) == len(qs), f'{spoint}: {len(sq)} queries from the client socket, the client sent {len(qs)}')
     for q in sq:
-        r = next((r for r in sr if (r['id'], r['qtype']) == (q['id'], q['qtype']) and 0 <= r['t'] - q['t'] < 100_000), None)
-        check(r is not None, f'{spoint}: query #{q["n"]} not answered within 100 ms')
+        reply = next((x for x in sr if (x['id'], x['qtype']) == (q['id'], q['qtype']) and 0 <= x['t'] - q['t'] < 100_000), None)
+        check(reply is not None, f'{spoint}: query #{q["n"]} not answered within 100 ms')
     # the counter is read after getent gave up, so it also holds drops after the capture ended
     check(int(a.fw_drops) >= len(sr) - len(rs) > 0, f'firewall dropped {a.fw_drops}, {len(sr)} replies left the {spoint}, {len(rs)} arrived')
-    sfirst = {}
-    for q in sq:
-        sfirst.setdefault(q['qtype'], q)
-    sagain = [q for q in sq if q['n'] not in (sfirst['A']['n'], sfirst['AAAA']['n'])]
-    sfinding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
-                'names': [qs[0]['name']], 'details': {'seenFrom': 'server-side'},
-                'frames': sorted({sfirst['A']['n'], sfirst['AAAA']['n'], sagain[0]['n']} | {r['n'] for r in sr if r['t'] < sagain[0]['t']})}
+    sfinding = V.same_port_finding(sock, r.name, {'seenFrom': 'server-side'},
+                                   sorted({sfirst['A']['n'], sfirst['AAAA']['n'], sagain[0]['n']} | {x['n'] for x in sr if x['t'] < sagain[0]['t']}))
     out.add(caps[spoint], a.scenario, spoint, [sfinding], must_not,
             f"{spoint.capitalize()} side of the same lookup (its client-facing link): every query from {sock[0]} port {sock[1]} "
             f"is answered within 100 ms ({len(sr)} replies leave here); {len(sagain)} question(s) come again on the same 5-tuple "
@@ -90,14 +69,7 @@ def main():
     s.add_argument('--fw-drops', required=True)
     s.add_argument('--max-tail', type=float, default=2.0, help='seconds the capture may run past the last query')
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        sticky(a, out)
-    except Fail as e:
-        print(f'verify-sticky: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-sticky', a, sticky)
 
 
 if __name__ == '__main__':

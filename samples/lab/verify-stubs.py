@@ -17,7 +17,7 @@ import sys
 _spec = importlib.util.spec_from_file_location('verify', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'verify.py'))
 V = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(V)
-check, Fail, tol = V.check, V.Fail, V.tol
+check, tol = V.check, V.tol
 
 
 def lookups(ex):
@@ -40,9 +40,7 @@ def same_port_drop(a, out):
     retry = a.retry_ms * 1000
     findings, observed = [], []
     for name, mine in lookups(ex):
-        first = {}
-        for e in mine:
-            first.setdefault(e['q']['qtype'], e)
+        first = V.first_by_type(mine, lambda e: e['q'])
         check({'A', 'AAAA'} <= set(first), f'{name}: A and AAAA not both asked')
         fa, f6 = first['A'], first['AAAA']
         sock = (fa['q']['client'], fa['q']['cport'], fa['q']['server'])
@@ -70,8 +68,7 @@ def same_port_drop(a, out):
             check(not re_kept, f'{name}: the answered {kept} question was asked again too')
         delay = rs['r']['t'] - fl['q']['t']
         frames = sorted({fa['q']['n'], f6['q']['n'], fk['r']['n'], rs['q']['n'], rs['r']['n']})
-        findings.append({'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
-                         'names': [name], 'details': {'lostReply': lost}, 'delayMicros': tol(delay), 'frames': frames})
+        findings.append(V.same_port_finding(sock, name, {'lostReply': lost}, frames, delayMicros=tol(delay)))
         how = 'together' if fk['r']['t'] > f6['q']['t'] and fk['r']['t'] > fa['q']['t'] else 'the second after the first reply'
         observed.append(
             f"{name}: A #{fa['q']['n']} and AAAA #{f6['q']['n']} from port {sock[1]} {gap} µs apart ({how}); "
@@ -87,9 +84,7 @@ def same_port_drop(a, out):
         sx = V.exchanges(V.dns_msgs(V.load(out.path(caps['server']))))
         for f in findings:
             mine = [e for e in sx if e['q']['name'] == f['names'][0] and e['q']['cport'] == f['clientPort']]
-            firsts = {}
-            for e in mine:
-                firsts.setdefault(e['q']['qtype'], e)
+            firsts = V.first_by_type(mine, lambda e: e['q'])
             check(all(firsts.get(t) and firsts[t]['r'] for t in ('A', 'AAAA')),
                   f"server: {f['names'][0]}: both first-round replies did not leave")
         out.add(caps['server'], a.scenario, 'server', [], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
@@ -107,22 +102,9 @@ def sticky(a, out):
     capture runs past that. The drop counter equals the replies missing at the client."""
     caps = dict(c.split('=', 1) for c in a.cap)
     pk = V.load(out.path(caps['client']))
-    msgs = V.dns_msgs(pk)
-    qs = [m for m in msgs if not m['qr']]
-    rs = [m for m in msgs if m['qr']]
-    check(qs, 'client: no queries')
-    sock = (qs[0]['client'], qs[0]['cport'], qs[0]['server'])
-    check(all((q['client'], q['cport'], q['server']) == sock for q in qs), 'client: queries from more than one socket')
-    first = {}
-    for q in qs:
-        first.setdefault(q['qtype'], q)
-    check({'A', 'AAAA'} <= set(first), 'client: A and AAAA not both asked')
-    gap = abs(first['AAAA']['t'] - first['A']['t'])
-    check(gap < 20_000, f'client: A and AAAA {gap} µs apart')
-    check(len(rs) == 1, f'client: {len(rs)} replies arrived, expected exactly the first one')
-    kept = rs[0]['qtype']
-    lost = 'AAAA' if kept == 'A' else 'A'
-    again = [q for q in qs if q['n'] not in (first['A']['n'], first['AAAA']['n'])]
+    r = V.StickyRound(V.dns_msgs(pk), max_gap=20_000)
+    qs, rs, sock, first, kept, lost = r.qs, r.rs, r.sock, r.first, r.kept, r.lost
+    again = [q for q in qs if q['n'] not in r.firsts()]
     check(again and all(q['qtype'] == lost and q['id'] == first[lost]['id'] for q in again),
           f'client: the re-sends are not all the {lost} question under its first id')
     times = [first[lost]['t']] + [q['t'] for q in again]
@@ -133,11 +115,8 @@ def sticky(a, out):
     check(tail > 1.5 * retry, f'client: the capture ends {tail} µs after the last query, before the stub gave up')
     missing = len(qs) - len(rs)  # dnsmasq answers every query it gets; the firewall let one reply through
     check(int(a.fw_drops) == missing, f'firewall dropped {a.fw_drops} replies, the client misses {missing}')
-    finding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
-               'names': [qs[0]['name']], 'details': {'lostReply': lost, 'lookupFailed': True},
-               'frames': sorted({first['A']['n'], first['AAAA']['n'], rs[0]['n']} | {q['n'] for q in again})}
-    obs = (f"{a.stub} stub resolver. A #{first['A']['n']} and AAAA #{first['AAAA']['n']} for {qs[0]['name']} leave port {sock[1]} "
-           f"{gap} µs apart; only the {kept} reply arrives (#{rs[0]['n']}); {lost} alone is re-sent on the same socket under the "
+    finding = r.client_finding(again)
+    obs = (f"{a.stub} stub resolver. " + r.said() + f"{lost} alone is re-sent on the same socket under the "
            f"same id ({', '.join('#%d +%.3f s' % (q['n'], (q['t'] - first[lost]['t']) / 1e6) for q in again)}) and never answered; "
            f"getaddrinfo failed ({a.error}) although the {kept} answer had arrived; the capture runs {tail / 1e6:.1f} s past the "
            f"last query. The firewall counted {a.fw_drops} dropped replies.")
@@ -153,18 +132,10 @@ def sticky(a, out):
             may=['dns.aaaa_unanswered', 'dns.same_port_reply_drop', 'dns.slow_lookup', 'dns.resolver_profile'], topology=a.topology,
             notes=f'The lab knows the server answered every {lost} query (see the server capture). A finding of dns.aaaa_unanswered '
                   'here must say that a firewall dropping every reply after the first on a UDP 5-tuple fits the capture as well.')
-    sm = [m for m in V.dns_msgs(V.load(out.path(caps['server']))) if m['client'] == sock[0] and m['cport'] == sock[1]]
-    sq = [m for m in sm if not m['qr']]
-    sr = [m for m in sm if m['qr']]
+    sq, sr, sfirst, sagain = r.far_side(out.path(caps['server']))
     check(len(sq) == len(qs) and len(sr) == len(qs), f'server: {len(sq)} queries and {len(sr)} replies, not {len(qs)} each')
-    check(all(any(r['id'] == q['id'] and r['qtype'] == q['qtype'] and r['t'] > q['t'] for r in sr) for q in sq), 'server: a query left unanswered')
-    sfirst = {}
-    for q in sq:
-        sfirst.setdefault(q['qtype'], q)
-    sagain = [q for q in sq if q['n'] not in (sfirst['A']['n'], sfirst['AAAA']['n'])]
-    sfinding = {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
-                'names': [qs[0]['name']], 'details': {'lostReply': lost},
-                'frames': sorted({sfirst['A']['n'], sfirst['AAAA']['n']} | {q['n'] for q in sagain})}
+    check(all(any(x['id'] == q['id'] and x['qtype'] == q['qtype'] and x['t'] > q['t'] for x in sr) for q in sq), 'server: a query left unanswered')
+    sfinding = V.same_port_finding(sock, r.name, {'lostReply': lost}, sorted({sfirst['A']['n'], sfirst['AAAA']['n']} | {q['n'] for q in sagain}))
     out.add(caps['server'], a.scenario, 'server', [sfinding], ['dns.aaaa_unanswered', 'dns.local_zone_leak'],
             f"Server side of the same lookup: A #{sfirst['A']['n']} and AAAA #{sfirst['AAAA']['n']} from port {sock[1]} are both "
             f"answered at once, and {lost} is asked again on the same port under the same id "
@@ -181,9 +152,7 @@ def separate_sockets(a, out):
         check(ex, f'{cap}: no DNS queries')
         observed = []
         for name, mine in lookups(ex):
-            first = {}
-            for e in mine:
-                first.setdefault(e['q']['qtype'], e)
+            first = V.first_by_type(mine, lambda e: e['q'])
             check({'A', 'AAAA'} <= set(first), f'{name}: A and AAAA not both asked')
             fa, f6 = first['A'], first['AAAA']
             check(fa['q']['cport'] != f6['q']['cport'], f'{name}: A and AAAA share port {fa["q"]["cport"]}')
@@ -258,14 +227,7 @@ def main():
     s.add_argument('--silent', default='', help='servers the lab made silent (their queries must go unanswered)')
     s.add_argument('--must-not', default='dns.same_port_reply_drop,dns.aaaa_unanswered,dns.slow_lookup,dns.local_zone_leak')
     a = ap.parse_args()
-    out = V.Out(a.out)
-    try:
-        {'same-port-drop': same_port_drop, 'sticky': sticky, 'separate-sockets': separate_sockets, 'multi-server': multi_server}[a.cmd](a, out)
-    except Fail as e:
-        print(f'verify-stubs: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return V.run_check('verify-stubs', a, {'same-port-drop': same_port_drop, 'sticky': sticky, 'separate-sockets': separate_sockets, 'multi-server': multi_server}[a.cmd])
 
 
 if __name__ == '__main__':

@@ -143,6 +143,19 @@ class Out:
             print(f"verify: {d['capture']}: ok — {d['observed']}", file=sys.stderr)
 
 
+def run_check(tool, a, fn):
+    """Runs one check, FN(a, out), and writes the expected files it made; when it fails, says why (as
+    TOOL) and writes nothing. Returns the exit code."""
+    out = Out(a.out)
+    try:
+        fn(a, out)
+    except Fail as e:
+        print(f'{tool}: FAILED: {e}', file=sys.stderr)
+        return 1
+    out.write()
+    return 0
+
+
 # ---------------------------------------------------------------------------------------------
 # DNS helpers
 
@@ -194,6 +207,65 @@ def describe_ex(e):
     else:
         s += ' unanswered'
     return s
+
+
+def first_by_type(items, msg=lambda x: x):
+    """The first of ITEMS for each question type, in order: messages, or exchanges with msg=lambda e: e['q']."""
+    first = {}
+    for x in items:
+        first.setdefault(msg(x)['qtype'], x)
+    return first
+
+
+def same_port_finding(sock, name, details, frames, **extra):
+    """A dns.same_port_reply_drop the lab expects; SOCK is (client, client port, server)."""
+    return {'kind': 'dns.same_port_reply_drop', 'client': sock[0], 'server': sock[2], 'clientPort': sock[1],
+            'names': [name], 'details': details, **extra, 'frames': frames}
+
+
+class StickyRound:
+    """The first round at a client behind the sticky firewall (every reply after the first of a UDP
+    5-tuple dropped), whichever stub asked: every query from one socket, A and AAAA within MAX_GAP µs
+    of each other, and exactly one reply (the one the firewall let through). KEPT is its type, LOST
+    the other's. verify-sticky.py (glibc) and verify-stubs.py (musl) check what follows it."""
+
+    def __init__(self, msgs, max_gap):
+        self.qs = qs = [m for m in msgs if not m['qr']]
+        self.rs = rs = [m for m in msgs if m['qr']]
+        check(qs, 'client: no queries')
+        self.sock = sock = (qs[0]['client'], qs[0]['cport'], qs[0]['server'])
+        check(all((q['client'], q['cport'], q['server']) == sock for q in qs), 'client: queries from more than one socket')
+        self.first = first = first_by_type(qs)
+        check({'A', 'AAAA'} <= set(first), 'client: A and AAAA not both asked')
+        self.gap = abs(first['AAAA']['t'] - first['A']['t'])
+        check(self.gap < max_gap, f'client: A and AAAA {self.gap} µs apart')
+        check(len(rs) == 1, f'client: {len(rs)} replies arrived, expected exactly the first one')
+        self.kept = rs[0]['qtype']
+        self.lost = 'AAAA' if self.kept == 'A' else 'A'
+        self.name = qs[0]['name']
+
+    def firsts(self):
+        """Frame numbers of the first A and AAAA query."""
+        return (self.first['A']['n'], self.first['AAAA']['n'])
+
+    def said(self):
+        """What the client capture shows of the first round, as the expected files' text opens."""
+        return (f"A #{self.first['A']['n']} and AAAA #{self.first['AAAA']['n']} for {self.name} leave port {self.sock[1]} "
+                f"{self.gap} µs apart; only the {self.kept} reply arrives (#{self.rs[0]['n']}); ")
+
+    def client_finding(self, again):
+        """The client's finding: the lookup failed; its frames the first round, the reply and the re-sends AGAIN."""
+        return same_port_finding(self.sock, self.name, {'lostReply': self.lost, 'lookupFailed': True},
+                                 sorted(set(self.firsts()) | {self.rs[0]['n']} | {q['n'] for q in again}))
+
+    def far_side(self, path):
+        """The same socket in a capture nearer the server (PATH): its queries, its replies, its first
+        query of each type and the queries after those."""
+        sm = [m for m in dns_msgs(load(path)) if m['client'] == self.sock[0] and m['cport'] == self.sock[1]]
+        sq = [m for m in sm if not m['qr']]
+        sfirst = first_by_type(sq)
+        check({'A', 'AAAA'} <= set(sfirst), 'far side: A and AAAA not both seen')
+        return sq, [m for m in sm if m['qr']], sfirst, [q for q in sq if q['n'] not in (sfirst['A']['n'], sfirst['AAAA']['n'])]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -905,14 +977,7 @@ def main():
     a = ap.parse_args()
     global MERGE
     MERGE = a.merge
-    out = Out(a.out)
-    try:
-        HANDLERS[a.cmd](a, out)
-    except Fail as e:
-        print(f'verify: FAILED: {e}', file=sys.stderr)
-        return 1
-    out.write()
-    return 0
+    return run_check('verify', a, HANDLERS[a.cmd])
 
 
 HANDLERS = {'single-query-loss': single_query_loss, 'same-port-drop': same_port_drop, 'dns-healthy': dns_healthy, 'aaaa-unanswered': aaaa_unanswered, 'tcp-bulk': tcp_bulk, 'fallback': fallback, 'leak': leak, 'healthy': healthy, 'large-answer': large_answer, 'tc-tcp-blocked': tc_tcp_blocked, 'ptb-rate-limited': rate_limited, 'app-retries': app_retries}

@@ -213,9 +213,9 @@ export const contextFiles = (job: AnalyzeJob): string[] => [...(job.leadIn?.path
  * A finding (incident or occurrence) of the file in slot `ownSlot`, its frames set-numbered (see
  * the top): each evidence frame gets its own file's number and names that file when it is not the
  * report's own; the display filter's `frame.number` set keeps only the report's own frames (the
- * others would open the wrong packets there), and an id made of the kind and a first frame
- * (`kind:frame…`) takes that frame's own number, as do the frames its details name (`…Frame`,
- * `…Frames`: the evidence says which file holds them).
+ * others would open the wrong packets there), and an id made of the kind and frames (`kind:frame…`;
+ * path.fallback_delay's `kind:first:success`) takes those frames' own numbers, as do the frames its
+ * details name (`…Frame`, `…Frames`: the evidence says which file holds them).
  */
 export function mapFindingFrames<F extends Finding>(f: F, ownSlot: number, pathOfSlot: ReadonlyMap<number, string>): F {
   const evidence = f.evidence.map((e) => {
@@ -229,7 +229,7 @@ export function mapFindingFrames<F extends Finding>(f: F, ownSlot: number, pathO
     const own = list.split(/\s+/).filter((n) => n !== '' && setFrame(Number(n)).slot === ownSlot).map((n) => setFrame(Number(n)).frame);
     return `frame.number in {${own.join(' ')}}`;
   });
-  const id = f.id.replace(/^([^:@]+):(\d+)/, (_m, kind: string, n: string) => `${kind}:${setFrame(Number(n)).frame}`);
+  const id = f.id.replace(/^([^:@]+)((?::\d+)+)/, (_m, kind: string, frames: string) => kind + frames.replace(/\d+/g, (n) => String(setFrame(Number(n)).frame)));
   // Frames a detector names in its details (aAnswerFrame, reaskFrames …): their own files' numbers,
   // and beside them (`aAnswerFrameFile`, `reaskFramesFiles`) the files holding them when any is not
   // the report's own.

@@ -92,6 +92,14 @@ function expectReportsMatchIndex(index: BatchIndex, paths: readonly string[]): v
     const inIndex = stored.filter((s) => s.file === f.path).flatMap((s) => (s.json as { occurrences: Finding[] }).occurrences.map((o) => JSON.stringify(o))).sort();
     expect(inReport, f.path).toEqual(inIndex);
     expect(report.counts.occurrences).toBe(inReport.length);
+    // Occurrence ids hold frame numbers of the set's files (`kind:frame…`, path.fallback_delay's
+    // `kind:frame:frame`), never a set number (slot × 2^32 + frame): the largest file's count bounds them.
+    const most = Math.max(...index.files(paths).map((x) => x.packets!));
+    for (const o of report.findings.flatMap((i) => i.occurrences)) {
+      const frames = /^[^:@]+((?::\d+)+)/.exec(o.id)?.[1]?.slice(1).split(':') ?? [];
+      expect(frames.length, o.id).toBeGreaterThan(0);
+      for (const n of frames) expect(Number(n), o.id).toBeLessThanOrEqual(most);
+    }
     // An incident names its occurrences by the ids they have in this report.
     for (const i of report.findings) {
       const ids = new Set(i.occurrences.map((o) => o.id));

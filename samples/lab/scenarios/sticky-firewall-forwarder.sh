@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=h15w
+p=${LAB_NS_PREFIX-}h15w
 topo_dns_fw $p
 add_auth $p
 forwarder_to_slow_auth $p --host-record=www.example.test,203.0.113.80,2001:db8:3::80
@@ -20,10 +20,10 @@ nsx $p-c getent ahosts www.example.test >"$WORK_DIR/$p-getent.txt" 2>&1 && die "
 log "getent ahosts www.example.test failed as designed"
 sleep 1
 cap_stop_all
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\).*drop.*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" sticky-firewall-forwarder-client.pcap pcap-us
 stage "$WORK_DIR/$p-resolver.pcap" sticky-firewall-forwarder-resolver.pcap pcap-ns
 "$PY" "$LAB_DIR/verify-sticky.py" --out "$WORK_DIR/out" sticky --scenario sticky-firewall-forwarder --fw-drops "$drops" --max-tail 3.5 \
-  --topology "${TOPO_DNS_FW/2nd reply per UDP conntrack entry dropped/every reply after the first per UDP conntrack entry dropped}, but the DNS server is unbound 1.17 (caching, empty cache, forwarding example.test to dnsmasq at 2001:db8:5::53 behind it, 40 ms round trip away); resolver options timeout:2 attempts:5, DNS over IPv4 to 198.51.100.53; getent ahosts www.example.test (fails); captures stopped 1 s after getent gave up" \
+  --topology "$TOPO_DNS_FW_STICKY, but the DNS server is unbound 1.17 (caching, empty cache, forwarding example.test to dnsmasq at 2001:db8:5::53 behind it, 40 ms round trip away); resolver options timeout:2 attempts:5, DNS over IPv4 to 198.51.100.53; getent ahosts www.example.test (fails); captures stopped 1 s after getent gave up" \
   --cap client=sticky-firewall-forwarder-client.pcap --cap resolver=sticky-firewall-forwarder-resolver.pcap || die "verification failed"
 publish_staged

@@ -8,19 +8,15 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=h15k
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 --host-record=www.example.test,203.0.113.80,2001:db8:3::80
-resolv $p-c "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
-fw_drop_later_replies $p-f
+p=${LAB_NS_PREFIX-}h15k
+stub_dns_lab $p later-replies 1 2001:db8:2::53
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap" --time-stamp-precision=nano
 sticky_lookup $p www.example.test "$WORK_DIR/$p-getent.txt"
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\).*drop.*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" sticky-firewall-client.pcap pcap-us
 stage "$WORK_DIR/$p-server.pcap" sticky-firewall-server.pcap pcap-ns
 "$PY" "$LAB_DIR/verify-sticky.py" --out "$WORK_DIR/out" sticky --scenario sticky-firewall --fw-drops "$drops" \
-  --topology "${TOPO_DNS_FW/2nd reply per UDP conntrack entry dropped/every reply after the first per UDP conntrack entry dropped}; resolver options timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; getent ahosts www.example.test (fails), the client pings its router every 200 ms meanwhile; captures stopped 1 s after the client's last query" \
+  --topology "$TOPO_DNS_FW_STICKY; resolver options timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; getent ahosts www.example.test (fails), the client pings its router every 200 ms meanwhile; captures stopped 1 s after the client's last query" \
   --cap client=sticky-firewall-client.pcap --cap server=sticky-firewall-server.pcap || die "verification failed"
 publish_staged

@@ -9,22 +9,16 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=stca
+p=${LAB_NS_PREFIX-}stca
 command -v node >/dev/null || die "needs node"
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81
-resolv $p-c "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
-fw_drop_second_reply $p-f
+stub_dns_lab $p second-reply 2 2001:db8:2::53
 
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 nsx $p-c node "$LAB_DIR/stubs/cares-resolve.mjs" www.example.test api.example.test >"$WORK_DIR/$p-lookup.txt" \
   || die "lookup failed: $(cat "$WORK_DIR/$p-lookup.txt")"
 log "node $(node --version) c-ares $(node -p process.versions.ares): $(tr '\n' ';' <"$WORK_DIR/$p-lookup.txt")"
 cap_stop_all
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\) .*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" stub-cares-same-port-drop-client.pcap pcap-us
 "$PY" "$LAB_DIR/verify-stubs.py" --out "$WORK_DIR/out" same-port-drop --stub "c-ares $(node -p process.versions.ares)" \
   --retry-ms 2000 --resend-from new-socket --fw-drops "$drops" \

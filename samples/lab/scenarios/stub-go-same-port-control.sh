@@ -9,15 +9,9 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/stubs.sh"
-p=stgo
+p=${LAB_NS_PREFIX-}stgo
 lookup=$(go_lookup)
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81
-resolv $p-c "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
-fw_drop_second_reply $p-f
+stub_dns_lab $p second-reply 2 2001:db8:2::53
 
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 GODEBUG=netdns=go+2 nsx $p-c "$lookup" www.example.test api.example.test >"$WORK_DIR/$p-lookup.txt" 2>"$WORK_DIR/$p-lookup.err" \
@@ -26,7 +20,7 @@ grep -q "using Go's DNS resolver" "$WORK_DIR/$p-lookup.err" \
   || die "Go did not report its own resolver: $(cat "$WORK_DIR/$p-lookup.err")"
 log "go LookupIPAddr: $(tr '\n' ';' <"$WORK_DIR/$p-lookup.txt") [$(tr '\n' ';' <"$WORK_DIR/$p-lookup.err")]"
 cap_stop_all
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\) .*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" stub-go-same-port-control-client.pcapng pcapng
 "$PY" "$LAB_DIR/verify-stubs.py" --out "$WORK_DIR/out" separate-sockets --stub "Go $(go_version) pure" --fw-drops "$drops" \
   --scenario stub-go-same-port-control --cap client=stub-go-same-port-control-client.pcapng \

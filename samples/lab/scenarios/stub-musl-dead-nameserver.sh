@@ -10,16 +10,11 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/stubs.sh"
-p=stmz
+p=${LAB_NS_PREFIX-}stmz
 lookup=$(musl_lookup)
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
+stub_dns_lab $p none 3 2001:db8:2::54,2001:db8:2::53
+# the dead nameserver: an address of the DNS server where nothing listens, its queries dropped
 addr $p-s eth0 2001:db8:2::54/64
-dnsmasq_start $p-s 2001:db8:2::53 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81 \
-  --host-record=db.example.test,203.0.113.82,2001:db8:3::82
-resolv $p-c "nameserver 2001:db8:2::54" "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
 nsx $p-f nft -f - <<'NFT'
 table inet lab {
   chain forward_filter {
@@ -35,7 +30,7 @@ log "musl getaddrinfo: $(tr '\n' ';' <"$WORK_DIR/$p-lookup.txt")"
 sleep 3
 cap_stop_all
 awk '{ if ($2 > 100) exit 1 }' "$WORK_DIR/$p-lookup.txt" || die "a lookup took over 100 ms: $(cat "$WORK_DIR/$p-lookup.txt")"
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\) .*/\1/p')
+drops=$(fw_drops $p)
 ((drops == 6)) || die "the fw dropped $drops queries to the dead nameserver, not 6 (3 names × A, AAAA)"
 stage "$WORK_DIR/$p-client.pcap" stub-musl-dead-nameserver-client.pcap pcap-us
 "$PY" "$LAB_DIR/verify-stubs.py" --out "$WORK_DIR/out" multi-server --stub musl --servers 2001:db8:2::54,2001:db8:2::53 \

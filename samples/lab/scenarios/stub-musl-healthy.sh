@@ -9,15 +9,9 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/stubs.sh"
-p=stmh
+p=${LAB_NS_PREFIX-}stmh
 lookup=$(musl_lookup)
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 --listen-address=198.51.100.53 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81 \
-  --host-record=db.example.test,203.0.113.82,2001:db8:3::82
-resolv $p-c "nameserver 2001:db8:2::53" "nameserver 198.51.100.53" "options timeout:2 attempts:2"
+stub_dns_lab $p none 3 2001:db8:2::53,198.51.100.53 --listen-address=198.51.100.53
 
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 nsx $p-c "$lookup" www.example.test api.example.test db.example.test >"$WORK_DIR/$p-lookup.txt" || die "lookup failed: $(cat "$WORK_DIR/$p-lookup.txt")"

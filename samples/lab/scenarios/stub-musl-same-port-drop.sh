@@ -11,22 +11,16 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/stubs.sh"
-p=stmd
+p=${LAB_NS_PREFIX-}stmd
 lookup=$(musl_lookup)
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 \
-  --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
-  --host-record=api.example.test,203.0.113.81,2001:db8:3::81
-resolv $p-c "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
-fw_drop_second_reply $p-f
+stub_dns_lab $p second-reply 2 2001:db8:2::53
 
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap" --time-stamp-precision=nano
 nsx $p-c "$lookup" www.example.test api.example.test >"$WORK_DIR/$p-lookup.txt" || die "lookup failed: $(cat "$WORK_DIR/$p-lookup.txt")"
 log "musl getaddrinfo: $(tr '\n' ';' <"$WORK_DIR/$p-lookup.txt")"
 cap_stop_all
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\) .*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" stub-musl-same-port-drop-client.pcap pcap-us
 stage "$WORK_DIR/$p-server.pcap" stub-musl-same-port-drop-server.pcap pcap-ns
 "$PY" "$LAB_DIR/verify-stubs.py" --out "$WORK_DIR/out" same-port-drop --stub musl --retry-ms 1000 --fw-drops "$drops" \

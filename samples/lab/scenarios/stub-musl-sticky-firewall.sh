@@ -14,13 +14,9 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/stubs.sh"
-p=stms
+p=${LAB_NS_PREFIX-}stms
 lookup=$(musl_lookup)
-topo_dns_fw $p
-nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start $p-s 2001:db8:2::53 --host-record=www.example.test,203.0.113.80,2001:db8:3::80
-resolv $p-c "nameserver 2001:db8:2::53" "options timeout:2 attempts:2"
-fw_drop_later_replies $p-f
+stub_dns_lab $p later-replies 1 2001:db8:2::53
 
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap" --time-stamp-precision=nano
@@ -30,12 +26,12 @@ sleep 11
 cap_stop_all
 error=$(sed -n 's/^www.example.test [0-9]* ms error //p' "$WORK_DIR/$p-lookup.txt")
 [[ -n $error ]] || die "no error line: $(cat "$WORK_DIR/$p-lookup.txt")"
-drops=$(nsx $p-f nft list ruleset | sed -n 's/.*counter packets \([0-9]\+\).*drop.*/\1/p')
+drops=$(fw_drops $p)
 stage "$WORK_DIR/$p-client.pcap" stub-musl-sticky-firewall-client.pcap pcap-us
 stage "$WORK_DIR/$p-server.pcap" stub-musl-sticky-firewall-server.pcap pcap-ns
 "$PY" "$LAB_DIR/verify-stubs.py" --out "$WORK_DIR/out" sticky --stub musl --retry-ms 1000 --fw-drops "$drops" \
   --error "\"$error\" after $(awk '{print $2}' "$WORK_DIR/$p-lookup.txt") ms" \
   --scenario stub-musl-sticky-firewall --cap client=stub-musl-sticky-firewall-client.pcap --cap server=stub-musl-sticky-firewall-server.pcap \
-  --topology "${TOPO_DNS_FW/2nd reply per UDP conntrack entry dropped/every reply after the first per UDP conntrack entry dropped}; client stub resolver: musl $(musl_version) (stubs/lookup.c built with musl-gcc -static), resolver options timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; one lookup (www.example.test), which fails; captures stopped 11 s after the failure" \
+  --topology "$TOPO_DNS_FW_STICKY; client stub resolver: musl $(musl_version) (stubs/lookup.c built with musl-gcc -static), resolver options timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; one lookup (www.example.test), which fails; captures stopped 11 s after the failure" \
   || die "verification failed"
 publish_staged

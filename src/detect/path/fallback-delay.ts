@@ -118,8 +118,6 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * out of other successes' lists) every one is tried again, as before.
    */
   let pairings = 0;
-  /** The ids of the fallbacks found so far (see tryPair). */
-  const ids = new Set<string>();
   let pairingsAtFullRetry = 0;
 
   const firstSyn = (c: Attempt): Micros => c.syns[0]?.time ?? c.start.time;
@@ -266,11 +264,6 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     const i = successes.indexOf(v4);
     if (i >= 0) successes.splice(i, 1);
     const f = finding(v4, m.list.map((x) => x.c), m.byName, v6Outcome);
-    // A finding's id is its first evidence frame, and that (often a DNS answer) may start another
-    // fallback too: under one id the later replaced the earlier, and a piece of a split capture
-    // that held one until the merge kept both. The second with an id gets the success's frame.
-    if (ids.has(f.id)) f.id = `${f.id}:${v4.start.frame}`;
-    ids.add(f.id);
     if (!m.list.every((x) => loneSyn(x.c))) return [f];
     held.push({ finding: f, clients: [...new Set(m.list.map((x) => x.c.client))] });
     return held.length > o.maxPending ? [held.shift()!.finding] : NO_FINDINGS;
@@ -398,7 +391,10 @@ function finding(v4: Attempt, v6: readonly Attempt[], byName: boolean, outcomes:
     addrFilter(v4.server) !== undefined ? `${addrFilter(v4.server)} && tcp.port == ${v4.serverPort}` : undefined,
   ];
   return {
-    id: `path.fallback_delay:${first.frame}`,
+    // The first evidence frame (often a DNS answer) may start several fallbacks (one answer, several
+    // clients or connections), so it alone does not name one; the success's first frame does, as a
+    // success pairs once. Both, so the id still points at where the fallback starts.
+    id: `path.fallback_delay:${first.frame}:${v4.start.frame}`,
     kind: 'path.fallback_delay',
     severity,
     summary: `${names.length > 0 ? names[0] : `port ${v4.serverPort}`}: ${from} ${addrs6.map((a) => endpoint(a, first6.serverPort)).join(', ')} failed (${first6.handshake}), ${to} ${endpoint(v4.server, v4.serverPort)} tried ${formatDuration(delay)} after the first ${from} SYN${established !== undefined ? `, connected after ${formatDuration(established)}` : ''} — ${how}`,
