@@ -14,7 +14,7 @@
 import { serialize } from 'node:v8';
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
 import { readCapture, RenumberedFrame, StopReading } from '../readers/index.js';
-import { renderHtml, renderJson, type Finding, type Report } from '../report/index.js';
+import { renderHtml, renderJsonChunks, type Finding, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions, type PieceResult } from '../analyze.js';
 import { analyzePiece, type PieceJob } from './pieces.js';
 import type { ScanFacts } from './batch-index.js';
@@ -182,7 +182,7 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
     report = mapSetFrames(finished.report, member.slot, pathOfSlot);
     summing = serialize(finished.summing).toString('base64');
   }
-  if (job.reportJson) writeFileAtomically(job.reportJson, renderJson(report));
+  if (job.reportJson) writeFileAtomically(job.reportJson, renderJsonChunks(report));
   if (job.reportHtml) writeFileAtomically(job.reportHtml, renderHtml(report));
   const c = report.capture;
   return {
