@@ -63,7 +63,7 @@ function mutate(input: Buffer, rnd: () => number): Buffer {
   return b;
 }
 
-/** Every mutant goes through the readers, the analysis and the JSON (schema-checked) and text reports; every 200th through the HTML one too (jsdom is slow). */
+/** Every mutant goes through the readers, the analysis and the JSON (schema-checked) and text reports; every 200th through the HTML one too (the slowest report). */
 async function run(data: Buffer, withHtml: boolean): Promise<string | undefined> {
   const analysis = new Analysis({});
   try {

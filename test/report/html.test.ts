@@ -1,6 +1,6 @@
 // The HTML report as a string: every capture string escaped, the page self-contained, the size bounded.
 import { createHash } from 'node:crypto';
-import { D3Node } from 'd3-node';
+import { JSDOM } from 'jsdom';
 import { describe, expect, it } from 'vitest';
 import { renderHtml } from '../../src/report/html.js';
 import { jsonForScript } from '../../src/report/html/escape.js';
@@ -20,8 +20,8 @@ const HOSTILE = [
 /** The page with its two JSON blocks and the script cut out: what remains is markup. */
 /** Quoted attribute values removed (the serializer never leaves a `"` inside one). */
 const stripAttributeValues = (html: string): string => html.replace(/="[^"]*"/g, '=""');
-/** Parsed by jsdom (d3-node's), scripts not run. */
-const parse = (html: string): Document => new D3Node({ container: html }).document as unknown as Document;
+/** Parsed by jsdom, scripts not run. */
+const parse = (html: string): Document => new JSDOM(html).window.document;
 
 const markupOnly = (html: string): string => html.replace(/<script\b[^>]*>[\s\S]*?<\/script>/g, '<script></script>');
 

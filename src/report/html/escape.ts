@@ -1,5 +1,6 @@
-// Escaping for the few strings the HTML report writes by hand (everything else goes through the
-// DOM serializer of d3-node's jsdom, which escapes text and attribute values by construction).
+// Escaping helpers: JSON for a script block and the CSP hash, used by the markup builder
+// (markup.ts, which writes the HTML report and escapes on its own), and escapeHtml for the pages
+// still written by hand (the correlation ladder's tables, the batch's fleet report).
 import { createHash } from 'node:crypto';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
