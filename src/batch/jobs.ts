@@ -14,7 +14,7 @@
 import { serialize } from 'node:v8';
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
 import { readCapture, RenumberedFrame, StopReading } from '../readers/index.js';
-import { renderHtml, renderJsonChunks, type Finding, type Report } from '../report/index.js';
+import { renderHtmlChunks, renderJsonChunks, type Finding, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions, type PieceResult } from '../analyze.js';
 import { analyzePiece, type PieceJob } from './pieces.js';
 import type { ScanFacts } from './batch-index.js';
@@ -136,7 +136,7 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
   // report while a worker writes it.
   const { report, summing } = await analysedReport(job, onPackets);
   if (job.reportJson) writeFileAtomically(job.reportJson, renderJsonChunks(report));
-  if (job.reportHtml) writeFileAtomically(job.reportHtml, renderHtml(report));
+  if (job.reportHtml) writeFileAtomically(job.reportHtml, renderHtmlChunks(report));
   const c = report.capture;
   return {
     ok: true,

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import { IncidentGrouper, type Finding as DetectedFinding } from '../detect/index.js';
-import { renderHtml, renderJsonChunks, reportedIncident, type Report } from '../report/index.js';
+import { renderHtmlChunks, renderJsonChunks, reportedIncident, type Report } from '../report/index.js';
 import { compareFindings, SummingMerge, type SummingState } from '../analyze.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { jobAnalyzeOptions, mapFindingFrames, setFrame, type JobAnalyzeOptions } from './jobs.js';
@@ -140,5 +140,5 @@ function patchReport(jsonPath: string, htmlPath: string | null, remove: Readonly
   });
   const patched: Report = { ...report, counts, findings: incidents, timeline: { ...report.timeline, lanes } };
   writeFileAtomically(jsonPath, renderJsonChunks(patched));
-  if (htmlPath !== null) writeFileAtomically(htmlPath, renderHtml(patched));
+  if (htmlPath !== null) writeFileAtomically(htmlPath, renderHtmlChunks(patched));
 }

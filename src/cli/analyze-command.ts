@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
-import { renderHtml, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
+import { renderHtmlChunks, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
 import { annotateCapture } from '../share/index.js';
 import { analyzeInPieces, shouldSplit } from '../batch/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
@@ -88,7 +88,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     verdicts.push(verdictOf(report));
     const t = targets[i]!;
     if (t.json) writeAtomically(t.json, renderJsonChunks(report));
-    if (t.html) writeAtomically(t.html, renderHtml(report));
+    if (t.html) writeAtomically(t.html, renderHtmlChunks(report));
     let annotated: string | undefined;
     if (o.annotate !== undefined) {
       const out = o.annotate;
