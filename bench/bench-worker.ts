@@ -1,7 +1,7 @@
 // One measurement in a fresh process, so peak RSS belongs to that mode alone.
 // Usage: node dist/bench/bench-worker.js read|decode|analyze|analyze-jobs|analyze-report FILE → one JSON line.
 // analyze-report also renders both report files (JSON and HTML, as `dualscope analyze` writes them by
-// default) into strings, so its time and peak RSS are what a user of the command gets.
+// default; in parts, as they are written), so its time and peak RSS are what a user of the command gets.
 // analyze-jobs is `analyze --jobs N` with N = every core (the CLI's default is one thread); the findings'
 // digest lets the bench show that both analyses found the same.
 import { Anomalies } from '../src/core/index.js';
@@ -11,7 +11,7 @@ import { analyzeFile } from '../src/analyze.js';
 import { analyzeInPieces, defaultJobs, shouldSplit } from '../src/batch/index.js';
 import { createHash } from 'node:crypto';
 import { tuneGarbageCollector } from '../src/cli/heap.js';
-import { renderHtml, renderJson, type Report } from '../src/report/index.js';
+import { renderHtmlChunks, renderJsonChunks, type Report } from '../src/report/index.js';
 
 // As the `dualscope` executable does, so the figures are what users get.
 tuneGarbageCollector();
@@ -53,7 +53,11 @@ if (mode === 'read') {
   const report = await analyzeFile(file, { generatedAt: '2026-01-01T00:00:00Z' });
   packets = report.capture.packets;
   findings = report.findings.length;
-  if (mode === 'analyze-report') reportBytes = renderJson(report).length + renderHtml(report).length;
+  if (mode === 'analyze-report') {
+    // Both reports in the parts the command writes as they come (src/report/json.ts, html.ts).
+    for (const part of renderJsonChunks(report)) reportBytes += part.length;
+    for (const part of renderHtmlChunks(report)) reportBytes += part.length;
+  }
   digest = findingsDigest(report.findings);
 } else if (mode === 'analyze-jobs') {
   const jobs = defaultJobs();

@@ -13,7 +13,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { deserialize } from 'node:v8';
 import { IncidentGrouper, type Finding as DetectedFinding } from '../detect/index.js';
-import { renderHtml, renderJson, reportedIncident, type Report } from '../report/index.js';
+import { renderHtmlChunks, renderJsonChunks, reportedIncident, type Report } from '../report/index.js';
 import { compareFindings, SummingMerge, type SummingState } from '../analyze.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { jobAnalyzeOptions, mapFindingFrames, setFrame, type JobAnalyzeOptions } from './jobs.js';
@@ -139,6 +139,6 @@ function patchReport(jsonPath: string, htmlPath: string | null, remove: Readonly
     return { ...lane, findingIds };
   });
   const patched: Report = { ...report, counts, findings: incidents, timeline: { ...report.timeline, lanes } };
-  writeFileAtomically(jsonPath, renderJson(patched));
-  if (htmlPath !== null) writeFileAtomically(htmlPath, renderHtml(patched));
+  writeFileAtomically(jsonPath, renderJsonChunks(patched));
+  if (htmlPath !== null) writeFileAtomically(htmlPath, renderHtmlChunks(patched));
 }

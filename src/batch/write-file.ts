@@ -1,7 +1,8 @@
 // Reports written by batch workers: to a temporary name, then renamed, so a worker killed mid-write
 // never leaves half a report under the real name.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { writeTextThenRename, type TextContent } from '../writers/index.js';
 
 /**
  * The temporary name is the same for every writer of one report (no process id in it): a worker
@@ -9,16 +10,11 @@ import { dirname } from 'node:path';
  * and renames that same file, so nothing is left over. One job holds a report at a time (the local
  * pool hands each file to one thread; the queue locks a job to one worker until it stalls), so two
  * live writers of one report are not expected; if a stalled worker wakes up and races its
- * successor, one rename fails and that attempt is retried.
+ * successor, one rename fails and that attempt is retried. `content` may come in parts (a report
+ * rendered in chunks): they are written as they come, and a part that throws leaves no file.
  */
-export function writeFileAtomically(path: string, content: string): void {
+export function writeFileAtomically(path: string, content: TextContent): void {
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-dualscope`;
-  try {
-    writeFileSync(tmp, content);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  // Not exclusive: the temporary file a killed attempt left is this attempt's to overwrite.
+  writeTextThenRename(`${path}.tmp-dualscope`, path, content, { exclusive: false });
 }

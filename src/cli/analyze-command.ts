@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
-import { renderHtml, renderJson, renderText, terminalSafe, type Report } from '../report/index.js';
+import { renderHtmlChunks, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
 import { annotateCapture } from '../share/index.js';
 import { analyzeInPieces, shouldSplit } from '../batch/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
@@ -16,9 +16,27 @@ import { ProgressLine } from './progress.js';
 export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
 
 export interface AnalyzeOutcome {
-  reports: Report[];
+  verdicts: ReportVerdict[];
   failedInputs: number;
   exitCode: number;
+}
+
+/**
+ * What the exit status needs of one report. Kept for each input in place of the report: a report
+ * (its incidents, occurrences and timeline: tens of MB on an incident-rich capture) is dropped once
+ * it is written, so analysing many files holds one report at a time.
+ */
+export interface ReportVerdict {
+  /** The capture was truncated or damaged (--strict). */
+  damaged: boolean;
+  /** The most severe finding's severity; undefined without findings (--fail-on). */
+  worst: Severity | undefined;
+}
+
+export function verdictOf(report: Report): ReportVerdict {
+  let worst: Severity | undefined;
+  for (const f of report.findings) if (worst === undefined || severityRank(f.severity) > severityRank(worst)) worst = f.severity;
+  return { damaged: report.capture.truncated || report.capture.skippedBytes > 0, worst };
 }
 
 export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise<AnalyzeOutcome> {
@@ -37,7 +55,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
   }
   for (const t of targets) checkOutputPaths([t.json, t.html]);
 
-  const reports: Report[] = [];
+  const verdicts: ReportVerdict[] = [];
   let failedInputs = 0;
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
@@ -67,10 +85,10 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
       throw e;
     }
     progress?.done();
-    reports.push(report);
+    verdicts.push(verdictOf(report));
     const t = targets[i]!;
-    if (t.json) writeAtomically(t.json, renderJson(report));
-    if (t.html) writeAtomically(t.html, renderHtml(report));
+    if (t.json) writeAtomically(t.json, renderJsonChunks(report));
+    if (t.html) writeAtomically(t.html, renderHtmlChunks(report));
     let annotated: string | undefined;
     if (o.annotate !== undefined) {
       const out = o.annotate;
@@ -87,19 +105,19 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
       if (i < files.length - 1) out.write('\n');
     }
   }
-  return { reports, failedInputs, exitCode: exitStatus(reports, failedInputs, o) };
+  return { verdicts, failedInputs, exitCode: exitStatus(verdicts, failedInputs, o) };
 }
 
 /**
  * 2 when an input was unusable (or, with --strict, damaged); else 1 when --fail-on is given and a
  * finding at or above that severity exists; else 0.
  */
-export function exitStatus(reports: readonly Report[], failedInputs: number, o: Pick<AnalyzeCliOptions, 'failOn' | 'strict'>): number {
+export function exitStatus(verdicts: readonly ReportVerdict[], failedInputs: number, o: Pick<AnalyzeCliOptions, 'failOn' | 'strict'>): number {
   if (failedInputs > 0) return EXIT.unusable;
-  if (o.strict && reports.some((r) => r.capture.truncated || r.capture.skippedBytes > 0)) return EXIT.unusable;
+  if (o.strict && verdicts.some((v) => v.damaged)) return EXIT.unusable;
   if (o.failOn !== undefined) {
     const min = severityRank(o.failOn as Severity);
-    if (reports.some((r) => r.findings.some((f) => severityRank(f.severity) >= min))) return EXIT.findings;
+    if (verdicts.some((v) => v.worst !== undefined && severityRank(v.worst) >= min)) return EXIT.findings;
   }
   return EXIT.ok;
 }

@@ -7,10 +7,11 @@
 // (/dev/null, /dev/stdout, a named pipe; a socket too) is written through, and `-` is standard
 // output: renaming over them — as root, with --force — once turned /dev/null into a regular file.
 // A folder, a block device and a dangling symlink are refused.
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, readlinkSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, openSync, readlinkSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 
 import { UsageError } from '../core/index.js';
+import { writeText, writeTextThenRename, type TextContent } from '../writers/index.js';
 
 /** Kernel pseudo-filesystems: no report belongs there, and Node 20's recursive mkdir spins forever on /proc. */
 const PSEUDO_ROOTS = ['/proc', '/sys'] as const;
@@ -188,9 +189,12 @@ export function checkOutputPaths(paths: readonly (string | undefined)[]): void {
 /**
  * Writes a report. A regular file (or a new one) is written to a temporary name, then renamed: a
  * crash never leaves half a report under the real name, and a failed write leaves no temporary
- * file behind. A device or a pipe is written through; `-` is standard output.
+ * file behind. A device or a pipe is written through; `-` is standard output. `content` may come
+ * in parts (a report rendered in chunks): they are written as they come. A part that throws (a
+ * report failing its schema, a bug) leaves no file; on a device or a pipe what came before it has
+ * been written.
  */
-export function writeAtomically(path: string, content: string): void {
+export function writeAtomically(path: string, content: TextContent): void {
   if (path === STDOUT) return void writeThrough(path, 1, content);
   const abs = resolve(path);
   const target = outputTarget(path, abs);
@@ -200,18 +204,13 @@ export function writeAtomically(path: string, content: string): void {
   // Checked again here, because mkdirSync must never see such a path (it loops on /proc).
   const pseudo = pseudoRootOf(abs, nearestExisting(real));
   if (pseudo) throw new UsageError(`cannot write ${path}: ${pseudo} is a kernel file system, not a place for reports`);
-  const tmp = `${real}.tmp-${process.pid}`;
   try {
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
     else if (!statSync(dir).isDirectory()) throw new UsageError(`cannot write ${path}: ${dir} is not a folder`);
-    writeFileSync(tmp, content, { flag: 'wx' });
-    renameSync(tmp, real);
+    // The process id keeps two dualscope runs writing one report apart; exclusive, so neither
+    // writes into the other's temporary file.
+    writeTextThenRename(`${real}.tmp-${process.pid}`, real, content, { exclusive: true });
   } catch (e) {
-    try {
-      rmSync(tmp, { force: true });
-    } catch {
-      // nothing more can be done; the error below is what the user needs
-    }
     if (e instanceof UsageError) throw e;
     if (isFsError(e)) throw new UsageError(`cannot write ${path}: ${describeFsError(e)}`);
     throw e;
@@ -219,13 +218,30 @@ export function writeAtomically(path: string, content: string): void {
 }
 
 /** Writes to what is already there (a device, a pipe, stdout): no temporary file, no rename. */
-function writeThrough(path: string, target: string | number, content: string): void {
+function writeThrough(path: string, target: string | number, content: TextContent): void {
   // Node's own streams for stdout/stderr: they cope with a non-blocking pipe (EAGAIN) and keep order.
-  if (target === 1) return void process.stdout.write(content);
-  if (target === 2) return void process.stderr.write(content);
+  if (target === 1) return void writeText((piece) => process.stdout.write(piece), content);
+  if (target === 2) return void writeText((piece) => process.stderr.write(piece), content);
+  if (typeof target === 'number') return void throughFsErrors(path, () => writeText(target, content));
+  // 'w' on a FIFO or a device opens it (waiting for a reader, as a shell's > does); nothing is created.
+  const fd = throughFsErrors(path, () => openSync(target, 'w'));
   try {
-    // 'w' on a FIFO or a device opens it (waiting for a reader, as a shell's > does); nothing is created.
-    writeFileSync(target, content, typeof target === 'number' ? {} : { flag: 'w' });
+    throughFsErrors(path, () => writeText(fd, content));
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // the write's error is the one to tell
+    }
+    throw e;
+  }
+  throughFsErrors(path, () => closeSync(fd));
+}
+
+/** `write()`, its filesystem errors told as one UsageError line naming the path. */
+function throughFsErrors<T>(path: string, write: () => T): T {
+  try {
+    return write();
   } catch (e) {
     if (isFsError(e)) throw new UsageError(`cannot write ${path}: ${describeFsError(e)}`);
     throw e;

@@ -62,6 +62,10 @@ describe('dualscope analyze', () => {
     expect(withDrop.stdout).toBe('');
     expect(run(['analyze', CONTROL, '--no-write', '--quiet', '--fail-on', 'warning']).status).toBe(0);
     expect(run(['analyze', SAMPLE, '--no-write', '--quiet']).status).toBe(0);
+    // Several inputs: each one's verdict is kept (not its report), whichever input has the finding.
+    expect(run(['analyze', CONTROL, SAMPLE, '--no-write', '--quiet', '--fail-on', 'warning']).status).toBe(1);
+    expect(run(['analyze', SAMPLE, CONTROL, '--no-write', '--quiet', '--fail-on', 'warning']).status).toBe(1);
+    expect(run(['analyze', CONTROL, CONTROL, '--no-write', '--quiet', '--fail-on', 'warning']).status).toBe(0);
   });
 
   it('bad option values get one clear line and exit 2', () => {
@@ -100,6 +104,8 @@ describe('dualscope analyze', () => {
     expect(report.capture.packets).toBeGreaterThan(10);
     expect(report.anomalies['pcap.truncated_record']).toBe(1);
     expect(run(['analyze', cut, '--no-write', '--strict']).status).toBe(2);
+    expect(run(['analyze', CONTROL, cut, '--no-write', '--quiet', '--strict']).status).toBe(2);
+    expect(run(['analyze', CONTROL, SAMPLE, '--no-write', '--quiet', '--strict']).status).toBe(0);
   });
 
   it('reads stdin with -', () => {
