@@ -9,6 +9,18 @@ const values = <V>(t: FlowTable<V>): V[] => {
   return out;
 };
 
+/** The plain map's key of a flow: its two endpoints in one order whatever the direction. */
+const key = (a: string, ap: number, b: string, bp: number): string => (a < b || (a === b && ap <= bp) ? `${a}|${ap}|${b}|${bp}` : `${b}|${bp}|${a}|${ap}`);
+
+/** A linear congruential generator: rnd(n) in [0, n), the state's bits from `shift` up. */
+const seededRandom = (seed: number, shift: number): ((n: number) => number) => {
+  let state = seed;
+  return (n) => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return (state >>> shift) % n;
+  };
+};
+
 describe('FlowTable', () => {
   it('finds a flow from either direction, and tells ports and addresses apart', () => {
     const t = new FlowTable<string>();
@@ -29,10 +41,8 @@ describe('FlowTable', () => {
     // asked about many times in a row from both directions.
     const t = new FlowTable<number>();
     const ref = new Map<string, number>();
-    const key = (a: string, ap: number, b: string, bp: number): string => (a < b || (a === b && ap <= bp) ? `${a}|${ap}|${b}|${bp}` : `${b}|${bp}|${a}|${ap}`);
     const addrs = ['192.0.2.1', '192.0.2.2', '2001:db8::1'];
-    let seed = 12345;
-    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return seed % n; };
+    const rnd = seededRandom(12345, 0);
     for (let i = 0; i < 20_000; i++) {
       const [a, b] = [addrs[rnd(3)]!, addrs[rnd(3)]!];
       const [ap, bp] = [1 + rnd(3), 1 + rnd(3)];
@@ -49,10 +59,8 @@ describe('FlowTable', () => {
   it('replaces the oldest flow as delete() and add() would, in random runs against a plain map (the reused node)', () => {
     const t = new FlowTable<number>();
     const ref = new Map<string, number>(); // insertion order: the first key is the oldest
-    const key = (a: string, ap: number, b: string, bp: number): string => (a < b || (a === b && ap <= bp) ? `${a}|${ap}|${b}|${bp}` : `${b}|${bp}|${a}|${ap}`);
     const addrs = ['192.0.2.1', '192.0.2.2', '2001:db8::1', '2001:db8::2'];
-    let seed = 777;
-    const rnd = (n: number): number => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 16) % n; };
+    const rnd = seededRandom(777, 16);
     let replaced = 0;
     for (let i = 0; i < 20_000; i++) {
       const [a, b] = [addrs[rnd(4)]!, addrs[rnd(4)]!];
