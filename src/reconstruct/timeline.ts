@@ -91,7 +91,8 @@ class DnsQueryMark implements LaneMark {
   constructor(
     readonly t0: Micros,
     readonly frame: number,
-    readonly qtype: string,
+    /** The question's type as a number (its name is looked up when the label is read); -1 without a question. */
+    readonly qtype: number,
     readonly qname: string,
     readonly id: number,
     readonly clientPort: number,
@@ -107,7 +108,7 @@ class DnsQueryMark implements LaneMark {
   }
 
   get label(): string {
-    return `${this.qtype} ${this.qname}`;
+    return `${qtypeText(this.qtype)} ${this.qname}`;
   }
 
   get detail(): string {
@@ -149,6 +150,9 @@ interface TcpLaneState {
  */
 interface DnsLane {
   readonly lane: Lane;
+  readonly server: string;
+  /** The same client's lane to another server (a client's lanes are chained: most have one or two). */
+  next: DnsLane | undefined;
   /** Open queries by DNS id, chained on `next`. */
   readonly open: Map<number, OpenQuery>;
   /** How many: a full lane with none open needs no work at all. */
@@ -160,7 +164,7 @@ interface OpenQuery {
   readonly lane: DnsLane;
   readonly clientPort: number;
   readonly id: number;
-  readonly qtype: string;
+  readonly qtype: number;
   readonly qname: string;
   next: OpenQuery | undefined;
 }
@@ -172,8 +176,11 @@ export class TimelineCollector {
   readonly #tcp = new FlowTable<TcpLaneState>();
   /** Open DNS queries of every lane, oldest first (a query asked again keeps its place): the bound. */
   readonly #openQueries = new Set<OpenQuery>();
-  /** DNS lanes by client → server (no per-message lane-id string once the lane exists). */
-  readonly #dnsLanes = new Map<string, Map<string, DnsLane>>();
+  /**
+   * DNS lanes by client, each client's chained by server: one Map lookup per message (a Map per
+   * client keyed by server took two), and no per-message lane-id string once the lane exists.
+   */
+  readonly #dnsLanes = new Map<string, DnsLane>();
   /** Packets of flows that came after the lane bound: counted, not drawn. */
   packetsWithoutLane = 0;
   #marks = 0;
@@ -263,7 +270,9 @@ export class TimelineCollector {
     const clientPort = m.qr ? (p.udp?.dstPort ?? p.tcp?.dstPort ?? 0) : (p.udp?.srcPort ?? p.tcp?.srcPort ?? 0);
     const client = m.qr ? ip.dst : ip.src;
     const server = m.qr ? ip.src : ip.dst;
-    let dns = this.#dnsLanes.get(client)?.get(server);
+    const first = this.#dnsLanes.get(client);
+    let dns = first;
+    while (dns !== undefined && dns.server !== server) dns = dns.next;
     if (dns === undefined) {
       if (this.#lanes.size >= this.#options.maxLanes) {
         this.packetsWithoutLane++; // before building the lane's strings, as for TCP: a busy capture's per-packet path
@@ -271,9 +280,8 @@ export class TimelineCollector {
       }
       const lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
       if (!lane) return;
-      let byServer = this.#dnsLanes.get(client);
-      if (!byServer) this.#dnsLanes.set(client, (byServer = new Map()));
-      byServer.set(server, (dns = { lane, open: new Map(), openCount: 0 }));
+      dns = { lane, server, next: first, open: new Map(), openCount: 0 };
+      this.#dnsLanes.set(client, dns);
     } else {
       dns.lane.packets++;
       dns.lane.lastTime = p.time;
@@ -285,7 +293,7 @@ export class TimelineCollector {
       return;
     }
     const qname = m.question?.name ?? '';
-    const qtype = m.question ? qtypeName(m.question.type) : '?';
+    const qtype = m.question?.type ?? -1;
     const open = this.#openQuery(dns, clientPort, m.id, qtype, qname);
     if (!m.qr) {
       const mark = new DnsQueryMark(p.time, p.frame, qtype, qname, m.id, clientPort, m.transport);
@@ -310,12 +318,12 @@ export class TimelineCollector {
     }
     this.#push(lane, {
       t0: p.time, t1: null, type: 'dns-answer', frame: p.frame, frames: [p.frame],
-      label: `${qtype} ${qname}`, detail: `response without a matching query, id 0x${m.id.toString(16).padStart(4, '0')}`, outcome,
+      label: `${qtypeText(qtype)} ${qname}`, detail: `response without a matching query, id 0x${m.id.toString(16).padStart(4, '0')}`, outcome,
     });
   }
 
   /** The lane's open query from `clientPort` under `id` with this question, if there is one. */
-  #openQuery(dns: DnsLane, clientPort: number, id: number, qtype: string, qname: string): OpenQuery | undefined {
+  #openQuery(dns: DnsLane, clientPort: number, id: number, qtype: number, qname: string): OpenQuery | undefined {
     for (let q = dns.open.get(id); q !== undefined; q = q.next) if (q.clientPort === clientPort && q.qtype === qtype && q.qname === qname) return q;
     return undefined;
   }
@@ -466,6 +474,9 @@ export class TimelineCollector {
     return this.lanes().map((lane) => ({ ...lane, marks: lane.marks.map(({ t0, t1, type, frame, frames, label, detail, outcome }) => ({ t0, t1, type, frame, frames, label, detail, outcome })) }));
   }
 }
+
+/** A mark's question type as text ('?' without a question). */
+const qtypeText = (qtype: number): string => (qtype < 0 ? '?' : qtypeName(qtype));
 
 const endpoint = (e: string): string => {
   const sp = e.lastIndexOf(' ');

@@ -16,7 +16,7 @@ import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type 
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
 import { AnsweredKeys } from './answered-keys.js';
-import { append, EMPTY, MAX_DATA, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
+import { append, EMPTY, MAX_DATA, NONE_YET, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
@@ -314,7 +314,7 @@ export class DnsReconstructor {
       next: undefined,
       qname: q.name,
       queries: [sent],
-      replies: [],
+      replies: NONE_YET,
       afterAnswer,
       lookup,
       question,

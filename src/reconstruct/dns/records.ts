@@ -3,7 +3,7 @@
 // and TCP/53 fallbacks. Pure functions: the reconstructor decides when a record is final.
 import type { Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
-import { append, MAX_DATA, type Attempt, type Lookup, type Question } from './state.js';
+import { append, MAX_DATA, NONE_YET, type Attempt, type Lookup, type Question } from './state.js';
 import type {
   DnsAttempt,
   DnsLookup,
@@ -19,7 +19,7 @@ import type {
 /** A reply as the records keep it: the answers of the asked type (their data capped), flags, size, IP facts. */
 export function replyRecord(p: Packet, m: DnsMessage, qtype: number): DnsReply {
   let answersOfType = 0;
-  let data: string[] = [];
+  let data: string[] = NONE_YET;
   // Indexed: a message without answers lists the decoder's frozen empty array (for-of makes an iterator).
   for (let i = 0; i < m.answers.length; i++) {
     const a = m.answers[i]!;
@@ -111,9 +111,10 @@ function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
 
 /** `epoch`: what the state's offsets count from (state.ts). */
 export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros, epoch: Micros): DnsLookup {
-  // A loop, not map() with a closure over `epoch`: that made a context object and a closure per lookup.
-  const questions: DnsQuestionRecord[] = [];
-  for (let i = 0; i < l.questions.length; i++) questions.push(questionRecord(l.questions[i]!, epoch));
+  // A loop, not map() with a closure over `epoch`: that made a context object and a closure per
+  // lookup. Made at its size: push() grows an empty array to 17 slots at once.
+  const questions = new Array<DnsQuestionRecord>(l.questions.length);
+  for (let i = 0; i < l.questions.length; i++) questions[i] = questionRecord(l.questions[i]!, epoch);
   const start = epoch + l.startAt;
   let end = start;
   let answered = 0;
@@ -131,7 +132,7 @@ export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros,
   else if (answered > 0) outcome = 'partial';
   else if (failed > 0) outcome = 'unanswered';
   else outcome = 'unknown';
-  const fallbacks: DnsTcpFallback[] = l.fallbacks.length === 0 ? [] : l.fallbacks.map((f) => ({
+  const fallbacks: DnsTcpFallback[] = l.fallbacks.length === 0 ? NONE_YET : l.fallbacks.map((f) => ({
     server: f.server,
     synFrame: f.synFrame,
     synTime: f.synTime,
