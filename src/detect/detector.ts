@@ -20,6 +20,12 @@ export interface Detector<R> {
   /** End of input: findings held back for aggregation. */
   finish(): readonly Finding[];
   /**
+   * A DNS detector that reads transaction records (DnsRecord 'transaction') says so: the analysis
+   * has the DNS reconstructor make them only then (DnsOptions.transactionRecords). Lookups and
+   * orphan responses always come.
+   */
+  readonly readsTransactions?: boolean;
+  /**
    * When true, what observe() returned was provisional (shown at once by live capture) and
    * finish() restates every finding the detector stands by: updated counts replace earlier
    * versions with the same id, and an earlier finding it does not restate is withdrawn.

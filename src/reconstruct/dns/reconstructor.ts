@@ -550,7 +550,7 @@ export class DnsReconstructor {
   }
 
   #emitTransaction(a: Attempt): void {
-    this.#emit(transactionRecord(a));
+    if (this.options.transactionRecords) this.#emit(transactionRecord(a));
   }
 
   /** Emits the lookup; attempts still pending (forced close) become unknown. */
