@@ -65,8 +65,7 @@ export class NameMap {
       if (this.#newest === undefined) this.#oldest = e;
       else this.#newest.newer = e;
       this.#newest = e;
-      e.names = withName(e.names, a.name);
-      e.names = withName(e.names, qname); // the name asked for goes first
+      e.names = withNames(e.names, qname, a.name); // the name asked for goes first
     }
   }
 
@@ -95,20 +94,29 @@ export class NameMap {
 }
 
 /**
- * `names` with `name` first: the same array when it already is, else a new one of exact size (an
- * address many names share gets a new list per answer: push grew each to 17 slots). Indexed loops:
- * `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
+ * `names` with the name asked for first and the answer's owner (a CNAME target) second: the same
+ * array when it already is so, else one new array of exact size (an address many names share gets
+ * a new list per answer: push grew each to 17 slots). One list for both names: adding the owner and
+ * then the name asked for made two lists per answer of a CNAME chain, each time, even when the list
+ * already was so. The result is what adding them one after the other gives (the names of a list are
+ * distinct). Indexed loops: `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
  */
-function withName(names: readonly string[], name: string | undefined): readonly string[] {
-  if (name === undefined || name === '') return names;
-  const n = normalName(name);
-  if (names[0] === n) return names; // the usual case: the same name answered again
+function withNames(names: readonly string[], asked: string | undefined, owner: string): readonly string[] {
+  const first = asked === undefined || asked === '' ? undefined : normalName(asked);
+  let second = owner === '' || owner === asked ? undefined : normalName(owner);
+  if (second === first) second = undefined;
+  if (first === undefined && second === undefined) return names;
+  const head = first ?? second!;
+  // The usual case: the same names answered again.
+  if (names[0] === head && (first === undefined || second === undefined || names[1] === second)) return names;
+  const lead = first !== undefined && second !== undefined ? 2 : 1;
   // Newest first; a shared address (one server, many names) keeps the names asked for last.
   let kept = 0;
-  for (let i = 0; i < names.length && kept < MAX_NAMES_PER_ADDRESS - 1; i++) if (names[i] !== n) kept++;
-  const out = new Array<string>(kept + 1);
-  out[0] = n;
-  for (let i = 0, j = 1; j <= kept; i++) if (names[i] !== n) out[j++] = names[i]!;
+  for (let i = 0; i < names.length && kept < MAX_NAMES_PER_ADDRESS - lead; i++) if (names[i] !== first && names[i] !== second) kept++;
+  const out = new Array<string>(kept + lead);
+  out[0] = head;
+  if (lead === 2) out[1] = second!;
+  for (let i = 0, j = lead; j < kept + lead; i++) if (names[i] !== first && names[i] !== second) out[j++] = names[i]!;
   return out;
 }
 
