@@ -171,8 +171,10 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       let bySilence = true;
       // A one-sided client's replies could not have been seen: only its own re-sent question speaks.
       const blind = view?.oneSided(r.client) === true;
-      for (const q of r.questions) {
-        for (const a of q.attempts) transmissions += a.queries.length;
+      // Indexed, as every loop on this per-lookup path (src/detect/dns/common.ts, INDEXED).
+      for (let i = 0; i < r.questions.length; i++) {
+        const q = r.questions[i]!;
+        for (let j = 0; j < q.attempts.length; j++) transmissions += q.attempts[j]!.queries.length;
         // The client asking again with no reply in between proves it timed out at least once, even
         // when the capture ends before its last transmission could (a local zone answers in ms).
         const askedAgain = q.answer === undefined && q.lastSent - q.firstSent >= MIN_RETRY_MICROS && q.attempts.every((a) => a.replies.length === 0);

@@ -207,7 +207,7 @@ class RoundRing {
 }
 
 const firstUsable = (a: DnsAttempt): DnsReply | undefined => {
-  for (const r of a.replies) if (usable(r)) return r;
+  for (let i = 0; i < a.replies.length; i++) if (usable(a.replies[i]!)) return a.replies[i];
   return undefined;
 };
 
@@ -227,10 +227,12 @@ export class DownstreamLossTracker {
     let qa: DnsQuestionRecord | undefined;
     let q6: DnsQuestionRecord | undefined;
     let reasked = false;
-    for (const q of l.questions) {
+    // Indexed, as every loop on this per-lookup path (src/detect/dns/common.ts, INDEXED).
+    for (let i = 0; i < l.questions.length; i++) {
+      const q = l.questions[i]!;
       if (q.qtype === QTYPE_A) qa ??= q;
       else if (q.qtype === QTYPE_AAAA) q6 ??= q;
-      for (const a of q.attempts) if (a.afterAnswer && a.transport === 'udp') reasked = true;
+      for (let j = 0; j < q.attempts.length; j++) if (q.attempts[j]!.afterAnswer && q.attempts[j]!.transport === 'udp') reasked = true;
     }
     if (reasked) return this.#judgeReasks(l, qa, q6);
     if (qa !== undefined && q6 !== undefined) {
@@ -335,7 +337,8 @@ function roundPartner(as: readonly DnsAttempt[], i: number, q6: DnsQuestionRecor
  */
 function answeredPartner(a: DnsAttempt, q6: DnsQuestionRecord): DnsAttempt | undefined {
   if (a.afterAnswer || a.transport !== 'udp' || firstUsable(a) === undefined) return undefined;
-  for (const x of q6.attempts) {
+  for (let i = 0; i < q6.attempts.length; i++) {
+    const x = q6.attempts[i]!;
     if (!x.afterAnswer && x.transport === 'udp' && sameUdpSocket(x, a)) return firstUsable(x) === undefined ? undefined : x;
   }
   return undefined;

@@ -148,8 +148,10 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
   } else {
     p.patterns.set('single', (p.patterns.get('single') ?? 0) + 1);
   }
-  for (const s of l.servers) addDistinct(p.servers, p.serversAt, s, at);
-  for (const q of l.questions) {
+  // Indexed, as every loop on this per-lookup path (src/detect/dns/common.ts, INDEXED).
+  for (let i = 0; i < l.servers.length; i++) addDistinct(p.servers, p.serversAt, l.servers[i]!, at);
+  for (let k = 0; k < l.questions.length; k++) {
+    const q = l.questions[k]!;
     // One transmission (most questions): nothing to sort and no retry gap.
     if (q.attempts.length === 1 && q.attempts[0]!.queries.length === 1) {
       const a = q.attempts[0]!;
@@ -176,7 +178,8 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
       }
     }
   }
-  const retried = l.questions.some((q) => q.retransmissions > 0);
+  let retried = false;
+  for (let k = 0; k < l.questions.length; k++) if (l.questions[k]!.retransmissions > 0) retried = true;
   if (p.candidates.length === 0 || (retried && wantsCandidates(p.candidates))) {
     const evidence: Evidence[] = [];
     for (const q of l.questions) evidence.push(...questionEvidence(l, q, 6));
