@@ -65,7 +65,20 @@ export interface PlanOptions {
   onPiece(piece: Piece): void;
   /** Sees every frame of the pass (before onPiece for a piece starting with it). */
   onFrame?: FrameHandler;
+  /**
+   * Called once, when the pass has read FORECAST_SHARE of a plain file's bytes (not for gzip, whose
+   * size is not known), with the capture time that share spans: the caller can foresee whether
+   * the file will be cut, and start its threads while the pass reads on, or give up (return false):
+   * the pass stops and planPieces returns undefined, having handed on no piece.
+   */
+  onForecast?(spanMicros: Micros, share: number): boolean;
 }
+
+/** Share of a plain file read before onForecast is called. */
+export const FORECAST_SHARE = 1 / 8;
+
+/** Thrown from the pass's record handler when onForecast gave up. */
+class PassAbandoned extends Error {}
 
 interface Checkpoint {
   offset: number;
@@ -77,18 +90,16 @@ interface Checkpoint {
 
 /**
  * The pass: returns the capture's facts as a one-thread read gives them (its parser anomalies are
- * noted in `anomalies`), after calling onPiece for every piece. Throws CaptureFormatError when
- * nothing is readable, as readCapture does.
+ * noted in `anomalies`), after calling onPiece for every piece; undefined when onForecast gave up.
+ * Throws CaptureFormatError when nothing is readable, as readCapture does.
  */
-export async function planPieces(path: string, anomalies: Anomalies, o: PlanOptions): Promise<ParserInfo> {
-  let offset = 0; // where the next record starts
-  let number = 0; // the last frame number given out
-  let maxTime = Number.NEGATIVE_INFINITY;
-  let frameTime = 0; // the time of the record being handed to onRecord, when it is a frame
+export async function planPieces(path: string, anomalies: Anomalies, o: PlanOptions): Promise<ParserInfo | undefined> {
+  const gzip = isGzipFile(path) ? new GunzipCopy(o.gunzipTo) : undefined;
+  // No piece starts at or past the file's end: a piece with no boundary left before it is the last.
+  const fileBytes = gzip ? Number.POSITIVE_INFINITY : statSync(path, { throwIfNoEntry: false })?.size ?? Number.POSITIVE_INFINITY;
+  const at = new PassPosition(o.pieceBytes, o.onForecast !== undefined ? fileBytes * FORECAST_SHARE : Number.POSITIVE_INFINITY);
   let header: Uint8Array = new Uint8Array(0);
-  let sinceCheckpoint = CHECKPOINT_RECORDS; // a checkpoint at the first record
   const checkpoints: Checkpoint[] = [];
-  let nextBoundary = o.pieceBytes;
   let pieces = 0;
   let current: Piece | undefined;
   /** The last piece has started (and been handed on): the pass only reads on for the facts. */
@@ -99,9 +110,6 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
     if (gzip) held.push(p);
     else o.onPiece(p);
   };
-  const gzip = isGzipFile(path) ? new GunzipCopy(o.gunzipTo) : undefined;
-  // No piece starts at or past the file's end: a piece with no boundary left before it is the last.
-  const fileBytes = gzip ? Number.POSITIVE_INFINITY : statSync(path, { throwIfNoEntry: false })?.size ?? Number.POSITIVE_INFINITY;
 
   const leadInStart = (firstTime: Micros): Checkpoint => {
     const from = firstTime - o.contextMicros;
@@ -117,17 +125,19 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
   };
 
   const onFrame: FrameHandler = (f: Frame) => {
-    frameTime = f.time;
+    at.frameTime = f.time;
     o.onFrame?.(f);
   };
   const onRecord = (r: RawRecord): void => {
     gzip?.write(r.bytes, r.offset, r.length);
     // A piece starts at a packet record past the next boundary, once the piece before spans at
     // least minPieceMicros (a piece shorter than its lead-in would mostly analyse its neighbour's frames).
-    const startsPiece = r.delivered && !lastStarted && (current === undefined || (offset >= nextBoundary && frameTime >= current.firstTime + o.minPieceMicros));
-    if (++sinceCheckpoint >= CHECKPOINT_RECORDS || startsPiece) {
-      sinceCheckpoint = 0;
-      checkpoints.push({ offset, numberBefore: number, maxTimeBefore: maxTime, header });
+    const offset = at.offset;
+    const frameTime = at.frameTime;
+    const startsPiece = r.delivered && !lastStarted && (current === undefined || (offset >= at.nextBoundary && frameTime >= current.firstTime + o.minPieceMicros));
+    if (++at.sinceCheckpoint >= CHECKPOINT_RECORDS || startsPiece) {
+      at.sinceCheckpoint = 0;
+      checkpoints.push({ offset, numberBefore: at.number, maxTimeBefore: at.maxTime, header });
     }
     if (startsPiece) {
       const lead = current === undefined ? checkpoints[0]! : leadInStart(frameTime);
@@ -145,27 +155,65 @@ export async function planPieces(path: string, anomalies: Anomalies, o: PlanOpti
         firstFrame: r.frame,
         firstTime: frameTime,
       };
-      nextBoundary = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
-      if (nextBoundary >= fileBytes) {
+      at.nextBoundary = (Math.floor(offset / o.pieceBytes) + 1) * o.pieceBytes;
+      if (at.nextBoundary >= fileBytes) {
         done(current);
         current = undefined;
         lastStarted = true;
       }
     }
-    if (r.frame > 0) number = r.frame;
-    if (r.delivered && frameTime > maxTime) maxTime = frameTime;
+    if (r.frame > 0) at.number = r.frame;
+    if (r.delivered) {
+      if (frameTime > at.maxTime) at.maxTime = frameTime;
+      if (Number.isNaN(at.firstFrameTime)) at.firstFrameTime = frameTime;
+    }
+    if (offset >= at.forecastAt) {
+      at.forecastAt = Number.POSITIVE_INFINITY;
+      if (!o.onForecast!(Number.isNaN(at.firstFrameTime) ? 0 : at.maxTime - at.firstFrameTime, offset / fileBytes)) throw new PassAbandoned();
+    }
     header = nextHeader(header, r);
-    offset += r.length;
+    at.offset = offset + r.length;
   };
   let result: ParserInfo;
   try {
     result = await readCapture(path, onFrame, anomalies, { onRecord });
+  } catch (e) {
+    if (e instanceof PassAbandoned) return undefined;
+    throw e;
   } finally {
     gzip?.close();
   }
   if (current !== undefined) done(current); // the last piece owns everything to the end of the file
   for (const p of held) o.onPiece(p);
   return result;
+}
+
+/**
+ * Where the pass is, updated per record. Fields of one object rather than variables of the pass's
+ * closure: a closure variable that holds a number beyond a small integer (a time in µs, an offset
+ * past 1 GiB) is a new heap number at every assignment, an object's number field is updated in
+ * place (the easy bench file's pass: 5 M records, ~240 MB of such numbers made it a quarter
+ * garbage collection).
+ */
+class PassPosition {
+  /** Where the next record starts. */
+  offset = 0;
+  /** The last frame number given out. */
+  number = 0;
+  /** The latest frame time so far (−∞ before the first). */
+  maxTime = Number.NEGATIVE_INFINITY;
+  /** The time of the record being handed to onRecord, when it is a frame. */
+  frameTime = 0;
+  firstFrameTime = Number.NaN;
+  /** Records since the last checkpoint: a checkpoint at the first record. */
+  sinceCheckpoint = CHECKPOINT_RECORDS;
+
+  constructor(
+    /** The next piece starts at a packet record at or after this offset. */
+    public nextBoundary: number,
+    /** Where onForecast is called (+∞: not, or already called). */
+    public forecastAt: number,
+  ) {}
 }
 
 /** Whether the file starts with the gzip magic (false when it cannot be read: the reader says why). */

@@ -141,6 +141,23 @@ describe('analyze in pieces: the one-thread report', () => {
     expect(split).toEqual(await analyzeFile(path, { generatedAt: GENERATED_AT }));
   });
 
+  it('a capture too short to make two pieces is foreseen early in the pass and analysed on this thread', async () => {
+    // 13 s of capture against pieces of at least four 60 s contexts: an eighth of the file spans
+    // under 2 s, so the whole is foreseen far shorter than one piece's minimum.
+    const path = join(ROOT, 'samples/busy-mixed-client.pcapng');
+    const runner = new InlineRunner();
+    let told = 0;
+    const split = await analyzeInPieces(path, { jobs: 2, runner, contextSeconds: 60, analyze: { generatedAt: GENERATED_AT }, onPieces: (n) => (told = n) });
+    expect(runner.jobs).toBe(0);
+    expect(told).toBe(1);
+    expect(split).toEqual(await analyzeFile(path, { generatedAt: GENERATED_AT }));
+    // With a context short enough for pieces of 2 s, the same file is cut, and the report is the same.
+    const cut = await analyzeInPieces(path, { jobs: 2, runner, contextSeconds: 0.5, analyze: { generatedAt: GENERATED_AT }, onPieces: (n) => (told = n) });
+    expect(told).toBe(2);
+    expect(runner.jobs).toBe(1);
+    expect(cut.findings).toEqual(split.findings);
+  });
+
   it('an unreadable file: the one-thread error', async () => {
     const bad = join(tmp, 'not-a-capture.pcap');
     writeFileSync(bad, 'this is not a capture file at all');

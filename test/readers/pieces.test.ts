@@ -87,7 +87,7 @@ describe('cutting a capture into pieces', () => {
     writeFileSync(gz, gzipSync(readFileSync(join(ROOT, 'samples/demo.pcapng'))));
     await expectSameFrames(gz, 700, 10);
     const split = await inPieces(gz, 700);
-    expect(split.info.gzip).toBe(true);
+    expect(split.info?.gzip).toBe(true);
     expect(split.pieces.every((p) => p.path !== gz)).toBe(true);
   });
 
@@ -138,6 +138,44 @@ describe('cutting a capture into pieces', () => {
     writeFileSync(gz, gzipSync(readFileSync(path)));
     const gzipped = await framesWhenHanded(gz);
     expect(gzipped.handed.every((n) => n === gzipped.frames)).toBe(true);
+  });
+
+  it('the forecast: called once, after an eighth of a plain file, with the capture time read so far; false stops the pass, no piece handed on', async () => {
+    const path = join(ROOT, 'samples/busy-mixed-client.pcapng');
+    const whole = await wholeFile(path);
+    const forecast = async (answer: boolean) => {
+      const calls: { span: number; share: number; frames: number }[] = [];
+      const handed: Piece[] = [];
+      let frames = 0;
+      const info = await planPieces(path, new Anomalies(), {
+        pieceBytes: Math.ceil(readFileSync(path).length / 2),
+        contextMicros: 0,
+        minPieceMicros: 0,
+        gunzipTo: join(tmp, 'gunzipped-forecast'),
+        onFrame: () => frames++,
+        onPiece: (p) => handed.push(p),
+        onForecast: (span, share) => {
+          calls.push({ span, share, frames });
+          return answer;
+        },
+      });
+      return { info, calls, handed, frames };
+    };
+    const go = await forecast(true);
+    expect(go.calls).toHaveLength(1);
+    const [call] = go.calls;
+    expect(call!.share).toBeGreaterThanOrEqual(1 / 8);
+    expect(call!.share).toBeLessThan(0.2);
+    // The span of the frames read so far, first to latest.
+    const read = whole.frames.slice(0, call!.frames);
+    expect(call!.span).toBe(Math.max(...read.map((f) => f.time)) - read[0]!.time);
+    expect(go.handed).toHaveLength(2);
+    expect(go.info).toEqual(whole.info);
+    const stop = await forecast(false);
+    expect(stop.info).toBeUndefined();
+    expect(stop.handed).toEqual([]);
+    expect(stop.frames).toBe(call!.frames);
+    expect(stop.frames).toBeLessThan(whole.frames.length / 4);
   });
 
   it('the lead-in: the frames just before a piece, back to `contextMicros` before its first frame', async () => {
