@@ -10,8 +10,8 @@
 LAB_DIR="${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}"
 SAMPLES_DIR="$(cd "$LAB_DIR/.." && pwd)"
 WORK_DIR="${LAB_WORK_DIR:-$LAB_DIR/work}"   # LAB_WORK_DIR: a private one when two people run the lab at once
-# LAB_NS_PREFIX: put before the namespace names of the scenarios that name theirs
-# p=${LAB_NS_PREFIX-}TAG (the sticky-firewall and stub-* ones), for the same reason.
+# LAB_NS_PREFIX: put before every scenario's namespace names (each names its own p=${LAB_NS_PREFIX-}TAG
+# and its namespaces $p-…), for the same reason: two lab runs at once never share a namespace.
 PY=/usr/bin/python3           # Debian's python3 (stdlib only), not whatever is first on PATH
 [[ -x $PY ]] || PY=python3
 
@@ -54,7 +54,7 @@ lab_require_packages() {
 }
 
 # --- namespaces and links --------------------------------------------------------------------
-# ns NAME: create namespace NAME (prefixed), loopback up, forwarding on, DAD off, short timers.
+# ns NAME: create namespace NAME (its name already holds LAB_NS_PREFIX: $p-…), loopback up, forwarding on, DAD off, short timers.
 ns() {
   local n="$1"
   if ip netns list | awk -v n="$n" '$1 == n { f = 1 } END { exit !f }'; then   # left over by a run that was killed -9

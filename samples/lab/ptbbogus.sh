@@ -5,7 +5,7 @@
 set -euo pipefail
 OUT=${1:?out.pcap}
 HERE=$(cd "$(dirname "$0")" && pwd)
-A=i15pa; B=i15pb; C6=2001:db8:15::10; S6=2001:db8:15::80
+A=${LAB_NS_PREFIX-}i15pa; B=${LAB_NS_PREFIX-}i15pb; C6=2001:db8:15::10; S6=2001:db8:15::80
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; ip netns del $A 2>/dev/null || true; ip netns del $B 2>/dev/null || true; }
 trap cleanup EXIT

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
-import { renderHtmlChunks, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
+import { checkJsonReport, renderHtmlChunks, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
 import { annotateCapture } from '../share/index.js';
 import { analyzeInPieces, shouldSplit } from '../batch/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
@@ -87,7 +87,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     progress?.done();
     verdicts.push(verdictOf(report));
     const t = targets[i]!;
-    if (t.json) writeAtomically(t.json, renderJsonChunks(report));
+    if (t.json) writeAtomically(t.json, renderJsonChunks(report), { checkFirst: () => checkJsonReport(report) });
     if (t.html) writeAtomically(t.html, renderHtmlChunks(report));
     let annotated: string | undefined;
     if (o.annotate !== undefined) {

@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { formatDuration, formatIso, secondsToMicros, type Micros } from '../core/index.js';
 import { SEVERITIES, type Finding, type IncidentUpdate } from '../detect/index.js';
 import { LIVE_BACKENDS, LiveCaptureError, listInterfaces, startLiveCapture, type LiveCapture, type LiveResult } from '../readers/index.js';
-import { renderHtmlChunks, renderJsonChunks, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';
+import { checkJsonReport, renderHtmlChunks, renderJsonChunks, renderText, reportedFinding, terminalSafe, wrap, type Report } from '../report/index.js';
 import { Analysis, type AnalyzeOptions } from '../analyze.js';
 import { EXIT, exitStatus, verdictOf } from './analyze-command.js';
 import { parseOptions } from './options.js';
@@ -192,7 +192,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   const report = analysis.finish(o.write ?? `live:${iface}`, result.info);
   if (o.ndjson) for (const line of finalRecords(report, announced)) io.stdout.write(`${line}\n`);
   if (result.warning) io.stderr.write(`dualscope: warning: ${terminalSafe(result.warning)}\n`);
-  if (o.json) writeAtomically(o.json, renderJsonChunks(report));
+  if (o.json) writeAtomically(o.json, renderJsonChunks(report), { checkFirst: () => checkJsonReport(report) });
   if (o.html) writeAtomically(o.html, renderHtmlChunks(report));
   if (!o.quiet) {
     const out = o.ndjson ? io.stderr : io.stdout;

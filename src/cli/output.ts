@@ -11,6 +11,7 @@ import { accessSync, closeSync, constants, existsSync, lstatSync, mkdirSync, ope
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 
 import { UsageError } from '../core/index.js';
+import { firstLine } from './error-line.js';
 import { writeText, writeTextThenRename, type TextContent } from '../writers/index.js';
 
 /** Kernel pseudo-filesystems: no report belongs there, and Node 20's recursive mkdir spins forever on /proc. */
@@ -186,19 +187,37 @@ export function checkOutputPaths(paths: readonly (string | undefined)[]): void {
   for (const p of paths) if (p !== undefined) checkOutputPath(p);
 }
 
+/** How a report is written. */
+export interface WriteOptions {
+  /**
+   * Every check the content's parts make while they are made (the JSON report's schema), run
+   * before the first byte when the destination cannot be taken back: standard output, a pipe, a
+   * device. A file needs none: a part that throws leaves no file.
+   */
+  checkFirst?: () => void;
+}
+
 /**
  * Writes a report. A regular file (or a new one) is written to a temporary name, then renamed: a
  * crash never leaves half a report under the real name, and a failed write leaves no temporary
  * file behind. A device or a pipe is written through; `-` is standard output. `content` may come
  * in parts (a report rendered in chunks): they are written as they come. A part that throws (a
- * report failing its schema, a bug) leaves no file; on a device or a pipe what came before it has
- * been written.
+ * report failing its schema, a bug) leaves no file. What is written through cannot be taken back,
+ * so there `checkFirst` runs before anything is written, and should a part still throw after
+ * the first byte, the error says that the destination holds an incomplete report
+ * (IncompleteReportError).
  */
-export function writeAtomically(path: string, content: TextContent): void {
-  if (path === STDOUT) return void writeThrough(path, 1, content);
+export function writeAtomically(path: string, content: TextContent, options: WriteOptions = {}): void {
+  if (path === STDOUT) {
+    options.checkFirst?.();
+    return void writeThrough(path, 1, content);
+  }
   const abs = resolve(path);
   const target = outputTarget(path, abs);
-  if (target.kind === 'through') return void writeThrough(path, ownFdOf(target.path) ?? target.path, content);
+  if (target.kind === 'through') {
+    options.checkFirst?.();
+    return void writeThrough(path, ownFdOf(target.path) ?? target.path, content);
+  }
   const real = target.path;
   const dir = dirname(real);
   // Checked again here, because mkdirSync must never see such a path (it loops on /proc).
@@ -217,16 +236,44 @@ export function writeAtomically(path: string, content: TextContent): void {
   }
 }
 
+/**
+ * A report cut short on a destination that keeps what it was given (standard output, a pipe, a
+ * device): a part failed after the first byte went out. An internal error (exit 3); its one line
+ * says the output is incomplete, so no one takes the first part for the report.
+ */
+export class IncompleteReportError extends Error {
+  constructor(
+    readonly path: string,
+    readonly charsWritten: number,
+    cause: unknown,
+  ) {
+    super(`${path === STDOUT ? 'standard output' : path} holds an incomplete report (its first ${charsWritten} characters): ${firstLine(cause)}`, { cause });
+  }
+}
+
 /** Writes to what is already there (a device, a pipe, stdout): no temporary file, no rename. */
 function writeThrough(path: string, target: string | number, content: TextContent): void {
+  let written = 0;
+  /** `write` for each gathered piece, counting what went out; a part that throws after the first byte is told as IncompleteReportError. */
+  const counting = (write: (piece: string) => void): void => {
+    try {
+      writeText((piece) => {
+        write(piece);
+        written += piece.length;
+      }, content);
+    } catch (e) {
+      if (written > 0 && !isFsError(e) && !(e instanceof UsageError)) throw new IncompleteReportError(path, written, e);
+      throw e;
+    }
+  };
   // Node's own streams for stdout/stderr: they cope with a non-blocking pipe (EAGAIN) and keep order.
-  if (target === 1) return void writeText((piece) => process.stdout.write(piece), content);
-  if (target === 2) return void writeText((piece) => process.stderr.write(piece), content);
-  if (typeof target === 'number') return void throughFsErrors(path, () => writeText(target, content));
+  if (target === 1) return void counting((piece) => process.stdout.write(piece));
+  if (target === 2) return void counting((piece) => process.stderr.write(piece));
+  if (typeof target === 'number') return void throughFsErrors(path, () => counting((piece) => writeText(target, piece)));
   // 'w' on a FIFO or a device opens it (waiting for a reader, as a shell's > does); nothing is created.
   const fd = throughFsErrors(path, () => openSync(target, 'w'));
   try {
-    throughFsErrors(path, () => writeText(fd, content));
+    throughFsErrors(path, () => counting((piece) => writeText(fd, piece)));
   } catch (e) {
     try {
       closeSync(fd);

@@ -56,6 +56,19 @@ export function renderJson(report: Report, registry: DetectorRegistry = DETECTOR
   return [...renderJsonChunks(report, registry)].join('');
 }
 
+/**
+ * The checks renderJsonChunks makes, all of them, without writing anything: for a destination that
+ * cannot take back what it was given (standard output, a pipe), so a report that breaks the
+ * contract is refused before its first byte. Throws as renderJsonChunks would; holds one element's
+ * validated copy at a time.
+ */
+export function checkJsonReport(report: Report, registry: DetectorRegistry = DETECTORS): void {
+  const parts = partSchemasOf(registry);
+  const outline = checked(parts.outline, report, []);
+  outline.findings.forEach((incident, k) => checked(parts.incident, incident, ['findings', k]));
+  outline.timeline.lanes.forEach((lane, k) => checked(parts.lane, lane, ['timeline', 'lanes', k]));
+}
+
 /** `value` parsed by `schema`; a failure throws the ZodError the whole report's parse would (paths from the report's root). */
 function checked<T>(schema: z.ZodType<T>, value: unknown, at: readonly PropertyKey[]): T {
   const result = schema.safeParse(value);

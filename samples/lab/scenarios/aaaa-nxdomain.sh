@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=anx
+p=${LAB_NS_PREFIX-}anx
 topo_dns_fw $p
 stub_dns $p-s --listen 198.51.100.53 --aaaa nxdomain \
   --record lb.example.test A 203.0.113.91 --record lb.example.test AAAA 2001:db8:3::91

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=aud
+p=${LAB_NS_PREFIX-}aud
 topo_dns_fw $p
 add_auth $p
 stub_dns $p-a --listen 2001:db8:5::53 --aaaa ignore \

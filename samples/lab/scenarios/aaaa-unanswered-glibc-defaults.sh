@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=agd
+p=${LAB_NS_PREFIX-}agd
 topo_dns_fw $p
 stub_dns $p-s --listen 2001:db8:2::53 --aaaa ignore \
   --record gslb.example.test A 203.0.113.90 --record gslb.example.test AAAA 2001:db8:3::90

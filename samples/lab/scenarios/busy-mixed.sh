@@ -11,7 +11,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=bzy
+p=${LAB_NS_PREFIX-}bzy
 topo_dns_fw $p
 nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
 addr $p-s eth0 2001:db8:2::54/64

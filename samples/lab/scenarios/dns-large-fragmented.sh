@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=dlf
+p=${LAB_NS_PREFIX-}dlf
 topo_dns_fw $p
 dnsmasq_big_answer $p --edns-packet-max=4096
 nsx $p-f nft -f - <<'NFT'

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=dtc
+p=${LAB_NS_PREFIX-}dtc
 topo_dns_fw $p
 dnsmasq_big_answer $p
 nsx $p-f nft -f - <<'NFT'

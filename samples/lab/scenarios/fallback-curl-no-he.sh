@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-fallback.sh"
-p=fbn
+p=${LAB_NS_PREFIX-}fbn
 topo_fallback $p drop
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap" 
 

@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-fallback.sh"
-p=fbr
+p=${LAB_NS_PREFIX-}fbr
 topo_fallback $p rst
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap" --time-stamp-precision=nano
 

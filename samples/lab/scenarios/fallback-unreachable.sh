@@ -4,7 +4,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-fallback.sh"
-p=fbu
+p=${LAB_NS_PREFIX-}fbu
 topo_fallback $p unreachable
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap" 
 

@@ -7,7 +7,7 @@
 source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
-p=hbr
+p=${LAB_NS_PREFIX-}hbr
 ns $p-c; ns $p-b; ns $p-s
 link $p-c eth0 $p-b b1
 link $p-s eth0 $p-b b2

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=hds
+p=${LAB_NS_PREFIX-}hds
 topo_dns_fw $p
 nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
 dnsmasq_start $p-s 2001:db8:2::53 \

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=i15m
+p=${LAB_NS_PREFIX-}i15m
 topo_pmtud $p
 for r in r1 r2; do
   nsx $p-$r nft -f - <<'NFT'

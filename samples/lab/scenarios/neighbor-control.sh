@@ -13,7 +13,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-neighbor.sh"
-p=h15n
+p=${LAB_NS_PREFIX-}h15n
 topo_arp_failure $p
 addr4 $p-s eth0 198.51.100.80/24
 route $p-s default via 198.51.100.1

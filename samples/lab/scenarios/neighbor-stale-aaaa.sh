@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-neighbor.sh"
-p=h15u
+p=${LAB_NS_PREFIX-}h15u
 topo_fallback $p unreachable
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 cap_start $p-r any "$WORK_DIR/$p-router.pcap"

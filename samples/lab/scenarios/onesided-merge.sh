@@ -12,7 +12,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-lan.sh"
-p=i15o
+p=${LAB_NS_PREFIX-}i15o
 A6=2001:db8:1::10; A4=192.0.2.10; B6=2001:db8:1::20; B4=192.0.2.20
 ns "$p-s"
 lan_switch "$p" 2 "$p-s" eth0

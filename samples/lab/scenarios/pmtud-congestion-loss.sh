@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pcl
+p=${LAB_NS_PREFIX-}pcl
 topo_pmtud $p
 nsx $p-r1 ip link set e1 mtu 1500
 nsx $p-r2 ip link set e0 mtu 1500

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pmc
+p=${LAB_NS_PREFIX-}pmc
 topo_pmtud $p
 for r in r1 r2; do
   nsx $p-$r nft -f - <<'NFT'

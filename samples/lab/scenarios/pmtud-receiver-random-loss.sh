@@ -14,7 +14,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=i15rl
+p=${LAB_NS_PREFIX-}i15rl
 rm -f "$WORK_DIR/$p-got.txt"
 topo_pmtud $p
 nsx $p-r1 ip link set e1 mtu 1500

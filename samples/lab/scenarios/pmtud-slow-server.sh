@@ -8,7 +8,7 @@
 source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
-p=i15s
+p=${LAB_NS_PREFIX-}i15s
 ns "$p-c"; ns "$p-s"
 link "$p-c" eth0 "$p-s" eth0 1500
 addr "$p-c" eth0 2001:db8:40::10/64; addr4 "$p-c" eth0 192.0.2.10/24

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pto
+p=${LAB_NS_PREFIX-}pto
 topo_pmtud $p
 nsx $p-s ethtool -K eth0 tx on tso on gso on >/dev/null 2>&1 || die "ethtool: cannot turn offloads on"
 nsx $p-s ethtool -k eth0 | grep -q '^tcp-segmentation-offload: on' || die "TSO still off"

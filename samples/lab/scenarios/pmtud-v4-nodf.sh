@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pnd
+p=${LAB_NS_PREFIX-}pnd
 topo_pmtud $p
 bg $p-s "nodf-http-$p" "$PY" -c '
 import http.server, os, socket, sys

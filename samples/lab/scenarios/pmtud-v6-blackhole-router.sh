@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pbr
+p=${LAB_NS_PREFIX-}pbr
 topo_pmtud $p
 nsx $p-r2 nft -f - <<'NFT'
 table inet lab {

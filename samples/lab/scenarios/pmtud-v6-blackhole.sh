@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pb6
+p=${LAB_NS_PREFIX-}pb6
 topo_pmtud $p
 nsx $p-r2 nft -f - <<'NFT'
 table inet lab {

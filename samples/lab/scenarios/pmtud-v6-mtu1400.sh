@@ -5,7 +5,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=p14
+p=${LAB_NS_PREFIX-}p14
 topo_pmtud $p
 nsx $p-r1 ip link set e1 mtu 1400
 nsx $p-r2 ip link set e0 mtu 1400

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pbl
+p=${LAB_NS_PREFIX-}pbl
 topo_pmtud $p
 ptbforge_start $p --mtu 1000 --max 3
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap"

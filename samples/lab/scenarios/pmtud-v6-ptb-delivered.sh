@@ -6,7 +6,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pd6
+p=${LAB_NS_PREFIX-}pd6
 topo_pmtud $p
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap" --time-stamp-precision=nano
 cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"

@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pl6
+p=${LAB_NS_PREFIX-}pl6
 topo_pmtud $p
 nsx $p-s nft -f - <<'NFT'
 table inet lab {

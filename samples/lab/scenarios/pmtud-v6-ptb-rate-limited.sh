@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=prl
+p=${LAB_NS_PREFIX-}prl
 topo_pmtud $p
 addr $p-c eth0 2001:db8:10::11/64
 nsx $p-r2 sysctl -qw net.ipv6.icmp.ratemask=0-127 net.ipv6.icmp.ratelimit=30000

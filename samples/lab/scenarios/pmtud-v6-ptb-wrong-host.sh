@@ -8,7 +8,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-pmtud.sh"
-p=pwh
+p=${LAB_NS_PREFIX-}pwh
 topo_pmtud $p
 ptbforge_start $p --mtu 1280 --max 3 --quote-src 2001:db8:12::81
 cap_start $p-s eth0 "$WORK_DIR/$p-server.pcap"

@@ -6,7 +6,7 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/topo-leak.sh"
-p=lkc
+p=${LAB_NS_PREFIX-}lkc
 topo_leak $p
 unbound_conf fd00:1::53 192.0.2.53 <<'CONF' | unbound_start $p-r
 

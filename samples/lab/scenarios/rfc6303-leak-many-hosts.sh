@@ -9,7 +9,7 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/topo-lan.sh"
-p=h20l
+p=${LAB_NS_PREFIX-}h20l
 HOSTS=5
 ns "$p-r"; ns "$p-u"
 lan_switch "$p" "$HOSTS" "$p-r" e0

@@ -8,7 +8,7 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/topo-leak.sh"
-p=lkl
+p=${LAB_NS_PREFIX-}lkl
 topo_leak $p
 unbound_conf fd00:1::53 192.0.2.53 <<'CONF' | unbound_start $p-r
   local-zone: "d.f.ip6.arpa." nodefault

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=spb
+p=${LAB_NS_PREFIX-}spb
 cached_aaaa_drop_a $p
 
 cap_start $p-c any "$WORK_DIR/$p-client.pcap"

@@ -9,7 +9,7 @@ trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
 source "$LAB_DIR/topo-lan.sh"
-p=h20s
+p=${LAB_NS_PREFIX-}h20s
 CLIENTS=4
 ns "$p-f"; ns "$p-s"
 lan_switch "$p" "$CLIENTS" "$p-f" f0

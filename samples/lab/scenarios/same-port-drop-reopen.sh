@@ -8,24 +8,25 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-topo_dns_fw spr
-nsx spr-s sysctl -qw net.ipv6.conf.all.forwarding=0
-dnsmasq_start spr-s 2001:db8:2::53 \
+p=${LAB_NS_PREFIX-}spr
+topo_dns_fw $p
+nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
+dnsmasq_start $p-s 2001:db8:2::53 \
   --host-record=www.example.test,203.0.113.80,2001:db8:3::80 \
   --host-record=api.example.test,203.0.113.81,2001:db8:3::81
-resolv spr-c "nameserver 2001:db8:2::53" "options single-request-reopen timeout:2 attempts:2"
-fw_drop_second_reply spr-f
+resolv $p-c "nameserver 2001:db8:2::53" "options single-request-reopen timeout:2 attempts:2"
+fw_drop_second_reply $p-f
 
-cap_start spr-c eth0 "$WORK_DIR/spr-client.pcap"
+cap_start $p-c eth0 "$WORK_DIR/$p-client.pcap"
 for name in www.example.test api.example.test; do
   t0=$(date +%s%N)
-  nsx spr-c getent ahosts "$name" >"$WORK_DIR/spr-getent-$name.txt" || die "getent $name failed"
-  log "getent ahosts $name: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(awk '{print $1}' "$WORK_DIR/spr-getent-$name.txt" | sort -u | tr '\n' ' ')"
+  nsx $p-c getent ahosts "$name" >"$WORK_DIR/$p-getent-$name.txt" || die "getent $name failed"
+  log "getent ahosts $name: $(( ($(date +%s%N) - t0) / 1000000 )) ms, $(awk '{print $1}' "$WORK_DIR/$p-getent-$name.txt" | sort -u | tr '\n' ' ')"
   sleep 0.5
 done
 cap_stop_all
-[[ $(nsx spr-f nft list ruleset) =~ counter\ packets\ 0\  ]] || die "the drop rule fired"
-stage "$WORK_DIR/spr-client.pcap" same-port-drop-reopen-client.pcapng pcapng
+[[ $(nsx $p-f nft list ruleset) =~ counter\ packets\ 0\  ]] || die "the drop rule fired"
+stage "$WORK_DIR/$p-client.pcap" same-port-drop-reopen-client.pcapng pcapng
 verify dns-healthy --expect-reopen --scenario same-port-drop-reopen --cap client=same-port-drop-reopen-client.pcapng \
   --topology "$TOPO_DNS_FW; resolver options single-request-reopen timeout:2 attempts:2, DNS over IPv6 to dnsmasq 2001:db8:2::53; two lookups (getent ahosts www.example.test, api.example.test)" \
   --observed "With single-request-reopen glibc 2.36 asked A, waited for its answer, then asked AAAA from a new source port; the firewall's second-reply drop rule never matched (counter 0) and both lookups took a few ms."

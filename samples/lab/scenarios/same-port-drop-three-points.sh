@@ -13,7 +13,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=i14t
+p=${LAB_NS_PREFIX-}i14t
 cached_aaaa_drop_a $p
 
 cap_start $p-c any "$WORK_DIR/$p-client.pcap"

@@ -10,7 +10,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=spt
+p=${LAB_NS_PREFIX-}spt
 topo_dns_fw $p
 nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
 dnsmasq_start $p-s 198.51.100.53 \

@@ -7,7 +7,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=sql
+p=${LAB_NS_PREFIX-}sql
 topo_dns_fw $p
 nsx $p-s sysctl -qw net.ipv6.conf.all.forwarding=0
 dnsmasq_start $p-s 2001:db8:2::53 --host-record=www.example.test,203.0.113.80,2001:db8:3::80

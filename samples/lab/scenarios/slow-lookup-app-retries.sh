@@ -9,7 +9,7 @@ source "$(dirname "$0")/../lib.sh"
 trap lab_teardown EXIT; trap 'exit 143' TERM INT
 set -euo pipefail
 source "$LAB_DIR/topo-dns-fw.sh"
-p=i15ar
+p=${LAB_NS_PREFIX-}i15ar
 topo_dns_fw $p
 nsx $p-f nft -f - <<'NFT'
 table inet lab {
