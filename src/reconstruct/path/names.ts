@@ -43,10 +43,16 @@ export class NameMap {
     return this.#byAddress.size;
   }
 
-  /** Records the A/AAAA data of a DNS response delivered to `asker`. */
+  /**
+   * Records the A/AAAA data of a DNS response delivered to `asker`. The question's name is made
+   * normal once per response, and an answer's owner name that is the question's own string (the
+   * decoder hands a compression pointer back as the string it points to) reuses it: the scan of
+   * every name twice per answer was most of this method's instructions.
+   */
   response(m: DnsMessage, asker: string, frame: number, time: Micros): void {
     if (!m.qr || m.answers.length === 0) return;
     const qname = m.question?.name;
+    const asked = qname === undefined || qname === '' ? undefined : normalName(qname);
     for (const a of m.answers) {
       if ((a.type !== TYPE_A && a.type !== TYPE_AAAA) || a.data === undefined) continue;
       let e = this.#byAddress.get(a.data);
@@ -65,8 +71,8 @@ export class NameMap {
       if (this.#newest === undefined) this.#oldest = e;
       else this.#newest.newer = e;
       this.#newest = e;
-      e.names = withName(e.names, a.name);
-      e.names = withName(e.names, qname); // the name asked for goes first
+      if (a.name !== qname) e.names = withName(e.names, a.name === '' ? undefined : normalName(a.name));
+      e.names = withName(e.names, asked); // the name asked for goes first
     }
   }
 
@@ -95,13 +101,12 @@ export class NameMap {
 }
 
 /**
- * `names` with `name` first: the same array when it already is, else a new one of exact size (an
+ * `names` with the normal name `n` first: the same array when it already is, else a new one of exact size (an
  * address many names share gets a new list per answer: push grew each to 17 slots). Indexed loops:
  * `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
  */
-function withName(names: readonly string[], name: string | undefined): readonly string[] {
-  if (name === undefined || name === '') return names;
-  const n = normalName(name);
+function withName(names: readonly string[], n: string | undefined): readonly string[] {
+  if (n === undefined || n === '') return names;
   if (names[0] === n) return names; // the usual case: the same name answered again
   // Newest first; a shared address (one server, many names) keeps the names asked for last.
   let kept = 0;
