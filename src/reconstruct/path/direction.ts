@@ -14,6 +14,17 @@ const MAX_RETX_FRAMES = 64;
 const DELIVERED_LOG = 64;
 const TCP_BASE_HEADER = 20;
 
+/**
+ * Arrays of segments given back when all of a direction's segments were delivered, for its next
+ * burst or another direction's: an array made per burst and grown by push was ~15 B a packet on
+ * the easy bench file. V8 frees an array's storage when its length drops to 0, so a direction
+ * counts its segments itself (`tail`), and the slots from `tail` on hold nothing. Bounded: a longer
+ * array, or one past the spare count, is let go.
+ */
+const spareLists: Segment[][] = [];
+const MAX_SPARE_LISTS = 256;
+const MAX_SPARE_LIST_SLOTS = 64;
+
 /** The Mark a frame number and a time offset from `epoch` stand for; a frame of -1 is none. */
 export const markAt = (frame: number, epoch: Micros, offset: number): Mark | undefined =>
   frame === -1 ? undefined : { frame, time: epoch + offset };
@@ -218,9 +229,13 @@ export class Direction {
   /** Tells a second sighting of a packet from a second sending. */
   readonly copies = new CopyFilter();
 
-  /** Segments not yet delivered from `head` on, by start; NONE when there are none (then even the array goes). */
+  /**
+   * Segments not yet delivered: `segs[head]` to `segs[tail - 1]`, by start; slots from `tail` on
+   * hold nothing (see spareLists). NONE when there are none: the array goes back to spareLists.
+   */
   segs!: Segment[];
   head!: number;
+  tail!: number;
   untracked!: number;
   /**
    * The last DELIVERED_LOG deliveries (a ring once full) as pairs: send time, wire length, in the
@@ -279,6 +294,7 @@ export class Direction {
   park(): void {
     this.segs = NONE;
     this.head = 0;
+    this.tail = 0;
     // Internal (the record gets what summary() computes from it): its array is kept with its
     // storage, at most 2 × DELIVERED_LOG small integers, and counts as empty. Undefined only while
     // the constructor runs init().
@@ -413,14 +429,12 @@ export class Direction {
     if (wire > z.maxNewWire) z.maxNewWire = wire;
     this.noteWireAfterGap(wire);
     if (q.highestAcked === undefined || q.highestAcked >= q.highestEnd) q.waitAt = at;
-    if (this.segs.length - this.head < this.maxSegments) {
-      const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
-      if (this.segs === NONE) this.segs = [seg];
-      else this.segs.push(seg);
-    } else this.untracked++;
+    if (this.tail - this.head < this.maxSegments) this.append(Segment.make(rel, end, frame, at, wire, fragmentable));
+    else this.untracked++;
     this.setHighestEnd(end, at);
-    if (this.head > 256 && this.head * 2 > this.segs.length) {
+    if (this.head > 256 && this.head * 2 > this.tail) {
       this.segs.splice(0, this.head);
+      this.tail -= this.head;
       this.head = 0;
     }
   }
@@ -433,7 +447,7 @@ export class Direction {
     if (s !== undefined && !intoGap) {
       s.resend(frame, at, wire, fragmentable);
       if (end > s.end) s.end = end;
-    } else if (this.segs.length - this.head < this.maxSegments) {
+    } else if (this.tail - this.head < this.maxSegments) {
       const seg = Segment.make(rel, end, frame, at, wire, fragmentable);
       if (!intoGap) seg.sends = 2; // its bytes went out before, in other segment boundaries
       this.insert(seg);
@@ -472,7 +486,7 @@ export class Direction {
       q.highestAcked = a;
       q.waitAt = a < q.highestEnd ? at : undefined;
       this.ackedPast(a);
-      while (this.head < this.segs.length) {
+      while (this.head < this.tail) {
         const s = this.segs[this.head]!;
         if (s.end > a) break;
         if (!s.sacked) this.delivered(s, frame, at);
@@ -480,11 +494,8 @@ export class Direction {
         // Sent once, it is in no list but `segs`, whose slots before `head` are never read again.
         if (s.sends === 1) Segment.release(s);
       }
-      if (this.head === this.segs.length) {
-        // All delivered: let the segments (and the array) go now rather than when the connection ends.
-        this.segs = NONE;
-        this.head = 0;
-      }
+      // All delivered: let the segments go now rather than when the connection ends.
+      if (this.head === this.tail && this.segs !== NONE) this.giveBackSegs();
     } else if (a === prev && isPureAck && a < q.highestEnd) {
       this.losses.dupAcks++;
     }
@@ -498,7 +509,7 @@ export class Direction {
     for (let i = 0; i + 1 < blocks.length; i += 2) {
       const l = unwrapSeq(blocks[i]!, base, this.seq.highestEnd);
       const r = unwrapSeq(blocks[i + 1]!, base, this.seq.highestEnd);
-      for (let j = this.head; j < this.segs.length; j++) {
+      for (let j = this.head; j < this.tail; j++) {
         const s = this.segs[j]!;
         if (s.start >= r) break;
         if (!s.sacked && s.start >= l && s.end <= r) {
@@ -535,7 +546,7 @@ export class Direction {
     let unacked: Segment[] | undefined;
     let firstLoss = Number.POSITIVE_INFINITY;
     let unackedBytes = 0;
-    for (let j = this.head; j < this.segs.length; j++) {
+    for (let j = this.head; j < this.tail; j++) {
       const s = this.segs[j]!;
       if (s.sacked) continue; // (from `head` on, only SACK has delivered a segment)
       unackedBytes += s.end - s.start;
@@ -670,7 +681,7 @@ export class Direction {
 
   private find(start: number): Segment | undefined {
     let lo = this.head;
-    let hi = this.segs.length - 1;
+    let hi = this.tail - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       const s = this.segs[mid]!;
@@ -682,9 +693,31 @@ export class Direction {
   }
 
   private insert(seg: Segment): void {
-    if (this.segs === NONE) this.segs = [];
-    let i = this.segs.length;
+    let i = this.tail;
     while (i > this.head && this.segs[i - 1]!.start > seg.start) i--;
-    this.segs.splice(i, 0, seg);
+    if (i === this.tail) this.append(seg);
+    else {
+      this.segs.splice(i, 0, seg); // the empty slots after `tail` move up one with the rest
+      this.tail++;
+    }
+  }
+
+  /** `seg` after the last segment, in a spare array (or a new one) when there is none. */
+  private append(seg: Segment): void {
+    if (this.segs === NONE) this.segs = spareLists.pop() ?? [];
+    if (this.tail < this.segs.length) this.segs[this.tail] = seg;
+    else this.segs.push(seg);
+    this.tail++;
+  }
+
+  /** Every segment was delivered: the array, emptied, goes back to spareLists (or is let go). */
+  private giveBackSegs(): void {
+    const list = this.segs;
+    this.segs = NONE;
+    this.head = 0;
+    this.tail = 0;
+    if (list.length > MAX_SPARE_LIST_SLOTS || spareLists.length >= MAX_SPARE_LISTS) return;
+    list.fill(undefined as unknown as Segment);
+    spareLists.push(list);
   }
 }

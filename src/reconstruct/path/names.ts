@@ -43,10 +43,16 @@ export class NameMap {
     return this.#byAddress.size;
   }
 
-  /** Records the A/AAAA data of a DNS response delivered to `asker`. */
+  /**
+   * Records the A/AAAA data of a DNS response delivered to `asker`. The question's name is made
+   * normal once per response, and an answer's owner name that is the question's own string (the
+   * decoder hands a compression pointer back as the string it points to) reuses it: the scan of
+   * every name twice per answer was most of this method's instructions.
+   */
   response(m: DnsMessage, asker: string, frame: number, time: Micros): void {
     if (!m.qr || m.answers.length === 0) return;
     const qname = m.question?.name;
+    const asked = qname === undefined || qname === '' ? undefined : normalName(qname);
     for (const a of m.answers) {
       if ((a.type !== TYPE_A && a.type !== TYPE_AAAA) || a.data === undefined) continue;
       let e = this.#byAddress.get(a.data);
@@ -65,7 +71,8 @@ export class NameMap {
       if (this.#newest === undefined) this.#oldest = e;
       else this.#newest.newer = e;
       this.#newest = e;
-      e.names = withNames(e.names, qname, a.name); // the name asked for goes first
+      const owner = a.name === '' || a.name === qname ? undefined : normalName(a.name);
+      e.names = withNames(e.names, asked, owner); // the name asked for goes first
     }
   }
 
@@ -94,17 +101,16 @@ export class NameMap {
 }
 
 /**
- * `names` with the name asked for first and the answer's owner (a CNAME target) second: the same
+ * `names` with the name asked for first and the answer's owner (a CNAME target) second, both normal
+ * names (or undefined): the same
  * array when it already is so, else one new array of exact size (an address many names share gets
  * a new list per answer: push grew each to 17 slots). One list for both names: adding the owner and
  * then the name asked for made two lists per answer of a CNAME chain, each time, even when the list
  * already was so. The result is what adding them one after the other gives (the names of a list are
  * distinct). Indexed loops: `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
  */
-function withNames(names: readonly string[], asked: string | undefined, owner: string): readonly string[] {
-  const first = asked === undefined || asked === '' ? undefined : normalName(asked);
-  let second = owner === '' || owner === asked ? undefined : normalName(owner);
-  if (second === first) second = undefined;
+function withNames(names: readonly string[], first: string | undefined, owner: string | undefined): readonly string[] {
+  const second = owner === first ? undefined : owner;
   if (first === undefined && second === undefined) return names;
   const head = first ?? second!;
   // The usual case: the same names answered again.

@@ -110,7 +110,7 @@ export class PathReconstructor {
     const ip = p.ip;
     if (ip === undefined) return;
     if (p.time > this.#lastTime) this.#lastTime = p.time;
-    this.#inbound.addressed(ip.dst, ip.src, p.frame, p.time);
+    this.#inbound.addressed(p);
     if (p.time >= this.#nextExpire) {
       this.expire(p.time);
       this.#nextExpire = p.time + EXPIRE_EVERY;
@@ -119,7 +119,7 @@ export class PathReconstructor {
       for (const m of p.dns) if (m.qr) this.#names.response(m, ip.dst, p.frame, p.time);
     }
     if (p.tcp !== undefined) this.#tcp(p);
-    else if (p.udp !== undefined) this.#datagram(ip.src, p.udp.srcPort, ip.dst, p.udp.dstPort, p.time);
+    else if (p.udp !== undefined) this.#datagram(p);
     else if (p.icmp !== undefined) {
       const icmp = p.icmp;
       if (isErrorKind(icmp.kind)) this.#icmp(p, icmp);
@@ -225,7 +225,13 @@ export class PathReconstructor {
     this.#conns.delete(c.client, c.clientPort, c.server, c.serverPort, c);
   }
 
-  #datagram(src: string, srcPort: number, dst: string, dstPort: number, time: Micros): void {
+  /** A UDP packet (`p.ip` and `p.udp` set): the packet, not its time, as for InboundView.addressed. */
+  #datagram(p: Packet): void {
+    const src = p.ip!.src;
+    const dst = p.ip!.dst;
+    const srcPort = p.udp!.srcPort;
+    const dstPort = p.udp!.dstPort;
+    const time = p.time;
     if (time < this.#udpOldestLast) this.#udpOldestLast = time;
     const f = this.#udp.get(src, srcPort, dst, dstPort);
     if (f !== undefined) {
