@@ -2,14 +2,15 @@
 // from the index alone (the stored finding JSON), so it can be written again at any time.
 //
 // The HTML has no script at all (CSP `default-src 'none'`; the charts are inline SVG drawn here),
-// and every string from a capture or a path goes through escapeHtml. Incidents are grouped across
+// and it is written by the markup builder (src/report/html/markup.ts), so every string from a
+// capture or a path is escaped by construction. Incidents are grouped across
 // files by their stable id (`kind@party`): one firewall dropping replies in five files of a day is
 // one incident with five per-file counts. Each file links to its own report at that incident
 // (`NAME.html#finding=ID`, which that report's script opens).
 import { dirname, relative, resolve, sep } from 'node:path';
 import { formatCount, formatIso, type Micros } from '../core/index.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/index.js';
-import { escapeHtml } from '../report/index.js';
+import { cspMeta, DOCTYPE, el, end, fragment, inlineStyle, relativeLink, start, type Markup } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 
@@ -241,29 +242,32 @@ const SPARK_W = 480;
 const SPARK_H = 36;
 
 /** Bars of one kind's count per bucket, drawn over the batch's whole span. */
-function sparkline(perBucket: readonly number[], origin: Micros, bucketMicros: Micros): string {
+function sparkline(perBucket: readonly number[], origin: Micros, bucketMicros: Micros): Markup {
   const n = Math.max(1, perBucket.length);
   const max = Math.max(1, ...perBucket);
   const w = SPARK_W / n;
-  let bars = '';
-  perBucket.forEach((c, i) => {
+  const bars = perBucket.map((c, i) => {
     const h = c === 0 ? 1 : Math.max(2, (c / max) * (SPARK_H - 2));
-    const title = `${formatIso(origin + i * bucketMicros)}: ${c}`;
-    bars += `<rect${c === 0 ? ' class="zero"' : ''} x="${(i * w).toFixed(2)}" y="${(SPARK_H - h).toFixed(1)}" width="${Math.max(0.5, w - (w > 3 ? 1 : 0)).toFixed(2)}" height="${h.toFixed(1)}"><title>${escapeHtml(title)}</title></rect>`;
+    const attrs = { class: c === 0 && 'zero', x: (i * w).toFixed(2), y: (SPARK_H - h).toFixed(1), width: Math.max(0.5, w - (w > 3 ? 1 : 0)).toFixed(2), height: h.toFixed(1) };
+    return el('rect', attrs, el('title', null, `${formatIso(origin + i * bucketMicros)}: ${c}`));
   });
-  return `<svg class="spark" width="${SPARK_W}" height="${SPARK_H}" viewBox="0 0 ${SPARK_W} ${SPARK_H}" role="img" aria-label="per ${bucketMicros === DAY ? 'day' : 'hour'}">${bars}</svg>`;
+  // viewbox: the HTML parser lowercases attribute names and gives SVG's back their case (viewBox).
+  return el('svg', { class: 'spark', width: SPARK_W, height: SPARK_H, viewbox: `0 0 ${SPARK_W} ${SPARK_H}`, role: 'img', 'aria-label': `per ${bucketMicros === DAY ? 'day' : 'hour'}` }, bars);
 }
 
-/** The fleet report as one HTML page, written to `htmlPath` (links to the file reports are relative to it). */
+/** The fleet report's policy: no script at all, its one inline style, nothing fetched. */
+const FLEET_CSP = ["default-src 'none'", "style-src 'unsafe-inline'", "script-src 'none'", "img-src 'none'", "base-uri 'none'", "form-action 'none'"].join('; ');
+
+/**
+ * The fleet report as one HTML page, written to `htmlPath` (links to the file reports are relative
+ * to it). Built with the markup builder, so every string from a capture or a path is escaped.
+ */
 export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
-  const e = escapeHtml;
   const when = (t: Micros | null): string => (t === null ? '—' : formatIso(t));
-  const out: string[] = [];
-  const csp = ["default-src 'none'", "style-src 'unsafe-inline'", "script-src 'none'", "img-src 'none'", "base-uri 'none'", "form-action 'none'"].join('; ');
-  out.push('<!DOCTYPE html>', '<html lang="en"><head><meta charset="utf-8">');
-  out.push(`<meta http-equiv="Content-Security-Policy" content="${csp}">`, '<meta name="referrer" content="no-referrer">');
-  out.push('<meta name="viewport" content="width=device-width, initial-scale=1">', '<title>dualscope fleet report</title>', `<style>${CSS}</style>`, '</head><body>');
-  out.push('<header><h1>dualscope fleet report</h1><dl class="facts">');
+  const out: Markup[] = [];
+  out.push(DOCTYPE, fragment(start('html', { lang: 'en' }), start('head'), el('meta', { charset: 'utf-8' })));
+  out.push(cspMeta(FLEET_CSP), el('meta', { name: 'referrer', content: 'no-referrer' }));
+  out.push(el('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' }), el('title', null, 'dualscope fleet report'), inlineStyle(CSS), fragment(end('head'), start('body')));
   const facts: [string, string][] = [
     ['Files', `${r.files.total} (${r.files.done} analysed, ${r.files.failed} failed${r.files.captureSets ? `, ${r.files.captureSets} capture sets` : ''})`],
     ['Packets', formatCount(r.files.packets)],
@@ -273,59 +277,81 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
     ['Index', r.index],
     ['Generated', `${r.tool.name} ${r.tool.version}, ${r.generatedAt}`],
   ];
-  for (const [k, v] of facts) out.push(`<div><dt>${e(k)}</dt><dd>${e(v)}</dd></div>`);
-  out.push('</dl></header><main>');
+  out.push(el('header', null, el('h1', null, 'dualscope fleet report'), el('dl', { class: 'facts' }, facts.map(([k, v]) => el('div', null, el('dt', null, k), el('dd', null, v))))));
+  out.push(start('main'));
 
-  out.push(`<h2 id="kinds">Incidents per kind, per ${r.span.bucket}</h2>`);
-  if (r.kinds.length === 0) out.push('<p class="note">No findings in these captures.</p>');
+  const headerRow = (...names: string[]): Markup => el('tr', null, names.map((h) => el('th', null, h)));
+  const severity = (s: string): Markup => el('span', { class: `sev ${sevClass(s)}` }, s);
+  out.push(el('h2', { id: 'kinds' }, `Incidents per kind, per ${r.span.bucket}`));
+  if (r.kinds.length === 0) out.push(el('p', { class: 'note' }, 'No findings in these captures.'));
   else {
-    out.push('<table><tr><th>kind</th><th>severity</th><th>incidents</th><th>occurrences</th><th>first seen</th><th>last seen</th><th>occurrences over time</th></tr>');
+    out.push(start('table'), headerRow('kind', 'severity', 'incidents', 'occurrences', 'first seen', 'last seen', 'occurrences over time'));
     for (const k of r.kinds) {
       out.push(
-        `<tr data-kind="${e(k.kind)}"><td class="mono">${e(k.kind)}</td><td><span class="sev ${e(sevClass(k.severity))}">${e(k.severity)}</span></td><td class="num">${k.incidents}</td><td class="num">${k.occurrences}</td>` +
-          `<td>${e(when(k.firstSeen))}</td><td>${e(when(k.lastSeen))}</td><td>${sparkline(k.perBucket, r.span.origin ?? 0, r.span.bucketMicros)}</td></tr>`,
+        el(
+          'tr',
+          { 'data-kind': k.kind },
+          el('td', { class: 'mono' }, k.kind),
+          el('td', null, severity(k.severity)),
+          el('td', { class: 'num' }, k.incidents),
+          el('td', { class: 'num' }, k.occurrences),
+          el('td', null, when(k.firstSeen)),
+          el('td', null, when(k.lastSeen)),
+          el('td', null, sparkline(k.perBucket, r.span.origin ?? 0, r.span.bucketMicros)),
+        ),
       );
     }
-    out.push('</table>');
+    out.push(end('table'));
   }
 
-  out.push('<h2 id="top">Hit most</h2><div class="tops">');
-  for (const [title, list] of [['Clients', r.top.clients], ['Servers', r.top.servers], ['Names', r.top.names]] as const) {
-    out.push(`<div><table><tr><th>${e(title)}</th><th>occurrences</th></tr>`);
-    for (const t of list) out.push(`<tr><td class="mono">${e(t.value)}</td><td class="num">${t.count}</td></tr>`);
-    if (list.length === 0) out.push('<tr><td class="note" colspan="2">—</td></tr>');
-    out.push('</table></div>');
-  }
-  out.push('</div>');
+  out.push(el('h2', { id: 'top' }, 'Hit most'));
+  const tops = ([['Clients', r.top.clients], ['Servers', r.top.servers], ['Names', r.top.names]] as const).map(([title, list]) =>
+    el(
+      'div',
+      null,
+      el(
+        'table',
+        null,
+        headerRow(title, 'occurrences'),
+        list.map((t) => el('tr', null, el('td', { class: 'mono' }, t.value), el('td', { class: 'num' }, t.count))),
+        list.length === 0 && el('tr', null, el('td', { class: 'note', colspan: 2 }, '—')),
+      ),
+    ),
+  );
+  out.push(el('div', { class: 'tops' }, tops));
 
-  out.push(`<h2 id="errors">Files with errors (${r.filesWithErrors.length})</h2>`);
-  if (r.filesWithErrors.length === 0) out.push('<p class="note">None.</p>');
-  else {
-    out.push('<table><tr><th>file</th><th>reason</th></tr>');
-    for (const f of r.filesWithErrors) out.push(`<tr class="failed"><td class="mono">${e(f.path)}</td><td>${e(f.error)}</td></tr>`);
-    out.push('</table>');
-  }
+  out.push(el('h2', { id: 'errors' }, `Files with errors (${r.filesWithErrors.length})`));
+  if (r.filesWithErrors.length === 0) out.push(el('p', { class: 'note' }, 'None.'));
+  else out.push(el('table', null, headerRow('file', 'reason'), r.filesWithErrors.map((f) => el('tr', { class: 'failed' }, el('td', { class: 'mono' }, f.path), el('td', null, f.error)))));
 
   const listed = [...r.incidents].sort((a, b) => rank(b.severity) - rank(a.severity) || a.firstSeen - b.firstSeen).slice(0, HTML_MAX_INCIDENTS);
-  out.push(`<h2 id="incidents">Incidents (${r.incidents.length})</h2>`);
-  if (listed.length < r.incidents.length) out.push(`<p class="note">The ${listed.length} most severe are listed; the JSON fleet report has all ${r.incidents.length}.</p>`);
-  out.push('<table><tr><th>first seen</th><th>severity</th><th>kind</th><th>between</th><th>summary</th><th>occurrences</th><th>files (occurrences each)</th></tr>');
+  out.push(el('h2', { id: 'incidents' }, `Incidents (${r.incidents.length})`));
+  if (listed.length < r.incidents.length) out.push(el('p', { class: 'note' }, `The ${listed.length} most severe are listed; the JSON fleet report has all ${r.incidents.length}.`));
+  out.push(start('table'), headerRow('first seen', 'severity', 'kind', 'between', 'summary', 'occurrences', 'files (occurrences each)'));
   for (const f of listed) {
     const between = f.client || f.server ? `${f.client ?? '?'} → ${f.server ?? '?'}` : '';
     const first = f.files[0];
-    const summary = first?.report ? `<a class="finding" href="${e(reportLink(htmlPath, first.report, f.id))}">${e(f.summary)}</a>` : e(f.summary);
-    const party = f.party ? `<div class="note">${e(f.party)}</div>` : '';
-    const shown = f.files.slice(0, HTML_MAX_FILES_PER_INCIDENT).map(
-      (x) => `<li class="incident-file">${x.report === null ? `<span class="mono">${e(x.file)}</span>` : `<a class="file mono" href="${e(reportLink(htmlPath, x.report, f.id))}">${e(x.file)}</a>`} ×${x.occurrences}</li>`,
+    const summary = first?.report ? relativeLink(reportLink(htmlPath, first.report, f.id), { class: 'finding' }, f.summary) : f.summary;
+    const shown = f.files.slice(0, HTML_MAX_FILES_PER_INCIDENT).map((x) =>
+      el('li', { class: 'incident-file' }, x.report === null ? el('span', { class: 'mono' }, x.file) : relativeLink(reportLink(htmlPath, x.report, f.id), { class: 'file mono' }, x.file), ` ×${x.occurrences}`),
     );
-    const more = f.files.length > shown.length ? `<li class="note">and ${f.files.length - shown.length} more files (in the JSON)</li>` : '';
+    const more = f.files.length > shown.length && el('li', { class: 'note' }, `and ${f.files.length - shown.length} more files (in the JSON)`);
     out.push(
-      `<tr class="incident-row" data-kind="${e(f.kind)}" data-id="${e(f.id)}"><td>${e(formatIso(f.firstSeen))}</td><td><span class="sev ${e(sevClass(f.severity))}">${e(f.severity)}</span></td>` +
-        `<td class="mono">${e(f.kind)}</td><td class="mono">${e(between)}</td><td>${summary}${party}</td><td class="num">${f.occurrences}</td><td><ul class="files">${shown.join('')}${more}</ul></td></tr>`,
+      el(
+        'tr',
+        { class: 'incident-row', 'data-kind': f.kind, 'data-id': f.id },
+        el('td', null, formatIso(f.firstSeen)),
+        el('td', null, severity(f.severity)),
+        el('td', { class: 'mono' }, f.kind),
+        el('td', { class: 'mono' }, between),
+        el('td', null, summary, f.party && el('div', { class: 'note' }, f.party)),
+        el('td', { class: 'num' }, f.occurrences),
+        el('td', null, el('ul', { class: 'files' }, shown, more)),
+      ),
     );
   }
-  out.push('</table></main></body></html>', '');
-  return out.join('\n');
+  out.push(end('table'), end('main'), fragment(end('body'), end('html')));
+  return `${out.map((m) => m.html).join('\n')}\n`;
 }
 
 const sevClass = (s: string): string => ((SEVERITIES as readonly string[]).includes(s) ? s : 'info');

@@ -2,12 +2,13 @@
 // by its hash, no requests). One vertical line per capture point in path order; each evidence
 // packet is an arrow across the points that saw it, ending in a ✕ on the stretch where it
 // vanished. The page is built in the browser from one JSON block, with textContent and
-// setAttribute only, so no capture string ever becomes markup; the one string written by hand
-// (the title) goes through escapeHtml.
+// setAttribute only, so no capture string ever becomes markup; the frame around it (title, the
+// points' and stretches' tables) is written by the markup builder, which escapes every string.
 import type { CorrelatedReport } from './correlation-schema.js';
 import { CORRELATION_CLIENT_JS } from './html/assets.js';
 import { CORRELATION_META_CSP } from './html/csp.js';
-import { clip, escapeHtml, jsonForScript } from './html/escape.js';
+import { clip } from './html/escape.js';
+import { el, end, fragment, inlineScript, jsonScript } from './html/markup.js';
 import type { LadderRow } from './html/client/ladder-row.js';
 import { reportPageHead } from './html/page-head.js';
 
@@ -87,30 +88,38 @@ const when = (t: number | null): string => (t === null ? '—' : new Date(Math.f
 export function renderCorrelationHtml(report: CorrelatedReport): string {
   const columns = ladderColumns(report);
   const { rows, omitted } = ladderRows(report, columns);
-  const pointRows = report.points
-    .map((p) => {
-      const c = p.clock;
-      const clock = c.basis === 'reference' ? 'reference' : c.basis === 'none' ? 'not aligned' : `${c.offsetMicros} µs ± ${c.uncertaintyMicros ?? '?'} µs${c.driftPpm ? `, drift ${c.driftPpm} ppm` : ''}`;
-      return `<tr><td>${escapeHtml(clip(p.label, 80))}</td><td>${escapeHtml(clip(p.capture.file, 120))}</td><td>${escapeHtml(clock)}</td><td>${p.matchedPackets} / ${p.ipPackets}</td><td>${escapeHtml(when(p.firstTime))} … ${escapeHtml(when(p.lastTime))}</td></tr>`;
-    })
-    .join('');
-  const stretchRows = report.stretches
-    .map((s) => `<tr><td>${escapeHtml(clip(s.from, 60))} → ${escapeHtml(clip(s.to, 60))}</td><td>${s.packets} arrived, ${s.lost} lost</td><td>${s.delayMicros ? `${s.delayMicros.min} … ${s.delayMicros.max} µs` : '—'}</td><td>${escapeHtml(s.rewrites.map((w) => w.example).join('; '))}</td></tr>`)
-    .join('');
+  const pointRows = report.points.map((p) => {
+    const c = p.clock;
+    const clock = c.basis === 'reference' ? 'reference' : c.basis === 'none' ? 'not aligned' : `${c.offsetMicros} µs ± ${c.uncertaintyMicros ?? '?'} µs${c.driftPpm ? `, drift ${c.driftPpm} ppm` : ''}`;
+    return el('tr', null, el('td', null, clip(p.label, 80)), el('td', null, clip(p.capture.file, 120)), el('td', null, clock), el('td', null, `${p.matchedPackets} / ${p.ipPackets}`), el('td', null, `${when(p.firstTime)} … ${when(p.lastTime)}`));
+  });
+  const stretchRows = report.stretches.map((s) =>
+    el(
+      'tr',
+      null,
+      el('td', null, `${clip(s.from, 60)} → ${clip(s.to, 60)}`),
+      el('td', null, `${s.packets} arrived, ${s.lost} lost`),
+      el('td', null, s.delayMicros ? `${s.delayMicros.min} … ${s.delayMicros.max} µs` : '—'),
+      el('td', null, s.rewrites.map((w) => w.example).join('; ')),
+    ),
+  );
   const embedded = { columns, rows, omittedRows: omitted, report: { ...report, points: report.points.map(({ anomalies: _a, ...p }) => p) } };
   return [
     ...reportPageHead(CORRELATION_META_CSP, `dualscope correlation: ${clip(report.points.map((p) => p.label).join(' + '), 120)}`, CSS),
-    '<header><h1>dualscope correlation</h1>',
-    `<p>${escapeHtml(report.overlap.note)}. Times on ${escapeHtml(clip(report.reference, 80))}'s clock.</p>`,
-    `<table id="points"><tr><th>point</th><th>file</th><th>clock offset</th><th>matched / IP packets</th><th>span</th></tr>${pointRows}</table>`,
-    stretchRows ? `<table id="stretches"><tr><th>stretch</th><th>packets</th><th>delay</th><th>rewrites</th></tr>${stretchRows}</table>` : '',
-    omitted > 0 ? `<p class="muted">${omitted} more rows not drawn</p>` : '',
-    '</header>',
-    '<main><section id="findings" aria-label="findings"></section><section id="ladder" aria-label="ladder"></section></main>',
-    '<div id="tip" role="tooltip" hidden></div>',
-    `<script type="application/json" id="dualscope-correlation">${jsonForScript(embedded)}</script>`,
-    `<script>${CORRELATION_CLIENT_JS}</script>`,
-    '</body></html>',
+    el(
+      'header',
+      null,
+      el('h1', null, 'dualscope correlation'),
+      el('p', null, `${report.overlap.note}. Times on ${clip(report.reference, 80)}'s clock.`),
+      el('table', { id: 'points' }, el('tr', null, ['point', 'file', 'clock offset', 'matched / IP packets', 'span'].map((h) => el('th', null, h))), pointRows),
+      stretchRows.length > 0 && el('table', { id: 'stretches' }, el('tr', null, ['stretch', 'packets', 'delay', 'rewrites'].map((h) => el('th', null, h))), stretchRows),
+      omitted > 0 && el('p', { class: 'muted' }, `${omitted} more rows not drawn`),
+    ).html,
+    el('main', null, el('section', { id: 'findings', 'aria-label': 'findings' }), el('section', { id: 'ladder', 'aria-label': 'ladder' })).html,
+    el('div', { id: 'tip', role: 'tooltip', hidden: true }).html,
+    fragment([...jsonScript('dualscope-correlation', embedded)]).html,
+    inlineScript(CORRELATION_CLIENT_JS).html,
+    fragment(end('body'), end('html')).html,
     '',
   ].join('\n');
 }

@@ -9,7 +9,7 @@ import { formatCount, formatDuration, formatIso } from '../core/index.js';
 import type { Incident, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
 import { REPORT_META_CSP } from './html/csp.js';
-import { clip, cspScriptHash, escapeHtml } from './html/escape.js';
+import { clip, cspScriptHash } from './html/escape.js';
 import { el, end, fragment, inlineScript, jsonScript, start, type Markup } from './html/markup.js';
 import { reportPageHead } from './html/page-head.js';
 import { DEFAULT_HTML_LIMITS, planTimeline, sortFindings, type HtmlLimits, type LanePlan, type TimelinePlan } from './html/plan.js';
@@ -18,7 +18,6 @@ import { linearScale, type LinearScale } from './html/scale.js';
 export { DEFAULT_HTML_LIMITS, type HtmlLimits } from './html/plan.js';
 export { CLIENT_JS, cspScriptHash };
 export { CORRELATION_HEADER_CSP, REPORT_HEADER_CSP, REPORT_META_CSP } from './html/csp.js'; // the server sends the header one
-export { escapeHtml }; // for pages written by hand elsewhere (the batch's fleet report)
 
 const LANE_HEIGHT = { dns: 30, tcp: 26, icmp: 26 } as const;
 

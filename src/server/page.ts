@@ -2,8 +2,9 @@
 // capture or a client (file names, failure reasons) is put in by its one inline script
 // (src/server/client/upload-client.ts, compiled by the build) with textContent / createElement,
 // never as markup, and the CSP allows exactly that script by its hash, so a hostile name cannot
-// run anything here either.
-import { cspScriptHash, readClientScript } from '../report/index.js';
+// run anything here either. The few strings written here (title, size, a login message) are text,
+// escaped with the project's one escaping (escapeText, src/report/html/escape.ts).
+import { cspScriptHash, escapeText, readClientScript } from '../report/index.js';
 import { MAX_CASE_POINTS } from './cases.js';
 
 /** The upload page's script, as the build compiled it. */
@@ -23,9 +24,6 @@ export const PAGE_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
@@ -43,7 +41,7 @@ const pageHead = (title: string): string => `<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
-<title>dualscope: ${esc(title)}</title>
+<title>dualscope: ${escapeText(title)}</title>
 <link rel="icon" href="/favicon.ico" type="image/svg+xml">
 <link rel="stylesheet" href="/app.css">
 </head>`;
@@ -56,7 +54,7 @@ export function uploadPage(maxUpload: number, authRequired: boolean): string {
 <main>
 <section id="drop" class="drop" tabindex="-1">
   <p class="big">Drop capture files here</p>
-  <p>pcap, pcapng, or either gzip'd — up to ${esc(formatBytes(maxUpload))} each</p>
+  <p>pcap, pcapng, or either gzip'd — up to ${escapeText(formatBytes(maxUpload))} each</p>
   <label class="button">choose files…<input id="file" type="file" multiple></label>
 </section>
 <section class="uploads-box"><h2>Uploads</h2><ul id="uploads"><li class="none">Nothing uploaded from this page yet.</li></ul></section>
@@ -95,7 +93,7 @@ export function loginPage(message: string | undefined): string {
 <label for="token">Access token</label>
 <input id="token" name="token" type="password" autocomplete="current-password" required autofocus>
 <button type="submit">log in</button>
-${message === undefined ? '' : `<p class="error" role="alert">${esc(message)}</p>`}
+${message === undefined ? '' : `<p class="error" role="alert">${escapeText(message)}</p>`}
 </form>
 <p class="hint">Ask whoever runs this server for its token (the contents of its --token-file).</p>
 </main>

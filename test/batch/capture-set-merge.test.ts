@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyzeFile } from '../../src/analyze.js';
 import { BatchIndex, DEFAULT_BATCH_OPTIONS, dropCaptureSet, PoolClosedError, runBatch, runJob, type BatchOptions, type Job, type JobRunner } from '../../src/batch/index.js';
-import type { Finding, Report } from '../../src/report/index.js';
+import { escapeAttribute, type Finding, type Report } from '../../src/report/index.js';
 import { ROOT } from '../support/cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'i13s-sets-'));
@@ -107,12 +107,10 @@ function expectReportsMatchIndex(index: BatchIndex, paths: readonly string[]): v
     }
     expect(f.findings).toBe(stored.filter((s) => s.file === f.path).length);
     const html = readFileSync(f.reportHtml!, 'utf8');
-    for (const i of report.findings) expect(html).toContain(`data-id="${escapeHtml(i.id)}"`);
+    for (const i of report.findings) expect(html).toContain(`data-id="${escapeAttribute(i.id)}"`);
     expect(html.match(/<article class="finding /g) ?? []).toHaveLength(report.findings.length);
   }
 }
-
-const escapeHtml = (t: string): string => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 const kindsOf = (occurrences: readonly string[], kind: string): string[] => occurrences.filter((o) => (JSON.parse(o) as { kind: string }).kind === kind);
 

@@ -2,15 +2,16 @@
 //
 // The contract, stated once: markup is a value of type `Markup`, and only this file makes one.
 // Every other value that goes into a page goes through here and is escaped for where it lands:
-//   - a child (text): & < > become &amp; &lt; &gt;, and U+00A0 &nbsp; (as a browser's serializer writes it);
-//   - an attribute value, always double-quoted: & " ' < > become &amp; &quot; &#39; &lt; &gt;, U+00A0 &nbsp;.
+//   - a child (text): escapeText (html/escape.ts): & < > become &amp; &lt; &gt;, and U+00A0 &nbsp;;
+//   - an attribute value, always double-quoted: escapeAttribute: & " ' < > and U+00A0.
 // Element names come from a closed list and attribute names must match [a-z][a-z0-9-]* and are
-// neither event handlers (on…) nor URLs (href, src, …), so data can never choose either. There is
+// neither event handlers (on…) nor URLs (href, src, …), so data can never choose either; the one
+// URL written, a link's href (relativeLink), must be a relative reference: no scheme, no host. There is
 // no raw(): a capture string can only ever reach a page as escaped text or an escaped attribute value.
 // The only other ways in carry the page's own constants, each checked so that its content cannot
 // leave its element: the inline <style> and <script>, a JSON block (jsonForScript's \u escapes), and
 // the CSP <meta> (its policy limited to the characters a policy is made of).
-import { jsonForScript } from './escape.js';
+import { escapeAttribute, escapeText, jsonForScript } from './escape.js';
 
 const TRUSTED: unique symbol = Symbol('dualscope markup');
 
@@ -29,7 +30,7 @@ const markup = (html: string): Markup => new Markup(TRUSTED, html);
 
 const HTML_TAGS = [
   'html', 'head', 'body', 'meta', 'title', 'div', 'span', 'header', 'main', 'section', 'article', 'h1', 'h2', 'p',
-  'dl', 'dt', 'dd', 'details', 'summary', 'table', 'tr', 'th', 'td', 'code', 'button', 'label', 'input',
+  'dl', 'dt', 'dd', 'details', 'summary', 'table', 'tr', 'th', 'td', 'code', 'button', 'label', 'input', 'ul', 'li', 'a',
 ] as const;
 const SVG_TAGS = ['svg', 'g', 'rect', 'text', 'path', 'line', 'title'] as const;
 /** Elements this builder writes; <script> and <style> only through their own functions below. */
@@ -52,14 +53,6 @@ function checkTag(tag: string): string {
   if (!TAGS.has(tag)) throw new Error(`dualscope: element ${JSON.stringify(tag)} refused`);
   return tag;
 }
-
-const TEXT_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '\u00a0': '&nbsp;' };
-const ATTRIBUTE_ESCAPES: Record<string, string> = { ...TEXT_ESCAPES, '"': '&quot;', "'": '&#39;' };
-const TEXT_SPECIAL = /[&<>\u00a0]/;
-const ATTRIBUTE_SPECIAL = /[&<>"'\u00a0]/;
-// Most values need no escaping: a test first, so they are not copied.
-const escapeText = (s: string): string => (TEXT_SPECIAL.test(s) ? s.replace(/[&<>\u00a0]/g, (c) => TEXT_ESCAPES[c]) : s);
-const escapeAttribute = (s: string): string => (ATTRIBUTE_SPECIAL.test(s) ? s.replace(/[&<>"'\u00a0]/g, (c) => ATTRIBUTE_ESCAPES[c]) : s);
 
 /** An attribute's value: `true` writes it empty (`checked=""`), false, null and undefined leave it out. */
 export type AttrValue = string | number | boolean | null | undefined;
@@ -101,6 +94,19 @@ export function el(tag: Tag, attrs: Attrs | null, ...children: Child[]): Markup 
   let s = start;
   for (const c of children) s += childText(c);
   return markup(`${s}</${tag}>`);
+}
+
+/** What a relative reference (RFC 3986 §4.2) to a file beside the page is made of: no ':' so no scheme, no '\\'. */
+const RELATIVE_REFERENCE = /^[A-Za-z0-9%._~!$&'()*+,;=@/?#-]*$/;
+
+/**
+ * A link to another file of the same set of pages (`href` a path with its segments percent-encoded,
+ * and a fragment): data can choose neither a scheme (javascript:, data:) nor a host ('//').
+ */
+export function relativeLink(href: string, attrs: Attrs | null, ...children: Child[]): Markup {
+  if (!RELATIVE_REFERENCE.test(href) || href.startsWith('//')) throw new Error(`dualscope: link ${JSON.stringify(href)} refused: not a relative reference`);
+  // el() refuses href among the attributes, so it is put in front of the checked ones here.
+  return markup(`<a href="${escapeAttribute(href)}"${el('a', attrs, ...children).html.slice('<a'.length)}`);
 }
 
 /** A start tag alone, for a page written in pieces; `end(tag)` closes it. */
