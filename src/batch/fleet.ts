@@ -8,7 +8,7 @@
 // one incident with five per-file counts. Each file links to its own report at that incident
 // (`NAME.html#finding=ID`, which that report's script opens).
 import { dirname, relative, resolve, sep } from 'node:path';
-import { formatIso, type Micros } from '../core/index.js';
+import { formatCount, formatIso, type Micros } from '../core/index.js';
 import { SEVERITIES, severityRank, type Severity } from '../detect/index.js';
 import { cspMeta, DOCTYPE, el, end, fragment, inlineStyle, relativeLink, start, type Markup } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
@@ -270,7 +270,7 @@ export function renderFleetHtml(r: FleetReport, htmlPath: string): string {
   out.push(el('meta', { name: 'viewport', content: 'width=device-width, initial-scale=1' }), el('title', null, 'dualscope fleet report'), inlineStyle(CSS), fragment(end('head'), start('body')));
   const facts: [string, string][] = [
     ['Files', `${r.files.total} (${r.files.done} analysed, ${r.files.failed} failed${r.files.captureSets ? `, ${r.files.captureSets} capture sets` : ''})`],
-    ['Packets', r.files.packets.toLocaleString('en-US')],
+    ['Packets', formatCount(r.files.packets)],
     ['From', when(r.span.start)],
     ['To', when(r.span.end)],
     ['Incidents', `${r.incidents.length} (${r.incidents.reduce((n, i) => n + i.occurrences, 0)} occurrences)`],

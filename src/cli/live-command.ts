@@ -124,7 +124,8 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   const color = o.color && io.stdout.isTTY === true;
   let finishing = false;
   const announced = new Set<string>();
-  const analysis = new Analysis(analysisOptions(o, (u) => {
+  // Let go of once its report is made (below): its state is garbage before the reports are written.
+  let analysis: Analysis | undefined = new Analysis(analysisOptions(o, (u) => {
     announced.add(u.occurrence.id);
     // In text mode, occurrences only known at the end are shown by the summary — unless -q drops it.
     if (o.ndjson) io.stdout.write(`${liveRecord(u)}\n`);
@@ -153,7 +154,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
       (frame) => {
         lastTime = frame.time;
         lastWall = performance.now();
-        analysis.frame(frame);
+        analysis!.frame(frame);
       },
       analysis.anomalies,
     );
@@ -163,7 +164,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
   }
 
   const ticker = setInterval(() => {
-    if (lastTime !== undefined) analysis.advance(lastTime + Math.round((performance.now() - lastWall) * 1000));
+    if (lastTime !== undefined) analysis!.advance(lastTime + Math.round((performance.now() - lastWall) * 1000));
   }, ADVANCE_EVERY_MS);
   let signals = 0;
   const unlisten = io.onStopSignal((s) => {
@@ -190,6 +191,7 @@ export async function runLive(o: LiveCliOptions, io: LiveIo = processIo()): Prom
 
   finishing = true;
   const report = analysis.finish(o.write ?? `live:${iface}`, result.info);
+  analysis = undefined;
   if (o.ndjson) for (const line of finalRecords(report, announced)) io.stdout.write(`${line}\n`);
   if (result.warning) io.stderr.write(`dualscope: warning: ${terminalSafe(result.warning)}\n`);
   if (o.json) writeAtomically(o.json, renderJsonChunks(report), { checkFirst: () => checkJsonReport(report) });

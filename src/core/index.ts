@@ -1,4 +1,5 @@
 export * from './time.js';
+export * from './format-count.js';
 export * from './errors.js';
 export * from './anomalies.js';
 export * from './address.js';

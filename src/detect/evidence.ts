@@ -19,18 +19,40 @@ export function flatText(s: string): string {
 /**
  * Evidence in the order of the story: by capture time, then frame; a packet cited twice in the same
  * role (two lookups of one group sharing a reply, a mark reached two ways) is kept once.
+ *
+ * Called for every finding and many a record's evidence, on lists of a few entries that mostly come
+ * in order already: a short list is checked for repeats by a scan instead of a Set of `frame|role`
+ * keys, and one in order is not sorted (Array.prototype.sort copies the list into a work array
+ * even then). Together they were ~28 B of garbage per packet on the edge file (sampling heap
+ * profile, edge 100 k), about 2.5 % of what the analysis allocates.
  */
 export function sortEvidence(list: readonly Evidence[]): Evidence[] {
-  const seen = new Set<string>();
   const out: Evidence[] = [];
+  const seen = list.length > SCAN_FOR_REPEATS ? new Set<string>() : undefined;
+  let ordered = true;
   for (const e of list) {
-    const k = `${e.frame}|${e.role}`;
-    if (seen.has(k)) continue;
-    seen.add(k);
+    if (seen === undefined ? citedAlready(out, e) : !addedKey(seen, `${e.frame}|${e.role}`)) continue;
+    const last = out.length > 0 ? out[out.length - 1]! : undefined;
+    if (last !== undefined && (last.time > e.time || (last.time === e.time && last.frame > e.frame))) ordered = false;
     out.push(e);
   }
-  return out.sort((a, b) => a.time - b.time || a.frame - b.frame);
+  return ordered ? out : out.sort((a, b) => a.time - b.time || a.frame - b.frame);
 }
+
+/** Up to this many entries, repeats are found by scanning what is kept. */
+const SCAN_FOR_REPEATS = 16;
+
+const citedAlready = (kept: readonly Evidence[], e: Evidence): boolean => {
+  for (const k of kept) if (k.frame === e.frame && k.role === e.role) return true;
+  return false;
+};
+
+/** Adds `key`; false when it was there already. */
+const addedKey = (seen: Set<string>, key: string): boolean => {
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+};
 
 /** `ip.addr == a` / `ipv6.addr == a` from an address that parses, else undefined. */
 export function addrFilter(addr: string): string | undefined {

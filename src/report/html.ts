@@ -5,7 +5,7 @@
 // jsonForScript. A strict CSP (script allowed by hash) backs this up. The page comes out in pieces
 // (renderHtmlChunks: the page frame, each finding card, each lane, each finding of the embedded
 // report), so no DOM and, for a writer that takes pieces, no string of the whole page is ever held.
-import { formatDuration, formatIso } from '../core/index.js';
+import { formatCount, formatDuration, formatIso } from '../core/index.js';
 import type { Incident, Report, TimelineMark } from './schema.js';
 import { CLIENT_JS, CSS, LAYOUT } from './html/assets.js';
 import { REPORT_META_CSP } from './html/csp.js';
@@ -85,7 +85,7 @@ function header(report: Report): Markup {
   const facts: [string, string][] = [
     ['Format', `${c.format ?? 'unknown'}${c.gzip ? ' (gzip)' : ''}${c.resolution ? `, ${c.resolution} timestamps` : ''}`],
     ['Link types', c.linkTypes.map((l) => `${l.name} (${l.value})`).join(', ') || '—'],
-    ['Packets', c.packets.toLocaleString('en-US')],
+    ['Packets', formatCount(c.packets)],
     ['Bytes read', bytes(c.bytes)],
     ['First packet', when(c.firstTime)],
     ['Last packet', when(c.lastTime)],
@@ -277,7 +277,7 @@ function* timelineSection(plan: TimelinePlan): Generator<Markup> {
   });
   const overview = el('svg', { id: 'overview', width, height: overviewHeight },
     el('text', { x: 4, y: 16 }, 'Packets over the capture'),
-    el('text', { class: 'lane-more', x: 4, y: 30 }, `${plan.overview.packets.reduce((a, b) => a + b, 0).toLocaleString('en-US')} packets, ${formatDuration(plan.overview.bucketMicros)} per bar`),
+    el('text', { class: 'lane-more', x: 4, y: 30 }, `${formatCount(plan.overview.packets.reduce((a, b) => a + b, 0))} packets, ${formatDuration(plan.overview.bucketMicros)} per bar`),
     el('rect', { class: 'ov-frame', x: labelWidth, y: 2, width: pw, height: overviewHeight - 4, fill: '#f9fafb' }),
     el('path', { id: 'ov-bars', class: 'ov-bars', d: d || 'M0 0', transform: `translate(${labelWidth + x(0)},0) scale(${(x(span) - x(0)) / 1000},1)` }),
     el('rect', { id: 'ov-vp', class: 'ov-vp', x: labelWidth, y: 2, width: pw, height: overviewHeight - 4 }),
@@ -336,7 +336,7 @@ function* timelineSection(plan: TimelinePlan): Generator<Markup> {
     end('svg'),
     end('div'),
     plan.lanesNotShown > 0 && el('p', { class: 'note lanes-more' }, `${plan.lanesNotShown} more lanes not shown (flows unrelated to any finding).`),
-    plan.packetsWithoutLane > 0 && el('p', { class: 'note' }, `${plan.packetsWithoutLane.toLocaleString('en-US')} packets belong to flows beyond the lane limit: counted in the overview, drawn in no lane.`),
+    plan.packetsWithoutLane > 0 && el('p', { class: 'note' }, `${formatCount(plan.packetsWithoutLane)} packets belong to flows beyond the lane limit: counted in the overview, drawn in no lane.`),
     end('section'),
   );
 }

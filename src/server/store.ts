@@ -22,10 +22,11 @@
 // deleting it cannot be written (SQLITE_FULL), the change is kept in memory, shown by get() and
 // list() at once, and written later (retryDeferred): an analysis never stays `running` for ever
 // because the disk was full when it ended.
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
+import { writeText, type TextContent } from '../writers/index.js';
 
 export const STATUSES = ['queued', 'running', 'done', 'failed'] as const;
 export type Status = (typeof STATUSES)[number];
@@ -300,14 +301,16 @@ export class Store {
 
   /**
    * Writes both reports through tmp/ and marks the row done: a reader sees all of it or none.
-   * On any failure (a full disk) nothing of the reports stays behind, and the error is thrown.
+   * On any failure (a full disk, or a part that throws while it is made) nothing of the reports
+   * stays behind, and the error is thrown. Each report is a string or its parts in order
+   * (renderJsonChunks, renderHtmlChunks), written as they come.
    */
-  finish(id: string, json: string, html: string, packets: number, counts: FindingCounts): void {
+  finish(id: string, json: TextContent, html: TextContent, packets: number, counts: FindingCounts): void {
     const tj = this.tmpPath(id, 'json');
     const th = this.tmpPath(id, 'html');
     try {
-      writeFileSync(tj, json, { mode: 0o600 });
-      writeFileSync(th, html, { mode: 0o600 });
+      writeReport(tj, json);
+      writeReport(th, html);
       renameSync(tj, this.reportPath(id, 'json'));
       renameSync(th, this.reportPath(id, 'html'));
       this.#db
@@ -496,4 +499,14 @@ function summary(r: Row): AnalysisSummary {
     packets: r.packets,
     counts: r.info === null ? null : { info: r.info, warning: r.warning ?? 0, error: r.error ?? 0 },
   };
+}
+
+/** A report file, readable by the service's user only, its text written part by part. */
+function writeReport(path: string, content: TextContent): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    writeText(fd, content);
+  } finally {
+    closeSync(fd);
+  }
 }

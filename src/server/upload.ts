@@ -7,10 +7,11 @@
 // `minUploadRate`; one client (remote address) holds at most `maxUploadsPerClient` of the
 // `maxUploadsInFlight` slots, so idle connections from one place cannot shut out everyone else.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Analysis } from '../analyze.js';
 import { Anomalies, CaptureFormatError } from '../core/index.js';
 import type { CaptureInfo } from '../readers/index.js';
+import type { Report } from '../report/index.js';
 import { ClientGone, consumeBody, declaredLength, discardBody, HttpError, LimitError, sendError, sendJson, yieldToEventLoop } from './http-util.js';
+import { AnalysisRun } from './analysis-run.js';
 import { CaptureIngest } from './ingest.js';
 import { MultipartError, MultipartReader, multipartBoundary } from './multipart.js';
 import { formatBytes } from './page.js';
@@ -61,7 +62,7 @@ export interface UploadHost {
   forget(id: string): void;
   deleted(id: string): void;
   /** Builds and stores the reports (never throws: a failure marks the analysis failed). */
-  complete(id: string, name: string, analysis: Analysis, info: CaptureInfo): void;
+  complete(id: string, finish: () => Report): void;
   /** Uploads arriving and analyses running, by id: how to stop them. */
   readonly active: Map<string, { cancel(): void; done: Promise<unknown> }>;
 }
@@ -146,7 +147,7 @@ class Upload {
   error: unknown;
   #name: string;
   #ingest: CaptureIngest | undefined;
-  #analysis: Analysis | undefined;
+  #analysis: AnalysisRun | undefined;
   #slot = false;
   #row = false;
   #cancelled = false;
@@ -229,7 +230,7 @@ class Upload {
 
   #startIngest(): void {
     this.#slot = this.host.workers.tryAcquire();
-    this.#analysis = this.#slot ? new Analysis() : undefined;
+    this.#analysis = this.#slot ? new AnalysisRun() : undefined;
     const analysis = this.#analysis;
     this.#ingest = new CaptureIngest(
       this.#name,
@@ -249,9 +250,10 @@ class Upload {
 
   /** After the 201: finish the analysis that ran along, or queue the stored capture. */
   afterAnswer(): void {
-    if (this.#analysis !== undefined) {
+    const analysis = this.#analysis;
+    if (analysis !== undefined) {
       try {
-        this.host.complete(this.id, this.#name, this.#analysis, this.#info!);
+        this.host.complete(this.id, () => analysis.takeReport(this.#name, this.#info!));
       } finally {
         this.#releaseSlot();
       }
