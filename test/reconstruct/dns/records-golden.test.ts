@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { reportedFinding } from '../../../src/report/index.js';
 import { runDns } from './pipeline.js';
 import { CORPUS } from './corpus-scan.js';
+import { NONE_YET } from '../../../src/reconstruct/dns/state.js';
 
 const CAPTURES = [
   'ndpi/dns_fragmented.pcap',
@@ -30,5 +31,17 @@ describe('DNS records and findings on corpus captures stay the same', () => {
     const { records, findings: detected, stats } = await runDns(join(CORPUS, 'compactor/knot-live.raw.pcap'));
     const findings = detected.map(reportedFinding); // as the report lists them (the marks went into its timeline)
     await expect(json({ stats, records: records.length, findings })).toMatchFileSnapshot('records-golden/compactor_knot-live.raw.pcap.findings.json');
+  });
+});
+
+// The records' lists start as one shared empty array (NONE_YET, state.ts), not frozen for speed: it
+// must never be written, or every later record would show what one detector pushed. Runs last, after
+// every capture above and a bundled TCP-fallback one went through the reconstructor and detectors.
+describe('the shared empty list of DNS records', () => {
+  it('is still empty after the captures went through', async () => {
+    await runDns(join(import.meta.dirname, '../../../samples/dns-tc-tcp-blocked-client.pcap'));
+    await runDns(join(import.meta.dirname, '../../../samples/dns-large-fragmented-client.pcap'));
+    expect(NONE_YET).toHaveLength(0);
+    expect(Object.keys(NONE_YET)).toEqual([]);
   });
 });
