@@ -150,9 +150,6 @@ interface TcpLaneState {
  */
 interface DnsLane {
   readonly lane: Lane;
-  readonly server: string;
-  /** The same client's lane to another server (a client's lanes are chained: most have one or two). */
-  next: DnsLane | undefined;
   /** Open queries by DNS id, chained on `next`. */
   readonly open: Map<number, OpenQuery>;
   /** How many: a full lane with none open needs no work at all. */
@@ -177,10 +174,11 @@ export class TimelineCollector {
   /** Open DNS queries of every lane, oldest first (a query asked again keeps its place): the bound. */
   readonly #openQueries = new Set<OpenQuery>();
   /**
-   * DNS lanes by client, each client's chained by server: one Map lookup per message (a Map per
-   * client keyed by server took two), and no per-message lane-id string once the lane exists.
+   * DNS lanes by client → server (no per-message lane-id string once the lane exists). Two Map
+   * lookups, not a chain of a client's lanes: a resolver seen at its own interface is one client
+   * with up to a lane per authoritative server (maxLanes), and a chain walked per message grew with them.
    */
-  readonly #dnsLanes = new Map<string, DnsLane>();
+  readonly #dnsLanes = new Map<string, Map<string, DnsLane>>();
   /** Packets of flows that came after the lane bound: counted, not drawn. */
   packetsWithoutLane = 0;
   #marks = 0;
@@ -275,9 +273,7 @@ export class TimelineCollector {
     const clientPort = m.qr ? (p.udp?.dstPort ?? p.tcp?.dstPort ?? 0) : (p.udp?.srcPort ?? p.tcp?.srcPort ?? 0);
     const client = m.qr ? ip.dst : ip.src;
     const server = m.qr ? ip.src : ip.dst;
-    const first = this.#dnsLanes.get(client);
-    let dns = first;
-    while (dns !== undefined && dns.server !== server) dns = dns.next;
+    let dns = this.#dnsLanes.get(client)?.get(server);
     if (dns === undefined) {
       if (this.#lanes.size >= this.#options.maxLanes) {
         this.packetsWithoutLane++; // before building the lane's strings, as for TCP: a busy capture's per-packet path
@@ -285,8 +281,9 @@ export class TimelineCollector {
       }
       const lane = this.#lane(`dns ${client} ${server}`, 'dns', client, server, `DNS ${client} → ${server}`, p.time);
       if (!lane) return;
-      dns = { lane, server, next: first, open: new Map(), openCount: 0 };
-      this.#dnsLanes.set(client, dns);
+      let byServer = this.#dnsLanes.get(client);
+      if (!byServer) this.#dnsLanes.set(client, (byServer = new Map()));
+      byServer.set(server, (dns = { lane, open: new Map(), openCount: 0 }));
     } else {
       dns.lane.packets++;
       dns.lane.lastTime = p.time;

@@ -111,8 +111,8 @@ export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
  * fallbacks) start as this one shared plain array: not frozen, so for-of over it stays cheap (see
  * EMPTY), and never written, because append() makes a new array for the first item. A new `[]`
  * per attempt and per reply was 32 B each, thrown away at the first reply or datum (with lookup
- * records' question lists made at their size and the timeline's one Map lookup per DNS message:
- * 8.41–8.43 → 8.32 G instructions, callgrind, edge bench file's first 100 k packets).
+ * records' question lists made at their size and the timeline's one Map lookup per DNS message, since
+ * taken back: 8.41–8.43 → 8.32 G instructions, callgrind, edge bench file's first 100 k packets).
  */
 export const NONE_YET: never[] = [];
 
