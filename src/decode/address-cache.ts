@@ -2,19 +2,22 @@
 // 16 octets, which allocates a string per lookup and was ~40 % of decode time in
 // bench/decode-bench.ts; here a hit costs four 32-bit reads and compares, and allocates nothing.
 // A miss (or a slot taken by another address) falls through to ipv6Text, so text is identical.
+// The words are read as signed 32-bit values, in whatever order: they are only hashed and
+// compared, and a signed word stays a small integer where an unsigned one ≥ 2^31 would be a double.
 import { ipv6Text } from '../core/index.js';
-import { u32 } from './bytes.js';
 
 const SLOTS = 1 << 14;
-const words = new Uint32Array(SLOTS * 4);
+const words = new Int32Array(SLOTS * 4);
 const texts: (string | undefined)[] = new Array<string | undefined>(SLOTS).fill(undefined);
+
+const word = (b: Buffer, o: number): number => b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24);
 
 /** RFC 5952 text of the 16 octets at `off`, as ipv6Text gives it. */
 export function ipv6TextCached(b: Buffer, off: number): string {
-  const w0 = u32(b, off);
-  const w1 = u32(b, off + 4);
-  const w2 = u32(b, off + 8);
-  const w3 = u32(b, off + 12);
+  const w0 = word(b, off);
+  const w1 = word(b, off + 4);
+  const w2 = word(b, off + 8);
+  const w3 = word(b, off + 12);
   let h = Math.imul(w0 ^ Math.imul(w1, 0x9e3779b1) ^ Math.imul(w2, 0x85ebca6b) ^ Math.imul(w3, 0xc2b2ae35), 0x27d4eb2f);
   h = (h ^ (h >>> 15)) & (SLOTS - 1);
   const i = h * 4;
