@@ -62,20 +62,27 @@ interface FallbackDelayState {
  * fields the pairing and the finding read. Not the record itself, which holds both direction
  * summaries (~2.5 kB a connection on the incident-rich bench file, ten times this).
  */
-type Attempt = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'last' | 'syns' | 'synCount' | 'handshake' | 'handshakeFailure' | 'icmp' | 'established'>;
+type Attempt = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'last' | 'syns' | 'synCount' | 'handshake' | 'handshakeFailure' | 'icmp' | 'established'> & {
+  /**
+   * Its first SYN's capture time (the start's without one), read once: the pairing and the pruning
+   * read it for every waiting attempt they pass.
+   */
+  readonly firstSyn: Micros;
+};
 
 const attemptOf = (c: ConnectionRecord): Attempt => ({
   version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, last: c.last,
   syns: c.syns, synCount: c.synCount, handshake: c.handshake, handshakeFailure: c.handshakeFailure, icmp: c.icmp, established: c.established,
+  firstSyn: c.syns[0]?.time ?? c.start.time,
 });
 
 /** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
-const loneSyn = (c: Attempt): boolean => c.handshake === 'unanswered' && c.synCount < 2;
+const loneSyn = (c: Pick<Attempt, 'handshake' | 'synCount'>): boolean => c.handshake === 'unanswered' && c.synCount < 2;
 
 /** A failed attempt of either family, waiting for the other family's success. */
 interface V6Failure {
   readonly c: Attempt;
-  /** Its first SYN's capture time (firstSyn). */
+  /** Its first SYN's capture time (`c.firstSyn`, here too for the waiting lists' order). */
   readonly firstSyn: Micros;
   /** Arrival order: the waiting list is in (firstSyn, seq) order (see later()). */
   readonly seq: number;
@@ -120,12 +127,9 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   let pairings = 0;
   let pairingsAtFullRetry = 0;
 
-  const firstSyn = (c: Attempt): Micros => c.syns[0]?.time ?? c.start.time;
-
   function addFailure(f: V6Failure): void {
-    failures.push(f);
-    failures.sort((a, b) => a.firstSyn - b.firstSyn);
-    if (f.names.size === 0) namelessFailures.push(f);
+    insertInOrder(failures, f);
+    if (f.names.size === 0) insertInOrder(namelessFailures, f);
     for (const n of f.names) {
       const list = failuresByName.get(n);
       if (list === undefined) failuresByName.set(n, [f]);
@@ -144,8 +148,8 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
 
   function prune(): void {
     const horizon = latest - 2 * o.windowMicros;
-    while (failures.length > 0 && (failures.length > o.maxPending || firstSyn(failures[0]!.c) < horizon)) forgetFailure(failures.shift()!);
-    while (successes.length > 0 && (successes.length > o.maxPending || firstSyn(successes[0]!) < horizon)) successes.shift();
+    while (failures.length > 0 && (failures.length > o.maxPending || failures[0]!.firstSyn < horizon)) forgetFailure(failures.shift()!);
+    while (successes.length > 0 && (successes.length > o.maxPending || successes[0]!.firstSyn < horizon)) successes.shift();
     if (v6Outcome.size > 4 * o.maxPending) v6Outcome.clear();
   }
 
@@ -167,34 +171,48 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   const last: { byName: V6Failure | undefined; own: V6Failure | undefined; byPort: V6Failure | undefined } = { byName: undefined, own: undefined, byPort: undefined };
 
   /**
-   * Sets `last` to the latest failures tied to `v4`: the failures that can be are those under its
-   * names and those without a name, or, when `v4` has no name, every one.
+   * Sets `last` to the latest failures tied to `v4`. A failure under one of its names can only be
+   * tied by name; by port, only one without a name, or any when `v4` has none (see tied()).
    */
   function findTies(v4: Attempt): void {
-    last.byName = last.own = last.byPort = undefined;
-    if (v4.names.length === 0) considerTies(failures, v4);
+    last.byName = last.own = undefined;
+    if (v4.names.length === 0) last.byPort = latestTiedByPort(failures, v4);
     else {
       for (const n of v4.names) {
         const list = failuresByName.get(n);
-        if (list !== undefined) considerTies(list, v4);
+        if (list !== undefined) considerNameTies(list, v4);
       }
-      considerTies(namelessFailures, v4);
+      last.byPort = latestTiedByPort(namelessFailures, v4);
     }
   }
 
-  /** Updates `last` with the failures among `candidates` tied to `v4`. */
-  function considerTies(candidates: readonly V6Failure[], v4: Attempt): void {
-    const t4 = firstSyn(v4);
+  /** Updates `last` with the failures among `candidates` (sharing a name with `v4`) tied to it. */
+  function considerNameTies(candidates: readonly V6Failure[], v4: Attempt): void {
+    const t4 = v4.firstSyn;
     const asker = v4.lookup?.asker;
     for (let i = 0; i < candidates.length; i++) {
       const f = candidates[i]!;
-      if (f.paired) continue;
-      const tie = tied(f, v4, t4 - f.firstSyn);
-      if (tie === 'name') {
-        if (last.byName === undefined || later(f, last.byName)) last.byName = f;
-        if (askedBySameHost(f, v4, asker) && (last.own === undefined || later(f, last.own))) last.own = f;
-      } else if (tie === 'port' && (last.byPort === undefined || later(f, last.byPort))) last.byPort = f;
+      if (f.paired || tied(f, v4, t4 - f.firstSyn) !== 'name') continue;
+      if (last.byName === undefined || later(f, last.byName)) last.byName = f;
+      if (askedBySameHost(f, v4, asker) && (last.own === undefined || later(f, last.own))) last.own = f;
     }
+  }
+
+  /**
+   * The latest failure of `candidates` (in (firstSyn, seq) order) tied to `v4` by port. Searched
+   * from the latest back, it stops at the first tie, or once a failure started more than the
+   * no-DNS window before `v4` (every earlier one did too): scanning every nameless failure for
+   * every success was most of the detector's time on the incident-rich bench file.
+   */
+  function latestTiedByPort(candidates: readonly V6Failure[], v4: Attempt): V6Failure | undefined {
+    const t4 = v4.firstSyn;
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const f = candidates[i]!;
+      const since = t4 - f.firstSyn;
+      if (since > o.noDnsWindowMicros) return undefined;
+      if (!f.paired && tied(f, v4, since) === 'port') return f;
+    }
+    return undefined;
   }
 
   /**
@@ -205,7 +223,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * lists below keep it), so it is asked first and the lists are built only when it passes.
    */
   function match(v4: Attempt): { list: V6Failure[]; byName: boolean } | undefined {
-    const t4 = firstSyn(v4);
+    const t4 = v4.firstSyn;
     findTies(v4);
     const { byName: lastByName, own: lastOwn, byPort: lastByPort } = last;
     if (lastByName !== undefined) return followsGiveUp((lastOwn ?? lastByName).c, t4) ? { list: tiedList(v4, 'name', lastOwn !== undefined), byName: true } : undefined;
@@ -219,7 +237,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * context object for every success tried.
    */
   function tiedList(v4: Attempt, tie: 'name' | 'port', own: boolean): V6Failure[] {
-    const t4 = firstSyn(v4);
+    const t4 = v4.firstSyn;
     let list = failures.filter((f) => !f.paired && tied(f, v4, t4 - f.firstSyn) === tie);
     // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
     const asker = v4.lookup?.asker;
@@ -250,9 +268,9 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
 
   /** The attempts of the last burst: consecutive attempts no more than the window apart. */
   function lastBurst(list: V6Failure[]): V6Failure[] {
-    const sorted = [...list].sort((a, b) => firstSyn(a.c) - firstSyn(b.c));
+    const sorted = [...list].sort((a, b) => a.firstSyn - b.firstSyn);
     let i = sorted.length - 1;
-    while (i > 0 && firstSyn(sorted[i]!.c) - lastActivity(sorted[i - 1]!.c) < o.noDnsWindowMicros && firstSyn(sorted[i]!.c) - firstSyn(sorted[i - 1]!.c) < o.windowMicros) i--;
+    while (i > 0 && sorted[i]!.firstSyn - lastActivity(sorted[i - 1]!.c) < o.noDnsWindowMicros && sorted[i]!.firstSyn - sorted[i - 1]!.firstSyn < o.windowMicros) i--;
     return sorted.slice(i);
   }
 
@@ -285,7 +303,8 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       if (failed) s.failed++;
       else if (r.handshake === 'established') s.ok++;
       if (failed) {
-        const failure: V6Failure = { c: attemptOf(r), firstSyn: firstSyn(r), seq: failureSeq++, names: new Set(r.names), paired: false };
+        const c = attemptOf(r);
+        const failure: V6Failure = { c, firstSyn: c.firstSyn, seq: failureSeq++, names: new Set(r.names), paired: false };
         addFailure(failure);
         prune();
         // A success of the other family already final may follow it.
@@ -295,7 +314,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         // By index, without a copy per failure: a pairing takes out only the success it pairs.
         for (let i = 0; i < successes.length;) {
           const ok = successes[i]!;
-          if (ok.version !== r.version && (all || pairings !== before || tied(failure, ok, firstSyn(ok) - failure.firstSyn) !== undefined)) out.push(...tryPair(ok));
+          if (ok.version !== r.version && (all || pairings !== before || tied(failure, ok, ok.firstSyn - failure.firstSyn) !== undefined)) out.push(...tryPair(ok));
           if (successes[i] === ok) i++;
         }
         if (all && pairings === before) pairingsAtFullRetry = before;
@@ -325,6 +344,18 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       for (const h of (state as FallbackDelayState).held) held.push(h);
     },
   };
+}
+
+/**
+ * Adds `f` to a waiting list kept in (firstSyn, seq) order: after every failure that did not start
+ * later (`f` arrived last). Attempts mostly arrive in order, so the search from the end is short;
+ * the list was sorted again after each push.
+ */
+function insertInOrder(list: V6Failure[], f: V6Failure): void {
+  let i = list.length;
+  while (i > 0 && list[i - 1]!.firstSyn > f.firstSyn) i--;
+  if (i === list.length) list.push(f);
+  else list.splice(i, 0, f);
 }
 
 /** An index loop, not some() with a closure: this runs for every waiting success per failure. */

@@ -6,7 +6,7 @@
 // A PTB naming an MTU below the MSS is ordinary PMTUD, not reported here (the lab's PTB samples
 // must stay silent); blackholes report both MSS in their details.
 import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
-import { defineDetector, RecordScope, type Detector } from '../detector.js';
+import { defineDetector, NO_FINDINGS, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
 import { REMEDY, connectionFilter, ev } from './common.js';
 
@@ -37,26 +37,27 @@ export function createMssClamped(options: Partial<MssClampedOptions> = {}, _expl
   const groups = new Map<string, Group>();
   return {
     name: 'mss-clamped',
+    // Nothing to report is the shared NO_FINDINGS, not a new [] (every connection comes here).
     observe(r: PathRecord): readonly Finding[] {
-      if (r.type !== 'connection') return [];
+      if (r.type !== 'connection') return NO_FINDINGS;
       const cm = r.clientOptions?.mss;
       const sm = r.serverOptions?.mss;
-      if (cm === undefined || sm === undefined || r.synAck === undefined) return [];
+      if (cm === undefined || sm === undefined || r.synAck === undefined) return NO_FINDINGS;
       const small = Math.min(cm, sm);
       const large = Math.max(cm, sm);
       // Only against a side on a plain 1500-byte link: a jumbo host talking to a 1500 host, or the
       // RFC 879 default of 536 from a stack that does no PMTUD, is not a clamp.
       const ethernetMss = 1500 - headers(r.version);
-      if (large !== ethernetMss || small === DEFAULT_MSS || large - small < o.minMtuDifference) return [];
+      if (large !== ethernetMss || small === DEFAULT_MSS || large - small < o.minMtuDifference) return NO_FINDINGS;
       // Another piece of a split capture counts it (RecordScope).
-      if (!scope.owns(r)) return [];
+      if (!scope.owns(r)) return NO_FINDINGS;
       const key = `${r.client}|${r.server}|${cm}|${sm}`;
       const g = groups.get(key);
       if (g !== undefined) {
         g.connections++;
-        return [];
+        return NO_FINDINGS;
       }
-      if (groups.size >= o.maxReported) return [];
+      if (groups.size >= o.maxReported) return NO_FINDINGS;
       const finding = asymmetric(r, cm, sm);
       groups.set(key, { finding, at: scope.position, connections: 1 });
       return [finding]; // at once (live capture); finish() restates it with the count
