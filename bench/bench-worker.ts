@@ -10,7 +10,7 @@ import { PacketDecoder } from '../src/decode/index.js';
 import { analyzeFile } from '../src/analyze.js';
 import { analyzeInPieces, defaultJobs, shouldSplit } from '../src/batch/index.js';
 import { createHash } from 'node:crypto';
-import { tuneGarbageCollector } from '../src/cli/heap.js';
+import { capSemiSpaces, tuneGarbageCollector } from '../src/cli/heap.js';
 import { renderHtmlChunks, renderJsonChunks, type Report } from '../src/report/index.js';
 
 // As the `dualscope` executable does, so the figures are what users get.
@@ -18,6 +18,8 @@ tuneGarbageCollector();
 
 const [mode, file] = process.argv.slice(2);
 if (!mode || !file) throw new Error('usage: bench-worker read|decode|analyze|analyze-jobs|analyze-report FILE');
+// As `dualscope analyze` on one thread does (not with worker threads: see heap.ts).
+if (mode !== 'analyze-jobs') capSemiSpaces();
 
 /**
  * SHA-1 of `JSON.stringify(findings)`, fed one finding at a time: the same digest as hashing the

@@ -12,6 +12,7 @@ import type { AnalyzeCliOptions } from './options.js';
 import { checkOutputPath, checkOutputPaths, refuseExisting, STDOUT, writeAtomically } from './output.js';
 import { writeCapture } from './capture-output.js';
 import { ProgressLine } from './progress.js';
+import { capSemiSpaces } from './heap.js';
 
 export const EXIT = { ok: 0, findings: 1, unusable: 2, internal: 3 } as const;
 
@@ -57,6 +58,9 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
 
   const verdicts: ReportVerdict[] = [];
   let failedInputs = 0;
+  // One thread (the default): every analysis runs here, on the main thread (heap.ts says why
+  // only then).
+  if ((o.jobs ?? 1) === 1) capSemiSpaces();
   for (let i = 0; i < files.length; i++) {
     const file = files[i]!;
     const progress = !o.quiet && process.stderr.isTTY ? new ProgressLine(basename(file)) : undefined;

@@ -56,6 +56,16 @@ describe('the JSON report in parts', () => {
     expect(text).not.toContain('notAnalysed');
   });
 
+  it('writes an incident with many occurrences one occurrence at a time', () => {
+    const model = demo.findings.find((f) => f.occurrences.length > 0)!;
+    const occurrences = Array.from({ length: 200 }, (_, k) => ({ ...model.occurrences[0]!, id: `${model.occurrences[0]!.id}#${k}` }));
+    const report: Report = { ...demo, findings: [{ ...model, count: occurrences.length, occurrences }] };
+    expect(renderJson(report)).toBe(wholeAtOnce(report));
+    // Each occurrence in a part of its own (the ids' JSON strings end in `#k"`).
+    const occurrenceIds = [...renderJsonChunks(report)].map((p) => (p.match(/#\d+"/g) ?? []).length).filter((n) => n > 0);
+    expect(occurrenceIds).toEqual(occurrences.map(() => 1));
+  });
+
   it('comes in parts no larger than one incident or lane', () => {
     for (const report of [busy, withIncidents(demo, 300)]) {
       const parts = [...renderJsonChunks(report)];

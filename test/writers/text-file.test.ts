@@ -1,7 +1,7 @@
 // Report files written part by part (src/writers/text-file.ts) through both atomic writers: the
 // parts land in order and whole, gathered into few writes; a part that throws while it is made
 // leaves neither a file under the real name nor a temporary file, and an older report stays.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -54,5 +54,17 @@ describe('writeText', () => {
     expect(pieces.join('')).toBe(whole);
     expect(pieces.length).toBeLessThan(whole.length / 60_000 + 2);
     expect(pieces.slice(0, -1).every((p) => p.length >= 64 * 1024)).toBe(true);
+  });
+
+  it('writes to a descriptor byte for byte: parts larger than its buffer, empty ones, four-byte characters', () => {
+    const mixed = ['', ...parts(), 'é'.repeat(70_000), '', '😀'.repeat(30_000), 'x'.repeat(21_845), '€', 'end\n'];
+    const file = join(dir, 'descriptor.txt');
+    const fd = openSync(file, 'w');
+    try {
+      writeText(fd, mixed);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(file).equals(Buffer.from(mixed.join(''), 'utf8'))).toBe(true);
   });
 });

@@ -138,30 +138,42 @@ export function cspMeta(policy: string): Markup {
 
 /**
  * A `<script type="application/json">` block (jsonForScript: no `<`, `>` or `&` in it), in pieces:
- * an object's top-level arrays element by element, so no one string holds the whole block. Joined,
- * the pieces are exactly `jsonForScript(value)` in the block.
+ * `levels` levels of objects and arrays opened, key by key and element by element (2: an object's
+ * lists element by element), so no one string holds the whole block. Joined, the pieces are
+ * exactly `jsonForScript(value)` in the block.
  */
-export function* jsonScript(id: string, value: object): Generator<Markup> {
+export function* jsonScript(id: string, value: object, levels = 2): Generator<Markup> {
   yield markup(`<script type="application/json" id="${escapeAttribute(id)}">`);
-  if (Array.isArray(value)) {
-    yield markup(jsonForScript(value));
-  } else {
-    let sep = '{';
-    for (const [key, v] of Object.entries(value)) {
-      if (!hasJson(v)) continue; // as JSON.stringify leaves such a key out
-      if (Array.isArray(v)) {
-        yield markup(`${sep}${jsonForScript(key)}:[`);
-        // As JSON.stringify writes an array: what has no JSON form is null.
-        for (let i = 0; i < v.length; i++) yield markup(`${i ? ',' : ''}${hasJson(v[i]) ? jsonForScript(v[i]) : 'null'}`);
-        yield markup(']');
-      } else {
-        yield markup(`${sep}${jsonForScript(key)}:${jsonForScript(v)}`);
-      }
-      sep = ',';
-    }
-    yield markup(sep === '{' ? '{}' : '}');
-  }
+  for (const piece of jsonPieces(value, levels)) yield markup(piece);
   yield markup('</script>');
+}
+
+/** jsonForScript(value) in pieces: `levels` levels of objects and arrays opened, what lies below whole. */
+function* jsonPieces(value: unknown, levels: number): Generator<string, void, undefined> {
+  // toJSON (a Date) decides its own form: written whole, as JSON.stringify would call it.
+  if (levels === 0 || typeof value !== 'object' || value === null || typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    yield jsonForScript(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    yield '[';
+    // As JSON.stringify writes an array: what has no JSON form is null.
+    for (let i = 0; i < value.length; i++) {
+      if (i > 0) yield ',';
+      if (hasJson(value[i])) yield* jsonPieces(value[i], levels - 1);
+      else yield 'null';
+    }
+    yield ']';
+    return;
+  }
+  let sep = '{';
+  for (const [key, v] of Object.entries(value)) {
+    if (!hasJson(v)) continue; // as JSON.stringify leaves such a key out
+    yield `${sep}${jsonForScript(key)}:`;
+    yield* jsonPieces(v, levels - 1);
+    sep = ',';
+  }
+  yield sep === '{' ? '{}' : '}';
 }
 
 /** JSON.stringify writes nothing for these. */

@@ -71,6 +71,27 @@ describe('the page constants', () => {
     }
     expect([...jsonScript('x', { list: [1, 2, 3] })].length).toBeGreaterThan(3); // an array's elements are pieces of their own
   });
+
+  it('open deeper levels when asked, still joining to exactly jsonForScript of the whole', () => {
+    const occurrence = (k: number) => ({ id: `o${k}`, name: HOSTILE, at: new Date(Date.UTC(2026, 0, 1, 0, 0, k)), gone: undefined, list: [k, undefined, () => 1] });
+    const value = {
+      findings: [
+        { id: 'a', occurrences: Array.from({ length: 50 }, (_, k) => occurrence(k)), f: () => 1, empty: [], none: {} },
+        { id: 'b', occurrences: [] },
+        undefined,
+      ],
+      when: new Date(0),
+      count: 2,
+    };
+    for (const levels of [0, 1, 2, 3, 4, 6]) {
+      const pieces = [...jsonScript('x', value, levels)].map((m) => m.html);
+      expect(pieces.join('')).toBe(`<script type="application/json" id="x">${jsonForScript(value)}</script>`);
+    }
+    // At 4 levels each occurrence is a piece of its own: none holds two.
+    const longest = Math.max(...[...jsonScript('x', value, 4)].map((m) => m.html.length));
+    expect(longest).toBeLessThan(jsonForScript(occurrence(10)).length + 20);
+    expect(Math.max(...[...jsonScript('x', value, 2)].map((m) => m.html.length))).toBeGreaterThan(longest * 40);
+  });
 });
 
 /** The scenario with the hostile string in every field a capture fills, and an incident of two occurrences (the occurrence table). */
