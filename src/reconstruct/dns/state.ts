@@ -29,15 +29,8 @@ export type Pending = TransactionOutcome | 'pending';
  * fields are read from `key` rather than copied: every field is a word of what a lookup keeps alive.
  */
 export interface Attempt {
+  /** While pending, `key.pending` is this attempt. */
   readonly key: TxKey;
-  /**
-   * While pending, the attempt is in #sockets under the hash of its socket (the 5-tuple, transport
-   * and id: what the client's socket matches a reply on), chained on `next`, to tell a reply to
-   * another question (RFC 5452 §9.1) from an orphan. A socket object of its own per query cost
-   * one more allocation per query for what the key already holds.
-   */
-  readonly hash: number;
-  next: Attempt | undefined;
   /** The name as sent (the key holds it in lower case). */
   readonly qname: string;
   queries: DnsQuerySent[];
