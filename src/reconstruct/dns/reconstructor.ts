@@ -118,10 +118,8 @@ const sameKey = (a: KeyFields, b: KeyFields): boolean =>
  */
 function stubGaveUp(l: Lookup, clientPort: number): boolean {
   let retriedOnSocket = false;
-  for (let i = 0; i < l.questions.length; i++) {
-    const q = l.questions[i]!;
-    for (let j = 0; j < q.attempts.length; j++) {
-      const a = q.attempts[j]!;
+  for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+    for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) {
       if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
       if (a.queries.length >= 2) retriedOnSocket = true;
     }
@@ -339,11 +337,15 @@ export class DnsReconstructor {
     const afterAnswer = answeredSlot >= 0;
     const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, probe.nameHash, q.type, at, afterAnswer);
     let question: Question | undefined;
-    // Indexed: a new lookup's list is the frozen EMPTY, and for-of over it makes an iterator.
-    for (let i = 0; i < lookup.questions.length; i++) if (lookup.questions[i]!.qtype === q.type) { question = lookup.questions[i]; break; }
+    let lastQuestion: Question | undefined;
+    for (let x = lookup.firstQuestion; x !== undefined; x = x.next) {
+      if (x.qtype === q.type) { question = x; break; }
+      lastQuestion = x;
+    }
     if (question === undefined) {
-      question = { qtype: q.type, attempts: EMPTY, retransmissions: 0, firstSentAt: at, lastSentAt: at, answer: undefined, sawTc: false };
-      lookup.questions = append(lookup.questions, question);
+      question = { qtype: q.type, firstAttempt: undefined, next: undefined, retransmissions: 0, firstSentAt: at, lastSentAt: at, answer: undefined, sawTc: false };
+      if (lastQuestion === undefined) lookup.firstQuestion = question;
+      else lastQuestion.next = question;
     } else {
       question.retransmissions++;
       question.lastSentAt = at;
@@ -356,6 +358,7 @@ export class DnsReconstructor {
     const attempt: Attempt = {
       key,
       qname: q.name,
+      nextInQuestion: undefined,
       queries: [sent],
       replies: NONE_YET,
       afterAnswer,
@@ -370,7 +373,13 @@ export class DnsReconstructor {
       newer: undefined,
     };
     // Past the cap the attempt is still paired (so its reply is no orphan) but not listed.
-    if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts = append(question.attempts, attempt);
+    let listed = question.firstAttempt;
+    if (listed === undefined) question.firstAttempt = attempt;
+    else {
+      let n = 1;
+      while (listed.nextInQuestion !== undefined) { listed = listed.nextInQuestion; n++; }
+      if (n < this.options.maxAttemptsPerQuestion) listed.nextInQuestion = attempt;
+    }
     lookup.pending++;
     this.#touch(lookup, at);
     key.pending = attempt;
@@ -545,8 +554,7 @@ export class DnsReconstructor {
       // is answered is a new getaddrinfo() call; while something is still missing it is a retry.
       let q: Question | undefined;
       let allAnswered = true;
-      for (let i = 0; i < open.questions.length; i++) {
-        const x = open.questions[i]!;
+      for (let x = open.firstQuestion; x !== undefined; x = x.next) {
         if (x.qtype === qtype && q === undefined) q = x;
         if (x.answer === undefined) allAnswered = false;
       }
@@ -555,11 +563,15 @@ export class DnsReconstructor {
       const gaveUp = !reask && stubGaveUp(open, clientPort);
       if (!reask && !gaveUp && at - open.startAt < this.options.maxLookupMicros) return open;
       // The stub moved on: what it still waited for went unanswered as far as it is concerned.
-      if (gaveUp) for (const x of open.questions) for (const a of x.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
+      if (gaveUp) {
+        for (let x = open.firstQuestion; x !== undefined; x = x.next) {
+          for (let a = x.firstAttempt; a !== undefined; a = a.nextInQuestion) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
+        }
+      }
       this.#close(open, !reask && !gaveUp);
     }
     const l: Lookup = {
-      hash, client, name, nameLower, family, questions: EMPTY, servers: EMPTY, fallbacks: EMPTY, startAt: at, lastActivityAt: at, pending: 0, closed: false,
+      hash, client, name, nameLower, family, firstQuestion: undefined, servers: EMPTY, fallbacks: EMPTY, startAt: at, lastActivityAt: at, pending: 0, closed: false,
       next: undefined, older: undefined, newer: undefined,
     };
     this.#lookupIndex.add(l);
@@ -601,18 +613,18 @@ export class DnsReconstructor {
   #close(l: Lookup, forced: boolean): void {
     if (l.closed) return;
     if (l.pending > 0) {
-      for (const q of l.questions) for (const a of q.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unknown');
+      for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+        for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) if (a.outcome === 'pending') this.#finalize(a, 'unknown');
+      }
       // Attempts past the listing cap are still in #pending; they finish on their own.
     }
     l.closed = true;
     this.#lookups.delete(l);
     this.#lookupIndex.delete(l);
     this.#tcpWatch.release(l);
-    for (let i = 0; i < l.questions.length; i++) {
-      const attempts = l.questions[i]!.attempts;
-      for (let j = 0; j < attempts.length; j++) {
+    for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+      for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
-        const a = attempts[j]!;
         if (a.key.answer === a) {
           a.key.answer = undefined;
           this.#releaseKey(a.key);
