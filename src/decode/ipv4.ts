@@ -1,7 +1,8 @@
 // decode/ipv4.ts: IPv4 header (RFC 791): addresses, protocol, DF/MF/offset and options.
 // The datagram ends at the total length, not at the frame's end (Ethernet padding is not data);
 // a capture that holds fewer octets than the total length is truncated, not malformed.
-import { ipv4Text, type Anomalies } from '../core/index.js';
+import type { Anomalies } from '../core/index.js';
+import { ipv4TextCached as ipv4Text } from './address-cache.js';
 import { u16 } from './bytes.js';
 import type { Mutable } from './types.js';
 

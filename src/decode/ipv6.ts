@@ -74,7 +74,11 @@ export function decodeIpv6(b: Buffer, off: number, end: number, anomalies: Anoma
   if (w0 >>> 28 !== 6) return anomalies.note('ipv6.bad_version');
   let payloadLength = u16(b, off + IPV6.payloadLength);
   const captured = end - off - IPV6.headerLen;
-  const chain = walkIpv6Extensions(b, off + IPV6.headerLen, end, b[off + IPV6.nextHeader], anomalies, chainOut);
+  const nextHeader = b[off + IPV6.nextHeader];
+  // Most packets have no extension header: the chain is then the fixed header's, without the walk.
+  const chain = isIpv6ExtensionHeader(nextHeader) || chainOut === undefined
+    ? walkIpv6Extensions(b, off + IPV6.headerLen, end, nextHeader, anomalies, chainOut)
+    : noExtensions(chainOut, nextHeader, off + IPV6.headerLen);
   if (payloadLength === 0) {
     if (chain.jumboLength > 0) payloadLength = chain.jumboLength;
     else if (captured > 0 && chain.protocol !== Ipv6Ext.NoNext) {
@@ -112,9 +116,12 @@ export function decodeIpv6(b: Buffer, off: number, end: number, anomalies: Anoma
   return ip;
 }
 
-export const isIpv6ExtensionHeader = (nh: number): boolean =>
-  nh === Ipv6Ext.HopByHop || nh === Ipv6Ext.Routing || nh === Ipv6Ext.Fragment || nh === Ipv6Ext.Ah ||
-  nh === Ipv6Ext.DestOpts || nh === Ipv6Ext.Mobility || nh === Ipv6Ext.Hip || nh === Ipv6Ext.Shim6;
+/** 1 for each next-header value that is an extension header walkIpv6Extensions steps over. */
+const EXTENSION_HEADERS = new Uint8Array(256);
+for (const nh of [Ipv6Ext.HopByHop, Ipv6Ext.Routing, Ipv6Ext.Fragment, Ipv6Ext.Ah, Ipv6Ext.DestOpts, Ipv6Ext.Mobility, Ipv6Ext.Hip, Ipv6Ext.Shim6]) EXTENSION_HEADERS[nh] = 1;
+
+/** One load rather than eight comparisons: every IPv6 packet asks at least once. */
+export const isIpv6ExtensionHeader = (nh: number): boolean => EXTENSION_HEADERS[nh & 0xff] === 1;
 
 /**
  * Walks extension headers from `off` (the first header's type is `nextHeader`) to the upper layer.
@@ -154,6 +161,13 @@ export function walkIpv6Extensions(b: Buffer, off: number, end: number, nextHead
   const chain = out ?? emptyIpv6Chain();
   chain.protocol = nh; chain.offset = o; chain.incomplete = incomplete; chain.hasFragmentHeader = hasFragmentHeader;
   chain.fragmentId = fragmentId; chain.fragmentOffset = fragmentOffset; chain.moreFragments = moreFragments; chain.jumboLength = jumboLength;
+  return chain;
+}
+
+/** The chain of a packet whose next header is its upper layer (what walkIpv6Extensions gives it). */
+function noExtensions(chain: Mutable<Ipv6Chain>, protocol: number, offset: number): Ipv6Chain {
+  chain.protocol = protocol; chain.offset = offset; chain.incomplete = false; chain.hasFragmentHeader = false;
+  chain.fragmentId = 0; chain.fragmentOffset = 0; chain.moreFragments = false; chain.jumboLength = 0;
   return chain;
 }
 

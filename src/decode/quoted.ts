@@ -1,8 +1,8 @@
 // decode/quoted.ts: the packet an ICMP error quotes (RFC 792: IP header + 8 octets; RFC 4443 §2.4:
 // as much as fits in 1280 octets). Quotes are routinely cut short, so every field after the
 // addresses is optional: ports need 4 octets of the transport header, the TCP sequence 8.
-import { ipv4Text, type Anomalies } from '../core/index.js';
-import { ipv6TextCached as ipv6Text } from './address-cache.js';
+import type { Anomalies } from '../core/index.js';
+import { ipv4TextCached as ipv4Text, ipv6TextCached as ipv6Text } from './address-cache.js';
 import { u16, u32 } from './bytes.js';
 import { walkIpv6Extensions } from './ipv6.js';
 import type { Quoted } from './types.js';

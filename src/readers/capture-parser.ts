@@ -46,10 +46,21 @@ export interface RawRecord {
 export type RecordHandler = (record: RawRecord) => void;
 
 const enum Mode { Detect, Pcap, Pcapng, Stopped }
+/**
+ * The kind of unit push() reads in one step before trying the general path (see #commonPcapRecord):
+ * set once the file's header has said it can occur (little-endian, µs, no record handler).
+ */
+const enum Common { None, PcapRecord, EnhancedPacket }
 /** `#unitSize` result: reading stopped on damage (already noted). */
 const STOP = -1;
 /** `#unitSize` result: the size is not known yet; `#need` bytes are needed to learn it. */
 const MORE = 0;
+
+/** Below this many µs ticks in the high word, a pcapng timestamp is exact in a double (see ticks.ts). */
+const EXACT_MICROS_HIGH_LIMIT = 0x200000;
+
+/** A little-endian 32-bit read by index, for the common units below (their bounds checked first). */
+const le32 = (b: Buffer, o: number): number => (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
 
 const PNG_MAGIC = 0x89504e47;
 const GZIP_MAGIC_16 = 0x1f8b;
@@ -70,6 +81,7 @@ export class CaptureParser {
   };
 
   #mode = Mode.Detect;
+  #common = Common.None;
   #pending: Buffer = Buffer.alloc(0);
   #pendingLen = 0;
   #need = 0;
@@ -123,6 +135,13 @@ export class CaptureParser {
       if (this.#pendingLen > 0 || this.#isStopped()) return;
     }
     while (off < end) {
+      if (this.#common !== Common.None) {
+        const taken = this.#common === Common.PcapRecord ? this.#commonPcapRecord(chunk, off, end) : this.#commonEnhancedPacket(chunk, off, end);
+        if (taken > 0) {
+          off += taken;
+          continue;
+        }
+      }
       const size = this.#unitSize(chunk, off, end - off);
       if (size === STOP) {
         this.info.skippedBytes += end - off;
@@ -215,6 +234,52 @@ export class CaptureParser {
   #u16(b: Buffer, off: number): number {
     if (off < 0 || off + 2 > b.length) return this.#le ? b.readUInt16LE(off) : b.readUInt16BE(off);
     return this.#le ? b[off]! | (b[off + 1]! << 8) : (b[off]! << 8) | b[off + 1]!;
+  }
+
+  // ── the common units in one step ───────────────────────────────────────────────────────────────
+  // Nearly every unit of a capture is a packet record (pcap) or an Enhanced Packet Block (pcapng)
+  // of a little-endian file at µs resolution, with nothing to note. These read such a unit with
+  // one check of each field and deliver its frame, or return 0 without noting or changing
+  // anything, and the general path (#unitSize, #consume) takes it from there: a partial unit, damage,
+  // anomalies and every other kind of unit read as before. The general path's steps (the mode's
+  // switch, the block's, byte-order checks on each read, the timestamp conversion's cases) were
+  // most of the reader's instructions (easy 300 k, reading alone, callgrind, above node's start-up:
+  // pcapng 405 → 219 M, pcap 247 → 145 M).
+
+  /** A classic pcap record (file header: little-endian, µs, version 2.4, 16-byte record headers). */
+  #commonPcapRecord(b: Buffer, off: number, end: number): number {
+    if (end - off < PCAP_RECORD.length) return 0;
+    const caplen = le32(b, off + PCAP_RECORD.caplen);
+    const size = PCAP_RECORD.length + caplen;
+    if (caplen > this.#maxCaplen || size > end - off) return 0;
+    const frac = le32(b, off + PCAP_RECORD.tsFrac);
+    const origlen = le32(b, off + PCAP_RECORD.origlen);
+    if (frac >= 1_000_000 || origlen < caplen || (caplen > this.#snaplen && this.#snaplen !== 0)) return 0;
+    this.#unitStart = this.#consumed;
+    this.#consumed += size;
+    const start = off + PCAP_RECORD.length;
+    this.#deliver(le32(b, off + PCAP_RECORD.tsSec) * 1_000_000 + frac, 0, this.#linkType, caplen, origlen, 0, b, start, off + size);
+    return size;
+  }
+
+  /** A pcapng Enhanced Packet Block of a little-endian section, on an interface counting µs. */
+  #commonEnhancedPacket(b: Buffer, off: number, end: number): number {
+    const avail = end - off;
+    if (avail < EPB.minLength || le32(b, off + BLOCK.type) !== BlockType.EnhancedPacket) return 0;
+    const len = le32(b, off + BLOCK.totalLength);
+    if (len < EPB.minLength || (len & 3) !== 0 || len > avail || len > MAX_RECORD_BYTES || le32(b, off + len - 4) !== len) return 0;
+    const ifaceId = le32(b, off + EPB.interfaceId);
+    const iface = this.#ifaces[ifaceId];
+    if (iface === undefined || iface.perSecond !== 1_000_000 || iface.offsetSeconds !== 0) return 0;
+    const high = le32(b, off + EPB.tsHigh);
+    const caplen = le32(b, off + EPB.caplen);
+    if (high >= EXACT_MICROS_HIGH_LIMIT || caplen > len - EPB.minLength) return 0;
+    this.#unitStart = this.#consumed;
+    this.#consumed += len;
+    const start = off + EPB.data;
+    const time = high * 4_294_967_296 + le32(b, off + EPB.tsLow);
+    this.#deliver(time, 0, iface.linkType, caplen, le32(b, off + EPB.origlen), ifaceId, b, start, start + caplen);
+    return len;
   }
 
   #isStopped(): boolean {
@@ -364,6 +429,8 @@ export class CaptureParser {
       tsPerSecond: this.#nanos ? 1e9 : 1e6, tsOffsetSeconds: 0,
     });
     this.#mode = Mode.Pcap;
+    const common = this.#le && !this.#nanos && this.#recordHeader === PCAP_RECORD.length && this.#swapLengths === 0 && this.onRecord === undefined;
+    this.#common = common ? Common.PcapRecord : Common.None;
   }
 
   #pcapRecord(b: Buffer, off: number, size: number): void {
@@ -455,6 +522,8 @@ export class CaptureParser {
       this.#mode = Mode.Pcapng;
     }
     this.info.sections++;
+    // Each section has its own byte order (#unitSize set it from this block's magic).
+    this.#common = this.#le && this.onRecord === undefined ? Common.EnhancedPacket : Common.None;
     this.#closeSectionDrops();
     this.#ifaces = []; // interface ids restart in every section
   }

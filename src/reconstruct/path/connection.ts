@@ -175,7 +175,7 @@ export class Connection {
 
   /** True when `src:srcPort` is the client. */
   isClient(src: string, srcPort: number): boolean {
-    return src === this.client && srcPort === this.clientPort;
+    return srcPort === this.clientPort && src === this.client;
   }
 
   /** Capture time after which, with no further packet, the record is final. */
