@@ -72,6 +72,14 @@ export class AnsweredKeys {
     key.answeredSlot = slot;
   }
 
+  /** A key object made for the fingerprint in `slot` (found for its query) is live: it learns its slot. */
+  attach(slot: number, key: TxKey): void {
+    const before = this.#live[slot];
+    if (before !== undefined && before !== key) before.answeredSlot = NONE;
+    this.#live[slot] = key;
+    key.answeredSlot = slot;
+  }
+
   /** The key object in `slot` is no longer live: the fingerprint stays until it expires. */
   detach(slot: number): void {
     this.#live[slot] = undefined;

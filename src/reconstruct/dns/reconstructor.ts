@@ -47,14 +47,25 @@ interface KeyFields {
  * pipelined DNS over TCP may reuse one id for many questions. Lives while an attempt under it is
  * pending or its answered attempt's lookup is open; that it was answered in the last
  * `unansweredAfterMicros` is kept apart, as a fingerprint (answered-keys.ts).
+ *
+ * Keys are indexed by the hash of their SOCKET alone (transport, both ends, id), not of the whole
+ * key: the one chain that holds a message's key also holds every pending attempt on its socket,
+ * which is what tells a reply to another question (RFC 5452 §9.1) from an orphan. A second index
+ * of pending attempts by socket cost an insertion and a removal per query, and two fields per
+ * attempt, for a question asked only of orphans.
  */
 export interface TxKey extends KeyFields {
+  /** smallHash of the socket's hash (socketHash). */
   readonly hash: number;
   next: TxKey | undefined;
   pending: Attempt | undefined;
   /** The answered attempt while its lookup is open (duplicates are added to it). */
   answer: Attempt | undefined;
-  /** Its slot among the answered keys, or -1 (see AnsweredKeys). */
+  /**
+   * Its slot among the answered keys, or -1: set when the key is made (from the fingerprint looked
+   * up for the query) and kept by AnsweredKeys while the key lives, so a key in hand answers
+   * "answered lately?" without a look-up in that table.
+   */
   answeredSlot: number;
 }
 
@@ -76,6 +87,8 @@ interface KeyProbe extends KeyFields {
   /** socketHash of the socket fields (before smallHash), and the key's hash (keyHash, 32 bits). */
   socketHash: number;
   keyHash: number;
+  /** nameHash of qnameLower: the key's hash and the lookup's take it from here. */
+  nameHash: number;
 }
 
 /** The probe's fingerprint fields beside its hash (see AnsweredKeys). */
@@ -105,10 +118,8 @@ const sameKey = (a: KeyFields, b: KeyFields): boolean =>
  */
 function stubGaveUp(l: Lookup, clientPort: number): boolean {
   let retriedOnSocket = false;
-  for (let i = 0; i < l.questions.length; i++) {
-    const q = l.questions[i]!;
-    for (let j = 0; j < q.attempts.length; j++) {
-      const a = q.attempts[j]!;
+  for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+    for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) {
       if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
       if (a.queries.length >= 2) retriedOnSocket = true;
     }
@@ -125,16 +136,47 @@ function socketHash(k: KeyFields): number {
   return mixNumber(h, k.id);
 }
 
+/**
+ * Set by lowerNameHash: whether the name had an upper-case letter (and so a lower-case copy of its
+ * own). Module state, as the decoder's name reading: the reconstructor is synchronous.
+ */
+let nameHadUpper = false;
+
+/**
+ * The hash of `name` in lower case (FNV-1a over its code units, ASCII letters folded), in the same
+ * pass that looks for upper case: toLowerCase() makes a new string even of a name it leaves as it
+ * is (V8's one-byte fast path copies first and returns the original only after), and nearly every
+ * name on the wire is lower case already: one string of garbage per DNS message (~43 B, edge
+ * bench's first 400 k packets, DNS stage alone). Names from the decoder are ASCII (it writes every
+ * byte above 0x7e as a `\DDD` escape); any other is lowered by toLowerCase() and hashed after.
+ */
+function lowerNameHash(name: string): number {
+  let h = FNV_OFFSET;
+  let upper = false;
+  for (let i = 0; i < name.length; i++) {
+    let c = name.charCodeAt(i);
+    if (c >= 0x80) {
+      nameHadUpper = true; // as far as we know: toLowerCase() decides
+      return mixString(FNV_OFFSET, name.toLowerCase());
+    }
+    if (c >= 0x41 && c <= 0x5a) {
+      c += 0x20;
+      upper = true;
+    }
+    h = mixNumber(h, c);
+  }
+  nameHadUpper = upper;
+  return h;
+}
+
 /** The key's hash: the socket's, the question's class and type, and the name (lower case); 32 bits, unsigned. */
-const keyHash = (socket: number, k: KeyFields): number =>
-  mixString(mixNumber(mixNumber(socket, k.qclass), k.qtype), k.qnameLower) >>> 0;
+const keyHash = (socket: number, k: KeyProbe): number =>
+  mixNumber(mixNumber(mixNumber(socket, k.qclass), k.qtype), k.nameHash) >>> 0;
 
 export class DnsReconstructor {
   readonly options: DnsOptions;
   readonly #emit: (r: DnsRecord) => void;
-  /** Pending attempts by the hash of their socket. */
-  readonly #sockets = new HashChains<Attempt>();
-  /** Transaction keys with a pending or recently answered attempt, by hash. */
+  /** Transaction keys with a pending or recently answered attempt, by the hash of their socket. */
   readonly #keys = new HashChains<TxKey>();
   /** Waiting for a reply, ordered by last transmission (re-inserted on retransmission). */
   readonly #pending = new AgeList<Attempt>();
@@ -152,7 +194,7 @@ export class DnsReconstructor {
   readonly #tcpWatch = new TcpFallbackWatch();
   readonly #ignoredPorts: ReadonlySet<number>;
   readonly #probe: KeyProbe = {
-    transport: 'udp', client: '', clientPort: 0, server: '', serverPort: 0, id: 0, qclass: 0, qtype: 0, qnameLower: '', socketHash: 0, keyHash: 0,
+    transport: 'udp', client: '', clientPort: 0, server: '', serverPort: 0, id: 0, qclass: 0, qtype: 0, qnameLower: '', socketHash: 0, keyHash: 0, nameHash: 0,
   };
   #now: Micros = Number.NEGATIVE_INFINITY;
   #lastExpire: Micros = Number.NEGATIVE_INFINITY;
@@ -246,7 +288,6 @@ export class DnsReconstructor {
     for (const l of this.#lookups.toArray()) this.#close(l, false);
     this.#answered.clear();
     this.#keys.clear();
-    this.#sockets.clear();
     this.#tcpWatch.clear();
   }
 
@@ -291,14 +332,20 @@ export class DnsReconstructor {
       this.#touch(existing.lookup, at);
       return;
     }
-    const afterAnswer = this.#answeredSlot(probe) >= 0;
-    const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, q.type, at, afterAnswer);
+    // A key in hand knows its fingerprint's slot (TxKey.answeredSlot).
+    const answeredSlot = key !== undefined ? key.answeredSlot : this.#answeredSlot(probe);
+    const afterAnswer = answeredSlot >= 0;
+    const lookup = this.#lookupFor(client, cport, q.name, probe.qnameLower, probe.nameHash, q.type, at, afterAnswer);
     let question: Question | undefined;
-    // Indexed: a new lookup's list is the frozen EMPTY, and for-of over it makes an iterator.
-    for (let i = 0; i < lookup.questions.length; i++) if (lookup.questions[i]!.qtype === q.type) { question = lookup.questions[i]; break; }
+    let lastQuestion: Question | undefined;
+    for (let x = lookup.firstQuestion; x !== undefined; x = x.next) {
+      if (x.qtype === q.type) { question = x; break; }
+      lastQuestion = x;
+    }
     if (question === undefined) {
-      question = { qtype: q.type, attempts: EMPTY, retransmissions: 0, firstSentAt: at, lastSentAt: at, answer: undefined, sawTc: false };
-      lookup.questions = append(lookup.questions, question);
+      question = { qtype: q.type, firstAttempt: undefined, next: undefined, retransmissions: 0, firstSentAt: at, lastSentAt: at, answer: undefined, sawTc: false };
+      if (lastQuestion === undefined) lookup.firstQuestion = question;
+      else lastQuestion.next = question;
     } else {
       question.retransmissions++;
       question.lastSentAt = at;
@@ -307,12 +354,11 @@ export class DnsReconstructor {
     // A key in #keys has an attempt pending or an answer in an open lookup: with neither, the lookup
     // #lookupFor just closed held its answer, and the key object was released with it.
     if (key !== undefined && key.pending === undefined && key.answer === undefined) key = undefined;
-    key ??= this.#addKey(probe);
+    key ??= this.#addKey(probe, answeredSlot);
     const attempt: Attempt = {
       key,
-      hash: smallHash(probe.socketHash),
-      next: undefined,
       qname: q.name,
+      nextInQuestion: undefined,
       queries: [sent],
       replies: NONE_YET,
       afterAnswer,
@@ -327,11 +373,16 @@ export class DnsReconstructor {
       newer: undefined,
     };
     // Past the cap the attempt is still paired (so its reply is no orphan) but not listed.
-    if (question.attempts.length < this.options.maxAttemptsPerQuestion) question.attempts = append(question.attempts, attempt);
+    let listed = question.firstAttempt;
+    if (listed === undefined) question.firstAttempt = attempt;
+    else {
+      let n = 1;
+      while (listed.nextInQuestion !== undefined) { listed = listed.nextInQuestion; n++; }
+      if (n < this.options.maxAttemptsPerQuestion) listed.nextInQuestion = attempt;
+    }
     lookup.pending++;
     this.#touch(lookup, at);
     key.pending = attempt;
-    this.#sockets.add(attempt);
     this.#pending.add(attempt);
     if (this.#pending.size > this.options.maxPendingTransactions) {
       const oldest = this.#pending.oldest!;
@@ -399,7 +450,7 @@ export class DnsReconstructor {
     this.#unpend(attempt);
     // The key keeps its place among the answered (first answer time) when answered again.
     const k = attempt.key;
-    const slot = this.#answeredSlot(probe);
+    const slot = k.answeredSlot;
     if (slot < 0) this.#answered.add(probe.keyHash, portsOf(probe), idTypeOf(probe), at, k);
     else this.#answered.answeredAgain(slot, at, k);
     k.answer = attempt;
@@ -427,7 +478,8 @@ export class DnsReconstructor {
     k.id = m.id;
     k.qclass = q.class;
     k.qtype = q.type;
-    k.qnameLower = q.name.toLowerCase();
+    k.nameHash = lowerNameHash(q.name);
+    k.qnameLower = nameHadUpper ? q.name.toLowerCase() : q.name;
     k.socketHash = socketHash(k);
     k.keyHash = keyHash(k.socketHash, k);
     return k;
@@ -435,12 +487,12 @@ export class DnsReconstructor {
 
   /** A pending attempt on the probe's socket (any question), if there is one. */
   #findSocket(probe: KeyProbe): Attempt | undefined {
-    for (let a = this.#sockets.chain(smallHash(probe.socketHash)); a !== undefined; a = a.next) if (sameSocket(a.key, probe)) return a;
+    for (let k = this.#keys.chain(smallHash(probe.socketHash)); k !== undefined; k = k.next) if (k.pending !== undefined && sameSocket(k, probe)) return k.pending;
     return undefined;
   }
 
   #findKey(probe: KeyProbe): TxKey | undefined {
-    for (let k = this.#keys.chain(smallHash(probe.keyHash)); k !== undefined; k = k.next) if (sameKey(k, probe)) return k;
+    for (let k = this.#keys.chain(smallHash(probe.socketHash)); k !== undefined; k = k.next) if (sameKey(k, probe)) return k;
     return undefined;
   }
 
@@ -449,13 +501,14 @@ export class DnsReconstructor {
     return this.#answered.find(probe.keyHash, portsOf(probe), idTypeOf(probe));
   }
 
-  /** A stored key with the probe's fields (the probe itself is reused). */
-  #addKey(probe: KeyProbe): TxKey {
+  /** A stored key with the probe's fields (the probe itself is reused); `answeredSlot` its fingerprint's slot or -1. */
+  #addKey(probe: KeyProbe, answeredSlot: number): TxKey {
     const key: TxKey = {
-      hash: smallHash(probe.keyHash), transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
+      hash: smallHash(probe.socketHash), transport: probe.transport, client: probe.client, clientPort: probe.clientPort, server: probe.server,
       serverPort: probe.serverPort, id: probe.id, qclass: probe.qclass, qtype: probe.qtype, qnameLower: probe.qnameLower,
       next: undefined, pending: undefined, answer: undefined, answeredSlot: -1,
     };
+    if (answeredSlot >= 0) this.#answered.attach(answeredSlot, key);
     this.#keys.add(key);
     return key;
   }
@@ -482,9 +535,10 @@ export class DnsReconstructor {
     return offsetFrom(this.#epoch, t);
   }
 
-  #lookupFor(client: string, clientPort: number, name: string, nameLower: string, qtype: number, at: number, afterAnswer: boolean): Lookup {
+  /** `nameHash`: of `nameLower`, once per message for the key's hash and the lookup's (lowerNameHash). */
+  #lookupFor(client: string, clientPort: number, name: string, nameLower: string, nameHash: number, qtype: number, at: number, afterAnswer: boolean): Lookup {
     const family: 'address' | number = qtype === QTYPE_A || qtype === QTYPE_AAAA ? 'address' : qtype;
-    const hash = smallHash(mixNumber(mixString(mixString(FNV_OFFSET, client), nameLower), family === 'address' ? -1 : family));
+    const hash = smallHash(mixNumber(mixNumber(mixString(FNV_OFFSET, client), nameHash), family === 'address' ? -1 : family));
     let open: Lookup | undefined;
     for (let x = this.#lookupIndex.chain(hash); x !== undefined; x = x.next) {
       if (x.family === family && x.nameLower === nameLower && x.client === client) {
@@ -500,8 +554,7 @@ export class DnsReconstructor {
       // is answered is a new getaddrinfo() call; while something is still missing it is a retry.
       let q: Question | undefined;
       let allAnswered = true;
-      for (let i = 0; i < open.questions.length; i++) {
-        const x = open.questions[i]!;
+      for (let x = open.firstQuestion; x !== undefined; x = x.next) {
         if (x.qtype === qtype && q === undefined) q = x;
         if (x.answer === undefined) allAnswered = false;
       }
@@ -510,11 +563,15 @@ export class DnsReconstructor {
       const gaveUp = !reask && stubGaveUp(open, clientPort);
       if (!reask && !gaveUp && at - open.startAt < this.options.maxLookupMicros) return open;
       // The stub moved on: what it still waited for went unanswered as far as it is concerned.
-      if (gaveUp) for (const x of open.questions) for (const a of x.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
+      if (gaveUp) {
+        for (let x = open.firstQuestion; x !== undefined; x = x.next) {
+          for (let a = x.firstAttempt; a !== undefined; a = a.nextInQuestion) if (a.outcome === 'pending') this.#finalize(a, 'unanswered');
+        }
+      }
       this.#close(open, !reask && !gaveUp);
     }
     const l: Lookup = {
-      hash, client, name, nameLower, family, questions: EMPTY, servers: EMPTY, fallbacks: EMPTY, startAt: at, lastActivityAt: at, pending: 0, closed: false,
+      hash, client, name, nameLower, family, firstQuestion: undefined, servers: EMPTY, fallbacks: EMPTY, startAt: at, lastActivityAt: at, pending: 0, closed: false,
       next: undefined, older: undefined, newer: undefined,
     };
     this.#lookupIndex.add(l);
@@ -546,7 +603,6 @@ export class DnsReconstructor {
   #unpend(a: Attempt): void {
     this.#pending.delete(a);
     a.key.pending = undefined;
-    this.#sockets.delete(a);
   }
 
   #emitTransaction(a: Attempt): void {
@@ -557,18 +613,18 @@ export class DnsReconstructor {
   #close(l: Lookup, forced: boolean): void {
     if (l.closed) return;
     if (l.pending > 0) {
-      for (const q of l.questions) for (const a of q.attempts) if (a.outcome === 'pending') this.#finalize(a, 'unknown');
+      for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+        for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) if (a.outcome === 'pending') this.#finalize(a, 'unknown');
+      }
       // Attempts past the listing cap are still in #pending; they finish on their own.
     }
     l.closed = true;
     this.#lookups.delete(l);
     this.#lookupIndex.delete(l);
     this.#tcpWatch.release(l);
-    for (let i = 0; i < l.questions.length; i++) {
-      const attempts = l.questions[i]!.attempts;
-      for (let j = 0; j < attempts.length; j++) {
+    for (let q = l.firstQuestion; q !== undefined; q = q.next) {
+      for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) {
         // Its records are final: duplicates from now on are only counted (and the lookup is freed).
-        const a = attempts[j]!;
         if (a.key.answer === a) {
           a.key.answer = undefined;
           this.#releaseKey(a.key);

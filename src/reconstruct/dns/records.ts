@@ -90,7 +90,11 @@ function attemptRecord(a: Attempt): DnsAttempt {
 
 /** `epoch`: what the state's offsets count from (state.ts). */
 function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
-  const attempts = q.attempts.map(attemptRecord);
+  let n = 0;
+  for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) n++;
+  const attempts = new Array<DnsAttempt>(n);
+  n = 0;
+  for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) attempts[n++] = attemptRecord(a);
   let outcome: QuestionOutcome;
   if (q.answer !== undefined) outcome = 'answered';
   else if (q.sawTc) outcome = 'truncated';
@@ -113,8 +117,11 @@ function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
 export function lookupRecord(l: Lookup, forced: boolean, parallelWindow: Micros, epoch: Micros): DnsLookup {
   // A loop, not map() with a closure over `epoch`: that made a context object and a closure per
   // lookup. Made at its size: push() grows an empty array to 17 slots at once.
-  const questions = new Array<DnsQuestionRecord>(l.questions.length);
-  for (let i = 0; i < l.questions.length; i++) questions[i] = questionRecord(l.questions[i]!, epoch);
+  let n = 0;
+  for (let q = l.firstQuestion; q !== undefined; q = q.next) n++;
+  const questions = new Array<DnsQuestionRecord>(n);
+  n = 0;
+  for (let q = l.firstQuestion; q !== undefined; q = q.next) questions[n++] = questionRecord(q, epoch);
   const start = epoch + l.startAt;
   let end = start;
   let answered = 0;

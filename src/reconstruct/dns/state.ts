@@ -29,17 +29,12 @@ export type Pending = TransactionOutcome | 'pending';
  * fields are read from `key` rather than copied: every field is a word of what a lookup keeps alive.
  */
 export interface Attempt {
+  /** While pending, `key.pending` is this attempt. */
   readonly key: TxKey;
-  /**
-   * While pending, the attempt is in #sockets under the hash of its socket (the 5-tuple, transport
-   * and id: what the client's socket matches a reply on), chained on `next`, to tell a reply to
-   * another question (RFC 5452 §9.1) from an orphan. A socket object of its own per query cost
-   * one more allocation per query for what the key already holds.
-   */
-  readonly hash: number;
-  next: Attempt | undefined;
   /** The name as sent (the key holds it in lower case). */
   readonly qname: string;
+  /** The question's next attempt (see Question.firstAttempt). */
+  nextInQuestion: Attempt | undefined;
   queries: DnsQuerySent[];
   replies: DnsReply[];
   readonly afterAnswer: boolean;
@@ -56,9 +51,18 @@ export interface Attempt {
   newer: Attempt | undefined;
 }
 
+/**
+ * A lookup's questions and a question's attempts are chains through the items themselves, in the
+ * order they came (Lookup.firstQuestion → Question.next, Question.firstAttempt →
+ * Attempt.nextInQuestion; short: a few questions, at most maxAttemptsPerQuestion attempts): the
+ * records list them in arrays of their own, made at their size when the lookup closes, so an array
+ * per lookup and per question in the working state (a new one when the second item came) was
+ * thrown away at every close.
+ */
 export interface Question {
   readonly qtype: number;
-  attempts: Attempt[];
+  firstAttempt: Attempt | undefined;
+  next: Question | undefined;
   retransmissions: number;
   readonly firstSentAt: number;
   lastSentAt: number;
@@ -83,7 +87,7 @@ export interface Lookup {
   readonly name: string;
   readonly nameLower: string;
   readonly family: 'address' | number;
-  questions: Question[];
+  firstQuestion: Question | undefined;
   servers: string[];
   fallbacks: Fallback[];
   readonly startAt: number;
@@ -97,12 +101,12 @@ export interface Lookup {
 }
 
 /**
- * The working lists no record shows as they are (a lookup's questions, servers and TCP fallbacks, a
- * question's attempts) start as this one shared, frozen array: append() makes a new array for the
- * first item and never pushes onto an empty one. Loops over them are indexed: for-of over a frozen
- * array makes an iterator (and a result object per step) where over a plain one it makes none, so
- * lists that records hand to the detectors (replies, reply data) start as plain `[]`. (for-of makes
- * them over any array in code V8 has not optimised: the loops a lookup's close runs are indexed too.)
+ * The working lists no record shows as they are (a lookup's servers and TCP fallbacks) start as
+ * this one shared, frozen array: append() makes a new array for the first item and never pushes
+ * onto an empty one. Loops over them are indexed: for-of over a frozen array makes an iterator
+ * (and a result object per step) where over a plain one it makes none, so lists that records hand
+ * to the detectors (replies, reply data) start as plain `[]`. (for-of makes them over any array in
+ * code V8 has not optimised: the loops a lookup's close runs are indexed too.)
  */
 export const EMPTY: never[] = Object.freeze([]) as unknown as never[];
 
@@ -118,7 +122,7 @@ export const NONE_YET: never[] = [];
 
 /**
  * `xs` with `x` added: a new exact-size array while it holds one or two, then push. Most lists here
- * (questions, servers, attempts, transmissions, replies, reply data) hold one or two items, and push
+ * (servers, transmissions, replies, reply data) hold one or two items, and push
  * grows a small array to 17 slots: by object sizes, about a third of what a lookup keeps alive until
  * it closes, which is long enough to be copied by a scavenge or promoted. Bench capture, DNS stage
  * (dns minus decode only, CPU): 1.05 → 0.90 s. Callers store the result;

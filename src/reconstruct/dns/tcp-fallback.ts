@@ -58,10 +58,9 @@ export class TcpFallbackWatch {
   release(l: Lookup): void {
     // Indexed: most lookups' list is the frozen EMPTY, and for-of over it makes an iterator.
     for (let i = 0; i < l.fallbacks.length; i++) this.#forget(l, l.fallbacks[i]!.server);
-    for (let i = 0; i < l.questions.length; i++) {
-      const q = l.questions[i]!;
+    for (let q = l.firstQuestion; q !== undefined; q = q.next) {
       if (!q.sawTc) continue;
-      for (let j = 0; j < q.attempts.length; j++) this.#forget(l, q.attempts[j]!.key.server);
+      for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) this.#forget(l, a.key.server);
     }
   }
 
