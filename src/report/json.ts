@@ -104,17 +104,18 @@ function* objectChunks(object: Record<string, unknown>, depth: number, streamed:
 }
 
 /**
- * A list `depth` levels deep, each element checked by `element` and serialized on its own; with
- * `inner`, the element's own lists named there come out one of their elements at a time too.
+ * A list `depth` levels deep, each element checked by `element` (undefined: a list already checked
+ * with its parent) and serialized on its own; with `inner`, the element's own lists named there
+ * come out one of their elements at a time too.
  */
-function* elementChunks(list: readonly unknown[], element: z.ZodType, depth: number, at: readonly PropertyKey[], inner?: Readonly<Record<string, Streamed>>): Generator<string, void, undefined> {
+function* elementChunks(list: readonly unknown[], element: z.ZodType | undefined, depth: number, at: readonly PropertyKey[], inner?: Readonly<Record<string, Streamed>>): Generator<string, void, undefined> {
   if (list.length === 0) {
     yield '[]';
     return;
   }
   const pad = '  '.repeat(depth + 1);
   for (let k = 0; k < list.length; k++) {
-    const value = checked(element, list[k], [...at, k]);
+    const value = element === undefined ? list[k] : checked(element, list[k], [...at, k]);
     if (inner !== undefined && typeof value === 'object' && value !== null && !Array.isArray(value)) {
       yield `${k === 0 ? '[\n' : ',\n'}${pad}`;
       yield* objectChunks(value as Record<string, unknown>, depth + 1, inner);
@@ -125,17 +126,6 @@ function* elementChunks(list: readonly unknown[], element: z.ZodType, depth: num
   yield `\n${'  '.repeat(depth)}]`;
 }
 
-/** A list already checked, `depth` levels deep, serialized one element at a time. */
-function* listChunks(list: readonly unknown[], depth: number): Generator<string, void, undefined> {
-  if (list.length === 0) {
-    yield '[]';
-    return;
-  }
-  const pad = '  '.repeat(depth + 1);
-  for (let k = 0; k < list.length; k++) yield `${k === 0 ? '[\n' : ',\n'}${pad}${nested(list[k], depth + 1) ?? 'null'}`;
-  yield `\n${'  '.repeat(depth)}]`;
-}
-
 /**
  * An incident's occurrences, one at a time: an incident of the edge bench file lists up to ~170 of
  * them, 0.4–0.6 MB of text, and a string over 128 kB is a large object, which V8 keeps in a space
@@ -143,4 +133,4 @@ function* listChunks(list: readonly unknown[], depth: number): Generator<string,
  * whole (and the HTML's embedded ones, html.ts) analysis + both reports peaked at 204–205 MB RSS
  * on the edge 2 M file, 194–195 MB in parts.
  */
-const INCIDENT_LISTS: Readonly<Record<string, Streamed>> = { occurrences: (list, depth) => listChunks(list as unknown[], depth) };
+const INCIDENT_LISTS: Readonly<Record<string, Streamed>> = { occurrences: (list, depth) => elementChunks(list as unknown[], undefined, depth, []) };
