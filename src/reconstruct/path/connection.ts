@@ -1,7 +1,7 @@
 // One TCP connection: handshake, both directions, ICMP errors quoting it, and how it ended.
 import type { Micros } from '../../core/index.js';
 import { IPV6_MIN_MTU, TcpFlag, type Ip, type Packet, type Tcp } from '../../decode/index.js';
-import { Direction, markAt, NONE, small } from './direction.js';
+import { Direction, markAt, markOr, NONE, small } from './direction.js';
 import type { PathOptions } from './options.js';
 import type { ConnectionEnd, ConnectionRecord, HandshakeOutcome, IcmpRef, Mark, Role, SideOptions } from './records.js';
 
@@ -130,9 +130,6 @@ export class Connection {
     this._lookupAsker = '';
   }
 
-  /** The first packet (a new Mark: records keep it, and this object is reused). */
-  get start(): Mark { return { frame: this.startFrame, time: this.startTime }; }
-
   get lastTime(): Micros { return this.startTime + this._lastAt; }
   set lastTime(t: Micros) { this._lastAt = small(t - this.startTime); }
 
@@ -146,12 +143,7 @@ export class Connection {
     // Spread only when there is more: spreading the frozen NONE goes through an iterator.
     return this._moreSyns.length === 0 ? [first] : [first, ...this._moreSyns];
   }
-  get synAck(): Mark | undefined { return markAt(this._synAckFrame, this.startTime, this._synAckAt); }
-  get established(): Mark | undefined { return markAt(this._establishedFrame, this.startTime, this._establishedAt); }
   get isEstablished(): boolean { return this._establishedFrame !== -1; }
-  get failure(): { mark: Mark; kind: 'refused' | 'unreachable' } | undefined {
-    return this._failureFrame === -1 ? undefined : { mark: { frame: this._failureFrame, time: this.#at(this._failureAt) }, kind: this._failureKind };
-  }
   get clientOptions(): SideOptions | undefined { return unpackOptions(this._clientOptions); }
   get serverOptions(): SideOptions | undefined { return unpackOptions(this._serverOptions); }
   /** It closed: RST, or FIN both ways (`endKind` says which). */
@@ -362,13 +354,20 @@ export class Connection {
     const stallEnd = this.lastTime;
     const toServer = this.toServer.summary(stallEnd);
     const toClient = this.toClient.summary(stallEnd);
-    const syns = this.syns;
-    const synAck = this.synAck;
-    const established = this.established;
-    const failure = this.failure;
+    // Fields that name one packet share its Mark (see markOr): the connection's first packet is one
+    // direction's first, its last packet one direction's last, the SYN is the client's first packet
+    // and the SYN-ACK the server's (as a rule).
+    const epoch = this.startTime;
+    const start = markOr(toServer.first?.frame === this.startFrame ? toServer.first : toClient.first, this.startFrame, epoch, 0)!;
+    const last = markOr(toServer.last?.frame === this.lastFrame ? toServer.last : toClient.last, this.lastFrame, epoch, this._lastAt)!;
+    const synMark = markOr(toServer.first, this._synFrame, epoch, this._synAt);
+    const syns = synMark === undefined ? NONE : this._moreSyns.length === 0 ? [synMark] : [synMark, ...this._moreSyns];
+    const synAck = markOr(toClient.first, this._synAckFrame, epoch, this._synAckAt);
+    const established = markAt(this._establishedFrame, epoch, this._establishedAt);
+    const failure = markAt(this._failureFrame, epoch, this._failureAt);
     let handshake: HandshakeOutcome;
     if (established !== undefined) handshake = 'established';
-    else if (failure !== undefined) handshake = failure.kind;
+    else if (failure !== undefined) handshake = this._failureKind;
     else if (synAck !== undefined) handshake = 'syn-ack-only';
     else if (this.synCount > 0) handshake = 'unanswered';
     else handshake = 'not-seen';
@@ -386,8 +385,8 @@ export class Connection {
       server: this.server,
       serverPort: this.serverPort,
       rolesFrom: this.rolesFrom,
-      start: this.start,
-      last: { frame: this.lastFrame, time: this.lastTime },
+      start,
+      last,
       syns,
       synCount: this.synCount,
       synAck,
@@ -396,7 +395,7 @@ export class Connection {
       established,
       establishMicros: first !== undefined && established !== undefined ? established.time - first.time : undefined,
       handshakeRttMicros: this.handshakeRtt,
-      handshakeFailure: failure?.mark,
+      handshakeFailure: failure,
       clientOptions: this.clientOptions,
       serverOptions: this.serverOptions,
       toServer,

@@ -66,6 +66,27 @@ describe('PathReconstructor', () => {
     expect(rs[0]).toMatchObject({ handshake: 'established', ended: 'fin', endedBy: 'client', establishMicros: 2 * MS });
   });
 
+  it('gives fields that name one packet one Mark (records share readonly Marks), with the same values', () => {
+    resetFrames();
+    const [r] = conns(records([
+      cs({ flags: 'S', seq: 1, time: 0 }),
+      sc({ flags: 'SA', seq: 100, ack: 2, time: 1 * MS }),
+      cs({ flags: 'A', seq: 2, ack: 101, time: 2 * MS }),
+      cs({ flags: 'FA', seq: 2, ack: 101, time: 3 * MS }),
+      sc({ flags: 'FA', seq: 101, ack: 3, time: 4 * MS }),
+      cs({ flags: 'A', seq: 3, ack: 102, time: 5 * MS }),
+    ]));
+    expect(r!.start).toEqual({ frame: 1, time: 0 });
+    expect(r!.start).toBe(r!.syns[0]);
+    expect(r!.start).toBe(r!.toServer.first);
+    expect(r!.synAck).toBe(r!.toClient.first);
+    expect(r!.last).toBe(r!.toServer.last);
+    expect(r!.toClient.fin).toBe(r!.toClient.last);
+    expect(r!.toClient.fin).toEqual({ frame: 5, time: 4 * MS });
+    expect(r!.toServer.fin).toEqual({ frame: 4, time: 3 * MS }); // not its last packet: a Mark of its own
+    expect(r!.established).toEqual({ frame: 3, time: 2 * MS });
+  });
+
   it('works from the middle: no SYN, roles from the ports, retransmission of an unacknowledged range', () => {
     resetFrames();
     const rs = conns(
