@@ -6,27 +6,75 @@ import type { DnsMessage } from '../../decode/index.js';
 const TYPE_A = 1;
 const TYPE_AAAA = 28;
 const MAX_NAMES_PER_ADDRESS = 8;
-/** A new entry's names until the first (withName makes a new list, never pushes onto this one). */
+/** The names of an entry with none. */
 const NO_NAMES: readonly string[] = Object.freeze([]);
 
 export interface NameEntry {
   /**
    * Most recent first: the question name, then the owner name of the answer (CNAME target).
-   * Replaced, never changed in place: connections share it.
+   * Never changed in place: connections share it.
    */
-  names: readonly string[];
-  frame: number;
-  time: Micros;
+  readonly names: readonly string[];
+  readonly frame: number;
+  readonly time: Micros;
   /** The host the answer was sent to. */
-  asker: string;
+  readonly asker: string;
 }
 
-interface Entry extends NameEntry {
-  readonly address: string;
+/**
+ * An address's names are kept in one list changed in place (made anew, at its size, only to grow),
+ * and copied for the connections (`names`) only when one asks after a change. A new list per answer
+ * was ~13 B a packet on the easy bench file, whose two server addresses answer for many names, each
+ * answer putting its own first: connections there open after about half the answers.
+ */
+class Entry implements NameEntry {
   /** Neighbours in answer order. */
-  older: Entry | undefined;
-  newer: Entry | undefined;
+  older: Entry | undefined = undefined;
+  newer: Entry | undefined = undefined;
+  /** The names (as NameEntry.names says), changed in place by putFirst(). */
+  #list: string[] = [];
+  /** `#list` as handed out; undefined after a change, until asked for. */
+  #shared: readonly string[] | undefined = NO_NAMES;
+
+  constructor(
+    readonly address: string,
+    public frame: number,
+    public time: Micros,
+    public asker: string,
+  ) {}
+
+  get names(): readonly string[] {
+    return (this.#shared ??= this.#list.slice());
+  }
+
+  /**
+   * Puts the name asked for first and the answer's owner (a CNAME target) second, both normal names
+   * (or undefined); the others follow in their order, at most MAX_NAMES_PER_ADDRESS in all. The names
+   * of the list are distinct, so this is what putting the owner first and then the name asked for
+   * would give.
+   */
+  putFirst(first: string | undefined, owner: string | undefined): void {
+    const second = owner === first ? undefined : owner;
+    if (first === undefined && second === undefined) return;
+    const head = first ?? second!;
+    const list = this.#list;
+    // The usual case: the same names answered again.
+    if (list[0] === head && (first === undefined || second === undefined || list[1] === second)) return;
+    const lead = first !== undefined && second !== undefined ? 2 : 1;
+    // Newest first; a shared address (one server, many names) keeps the names asked for last.
+    let kept = 0;
+    for (let i = 0; i < list.length && kept < MAX_NAMES_PER_ADDRESS - lead; i++) if (list[i] !== first && list[i] !== second) others[kept++] = list[i]!;
+    const out = kept + lead > list.length ? new Array<string>(kept + lead) : list;
+    out[0] = head;
+    if (lead === 2) out[1] = second!;
+    for (let j = 0; j < kept; j++) out[lead + j] = others[j]!;
+    this.#list = out;
+    this.#shared = undefined;
+  }
 }
+
+/** The names putFirst() keeps, in order (one array for every call). */
+const others: string[] = [];
 
 export class NameMap {
   readonly #byAddress = new Map<string, Entry>();
@@ -58,7 +106,7 @@ export class NameMap {
       let e = this.#byAddress.get(a.data);
       if (e === undefined) {
         if (this.#byAddress.size >= this.limit && this.#oldest !== undefined) this.#forget(this.#oldest);
-        e = { names: NO_NAMES, frame, time, asker, address: a.data, older: undefined, newer: undefined };
+        e = new Entry(a.data, frame, time, asker);
         this.#byAddress.set(a.data, e);
       } else {
         this.#unlink(e); // moved to the newest end below
@@ -72,7 +120,7 @@ export class NameMap {
       else this.#newest.newer = e;
       this.#newest = e;
       const owner = a.name === '' || a.name === qname ? undefined : normalName(a.name);
-      e.names = withNames(e.names, asked, owner); // the name asked for goes first
+      e.putFirst(asked, owner);
     }
   }
 
@@ -98,32 +146,6 @@ export class NameMap {
     if (e.newer === undefined) this.#newest = e.older;
     else e.newer.older = e.older;
   }
-}
-
-/**
- * `names` with the name asked for first and the answer's owner (a CNAME target) second, both normal
- * names (or undefined): the same
- * array when it already is so, else one new array of exact size (an address many names share gets
- * a new list per answer: push grew each to 17 slots). One list for both names: adding the owner and
- * then the name asked for made two lists per answer of a CNAME chain, each time, even when the list
- * already was so. The result is what adding them one after the other gives (the names of a list are
- * distinct). Indexed loops: `names` may be the frozen NO_NAMES, and for-of over it makes an iterator.
- */
-function withNames(names: readonly string[], first: string | undefined, owner: string | undefined): readonly string[] {
-  const second = owner === first ? undefined : owner;
-  if (first === undefined && second === undefined) return names;
-  const head = first ?? second!;
-  // The usual case: the same names answered again.
-  if (names[0] === head && (first === undefined || second === undefined || names[1] === second)) return names;
-  const lead = first !== undefined && second !== undefined ? 2 : 1;
-  // Newest first; a shared address (one server, many names) keeps the names asked for last.
-  let kept = 0;
-  for (let i = 0; i < names.length && kept < MAX_NAMES_PER_ADDRESS - lead; i++) if (names[i] !== first && names[i] !== second) kept++;
-  const out = new Array<string>(kept + lead);
-  out[0] = head;
-  if (lead === 2) out[1] = second!;
-  for (let i = 0, j = lead; j < kept + lead; i++) if (names[i] !== first && names[i] !== second) out[j++] = names[i]!;
-  return out;
 }
 
 /** `name.toLowerCase().replace(/\.$/, '')`, without the two copies when there is nothing to change. */

@@ -21,6 +21,24 @@ describe('NameMap', () => {
     expect(names.lookup('192.0.2.80', T0 + 20)?.names).toEqual(['host1.example', 'host0.example', 'host9.example', 'host8.example', 'host7.example', 'host6.example', 'host5.example', 'host4.example']);
   });
 
+  it('hands out lists that later answers leave as they were, one list until the names change', () => {
+    const names = new NameMap(100, 3_600_000_000);
+    const answer = (q: string, owner: string, i: number): void => names.response(response(q, [{ name: owner, type: 1, data: '192.0.2.80' }]), '192.0.2.16', i, T0 + i);
+    answer('a.example', 'a.example', 1);
+    answer('b.example', 'cdn.example', 2);
+    const first = names.lookup('192.0.2.80', T0 + 2)!.names;
+    expect(first).toEqual(['b.example', 'cdn.example', 'a.example']);
+    answer('b.example', 'cdn.example', 3); // the same names: the same list
+    expect(names.lookup('192.0.2.80', T0 + 3)!.names).toBe(first);
+    answer('b.example', 'a.example', 4); // the same first name and length, a new order
+    const second = names.lookup('192.0.2.80', T0 + 4)!.names;
+    expect(second).toEqual(['b.example', 'a.example', 'cdn.example']);
+    for (let i = 0; i < 10; i++) answer(`h${i}.example`, `h${i}.example`, 5 + i);
+    expect(first).toEqual(['b.example', 'cdn.example', 'a.example']);
+    expect(second).toEqual(['b.example', 'a.example', 'cdn.example']);
+    expect(names.lookup('192.0.2.80', T0 + 20)!.names).toEqual(['h9.example', 'h8.example', 'h7.example', 'h6.example', 'h5.example', 'h4.example', 'h3.example', 'h2.example']);
+  });
+
   it('puts the name asked for before the CNAME target, lower case without the trailing dot', () => {
     const names = new NameMap(100, 3_600_000_000);
     names.response(response('WWW.Example.', [{ name: 'cdn.example.net', type: 28, data: '2001:db8::80' }]), '2001:db8::16', 1, T0);
