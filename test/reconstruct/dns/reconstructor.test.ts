@@ -169,6 +169,19 @@ describe('lookups', () => {
     expect(l.totalMicros).toBe(Math.round((timeout + 0.8) * 1000));
   });
 
+  it('gives the name in lower case beside the name as first seen (the name itself when it has no capital)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 40000, 7, '4.3.2.10.IN-addr.Arpa', 12), c.query(0, 40001, 8, 'b.example', A), c.query(0, 40002, 9, 'Ünï.example', A),
+    ]);
+    const byName = new Map(lookups(records).map((l) => [l.name, l]));
+    expect(byName.get('4.3.2.10.IN-addr.Arpa')!.nameLower).toBe('4.3.2.10.in-addr.arpa');
+    expect(byName.get('Ünï.example')!.nameLower).toBe('ünï.example');
+    const plain = byName.get('b.example')!;
+    expect(plain.nameLower).toBe('b.example');
+    expect(plain.nameLower).toBe(plain.name);
+  });
+
   it('sees AAAA-first sequential queries from separate ports', () => {
     const c = conversation(CLIENT, SERVER);
     const { records } = run([
