@@ -16,7 +16,7 @@ import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type 
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
 import { AnsweredKeys } from './answered-keys.js';
-import { append, EMPTY, MAX_DATA, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
+import { append, EMPTY, MAX_DATA, NONE_YET, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
@@ -120,8 +120,8 @@ function stubGaveUp(l: Lookup, clientPort: number): boolean {
   let retriedOnSocket = false;
   for (let q = l.firstQuestion; q !== undefined; q = q.next) {
     for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) {
-      if (a.firstReply !== undefined || a.key.clientPort === clientPort) return false;
-      if (a.laterQueries.length > 0) retriedOnSocket = true;
+      if (a.replies.length > 0 || a.key.clientPort === clientPort) return false;
+      if (a.queries.length >= 2) retriedOnSocket = true;
     }
   }
   return retriedOnSocket;
@@ -310,6 +310,7 @@ export class DnsReconstructor {
     }
     s.queries++;
     const at = this.#offset(p.time);
+    const sent: DnsQuerySent = { frame: p.frame, time: p.time, size: m.size, ednsUdpSize: m.edns?.udpPayloadSize };
     const probe = this.#probeFor(m, client, cport, server, sport);
     let key = this.#findKey(probe);
     const existing = key?.pending;
@@ -323,10 +324,7 @@ export class DnsReconstructor {
       // Same key, same question: a retransmission.
       s.retransmissions++;
       existing.question.retransmissions++;
-      if (1 + existing.laterQueries.length < this.options.maxAttemptsPerQuestion) {
-        const sent: DnsQuerySent = { frame: p.frame, time: p.time, size: m.size, ednsUdpSize: m.edns?.udpPayloadSize };
-        existing.laterQueries = append(existing.laterQueries, sent);
-      }
+      if (existing.queries.length < this.options.maxAttemptsPerQuestion) existing.queries = append(existing.queries, sent);
       existing.lastSentAt = at;
       existing.lastSize = m.size;
       existing.question.lastSentAt = at;
@@ -361,13 +359,8 @@ export class DnsReconstructor {
       key,
       qname: q.name,
       nextInQuestion: undefined,
-      firstFrame: p.frame,
-      firstSentAt: at,
-      firstSize: m.size,
-      firstEdnsUdpSize: m.edns?.udpPayloadSize,
-      laterQueries: EMPTY,
-      firstReply: undefined,
-      laterReplies: EMPTY,
+      queries: [sent],
+      replies: NONE_YET,
       afterAnswer,
       lookup,
       question,
@@ -446,13 +439,12 @@ export class DnsReconstructor {
     attempt.lastReplySize = m.size;
     if (attempt.outcome !== 'pending') {
       s.duplicateResponses++;
-      // An attempt found here that is not pending was answered: its first reply is in.
-      if (1 + attempt.laterReplies.length < this.options.maxRepliesPerAttempt) attempt.laterReplies = append(attempt.laterReplies, replyRecord(p, m, attempt.key.qtype));
+      if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, replyRecord(p, m, attempt.key.qtype));
       this.#touch(lookup, at);
       return;
     }
     const reply = replyRecord(p, m, attempt.key.qtype);
-    if (this.options.maxRepliesPerAttempt > 0) attempt.firstReply = reply;
+    if (attempt.replies.length < this.options.maxRepliesPerAttempt) attempt.replies = append(attempt.replies, reply);
     attempt.outcome = 'answered';
     s.transactions.answered++;
     this.#unpend(attempt);
@@ -614,7 +606,7 @@ export class DnsReconstructor {
   }
 
   #emitTransaction(a: Attempt): void {
-    if (this.options.transactionRecords) this.#emit(transactionRecord(a, this.#epoch));
+    if (this.options.transactionRecords) this.#emit(transactionRecord(a));
   }
 
   /** Emits the lookup; attempts still pending (forced close) become unknown. */

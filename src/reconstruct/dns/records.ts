@@ -7,7 +7,6 @@ import { append, MAX_DATA, NONE_YET, type Attempt, type Lookup, type Question } 
 import type {
   DnsAttempt,
   DnsLookup,
-  DnsQuerySent,
   DnsQuestionRecord,
   DnsReply,
   DnsTcpFallback,
@@ -49,37 +48,10 @@ export function replyRecord(p: Packet, m: DnsMessage, qtype: number): DnsReply {
   };
 }
 
-/**
- * The attempt's transmissions as records list them, made now from what the attempt keeps (see
- * Attempt.firstFrame): `epoch` is what its offsets count from (state.ts).
- */
-function queriesOf(a: Attempt, epoch: Micros): DnsQuerySent[] {
-  const first: DnsQuerySent = { frame: a.firstFrame, time: epoch + a.firstSentAt, size: a.firstSize, ednsUdpSize: a.firstEdnsUdpSize };
-  const later = a.laterQueries;
-  if (later.length === 0) return [first];
-  const queries = new Array<DnsQuerySent>(later.length + 1);
-  queries[0] = first;
-  for (let i = 0; i < later.length; i++) queries[i + 1] = later[i]!;
-  return queries;
-}
-
-/** The attempt's replies, the first one first (the shared empty list when there are none). */
-function repliesOf(a: Attempt): DnsReply[] {
-  const first = a.firstReply;
-  if (first === undefined) return NONE_YET;
-  const later = a.laterReplies;
-  if (later.length === 0) return [first];
-  const replies = new Array<DnsReply>(later.length + 1);
-  replies[0] = first;
-  for (let i = 0; i < later.length; i++) replies[i + 1] = later[i]!;
-  return replies;
-}
-
-/** The attempt's transaction record, once it is answered, unanswered or unknown; `epoch` as for queriesOf. */
-export function transactionRecord(a: Attempt, epoch: Micros): DnsTransaction {
-  const response = a.firstReply;
+/** The attempt's transaction record, once it is answered, unanswered or unknown. */
+export function transactionRecord(a: Attempt): DnsTransaction {
+  const response = a.replies[0];
   const k = a.key;
-  const queries = queriesOf(a, epoch);
   return {
     type: 'transaction',
     transport: k.transport,
@@ -92,14 +64,14 @@ export function transactionRecord(a: Attempt, epoch: Micros): DnsTransaction {
     qtype: k.qtype,
     qclass: k.qclass,
     // Final: a transmission under this key from now on starts a new attempt.
-    queries,
+    queries: a.queries,
     response,
     outcome: a.outcome === 'pending' ? 'unknown' : a.outcome,
-    timeToAnswerMicros: response === undefined ? undefined : response.time - queries[0]!.time,
+    timeToAnswerMicros: response === undefined ? undefined : response.time - a.queries[0]!.time,
   };
 }
 
-function attemptRecord(a: Attempt, epoch: Micros): DnsAttempt {
+function attemptRecord(a: Attempt): DnsAttempt {
   const k = a.key;
   return {
     transport: k.transport,
@@ -109,8 +81,8 @@ function attemptRecord(a: Attempt, epoch: Micros): DnsAttempt {
     id: k.id,
     qtype: k.qtype,
     // Final once the lookup closes (later duplicates are only counted).
-    queries: queriesOf(a, epoch),
-    replies: repliesOf(a),
+    queries: a.queries,
+    replies: a.replies,
     outcome: a.outcome === 'pending' ? 'unknown' : a.outcome,
     afterAnswer: a.afterAnswer,
   };
@@ -122,7 +94,7 @@ function questionRecord(q: Question, epoch: Micros): DnsQuestionRecord {
   for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) n++;
   const attempts = new Array<DnsAttempt>(n);
   n = 0;
-  for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) attempts[n++] = attemptRecord(a, epoch);
+  for (let a = q.firstAttempt; a !== undefined; a = a.nextInQuestion) attempts[n++] = attemptRecord(a);
   let outcome: QuestionOutcome;
   if (q.answer !== undefined) outcome = 'answered';
   else if (q.sawTc) outcome = 'truncated';

@@ -35,21 +35,8 @@ export interface Attempt {
   readonly qname: string;
   /** The question's next attempt (see Question.firstAttempt). */
   nextInQuestion: Attempt | undefined;
-  /**
-   * The first transmission is kept in these fields, and the first reply by itself: the records'
-   * lists of transmissions and replies (records.ts) are made when the records are, so that what an
-   * attempt keeps alive until its lookup closes — long enough to be copied by a scavenge or
-   * promoted — holds no transmission object (with its capture time boxed) and no one-item lists.
-   */
-  readonly firstFrame: number;
-  readonly firstSentAt: number;
-  readonly firstSize: number;
-  readonly firstEdnsUdpSize: number | undefined;
-  /** Transmissions after the first (same-key retransmissions), oldest first. */
-  laterQueries: DnsQuerySent[];
-  firstReply: DnsReply | undefined;
-  /** Replies after the first (duplicates), oldest first. */
-  laterReplies: DnsReply[];
+  queries: DnsQuerySent[];
+  replies: DnsReply[];
   readonly afterAnswer: boolean;
   readonly lookup: Lookup;
   readonly question: Question;
