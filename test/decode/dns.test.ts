@@ -335,4 +335,15 @@ describe('name texts', () => {
     }
     expect(wrong.slice(0, 5)).toEqual([]);
   });
+
+  it('tell names apart by where their labels end, not only by their bytes (the cache keys on the wire form)', () => {
+    const a = new Anomalies();
+    // The same letters cut into labels differently, and a label holding a dot: each read twice, alternating.
+    const withDot = Buffer.from(dnsQuery(3, 'xab.c'));
+    withDot[13] = 0x2e; // the first label 'xab' becomes '.ab': text \.ab.c
+    const cases: [Buffer, string][] = [[dnsQuery(1, 'ab.c'), 'ab.c'], [dnsQuery(2, 'a.bc'), 'a.bc'], [withDot, '\\.ab.c'], [dnsQuery(4, 'abc'), 'abc']];
+    const got: string[] = [];
+    for (let round = 0; round < 2; round++) for (const [b] of cases) got.push(decodeDns(b, 'udp', a)!.question!.name);
+    expect(got).toEqual([...cases.map(([, t]) => t), ...cases.map(([, t]) => t)]);
+  });
 });

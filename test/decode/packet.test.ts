@@ -71,6 +71,22 @@ describe('PacketDecoder chain', () => {
     expect(fresh.decode(frames[1]!)!.dns[0]).not.toBe(fresh.decode(frames[1]!)!.dns[0]);
   });
 
+  it('with reusePackets, hands one answers list per answer count, refilled, each of its exact size', () => {
+    const q = dnsQuery(0x4321, 'few.example');
+    const response = (n: number, base: number): Buffer => Buffer.concat([
+      q.subarray(0, 2), Buffer.from(`8180000100${n.toString(16).padStart(2, '0')}00000000`, 'hex'), q.subarray(12),
+      ...Array.from({ length: n }, (_, i) => Buffer.from(`c00c000100010000003c0004c00002${(base + i).toString(16).padStart(2, '0')}`, 'hex')),
+    ]);
+    const reused = new PacketDecoder(new Anomalies(), { reusePackets: true });
+    const seen = [response(2, 1), response(1, 5), response(2, 9), response(3, 20)].map((m) => {
+      const answers = reused.decode(frame(eth(V4, ipv4({ protocol: 17 }, udp(53, 40000, m)))))!.dns[0]!.answers;
+      return { answers, data: answers.map((a) => a.data) };
+    });
+    expect(seen.map((s) => s.data)).toEqual([['192.0.2.1', '192.0.2.2'], ['192.0.2.5'], ['192.0.2.9', '192.0.2.10'], ['192.0.2.20', '192.0.2.21', '192.0.2.22']]);
+    expect(seen[2]!.answers).toBe(seen[0]!.answers);
+    expect(seen[1]!.answers).not.toBe(seen[0]!.answers);
+  });
+
   it('gives the IPv4 identification, none for IPv6', () => {
     const d = new PacketDecoder(new Anomalies());
     expect(d.decode(frame(eth(V4, ipv4({ protocol: 59, id: 0x872d }, Buffer.alloc(0)))))!.ip!.id).toBe(0x872d);

@@ -44,4 +44,16 @@ describe('timeline DNS marks', () => {
     expect(queries(marks).map((m) => m.outcome)).toEqual(['unanswered', 'unanswered', 'answered', 'answered', 'answered', 'answered']);
     expect(marks.filter((m) => m.type === 'dns-answer').map((m) => m.frame)).toEqual([7, 8]);
   });
+
+  it('forgets the oldest query still open, past one answered in between', () => {
+    const tl = new TimelineCollector({ maxLanes: 1 }); // 4 open queries
+    const c = conversation('192.0.2.1', '192.0.2.53');
+    for (let i = 0; i < 4; i++) tl.packet(c.query(i, 5000 + i, 100 + i, `n${i}.example`, A)); // frames 1–4
+    tl.packet(c.reply(5, 5001, 101, 'n1.example', A, { answers: ['192.0.2.9'] })); // frame 5: n1 leaves the middle
+    for (let i = 4; i < 7; i++) tl.packet(c.query(i + 2, 5000 + i, 100 + i, `n${i}.example`, A)); // frames 6–8: n0, then n2 forgotten
+    for (const i of [0, 2, 3, 4, 5, 6]) tl.packet(c.reply(20 + i, 5000 + i, 100 + i, `n${i}.example`, A, { answers: ['192.0.2.9'] })); // frames 9–14
+    const marks = tl.lanes()[0]!.marks;
+    expect(queries(marks).map((m) => m.outcome)).toEqual(['unanswered', 'answered', 'unanswered', 'answered', 'answered', 'answered', 'answered']);
+    expect(marks.filter((m) => m.type === 'dns-answer').map((m) => m.frame)).toEqual([9, 10]);
+  });
 });

@@ -90,7 +90,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
   const problemFound = (r: DnsLookup, p: AaaaProblem): readonly Finding[] => {
     const at = scope.position;
     const server = p.aaaa.attempts[0]!.server;
-    const key = `${r.client}|${server}|${r.name.toLowerCase()}|${p.problem}`;
+    const key = `${r.client}|${server}|${r.nameLower}|${p.problem}`;
     const g = groups.get(key, () => ({
       key,
       first: p,
@@ -161,7 +161,7 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
         if (p !== undefined) explanations?.explain(r, KIND);
         return observeProblem(r, p);
       }
-      const nameKey = r.name.toLowerCase();
+      const nameKey = r.nameLower;
       if (qa !== undefined) {
         // An A-only lookup: remember its answer, and pair it with AAAA-only lookups waiting for it.
         if (qa.answer === undefined || qa.answer.rcode !== 0 || qa.answer.answersOfType === 0) return NO_FINDINGS;

@@ -125,7 +125,8 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
    * iterator per lookup).
    */
   let firstTime = Number.NaN;
-  const queryKey = (client: string, a: DnsAttempt, qname: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${qname.toLowerCase()}`;
+  /** `nameLower`: the lookup's name in lower case (DnsLookup.nameLower). */
+  const queryKey = (client: string, a: DnsAttempt, nameLower: string): string => `${client}|${a.server}|${a.serverPort}|${a.id}|${a.qtype}|${nameLower}`;
   const forgetLarge = (key: string): void => {
     const v = largeAnswers.get(key);
     if (v === undefined) return;
@@ -158,7 +159,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       const q = l.questions[i]!;
       const a = q.attempts[j]!;
       if (a.transport !== 'udp' || !largeIds.has(a.id)) continue;
-      const key = queryKey(l.client, a, l.name);
+      const key = queryKey(l.client, a, l.nameLower);
       const large = largeAnswers.get(key);
       const sent = a.queries[0];
       if (large === undefined || sent === undefined) continue;
@@ -197,7 +198,7 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
       g.maxEdns = Math.max(g.maxEdns, maxEdns(a));
       if (g.maxEdns > o.safeSize) g.reasons.add('edns-over-safe-size');
     }
-    if (!reasons.includes('retried-after-large') && (g !== undefined || !scope.owns(l))) rememberLarge(queryKey(l.client, a, l.name), g, r.time, r.size, a);
+    if (!reasons.includes('retried-after-large') && (g !== undefined || !scope.owns(l))) rememberLarge(queryKey(l.client, a, l.nameLower), g, r.time, r.size, a);
   };
 
   const lookup = (l: DnsLookup): void => {

@@ -160,7 +160,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
     rememberedLegs: () => legOrder.length - legHead,
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
-      const zone = locallyServedZone(r.name);
+      const zone = locallyServedZone(r.nameLower);
       if (zone === undefined) return NO_FINDINGS;
       // A slow lookup in a locally served zone is this incident's (or nobody's: a local zone answers at once).
       explanations?.explain(r, KIND);
@@ -211,7 +211,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       else if (outcome === 'unknown' && failing.has(`${r.client}|${server}|${zone}`)) reasons.push('zone-already-failing');
       if (r.servers.some(isGlobal)) reasons.push('global-server');
       const at = scope.position;
-      const nameKey = r.name.toLowerCase();
+      const nameKey = r.nameLower;
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
       // The legs are context, like the zone shown failing: remembered from every record read, so that
       // a piece of a split capture holds (and drops, by the bounds) the legs one thread does.

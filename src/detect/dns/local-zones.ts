@@ -53,10 +53,22 @@ function endsInArpa(name: string): boolean {
 /** The character code at `i`, an ASCII letter's in lower case. */
 const lowerAt = (s: string, i: number): number => s.charCodeAt(i) | 0x20;
 
-/** The locally served zone a name lies in (case-insensitive, trailing dot ignored), or undefined. */
+/** Whether `name` has a character toLowerCase() could change (an ASCII capital, or any non-ASCII). */
+function mayHaveCapital(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return true;
+  }
+  return false;
+}
+
+/**
+ * The locally served zone a name lies in (case-insensitive, trailing dot ignored), or undefined.
+ * A name already in lower case (as DnsLookup.nameLower) is not copied.
+ */
 export function locallyServedZone(name: string): string | undefined {
   if (!endsInArpa(name)) return undefined;
-  let n = name.toLowerCase();
+  let n = mayHaveCapital(name) ? name.toLowerCase() : name;
   if (n.endsWith('.')) n = n.slice(0, -1);
   if (!n.endsWith('.arpa')) return undefined;
   // Walk the suffixes from the longest: at most 34 labels for ip6.arpa.

@@ -86,7 +86,7 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
         g.worstAt = at;
       }
       addCauses(g.causes, r);
-      const lower = r.name.toLowerCase(); // RFC 4343: one name whatever its case (0x20)
+      const lower = r.nameLower; // RFC 4343: one name whatever its case (0x20)
       if (g.names.length < MAX_NAMES && !g.names.includes(lower)) {
         g.names.push(lower);
         g.namesAt.push(at);

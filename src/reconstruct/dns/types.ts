@@ -217,6 +217,12 @@ export interface DnsLookup {
   readonly client: string;
   /** The name as first seen (capture text: hostile). */
   readonly name: string;
+  /**
+   * `name` in lower case (RFC 4343: names compare without case), as the reconstructor keyed the
+   * lookup: the same string as `name` when it has no capital, so detectors that key on it make no
+   * copy per lookup and their maps hash it once.
+   */
+  readonly nameLower: string;
   /** 'address' for A/AAAA lookups, else the qtype. */
   readonly family: 'address' | number;
   /** In the order first asked. */

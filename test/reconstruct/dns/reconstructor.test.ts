@@ -63,6 +63,23 @@ describe('transactions', () => {
     expect(t!.timeToAnswerMicros).toBe(2_001_000);
   });
 
+  it('lists transmissions and replies in order, first one first, up to their caps (state.ts keeps the first apart)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const sent = [0, 1000, 2000, 3000, 4000];
+    const { records } = run([
+      ...sent.map((t, i) => c.query(t, 40000, 7, 'a.example', A, { size: 40 + i, edns: i === 0 ? 1232 : undefined })),
+      ...[4001, 4002, 4003].map((t, i) => c.reply(t, 40000, 7, 'a.example', A, { answers: [`192.0.2.${i + 1}`], size: 80 + i })),
+    ], { maxAttemptsPerQuestion: 3, maxRepliesPerAttempt: 2 });
+    const [t] = transactions(records);
+    const [a] = lookups(records)[0]!.questions[0]!.attempts;
+    for (const queries of [t!.queries, a!.queries]) {
+      expect(queries).toEqual([1, 2, 3].map((frame, i) => ({ frame, time: ms(sent[i]!), size: 40 + i, ednsUdpSize: i === 0 ? 1232 : undefined })));
+    }
+    expect(t!.response).toBe(a!.replies[0]);
+    expect(a!.replies.map((r) => [r.frame, r.size, r.data])).toEqual([[6, 80, ['192.0.2.1']], [7, 81, ['192.0.2.2']]]);
+    expect(t!.timeToAnswerMicros).toBe(4_001_000);
+  });
+
   it('pairs only when the question matches, and counts the mismatch', () => {
     const c = conversation(CLIENT, SERVER);
     const { records, recon } = run([c.query(0, 40000, 7, 'a.example', A), c.reply(1, 40000, 7, 'b.example', A)]);
@@ -150,6 +167,19 @@ describe('lookups', () => {
     const q6 = l.questions.find((q) => q.qtype === AAAA)!;
     expect(q6.timeToAnswerMicros).toBe(Math.round((timeout + 0.6) * 1000));
     expect(l.totalMicros).toBe(Math.round((timeout + 0.8) * 1000));
+  });
+
+  it('gives the name in lower case beside the name as first seen (the name itself when it has no capital)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const { records } = run([
+      c.query(0, 40000, 7, '4.3.2.10.IN-addr.Arpa', 12), c.query(0, 40001, 8, 'b.example', A), c.query(0, 40002, 9, 'Ünï.example', A),
+    ]);
+    const byName = new Map(lookups(records).map((l) => [l.name, l]));
+    expect(byName.get('4.3.2.10.IN-addr.Arpa')!.nameLower).toBe('4.3.2.10.in-addr.arpa');
+    expect(byName.get('Ünï.example')!.nameLower).toBe('ünï.example');
+    const plain = byName.get('b.example')!;
+    expect(plain.nameLower).toBe('b.example');
+    expect(plain.nameLower).toBe(plain.name);
   });
 
   it('sees AAAA-first sequential queries from separate ports', () => {
