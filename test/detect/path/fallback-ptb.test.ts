@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Finding } from '../../../src/detect/index.js';
 import { createFallbackDelay } from '../../../src/detect/path/fallback-delay.js';
 import type { Packet } from '../../../src/decode/index.js';
+import type { ConnectionRecord } from '../../../src/reconstruct/path/index.js';
 import { dnsAnswer, icmp6, resetFrames, tcp4, tcp6 } from '../../support/tcp-packets.js';
 import { C4, C6, MS, S4, S6, run } from './scenarios.js';
 
@@ -84,6 +85,36 @@ describe('path.fallback_delay: waiting failures found by name', () => {
 
   it('forgets a failure pushed out of the waiting list (past maxPending) under its names too', () => {
     expect(found(1)).toEqual([]);
+  });
+});
+
+describe('path.fallback_delay: waiting successes', () => {
+  // The IPv4 success of the fallback above arrives before its IPv6 failure (records arrive when
+  // final, in any order) and waits among `decoys` other successes (another port: they tie to
+  // nothing); the failure then pairs with it only if it is still among the latest maxPending.
+  const records = () => {
+    const connections = run(fallback({ dns: true, v4At: 7002, v6: 'silent' })).connections;
+    return { failure: connections.find((c) => c.server === S6)!, success: connections.find((c) => c.server === S4)! };
+  };
+  const decoys = (n: number, success: ConnectionRecord): ConnectionRecord[] =>
+    Array.from({ length: n }, (_, i) => ({ ...success, server: `198.51.100.${(i % 200) + 1}`, serverPort: 8443 }));
+  const pairs = (maxPending: number, before: number, after: number): number => {
+    const { failure, success } = records();
+    const d = createFallbackDelay({ maxPending });
+    const fed = [...decoys(before, success), success, ...decoys(after, success), failure];
+    return [...fed.flatMap((r) => d.observe(r)), ...d.finish()].length;
+  };
+
+  it('pairs a success still among the latest maxPending, after many older ones left the list', () => {
+    expect(pairs(4, 300, 3)).toBe(1);
+    // The oldest of the four when the list's dropped slots are first reclaimed (after 64 dropped).
+    expect(pairs(4, 64, 3)).toBe(1);
+  });
+
+  it('does not pair a success pushed out of the list by later ones', () => {
+    expect(pairs(4, 0, 4)).toBe(0);
+    expect(pairs(4, 300, 4)).toBe(0);
+    expect(pairs(64, 10, 200)).toBe(0);
   });
 });
 
