@@ -19,6 +19,17 @@ function records(ps: Packet[], expireAt?: number): PathRecord[] {
 }
 const conns = (rs: PathRecord[]) => rs.filter((x): x is ConnectionRecord => x.type === 'connection');
 
+
+/** A handshake, then FIN both ways, the client first (frames 1–6, 1 ms apart). */
+const closedByClient = (): Packet[] => [
+      cs({ flags: 'S', seq: 1, time: 0 }),
+      sc({ flags: 'SA', seq: 100, ack: 2, time: 1 * MS }),
+      cs({ flags: 'A', seq: 2, ack: 101, time: 2 * MS }),
+      cs({ flags: 'FA', seq: 2, ack: 101, time: 3 * MS }),
+      sc({ flags: 'FA', seq: 101, ack: 3, time: 4 * MS }),
+      cs({ flags: 'A', seq: 3, ack: 102, time: 5 * MS }),
+];
+
 describe('PathReconstructor', () => {
   it('unwraps sequence numbers across 2^32', () => {
     expect(unwrapSeq(10, 0xffffff00, 0)).toBe(266);
@@ -52,14 +63,7 @@ describe('PathReconstructor', () => {
 
   it('is final as soon as it closes: emitted by expire() after the linger, not at finish', () => {
     resetFrames();
-    const ps = [
-      cs({ flags: 'S', seq: 1, time: 0 }),
-      sc({ flags: 'SA', seq: 100, ack: 2, time: 1 * MS }),
-      cs({ flags: 'A', seq: 2, ack: 101, time: 2 * MS }),
-      cs({ flags: 'FA', seq: 2, ack: 101, time: 3 * MS }),
-      sc({ flags: 'FA', seq: 101, ack: 3, time: 4 * MS }),
-      cs({ flags: 'A', seq: 3, ack: 102, time: 5 * MS }),
-    ];
+    const ps = closedByClient();
     expect(conns(records(ps, 1000 * MS))).toHaveLength(0);
     const rs = conns(records(ps, 3000 * MS));
     expect(rs).toHaveLength(1);
@@ -68,14 +72,7 @@ describe('PathReconstructor', () => {
 
   it('gives fields that name one packet one Mark (records share readonly Marks), with the same values', () => {
     resetFrames();
-    const [r] = conns(records([
-      cs({ flags: 'S', seq: 1, time: 0 }),
-      sc({ flags: 'SA', seq: 100, ack: 2, time: 1 * MS }),
-      cs({ flags: 'A', seq: 2, ack: 101, time: 2 * MS }),
-      cs({ flags: 'FA', seq: 2, ack: 101, time: 3 * MS }),
-      sc({ flags: 'FA', seq: 101, ack: 3, time: 4 * MS }),
-      cs({ flags: 'A', seq: 3, ack: 102, time: 5 * MS }),
-    ]));
+    const [r] = conns(records(closedByClient()));
     expect(r!.start).toEqual({ frame: 1, time: 0 });
     expect(r!.start).toBe(r!.syns[0]);
     expect(r!.start).toBe(r!.toServer.first);
