@@ -8,3 +8,4 @@ export * from './hash-chains.js';
 export * from './flow-table.js';
 export * from './age-list.js';
 export * from './hash.js';
+export * from './dns-name.js';

@@ -2,6 +2,7 @@
 // (100.64.0.0/10, added to the IPv4 registry). Queries under these names should never leave the
 // site: a recursive resolver answers them itself (unbound does by default; BIND with
 // `empty-zones-enable yes`).
+import { normalName } from '../../core/index.js';
 
 const ZONES_6303: readonly string[] = [
   // §4.1 RFC 1918 zones
@@ -53,23 +54,13 @@ function endsInArpa(name: string): boolean {
 /** The character code at `i`, an ASCII letter's in lower case. */
 const lowerAt = (s: string, i: number): number => s.charCodeAt(i) | 0x20;
 
-/** Whether `name` has a character toLowerCase() could change (an ASCII capital, or any non-ASCII). */
-function mayHaveCapital(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return true;
-  }
-  return false;
-}
-
 /**
  * The locally served zone a name lies in (case-insensitive, trailing dot ignored), or undefined.
  * A name already in lower case (as DnsLookup.nameLower) is not copied.
  */
 export function locallyServedZone(name: string): string | undefined {
   if (!endsInArpa(name)) return undefined;
-  let n = mayHaveCapital(name) ? name.toLowerCase() : name;
-  if (n.endsWith('.')) n = n.slice(0, -1);
+  const n = normalName(name);
   if (!n.endsWith('.arpa')) return undefined;
   // Walk the suffixes from the longest: at most 34 labels for ip6.arpa.
   let i = 0;

@@ -1,6 +1,6 @@
 // Names ↔ addresses from the DNS answers seen in the capture, so a connection can be tied to the
 // lookup that preceded it. Bounded: the oldest answer is forgotten first.
-import type { Micros } from '../../core/index.js';
+import { normalName, type Micros } from '../../core/index.js';
 import type { DnsMessage } from '../../decode/index.js';
 
 const TYPE_A = 1;
@@ -148,11 +148,3 @@ export class NameMap {
   }
 }
 
-/** `name.toLowerCase().replace(/\.$/, '')`, without the two copies when there is nothing to change. */
-function normalName(name: string): string {
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if ((c >= 0x41 && c <= 0x5a) || c >= 0x80) return name.toLowerCase().replace(/\.$/, '');
-  }
-  return name.endsWith('.') ? name.slice(0, -1) : name;
-}
