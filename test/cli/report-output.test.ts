@@ -51,7 +51,8 @@ async function throughPipe(name: string, write: (fifo: string) => void): Promise
   const mk = spawn('mkfifo', [fifo]);
   await new Promise((done) => mk.on('exit', done));
   const reader = spawn('sh', ['-c', 'cat "$1" > "$2"', 'sh', fifo, copy]);
-  const finished = new Promise((done) => reader.on('exit', done));
+  let exited = false;
+  const finished = new Promise((done) => reader.on('exit', () => { exited = true; done(undefined); }));
   let error: unknown;
   try {
     write(fifo); // blocks in open() until the reader has the pipe open
@@ -59,10 +60,16 @@ async function throughPipe(name: string, write: (fifo: string) => void): Promise
     error = e;
   }
   // When the write never opened the pipe (refused before its first byte), the reader still waits in open(): release it.
-  try {
-    closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-  } catch {
-    // ENXIO: the reader is gone already, the write opened and closed the pipe
+  // A non-blocking open fails (ENXIO) while no reader has the pipe open: either the reader is gone already
+  // (the write opened and closed the pipe), or its shell has not reached open() yet — then it would wait
+  // there for ever (seen once in CI: the test timed out at 60 s), so try again until it is there or gone.
+  while (!exited) {
+    try {
+      closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      break;
+    } catch {
+      await new Promise((done) => setTimeout(done, 10));
+    }
   }
   await finished;
   return { error, arrived: readFileSync(copy, 'utf8') };
