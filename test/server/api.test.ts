@@ -396,7 +396,10 @@ describe('a big upload', () => {
     // Packets were counted while the upload was still arriving, and growing.
     expect(progress.length).toBeGreaterThan(3);
     expect(progress.at(-1)!).toBeGreaterThan(progress[0]!);
-    expect(Math.max(...progress)).toBeLessThan(st.json.packets);
+    expect(progress[0]!).toBeLessThan(st.json.packets);
+    // The last piece's packets are counted before the request ends, so a probe between the two sees all of them
+    // still under 'upload' (a CI run did): at most the total, not below it.
+    expect(Math.max(...progress)).toBeLessThanOrEqual(st.json.packets);
     // The list answered promptly all along (generous: CI machines are slow).
     expect(Math.max(...latencies)).toBeLessThan(1000);
   });
