@@ -168,11 +168,11 @@ describe('dualscope analyze: report files that cannot be written', () => {
   });
 
   it.each(['/proc/dualscope-nope', '/sys/dualscope-nope', '/proc'])('--out %s is refused at once (mkdir would spin on /proc)', (out) => {
-    const started = Date.now();
-    const r = spawnSync(process.execPath, [CLI, 'analyze', SAMPLE, '--out', out], { cwd: tmp, encoding: 'utf8', timeout: 10_000 });
+    // A spinning mkdir never returns: the child's time limit is the check (generous, as a loaded CI machine
+    // starts node slowly; a 5 s wall-clock assertion here failed under load on unchanged code).
+    const r = spawnSync(process.execPath, [CLI, 'analyze', SAMPLE, '--out', out], { cwd: tmp, encoding: 'utf8', timeout: 30_000 });
     expect(r.error, 'dualscope hung').toBeUndefined();
     expectOneLineError({ status: r.status, stderr: r.stderr }, /kernel file system/);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('a symlink into /proc is seen through', () => {
