@@ -8,7 +8,6 @@ import { Anomalies } from '../src/core/index.js';
 import { readCapture } from '../src/readers/index.js';
 import { PacketDecoder } from '../src/decode/index.js';
 import { analyzeFile } from '../src/analyze.js';
-import { analyzeInPieces, defaultJobs, shouldSplit } from '../src/batch/index.js';
 import { createHash } from 'node:crypto';
 import { capSemiSpaces, tuneGarbageCollector } from '../src/cli/heap.js';
 import { renderHtmlChunks, renderJsonChunks, type Report } from '../src/report/index.js';
@@ -62,6 +61,9 @@ if (mode === 'read') {
   }
   digest = findingsDigest(report.findings);
 } else if (mode === 'analyze-jobs') {
+  // Loaded here only, as `dualscope analyze` loads it only for --jobs: the other modes' figures
+  // include start-up, which should be the command's.
+  const { analyzeInPieces, defaultJobs, shouldSplit } = await import('../src/batch/index.js');
   const jobs = defaultJobs();
   const report = shouldSplit(file, jobs)
     ? await analyzeInPieces(file, { jobs, analyze: { generatedAt: '2026-01-01T00:00:00Z' }, onPieces: (n) => (pieces = n) })

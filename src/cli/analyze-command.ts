@@ -5,8 +5,6 @@ import { basename, join, resolve } from 'node:path';
 import { CaptureFormatError, secondsToMicros, UsageError } from '../core/index.js';
 import { severityRank, type Severity } from '../detect/index.js';
 import { checkJsonReport, renderHtmlChunks, renderJsonChunks, renderText, terminalSafe, type Report } from '../report/index.js';
-import { annotateCapture } from '../share/index.js';
-import { analyzeInPieces, shouldSplit } from '../batch/index.js';
 import { analyzeFile, type AnalyzeOptions } from '../analyze.js';
 import type { AnalyzeCliOptions } from './options.js';
 import { checkOutputPath, checkOutputPaths, refuseExisting, STDOUT, writeAtomically } from './output.js';
@@ -71,8 +69,11 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
       // cutting pass): --jobs 2 on the easy bench file is about break-even (README, "One large file
       // on every core").
       const jobs = o.jobs ?? 1;
-      report = shouldSplit(file, jobs)
-        ? await analyzeInPieces(file, {
+      // The batch layer (worker threads, and the SQLite index beside them) is loaded only for --jobs:
+      // see program() on start-up costs.
+      const pieces = jobs > 1 ? await import('../batch/index.js') : undefined;
+      report = pieces !== undefined && pieces.shouldSplit(file, jobs)
+        ? await pieces.analyzeInPieces(file, {
             jobs,
             analyze: { dnsTimeout: o.dnsTimeout, slowLookup: o.slowLookup, generatedAt: o.generatedAt },
             onProgress: analyzeOptions(o, progress).onProgress,
@@ -96,6 +97,7 @@ export async function runAnalyze(files: string[], o: AnalyzeCliOptions): Promise
     let annotated: string | undefined;
     if (o.annotate !== undefined) {
       const out = o.annotate;
+      const { annotateCapture } = await import('../share/index.js');
       const r = await writeCapture(out, () => annotateCapture(file, report.findings, out));
       annotated = `${out} (${r.annotated} evidence packet(s) commented)`;
     }

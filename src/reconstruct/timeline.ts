@@ -171,6 +171,13 @@ export class TimelineCollector {
   readonly #lanes = new Map<string, Lane>();
   /** TCP lanes by flow (no per-packet key strings; remembers the flow it found last). */
   readonly #tcp = new FlowTable<TcpLaneState>();
+  /**
+   * 1 for each port a TCP lane's endpoints use. Lanes are never dropped, so once the lane bound is
+   * reached the flows with lanes are fixed, and a segment with a port no TCP lane uses has none:
+   * it is counted without a flow lookup. On an incident-rich capture most packets are such segments
+   * (edge 400 k: 282 k of 289 k TCP segments came after the bound).
+   */
+  readonly #tcpLanePorts = new Uint8Array(65536);
   /** Open DNS queries of every lane, oldest first (a query asked again keeps its place): the bound. */
   readonly #openQueries = new Set<OpenQuery>();
   /**
@@ -361,9 +368,14 @@ export class TimelineCollector {
   #tcpSegment(p: Packet): void {
     const ip = p.ip!;
     const tcp = p.tcp!;
+    const lanesFull = this.#lanes.size >= this.#options.maxLanes;
+    if (lanesFull && (this.#tcpLanePorts[tcp.srcPort] === 0 || this.#tcpLanePorts[tcp.dstPort] === 0)) {
+      this.packetsWithoutLane++;
+      return;
+    }
     let state = this.#tcp.get(ip.src, tcp.srcPort, ip.dst, tcp.dstPort);
     if (!state) {
-      if (this.#lanes.size >= this.#options.maxLanes) {
+      if (lanesFull) {
         this.packetsWithoutLane++; // before building any string: this is the per-packet path of a busy capture
         return;
       }
@@ -379,6 +391,8 @@ export class TimelineCollector {
         forwardText, backwardText: `${endpoint(dst)} → ${endpoint(src)}`,
       };
       this.#tcp.add(ip.src, tcp.srcPort, ip.dst, tcp.dstPort, state);
+      this.#tcpLanePorts[tcp.srcPort] = 1;
+      this.#tcpLanePorts[tcp.dstPort] = 1;
     } else {
       state.lane.packets++;
       state.lane.lastTime = p.time;

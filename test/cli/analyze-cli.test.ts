@@ -6,6 +6,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSyn
 import { tmpdir } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { formatDuration, formatIso, UsageError } from '../../src/core/index.js';
@@ -142,6 +143,27 @@ describe('dualscope analyze', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain('a.pcap');
     expect(r.stdout).toContain('same-port-drop-reopen-client.pcapng');
+  });
+
+  it('loads none of the other commands\' layers (batch, server, correlate, share, SQLite): start-up is paid per file', () => {
+    // A module loader hook (node --import) writes the URL of every module loaded to a file.
+    const loaded = join(tmp, 'loaded-modules.txt');
+    writeFileSync(join(tmp, 'log-loads.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + '\\n'); return next(url, context); }\n`);
+    writeFileSync(join(tmp, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(tmp, 'log-loads.mjs')).href)});\n`);
+    const modules = (args: string[]): string[] => {
+      rmSync(loaded, { force: true });
+      const r = runCli(args, { cwd: tmp, nodeArgs: ['--import', pathToFileURL(join(tmp, 'register.mjs')).href] });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(loaded, 'utf8').trim().split('\n');
+    };
+    const otherLayers = /\/dist\/src\/(batch|server|correlate|share)\/|\/node_modules\/better-sqlite3\//;
+    const analysed = modules(['analyze', SAMPLE, '--no-write', '-q']);
+    expect(analysed.some((u) => u.endsWith('/dist/src/analyze.js'))).toBe(true);
+    expect(analysed.filter((u) => otherLayers.test(u))).toEqual([]);
+    // They are still there for the commands that need them, and for the help.
+    expect(modules(['batch', '--help']).some((u) => otherLayers.test(u))).toBe(true);
+    const help = run(['--help']);
+    for (const command of ['analyze', 'correlate', 'extract', 'anonymize', 'batch', 'query', 'worker', 'live', 'serve']) expect(help.stdout).toContain(`\n  ${command} `);
   });
 });
 
