@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureFormatError, UsageError } from '../core/index.js';
 import { DETECTORS } from '../detect/index.js';
-import { correlationJsonSchema, reportJsonSchema } from '../report/index.js';
+import { CORRELATION_SCHEMA_VERSION, correlationJsonSchema, reportJsonSchema, SCHEMA_VERSION } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
@@ -85,8 +85,8 @@ function ownCommands(): Command {
 
   cmd
     .command('schema')
-    .description('print the JSON Schema of the report (schemaVersion 1; --correlate: of the correlate report, schemaVersion 2)')
-    .option('--correlate', 'the schema of `dualscope correlate` reports (schemaVersion 2)')
+    .description(`print the JSON Schema of the report (schemaVersion ${SCHEMA_VERSION}; --correlate: of the correlate report, schemaVersion ${CORRELATION_SCHEMA_VERSION})`)
+    .option('--correlate', `the schema of \`dualscope correlate\` reports (schemaVersion ${CORRELATION_SCHEMA_VERSION})`)
     .action((o: { correlate?: boolean }) => {
       process.stdout.write(`${JSON.stringify(o.correlate ? correlationJsonSchema() : reportJsonSchema(), null, 2)}\n`);
     });

@@ -59,5 +59,8 @@ describe('dualscope correlate', () => {
     expect(v2.properties.points.type).toBe('array');
     const v1 = JSON.parse(run(['schema']).stdout);
     expect(v1.properties.schemaVersion.const).toBe(3);
+    // The help names the versions the schemas hold (it said 1 for the report's after version 3 came).
+    const help = run(['schema', '--help']).stdout.replace(/\s+/g, ' ');
+    expect(help).toContain('(schemaVersion 3; --correlate: of the correlate report, schemaVersion 2)');
   });
 });
