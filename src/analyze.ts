@@ -132,6 +132,7 @@ export class Analysis {
       if (unmergeable !== undefined) throw new Error(`detector ${unmergeable.name} restates at finish but cannot hand its state to a merge: a capture cannot be split with it`);
     }
     if (this.#options.owned !== undefined) this.#scope.own(this.#options.owned);
+    this.#scope.announces = this.#keepsProvisional;
     // Transaction records only when a detector reads them (Detector.readsTransactions).
     const dnsOptions = { transactionRecords: this.#dnsDetectors.some((d) => d.readsTransactions === true), ...this.#options.dns };
     this.#dns = new DnsReconstructor(dnsOptions, (r) => this.#observe(this.#dnsDetectors, r));

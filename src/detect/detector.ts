@@ -106,11 +106,22 @@ const NONE: readonly string[] = Object.freeze([]);
  * frame being read when the reconstructor gave it out; past the last frame at the end): the same
  * number in a piece as on one thread, so a detector that keeps "the first N" keeps the N smallest
  * positions, and pieces merged in file order keep what one thread keeps.
+ *
+ * `announces` says whether anyone reads the findings observe() returns before finish.
  */
 export class RecordScope {
   #range: { readonly firstFrame: number; readonly lastFrame: number } | undefined;
   /** See above; set by the analysis before each record goes to the detectors. */
   position = 0;
+  /**
+   * Whether the provisional findings of a detector that restates at finish are read (live capture
+   * and onFinding/onIncident listeners announce them as they come): when not, the detector builds
+   * none, as the analysis would drop them, and each is a summary, evidence texts and a display
+   * filter made for nobody (a DNS detector's first occurrence of every group: on the edge bench
+   * file's first 400 k packets ~300 slow_lookup findings alone). Set by the analysis; true unless
+   * it says otherwise.
+   */
+  announces = true;
 
   /**
    * Only records whose first frame is in [firstFrame, lastFrame] are owned. The range is read at

@@ -9,7 +9,7 @@ import { generateEdgeCapture } from '../../bench/generate-edge.js';
 import { analyzeFile } from '../../src/analyze.js';
 import { allLookupEvidence, shownLookup } from '../../src/detect/dns/common.js';
 import { createLocalZoneLeak } from '../../src/detect/dns/local-zone-leak.js';
-import { CaptureView, DETECTORS, Explanations, RecordScope, type Finding } from '../../src/detect/index.js';
+import { CaptureView, createDetectors, DETECTORS, Explanations, RecordScope, type Finding } from '../../src/detect/index.js';
 import { locallyServedZone } from '../../src/detect/dns/local-zones.js';
 import type { DnsRecord } from '../../src/reconstruct/dns/index.js';
 import { runDns } from '../reconstruct/dns/pipeline.js';
@@ -68,4 +68,27 @@ describe('what is kept in place of the whole record shows the same', () => {
     expect(without.findings).toEqual(withListener.findings);
     expect(without.findings.length).toBeGreaterThan(10);
   }, 120_000);
+});
+
+describe('provisional findings are built only when someone reads them (RecordScope.announces)', () => {
+  it('a DNS detector that restates at finish returns none from observe() when not announcing, and finishes with the same findings', () => {
+    const run = (announces: boolean): { early: Map<string, number>; final: Map<string, readonly Finding[]> } => {
+      const set = createDetectors();
+      set.scope.announces = announces;
+      const early = new Map<string, number>();
+      const final = new Map<string, readonly Finding[]>();
+      records.forEach((r, i) => {
+        set.scope.position = i;
+        for (const d of set.dns) early.set(d.name, (early.get(d.name) ?? 0) + d.observe(r).length);
+      });
+      for (const d of set.dns) final.set(d.name, d.finish());
+      return { early, final };
+    };
+    const announcing = run(true);
+    const silent = run(false);
+    // The capture has provisional findings of several DNS detectors; none is built when not announced.
+    expect([...announcing.early.values()].filter((n) => n > 0).length).toBeGreaterThanOrEqual(3);
+    expect([...silent.early.values()].every((n) => n === 0)).toBe(true);
+    expect(silent.final).toEqual(announcing.final);
+  });
 });

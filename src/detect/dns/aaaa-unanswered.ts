@@ -131,8 +131,8 @@ export function createAaaaUnanswered(options: Partial<AaaaUnansweredOptions> = {
       g.evidence.push(p.problem === 'unanswered' && e.role.startsWith('AAAA') ? { ...e, role: `${e.role} (no reply)` } : e);
       g.evidenceAt.push(at);
     }
-    // The first lookup of a group is reported at once (live capture); finish() restates it with the counts.
-    return g.occurrences === 1 ? [finding(g)] : NO_FINDINGS;
+    // The first lookup of a group is reported at once when announced (live capture, RecordScope.announces); finish() restates it with the counts.
+    return g.occurrences === 1 && scope.announces ? [finding(g)] : NO_FINDINGS;
   };
   /**
    * An A-only lookup answered with addresses: remembered, and paired with the AAAA-only lookups

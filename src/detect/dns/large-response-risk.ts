@@ -260,9 +260,9 @@ export function createLargeResponseRisk(options: Partial<LargeResponseRiskOption
           if (g !== undefined) note(g, reasons, r.qname, [replyEvidence(r.reply, fake, r.client, 'reply (its query is not in the capture)')], r.reply.size);
         }
       }
-      // Reported at once (live capture); finish() restates them with every occurrence.
+      // Reported at once when announced (live capture, RecordScope.announces); finish() restates them with every occurrence.
       if (fresh.length === 0) return NO_FINDINGS;
-      const out = fresh.map((g) => finding(g, o));
+      const out = scope.announces ? fresh.map((g) => finding(g, o)) : NO_FINDINGS;
       fresh.length = 0;
       return out;
     },

@@ -236,9 +236,9 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
         g.evidence.push(e);
         g.evidenceAt.push(at);
       }
-      // Reported at once (live capture); finish() restates it with the resolver's upstream leg, or
+      // Reported at once when announced (live capture, RecordScope.announces); finish() restates it with the resolver's upstream leg, or
       // withdraws it when it was itself the upstream leg of a client's lookup.
-      return g.occurrences === 1 ? [finding(g, undefined, o)] : [];
+      return g.occurrences === 1 && scope.announces ? [finding(g, undefined, o)] : NO_FINDINGS;
     },
     restatesAtFinish: true,
     finish(): readonly Finding[] {

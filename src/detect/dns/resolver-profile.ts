@@ -7,7 +7,7 @@
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, sortEvidence, transmissions } from './common.js';
+import { CappedGroups, displayFilter, durationText, median, NO_FINDINGS, questionEvidence, shownLookup, sortEvidence, transmissions, type LookupShown } from './common.js';
 
 export interface ResolverProfileOptions {
   maxClients: number;
@@ -43,12 +43,29 @@ interface Profile {
  * A lookup's evidence, kept while it may still be shown: the client's first lookup, then lookups
  * with a re-sent question until one shows a retransmission (or 16 items are gathered), as the
  * finding shows the first lookup and the first re-sent one.
+ *
+ * A lookup with nothing re-sent (the client's first, nearly always) keeps what evidence shows of it
+ * (`shown`) instead of the evidence itself: nothing reads that evidence before finish(), which
+ * reports only the maxFindings busiest clients, and building it (texts for every query and reply)
+ * for each of up to maxClients clients was most of this detector's time on an incident-rich
+ * capture. A re-sent lookup's evidence is built at once: whether more candidates are wanted reads it.
  */
 interface EvidenceCandidate {
   at: number;
   retried: boolean;
-  evidence: Evidence[];
+  /** Set when `retried`; else built from `shown` when a finding shows it (candidateEvidence). */
+  evidence: Evidence[] | undefined;
+  shown: LookupShown | undefined;
 }
+
+/** The evidence of a lookup: each question's first six items. */
+function lookupEvidence(l: LookupShown): Evidence[] {
+  const evidence: Evidence[] = [];
+  for (const q of l.questions) evidence.push(...questionEvidence(l, q, 6));
+  return evidence;
+}
+
+const candidateEvidence = (c: EvidenceCandidate): Evidence[] => c.evidence ?? lookupEvidence(c.shown!);
 
 const MAX_GAPS = 256;
 const MAX_SERVERS = 8;
@@ -60,8 +77,9 @@ function wantsCandidates(cs: readonly EvidenceCandidate[]): boolean {
   let items = 0;
   for (const c of cs) {
     if (!c.retried) continue;
-    if (c.evidence.some(showsRetry)) return false;
-    items += c.evidence.length;
+    const evidence = candidateEvidence(c);
+    if (evidence.some(showsRetry)) return false;
+    items += evidence.length;
   }
   return items < MAX_EVIDENCE;
 }
@@ -70,7 +88,7 @@ function wantsCandidates(cs: readonly EvidenceCandidate[]): boolean {
 function evidenceOf(cs: readonly EvidenceCandidate[]): Evidence[] {
   let ev: Evidence[] = [];
   for (const c of cs) {
-    if (ev.length === 0 || (ev.length < MAX_EVIDENCE && c.retried && !ev.some(showsRetry))) ev = sortEvidence([...ev, ...c.evidence]).slice(0, MAX_EVIDENCE);
+    if (ev.length === 0 || (ev.length < MAX_EVIDENCE && c.retried && !ev.some(showsRetry))) ev = sortEvidence([...ev, ...candidateEvidence(c)]).slice(0, MAX_EVIDENCE);
   }
   return ev;
 }
@@ -181,9 +199,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
   let retried = false;
   for (let k = 0; k < l.questions.length; k++) if (l.questions[k]!.retransmissions > 0) retried = true;
   if (p.candidates.length === 0 || (retried && wantsCandidates(p.candidates))) {
-    const evidence: Evidence[] = [];
-    for (const q of l.questions) evidence.push(...questionEvidence(l, q, 6));
-    p.candidates.push({ at, retried, evidence });
+    p.candidates.push(retried ? { at, retried, evidence: lookupEvidence(l), shown: undefined } : { at, retried, evidence: undefined, shown: shownLookup(l) });
   }
 }
 

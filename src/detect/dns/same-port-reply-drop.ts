@@ -123,8 +123,8 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
         pair.kept.push(d);
         pair.keptAt.push(at);
-        // Reported at once (live capture); finish() restates it with the pair's count and median timeout.
-        out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
+        // Reported at once when announced (live capture, RecordScope.announces); finish() restates it with the pair's count and median timeout.
+        if (scope.announces) out.push(finding(d, pair.occurrences, d.inferredTimeoutMicros));
       }
       for (const x of losses) {
         const pair = pairOf(x.first.client, x.first.server);
@@ -133,7 +133,7 @@ export function createSamePortReplyDrop(options: Partial<SamePortReplyDropOption
         if (pair.kept.length + pair.downstream.length >= o.maxFindingsPerPair) continue;
         pair.downstream.push(x);
         pair.downstreamAt.push(at);
-        out.push(downstreamFinding(x, pair.occurrences));
+        if (scope.announces) out.push(downstreamFinding(x, pair.occurrences));
       }
       return out;
     },

@@ -91,8 +91,8 @@ export function createSlowLookup(options: Partial<SlowLookupOptions> = {}, expla
         g.names.push(lower);
         g.namesAt.push(at);
       }
-      // Reported at once (live capture); finish() restates it with the group's worst case.
-      return g.occurrences === 1 ? [finding(g, o)] : NO_FINDINGS;
+      // Reported at once when announced (live capture, RecordScope.announces); finish() restates it with the group's worst case.
+      return g.occurrences === 1 && scope.announces ? [finding(g, o)] : NO_FINDINGS;
     },
     restatesAtFinish: true,
     finish(): readonly Finding[] {

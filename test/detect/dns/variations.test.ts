@@ -336,6 +336,22 @@ describe('dns.resolver_profile names only what the evidence shows (issue 15)', (
     expect(f.summary).not.toMatch(/glibc|musl/i);
   });
 
+  it('shows the first lookup and the first re-sent one (the first kept without its evidence texts until a finding shows it)', () => {
+    const c = conversation(CLIENT, SERVER);
+    const f = profile([
+      c.query(0, 39000, 1, 'first.example.test', A), c.query(0.05, 39000, 2, 'first.example.test', AAAA),
+      c.reply(0.4, 39000, 1, 'first.example.test', A, ADDR_A), c.reply(0.5, 39000, 2, 'first.example.test', AAAA, ADDR_AAAA),
+      c.query(2000, 40000, 11, NAME, A), c.query(2000.05, 40000, 12, NAME, AAAA), c.reply(2000.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(7000, 40000, 11, NAME, A), c.reply(7000.4, 40000, 11, NAME, A, ADDR_A),
+      c.query(7000.5, 40000, 12, NAME, AAAA), c.reply(7000.9, 40000, 12, NAME, AAAA, ADDR_AAAA),
+    ]);
+    expect(f.evidence.map((e) => `${e.frame} ${e.role}`)).toEqual([
+      '1 A query', '2 AAAA query', '3 A reply', '4 AAAA reply',
+      '5 A query', '6 AAAA query', '7 A reply', '8 A retransmission', '9 A reply', '10 AAAA retransmission', '11 AAAA reply',
+    ]);
+    expect(f.details).toMatchObject({ retriesObserved: 1 });
+  });
+
   it('names glibc when pattern, order, no EDNS and the 5 s default timeout all fit', () => {
     const f = profile(lostThenResent(5000));
     expect(f.details).toMatchObject({ pattern: 'parallel-same-port', order: 'A-first', stub: 'glibc-default' });
