@@ -21,7 +21,7 @@ export interface FlowNode<V> {
 
 interface Node<V> extends FlowNode<V> {
   value: V;
-  /** Neighbours in insertion order. A removed node keeps `next`, so an iteration standing on it goes on. */
+  /** Neighbours in insertion order. A removed node keeps `next` (until the next add()), so an iteration standing on it goes on. */
   prev: Node<V> | undefined;
   next: Node<V> | undefined;
   /** The next node in the same bucket. */
@@ -40,6 +40,8 @@ interface Node<V> extends FlowNode<V> {
  */
 const SEED = (Math.random() * 0x100000000) | 0;
 const INITIAL_BUCKETS = 256;
+/** Nodes of deleted flows a table keeps for add() to reuse (see `#free`). */
+const MAX_FREE_NODES = 4096;
 
 /**
  * Address text → its hash, shared by every table: a Map lookup finds it by the hash V8 keeps in
@@ -92,6 +94,15 @@ export class FlowTable<V> {
   #last: Node<V> | undefined = undefined;
   #size = 0;
   /**
+   * Nodes of deleted flows, for add() to reuse: a flow's node lives as long as the flow (seconds of
+   * capture time for a TCP connection), so V8's young-generation collector copied and promoted a
+   * new one for each (edge 2 M: ~100 k connections, ~100 B each). A deleted node keeps `next` for a
+   * walk standing on it (see `first`) until the next add(), when no walk is under way: the last
+   * `#freeWithNext` nodes still refer to the nodes after them, which add() lets go of.
+   */
+  readonly #free: Node<V>[] = [];
+  #freeWithNext = 0;
+  /**
    * The answer get() or add() gave last, by the endpoints it was asked with: packets come in runs of
    * one flow (a handshake, a burst of segments, a query and its reply), and a run then costs four
    * comparisons instead of hashing both addresses. The answer may be "none" (`#hit` undefined with
@@ -110,7 +121,8 @@ export class FlowTable<V> {
 
   /**
    * The oldest node: walk `next` for the values in insertion order (a loop, not an iterator: a
-   * generator made expiry scans ~3× slower). Deleting the current value while walking is safe.
+   * generator made expiry scans ~3× slower). Deleting the current value while walking is safe;
+   * adding is not (add() may reuse the node walked).
    */
   get first(): FlowNode<V> | undefined {
     return this.#first;
@@ -149,11 +161,22 @@ export class FlowTable<V> {
     this.#hitValid = true;
   }
 
-  /** Adds a value for a flow not present (it becomes the newest). */
+  /** Adds a value for a flow not present (it becomes the newest). Not while walking the table (see `first`). */
   add(src: string, srcPort: number, dst: string, dstPort: number, value: V): void {
     const hash = flowHash(src, srcPort, dst, dstPort);
     const i = hash & (this.#buckets.length - 1);
-    const node: Node<V> = { value, prev: undefined, next: undefined, chained: this.#buckets[i], hash, a: src, aPort: srcPort, b: dst, bPort: dstPort };
+    if (this.#freeWithNext > 0) this.#releaseNext();
+    let node = this.#free.pop();
+    if (node === undefined) node = { value, prev: undefined, next: undefined, chained: this.#buckets[i], hash, a: src, aPort: srcPort, b: dst, bPort: dstPort };
+    else {
+      node.value = value;
+      node.chained = this.#buckets[i];
+      node.hash = hash;
+      node.a = src;
+      node.aPort = srcPort;
+      node.b = dst;
+      node.bPort = dstPort;
+    }
     this.#buckets[i] = node;
     this.#append(node);
     this.#remember(src, srcPort, dst, dstPort, node);
@@ -165,6 +188,18 @@ export class FlowTable<V> {
     if (node === undefined || node.value !== value) return;
     this.#unlink(node);
     node.chained = undefined;
+    node.prev = undefined;
+    node.value = undefined as V; // a walk standing on the node has read it
+    if (this.#free.length < MAX_FREE_NODES) {
+      this.#free.push(node);
+      this.#freeWithNext++;
+    }
+  }
+
+  /** No walk is under way (add() is running): the free nodes let go of the nodes they were followed by. */
+  #releaseNext(): void {
+    for (let j = this.#free.length - this.#freeWithNext; j < this.#free.length; j++) this.#free[j]!.next = undefined;
+    this.#freeWithNext = 0;
   }
 
   /**
@@ -224,6 +259,8 @@ export class FlowTable<V> {
   }
 
   clear(): void {
+    this.#free.length = 0;
+    this.#freeWithNext = 0;
     this.#hitValid = false;
     this.#hit = undefined;
     this.#buckets = new Array<Node<V> | undefined>(INITIAL_BUCKETS).fill(undefined);

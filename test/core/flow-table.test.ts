@@ -105,6 +105,33 @@ describe('FlowTable', () => {
     t.clear();
     expect([t.size, t.oldest(), t.get('10.0.0.1', 5, '10.0.0.2', 80)]).toEqual([0, undefined, undefined]);
   });
+
+  it("gives a deleted flow's node to the next flow added, once no walk can stand on it", () => {
+    const t = new FlowTable<string>();
+    for (const port of [1, 2, 3]) t.add('10.0.0.1', port, '10.0.0.2', 80, `flow ${port}`);
+    const second = t.first!.next!;
+    // A walk deleting the flow it stands on goes on from there, and the node lets go of the value.
+    const seen: string[] = [];
+    for (let n = t.first; n !== undefined; n = n.next) {
+      seen.push(n.value);
+      if (n === second) t.delete('10.0.0.2', 80, '10.0.0.1', 2, 'flow 2');
+    }
+    expect(seen).toEqual(['flow 1', 'flow 2', 'flow 3']);
+    expect([second.value, second.next?.value]).toEqual([undefined, 'flow 3']);
+    t.add('10.0.0.3', 4, '10.0.0.2', 80, 'flow 4');
+    expect(t.first!.next!.next).toBe(second); // the newest, in the deleted flow's node
+    expect(values(t)).toEqual(['flow 1', 'flow 3', 'flow 4']);
+    expect([t.get('10.0.0.2', 80, '10.0.0.3', 4), t.get('10.0.0.1', 2, '10.0.0.2', 80)]).toEqual(['flow 4', undefined]);
+    // Deleted and not reused yet, a node refers to no other node once another flow was added.
+    const oldest = t.first!;
+    t.delete('10.0.0.1', 1, '10.0.0.2', 80, 'flow 1');
+    t.delete('10.0.0.1', 3, '10.0.0.2', 80, 'flow 3');
+    expect(oldest.next?.value).toBe(undefined); // flow 3's node, deleted since
+    expect(oldest.next).toBeDefined();
+    t.add('10.0.0.3', 5, '10.0.0.2', 80, 'flow 5'); // takes the node of flow 3, the last deleted
+    expect(values(t)).toEqual(['flow 4', 'flow 5']);
+    expect(oldest.next).toBeUndefined();
+  });
 });
 
 describe('EndpointSet', () => {

@@ -118,6 +118,51 @@ describe('path.fallback_delay: waiting successes', () => {
   });
 });
 
+describe('path.fallback_delay: a waiting success tried again', () => {
+  // An IPv4 success held to the latest IPv6 failure under its name, which it does not follow (that
+  // failure gave up long before), pairs with an earlier one once another success has paired the
+  // later one: on the next failure's arrival, unrelated as it is.
+  const records = () => {
+    const connections = run(fallback({ dns: true, v4At: 7002, v6: 'silent' })).connections;
+    const failure = connections.find((c) => c.server === S6)!;
+    const success = connections.find((c) => c.server === S4)!;
+    const at = (ms: number) => ({ frame: ms + 1, time: ms * MS });
+    const failed = (server: string, names: string[], synsAt: number[], serverPort = 80): ConnectionRecord => {
+      const syns = synsAt.map(at);
+      return { ...failure, server, serverPort, names, lookup: undefined, syns, synCount: syns.length, start: syns[0]!, last: syns[syns.length - 1]! };
+    };
+    const succeeded = (server: string, names: string[], synAt: number): ConnectionRecord =>
+      ({ ...success, server, names, lookup: undefined, syns: [at(synAt)], synCount: 1, start: at(synAt), established: at(synAt + 2), last: at(synAt + 2) });
+    return {
+      // Retried until 7 s: given up by 17 s (2.5 times the last retry gap after the last SYN).
+      early: failed('2001:db8:2::1', ['a.example.test'], [0, 1000, 3000, 7000]),
+      // One SYN at 0.5 s: given up by 3.5 s.
+      late: failed('2001:db8:2::2', ['a.example.test', 'b.example.test'], [500]),
+      held: succeeded('198.51.100.1', ['a.example.test'], 8000),
+      other: succeeded('198.51.100.2', ['b.example.test'], 1000),
+      unrelated: failed('2001:db8:2::3', ['c.example.test'], [9000], 8443),
+    };
+  };
+
+  it('pairs it with the earlier failure once the later one paired elsewhere', () => {
+    const r = records();
+    const d = createFallbackDelay();
+    const found = (rs: ConnectionRecord[]) => rs.flatMap((x) => d.observe(x));
+    expect(found([r.early, r.late, r.held])).toEqual([]); // held to `late`, which it does not follow
+    expect(found([r.other]).map((f) => f.details.ipv6Server)).toEqual([]); // pairs `late` (lone SYN: held until finish)
+    const again = found([r.unrelated]);
+    expect(again.map((f) => [f.details.ipv4Server, f.details.ipv6Server, f.details.ipv6Syns])).toEqual([['198.51.100.1', '2001:db8:2::1', 4]]);
+    expect(d.finish().map((f) => [f.details.ipv4Server, f.details.ipv6Server])).toEqual([['198.51.100.2', '2001:db8:2::2']]);
+  });
+
+  it('leaves it waiting when no failure tied to it changed', () => {
+    const r = records();
+    const d = createFallbackDelay();
+    const out = [r.early, r.late, r.held, r.unrelated].flatMap((x) => d.observe(x));
+    expect([...out, ...d.finish()]).toEqual([]);
+  });
+});
+
 describe('path.ptb_problem', () => {
   const ptb = (x: { mtu: number; length: number; to?: string; quotedSrc?: string; frame: number }) =>
     icmp6({ src: '2001:db8:9::1', dst: x.to ?? S6, kind: 'packet-too-big', mtu: x.mtu, length: x.length, quoted: { src: x.quotedSrc ?? S6, dst: C6, sport: 80, dport: 40000, length: 1500, seq: 1 }, frame: x.frame, time: x.frame * MS });
