@@ -11,9 +11,6 @@ import { dumpFile } from './dump-command.js';
 import { firstLine } from './error-line.js';
 import { AnalyzeCliOptions, DumpCliOptions, parseOptions } from './options.js';
 
-/** The commands this file defines: an argv that names one of them needs no other command's module. */
-const OWN_COMMANDS: ReadonlySet<string> = new Set(['analyze', 'dump', 'schema', 'detectors']);
-
 /**
  * The program for `argv`. The other commands' modules are loaded only when argv does not name one
  * of this file's commands (help, errors and suggestions see them all): they bring in the batch index
@@ -23,7 +20,8 @@ const OWN_COMMANDS: ReadonlySet<string> = new Set(['analyze', 'dump', 'schema', 
  */
 async function program(argv: readonly string[]): Promise<Command> {
   const cmd = ownCommands();
-  if (!OWN_COMMANDS.has(argv[0] ?? '')) await registerOtherCommands(cmd);
+  const named = argv[0];
+  if (!cmd.commands.some((c) => c.name() === named)) await registerOtherCommands(cmd);
   return cmd;
 }
 
