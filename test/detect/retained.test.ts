@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEdgeCapture } from '../../bench/generate-edge.js';
 import { analyzeFile } from '../../src/analyze.js';
 import { allLookupEvidence, shownLookup } from '../../src/detect/dns/common.js';
-import { createLocalZoneLeak } from '../../src/detect/dns/local-zone-leak.js';
+import { createLocalZoneLeak, legShown, newLeg, writeLeg } from '../../src/detect/dns/local-zone-leak.js';
 import { CaptureView, createDetectors, DETECTORS, Explanations, RecordScope, type Finding } from '../../src/detect/index.js';
 import { locallyServedZone } from '../../src/detect/dns/local-zones.js';
 import type { DnsRecord } from '../../src/reconstruct/dns/index.js';
@@ -56,6 +56,22 @@ describe('what is kept in place of the whole record shows the same', () => {
       expect(allLookupEvidence(shownLookup(r), 8)).toEqual(allLookupEvidence(r, 8));
     }
     expect(lookups).toBeGreaterThan(1000);
+  });
+
+  it('a remembered leg, written over lookup after lookup in one slot, gives the evidence of the lookup written last', () => {
+    const slot = newLeg();
+    let plain = 0;
+    let other = 0;
+    for (const r of records) {
+      if (r.type !== 'lookup') continue;
+      writeLeg(slot, r, r.nameLower, 1, false, 0);
+      if (slot.shown === undefined) plain++;
+      else other++;
+      expect(allLookupEvidence(legShown(slot), 8)).toEqual(allLookupEvidence(r, 8));
+    }
+    // Both kinds of leg, one after the other: the usual lookup as plain fields, any other as shownLookup's copy.
+    expect(plain).toBeGreaterThan(1000);
+    expect(other).toBeGreaterThan(10);
   });
 
   it('a file analysed without listeners, which keeps no provisional findings, reports what one with listeners does', async () => {

@@ -7,11 +7,11 @@
 // one-sided trace) that got no reply here — it may well have been answered; only the client asking
 // again after its timeout still shows it was not.
 import { isLocalAddress, PrefixList, type Micros } from '../../core/index.js';
-import type { DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
+import type { DnsAttempt, DnsLookup, DnsRecord } from '../../reconstruct/dns/index.js';
 import type { CaptureView } from '../capture-view.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
-import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName, shownLookup, type LookupShown } from './common.js';
+import { allLookupEvidence, answerRtt, CappedGroups, displayFilter, durationText, NO_FINDINGS, printableName, qtypeName, shownLookup, type LookupShown, type ReplyShown } from './common.js';
 import { locallyServedZone } from './local-zones.js';
 
 const KIND = 'dns.local_zone_leak';
@@ -30,7 +30,7 @@ export interface LocalZoneLeakOptions {
   /**
    * Lookups remembered in all (the newest; at most 8 per name) to see a resolver forward what it
    * was asked. A bound on the total, not per name: 4,096 names of 8 legs each held ~30 MB of
-   * evidence on an incident-rich capture; 4,096 legs hold ~4 MB.
+   * evidence on an incident-rich capture; 4,096 legs hold ~2 MB (RememberedLegs).
    */
   maxRememberedLegs: number;
 }
@@ -78,8 +78,16 @@ interface Group {
 /** Legs kept per name: the first ones since the name was (again) remembered. */
 const LEGS_PER_NAME = 8;
 
-/** A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. */
-interface Leg {
+/**
+ * A lookup for a zone name, kept only to tie a resolver's upstream leg to its client's query. Its
+ * evidence is built only for the legs a finding takes, at finish (built for every lookup in a
+ * locally served zone — reverse lookups of private addresses: many on a busy network — it was most
+ * of what this detector allocated), from what evidence shows of the lookup: for the usual lookup,
+ * one question sent once with at most one reply, the fields below; for any other, `shown`.
+ */
+export interface Leg {
+  /** The name in lower case. */
+  name: string;
   client: string;
   start: number;
   servers: readonly string[];
@@ -87,24 +95,141 @@ interface Leg {
   unanswered: boolean;
   /** Where it was observed (RecordScope.position): the merge of a split capture takes each leg once. */
   at: number;
-  /**
-   * What evidence shows of the lookup (shownLookup): its evidence is built only for the legs a
-   * finding takes, at finish. Built for every lookup in a locally served zone (reverse lookups of
-   * private addresses: many on a busy network), it was most of what this detector allocated.
-   */
-  lookup: LookupShown;
+  /** What evidence shows of a lookup of another shape (shownLookup); undefined: the fields below. */
+  shown: LookupShown | undefined;
+  qtype: number;
+  transport: DnsAttempt['transport'];
+  clientPort: number;
+  server: string;
+  serverPort: number;
+  id: number;
+  queryFrame: number;
+  queryTime: number;
+  querySize: number;
+  queryEdnsUdpSize: number | undefined;
+  replied: boolean;
+  replyFrame: number;
+  replyTime: number;
+  rcode: number;
+  answersOfType: number;
+  tc: boolean;
+  aa: boolean;
+  replySize: number;
+  fragmented: boolean;
+}
+
+/** An empty slot (exported for tests, as writeLeg and legShown). */
+export const newLeg = (): Leg => ({
+  name: '', client: '', start: 0, servers: [], transmissions: 0, unanswered: false, at: 0, shown: undefined,
+  qtype: 0, transport: 'udp', clientPort: 0, server: '', serverPort: 0, id: 0, queryFrame: 0, queryTime: 0, querySize: 0, queryEdnsUdpSize: undefined,
+  replied: false, replyFrame: 0, replyTime: 0, rcode: 0, answersOfType: 0, tc: false, aa: false, replySize: 0, fragmented: false,
+});
+
+/** Writes lookup `l` into `leg` (a slot of RememberedLegs, possibly holding an older leg). */
+export function writeLeg(leg: Leg, l: DnsLookup, name: string, transmissions: number, unanswered: boolean, at: number): void {
+  leg.name = name;
+  leg.client = l.client;
+  leg.start = l.start;
+  leg.servers = l.servers;
+  leg.transmissions = transmissions;
+  leg.unanswered = unanswered;
+  leg.at = at;
+  const q = l.questions.length === 1 ? l.questions[0]! : undefined;
+  const a = q !== undefined && q.attempts.length === 1 ? q.attempts[0]! : undefined;
+  if (q === undefined || a === undefined || a.qtype !== q.qtype || a.queries.length !== 1 || a.replies.length > 1) {
+    leg.shown = shownLookup(l);
+    return;
+  }
+  leg.shown = undefined;
+  leg.qtype = q.qtype;
+  leg.transport = a.transport;
+  leg.clientPort = a.clientPort;
+  leg.server = a.server;
+  leg.serverPort = a.serverPort;
+  leg.id = a.id;
+  const sent = a.queries[0]!;
+  leg.queryFrame = sent.frame;
+  leg.queryTime = sent.time;
+  leg.querySize = sent.size;
+  leg.queryEdnsUdpSize = sent.ednsUdpSize;
+  const reply = a.replies[0];
+  leg.replied = reply !== undefined;
+  if (reply === undefined) return;
+  leg.replyFrame = reply.frame;
+  leg.replyTime = reply.time;
+  leg.rcode = reply.rcode;
+  leg.answersOfType = reply.answersOfType;
+  leg.tc = reply.tc;
+  leg.aa = reply.aa;
+  leg.replySize = reply.size;
+  leg.fragmented = reply.fragmented;
+}
+
+/** What evidence shows of the leg's lookup. */
+export function legShown(leg: Leg): LookupShown {
+  if (leg.shown !== undefined) return leg.shown;
+  const replies: ReplyShown[] = leg.replied
+    ? [{ frame: leg.replyFrame, time: leg.replyTime, rcode: leg.rcode, answersOfType: leg.answersOfType, tc: leg.tc, aa: leg.aa, size: leg.replySize, fragmented: leg.fragmented }]
+    : [];
+  const attempt = {
+    transport: leg.transport, clientPort: leg.clientPort, server: leg.server, serverPort: leg.serverPort, id: leg.id, qtype: leg.qtype,
+    queries: [{ frame: leg.queryFrame, time: leg.queryTime, size: leg.querySize, ednsUdpSize: leg.queryEdnsUdpSize }], replies,
+  };
+  return { client: leg.client, questions: [{ qtype: leg.qtype, attempts: [attempt] }] };
 }
 
 /** What a leg shows in the finding it joins. */
-const legEvidence = (leg: Leg): Evidence[] => allLookupEvidence(leg.lookup, 8).slice(0, 12);
+const legEvidence = (leg: Leg): Evidence[] => allLookupEvidence(legShown(leg), 8).slice(0, 12);
+
+/**
+ * The newest `max` legs, at most LEGS_PER_NAME per name, oldest first. Every leg lives until `max`
+ * newer ones came (on the edge bench file, seconds of capture: each was promoted to the old
+ * generation, and with shownLookup's copy and the lists by name ~940 B a leg, ~40 MB of the 2 M
+ * packets' promoted bytes); so a leg is a slot of a ring, written over by the leg that drops it,
+ * with plain fields for the usual lookup.
+ */
+class RememberedLegs {
+  readonly #slots: Leg[] = [];
+  /** The oldest slot once the ring is full. */
+  #oldest = 0;
+  readonly #perName = new Map<string, number>();
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.#slots.length;
+  }
+
+  /** The slot to write a new leg of `name` into (the oldest leg's, once full), or undefined when the name has its LEGS_PER_NAME. */
+  slotFor(name: string): Leg | undefined {
+    const known = this.#perName.get(name) ?? 0;
+    if (known >= LEGS_PER_NAME || this.max <= 0) return undefined;
+    this.#perName.set(name, known + 1);
+    if (this.#slots.length < this.max) {
+      const leg = newLeg();
+      this.#slots.push(leg);
+      return leg;
+    }
+    const leg = this.#slots[this.#oldest]!;
+    this.#oldest = (this.#oldest + 1) % this.max;
+    const left = this.#perName.get(leg.name)! - 1;
+    if (left === 0) this.#perName.delete(leg.name);
+    else this.#perName.set(leg.name, left);
+    return leg;
+  }
+
+  /** Every leg, oldest first. */
+  oldestFirst(): Leg[] {
+    return [...this.#slots.slice(this.#oldest), ...this.#slots.slice(0, this.#oldest)];
+  }
+}
 
 const MAX_EVIDENCE = 24;
 
 /** What a piece of a split capture hands to the merge. */
 interface LocalZoneLeakState {
   groups: Group[];
-  /** Every remembered leg with its name, oldest first. */
-  legs: [string, Leg][];
+  /** Every remembered leg, oldest first. */
+  legs: Leg[];
 }
 
 const OUTCOME_RANK = { unknown: 0, answered: 1, slow: 2, servfail: 3, timeout: 4 } as const;
@@ -115,29 +240,8 @@ export type LocalZoneLeakDetector = Detector<DnsRecord> & { rememberedLegs(): nu
 export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {}, explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): LocalZoneLeakDetector {
   const o = { ...DEFAULT_LOCAL_ZONE_LEAK_OPTIONS, ...options };
   const groups = new CappedGroups<Group>(o.maxGroups);
-  /** Lookups per name (bounded): the legs of one query through a resolver. */
-  const legs = new Map<string, Leg[]>();
-  /** The name of every remembered leg, oldest first from `legHead`: the oldest leg goes first. */
-  let legOrder: string[] = [];
-  let legHead = 0;
-  const remember = (nameKey: string, leg: Leg): void => {
-    const known = legs.get(nameKey);
-    if (known === undefined) legs.set(nameKey, [leg]);
-    else if (known.length < LEGS_PER_NAME) known.push(leg);
-    else return;
-    legOrder.push(nameKey);
-    if (legOrder.length - legHead > o.maxRememberedLegs) {
-      // A name's legs are in the order remembered, so its first is the oldest leg of all.
-      const oldest = legOrder[legHead++]!;
-      const list = legs.get(oldest)!;
-      list.shift();
-      if (list.length === 0) legs.delete(oldest);
-      if (legHead > 1024 && legHead * 2 > legOrder.length) {
-        legOrder = legOrder.slice(legHead);
-        legHead = 0;
-      }
-    }
-  };
+  /** Lookups of zone names (bounded): the legs of one query through a resolver. */
+  const legs = new RememberedLegs(o.maxRememberedLegs);
   /** mergeState: the position of the last leg taken from a piece. */
   let mergedLegsUpTo = Number.NEGATIVE_INFINITY;
   /** (client, server, zone) already shown to fail: later queries in the zone with no outcome join. */
@@ -157,7 +261,7 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
 
   return {
     name: 'local-zone-leak',
-    rememberedLegs: () => legOrder.length - legHead,
+    rememberedLegs: () => legs.size,
     observe(r: DnsRecord): readonly Finding[] {
       if (r.type !== 'lookup') return NO_FINDINGS;
       const zone = locallyServedZone(r.nameLower);
@@ -215,7 +319,8 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       // Remember every leg: a resolver forwarding shows up as a lookup of the same name by the server.
       // The legs are context, like the zone shown failing: remembered from every record read, so that
       // a piece of a split capture holds (and drops, by the bounds) the legs one thread does.
-      remember(nameKey, { client: r.client, start: r.start, servers: r.servers, transmissions, unanswered: reasons.includes('unanswered'), at, lookup: shownLookup(r) });
+      const leg = legs.slotFor(nameKey);
+      if (leg !== undefined) writeLeg(leg, r, nameKey, transmissions, reasons.includes('unanswered'), at);
       // What follows is counted by the piece of a split capture that owns the lookup (RecordScope).
       if (!scope.owns(r)) return NO_FINDINGS;
       if (reasons.length === 0) return NO_FINDINGS;
@@ -246,9 +351,12 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
       // Upstream legs that belong to a client's query found here are reported inside its finding.
       const merged = new Set<string>();
       const upstream = new Map<string, { to: Set<string>; queries: number; evidence: Evidence[]; unanswered: boolean }>();
+      const legsByName = new Map<string, Leg[]>();
+      for (const g of groups.groups.values()) legsByName.set(g.nameLower, []);
+      for (const leg of legs.oldestFirst()) legsByName.get(leg.name)?.push(leg);
       for (const g of groups.groups.values()) {
         const up = { to: new Set<string>(), queries: 0, evidence: [] as Evidence[], unanswered: false };
-        for (const leg of legs.get(g.nameLower) ?? []) {
+        for (const leg of legsByName.get(g.nameLower)!) {
           // The resolver's own query for the same name while the client waits: it was forwarded.
           // Resolvers often use another address upstream, so the leg is matched on the name and
           // time, from another host to another server.
@@ -284,23 +392,14 @@ export function createLocalZoneLeak(options: Partial<LocalZoneLeakOptions> = {},
     // The legs go in the order they were remembered, and the merge remembers them again in that
     // order, piece after piece, each leg once (a piece's lead-in holds legs an earlier piece already
     // gave): the bounds then drop the legs one thread would have dropped.
-    exportState: (): LocalZoneLeakState => {
-      const taken = new Map<string, number>();
-      const ordered: [string, Leg][] = [];
-      for (let i = legHead; i < legOrder.length; i++) {
-        const name = legOrder[i]!;
-        const k = taken.get(name) ?? 0;
-        taken.set(name, k + 1);
-        ordered.push([name, legs.get(name)![k]!]);
-      }
-      return { groups: [...groups.groups.values()], legs: ordered };
-    },
+    exportState: (): LocalZoneLeakState => ({ groups: [...groups.groups.values()], legs: legs.oldestFirst() }),
     mergeState(state: unknown): void {
       const b = state as LocalZoneLeakState;
       const upTo = mergedLegsUpTo;
-      for (const [name, leg] of b.legs) {
+      for (const leg of b.legs) {
         if (leg.at <= upTo) continue;
-        remember(name, leg);
+        const slot = legs.slotFor(leg.name);
+        if (slot !== undefined) Object.assign(slot, leg);
         mergedLegsUpTo = Math.max(mergedLegsUpTo, leg.at);
       }
       for (const y of b.groups) {

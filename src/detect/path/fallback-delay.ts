@@ -11,7 +11,7 @@
 // rests on lone SYNs alone is therefore held until finish, and dropped there when every client of
 // its failed attempts proved one-sided (as dns.local_zone_leak withdraws such a silence).
 import type { Micros } from '../../core/index.js';
-import type { ConnectionRecord, PathRecord } from '../../reconstruct/path/index.js';
+import type { ConnectionRecord, Mark, PathRecord } from '../../reconstruct/path/index.js';
 import type { CaptureView } from '../capture-view.js';
 import { defineDetector, NO_FINDINGS, RecordScope, type Detector, type Explanations } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -58,9 +58,9 @@ interface FallbackDelayState {
 }
 
 /**
- * What the detector keeps of a connection while it waits (up to maxPending of each family): the
- * fields the pairing and the finding read. Not the record itself, which holds both direction
- * summaries (~2.5 kB a connection on the incident-rich bench file, ten times this).
+ * What the detector keeps of a failed connection while it waits (up to maxPending): the fields the
+ * pairing and the finding read. Not the record itself, which holds both direction summaries
+ * (~2.5 kB a connection on the incident-rich bench file, ten times this).
  */
 type Attempt = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'last' | 'syns' | 'synCount' | 'handshake' | 'handshakeFailure' | 'icmp' | 'established'> & {
   /**
@@ -74,6 +74,24 @@ const attemptOf = (c: ConnectionRecord): Attempt => ({
   version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, last: c.last,
   syns: c.syns, synCount: c.synCount, handshake: c.handshake, handshakeFailure: c.handshakeFailure, icmp: c.icmp, established: c.established,
   firstSyn: c.syns[0]?.time ?? c.start.time,
+});
+
+/**
+ * What the detector keeps of an established connection while it waits for a failure of the other
+ * family (up to maxPending): less than a failure's Attempt, as a success's SYN retries, last packet,
+ * handshake failure and ICMP errors are never read. Nearly every connection is one (edge 2 M: 98 k
+ * of 100 k), and each waits while maxPending newer ones come; what it keeps of the record lives
+ * that long.
+ */
+type Success = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'established'> & {
+  /** Its first SYN (see Attempt.firstSyn for the time). */
+  readonly syn: Mark | undefined;
+  readonly firstSyn: Micros;
+};
+
+const successOf = (c: ConnectionRecord): Success => ({
+  version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, established: c.established,
+  syn: c.syns[0], firstSyn: c.syns[0]?.time ?? c.start.time,
 });
 
 /** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
@@ -95,7 +113,7 @@ interface V6Failure {
 const later = (a: V6Failure, b: V6Failure): boolean => a.firstSyn > b.firstSyn || (a.firstSyn === b.firstSyn && a.seq > b.seq);
 
 /** The failed attempt came from the host that asked for the success's name, or asked for it itself. */
-const askedBySameHost = (f: V6Failure, v4: Attempt, asker: string | undefined): boolean =>
+const askedBySameHost = (f: V6Failure, v4: Success, asker: string | undefined): boolean =>
   f.c.client === asker || f.c.lookup?.asker === v4.client || f.c.lookup?.asker === asker;
 
 export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {}, _explanations?: Explanations, view?: CaptureView, scope: RecordScope = new RecordScope()): Detector<PathRecord> {
@@ -113,7 +131,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   let failureSeq = 0;
   /** Oldest first; past maxPending the oldest is reported at once, as before the hold. */
   const held: HeldFallback[] = [];
-  const successes = new OldestFirst<Attempt>();
+  const successes = new OldestFirst<Success>();
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
   let latest: Micros = 0;
@@ -159,7 +177,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * this runs for every success against each failure it may be tied to, and a capture time passed to a call
    * V8 does not inline is a heap number made for the call, where a difference is a small integer.
    */
-  function tied(f: V6Failure, v4: Attempt, since: Micros): 'name' | 'port' | undefined {
+  function tied(f: V6Failure, v4: Success, since: Micros): 'name' | 'port' | undefined {
     const c = f.c;
     if (c.version === v4.version || c.serverPort !== v4.serverPort) return undefined;
     if (since < 0) return undefined;
@@ -174,7 +192,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * Sets `last` to the latest failures tied to `v4`. A failure under one of its names can only be
    * tied by name; by port, only one without a name, or any when `v4` has none (see tied()).
    */
-  function findTies(v4: Attempt): void {
+  function findTies(v4: Success): void {
     last.byName = last.own = undefined;
     if (v4.names.length === 0) last.byPort = latestTiedByPort(failures, v4);
     else {
@@ -187,7 +205,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   }
 
   /** Updates `last` with the failures among `candidates` (sharing a name with `v4`) tied to it. */
-  function considerNameTies(candidates: readonly V6Failure[], v4: Attempt): void {
+  function considerNameTies(candidates: readonly V6Failure[], v4: Success): void {
     const t4 = v4.firstSyn;
     const asker = v4.lookup?.asker;
     for (let i = 0; i < candidates.length; i++) {
@@ -204,7 +222,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * no-DNS window before `v4` (every earlier one did too): scanning every nameless failure for
    * every success was most of the detector's time on the incident-rich bench file.
    */
-  function latestTiedByPort(candidates: readonly V6Failure[], v4: Attempt): V6Failure | undefined {
+  function latestTiedByPort(candidates: readonly V6Failure[], v4: Success): V6Failure | undefined {
     const t4 = v4.firstSyn;
     for (let i = candidates.length - 1; i >= 0; i--) {
       const f = candidates[i]!;
@@ -222,7 +240,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * test reads only the last failure of the list (failures are kept in first-SYN order, and the
    * lists below keep it), so it is asked first and the lists are built only when it passes.
    */
-  function match(v4: Attempt): { list: V6Failure[]; byName: boolean } | undefined {
+  function match(v4: Success): { list: V6Failure[]; byName: boolean } | undefined {
     const t4 = v4.firstSyn;
     findTies(v4);
     const { byName: lastByName, own: lastOwn, byPort: lastByPort } = last;
@@ -236,7 +254,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
    * port, those of the client of the latest. Apart from match(): its closures over `v4` made a
    * context object for every success tried.
    */
-  function tiedList(v4: Attempt, tie: 'name' | 'port', own: boolean): V6Failure[] {
+  function tiedList(v4: Success, tie: 'name' | 'port', own: boolean): V6Failure[] {
     const t4 = v4.firstSyn;
     let list = failures.filter((f) => !f.paired && tied(f, v4, t4 - f.firstSyn) === tie);
     // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
@@ -274,7 +292,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     return sorted.slice(i);
   }
 
-  function tryPair(v4: Attempt): readonly Finding[] {
+  function tryPair(v4: Success): readonly Finding[] {
     const m = match(v4);
     if (m === undefined) return NO_FINDINGS;
     pairings++;
@@ -320,7 +338,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         return out;
       }
       if (r.handshake !== 'established') return NO_FINDINGS;
-      const success = attemptOf(r);
+      const success = successOf(r);
       successes.push(success);
       prune();
       return tryPair(success);
@@ -412,8 +430,8 @@ function lastActivity(c: Attempt): Micros {
   return c.last.time;
 }
 
-function classify(v6: readonly Attempt[], v4: Attempt, heMax: Micros): { cls: FallbackClass; signal: Attempt | undefined } {
-  const t4 = v4.syns[0]?.time ?? v4.start.time;
+function classify(v6: readonly Attempt[], v4: Success, heMax: Micros): { cls: FallbackClass; signal: Attempt | undefined } {
+  const t4 = v4.firstSyn;
   const t6 = v6[0]!.syns[0]?.time ?? v6[0]!.start.time;
   // A failure the client heard about before it tried IPv4.
   const heard = v6.filter((c) => c.handshakeFailure !== undefined && c.handshakeFailure.time <= t4);
@@ -425,10 +443,10 @@ function classify(v6: readonly Attempt[], v4: Attempt, heMax: Micros): { cls: Fa
   return { cls: 'timeout', signal: undefined };
 }
 
-function finding(v4: Attempt, v6: readonly Attempt[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
+function finding(v4: Success, v6: readonly Attempt[], byName: boolean, outcomes: Map<string, { failed: number; ok: number }>): Finding {
   const first6 = v6[0]!;
   const t6 = first6.syns[0]?.time ?? first6.start.time;
-  const t4 = v4.syns[0]?.time ?? v4.start.time;
+  const t4 = v4.firstSyn;
   const delay = t4 - t6;
   const established = v4.established !== undefined ? v4.established.time - t6 : undefined;
   const { cls, signal } = classify(v6, v4, DEFAULT_FALLBACK_DELAY_OPTIONS.happyEyeballsMaxMicros);
@@ -454,7 +472,7 @@ function finding(v4: Attempt, v6: readonly Attempt[], byName: boolean, outcomes:
   }
   if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'dns-answer', `DNS answer (${mirror ? 'A' : 'AAAA'})`, undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
   if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'dns-answer', `DNS answer (${mirror ? 'AAAA' : 'A'})`, undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
-  if (v4.syns[0] !== undefined) evidence.push(ev(v4.syns[0], 'tcp-syn', `${to} SYN`, v4.client, v4.server, `port ${v4.serverPort}`));
+  if (v4.syn !== undefined) evidence.push(ev(v4.syn, 'tcp-syn', `${to} SYN`, v4.client, v4.server, `port ${v4.serverPort}`));
   if (v4.established !== undefined) evidence.push(ev(v4.established, 'evidence', `${to} established`, v4.client, v4.server));
   const sorted = sortEvidence(evidence);
   const first = sorted[0]!;
