@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { clearAddressHashes } from '../../../src/reconstruct/dns/reconstructor.js';
 import { DnsReconstructor, type DnsLookup, type DnsRecord, type DnsTransaction, type DnsOrphanResponse } from '../../../src/reconstruct/dns/index.js';
 import { A, AAAA, conversation, ms } from '../../support/dns-packets.js';
 import type { Packet } from '../../../src/decode/index.js';
@@ -94,6 +95,24 @@ describe('transactions', () => {
     const { recon, records } = run([c.query(0, 40000, 7, 'A.Example', A), c.reply(1, 40000, 7, 'a.example', A), c.reply(50, 40000, 7, 'a.example', A)]);
     expect(transactions(records)[0]!.outcome).toBe('answered');
     expect(recon.stats().duplicateResponses).toBe(1);
+    expect(recon.stats().unmatchedResponses).toBe(0);
+  });
+
+  it('pairs and groups the same when its address-hash table is cleared (as when full)', () => {
+    // Asked before the table is cleared, answered after (the addresses hashed again), and asked
+    // again (the lookup found by the client's hash).
+    const c = conversation(CLIENT, SERVER);
+    const records: DnsRecord[] = [];
+    const recon = new DnsReconstructor({}, (r) => records.push(r));
+    recon.packet(c.query(0, 40000, 7, 'first.example', A));
+    recon.packet(c.query(0, 40001, 8, 'case.example', A));
+    clearAddressHashes();
+    recon.packet(c.reply(1, 40000, 7, 'first.example', A, { answers: ['192.0.2.1'] }));
+    recon.packet(c.reply(1, 40001, 8, 'CASE.Example', A, { answers: ['192.0.2.2'] }));
+    recon.packet(c.query(2, 40002, 9, 'first.example', AAAA));
+    recon.packet(c.reply(3, 40002, 9, 'first.example', AAAA));
+    recon.finish();
+    expect(lookups(records).map((l) => [l.name, l.outcome, l.questions.length])).toEqual([['case.example', 'answered', 1], ['first.example', 'answered', 2]]);
     expect(recon.stats().unmatchedResponses).toBe(0);
   });
 
