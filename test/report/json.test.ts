@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { analyzeFile } from '../../src/analyze.js';
 import { DETECTORS } from '../../src/detect/index.js';
 import { checkJsonReport, Report, renderJson, renderJsonChunks } from '../../src/report/index.js';
+import { functionsCompiledBy } from '../support/compiled-code.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');
 const at = { generatedAt: '2026-01-01T00:00:00.000Z' };
@@ -113,22 +114,12 @@ describe('the JSON report in parts', () => {
   });
 
   it('compiles no code to check a report (zod\'s fast path costs more than one report earns back)', () => {
-    const compiled: string[] = [];
-    const original = globalThis.Function;
-    globalThis.Function = new Proxy(original, {
-      construct(target, args: string[]) {
-        compiled.push(args.at(-1) ?? '');
-        return Reflect.construct(target, args) as object;
-      },
-    });
-    try {
-      // A registry of its own, so its report schema is new and nothing of it was compiled before.
-      const registry = [...DETECTORS];
+    // A registry of its own, so its report schema is new and nothing of it was compiled before.
+    const registry = [...DETECTORS];
+    const compiled = functionsCompiledBy(() => {
       checkJsonReport(busy, registry);
       renderJson(demo, registry);
-    } finally {
-      globalThis.Function = original;
-    }
+    });
     expect(compiled).toEqual([]);
   });
 
