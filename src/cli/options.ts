@@ -39,9 +39,12 @@ export const DumpCliOptions = z.object({
 });
 export type DumpCliOptions = z.infer<typeof DumpCliOptions>;
 
-/** zod's first issue as one line naming the option. */
+/**
+ * zod's first issue as one line naming the option. Parsed without zod's compiled fast path: options
+ * are parsed once per process, and compiling the schema's parser costs more than it saves.
+ */
 export function parseOptions<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
-  const r = schema.safeParse(raw);
+  const r = schema.safeParse(raw, { jitless: true });
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
   const key = issue.path.map(String).join('.');

@@ -4,7 +4,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CaptureFormatError, UsageError } from '../core/index.js';
 import { DETECTORS } from '../detect/index.js';
-import { CORRELATION_SCHEMA_VERSION, correlationJsonSchema, reportJsonSchema, SCHEMA_VERSION } from '../report/index.js';
+import { CORRELATION_SCHEMA_VERSION, reportJsonSchema, SCHEMA_VERSION } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { EXIT, runAnalyze } from './analyze-command.js';
 import { dumpFile } from './dump-command.js';
@@ -85,8 +85,9 @@ function ownCommands(): Command {
     .command('schema')
     .description(`print the JSON Schema of the report (schemaVersion ${SCHEMA_VERSION}; --correlate: of the correlate report, schemaVersion ${CORRELATION_SCHEMA_VERSION})`)
     .option('--correlate', `the schema of \`dualscope correlate\` reports (schemaVersion ${CORRELATION_SCHEMA_VERSION})`)
-    .action((o: { correlate?: boolean }) => {
-      process.stdout.write(`${JSON.stringify(o.correlate ? correlationJsonSchema() : reportJsonSchema(), null, 2)}\n`);
+    .action(async (o: { correlate?: boolean }) => {
+      const schema = o.correlate ? (await import('../report/correlation/index.js')).correlationJsonSchema() : reportJsonSchema();
+      process.stdout.write(`${JSON.stringify(schema, null, 2)}\n`);
     });
 
   cmd

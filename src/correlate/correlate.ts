@@ -8,18 +8,8 @@
 import type { Micros } from '../core/index.js';
 import { compareFindings, type AnalyzeOptions } from '../analyze.js';
 import { severityRank, type Severity } from '../detect/index.js';
-import {
-  CORRELATION_SCHEMA_VERSION,
-  type CapturePoint,
-  type CorrelatedEvidence,
-  type CorrelatedFinding,
-  type CorrelatedReport,
-  type Finding,
-  type Loss,
-  type PointClock,
-  type Sighting,
-  type StretchFacts,
-} from '../report/index.js';
+import type { CapturePoint, CorrelatedEvidence, CorrelatedFinding, CorrelatedReport, Loss, PointClock, Sighting, StretchFacts } from '../report/correlation/index.js';
+import { CORRELATION_SCHEMA_VERSION, type Finding } from '../report/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { estimateClock, toA, type ClockEstimate } from './clock.js';
 import { collectPoint, packetOfFrame, type CollectedPoint } from './collect.js';

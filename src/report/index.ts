@@ -4,8 +4,5 @@ export * from './text.js';
 export * from './html.js';
 export { readClientScript } from './html/assets.js';
 export * from './timeline-lanes.js';
-export * from './correlation-schema.js';
-export * from './correlation-text.js';
-export * from './correlation-html.js';
 export { escapeAttribute, escapeText } from './html/escape.js';
 export { cspMeta, DOCTYPE, el, end, fragment, inlineStyle, relativeLink, start, type Markup } from './html/markup.js';

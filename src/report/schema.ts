@@ -4,8 +4,12 @@ import { z } from 'zod';
 import { DETECTORS, Finding as DetectedFinding, INCIDENT_GROUP, ReportedEvidence, Severity, type DetectorRegistry, type Incident as DetectedIncident } from '../detect/index.js';
 
 // 3: findings are incidents (one per cause), each listing its occurrences (the findings of version 1).
-// (2 is the correlated report's, src/report/correlation-schema.ts: one number never names two shapes.)
 export const SCHEMA_VERSION = 3;
+/**
+ * The correlated report's (src/report/correlation/schema.ts): one number never names two shapes. Here
+ * so that `dualscope schema`'s help can name it without loading the correlation report's modules.
+ */
+export const CORRELATION_SCHEMA_VERSION = 2;
 
 const Micros = z.number().int();
 

@@ -4,7 +4,7 @@
 // incident's lost packets), so each file opened in Wireshark shows the incident from where it was
 // taken.
 import { basename } from 'node:path';
-import type { CorrelatedFinding, CorrelatedReport } from '../report/index.js';
+import type { CorrelatedFinding, CorrelatedReport } from '../report/correlation/index.js';
 import { TOOL_VERSION } from '../version.js';
 import { COMMENT_PREFIX, writeAnnotated, type AnnotateResult } from './annotate.js';
 

@@ -145,7 +145,7 @@ describe('dualscope analyze', () => {
     expect(r.stdout).toContain('same-port-drop-reopen-client.pcapng');
   });
 
-  it('loads none of the other commands\' layers (batch, server, correlate, share, SQLite): start-up is paid per file', () => {
+  it('loads none of the other commands\' layers (batch, server, correlate, share, SQLite) nor the correlation report: start-up is paid per file', () => {
     // A module loader hook (node --import) writes the URL of every module loaded to a file.
     const loaded = join(tmp, 'loaded-modules.txt');
     writeFileSync(join(tmp, 'log-loads.mjs'), `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) { appendFileSync(${JSON.stringify(loaded)}, url + '\\n'); return next(url, context); }\n`);
@@ -156,7 +156,7 @@ describe('dualscope analyze', () => {
       expect(r.status, r.stderr).toBe(0);
       return readFileSync(loaded, 'utf8').trim().split('\n');
     };
-    const otherLayers = /\/dist\/src\/(batch|server|correlate|share)\/|\/node_modules\/better-sqlite3\//;
+    const otherLayers = /\/dist\/src\/(batch|server|correlate|share|report\/correlation)\/|\/node_modules\/better-sqlite3\//;
     const analysed = modules(['analyze', SAMPLE, '--no-write', '-q']);
     expect(analysed.some((u) => u.endsWith('/dist/src/analyze.js'))).toBe(true);
     expect(analysed.filter((u) => otherLayers.test(u))).toEqual([]);

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CorrelatedReport, Report } from '../../src/report/index.js';
+import { CorrelatedReport } from '../../src/report/correlation/index.js';
+import { Report } from '../../src/report/index.js';
 import { type CliResult, expectOneLineError, requireBuiltCli, ROOT, runCli } from '../support/cli.js';
 
 const CLIENT = join(ROOT, 'samples/same-port-drop-a-client.pcap');

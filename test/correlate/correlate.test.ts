@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { correlateFiles, type CorrelateInput } from '../../src/correlate/index.js';
-import { CorrelatedReport, Report } from '../../src/report/index.js';
+import { CorrelatedReport } from '../../src/report/correlation/index.js';
+import { Report } from '../../src/report/index.js';
 import { skewPcapClock } from '../support/pcap-clock.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
-import { CorrelatedReport } from '../../src/report/index.js';
+import { CorrelatedReport } from '../../src/report/correlation/index.js';
 import { natIpv4 } from '../support/pcap-nat.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateEdgeCapture } from '../../bench/generate-edge.js';
 import { collectPoint, type CollectedPoint } from '../../src/correlate/collect.js';
 import { correlateCollected, DEFAULT_CORRELATE_OPTIONS, type CorrelationStats } from '../../src/correlate/correlate.js';
-import type { CorrelatedReport } from '../../src/report/index.js';
+import type { CorrelatedReport } from '../../src/report/correlation/index.js';
 import { skewPcapClock } from '../support/pcap-clock.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');

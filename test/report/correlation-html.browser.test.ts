@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
 import { haveChromium, launchChromium, openWatched } from '../support/browser.js';
-import { ladderColumns, ladderRows, renderCorrelationHtml, type CorrelatedReport } from '../../src/report/index.js';
+import { ladderColumns, ladderRows, renderCorrelationHtml, type CorrelatedReport } from '../../src/report/correlation/index.js';
 
 const HAVE_CHROMIUM = haveChromium('correlation-html.browser.test');
 const SAMPLES = resolve('samples');

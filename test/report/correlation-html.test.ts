@@ -9,7 +9,7 @@ import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
 import { clip } from '../../src/report/html/escape.js';
-import { renderCorrelationHtml, type CorrelatedReport } from '../../src/report/index.js';
+import { renderCorrelationHtml, type CorrelatedReport } from '../../src/report/correlation/index.js';
 
 const SAMPLES = resolve('samples');
 const HOSTILE = `<script>window.__pwned=1</script>"><img src=x onerror=alert(1)>' &amp; \u2028\u2029\u00a0<!--end`;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { analyzeFile } from '../../src/analyze.js';
-import { Report, renderJson, renderJsonChunks } from '../../src/report/index.js';
+import { DETECTORS } from '../../src/detect/index.js';
+import { checkJsonReport, Report, renderJson, renderJsonChunks } from '../../src/report/index.js';
+import { functionsCompiledBy } from '../support/compiled-code.js';
 
 const SAMPLES = join(import.meta.dirname, '../../samples');
 const at = { generatedAt: '2026-01-01T00:00:00.000Z' };
@@ -109,6 +111,16 @@ describe('the JSON report in parts', () => {
 
     const lanes = busy.timeline.lanes.map((l, k) => (k === 100 ? { ...l, marks: l.marks.map((m) => ({ ...m, t0: 1.5 })) } : l));
     expect(() => renderJson({ ...busy, timeline: { ...busy.timeline, lanes } })).toThrow(/timeline/);
+  });
+
+  it('compiles no code to check a report (zod\'s fast path costs more than one report earns back)', () => {
+    // A registry of its own, so its report schema is new and nothing of it was compiled before.
+    const registry = [...DETECTORS];
+    const compiled = functionsCompiledBy(() => {
+      checkJsonReport(busy, registry);
+      renderJson(demo, registry);
+    });
+    expect(compiled).toEqual([]);
   });
 
   it('rejects a report whose outline breaks the contract before writing anything', () => {

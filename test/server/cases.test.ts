@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { JSDOM } from 'jsdom';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { correlateFiles } from '../../src/correlate/index.js';
-import { CorrelatedReport } from '../../src/report/index.js';
+import { CorrelatedReport } from '../../src/report/correlation/index.js';
 import { MAX_CASE_POINTS } from '../../src/server/cases.js';
 import { Store } from '../../src/server/store.js';
 import { eventually, pieces, request, sample, settled, sleep, startTestServer } from './support/client.js';

@@ -1,11 +1,11 @@
 // The correlation ladder's one inline script (type-checked and linted like the rest, compiled to
 // ES2020 by `npm run build` into dist/client/correlation-client.js, which
-// src/report/correlation-html.ts inlines; the page's CSP allows exactly that text by its hash). A
+// src/report/correlation/html.ts inlines; the page's CSP allows exactly that text by its hash). A
 // classic script, not a module: no imports, everything inside one function.
 // It draws the whole ladder from the JSON block #dualscope-correlation and never uses innerHTML:
 // point names and capture strings reach the page only through textContent and attributes.
 (function () {
-  /** What correlation-html.ts embeds (LadderRow there; the report as its JSON contract has it). */
+  /** What correlation/html.ts embeds (LadderRow there; the report as its JSON contract has it). */
   type Row = import('./ladder-row.js').LadderRow;
   interface Finding {
     kind: string;
@@ -23,7 +23,7 @@
   }
   type Attrs = Record<string, string | number>;
 
-  /** An element the page always has (correlation-html.ts writes them all). */
+  /** An element the page always has (correlation/html.ts writes them all). */
   const byId = (id: string): HTMLElement => document.getElementById(id) as HTMLElement;
   const data = JSON.parse(byId('dualscope-correlation').textContent ?? '{}') as Embedded;
   const NS = 'http://www.w3.org/2000/svg';

@@ -1,4 +1,4 @@
-// One row of the correlation ladder as correlation-html.ts embeds it and correlation-client.ts draws
+// One row of the correlation ladder as correlation/html.ts embeds it and correlation-client.ts draws
 // it: the one definition both sides compile against (the script refers to it as an import type, so
 // it stays a classic script).
 export interface LadderRow {

@@ -1,13 +1,11 @@
 // The JSON report of `dualscope correlate` (schemaVersion 2): several capture points of one
-// incident, one verdict. Version 1 (a single capture's report, schema.ts) is unchanged and still
+// incident, one verdict. Version 1 (a single capture's report, ../schema.ts) is unchanged and still
 // what `analyze` writes; a version-2 file embeds each point's findings in the version-1 shape.
 // All times are µs since 1970 on the REFERENCE point's clock (the first capture), unless a field
 // says "own clock".
 import { z } from 'zod';
-import { Severity } from '../detect/index.js';
-import { CaptureFacts, Finding } from './schema.js';
-
-export const CORRELATION_SCHEMA_VERSION = 2;
+import { Severity } from '../../detect/index.js';
+import { CaptureFacts, CORRELATION_SCHEMA_VERSION, Finding } from '../schema.js';
 
 const Micros = z.number().int();
 

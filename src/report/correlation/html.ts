@@ -4,13 +4,13 @@
 // vanished. The page is built in the browser from one JSON block, with textContent and
 // setAttribute only, so no capture string ever becomes markup; the frame around it (title, the
 // points' and stretches' tables) is written by the markup builder, which escapes every string.
-import type { CorrelatedReport } from './correlation-schema.js';
-import { CORRELATION_CLIENT_JS } from './html/assets.js';
-import { CORRELATION_META_CSP } from './html/csp.js';
-import { clip } from './html/escape.js';
-import { el, end, fragment, inlineScript, jsonScript } from './html/markup.js';
-import type { LadderRow } from './html/client/ladder-row.js';
-import { reportPageHead } from './html/page-head.js';
+import type { CorrelatedReport } from './schema.js';
+import { CORRELATION_CLIENT_JS } from '../html/assets.js';
+import { CORRELATION_META_CSP } from '../html/csp.js';
+import { clip } from '../html/escape.js';
+import { el, end, fragment, inlineScript, jsonScript } from '../html/markup.js';
+import type { LadderRow } from '../html/client/ladder-row.js';
+import { reportPageHead } from '../html/page-head.js';
 
 /** Rows drawn at most (evidence packets and other losses); the rest are counted. */
 export const MAX_LADDER_ROWS = 2000;

@@ -1,10 +1,10 @@
 // The terminal summary of a correlation: one line per capture point (clock offset ± uncertainty,
 // packets matched), the stretches between points (delay, losses, rewrites), then each incident with
 // its verdict and where its packets vanished. Capture strings are made safe for a terminal.
-import { formatDuration, formatIso } from '../core/index.js';
-import type { CorrelatedFinding, CorrelatedReport } from './correlation-schema.js';
-import { CorrelatedReport as CorrelatedReportSchema } from './correlation-schema.js';
-import { terminalSafe, wrap, type TextOptions } from './text.js';
+import { formatDuration, formatIso } from '../../core/index.js';
+import type { CorrelatedFinding, CorrelatedReport } from './schema.js';
+import { CorrelatedReport as CorrelatedReportSchema } from './schema.js';
+import { terminalSafe, wrap, type TextOptions } from '../text.js';
 
 const SGR = { error: '31;1', warning: '33;1', info: '36', dim: '2', bold: '1' } as const;
 
