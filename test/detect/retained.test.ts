@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateEdgeCapture } from '../../bench/generate-edge.js';
 import { analyzeFile } from '../../src/analyze.js';
-import { allLookupEvidence, shownLookup } from '../../src/detect/dns/common.js';
+import { allLookupEvidence, questionEvidence, shownLookup } from '../../src/detect/dns/common.js';
+import { candidateEvidence, candidateOf } from '../../src/detect/dns/resolver-profile.js';
 import { createLocalZoneLeak, legShown, newLeg, writeLeg } from '../../src/detect/dns/local-zone-leak.js';
 import { CaptureView, createDetectors, DETECTORS, Explanations, RecordScope, type Finding } from '../../src/detect/index.js';
 import { locallyServedZone } from '../../src/detect/dns/local-zones.js';
@@ -72,6 +73,27 @@ describe('what is kept in place of the whole record shows the same', () => {
     // Both kinds of leg, one after the other: the usual lookup as plain fields, any other as shownLookup's copy.
     expect(plain).toBeGreaterThan(1000);
     expect(other).toBeGreaterThan(10);
+  });
+
+  it('a resolver_profile candidate keeps what its evidence shows: counted for a re-sent lookup, built at finish', () => {
+    let resent = 0;
+    let showingRetry = 0;
+    for (const r of records) {
+      if (r.type !== 'lookup') continue;
+      const retried = r.questions.some((q) => q.retransmissions > 0);
+      const evidence = r.questions.flatMap((q) => questionEvidence(r, q, 6));
+      const c = candidateOf(r, retried, 0);
+      expect(candidateEvidence(c)).toEqual(evidence);
+      expect('evidence' in c).toBe(false);
+      if (!retried) continue;
+      resent++;
+      const shows = evidence.some((e) => e.role.includes('retransmission'));
+      if (shows) showingRetry++;
+      expect([c.items, c.showsRetry]).toEqual([evidence.length, shows]);
+    }
+    // Re-sent lookups whose evidence shows the retransmission: the count read is not zero.
+    expect(resent).toBeGreaterThan(10);
+    expect(showingRetry).toBeGreaterThan(0);
   });
 
   it('a file analysed without listeners, which keeps no provisional findings, reports what one with listeners does', async () => {

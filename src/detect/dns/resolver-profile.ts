@@ -40,22 +40,25 @@ interface Profile {
 }
 
 /**
- * A lookup's evidence, kept while it may still be shown: the client's first lookup, then lookups
- * with a re-sent question until one shows a retransmission (or 16 items are gathered), as the
- * finding shows the first lookup and the first re-sent one.
+ * A lookup whose evidence may still be shown: the client's first lookup, then lookups with a
+ * re-sent question until one shows a retransmission (or 16 items are gathered), as the finding
+ * shows the first lookup and the first re-sent one.
  *
- * A lookup with nothing re-sent (the client's first, nearly always) keeps what evidence shows of it
- * (`shown`) instead of the evidence itself: nothing reads that evidence before finish(), which
- * reports only the maxFindings busiest clients, and building it (texts for every query and reply)
- * for each of up to maxClients clients was most of this detector's time on an incident-rich
- * capture. A re-sent lookup's evidence is built at once: whether more candidates are wanted reads it.
+ * It keeps what evidence shows of the lookup (`shown`), not the evidence itself: nothing reads that
+ * evidence before finish(), which reports only the maxFindings busiest clients, and building it
+ * (texts for every query and reply) for each of up to maxClients clients was most of this
+ * detector's time on an incident-rich capture. Whether more candidates are wanted reads only how
+ * many items a re-sent lookup's evidence has and whether one shows a retransmission: counted once,
+ * those are kept instead of its evidence (edge 2 M: 4,251 items for 684 re-sent lookups, kept to
+ * the end).
  */
-interface EvidenceCandidate {
+export interface EvidenceCandidate {
   at: number;
   retried: boolean;
-  /** Set when `retried`; else built from `shown` when a finding shows it (candidateEvidence). */
-  evidence: Evidence[] | undefined;
-  shown: LookupShown | undefined;
+  shown: LookupShown;
+  /** When `retried`: the number of items of its evidence, and whether one shows a retransmission. */
+  items: number;
+  showsRetry: boolean;
 }
 
 /** The evidence of a lookup: each question's first six items. */
@@ -65,7 +68,14 @@ function lookupEvidence(l: LookupShown): Evidence[] {
   return evidence;
 }
 
-const candidateEvidence = (c: EvidenceCandidate): Evidence[] => c.evidence ?? lookupEvidence(c.shown!);
+/** Lookup `l` as a candidate (exported for tests, as candidateEvidence). */
+export function candidateOf(l: DnsLookup, retried: boolean, at: number): EvidenceCandidate {
+  const shown = shownLookup(l);
+  const evidence = retried ? lookupEvidence(shown) : undefined;
+  return { at, retried, shown, items: evidence?.length ?? 0, showsRetry: evidence?.some(showsRetry) ?? false };
+}
+
+export const candidateEvidence = (c: EvidenceCandidate): Evidence[] => lookupEvidence(c.shown);
 
 const MAX_GAPS = 256;
 const MAX_SERVERS = 8;
@@ -77,9 +87,8 @@ function wantsCandidates(cs: readonly EvidenceCandidate[]): boolean {
   let items = 0;
   for (const c of cs) {
     if (!c.retried) continue;
-    const evidence = candidateEvidence(c);
-    if (evidence.some(showsRetry)) return false;
-    items += evidence.length;
+    if (c.showsRetry) return false;
+    items += c.items;
   }
   return items < MAX_EVIDENCE;
 }
@@ -149,11 +158,30 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
   };
 }
 
-/** Adds `x` to a first-MAX_SERVERS list of distinct values. */
-function addDistinct<T>(xs: T[], at: number[], x: T, pos: number): void {
-  if (xs.length < MAX_SERVERS && !xs.includes(x)) {
-    xs.push(x);
-    at.push(pos);
+/**
+ * `xs` with `x` added: the first as a one-element list. A push onto an empty list made room for 17,
+ * and a profile lives to the end with most of its lists holding one item (a client's one server,
+ * EDNS size, lookup kept for evidence): up to maxClients profiles of five such lists.
+ */
+function appended<T>(xs: T[], x: T): T[] {
+  if (xs.length === 0) return [x];
+  xs.push(x);
+  return xs;
+}
+
+/** Adds `server` to the first MAX_SERVERS distinct servers. */
+function addServer(p: Profile, server: string, at: number): void {
+  if (p.servers.length < MAX_SERVERS && !p.servers.includes(server)) {
+    p.servers = appended(p.servers, server);
+    p.serversAt = appended(p.serversAt, at);
+  }
+}
+
+/** Adds `size` to the first MAX_SERVERS distinct EDNS sizes. */
+function addEdns(p: Profile, size: number, at: number): void {
+  if (p.edns.length < MAX_SERVERS && !p.edns.includes(size)) {
+    p.edns = appended(p.edns, size);
+    p.ednsAt = appended(p.ednsAt, at);
   }
 }
 
@@ -167,7 +195,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
     p.patterns.set('single', (p.patterns.get('single') ?? 0) + 1);
   }
   // Indexed, as every loop on this per-lookup path (src/detect/dns/common.ts, INDEXED).
-  for (let i = 0; i < l.servers.length; i++) addDistinct(p.servers, p.serversAt, l.servers[i]!, at);
+  for (let i = 0; i < l.servers.length; i++) addServer(p, l.servers[i]!, at);
   for (let k = 0; k < l.questions.length; k++) {
     const q = l.questions[k]!;
     // One transmission (most questions): nothing to sort and no retry gap.
@@ -176,7 +204,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
       const sent = a.queries[0]!;
       if (p.maxTransmissions < 1) p.maxTransmissions = 1;
       p.transports.add(a.transport);
-      if (sent.ednsUdpSize !== undefined) addDistinct(p.edns, p.ednsAt, sent.ednsUdpSize, at);
+      if (sent.ednsUdpSize !== undefined) addEdns(p, sent.ednsUdpSize, at);
       continue;
     }
     const tx = transmissions(q);
@@ -184,7 +212,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
     for (let i = 0; i < tx.length; i++) {
       const x = tx[i]!;
       p.transports.add(x.attempt.transport);
-      if (x.sent.ednsUdpSize !== undefined) addDistinct(p.edns, p.ednsAt, x.sent.ednsUdpSize, at);
+      if (x.sent.ednsUdpSize !== undefined) addEdns(p, x.sent.ednsUdpSize, at);
       if (i === 0) continue;
       // A timeout retry: the previous transmission had no reply before this one.
       const prev = tx[i - 1]!;
@@ -199,7 +227,8 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
   let retried = false;
   for (let k = 0; k < l.questions.length; k++) if (l.questions[k]!.retransmissions > 0) retried = true;
   if (p.candidates.length === 0 || (retried && wantsCandidates(p.candidates))) {
-    p.candidates.push(retried ? { at, retried, evidence: lookupEvidence(l), shown: undefined } : { at, retried, evidence: undefined, shown: shownLookup(l) });
+    const candidate = candidateOf(l, retried, at);
+    p.candidates = appended(p.candidates, candidate);
   }
 }
 

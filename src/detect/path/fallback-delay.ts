@@ -80,19 +80,64 @@ const attemptOf = (c: ConnectionRecord): Attempt => ({
  * What the detector keeps of an established connection while it waits for a failure of the other
  * family (up to maxPending): less than a failure's Attempt, as a success's SYN retries, last packet,
  * handshake failure and ICMP errors are never read. Nearly every connection is one (edge 2 M: 98 k
- * of 100 k), and each waits while maxPending newer ones come; what it keeps of the record lives
- * that long.
+ * of 100 k), and each waits while maxPending newer ones come: so a success is a slot, reused once it
+ * leaves the waiting list (paired, or dropped as the oldest), with plain fields in place of the
+ * record's marks and lookup, which otherwise lived as long and were promoted with it (edge 2 M,
+ * every detector: promoted 129 → 114 MB).
  */
-type Success = Pick<ConnectionRecord, 'version' | 'client' | 'server' | 'serverPort' | 'names' | 'lookup' | 'start' | 'established'> & {
-  /** Its first SYN (see Attempt.firstSyn for the time). */
-  readonly syn: Mark | undefined;
-  readonly firstSyn: Micros;
-};
+export class Success {
+  version: ConnectionRecord['version'] = 4;
+  client = '';
+  server = '';
+  serverPort = 0;
+  names: readonly string[] = [];
+  startFrame = 0;
+  /** Its first SYN's capture time (the start's without one; see Attempt.firstSyn). */
+  firstSyn: Micros = 0;
+  /** Its first SYN's frame; -1: none. */
+  synFrame = -1;
+  /** The frame where the handshake completed; -1: not seen. */
+  establishedFrame = -1;
+  establishedTime: Micros = 0;
+  /** The DNS answer that gave the server's address (ConnectionRecord.lookup); undefined: none. */
+  lookupName: string | undefined = undefined;
+  lookupFrame = 0;
+  lookupTime: Micros = 0;
+  lookupAsker: string | undefined = undefined;
 
-const successOf = (c: ConnectionRecord): Success => ({
-  version: c.version, client: c.client, server: c.server, serverPort: c.serverPort, names: c.names, lookup: c.lookup, start: c.start, established: c.established,
-  syn: c.syns[0], firstSyn: c.syns[0]?.time ?? c.start.time,
-});
+  /** Writes connection `c` into this slot (possibly holding an earlier success). */
+  write(c: ConnectionRecord): this {
+    this.version = c.version;
+    this.client = c.client;
+    this.server = c.server;
+    this.serverPort = c.serverPort;
+    this.names = c.names;
+    this.startFrame = c.start.frame;
+    const syn = c.syns[0];
+    this.synFrame = syn?.frame ?? -1;
+    this.firstSyn = syn?.time ?? c.start.time;
+    this.establishedFrame = c.established?.frame ?? -1;
+    this.establishedTime = c.established?.time ?? 0;
+    const lookup = c.lookup;
+    this.lookupName = lookup?.name;
+    this.lookupFrame = lookup?.frame ?? 0;
+    this.lookupTime = lookup?.time ?? 0;
+    this.lookupAsker = lookup?.asker;
+    return this;
+  }
+
+  get syn(): Mark | undefined {
+    return this.synFrame === -1 ? undefined : { frame: this.synFrame, time: this.firstSyn };
+  }
+
+  get established(): Mark | undefined {
+    return this.establishedFrame === -1 ? undefined : { frame: this.establishedFrame, time: this.establishedTime };
+  }
+
+  get lookup(): ConnectionRecord['lookup'] {
+    return this.lookupName === undefined ? undefined : { name: this.lookupName, frame: this.lookupFrame, time: this.lookupTime, asker: this.lookupAsker! };
+  }
+}
 
 /** One SYN that drew nothing the capture holds: from a client shown one-sided, it proves nothing. */
 const loneSyn = (c: Pick<Attempt, 'handshake' | 'synCount'>): boolean => c.handshake === 'unanswered' && c.synCount < 2;
@@ -132,6 +177,8 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   /** Oldest first; past maxPending the oldest is reported at once, as before the hold. */
   const held: HeldFallback[] = [];
   const successes = new OldestFirst<Success>();
+  /** Slots of successes that left the waiting list, for the next ones (see Success). */
+  const spareSuccesses: Success[] = [];
   /** Per IPv6 address: attempts that failed / succeeded (for the stale-AAAA hint). */
   const v6Outcome = new Map<string, { failed: number; ok: number }>();
   let latest: Micros = 0;
@@ -167,7 +214,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   function prune(): void {
     const horizon = latest - 2 * o.windowMicros;
     while (failures.length > 0 && (failures.length > o.maxPending || failures[0]!.firstSyn < horizon)) forgetFailure(failures.shift()!);
-    while (successes.length > 0 && (successes.length > o.maxPending || successes.at(0).firstSyn < horizon)) successes.dropOldest();
+    while (successes.length > 0 && (successes.length > o.maxPending || successes.at(0).firstSyn < horizon)) spareSuccesses.push(successes.dropOldest());
     if (v6Outcome.size > 4 * o.maxPending) v6Outcome.clear();
   }
 
@@ -207,7 +254,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
   /** Updates `last` with the failures among `candidates` (sharing a name with `v4`) tied to it. */
   function considerNameTies(candidates: readonly V6Failure[], v4: Success): void {
     const t4 = v4.firstSyn;
-    const asker = v4.lookup?.asker;
+    const asker = v4.lookupAsker;
     for (let i = 0; i < candidates.length; i++) {
       const f = candidates[i]!;
       if (f.paired || tied(f, v4, t4 - f.firstSyn) !== 'name') continue;
@@ -258,7 +305,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     const t4 = v4.firstSyn;
     let list = failures.filter((f) => !f.paired && tied(f, v4, t4 - f.firstSyn) === tie);
     // By name, the same client: prefer attempts from the host that asked, when the lookup says who asked.
-    const asker = v4.lookup?.asker;
+    const asker = v4.lookupAsker;
     if (tie === 'name' && own) list = list.filter((f) => askedBySameHost(f, v4, asker));
     if (tie === 'port') {
       // Without DNS only the IPv6 attempts of one client, the latest burst, are taken.
@@ -299,6 +346,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
     for (const f of m.list) f.paired = true;
     successes.remove(v4);
     const f = finding(v4, m.list.map((x) => x.c), m.byName, v6Outcome);
+    spareSuccesses.push(v4);
     if (!m.list.every((x) => loneSyn(x.c))) return [f];
     held.push({ finding: f, clients: [...new Set(m.list.map((x) => x.c.client))] });
     return held.length > o.maxPending ? [held.shift()!.finding] : NO_FINDINGS;
@@ -338,7 +386,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
         return out;
       }
       if (r.handshake !== 'established') return NO_FINDINGS;
-      const success = successOf(r);
+      const success = (spareSuccesses.pop() ?? new Success()).write(r);
       successes.push(success);
       prune();
       return tryPair(success);
@@ -348,6 +396,7 @@ export function createFallbackDelay(options: Partial<FallbackDelayOptions> = {},
       failuresByName.clear();
       namelessFailures.length = 0;
       successes.clear();
+      spareSuccesses.length = 0;
       v6Outcome.clear();
       // A lone SYN judged before its client proved one-sided proves nothing either. (The success it
       // was paired with is not offered to other failures again: one thread knowing the client
@@ -386,7 +435,9 @@ class OldestFirst<T> {
     this.#items.push(item);
   }
 
-  dropOldest(): void {
+  /** Takes the oldest item out and returns it. */
+  dropOldest(): T {
+    const oldest = this.#items[this.#start]!;
     this.#items[this.#start++] = undefined;
     // Once the dropped slots are most of the array, the items left move to a new one (each moves
     // about once per item dropped).
@@ -394,6 +445,7 @@ class OldestFirst<T> {
       this.#items = this.#items.slice(this.#start);
       this.#start = 0;
     }
+    return oldest;
   }
 
   /** Takes `item` out wherever it is (a success that paired). */
@@ -448,7 +500,8 @@ function finding(v4: Success, v6: readonly Attempt[], byName: boolean, outcomes:
   const t6 = first6.syns[0]?.time ?? first6.start.time;
   const t4 = v4.firstSyn;
   const delay = t4 - t6;
-  const established = v4.established !== undefined ? v4.established.time - t6 : undefined;
+  const established = v4.establishedFrame !== -1 ? v4.establishedTime - t6 : undefined;
+  const lookup4 = v4.lookup;
   const { cls, signal } = classify(v6, v4, DEFAULT_FALLBACK_DELAY_OPTIONS.happyEyeballsMaxMicros);
   const synsV6 = v6.reduce((n, c) => n + c.synCount, 0);
   const addrs6 = [...new Set(v6.map((c) => c.server))];
@@ -471,7 +524,7 @@ function finding(v4: Success, v6: readonly Attempt[], byName: boolean, outcomes:
     }
   }
   if (first6.lookup !== undefined) evidence.push(ev(first6.lookup, 'dns-answer', `DNS answer (${mirror ? 'A' : 'AAAA'})`, undefined, first6.lookup.asker, `${first6.lookup.name} → ${first6.server}`));
-  if (v4.lookup !== undefined) evidence.push(ev(v4.lookup, 'dns-answer', `DNS answer (${mirror ? 'AAAA' : 'A'})`, undefined, v4.lookup.asker, `${v4.lookup.name} → ${v4.server}`));
+  if (lookup4 !== undefined) evidence.push(ev(lookup4, 'dns-answer', `DNS answer (${mirror ? 'AAAA' : 'A'})`, undefined, lookup4.asker, `${lookup4.name} → ${v4.server}`));
   if (v4.syn !== undefined) evidence.push(ev(v4.syn, 'tcp-syn', `${to} SYN`, v4.client, v4.server, `port ${v4.serverPort}`));
   if (v4.established !== undefined) evidence.push(ev(v4.established, 'evidence', `${to} established`, v4.client, v4.server));
   const sorted = sortEvidence(evidence);
@@ -487,7 +540,7 @@ function finding(v4: Success, v6: readonly Attempt[], byName: boolean, outcomes:
     // The first evidence frame (often a DNS answer) may start several fallbacks (one answer, several
     // clients or connections), so it alone does not name one; the success's first frame does, as a
     // success pairs once. Both, so the id still points at where the fallback starts.
-    id: `path.fallback_delay:${first.frame}:${v4.start.frame}`,
+    id: `path.fallback_delay:${first.frame}:${v4.startFrame}`,
     kind: 'path.fallback_delay',
     severity,
     summary: `${names.length > 0 ? names[0] : `port ${v4.serverPort}`}: ${from} ${addrs6.map((a) => endpoint(a, first6.serverPort)).join(', ')} failed (${first6.handshake}), ${to} ${endpoint(v4.server, v4.serverPort)} tried ${formatDuration(delay)} after the first ${from} SYN${established !== undefined ? `, connected after ${formatDuration(established)}` : ''} — ${how}`,
@@ -502,7 +555,7 @@ function finding(v4: Success, v6: readonly Attempt[], byName: boolean, outcomes:
       delayMicros: Math.max(0, established ?? delay),
     },
     confidence: byName
-      ? { level: first6.lookup !== undefined && v4.lookup !== undefined && (first6.lookup.asker === v4.lookup.asker || first6.client === first6.lookup.asker || v4.client === v4.lookup.asker) ? 'high' : 'medium', reason: `the ${from} and ${to} addresses are the ${mirror ? 'A and AAAA' : 'AAAA and A'} answers for ${names[0]} seen in the capture` }
+      ? { level: first6.lookup !== undefined && lookup4 !== undefined && (first6.lookup.asker === lookup4.asker || first6.client === first6.lookup.asker || v4.client === lookup4.asker) ? 'high' : 'medium', reason: `the ${from} and ${to} addresses are the ${mirror ? 'A and AAAA' : 'AAAA and A'} answers for ${names[0]} seen in the capture` }
       : { level: 'low', reason: 'no DNS answer ties the two addresses together: paired by destination port and timing only' },
     remedy: REMEDY.fallback,
     displayFilter: anyOf(filterParts),
