@@ -561,6 +561,16 @@ export interface SummingState {
 }
 
 /**
+ * The version of what SummingState holds: the detectors' exported states (exportState) and the
+ * capture view's. A batch index keeps its set members' states between runs, and a build can merge
+ * only states of the shapes it writes (an older local_zone_leak state merged by a newer build loses
+ * its legs; an older resolver_profile state throws at finish): the index analyses a set's members
+ * again when its states were written under another version (batch-index.ts). Raise it whenever a
+ * detector's exported state changes shape. 1: before this constant (main up to 6329a3b).
+ */
+export const SUMMING_STATE_VERSION = 2;
+
+/**
  * The merge of the detectors that sum up at finish, shared by the pieces of one file (PieceMerger)
  * and the files of a capture set (the batch coordinator): fresh detectors take every piece's state
  * in capture order (Detector.mergeState; the capture view likewise, as local_zone_leak consults it

@@ -20,6 +20,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { SUMMING_STATE_VERSION } from '../analyze.js';
 import { UsageError } from '../core/index.js';
 
 export const FILE_STATUSES = ['pending', 'scanned', 'done', 'failed'] as const;
@@ -229,6 +230,7 @@ export class BatchIndex {
         const v = (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('schemaVersion') as { value: string } | undefined)?.value;
         if (v !== undefined && Number(v) > SCHEMA_VERSION) throw new UsageError(`${path}: written by a newer dualscope (index schema ${v})`);
         this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('schemaVersion', String(SCHEMA_VERSION));
+        this.#forgetStatesOfAnotherVersion();
       } else {
         this.#db.prepare('SELECT count(*) FROM files').get();
       }
@@ -314,6 +316,22 @@ export class BatchIndex {
   /** Where the file stands in its capture set (its neighbours, for people; the context read is recorded by recordAnalysis). */
   recordSet(id: number, setId: string | null, setSeq: number | null, prevPath: string | null, nextPath: string | null): void {
     this.#db.prepare('UPDATE files SET set_id = ?, set_seq = ?, prev_path = ?, next_path = ? WHERE id = ?').run(setId, setSeq, prevPath, nextPath, id);
+  }
+
+  /**
+   * Set members' summing states written by a build whose states have another shape
+   * (SUMMING_STATE_VERSION; none recorded: version 1) cannot be merged by this one: those files go
+   * back to `scanned`, so this run analyses them again, and their set is merged anew (its signature
+   * changes with the analyses). Their reports and findings stay until replaced.
+   */
+  #forgetStatesOfAnotherVersion(): void {
+    const key = 'summingStateVersion';
+    const written = (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? '1';
+    if (written === String(SUMMING_STATE_VERSION)) return;
+    this.#db.transaction(() => {
+      this.#db.prepare("UPDATE files SET status = 'scanned', summing = NULL WHERE summing IS NOT NULL AND status = 'done'").run();
+      this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, String(SUMMING_STATE_VERSION));
+    })();
   }
 
   /**

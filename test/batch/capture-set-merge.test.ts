@@ -11,9 +11,10 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { serialize } from 'node:v8';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { analyzeFile } from '../../src/analyze.js';
+import { analyzeFile, SUMMING_STATE_VERSION } from '../../src/analyze.js';
 import { BatchIndex, DEFAULT_BATCH_OPTIONS, dropCaptureSet, PoolClosedError, runBatch, runJob, type BatchOptions, type Job, type JobRunner } from '../../src/batch/index.js';
 import { escapeAttribute, type Finding, type Report } from '../../src/report/index.js';
 import { ROOT } from '../support/cli.js';
@@ -207,6 +208,36 @@ describe.skipIf(!haveEditcap)('a capture set merges the detectors that sum up at
       const before = index.findings();
       await runBatch(paths, index, new InlineRunner(), options('resume'));
       expect(index.findings()).toEqual(before);
+    } finally {
+      index.close();
+    }
+  }, 180_000);
+
+  it('states kept by a build of another state version are not merged: their files are analysed again, to the same findings', async () => {
+    const { paths } = ring('same-port-drop-many-clients-lan.pcap', 10, 'state-version');
+    const file = join(tmp, 'state-version.sqlite');
+    let index = new BatchIndex(file);
+    await runBatch(paths, index, new InlineRunner(), options('state-version'));
+    const want = batchOccurrences(index, paths);
+    const members = index.files().filter((r) => r.stateSlot !== null).length;
+    expect(members).toBe(paths.length);
+    // As an older build left it: no version recorded, and states of a shape this build cannot
+    // read (merging this one throws), with the set's merge to be done again.
+    index.db.prepare("DELETE FROM meta WHERE key = 'summingStateVersion'").run();
+    index.db.prepare('UPDATE files SET summing = ?').run(serialize({ states: 'not this shape' }));
+    index.db.prepare('DELETE FROM findings WHERE set_id IS NOT NULL').run();
+    index.db.prepare('DELETE FROM capture_sets').run();
+    index.close();
+    index = new BatchIndex(file);
+    try {
+      const again = await runBatch(paths, index, new InlineRunner(), options('state-version'));
+      expect(again.analysed).toBe(members);
+      expect(batchOccurrences(index, paths)).toEqual(want);
+      expectReportsMatchIndex(index, paths);
+      // Recorded now: the next run analyses nothing.
+      const next = await runBatch(paths, index, new InlineRunner(), options('state-version'));
+      expect(next.analysed).toBe(0);
+      expect(index.db.prepare("SELECT value FROM meta WHERE key = 'summingStateVersion'").get()).toEqual({ value: String(SUMMING_STATE_VERSION) });
     } finally {
       index.close();
     }
