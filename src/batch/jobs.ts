@@ -15,7 +15,7 @@ import { serialize } from 'node:v8';
 import { CaptureFormatError, secondsToMicros, type Micros } from '../core/index.js';
 import { readCapture, RenumberedFrame, StopReading } from '../readers/index.js';
 import { renderHtmlChunks, renderJsonChunks, type Finding, type Report } from '../report/index.js';
-import { Analysis, type AnalyzeOptions, type PieceResult } from '../analyze.js';
+import { Analysis, SUMMING_STATE_VERSION, type AnalyzeOptions, type PieceResult } from '../analyze.js';
 import { analyzePiece, type PieceJob } from './pieces.js';
 import type { ScanFacts } from './batch-index.js';
 import { writeFileAtomically } from './write-file.js';
@@ -88,6 +88,11 @@ export type JobResult =
        * a Redis queue (JSON) alike. Null for a file alone.
        */
       readonly summing: string | null;
+      /**
+       * The SUMMING_STATE_VERSION of the build that made `summing` (a `--queue` worker may run
+       * another dualscope than its coordinator, which merges only states of its own version).
+       */
+      readonly summingVersion: number;
       /** The member's slot (null for a file alone). */
       readonly slot: number | null;
     }
@@ -146,6 +151,7 @@ async function analyzeJob(job: AnalyzeJob, onPackets?: (packets: number) => void
     findings: report.findings,
     context: contextFiles(job),
     summing,
+    summingVersion: SUMMING_STATE_VERSION,
     slot: job.member?.slot ?? null,
   };
 }

@@ -18,6 +18,7 @@
 //
 // An unreadable or damaged file is recorded `failed` with its reason, and the batch goes on.
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { SUMMING_STATE_VERSION } from '../analyze.js';
 import { secondsToMicros } from '../core/index.js';
 import type { BatchIndex, FileRow } from './batch-index.js';
 import { DEFAULT_SET_OPTIONS, groupCaptureSets, nameChainCandidates, type SetMember } from './capture-sets.js';
@@ -137,7 +138,10 @@ export async function runBatch(paths: readonly string[], index: BatchIndex, runn
         packets = n;
       });
       if (result === undefined) return;
-      if (result.ok && result.type === 'analyze') {
+      if (result.ok && result.type === 'analyze' && result.summing !== null && result.summingVersion !== SUMMING_STATE_VERSION) {
+        // A worker of another dualscope (--queue): its set member's states cannot be merged here.
+        index.recordFailure(row.id, `analysed by a worker whose detectors keep states of another shape (summing state version ${String(result.summingVersion ?? 1)}; this dualscope's is ${SUMMING_STATE_VERSION}): run the workers on the coordinator's dualscope`);
+      } else if (result.ok && result.type === 'analyze') {
         index.recordAnalysis(row.id, {
           findings: result.findings,
           facts: result.facts,

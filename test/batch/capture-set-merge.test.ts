@@ -243,6 +243,31 @@ describe.skipIf(!haveEditcap)('a capture set merges the detectors that sum up at
     }
   }, 180_000);
 
+  it('a set member analysed by a worker of another state version (--queue) fails with the reason; the run and the rest go on', async () => {
+    const { paths } = ring('same-port-drop-many-clients-lan.pcap', 10, 'worker-version');
+    const index = new BatchIndex(join(tmp, 'worker-version.sqlite'));
+    try {
+      // A runner standing for an older worker on the third file: states of version 1.
+      const older = new (class extends InlineRunner {
+        override async run(job: Job) {
+          const r = await super.run(job);
+          return r.ok && r.type === 'analyze' && r.path === paths[2] ? { ...r, summingVersion: 1 } : r;
+        }
+      })();
+      const s = await runBatch(paths, index, older, options('worker-version'));
+      expect(s.failed).toBe(1);
+      const row = index.files([paths[2]!])[0]!;
+      expect(row.status).toBe('failed');
+      expect(row.error).toContain(`summing state version 1; this dualscope's is ${SUMMING_STATE_VERSION}`);
+      expect(s.files.filter((f) => f.status === 'done')).toHaveLength(paths.length - 1);
+      // The next run, on workers of this dualscope, analyses it again.
+      const again = await runBatch(paths, index, new InlineRunner(), options('worker-version'));
+      expect(again.failed).toBe(0);
+    } finally {
+      index.close();
+    }
+  }, 180_000);
+
   it('a set that grows (a live ring buffer) is merged again and its findings replaced; --no-sets leaves none', async () => {
     const { paths } = ring('same-port-drop-many-clients-lan.pcap', 10, 'grow');
     const index = new BatchIndex(join(tmp, 'grow.sqlite'));
