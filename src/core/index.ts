@@ -9,3 +9,4 @@ export * from './flow-table.js';
 export * from './age-list.js';
 export * from './hash.js';
 export * from './dns-name.js';
+export * from './small-list.js';

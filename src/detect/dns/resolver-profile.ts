@@ -4,6 +4,7 @@
 // A and AAAA or retried at least once. The pattern alone names no implementation (glibc, musl and
 // the Windows stub all send a parallel pair from one socket): a stub is named only when the retry
 // spacing, EDNS use and pattern together fit its documented defaults, "unknown" otherwise.
+import { append } from '../../core/index.js';
 import { QTYPE_A, type DnsLookup, type DnsRecord, type LookupPattern } from '../../reconstruct/dns/index.js';
 import { defineDetector, mergeFirstByPosition, RecordScope, type Detector } from '../detector.js';
 import type { Evidence, Finding } from '../finding.js';
@@ -158,30 +159,19 @@ export function createResolverProfile(options: Partial<ResolverProfileOptions> =
   };
 }
 
-/**
- * `xs` with `x` added: the first as a one-element list. A push onto an empty list made room for 17,
- * and a profile lives to the end with most of its lists holding one item (a client's one server,
- * EDNS size, lookup kept for evidence): up to maxClients profiles of five such lists.
- */
-function appended<T>(xs: T[], x: T): T[] {
-  if (xs.length === 0) return [x];
-  xs.push(x);
-  return xs;
-}
-
-/** Adds `server` to the first MAX_SERVERS distinct servers. */
+/** Adds `server` to the first MAX_SERVERS distinct servers (lists by append(): a profile lives to the end, most of its lists holding one item). */
 function addServer(p: Profile, server: string, at: number): void {
   if (p.servers.length < MAX_SERVERS && !p.servers.includes(server)) {
-    p.servers = appended(p.servers, server);
-    p.serversAt = appended(p.serversAt, at);
+    p.servers = append(p.servers, server);
+    p.serversAt = append(p.serversAt, at);
   }
 }
 
 /** Adds `size` to the first MAX_SERVERS distinct EDNS sizes. */
 function addEdns(p: Profile, size: number, at: number): void {
   if (p.edns.length < MAX_SERVERS && !p.edns.includes(size)) {
-    p.edns = appended(p.edns, size);
-    p.ednsAt = appended(p.ednsAt, at);
+    p.edns = append(p.edns, size);
+    p.ednsAt = append(p.ednsAt, at);
   }
 }
 
@@ -228,7 +218,7 @@ function observeLookup(p: Profile, l: DnsLookup, o: ResolverProfileOptions, at: 
   for (let k = 0; k < l.questions.length; k++) if (l.questions[k]!.retransmissions > 0) retried = true;
   if (p.candidates.length === 0 || (retried && wantsCandidates(p.candidates))) {
     const candidate = candidateOf(l, retried, at);
-    p.candidates = appended(p.candidates, candidate);
+    p.candidates = append(p.candidates, candidate);
   }
 }
 

@@ -1,9 +1,9 @@
 // The DNS reconstructor's records, built from its working state (state.ts) once they are final: a
 // reply as the records show it, a transaction, and a lookup with its questions, attempts, pattern
 // and TCP/53 fallbacks. Pure functions: the reconstructor decides when a record is final.
-import type { Micros } from '../../core/index.js';
+import { append, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
-import { append, MAX_DATA, NONE_YET, type Attempt, type Lookup, type Question } from './state.js';
+import { MAX_DATA, NONE_YET, type Attempt, type Lookup, type Question } from './state.js';
 import type {
   DnsAttempt,
   DnsLookup,

@@ -3,8 +3,9 @@
 // client's SYN to port 53 opens a fallback on the lookup, the server's SYN-ACK or RST settles it.
 // Only segments are read here: whether the retried question was answered is the DNS-over-TCP
 // reassembler's and the reconstructor's business.
+import { append } from '../../core/index.js';
 import { DNS_PORT, TcpFlag, type Packet } from '../../decode/index.js';
-import { append, MAX_DATA, type Lookup } from './state.js';
+import { MAX_DATA, type Lookup } from './state.js';
 
 const pairKey = (client: string, server: string): string => `${client}|${server}`;
 
