@@ -11,7 +11,7 @@
 //
 // bench (300 k generated packets, path stage alone, CPU time): the three template strings per
 // packet of `flowKey` cost ~25 % of the stage, mostly as garbage collection.
-import { FNV_OFFSET, mixNumber, mixString } from './hash.js';
+import { addressHash, mixNumber } from './hash.js';
 
 /** One value in insertion order: `for (let n = table.first; n !== undefined; n = n.next)`. */
 export interface FlowNode<V> {
@@ -34,32 +34,9 @@ interface Node<V> extends FlowNode<V> {
   bPort: number;
 }
 
-/**
- * Mixed into every hash, so a capture cannot be made to put its flows into one chain (only speed
- * depends on it: the order of everything is insertion order).
- */
-const SEED = (Math.random() * 0x100000000) | 0;
 const INITIAL_BUCKETS = 256;
 /** Nodes of deleted flows a table keeps for add() to reuse (see `#free`). */
 const MAX_FREE_NODES = 4096;
-
-/**
- * Address text → its hash, shared by every table: a Map lookup finds it by the hash V8 keeps in
- * the string, ~4× cheaper than hashing the text again (the decoder's IPv4 texts are concatenations,
- * slow to read character by character). Cleared when full: a value depends on the text alone.
- */
-const addressHashes = new Map<string, number>();
-const MAX_ADDRESS_HASHES = 1 << 16;
-
-function addressHash(addr: string): number {
-  let h = addressHashes.get(addr);
-  if (h === undefined) {
-    h = mixString(FNV_OFFSET ^ SEED, addr);
-    if (addressHashes.size >= MAX_ADDRESS_HASHES) addressHashes.clear();
-    addressHashes.set(addr, h);
-  }
-  return h;
-}
 
 /**
  * The flow asked about last, by any table, and its hash: the path reconstructor and the timeline

@@ -12,11 +12,11 @@
 //
 // Here: the pairing, the keys and their lookup, expiry. Beside it: the working state (state.ts),
 // the records built from it (records.ts) and the TCP/53 retry after TC=1 (tcp-fallback.ts).
-import { AgeList, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
+import { addressHash, AgeList, append, FNV_OFFSET, HashChains, mixNumber, mixString, smallHash, type Micros } from '../../core/index.js';
 import type { DnsMessage, Packet } from '../../decode/index.js';
 import { lookupRecord, replyRecord, transactionRecord } from './records.js';
 import { AnsweredKeys } from './answered-keys.js';
-import { append, EMPTY, MAX_DATA, NONE_YET, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
+import { EMPTY, MAX_DATA, NONE_YET, offsetFrom, type Attempt, type Lookup, type Question } from './state.js';
 import { TcpFallbackWatch } from './tcp-fallback.js';
 import { DEFAULT_DNS_OPTIONS, QTYPE_A, QTYPE_AAAA, type DnsOptions, type DnsQuerySent, type DnsRecord, type DnsStats, type Transport } from './types.js';
 
@@ -128,30 +128,6 @@ function stubGaveUp(l: Lookup, clientPort: number): boolean {
   }
   return retriedOnSocket;
 }
-
-/**
- * Address text → its hash (FNV-1a), found by the hash V8 keeps in the string: the decoder hands out
- * one string object per address (address-cache.ts), so a Map lookup finds it where hashing the text
- * read it character by character, twice per message (once more for a query's lookup; IPv6 texts
- * are concatenations, slow to read so). Names are not kept here: most are asked once, and a table
- * holding them kept every name string alive past the scavenges it would have died in (callgrind,
- * edge 100 k: GC +153 M instructions). Cleared when full: a value depends on the text alone.
- */
-const addressHashes = new Map<string, number>();
-const MAX_ADDRESS_HASHES = 1 << 16;
-
-function addressHash(address: string): number {
-  let h = addressHashes.get(address);
-  if (h === undefined) {
-    h = mixString(FNV_OFFSET, address);
-    if (addressHashes.size >= MAX_ADDRESS_HASHES) addressHashes.clear();
-    addressHashes.set(address, h);
-  }
-  return h;
-}
-
-/** Empties the address-hash table, as when it is full (exported for tests). */
-export const clearAddressHashes = (): void => addressHashes.clear();
 
 function socketHash(k: KeyProbe): number {
   let h = mixNumber(FNV_OFFSET, k.transport === 'udp' ? 17 : 6);

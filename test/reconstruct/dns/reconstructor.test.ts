@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clearAddressHashes } from '../../../src/reconstruct/dns/reconstructor.js';
+import { clearAddressHashes } from '../../../src/core/index.js';
 import { DnsReconstructor, type DnsLookup, type DnsRecord, type DnsTransaction, type DnsOrphanResponse } from '../../../src/reconstruct/dns/index.js';
 import { A, AAAA, conversation, ms } from '../../support/dns-packets.js';
 import type { Packet } from '../../../src/decode/index.js';
