@@ -227,9 +227,9 @@ export class BatchIndex {
           if (!has) this.#db.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${type}`);
         }
         this.#db.exec(SCHEMA_2_INDEXES);
-        const v = (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get('schemaVersion') as { value: string } | undefined)?.value;
+        const v = this.#meta('schemaVersion');
         if (v !== undefined && Number(v) > SCHEMA_VERSION) throw new UsageError(`${path}: written by a newer dualscope (index schema ${v})`);
-        this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run('schemaVersion', String(SCHEMA_VERSION));
+        this.#setMeta('schemaVersion', String(SCHEMA_VERSION));
         this.#forgetStatesOfAnotherVersion();
       } else {
         this.#db.prepare('SELECT count(*) FROM files').get();
@@ -325,13 +325,20 @@ export class BatchIndex {
    * changes with the analyses). Their reports and findings stay until replaced.
    */
   #forgetStatesOfAnotherVersion(): void {
-    const key = 'summingStateVersion';
-    const written = (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value ?? '1';
-    if (written === String(SUMMING_STATE_VERSION)) return;
+    if ((this.#meta('summingStateVersion') ?? '1') === String(SUMMING_STATE_VERSION)) return;
     this.#db.transaction(() => {
       this.#db.prepare("UPDATE files SET status = 'scanned', summing = NULL WHERE summing IS NOT NULL AND status = 'done'").run();
-      this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, String(SUMMING_STATE_VERSION));
+      this.#setMeta('summingStateVersion', String(SUMMING_STATE_VERSION));
     })();
+  }
+
+  /** A value of table `meta` (undefined: none). */
+  #meta(key: string): string | undefined {
+    return (this.#db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  #setMeta(key: string, value: string): void {
+    this.#db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)').run(key, value);
   }
 
   /**
